@@ -1,0 +1,67 @@
+// Command ebsp is the single binary of ebsp: a national biometric node, the
+// partnership exchange between nodes, and the tools around them (evaluation,
+// interchange formats, synthetic data, the Proof-of-Concept report).
+//
+// Each subcommand lives in its own file and registers itself in commands, so
+// that this file stays wiring only.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand: run gets the arguments after the subcommand's
+// name and returns the process exit code.
+type command struct {
+	summary string
+	run     func(args []string) int
+}
+
+var commands = map[string]command{}
+
+// register adds a subcommand; it is called from init functions.
+func register(name, summary string, run func(args []string) int) {
+	if _, dup := commands[name]; dup {
+		panic("ebsp: command registered twice: " + name)
+	}
+	commands[name] = command{summary: summary, run: run}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: ebsp <command> [arguments]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(os.Stderr, "\n'ebsp <command> -h' explains a command.")
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	c, ok := commands[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "ebsp: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	os.Exit(c.run(os.Args[2:]))
+}
+
+// fail prints an error for a command and returns exit code 1.
+func fail(cmd string, err error) int {
+	fmt.Fprintf(os.Stderr, "ebsp %s: %s\n", cmd, strings.TrimSpace(err.Error()))
+	return 1
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# test.sh: everything the tests need, then the tests. Safe to run again.
+#
+# On a fresh Debian machine with Go installed it installs and starts
+# PostgreSQL (for the store's server engine) and Chromium (for the report's
+# browser test), then runs gofmt, go vet and the whole test suite with -race.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+  echo "test.sh: installing ${need_apt[*]} from Debian's packages" >&2
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Start PostgreSQL and make a database the tests may drop and refill.
+if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  ver=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
+  if [ -n "$ver" ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || true
+    for _ in $(seq 1 30); do su postgres -c "pg_isready -q" && break; sleep 1; done
+    su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='ebsp'\"" | grep -q 1 ||
+      su postgres -c "psql -qc \"CREATE ROLE ebsp LOGIN SUPERUSER PASSWORD 'ebsp-test'\""
+    su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='ebsp_test'\"" | grep -q 1 ||
+      su postgres -c "createdb -O ebsp ebsp_test"
+    export EBSP_TEST_POSTGRES="${EBSP_TEST_POSTGRES:-postgres://ebsp:ebsp-test@127.0.0.1:5432/ebsp_test?sslmode=disable}"
+  fi
+fi
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "test.sh: gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -race -timeout 20m "$@" ./...
