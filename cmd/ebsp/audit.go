@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ebsp/ebsp/audit"
+	"golang.org/x/mod/sumdb/note"
+)
+
+func init() {
+	register("audit", "verify a node's transparency log and checkpoints; oversight statistics", runAudit)
+}
+
+func runAudit(args []string) int {
+	usage := func() {
+		fmt.Fprintln(os.Stderr, `usage: ebsp audit verify --log DIR|FILE --key PUBKEY [--checkpoints FILE]... [--json] [FILE...]
+       ebsp audit stats  --log DIR|FILE [--period day|month] [--json]
+
+verify checks a transparency log as a third party would: every leaf is well
+formed, every checkpoint (the log's own and those given) is signed by the key,
+matches the tree of that many leaves, and all checkpoints are consistent with
+each other. Exit status 1 if anything is wrong.
+
+stats prints oversight counts per partner and period from the leaves.`)
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		usage()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "verify":
+		return auditVerify(args[1:])
+	case "stats":
+		return auditStats(args[1:])
+	}
+	fmt.Fprintf(os.Stderr, "ebsp audit: unknown subcommand %q\n", args[0])
+	usage()
+	return 2
+}
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func auditVerify(args []string) int {
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	logPath := fs.String("log", "", "the log: a log directory (leaves and checkpoint files) or an exported leaves file")
+	key := fs.String("key", "", "the log's public key: a file holding the note verifier key \"origin+hash+keydata\", or the key itself")
+	var cps listFlag
+	fs.Var(&cps, "checkpoints", "a file (or a directory of files) holding one signed checkpoint each, as partners kept them; repeatable, and further files may follow the flags")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cps = append(cps, fs.Args()...)
+	if *logPath == "" || *key == "" {
+		fmt.Fprintln(os.Stderr, "ebsp audit verify: --log and --key are required")
+		fs.Usage()
+		return 2
+	}
+	vkey := *key
+	if b, err := os.ReadFile(*key); err == nil {
+		vkey = strings.TrimSpace(string(b))
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return fail("audit verify", fmt.Errorf("--key: %v", err))
+	}
+	e, err := audit.LoadExport(*logPath)
+	if err != nil {
+		return fail("audit verify", err)
+	}
+	var kept []audit.SignedCheckpoint
+	if e.Checkpoint != nil {
+		kept = append(kept, audit.SignedCheckpoint{Source: filepath.Join(*logPath, audit.CheckpointFile), Signed: e.Checkpoint})
+	}
+	for _, p := range cps {
+		files := []string{p}
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			ents, err := os.ReadDir(p)
+			if err != nil {
+				return fail("audit verify", err)
+			}
+			files = files[:0]
+			for _, ent := range ents {
+				if !ent.IsDir() {
+					files = append(files, filepath.Join(p, ent.Name()))
+				}
+			}
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fail("audit verify", err)
+			}
+			kept = append(kept, audit.SignedCheckpoint{Source: f, Signed: b})
+		}
+	}
+	r := audit.Verify(e.Leaves, v, kept)
+	if e.Torn {
+		r.Problems = append(r.Problems, "the log file ends in a torn record (a crash during a write); it was not counted")
+	}
+	if *asJSON {
+		out := struct {
+			*audit.Report
+			OK bool `json:"ok"`
+		}{r, r.OK()}
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+	} else {
+		fmt.Printf("log %s: %d leaves, root %s\n", r.Origin, r.Leaves, r.Root)
+		for _, c := range r.Checkpoints {
+			if c.OK {
+				fmt.Printf("  ok    checkpoint %s (size %d)\n", c.Source, c.Size)
+			} else {
+				fmt.Printf("  FAIL  checkpoint %s (size %d)\n", c.Source, c.Size)
+			}
+		}
+		for _, p := range r.Problems {
+			fmt.Printf("  problem: %s\n", p)
+		}
+		if r.OK() {
+			fmt.Printf("verified: %d checkpoints consistent with the log\n", len(r.Checkpoints))
+		} else {
+			fmt.Printf("NOT VERIFIED: %d problems\n", len(r.Problems))
+		}
+	}
+	if !r.OK() {
+		return 1
+	}
+	return 0
+}
+
+func auditStats(args []string) int {
+	fs := flag.NewFlagSet("audit stats", flag.ContinueOnError)
+	logPath := fs.String("log", "", "the log: a log directory or an exported leaves file")
+	period := fs.String("period", "day", "bucket width: day or month (UTC)")
+	asJSON := fs.Bool("json", false, "print the rows as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *logPath == "" {
+		fmt.Fprintln(os.Stderr, "ebsp audit stats: --log is required")
+		return 2
+	}
+	e, err := audit.LoadExport(*logPath)
+	if err != nil {
+		return fail("audit stats", err)
+	}
+	leaves, err := audit.DecodeLeaves(e.Leaves)
+	if err != nil {
+		return fail("audit stats", err)
+	}
+	rows, err := audit.Statistics(leaves, audit.Period(*period))
+	if err != nil {
+		return fail("audit stats", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rows)
+		return 0
+	}
+	fmt.Printf("%-8s %-10s %8s %5s %7s %9s %8s %8s %7s  refusals\n", "partner", "period", "requests", "hits", "no_hits", "confirmed", "rejected", "releases", "expired")
+	for _, r := range rows {
+		var refs []string
+		for k, n := range r.Refusals {
+			refs = append(refs, fmt.Sprintf("%s=%d", k, n))
+		}
+		sort.Strings(refs)
+		fmt.Printf("%-8s %-10s %8d %5d %7d %9d %8d %8d %7d  %s\n", r.Partner, r.Period, r.Requests, r.Hits, r.NoHits, r.Confirmed, r.Rejected, r.Releases, r.Expired, strings.Join(refs, " "))
+	}
+	return 0
+}
