@@ -1,0 +1,77 @@
+package ansinist
+
+import (
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/ebsp/ebsp/internal/shareddata"
+)
+
+// seedFiles adds the small shared transactions to a fuzz corpus (the big
+// ones slow the fuzzer without covering more of the reader).
+func seedFiles(f *testing.F, dir string, limit int64) {
+	base, err := shareddata.Find()
+	if err != nil {
+		return
+	}
+	files, _ := walkFiles(base + "/" + dir)
+	for _, p := range files {
+		if st, err := os.Stat(p); err == nil && st.Size() <= limit {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	seedFiles(f, "formats/ansi-nist", 40000)
+	f.Add([]byte("1.001:57\x1d1.002:0400\x1d1.003:1\x1f1\x1e4\x1f01\x1d1.004:X\x1c\x00\x00\x00\x13\x01\x01\x01\xff\xff\xff\xff\xff\x01\x00\x01\x00\x01\x01Z"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		tr, _, err := Decode(in)
+		if err != nil {
+			return
+		}
+		out, err := tr.Encode()
+		if err != nil {
+			return // the strict writer refuses irregular models
+		}
+		back, _, err := Decode(out)
+		if err != nil {
+			t.Fatalf("written transaction does not read back: %v", err)
+		}
+		if d := sameModel(tr, back); d != "" {
+			t.Fatalf("written transaction reads back differently: %s", d)
+		}
+		again, err := back.Encode()
+		if err != nil || string(again) != string(out) {
+			t.Fatalf("second write differs (err %v)", err)
+		}
+	})
+}
+
+// TestDecodeMemoryBounded feeds length fields that claim far more than the
+// input holds: the reader must fail or succeed without allocating more than
+// a small multiple of the input.
+func TestDecodeMemoryBounded(t *testing.T) {
+	hdr := "1.001:72\x1d1.002:0400\x1d1.003:1\x1f999"
+	for range 999 {
+		hdr += "\x1e4\x1f01"
+	}
+	inputs := [][]byte{
+		[]byte("1.001:999999999999\x1d1.002:0400\x1c"),
+		[]byte(hdr + "\x1c\xff\xff\xff\xff\x01\x01\x01\xff\xff\xff\xff\xff\x01\x00\x01\x00\x01\x01"),
+		[]byte("1.001:40\x1d1.002:0400\x1d1.003:1\x1f1\x1e10\x1f1\x1c10.001:4000000000\x1d10.999:"),
+	}
+	for i, in := range inputs {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		Decode(in)
+		runtime.ReadMemStats(&m1)
+		if got, limit := m1.TotalAlloc-m0.TotalAlloc, uint64(64*len(in)+65536); got > limit {
+			t.Errorf("input %d (%d bytes) allocated %d bytes, more than %d", i, len(in), got, limit)
+		}
+	}
+}
