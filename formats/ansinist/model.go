@@ -82,11 +82,14 @@ func (f *Field) Item(s, i int) string {
 }
 
 // IsData reports whether the field holds binary data rather than text.
-func (f *Field) IsData() bool { return f.Data != nil }
+func (f *Field) IsData() bool { return f != nil && f.Data != nil }
 
 // Text returns the field in its traditional text form, with RS between
 // subfields and US between items; for a data field it returns a summary.
 func (f *Field) Text() string {
+	if f == nil {
+		return ""
+	}
 	if f.IsData() {
 		return fmt.Sprintf("<%d bytes>", len(f.Data))
 	}
