@@ -1,0 +1,246 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/fingerprint/explain"
+	"github.com/ebsp/ebsp/formats/raster"
+)
+
+func init() {
+	register("template", "extract fingerprint minutiae templates, explain and dump them", tmplMain)
+}
+
+const tmplUsage = `usage:
+  ebsp template --explain OUTDIR IMAGE [--dpi N]   write every extraction stage as PNG and JSON
+  ebsp template extract IMAGE [--dpi N] -o OUT     extract a minutiae template
+  ebsp template dump FILE [--json]                 print a template
+
+IMAGE is PNG, JPEG, BMP or TIFF, 8-bit grey or colour.
+`
+
+func tmplMain(args []string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "extract":
+			return tmplExtract(args[1:])
+		case "dump":
+			return tmplDump(args[1:])
+		}
+	}
+	fs := flag.NewFlagSet("template", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), tmplUsage, "\nflags:\n"); fs.PrintDefaults() }
+	outDir := fs.String("explain", "", "write the stages of the extraction into folder `OUTDIR`")
+	dpi := fs.Int("dpi", 500, "resolution of IMAGE in pixels per inch")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	pos, err := tmplParse(fs, args)
+	if err != nil {
+		return tmplFlagErr(err)
+	}
+	if *outDir == "" || len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	img, err := tmplReadImage(pos[0])
+	if err != nil {
+		return fail("template", err)
+	}
+	rec, err := explain.New(*outDir)
+	if err != nil {
+		return fail("template", err)
+	}
+	start := time.Now()
+	t, xerr := fingerprint.Extract(img, *dpi, &fingerprint.Options{Transparency: rec})
+	elapsed := time.Since(start)
+	if rec.Err() != nil {
+		return fail("template", rec.Err())
+	}
+	if xerr == nil {
+		if err := rec.WriteTemplate(t); err != nil {
+			return fail("template", err)
+		}
+	}
+	if *asJSON {
+		out := map[string]any{"dir": *outDir, "files": rec.Files, "minutiae": len(t.Minutiae), "quality": t.Quality,
+			"ms": float64(elapsed.Microseconds()) / 1000}
+		if xerr != nil {
+			out["error"] = xerr.Error()
+		}
+		tmplPrintJSON(out)
+	} else {
+		fmt.Printf("%s: wrote %d files (%s)\n", *outDir, len(rec.Files), strings.Join(rec.Files, ", "))
+		if xerr == nil {
+			fmt.Printf("%d minutiae, quality %d, %dx%d px at 500 ppi (extraction with explanation %.1f ms)\n",
+				len(t.Minutiae), t.Quality, t.Width, t.Height, float64(elapsed.Microseconds())/1000)
+		}
+	}
+	if xerr != nil {
+		return fail("template", xerr)
+	}
+	return 0
+}
+
+func tmplExtract(args []string) int {
+	fs := flag.NewFlagSet("template extract", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: ebsp template extract IMAGE [--dpi N] -o OUT\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	dpi := fs.Int("dpi", 500, "resolution of IMAGE in pixels per inch")
+	out := fs.String("o", "", "write the template to `OUT` ('-' for standard output)")
+	pos, err := tmplParse(fs, args)
+	if err != nil {
+		return tmplFlagErr(err)
+	}
+	if *out == "" || len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	img, err := tmplReadImage(pos[0])
+	if err != nil {
+		return fail("template extract", err)
+	}
+	t, err := fingerprint.Extract(img, *dpi, nil)
+	if err != nil {
+		return fail("template extract", fmt.Errorf("%s: %w", pos[0], err))
+	}
+	data, err := json.MarshalIndent(tmplFile{Format: tmplFormat, Template: t}, "", " ")
+	if err != nil {
+		return fail("template extract", err)
+	}
+	data = append(data, '\n')
+	if *out == "-" {
+		_, err = os.Stdout.Write(data)
+	} else {
+		err = os.WriteFile(*out, data, 0o644)
+	}
+	if err != nil {
+		return fail("template extract", err)
+	}
+	if *out != "-" {
+		fmt.Fprintf(os.Stderr, "%s: %d minutiae, quality %d\n", *out, len(t.Minutiae), t.Quality)
+	}
+	return 0
+}
+
+// tmplFormat names the JSON template file this command writes.
+const tmplFormat = "ebsp-fingerprint-template/1"
+
+type tmplFile struct {
+	Format   string `json:"format"`
+	Template fingerprint.Template
+}
+
+func tmplDump(args []string) int {
+	fs := flag.NewFlagSet("template dump", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: ebsp template dump FILE [--json]\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	asJSON := fs.Bool("json", false, "print the template as JSON")
+	pos, err := tmplParse(fs, args)
+	if err != nil {
+		return tmplFlagErr(err)
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	data, err := tmplReadFile(pos[0], 16<<20)
+	if err != nil {
+		return fail("template dump", err)
+	}
+	var f tmplFile
+	if err := json.Unmarshal(data, &f); err != nil || f.Format != tmplFormat {
+		return fail("template dump", fmt.Errorf("%s: not an %s file", pos[0], tmplFormat))
+	}
+	t := f.Template
+	if *asJSON {
+		tmplPrintJSON(t)
+		return 0
+	}
+	fmt.Printf("%s: %dx%d px at %d ppi, quality %d, %d minutiae\n", pos[0], t.Width, t.Height, t.DPI, t.Quality, len(t.Minutiae))
+	fmt.Println("     x     y  angle  type         quality")
+	for _, m := range t.Minutiae {
+		typ := "other"
+		switch m.Type {
+		case fingerprint.Ending:
+			typ = "ending"
+		case fingerprint.Bifurcation:
+			typ = "bifurcation"
+		}
+		fmt.Printf("%6d %5d %6.1f  %-12s %3d\n", m.X, m.Y, m.Angle*180/math.Pi, typ, m.Quality)
+	}
+	return 0
+}
+
+// tmplParse parses flags given before, between or after the positional
+// arguments, which flag.Parse alone stops at.
+func tmplParse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func tmplFlagErr(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+// tmplReadImage reads and decodes an image file with the limits of
+// formats/raster.
+func tmplReadImage(path string) (*image.Gray, error) {
+	data, err := tmplReadFile(path, 256<<20)
+	if err != nil {
+		return nil, err
+	}
+	img, _, err := raster.Decode(data, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return img, nil
+}
+
+// tmplReadFile reads a file of at most limit bytes.
+func tmplReadFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, nil
+}
+
+func tmplPrintJSON(v any) {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", " ")
+	_ = enc.Encode(v)
+}

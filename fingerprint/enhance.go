@@ -1,0 +1,243 @@
+package fingerprint
+
+import (
+	"image"
+	"math"
+)
+
+// Contextual filtering. An oriented Gabor filter (Hong, Wan and Jain 1998)
+// tuned to the local orientation and period is the classic enhancement; it
+// is applied here as two one-dimensional passes, which costs a fraction of
+// the two-dimensional kernel: first a Gaussian smoothing along the ridges
+// (it joins small breaks and averages out pores and sensor noise), then a
+// zero-mean Gabor profile across them (it restores a clean periodic ridge
+// profile and removes the local mean, so binarisation is a sign test).
+const (
+	enhOriBins    = 16  // orientations the kernels are quantised to (11.25° apart)
+	enhPerStep    = 0.5 // period quantisation, pixels
+	enhPerBins    = int((freqMaxPeriod-freqMinPeriod)/enhPerStep) + 1
+	enhAlongSigma = 3.0 // along-ridge Gaussian, pixels
+	enhAlongRad   = 6.0 // its half length, pixels
+	enhGaborRatio = 0.45
+	enhCell       = 4 // orientation and period are interpolated on a grid of 4 x 4 px cells
+	enhPad        = 24
+)
+
+// enhKernel is one 1-D kernel as offsets into a padded plane and weights.
+type enhKernel struct {
+	off []int32
+	w   []float32
+}
+
+// enhLine returns the kernel sampling the line through the origin in
+// direction (dx, dy) out to radius pixels on both sides, with one sample per
+// pixel step along the line's major axis (so no sample is taken twice) and
+// weight(d) for a sample at signed distance d along the line.
+func enhLine(dx, dy, radius float64, stride int, weight func(d float64) float64) enhKernel {
+	var k enhKernel
+	major := math.Max(math.Abs(dx), math.Abs(dy))
+	m := int(math.Floor(radius * major))
+	for j := -m; j <= m; j++ {
+		t := float64(j) / major
+		x := int(math.Round(t * dx))
+		y := int(math.Round(t * dy))
+		d := float64(x)*dx + float64(y)*dy
+		k.off = append(k.off, int32(y*stride+x))
+		k.w = append(k.w, float32(weight(d)))
+	}
+	return k
+}
+
+// enhance filters the image with the contextual filter and returns the
+// response: negative on ridges (dark), positive in valleys, 0 on the
+// background.
+func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) exPlane {
+	w, h := p.w, p.h
+	pw, ph := w+2*enhPad, h+2*enhPad
+
+	// Kernels for every orientation bin (along) and orientation x period
+	// bin (across).
+	var along [enhOriBins]enhKernel
+	var across [enhOriBins][enhPerBins]enhKernel
+	for ob := 0; ob < enhOriBins; ob++ {
+		th := float64(ob) * math.Pi / enhOriBins // ridge direction, image coordinates
+		tx, ty := math.Cos(th), math.Sin(th)
+		along[ob] = enhLine(tx, ty, enhAlongRad, pw, func(d float64) float64 {
+			return math.Exp(-d * d / (2 * enhAlongSigma * enhAlongSigma))
+		})
+		enhNormalise(along[ob].w, false)
+		for pb := 0; pb < enhPerBins; pb++ {
+			per := freqMinPeriod + float64(pb)*enhPerStep
+			sigma := enhGaborRatio * per
+			across[ob][pb] = enhLine(-ty, tx, 2*sigma, pw, func(d float64) float64 {
+				return math.Exp(-d*d/(2*sigma*sigma)) * math.Cos(2*math.Pi*d/per)
+			})
+			enhNormalise(across[ob][pb].w, true)
+		}
+	}
+
+	// Orientation and period bins on the cell grid.
+	ccols, crows := (w+enhCell-1)/enhCell, (h+enhCell-1)/enhCell
+	obin := make([]uint8, ccols*crows)
+	pbin := make([]uint8, ccols*crows)
+	for cr := 0; cr < crows; cr++ {
+		for cc := 0; cc < ccols; cc++ {
+			x := float32(cc*enhCell) + enhCell/2
+			y := float32(cr*enhCell) + enhCell/2
+			vx, vy, per := enhInterpolate(o, f, x, y)
+			th := 0.5*math.Atan2(float64(vy), float64(vx)) + math.Pi/2
+			b := int(math.Round(th/(math.Pi/enhOriBins))) % enhOriBins
+			if b < 0 {
+				b += enhOriBins
+			}
+			obin[cr*ccols+cc] = uint8(b)
+			q := int(math.Round((float64(per) - freqMinPeriod) / enhPerStep))
+			pbin[cr*ccols+cc] = uint8(min(max(q, 0), enhPerBins-1))
+		}
+	}
+
+	// Padded source, edges replicated.
+	src := make([]float32, pw*ph)
+	for y := 0; y < ph; y++ {
+		sy := min(max(y-enhPad, 0), h-1)
+		row := p.pix[sy*w : (sy+1)*w]
+		d := src[y*pw : (y+1)*pw]
+		for x := range d {
+			d[x] = row[min(max(x-enhPad, 0), w-1)]
+		}
+	}
+
+	// Along-ridge pass, everywhere (the across pass reads it up to a
+	// kernel radius beyond the foreground).
+	sm := make([]float32, pw*ph)
+	for y := 0; y < h; y++ {
+		crow := (y / enhCell) * ccols
+		base := (y+enhPad)*pw + enhPad
+		for x := 0; x < w; x++ {
+			k := &along[obin[crow+x/enhCell]]
+			i := int32(base + x)
+			var s float32
+			for t, off := range k.off {
+				s += k.w[t] * src[i+off]
+			}
+			sm[i] = s
+		}
+	}
+	enhReplicateEdges(sm, w, h, pw, ph)
+
+	// Across-ridge pass on the foreground.
+	out := newExPlane(w, h)
+	for y := 0; y < h; y++ {
+		crow := (y / enhCell) * ccols
+		base := (y+enhPad)*pw + enhPad
+		for x := 0; x < w; x++ {
+			if !seg.fgAt(x, y) {
+				continue
+			}
+			c := crow + x/enhCell
+			k := &across[obin[c]][pbin[c]]
+			i := int32(base + x)
+			var s float32
+			for t, off := range k.off {
+				s += k.w[t] * sm[i+off]
+			}
+			out.pix[y*w+x] = s
+		}
+	}
+	return out
+}
+
+// enhNormalise scales weights to sum 1 (smoothing) or, for a band-pass,
+// removes the kernel's mean (so a flat region gives 0) and scales the
+// absolute weights to sum 1.
+func enhNormalise(w []float32, zeroMean bool) {
+	var s float64
+	for _, v := range w {
+		s += float64(v)
+	}
+	if !zeroMean {
+		for i := range w {
+			w[i] /= float32(s)
+		}
+		return
+	}
+	m := float32(s / float64(len(w)))
+	var a float64
+	for i := range w {
+		w[i] -= m
+		a += math.Abs(float64(w[i]))
+	}
+	for i := range w {
+		w[i] /= float32(a)
+	}
+}
+
+// enhInterpolate returns the smoothed doubled-angle vector and the period
+// at pixel (x, y), bilinearly interpolated between block centres. Blocks
+// off the foreground carry no period and are left out of its average.
+func enhInterpolate(o *exOrientation, f *exFrequency, x, y float32) (vx, vy, per float32) {
+	fx := x/BlockSize - 0.5
+	fy := y/BlockSize - 0.5
+	x0 := int(math.Floor(float64(fx)))
+	y0 := int(math.Floor(float64(fy)))
+	ax, ay := fx-float32(x0), fy-float32(y0)
+	var ps, pw float32
+	for j := 0; j < 2; j++ {
+		for i := 0; i < 2; i++ {
+			c := min(max(x0+i, 0), o.cols-1)
+			r := min(max(y0+j, 0), o.rows-1)
+			wt := (1 - ax + float32(i)*(2*ax-1)) * (1 - ay + float32(j)*(2*ay-1))
+			b := r*o.cols + c
+			vx += wt * o.vx[b]
+			vy += wt * o.vy[b]
+			if q := f.period[b]; q > 0 {
+				ps += wt * q
+				pw += wt
+			}
+		}
+	}
+	if pw > 0 {
+		per = ps / pw
+	} else {
+		per = freqDefault
+	}
+	return vx, vy, per
+}
+
+// enhReplicateEdges copies the outermost computed pixels of a padded plane
+// into its padding.
+func enhReplicateEdges(v []float32, w, h, pw, ph int) {
+	for y := enhPad; y < enhPad+h; y++ {
+		row := v[y*pw : (y+1)*pw]
+		for x := 0; x < enhPad; x++ {
+			row[x] = row[enhPad]
+			row[pw-1-x] = row[enhPad+w-1]
+		}
+	}
+	for y := 0; y < enhPad; y++ {
+		copy(v[y*pw:(y+1)*pw], v[enhPad*pw:(enhPad+1)*pw])
+		copy(v[(ph-1-y)*pw:(ph-y)*pw], v[(enhPad+h-1)*pw:(enhPad+h)*pw])
+	}
+}
+
+// enhGray renders the filter response with ridges dark, scaled by its
+// standard deviation on the foreground.
+func (p exPlane) enhGray() *image.Gray {
+	var s2 float64
+	k := 0
+	for _, v := range p.pix {
+		if v != 0 {
+			s2 += float64(v) * float64(v)
+			k++
+		}
+	}
+	sd := 1.0
+	if k > 0 && s2 > 0 {
+		sd = math.Sqrt(s2 / float64(k))
+	}
+	g := image.NewGray(image.Rect(0, 0, p.w, p.h))
+	for i, v := range p.pix {
+		g.Pix[i] = clampByte(128 + 50*float64(v)/sd)
+	}
+	return g
+}

@@ -1,0 +1,109 @@
+package fingerprint
+
+import "math"
+
+// Thresholds for removing false minutiae, in pixels at 500 ppi (a ridge
+// period is about 9 px). The structures are those of Xiao and Raafat,
+// "Fingerprint image post-processing: a combined statistical and
+// structural approach", Pattern Recognition 1991, and of Ratha et al. 1995.
+const (
+	filtBorder     = 14.0 // minutiae nearer the mask's edge are the edge cutting ridges
+	filtSpurLen    = 12   // ending joined to a bifurcation this close: a spur
+	filtIslandLen  = 20   // ending joined to an ending this close: an island or dot
+	filtBridgeLen  = 14   // bifurcation joined to a bifurcation this close: a bridge or lake
+	filtStubLen    = 5    // ending whose line stops this soon without another minutia
+	filtBreakDist  = 18.0 // two endings facing each other this close: a broken ridge
+	filtBreakAngle = math.Pi / 4
+	filtClusterR   = 10.0 // more than filtClusterMax others within this radius: noise
+	filtClusterMax = 2
+)
+
+// filterMinutiae removes the minutiae that are artefacts of the skeleton
+// rather than features of the finger: spurs, islands, bridges and lakes
+// (found by ridge tracing), broken ridges (two endings facing each other),
+// minutiae at the edge of the foreground, and clusters, which appear where
+// the image is too poor to binarise.
+func filterMinutiae(raw []exMinutia, dist []float32, w, h int) []exMinutia {
+	drop := make([]bool, len(raw))
+	for i := range raw {
+		m := &raw[i]
+		for _, b := range m.branches {
+			if b.hit < 0 {
+				if m.kind == Ending && b.length < filtStubLen {
+					drop[i] = true
+				}
+				continue
+			}
+			other := raw[b.hit].kind
+			switch {
+			case m.kind == Ending && other == Ending && b.length <= filtIslandLen,
+				m.kind == Ending && other == Bifurcation && b.length <= filtSpurLen,
+				m.kind == Bifurcation && other == Ending && b.length <= filtSpurLen,
+				m.kind == Bifurcation && other == Bifurcation && b.length <= filtBridgeLen:
+				drop[i], drop[b.hit] = true, true
+			}
+		}
+	}
+	for i := range raw {
+		a := &raw[i]
+		if a.kind != Ending {
+			continue
+		}
+		for j := i + 1; j < len(raw); j++ {
+			b := &raw[j]
+			if b.kind != Ending || !filtBroken(a, b) {
+				continue
+			}
+			drop[i], drop[j] = true, true
+		}
+	}
+	for i := range raw {
+		m := &raw[i]
+		if dist[m.y*w+m.x] < filtBorder {
+			drop[i] = true
+		}
+	}
+	var kept []int
+	for i := range raw {
+		if !drop[i] {
+			kept = append(kept, i)
+		}
+	}
+	out := make([]exMinutia, 0, len(kept))
+	for _, i := range kept {
+		n := 0
+		for _, j := range kept {
+			if j != i && filtDist(&raw[i], &raw[j]) < filtClusterR {
+				n++
+			}
+		}
+		if n <= filtClusterMax {
+			out = append(out, raw[i])
+		}
+	}
+	return out
+}
+
+func filtDist(a, b *exMinutia) float64 {
+	return math.Hypot(float64(a.x-b.x), float64(a.y-b.y))
+}
+
+// filtBroken says whether two ridge endings are the two sides of a break in
+// one ridge: close, pointing in opposite directions (each into its own
+// piece of ridge), and lined up along those directions.
+func filtBroken(a, b *exMinutia) bool {
+	d := filtDist(a, b)
+	if d > filtBreakDist {
+		return false
+	}
+	if minAngleDiff(a.angle, b.angle+math.Pi) > filtBreakAngle {
+		return false
+	}
+	if d < 4 {
+		return true
+	}
+	// The gap runs from a to b, opposite to a's direction (a points away
+	// from the gap). Angles have y up.
+	gap := math.Atan2(-float64(b.y-a.y), float64(b.x-a.x))
+	return minAngleDiff(gap, a.angle+math.Pi) <= filtBreakAngle
+}

@@ -1,0 +1,232 @@
+package fingerprint
+
+import (
+	"math"
+	"sort"
+)
+
+// exFrequency is the ridge period on the block grid.
+type exFrequency struct {
+	cols, rows int
+	period     []float32 // pixels per ridge at 500 ppi, 0 on the background
+	measured   []bool
+}
+
+// Ridge periods accepted, in pixels at 500 ppi. Adult fingers have ridges
+// about 0.4-0.5 mm apart (8-10 px); children's and elderly fingers and
+// pressure stretch that to roughly 0.25-0.75 mm. freqDefault is used when
+// no block of an image gives an estimate.
+const (
+	freqMinPeriod = 4.0
+	freqMaxPeriod = 16.0
+	freqDefault   = 9.0
+)
+
+// Geometry of the oriented window whose profile gives a block's period
+// (Hong, Wan and Jain, "Fingerprint image enhancement: algorithm and
+// performance evaluation", PAMI 1998, use 32 x 16): freqLen samples across
+// the ridges, averaged over freqRows lines along them.
+const freqLen = 32
+
+var freqRows = [...]float32{-6, -3, 0, 3, 6}
+
+// estimateFrequency measures the ridge period of each foreground block from
+// the grey-level profile across the ridges (the "x-signature"), fills the
+// blocks where that fails from their neighbours, and smooths the result.
+func estimateFrequency(p exPlane, o *exOrientation, seg *exSegmentation) *exFrequency {
+	cols, rows := o.cols, o.rows
+	n := cols * rows
+	f := &exFrequency{cols: cols, rows: rows, period: make([]float32, n), measured: make([]bool, n)}
+	var sig [freqLen]float32
+	var found []float32
+	for i := 0; i < n; i++ {
+		if !seg.fg[i] {
+			continue
+		}
+		cx := float32((i%cols)*BlockSize) + BlockSize/2
+		cy := float32((i/cols)*BlockSize) + BlockSize/2
+		nx, ny := o.normal(i)
+		tx, ty := -ny, nx
+		for u := 0; u < freqLen; u++ {
+			fu := float32(u - freqLen/2)
+			var s float32
+			for _, v := range freqRows {
+				x := int(cx + fu*nx + v*tx + 0.5)
+				y := int(cy + fu*ny + v*ty + 0.5)
+				x = min(max(x, 0), p.w-1)
+				y = min(max(y, 0), p.h-1)
+				s += p.pix[y*p.w+x]
+			}
+			sig[u] = s / float32(len(freqRows))
+		}
+		if per, ok := freqPeriod(sig[:]); ok {
+			f.period[i] = per
+			f.measured[i] = true
+			found = append(found, per)
+		}
+	}
+	fallback := float32(freqDefault)
+	if len(found) > 0 {
+		sort.Slice(found, func(i, j int) bool { return found[i] < found[j] })
+		fallback = found[len(found)/2]
+	}
+	f.fill(seg, fallback)
+	f.smooth(seg)
+	return f
+}
+
+// freqPeriod returns the period of a profile from the spacing of its mean
+// crossings. A crossing counts only once the profile has gone a quarter of
+// its standard deviation beyond the mean on the other side, so that noise
+// wiggling about the mean does not add crossings.
+func freqPeriod(sig []float32) (float32, bool) {
+	// Light smoothing: [1 2 1] / 4.
+	var sm [freqLen]float32
+	n := len(sig)
+	for i := range sig {
+		a, c := sig[max(i-1, 0)], sig[min(i+1, n-1)]
+		sm[i] = (a + 2*sig[i] + c) / 4
+	}
+	var mean float32
+	for _, v := range sm[:n] {
+		mean += v
+	}
+	mean /= float32(n)
+	var vr float32
+	for i := range sm[:n] {
+		sm[i] -= mean
+		vr += sm[i] * sm[i]
+	}
+	vr /= float32(n)
+	if vr < 4 { // standard deviation under 2 grey levels: no ridges to see
+		return 0, false
+	}
+	thr := 0.25 * float32(math.Sqrt(float64(vr)))
+	state := 0
+	var zc, first, last float32
+	crossings := 0
+	for i := 1; i < n; i++ {
+		a, b := sm[i-1], sm[i]
+		if (a < 0) != (b < 0) {
+			zc = float32(i-1) + a/(a-b)
+		}
+		s := 0
+		if b > thr {
+			s = 1
+		} else if b < -thr {
+			s = -1
+		}
+		if s != 0 && s != state {
+			if state != 0 {
+				if crossings == 0 {
+					first = zc
+				}
+				last = zc
+				crossings++
+			}
+			state = s
+		}
+	}
+	if crossings < 3 {
+		return 0, false
+	}
+	per := 2 * (last - first) / float32(crossings-1)
+	if per < freqMinPeriod || per > freqMaxPeriod {
+		return 0, false
+	}
+	return per, true
+}
+
+// fill gives the foreground blocks without an estimate the mean of their
+// neighbours', spreading inwards for a few rounds, then the fallback.
+func (f *exFrequency) fill(seg *exSegmentation, fallback float32) {
+	cols, rows := f.cols, f.rows
+	next := make([]float32, len(f.period))
+	for round := 0; round < 8; round++ {
+		copy(next, f.period)
+		missing := 0
+		for i, v := range f.period {
+			if !seg.fg[i] || v > 0 {
+				continue
+			}
+			r, c := i/cols, i%cols
+			var s float32
+			k := 0
+			for dr := -1; dr <= 1; dr++ {
+				for dc := -1; dc <= 1; dc++ {
+					rr, cc := r+dr, c+dc
+					if rr < 0 || rr >= rows || cc < 0 || cc >= cols {
+						continue
+					}
+					if q := f.period[rr*cols+cc]; q > 0 {
+						s += q
+						k++
+					}
+				}
+			}
+			if k > 0 {
+				next[i] = s / float32(k)
+			} else {
+				missing++
+			}
+		}
+		f.period, next = next, f.period
+		if missing == 0 {
+			break
+		}
+	}
+	for i, v := range f.period {
+		if seg.fg[i] && v == 0 {
+			f.period[i] = fallback
+		}
+	}
+}
+
+// smooth averages each foreground block's period with its foreground
+// neighbours in a 5 x 5 window: ridge spacing changes slowly, single
+// estimates are noisy.
+func (f *exFrequency) smooth(seg *exSegmentation) {
+	cols, rows := f.cols, f.rows
+	out := make([]float32, len(f.period))
+	for i := range f.period {
+		if !seg.fg[i] {
+			continue
+		}
+		r, c := i/cols, i%cols
+		var s float32
+		k := 0
+		for dr := -2; dr <= 2; dr++ {
+			for dc := -2; dc <= 2; dc++ {
+				rr, cc := r+dr, c+dc
+				if rr < 0 || rr >= rows || cc < 0 || cc >= cols {
+					continue
+				}
+				if q := f.period[rr*cols+cc]; q > 0 {
+					s += q
+					k++
+				}
+			}
+		}
+		out[i] = s / float32(k)
+	}
+	f.period = out
+}
+
+// at returns the period at pixel (x, y), from the nearest foreground block
+// value (the fallback of the grid's median where the block is background).
+func (f *exFrequency) at(x, y int) float32 {
+	i := min(y/BlockSize, f.rows-1)*f.cols + min(x/BlockSize, f.cols-1)
+	return f.period[i]
+}
+
+// field exports the frequency for a Transparency.
+func (f *exFrequency) field(seg *exSegmentation) *FrequencyField {
+	out := &FrequencyField{BlockSize: BlockSize, Cols: f.cols, Rows: f.rows,
+		Period: make([]float64, len(f.period)), Measured: append([]bool(nil), f.measured...)}
+	for i, v := range f.period {
+		if seg.fg[i] {
+			out.Period[i] = float64(v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,226 @@
+package fingerprint
+
+import "math"
+
+// exOrientation is the orientation field on the block grid. It follows the
+// gradient-tensor method (Kass and Witkin; Bazen and Gerez, "Systematic
+// methods for the computation of the directional fields", PAMI 2002): the
+// squared gradients are summed as doubled-angle vectors, so that opposite
+// gradients on the two flanks of a ridge add up instead of cancelling.
+type exOrientation struct {
+	cols, rows int
+	// a, b, e are window sums of gx²-gy², 2·gx·gy and gx²+gy² over the
+	// 3 x 3 blocks around each block (24 px, two to three ridge periods).
+	a, b, e []float32
+	coh     []float32 // |(a, b)| / e, the coherence of the raw window
+	// vx, vy are the smoothed doubled-angle vectors of the gradient
+	// direction; their length (0 to 1) says how much to trust them.
+	vx, vy []float32
+}
+
+// orientGradients returns the Sobel gradients of p (zero on the border).
+func orientGradients(p exPlane) (gx, gy []float32) {
+	w, h := p.w, p.h
+	gx = make([]float32, w*h)
+	gy = make([]float32, w*h)
+	for y := 1; y < h-1; y++ {
+		up := p.pix[(y-1)*w : y*w]
+		mid := p.pix[y*w : (y+1)*w]
+		dn := p.pix[(y+1)*w : (y+2)*w]
+		ox := gx[y*w : (y+1)*w]
+		oy := gy[y*w : (y+1)*w]
+		for x := 1; x < w-1; x++ {
+			ox[x] = (up[x+1] + 2*mid[x+1] + dn[x+1]) - (up[x-1] + 2*mid[x-1] + dn[x-1])
+			oy[x] = (dn[x-1] + 2*dn[x] + dn[x+1]) - (up[x-1] + 2*up[x] + up[x+1])
+		}
+	}
+	return gx, gy
+}
+
+// orientBlockTensors sums the gradient tensor per block and over each
+// block's 3 x 3 window.
+func orientBlockTensors(w, h int, gx, gy []float32) *exOrientation {
+	cols, rows := (w+BlockSize-1)/BlockSize, (h+BlockSize-1)/BlockSize
+	n := cols * rows
+	ba := make([]float32, n)
+	bb := make([]float32, n)
+	be := make([]float32, n)
+	for y := 0; y < h; y++ {
+		brow := (y / BlockSize) * cols
+		rx := gx[y*w : (y+1)*w]
+		ry := gy[y*w : (y+1)*w]
+		for x := 0; x < w; x++ {
+			i := brow + x/BlockSize
+			xx, yy := rx[x]*rx[x], ry[x]*ry[x]
+			ba[i] += xx - yy
+			bb[i] += 2 * rx[x] * ry[x]
+			be[i] += xx + yy
+		}
+	}
+	o := &exOrientation{cols: cols, rows: rows}
+	o.a = orientBox3(ba, cols, rows)
+	o.b = orientBox3(bb, cols, rows)
+	o.e = orientBox3(be, cols, rows)
+	o.coh = make([]float32, n)
+	for i := range o.coh {
+		if o.e[i] > 0 {
+			o.coh[i] = float32(math.Hypot(float64(o.a[i]), float64(o.b[i]))) / o.e[i]
+		}
+	}
+	return o
+}
+
+// orientBox3 sums each cell of a cols x rows grid with its 8 neighbours
+// (fewer at the edges).
+func orientBox3(v []float32, cols, rows int) []float32 {
+	tmp := make([]float32, len(v))
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			s := v[r*cols+c]
+			if c > 0 {
+				s += v[r*cols+c-1]
+			}
+			if c < cols-1 {
+				s += v[r*cols+c+1]
+			}
+			tmp[r*cols+c] = s
+		}
+	}
+	out := make([]float32, len(v))
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			s := tmp[r*cols+c]
+			if r > 0 {
+				s += tmp[(r-1)*cols+c]
+			}
+			if r < rows-1 {
+				s += tmp[(r+1)*cols+c]
+			}
+			out[r*cols+c] = s
+		}
+	}
+	return out
+}
+
+// orientSmoothSigma is the standard deviation, in blocks, of the Gaussian
+// that smooths the doubled-angle vectors: wide enough to bridge creases and
+// scars a ridge or two wide, narrow enough to follow the curvature near a
+// core.
+const orientSmoothSigma = 1.5
+
+// smooth computes vx, vy: the foreground blocks' doubled-angle vectors,
+// each normalised to its coherence (so that a dark, contrasted block does
+// not outvote a clear light one), smoothed with a Gaussian. Background
+// blocks contribute nothing but receive the smoothed value of their
+// neighbours, which the enhancement uses near the mask's edge.
+func (o *exOrientation) smooth(seg *exSegmentation) {
+	n := o.cols * o.rows
+	ux := make([]float32, n)
+	uy := make([]float32, n)
+	for i := 0; i < n; i++ {
+		if seg.fg[i] && o.e[i] > 0 {
+			ux[i] = o.a[i] / o.e[i]
+			uy[i] = o.b[i] / o.e[i]
+		}
+	}
+	k := exGaussKernel(orientSmoothSigma, 3)
+	o.vx = exSmoothGrid(ux, o.cols, o.rows, k)
+	o.vy = exSmoothGrid(uy, o.cols, o.rows, k)
+}
+
+// exGaussKernel returns a normalised Gaussian of the given radius.
+func exGaussKernel(sigma float64, radius int) []float32 {
+	k := make([]float32, 2*radius+1)
+	var sum float64
+	for i := -radius; i <= radius; i++ {
+		v := math.Exp(-float64(i*i) / (2 * sigma * sigma))
+		k[i+radius] = float32(v)
+		sum += v
+	}
+	for i := range k {
+		k[i] /= float32(sum)
+	}
+	return k
+}
+
+// exSmoothGrid convolves a grid separably with k, clamping at the edges.
+func exSmoothGrid(v []float32, cols, rows int, k []float32) []float32 {
+	r := len(k) / 2
+	tmp := make([]float32, len(v))
+	for y := 0; y < rows; y++ {
+		for x := 0; x < cols; x++ {
+			var s float32
+			for j := -r; j <= r; j++ {
+				xx := min(max(x+j, 0), cols-1)
+				s += k[j+r] * v[y*cols+xx]
+			}
+			tmp[y*cols+x] = s
+		}
+	}
+	out := make([]float32, len(v))
+	for y := 0; y < rows; y++ {
+		for x := 0; x < cols; x++ {
+			var s float32
+			for j := -r; j <= r; j++ {
+				yy := min(max(y+j, 0), rows-1)
+				s += k[j+r] * tmp[yy*cols+x]
+			}
+			out[y*cols+x] = s
+		}
+	}
+	return out
+}
+
+// normal returns the unit gradient direction (across the ridges) of block
+// i in image coordinates (y down), without trigonometry: from the doubled
+// angle (cos 2φ, sin 2φ) by the half-angle formulas.
+func (o *exOrientation) normal(i int) (cx, cy float32) {
+	return orientHalfAngle(o.vx[i], o.vy[i])
+}
+
+func orientHalfAngle(vx, vy float32) (cx, cy float32) {
+	l := float32(math.Hypot(float64(vx), float64(vy)))
+	if l == 0 {
+		return 1, 0
+	}
+	c2 := vx / l
+	cx = float32(math.Sqrt(float64(max(0, (1+c2)/2))))
+	cy = float32(math.Sqrt(float64(max(0, (1-c2)/2))))
+	if vy < 0 {
+		cy = -cy
+	}
+	return cx, cy
+}
+
+// ridgeAngleImage returns the ridge direction at pixel (x, y) in image
+// coordinates (y down), in [0, π), from the block that holds it.
+func (o *exOrientation) ridgeAngleImage(x, y int) float64 {
+	i := min(y/BlockSize, o.rows-1)*o.cols + min(x/BlockSize, o.cols-1)
+	phi := 0.5 * math.Atan2(float64(o.vy[i]), float64(o.vx[i]))
+	t := phi + math.Pi/2
+	for t >= math.Pi {
+		t -= math.Pi
+	}
+	for t < 0 {
+		t += math.Pi
+	}
+	return t
+}
+
+// field exports the orientation for a Transparency.
+func (o *exOrientation) field(seg *exSegmentation) *OrientationField {
+	n := o.cols * o.rows
+	f := &OrientationField{BlockSize: BlockSize, Cols: o.cols, Rows: o.rows,
+		Angle: make([]float64, n), Coherence: make([]float64, n), Foreground: append([]bool(nil), seg.fg...)}
+	for i := 0; i < n; i++ {
+		t := o.ridgeAngleImage((i%o.cols)*BlockSize, (i/o.cols)*BlockSize)
+		// Image y runs down; the field's angles, like Minutia.Angle, have y up.
+		a := math.Pi - t
+		if a >= math.Pi {
+			a -= math.Pi
+		}
+		f.Angle[i] = a
+		f.Coherence[i] = float64(o.coh[i])
+	}
+	return f
+}

@@ -1,0 +1,116 @@
+package fingerprint
+
+import (
+	"image"
+	"math"
+)
+
+// resampledSize is the size of a w x h image at dpi once brought to 500 ppi.
+// Resolutions within 1% of 500 are taken as 500: the difference is below
+// the precision of a minutia's position.
+func resampledSize(w, h, dpi int) (int, int) {
+	if resampleIdentity(dpi) {
+		return w, h
+	}
+	s := 500 / float64(dpi)
+	return int(math.Round(float64(w) * s)), int(math.Round(float64(h) * s))
+}
+
+func resampleIdentity(dpi int) bool { return dpi >= 495 && dpi <= 505 }
+
+// resampleTo500 returns img at 500 ppi as a float plane. It filters with a
+// triangle (tent) kernel whose support widens with the reduction, so that
+// downsampling averages the source pixels instead of aliasing ridges.
+func resampleTo500(img *image.Gray, dpi int) exPlane {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	src := newExPlane(w, h)
+	for y := 0; y < h; y++ {
+		// img.Pix starts at img.Rect.Min, which is b.Min.
+		row := img.Pix[y*img.Stride : y*img.Stride+w]
+		d := src.pix[y*w : (y+1)*w]
+		for x, v := range row {
+			d[x] = float32(v)
+		}
+	}
+	if resampleIdentity(dpi) {
+		return src
+	}
+	ow, oh := resampledSize(w, h, dpi)
+	scale := float64(dpi) / 500 // source pixels per output pixel
+	xs := resampleTaps(w, ow, scale)
+	ys := resampleTaps(h, oh, scale)
+
+	// Horizontal pass: h rows of ow pixels.
+	tmp := newExPlane(ow, h)
+	for y := 0; y < h; y++ {
+		srow := src.pix[y*w : (y+1)*w]
+		drow := tmp.pix[y*ow : (y+1)*ow]
+		for x := range drow {
+			t := &xs[x]
+			var acc float32
+			for k, wt := range t.w {
+				acc += wt * srow[t.first+k]
+			}
+			drow[x] = acc
+		}
+	}
+	// Vertical pass.
+	out := newExPlane(ow, oh)
+	for y := 0; y < oh; y++ {
+		t := &ys[y]
+		drow := out.pix[y*ow : (y+1)*ow]
+		for k, wt := range t.w {
+			srow := tmp.pix[(t.first+k)*ow : (t.first+k+1)*ow]
+			for x, v := range srow {
+				drow[x] += wt * v
+			}
+		}
+	}
+	return out
+}
+
+// resampleTap is the run of source samples and weights for one output sample.
+type resampleTap struct {
+	first int
+	w     []float32
+}
+
+// resampleTaps computes the tent-filter weights that map n source samples to
+// m output samples, scale source samples apart.
+func resampleTaps(n, m int, scale float64) []resampleTap {
+	radius := math.Max(1, scale)
+	taps := make([]resampleTap, m)
+	for i := range taps {
+		c := (float64(i)+0.5)*scale - 0.5
+		lo := int(math.Ceil(c - radius))
+		hi := int(math.Floor(c + radius))
+		if lo < 0 {
+			lo = 0
+		}
+		if hi > n-1 {
+			hi = n - 1
+		}
+		if hi < lo {
+			hi = lo
+		}
+		ws := make([]float32, hi-lo+1)
+		var sum float64
+		for j := lo; j <= hi; j++ {
+			v := 1 - math.Abs(float64(j)-c)/radius
+			if v < 0 {
+				v = 0
+			}
+			ws[j-lo] = float32(v)
+			sum += v
+		}
+		if sum == 0 {
+			ws[0], sum = 1, 1
+		}
+		for j := range ws {
+			ws[j] /= float32(sum)
+		}
+		taps[i] = resampleTap{first: lo, w: ws}
+	}
+	return taps
+}

@@ -1,0 +1,264 @@
+package fingerprint
+
+import "image"
+
+// exSkeleton is a binary image with a one-pixel frame of zeros around it,
+// so that every pixel of the image has eight neighbours to look at. It
+// holds the binarised ridges, then (after thin) their skeleton.
+type exSkeleton struct {
+	w, h int
+	pw   int     // stride: w + 2
+	b    []uint8 // 1 on ridge, 0 elsewhere
+	nb   [8]int  // offsets of the neighbours N, NE, E, SE, S, SW, W, NW
+}
+
+// skMinBlob is the size in pixels under which a ridge fragment is dropped
+// and a hole in a ridge filled before thinning: pores, dust and noise that
+// would become islands, lakes and spurs (a ridge is about 4 px wide, so
+// this is a dot shorter than about one ridge width squared).
+const skMinBlob = 20
+
+func newExSkeleton(w, h int) *exSkeleton {
+	pw := w + 2
+	s := &exSkeleton{w: w, h: h, pw: pw, b: make([]uint8, pw*(h+2))}
+	s.nb = [8]int{-pw, -pw + 1, 1, pw + 1, pw, pw - 1, -1, -pw - 1}
+	return s
+}
+
+// idx is the index of image pixel (x, y) in b.
+func (s *exSkeleton) idx(x, y int) int { return (y+1)*s.pw + x + 1 }
+
+// xy is the image pixel of index i.
+func (s *exSkeleton) xy(i int) (int, int) { return i%s.pw - 1, i/s.pw - 1 }
+
+// code packs the eight neighbours of index i into a byte, bit k for
+// neighbour k in the order of nb.
+func (s *exSkeleton) code(i int) uint8 {
+	b := s.b
+	var c uint8
+	for k, off := range s.nb {
+		c |= (b[i+off] & 1) << k
+	}
+	return c
+}
+
+// binarize marks as ridge every foreground pixel with a negative filter
+// response, then drops small ridge fragments and fills small holes.
+func binarize(e exPlane, seg *exSegmentation) *exSkeleton {
+	s := newExSkeleton(e.w, e.h)
+	for y := 0; y < e.h; y++ {
+		for x := 0; x < e.w; x++ {
+			if e.pix[y*e.w+x] < 0 && seg.fgAt(x, y) {
+				s.b[s.idx(x, y)] = 1
+			}
+		}
+	}
+	s.removeSmall(seg)
+	return s
+}
+
+// removeSmall flips 8-connected ridge fragments and 4-connected holes of
+// fewer than skMinBlob pixels. Holes that reach the background of the mask
+// are not holes and stay.
+func (s *exSkeleton) removeSmall(seg *exSegmentation) {
+	seen := make([]bool, len(s.b))
+	var stack, comp []int
+	for y := 0; y < s.h; y++ {
+		for x := 0; x < s.w; x++ {
+			start := s.idx(x, y)
+			if seen[start] {
+				continue
+			}
+			want := s.b[start]
+			if want == 0 && !seg.fgAt(x, y) {
+				continue
+			}
+			neigh := s.nb[:]
+			if want == 0 {
+				neigh = []int{s.nb[0], s.nb[2], s.nb[4], s.nb[6]}
+			}
+			comp = comp[:0]
+			open := false // a hole touching the background or the frame
+			seen[start] = true
+			stack = append(stack[:0], start)
+			for len(stack) > 0 {
+				i := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				comp = append(comp, i)
+				for _, off := range neigh {
+					j := i + off
+					if seen[j] || s.b[j] != want {
+						continue
+					}
+					jx, jy := s.xy(j)
+					if jx < 0 || jy < 0 || jx >= s.w || jy >= s.h {
+						open = true
+						continue
+					}
+					if want == 0 && !seg.fgAt(jx, jy) {
+						open = true
+						continue
+					}
+					seen[j] = true
+					stack = append(stack, j)
+				}
+			}
+			if len(comp) < skMinBlob && !open {
+				for _, i := range comp {
+					s.b[i] = 1 - want
+				}
+			}
+		}
+	}
+}
+
+// Look-up tables over the 256 neighbourhoods (bit k = neighbour k of nb).
+var (
+	skTrans [256]uint8   // 0-to-1 transitions around the ring: the crossing number
+	skCount [256]uint8   // neighbours set
+	skZS    [2][256]bool // deletable in Zhang-Suen sub-iteration 1 and 2
+	skStair [256]bool    // deletable corner of a staircase
+)
+
+func init() {
+	// Neighbour positions in the order of nb.
+	pos := [8][2]int{{0, -1}, {1, -1}, {1, 0}, {1, 1}, {0, 1}, {-1, 1}, {-1, 0}, {-1, -1}}
+	for c := 0; c < 256; c++ {
+		bit := func(k int) int { return (c >> (k & 7)) & 1 }
+		var t, n int
+		for k := 0; k < 8; k++ {
+			if bit(k) == 0 && bit(k+1) == 1 {
+				t++
+			}
+			n += bit(k)
+		}
+		skTrans[c], skCount[c] = uint8(t), uint8(n)
+		// Zhang and Suen, "A fast parallel algorithm for thinning digital
+		// patterns", CACM 1984: P2..P9 are N, NE, E, SE, S, SW, W, NW.
+		p2, p4, p6, p8 := bit(0), bit(2), bit(4), bit(6)
+		base := n >= 2 && n <= 6 && t == 1
+		skZS[0][c] = base && p2*p4*p6 == 0 && p4*p6*p8 == 0
+		skZS[1][c] = base && p2*p4*p8 == 0 && p2*p6*p8 == 0
+
+		// A pixel is simple (removing it changes no connectivity) when its
+		// set neighbours form one 8-connected group and its unset
+		// 4-neighbours one 4-connected group. The staircase corners
+		// Zhang-Suen leaves are simple pixels with two orthogonal
+		// 4-neighbours set.
+		fg8 := skGroups(c, pos, false, true)
+		bg4 := skGroups(c, pos, true, false)
+		corner := (p2 == 1 && p4 == 1) || (p4 == 1 && p6 == 1) || (p6 == 1 && p8 == 1) || (p8 == 1 && p2 == 1)
+		skStair[c] = n >= 2 && fg8 == 1 && bg4 == 1 && corner
+	}
+}
+
+// skGroups counts the connected groups of set (fg) or unset (!fg) ring
+// positions of neighbourhood c, with 8- or 4-adjacency; for the unset ones
+// it counts only groups holding a 4-neighbour of the centre.
+func skGroups(c int, pos [8][2]int, four bool, fg bool) int {
+	want := 0
+	if fg {
+		want = 1
+	}
+	var lab [8]int
+	groups := 0
+	for k := 0; k < 8; k++ {
+		if (c>>k)&1 != want || lab[k] != 0 {
+			continue
+		}
+		groups++
+		lab[k] = groups
+		stack := []int{k}
+		hasFour := false
+		for len(stack) > 0 {
+			a := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if a%2 == 0 {
+				hasFour = true
+			}
+			for j := 0; j < 8; j++ {
+				if (c>>j)&1 != want || lab[j] != 0 {
+					continue
+				}
+				dx := pos[a][0] - pos[j][0]
+				dy := pos[a][1] - pos[j][1]
+				dx, dy = max(dx, -dx), max(dy, -dy)
+				adj := max(dx, dy) == 1
+				if four {
+					adj = dx+dy == 1
+				}
+				if adj {
+					lab[j] = groups
+					stack = append(stack, j)
+				}
+			}
+		}
+		if !fg && !hasFour {
+			groups--
+			// Leave the labels set so its members are not revisited.
+		}
+	}
+	return groups
+}
+
+// thin reduces the ridges to one-pixel-wide, 8-connected lines: Zhang-Suen
+// thinning to a fixed point, then removal of the staircase corners it
+// leaves on diagonal lines (they would otherwise read as crossing number
+// 3 and make false bifurcations).
+func (s *exSkeleton) thin() {
+	var list []int
+	for y := 0; y < s.h; y++ {
+		for x := 0; x < s.w; x++ {
+			if i := s.idx(x, y); s.b[i] != 0 {
+				list = append(list, i)
+			}
+		}
+	}
+	var del []int
+	for {
+		changed := false
+		for sub := 0; sub < 2; sub++ {
+			del = del[:0]
+			for _, i := range list {
+				if s.b[i] != 0 && skZS[sub][s.code(i)] {
+					del = append(del, i)
+				}
+			}
+			for _, i := range del {
+				s.b[i] = 0
+			}
+			changed = changed || len(del) > 0
+		}
+		k := 0
+		for _, i := range list {
+			if s.b[i] != 0 {
+				list[k] = i
+				k++
+			}
+		}
+		list = list[:k]
+		if !changed {
+			break
+		}
+	}
+	// Sequential, in raster order: each removal is checked against the
+	// pixels as they are now, so two neighbours are never both removed.
+	for _, i := range list {
+		if s.b[i] != 0 && skStair[s.code(i)] {
+			s.b[i] = 0
+		}
+	}
+}
+
+// gray renders the binary image: 0 (black) on ridge pixels, 255 elsewhere.
+func (s *exSkeleton) gray() *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, s.w, s.h))
+	for y := 0; y < s.h; y++ {
+		for x := 0; x < s.w; x++ {
+			if s.b[s.idx(x, y)] == 0 {
+				g.Pix[y*s.w+x] = 255
+			}
+		}
+	}
+	return g
+}
