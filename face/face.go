@@ -1,0 +1,83 @@
+// Package face is ebsp's face comparator: a face template is a fixed-length
+// embedding vector (512 dimensions, as modern deep face recognisers such as
+// ArcFace produce), stored quantised to int8, and two templates compare by
+// cosine similarity. It does no image processing: embeddings come from an
+// outside recogniser or from package synth.
+package face
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Dim is the length of a face embedding.
+const Dim = 512
+
+// Template is one face embedding quantised to signed bytes. Cosine similarity
+// is scale-invariant, so each vector is scaled by its own largest magnitude to
+// use the full int8 range; the scale need not be kept.
+type Template struct {
+	Vector [Dim]int8
+}
+
+// Quantize turns a float embedding of length Dim into a Template.
+func Quantize(v []float32) (Template, error) {
+	var t Template
+	if len(v) != Dim {
+		return t, fmt.Errorf("face: embedding has %d values, want %d", len(v), Dim)
+	}
+	var maxAbs float64
+	for i, x := range v {
+		a := math.Abs(float64(x))
+		if math.IsNaN(a) || math.IsInf(a, 0) {
+			return t, fmt.Errorf("face: embedding value %d is %v", i, x)
+		}
+		maxAbs = max(maxAbs, a)
+	}
+	if maxAbs == 0 {
+		return t, errors.New("face: embedding is all zeros")
+	}
+	s := 127 / maxAbs
+	for i, x := range v {
+		t.Vector[i] = int8(math.Round(float64(x) * s))
+	}
+	return t, nil
+}
+
+// Compare returns the cosine similarity of two templates, in [-1, 1]; 0 when
+// either is all zeros.
+func Compare(a, b *Template) float64 {
+	var ab, aa, bb int64
+	for i := range a.Vector {
+		x, y := int64(a.Vector[i]), int64(b.Vector[i])
+		ab += x * y
+		aa += x * x
+		bb += y * y
+	}
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	return float64(ab) / math.Sqrt(float64(aa)*float64(bb))
+}
+
+// Bytes returns the template's encoding: Dim signed bytes, two's complement.
+func (t *Template) Bytes() []byte {
+	b := make([]byte, Dim)
+	for i, x := range t.Vector {
+		b[i] = byte(x)
+	}
+	return b
+}
+
+// Parse decodes what Bytes wrote.
+func Parse(b []byte) (Template, error) {
+	var t Template
+	if len(b) != Dim {
+		return t, fmt.Errorf("face: template is %d bytes, want %d", len(b), Dim)
+	}
+	for i, x := range b {
+		t.Vector[i] = int8(x)
+	}
+	return t, nil
+}

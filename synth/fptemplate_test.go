@@ -1,0 +1,84 @@
+package synth
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/ebsp/ebsp/fingerprint"
+)
+
+func TestTemplateDeterministic(t *testing.T) {
+	a := NewFingerMaster(7, 3)
+	b := NewFingerMaster(7, 3)
+	ma, mb := TemplateMaster(a), TemplateMaster(b)
+	if !reflect.DeepEqual(ma, mb) {
+		t.Fatal("same seed gave different masters")
+	}
+	ia, ib := TemplateImpression(a, &ma, 2), TemplateImpression(b, &mb, 2)
+	if !reflect.DeepEqual(ia, ib) {
+		t.Fatal("same seed gave different impressions")
+	}
+	if c := TemplateMaster(NewFingerMaster(8, 3)); reflect.DeepEqual(c, ma) {
+		t.Fatal("different seeds gave the same master")
+	}
+}
+
+// TestTemplateStatistics checks the template level against the FVC 2002/2004
+// figures it is set to follow: 26-46 minutiae per impression on average,
+// 49-65% endings, directions along the ridge flow.
+func TestTemplateStatistics(t *testing.T) {
+	var n, count, endings int
+	var offFlow float64
+	var offN int
+	for f := range uint64(60) {
+		m := NewFingerMaster(1, f)
+		mt := TemplateMaster(m)
+		for _, mn := range mt.Minutiae {
+			// Direction against the field: angle mod π minus orientation.
+			d := math.Abs(math.Mod(mn.Angle, math.Pi) - m.Orientation(float64(mn.X), float64(mn.Y)))
+			offFlow += math.Min(d, math.Pi-d)
+			offN++
+		}
+		for k := range uint64(4) {
+			it := TemplateImpression(m, &mt, k)
+			n++
+			count += len(it.Minutiae)
+			for _, mn := range it.Minutiae {
+				if mn.Type == fingerprint.Ending {
+					endings++
+				}
+				if mn.X < 0 || mn.Y < 0 || mn.X >= it.Width || mn.Y >= it.Height || mn.Angle < 0 || mn.Angle >= 2*math.Pi {
+					t.Fatalf("minutia out of range: %+v", mn)
+				}
+			}
+		}
+	}
+	mean := float64(count) / float64(n)
+	share := float64(endings) / float64(count)
+	t.Logf("impressions: %.1f minutiae on average, %.2f endings; master directions %.3f rad off the flow", mean, share, offFlow/float64(offN))
+	if mean < 26 || mean > 46 {
+		t.Errorf("mean minutiae per impression %.1f, want 26-46", mean)
+	}
+	if share < 0.5 || share > 0.66 {
+		t.Errorf("ending share %.2f, want 0.50-0.66", share)
+	}
+	if offFlow/float64(offN) > 0.05 {
+		t.Errorf("master minutiae %.3f rad off the orientation field", offFlow/float64(offN))
+	}
+}
+
+// BenchmarkTemplates measures template-level throughput: one master and
+// eight impressions per finger; templates/s counts all nine.
+func BenchmarkTemplates(b *testing.B) {
+	var f uint64
+	for b.Loop() {
+		m := NewFingerMaster(1, f)
+		mt := TemplateMaster(m)
+		for k := range uint64(8) {
+			_ = TemplateImpression(m, &mt, k)
+		}
+		f++
+	}
+	b.ReportMetric(float64(9*b.N)/b.Elapsed().Seconds(), "templates/s")
+}

@@ -1,0 +1,86 @@
+package synth
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// orientationModel is a finger's ridge orientation field.
+//
+// Loops, whorls and tented arches use the zero-pole model of Sherlock and
+// Monro ("A model for interpreting fingerprint topology", Pattern Recognition
+// 26(7), 1993): with z a point in the plane, cores c_i and deltas d_j,
+//
+//	θ(z) = θ∞ + ½ (Σ arg(z − c_i) − Σ arg(z − d_j))
+//
+// so the orientation turns by +π around a core and by −π around a delta.
+// Plain arches have no singular points; their ridges follow a bump whose
+// height falls off away from the top of the finger. A few long-wavelength
+// sinusoidal terms add the variability that real fields show and the bare
+// model lacks.
+type orientationModel struct {
+	class         PatternClass
+	cores, deltas []Point
+	theta0        float64
+	// arch parameters
+	archX, archY, archW, archH float64
+	// perturbation: Σ amp·cos(kx·x + ky·y + phase)
+	pert [4]struct{ kx, ky, amp, phase float64 }
+}
+
+func newOrientationModel(r *rand.Rand, class PatternClass, cores, deltas []Point, cx, cy float64) orientationModel {
+	m := orientationModel{class: class, cores: cores, deltas: deltas, theta0: 0.08 * r.NormFloat64()}
+	if class == Arch {
+		m.archX, m.archY = cx+15*r.NormFloat64(), cy-30+20*r.NormFloat64()
+		m.archW = clamp(70+15*r.NormFloat64(), 45, 110)
+		m.archH = clamp(0.9+0.25*r.NormFloat64(), 0.5, 1.4)
+	}
+	for i := range m.pert {
+		wl := 150 + 250*r.Float64() // wavelength in px
+		dir := 2 * math.Pi * r.Float64()
+		m.pert[i].kx = 2 * math.Pi / wl * math.Cos(dir)
+		m.pert[i].ky = 2 * math.Pi / wl * math.Sin(dir)
+		m.pert[i].amp = 0.07 * r.Float64()
+		m.pert[i].phase = 2 * math.Pi * r.Float64()
+	}
+	return m
+}
+
+// at returns the ridge orientation at canvas point (x, y) as an angle in
+// radians, counter-clockwise from the x axis with y pointing up (the ISO/IEC
+// 19794-2 convention), in [0, π). The ridge runs along (cos θ, −sin θ) in
+// pixel coordinates.
+func (m *orientationModel) at(x, y float64) float64 {
+	var th float64
+	if m.class == Arch {
+		// Ridges are the level curves of Y = A(y)·exp(−(x−x0)²/2w²) above a
+		// straight flow; their slope in y-up terms gives the angle.
+		dx := (x - m.archX) / m.archW
+		depth := (y - m.archY) / 140 // below the top of the arch the bump flattens
+		a := m.archH * math.Exp(-max(depth, -0.5)*max(depth, -0.5)*0.8)
+		if depth < 0 {
+			a = m.archH * (1 + 0.5*depth)
+		}
+		th = math.Atan(-a * dx * math.Exp(-dx*dx/2) * 1.2)
+	} else {
+		for _, c := range m.cores {
+			th += 0.5 * math.Atan2(-(y-c.Y), x-c.X)
+		}
+		for _, d := range m.deltas {
+			th -= 0.5 * math.Atan2(-(y-d.Y), x-d.X)
+		}
+	}
+	th += m.theta0
+	for _, p := range m.pert {
+		th += p.amp * math.Cos(p.kx*x+p.ky*y+p.phase)
+	}
+	// th is within a few π of 0 (one half-turn per singular point at most),
+	// so folding by steps is exact and cheaper than math.Mod.
+	for th < 0 {
+		th += math.Pi
+	}
+	for th >= math.Pi {
+		th -= math.Pi
+	}
+	return th
+}

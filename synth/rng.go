@@ -1,0 +1,70 @@
+package synth
+
+import (
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+)
+
+// mix64 is the SplitMix64 finaliser: it spreads every input bit over the
+// output, so neighbouring seeds and labels give unrelated streams.
+func mix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// deriveSeed combines a seed, a domain label and numeric ids into one 64-bit
+// seed. Each generator draws from its own derived stream, so adding draws to
+// one (say, faces) never changes what another (fingerprints) produces.
+func deriveSeed(seed uint64, domain string, ids ...uint64) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(domain))
+	s := mix64(seed ^ h.Sum64())
+	for _, id := range ids {
+		s = mix64(s ^ mix64(id+0x632be59bd9b4e019))
+	}
+	return s
+}
+
+// newRand returns a PCG-backed generator for (seed, domain, ids...).
+func newRand(seed uint64, domain string, ids ...uint64) *rand.Rand {
+	s := deriveSeed(seed, domain, ids...)
+	return rand.New(rand.NewPCG(s, mix64(s^0xda3e39cb94b95bdb)))
+}
+
+// clamp limits v to [lo, hi].
+func clamp(v, lo, hi float64) float64 {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}
+
+// poisson draws a Poisson variate with mean lambda (Knuth's method; the means
+// used here are small).
+func poisson(r *rand.Rand, lambda float64) int {
+	if lambda <= 0 {
+		return 0
+	}
+	if lambda > 30 {
+		n := int(lambda + r.NormFloat64()*math.Sqrt(lambda) + 0.5)
+		if n < 0 {
+			n = 0
+		}
+		return n
+	}
+	l := math.Exp(-lambda)
+	k, p := 0, 1.0
+	for {
+		p *= r.Float64()
+		if p <= l {
+			return k
+		}
+		k++
+	}
+}
