@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/fingerprint/explain"
+	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/formats/raster"
 )
 
@@ -23,8 +25,9 @@ func init() {
 
 const tmplUsage = `usage:
   ebsp template --explain OUTDIR IMAGE [--dpi N]   write every extraction stage as PNG and JSON
-  ebsp template extract IMAGE [--dpi N] -o OUT     extract a minutiae template
-  ebsp template dump FILE [--json]                 print a template
+  ebsp template extract IMAGE [--dpi N] [--format iso|ansi|json] -o OUT
+                                                   extract a minutiae template (ISO/IEC 19794-2:2005 by default)
+  ebsp template dump FILE [--json]                 print a template (ISO, ANSI or JSON)
 
 IMAGE is PNG, JPEG, BMP or TIFF, 8-bit grey or colour.
 `
@@ -93,11 +96,13 @@ func tmplMain(args []string) int {
 func tmplExtract(args []string) int {
 	fs := flag.NewFlagSet("template extract", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: ebsp template extract IMAGE [--dpi N] -o OUT\n\nflags:\n")
+		fmt.Fprint(fs.Output(), "usage: ebsp template extract IMAGE [--dpi N] [--format iso|ansi|json] -o OUT\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	dpi := fs.Int("dpi", 500, "resolution of IMAGE in pixels per inch")
 	out := fs.String("o", "", "write the template to `OUT` ('-' for standard output)")
+	format := fs.String("format", "iso", "template format: iso (ISO/IEC 19794-2:2005), ansi (ANSI INCITS 378-2004) or json")
+	finger := fs.Int("finger", 0, "finger position code 0-10 to record (0 unknown)")
 	pos, err := tmplParse(fs, args)
 	if err != nil {
 		return tmplFlagErr(err)
@@ -114,11 +119,28 @@ func tmplExtract(args []string) int {
 	if err != nil {
 		return fail("template extract", fmt.Errorf("%s: %w", pos[0], err))
 	}
-	data, err := json.MarshalIndent(tmplFile{Format: tmplFormat, Template: t}, "", " ")
-	if err != nil {
-		return fail("template extract", err)
+	var data []byte
+	switch *format {
+	case "iso", "ansi":
+		f := iso19794.ISO19794_2_2005
+		if *format == "ansi" {
+			f = iso19794.ANSI378_2004
+		}
+		rec, err := iso19794.MinutiaeRecordFromTemplate(t, f, biometric.FingerPosition(*finger))
+		if err != nil {
+			return fail("template extract", err)
+		}
+		if data, err = rec.Marshal(); err != nil {
+			return fail("template extract", err)
+		}
+	case "json":
+		if data, err = json.MarshalIndent(tmplFile{Format: tmplFormat, Template: t}, "", " "); err != nil {
+			return fail("template extract", err)
+		}
+		data = append(data, '\n')
+	default:
+		return fail("template extract", fmt.Errorf("unknown --format %q (iso, ansi or json)", *format))
 	}
-	data = append(data, '\n')
 	if *out == "-" {
 		_, err = os.Stdout.Write(data)
 	} else {
@@ -128,7 +150,7 @@ func tmplExtract(args []string) int {
 		return fail("template extract", err)
 	}
 	if *out != "-" {
-		fmt.Fprintf(os.Stderr, "%s: %d minutiae, quality %d\n", *out, len(t.Minutiae), t.Quality)
+		fmt.Fprintf(os.Stderr, "%s: %s, %d minutiae, quality %d\n", *out, *format, len(t.Minutiae), t.Quality)
 	}
 	return 0
 }
@@ -148,6 +170,7 @@ func tmplDump(args []string) int {
 		fs.PrintDefaults()
 	}
 	asJSON := fs.Bool("json", false, "print the template as JSON")
+	view := fs.Int("view", 0, "finger view of a record to print")
 	pos, err := tmplParse(fs, args)
 	if err != nil {
 		return tmplFlagErr(err)
@@ -160,16 +183,27 @@ func tmplDump(args []string) int {
 	if err != nil {
 		return fail("template dump", err)
 	}
+	var t fingerprint.Template
+	kind := tmplFormat
 	var f tmplFile
-	if err := json.Unmarshal(data, &f); err != nil || f.Format != tmplFormat {
-		return fail("template dump", fmt.Errorf("%s: not an %s file", pos[0], tmplFormat))
+	if rec, warns, err := iso19794.ParseMinutiae(data); err == nil {
+		kind = fmt.Sprintf("%s, %d view(s)", rec.Format, len(rec.Views))
+		for _, w := range warns {
+			fmt.Fprintf(os.Stderr, "%s: warning: %s\n", pos[0], w)
+		}
+		if t, err = rec.Template(*view); err != nil {
+			return fail("template dump", fmt.Errorf("%s: %w", pos[0], err))
+		}
+	} else if jerr := json.Unmarshal(data, &f); jerr == nil && f.Format == tmplFormat {
+		t = f.Template
+	} else {
+		return fail("template dump", fmt.Errorf("%s: neither a minutiae record (%v) nor an %s file", pos[0], err, tmplFormat))
 	}
-	t := f.Template
 	if *asJSON {
 		tmplPrintJSON(t)
 		return 0
 	}
-	fmt.Printf("%s: %dx%d px at %d ppi, quality %d, %d minutiae\n", pos[0], t.Width, t.Height, t.DPI, t.Quality, len(t.Minutiae))
+	fmt.Printf("%s: %s: %dx%d px at %d ppi, quality %d, %d minutiae\n", pos[0], kind, t.Width, t.Height, t.DPI, t.Quality, len(t.Minutiae))
 	fmt.Println("     x     y  angle  type         quality")
 	for _, m := range t.Minutiae {
 		typ := "other"
