@@ -1,0 +1,300 @@
+// Package fvc runs the evaluation protocol of the Fingerprint Verification
+// Competitions (D. Maio et al., "FVC2002: Second Fingerprint Verification
+// Competition", ICPR 2002, §3) on a folder of fingerprint samples named
+// <finger>_<impression>.<ext>:
+//
+//   - genuine: every pair of impressions of the same finger (symmetric
+//     comparisons left out: 28 per finger for 8 impressions);
+//   - impostor, FVC standard ("std"): the first impression of each finger
+//     against the first impression of every other finger (45 for 10
+//     fingers);
+//   - impostor, extended ("ext"): every pair of impressions of different
+//     fingers (2,880 for 10 fingers of 8 impressions).
+//
+// A sample whose template cannot be made (failure to extract) enters every
+// comparison as a ghost that scores 0, as in FVC. Unlike the fingerprint
+// package, this package does I/O: it reads the folder.
+package fvc
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ebsp/ebsp/eval"
+	"github.com/ebsp/ebsp/fingerprint"
+)
+
+// Sample is one impression in a data set.
+type Sample struct {
+	Finger     string // the <finger> part of the name
+	Impression int
+	Path       string
+}
+
+var sampleName = regexp.MustCompile(`^([^_]+)_(\d+)\.([A-Za-z0-9]+)$`)
+
+// Scan lists the samples of dir: files named <finger>_<impression>.<ext>,
+// sorted by finger and impression. Other files are ignored. It fails when
+// there are none or when two files give the same finger and impression.
+func Scan(dir string) ([]Sample, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("fvc: %v", err)
+	}
+	var out []Sample
+	seen := map[string]string{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		m := sampleName.FindStringSubmatch(e.Name())
+		if m == nil || !knownExt(m[3]) {
+			continue
+		}
+		imp, err := strconv.Atoi(m[2])
+		if err != nil {
+			continue
+		}
+		key := m[1] + "_" + strconv.Itoa(imp)
+		if prev, dup := seen[key]; dup {
+			return nil, fmt.Errorf("fvc: %s and %s are both finger %s impression %d", prev, e.Name(), m[1], imp)
+		}
+		seen[key] = e.Name()
+		out = append(out, Sample{Finger: m[1], Impression: imp, Path: filepath.Join(dir, e.Name())})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("fvc: no <finger>_<impression>.<ext> samples in %s", dir)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Finger != out[j].Finger {
+			return fingerLess(out[i].Finger, out[j].Finger)
+		}
+		return out[i].Impression < out[j].Impression
+	})
+	return out, nil
+}
+
+// knownExt lists the sample files Scan picks up: images and minutiae
+// records.
+func knownExt(ext string) bool {
+	switch strings.ToLower(ext) {
+	case "tif", "tiff", "png", "bmp", "jpg", "jpeg", "wsq", "iso", "fmr", "ansi", "ist":
+		return true
+	}
+	return false
+}
+
+// fingerLess orders numeric finger ids numerically, others as strings.
+func fingerLess(a, b string) bool {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil {
+		return x < y
+	}
+	return a < b
+}
+
+// Comparison is one scored pair of the protocol.
+type Comparison struct {
+	Probe, Gallery string // file names
+	Genuine        bool
+	Std            bool // an impostor pair of the FVC standard protocol
+	Score          float64
+}
+
+// Loader makes the template of a sample file, and says how long the
+// extraction proper took (decoding excluded when it can tell).
+type Loader func(path string) (fingerprint.Template, time.Duration, error)
+
+// Options tune a run.
+type Options struct {
+	// Progress, when not nil, is called after each template and each
+	// comparison with the work done and the total.
+	Progress func(done, total int)
+}
+
+// Report holds the figures of a run and every comparison behind them.
+type Report struct {
+	Dataset           string
+	Samples           int
+	Fingers           int
+	FailuresToExtract int
+	Failures          []string // files that failed, with the reason
+	ExtractMsMedian   float64
+	Comparisons       []Comparison
+	EERStd, EERExt    float64
+	FNMRAtFMR1e2      float64 // from ext
+	FNMRAtFMR1e3      float64 // from ext
+	DET               []eval.DETPoint
+	// ComparisonsPerSecond is the 1:N rate on one goroutine: one prepared
+	// probe (Matcher) against every prepared gallery template, repeated.
+	ComparisonsPerSecond float64
+}
+
+// Run evaluates the data set in dir: it makes every template with load,
+// runs the protocol and measures the 1:N speed. It uses one goroutine, so
+// its timings are per core.
+func Run(dir string, load Loader, opt Options) (*Report, error) {
+	samples, err := Scan(dir)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Dataset: dir, Samples: len(samples)}
+	fingers := map[string]bool{}
+	for _, s := range samples {
+		fingers[s.Finger] = true
+	}
+	rep.Fingers = len(fingers)
+	genuine, std, ext := Pairs(samples)
+	total := len(samples) + len(genuine) + len(ext)
+	done := 0
+	step := func() {
+		done++
+		if opt.Progress != nil {
+			opt.Progress(done, total)
+		}
+	}
+
+	prepared := make([]*fingerprint.Prepared, len(samples))
+	matchers := make([]*fingerprint.Matcher, len(samples))
+	var times []float64
+	for i, s := range samples {
+		t, d, err := load(s.Path)
+		step()
+		if err != nil {
+			rep.FailuresToExtract++
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: %v", filepath.Base(s.Path), err))
+			continue
+		}
+		times = append(times, float64(d)/float64(time.Millisecond))
+		prepared[i] = fingerprint.Prepare(t)
+		matchers[i] = fingerprint.NewMatcher(t)
+	}
+	if len(times) > 0 {
+		slices.Sort(times)
+		if n := len(times); n%2 == 1 {
+			rep.ExtractMsMedian = times[n/2]
+		} else {
+			rep.ExtractMsMedian = (times[n/2-1] + times[n/2]) / 2
+		}
+	}
+	score := func(p [2]int) float64 {
+		if matchers[p[0]] == nil || prepared[p[1]] == nil {
+			return 0 // a ghost template scores 0
+		}
+		return matchers[p[0]].Compare(prepared[p[1]])
+	}
+	isStd := map[[2]int]bool{}
+	for _, p := range std {
+		isStd[p] = true
+	}
+	var gen, impStd, impExt []float64
+	for _, p := range genuine {
+		s := score(p)
+		gen = append(gen, s)
+		rep.Comparisons = append(rep.Comparisons, Comparison{filepath.Base(samples[p[0]].Path), filepath.Base(samples[p[1]].Path), true, false, s})
+		step()
+	}
+	for _, p := range ext {
+		s := score(p)
+		impExt = append(impExt, s)
+		if isStd[p] {
+			impStd = append(impStd, s)
+		}
+		rep.Comparisons = append(rep.Comparisons, Comparison{filepath.Base(samples[p[0]].Path), filepath.Base(samples[p[1]].Path), false, isStd[p], s})
+		step()
+	}
+	if len(gen) == 0 || len(impExt) == 0 {
+		return nil, fmt.Errorf("fvc: %s has %d genuine and %d impostor pairs; need fingers with two or more impressions", dir, len(gen), len(impExt))
+	}
+	if rep.EERExt, err = eval.EER(gen, impExt); err != nil {
+		return nil, err
+	}
+	if len(impStd) > 0 {
+		if rep.EERStd, err = eval.EER(gen, impStd); err != nil {
+			return nil, err
+		}
+	}
+	rep.FNMRAtFMR1e2, _, _ = eval.FNMRAtFMR(gen, impExt, 1e-2)
+	rep.FNMRAtFMR1e3, _, _ = eval.FNMRAtFMR(gen, impExt, 1e-3)
+	rep.DET, _ = eval.DET(gen, impExt)
+	rep.ComparisonsPerSecond = Speed(matchers, prepared, 500*time.Millisecond)
+	return rep, nil
+}
+
+// Pairs returns the protocol's pairs as indices into samples (sorted as
+// Scan sorts them): genuine pairs, the standard impostor pairs and the
+// extended impostor pairs (a superset of the standard ones). Every pair is
+// (i, j) with i < j.
+func Pairs(samples []Sample) (genuine, std, ext [][2]int) {
+	first := map[string]int{}
+	for i, s := range samples {
+		if f, ok := first[s.Finger]; !ok || s.Impression < samples[f].Impression {
+			first[s.Finger] = i
+		}
+	}
+	for i := range samples {
+		for j := i + 1; j < len(samples); j++ {
+			if samples[i].Finger == samples[j].Finger {
+				genuine = append(genuine, [2]int{i, j})
+				continue
+			}
+			ext = append(ext, [2]int{i, j})
+			if first[samples[i].Finger] == i && first[samples[j].Finger] == j {
+				std = append(std, [2]int{i, j})
+			}
+		}
+	}
+	return genuine, std, ext
+}
+
+// Speed measures 1:N comparisons per second of one core: each probe's
+// Matcher against every gallery template, round after round, for at least
+// minTime, on one OS thread, timed by that thread's CPU time (wall time
+// where the system cannot tell thread CPU time). Missing templates are
+// skipped.
+func Speed(matchers []*fingerprint.Matcher, gallery []*fingerprint.Prepared, minTime time.Duration) float64 {
+	var g []*fingerprint.Prepared
+	for _, p := range gallery {
+		if p != nil {
+			g = append(g, p)
+		}
+	}
+	var ms []*fingerprint.Matcher
+	for _, m := range matchers {
+		if m != nil {
+			ms = append(ms, m)
+		}
+	}
+	if len(g) == 0 || len(ms) == 0 {
+		return 0
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	n := 0
+	sink := 0.0
+	start := time.Now()
+	cpu0, useCPU := threadCPU()
+	for time.Since(start) < minTime {
+		for _, m := range ms {
+			for _, p := range g {
+				sink += m.Compare(p)
+			}
+			n += len(g)
+		}
+	}
+	el := time.Since(start)
+	if cpu1, ok := threadCPU(); useCPU && ok && cpu1 > cpu0 {
+		el = cpu1 - cpu0
+	}
+	_ = sink
+	return float64(n) / el.Seconds()
+}
