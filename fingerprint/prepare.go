@@ -195,8 +195,14 @@ func mccSelectMinutiae(ms []Minutia) ([]Minutia, []int32) {
 
 // build derives everything else from x, y and angle.
 func (p *Prepared) build() {
+	p.buildGeometry()
+	p.buildCylinders()
+}
+
+// buildGeometry quantises the directions and tabulates the pairwise
+// geometry.
+func (p *Prepared) buildGeometry() {
 	n := p.n
-	g := mccGeo
 	p.dir8 = make([]uint8, n)
 	for i := range p.dir8 {
 		p.dir8[i] = uint8(int(math.Round(float64(p.angle[i])*256/(2*math.Pi))) & 255)
@@ -217,6 +223,12 @@ func (p *Prepared) build() {
 			p.radial[i*n+j] = uint8(int(math.Round(mccAngleDiff(seg, float64(p.angle[i]))*256/(2*math.Pi))) & 255)
 		}
 	}
+}
+
+// buildCylinders computes every minutia's cylinder (MCC paper §3).
+func (p *Prepared) buildCylinders() {
+	n := p.n
+	g := mccGeo
 	p.valid = make([]bool, n)
 	p.cyl = make([]uint64, n*g.words)
 	p.mask = make([]uint64, n*g.words)

@@ -86,7 +86,7 @@ func Scan(dir string) ([]Sample, error) {
 // records.
 func knownExt(ext string) bool {
 	switch strings.ToLower(ext) {
-	case "tif", "tiff", "png", "bmp", "jpg", "jpeg", "wsq", "iso", "fmr", "ansi", "ist":
+	case "tif", "tiff", "png", "bmp", "jpg", "jpeg", "iso", "fmr", "ansi":
 		return true
 	}
 	return false
