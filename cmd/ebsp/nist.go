@@ -81,7 +81,8 @@ func readTransaction(path string) (*ansinist.Transaction, []ansinist.Warning, bo
 		return nil, nil, false, err
 	}
 	if isXML(in) {
-		return nil, nil, true, fmt.Errorf("%s: XML transactions are not read yet", path)
+		t, w, err := ansinist.DecodeXML(in)
+		return t, w, true, err
 	}
 	t, w, err := ansinist.Decode(in)
 	return t, w, false, err
@@ -353,8 +354,13 @@ func nistConvert(args []string) int {
 		}
 	}
 	var out []byte
+	if !strings.EqualFold(filepath.Ext(outPath), ".xml") {
+		if n := t.XMLOnly(); n > 0 {
+			fmt.Fprintf(os.Stderr, "ebsp nist convert: warning: %d XML elements without field numbers (e.g. a domain's Type-2 content) have no traditional form and are not written\n", n)
+		}
+	}
 	if strings.EqualFold(filepath.Ext(outPath), ".xml") {
-		err = fmt.Errorf("%s: XML transactions are not written yet", outPath)
+		out, err = t.EncodeXML()
 	} else {
 		out, err = t.Encode()
 	}

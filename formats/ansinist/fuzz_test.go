@@ -3,6 +3,7 @@ package ansinist
 import (
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/ebsp/ebsp/internal/shareddata"
@@ -74,4 +75,39 @@ func TestDecodeMemoryBounded(t *testing.T) {
 			t.Errorf("input %d (%d bytes) allocated %d bytes, more than %d", i, len(in), got, limit)
 		}
 	}
+}
+
+func FuzzDecodeXML(f *testing.F) {
+	base, err := shareddata.Find()
+	if err == nil {
+		files, _ := walkFiles(base + "/formats/ansi-nist-xml")
+		for _, p := range files {
+			if st, err := os.Stat(p); err == nil && st.Size() < 20000 && strings.HasSuffix(p, ".xml") {
+				if b, err := os.ReadFile(p); err == nil {
+					f.Add(b)
+				}
+			}
+		}
+	}
+	f.Add([]byte(`<itl:NISTBiometricInformationExchangePackage xmlns:itl="http://biometrics.nist.gov/standard/2011" xmlns:biom="http://niem.gov/niem/biometrics/1.0"><itl:PackageInformationRecord><biom:RecordCategoryCode>1</biom:RecordCategoryCode></itl:PackageInformationRecord></itl:NISTBiometricInformationExchangePackage>`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		tr, _, err := DecodeXML(in)
+		if err != nil {
+			return
+		}
+		x, err := tr.EncodeXML()
+		if err != nil {
+			return // the strict writer refuses invalid transactions
+		}
+		back, _, err := DecodeXML(x)
+		if err != nil {
+			t.Fatalf("our XML does not read back: %v\n%s", err, x)
+		}
+		if d := sameModel(sortedModel(tr), sortedModel(back)); d != "" {
+			t.Fatalf("XML round trip changed the model: %s", d)
+		}
+		if _, err := tr.Encode(); err != nil {
+			t.Fatalf("valid for XML but not for the traditional writer: %v", err)
+		}
+	})
 }

@@ -29,6 +29,10 @@ type Record struct {
 	// (for instance a tagged record of an unknown type whose tags are
 	// broken). It is written back unchanged and Fields is empty.
 	Raw []byte
+
+	// xmlExtra holds children of the record's XML element that no field
+	// maps to (a domain's Type-2 content, say), written back by EncodeXML.
+	xmlExtra []*xnode
 }
 
 // Field is one field of a record: a field number (the FFF of tag T.FFF)
