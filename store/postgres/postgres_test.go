@@ -190,3 +190,15 @@ func TestOpenBadDSNHidesPassword(t *testing.T) {
 func BenchmarkEnroll(b *testing.B)          { storetest.BenchEnroll(b, open, 1) }
 func BenchmarkEnrollParallel8(b *testing.B) { storetest.BenchEnroll(b, open, 8) }
 func BenchmarkGalleryLoad(b *testing.B)     { storetest.BenchGalleryLoad(b, open) }
+
+// TestKill9 kills a client process in the middle of enrolments and checks
+// that every acknowledged enrolment is in the database and none is
+// half-written (the server rolls back the killed client's open
+// transaction).
+func TestKill9(t *testing.T) {
+	dsn := os.Getenv("EBSP_STORETEST_CRASH_ARG")
+	if dsn == "" {
+		dsn = freshSchema(t)
+	}
+	storetest.Kill9(t, "TestKill9", dsn, func(d string) (store.Store, error) { return Open(context.Background(), d) })
+}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/store"
 )
 
@@ -30,12 +31,7 @@ func (s *Store) Erase(ctx context.Context, id string) error {
 // before t (with everything it holds) and every flag whose own expiry is
 // before t, and returns the deleted identities' ids in order.
 func (s *Store) ExpireBefore(ctx context.Context, t time.Time) ([]string, error) {
-	// Stored expiries are whole microseconds: e < t exactly when e is
-	// below t rounded up to the next microsecond.
-	cut := t.UnixMicro()
-	if time.UnixMicro(cut).Before(t) {
-		cut++
-	}
+	cut := store.CeilMicro(t).UnixMicro()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, classify("expire", err)
@@ -66,4 +62,62 @@ func (s *Store) ExpireBefore(ctx context.Context, t time.Time) ([]string, error)
 	}
 	sort.Strings(ids)
 	return ids, nil
+}
+
+var _ store.RecordExpirer = (*Store)(nil)
+
+// expiredTemplates lists the templates of samples past their expiry and of
+// samples of encounters past theirs (UNION, so each index serves its half).
+const expiredTemplates = `
+	SELECT e.identity_id, t.id, s.modality FROM samples s
+		JOIN templates t ON t.sample_id = s.id
+		JOIN encounters e ON e.id = s.encounter_id
+		WHERE s.expiry IS NOT NULL AND s.expiry < ?1
+	UNION
+	SELECT e.identity_id, t.id, s.modality FROM encounters e
+		JOIN samples s ON s.encounter_id = e.id
+		JOIN templates t ON t.sample_id = s.id
+		WHERE e.expiry IS NOT NULL AND e.expiry < ?1`
+
+// ExpireRecordsBefore deletes encounters and samples whose own expiry is
+// before t (their samples and templates go by cascade) and returns the
+// templates deleted, in one transaction.
+func (s *Store) ExpireRecordsBefore(ctx context.Context, t time.Time) ([]store.ExpiredTemplate, error) {
+	cut := store.CeilMicro(t).UnixMicro()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, classify("expire records", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, expiredTemplates, cut)
+	if err != nil {
+		return nil, classify("expire records", err)
+	}
+	var out []store.ExpiredTemplate
+	for rows.Next() {
+		var x store.ExpiredTemplate
+		var m string
+		if err := rows.Scan(&x.IdentityID, &x.TemplateID, &m); err != nil {
+			rows.Close()
+			return nil, classify("expire records", err)
+		}
+		x.Modality = biometric.Modality(m)
+		out = append(out, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, classify("expire records", err)
+	}
+	for _, q := range []string{
+		"DELETE FROM encounters WHERE expiry IS NOT NULL AND expiry < ?",
+		"DELETE FROM samples WHERE expiry IS NOT NULL AND expiry < ?",
+	} {
+		if _, err := tx.ExecContext(ctx, q, cut); err != nil {
+			return nil, classify("expire records", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, classify("expire records: commit", err)
+	}
+	return out, nil
 }

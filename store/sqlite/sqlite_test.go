@@ -123,3 +123,13 @@ func TestOpenRejectsNonFilePaths(t *testing.T) {
 func BenchmarkEnroll(b *testing.B)          { storetest.BenchEnroll(b, open, 1) }
 func BenchmarkEnrollParallel8(b *testing.B) { storetest.BenchEnroll(b, open, 8) }
 func BenchmarkGalleryLoad(b *testing.B)     { storetest.BenchGalleryLoad(b, open) }
+
+// TestKill9 kills a process enrolling into a database file and checks that
+// every acknowledged enrolment survives and none is half-written.
+func TestKill9(t *testing.T) {
+	path := os.Getenv("EBSP_STORETEST_CRASH_ARG")
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "crash.db")
+	}
+	storetest.Kill9(t, "TestKill9", path, func(p string) (store.Store, error) { return Open(p) })
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"AddFlag", testAddFlag},
 		{"Erase", testErase},
 		{"ExpireBefore", testExpireBefore},
+		{"ExpireRecordsBefore", testExpireRecordsBefore},
 		{"Gallery", testGallery},
 		{"GalleryReentrant", testGalleryReentrant},
 		{"ConcurrentEnrol", testConcurrentEnrol},
@@ -515,6 +516,65 @@ func testExpireBefore(t *testing.T, open Opener) {
 
 	if ids, err := s.ExpireBefore(ctxT(t), cut); err != nil || len(ids) != 0 {
 		t.Fatalf("second ExpireBefore = %v, %v; want nothing", ids, err)
+	}
+}
+
+// testExpireRecordsBefore checks the optional store.RecordExpirer: an
+// encounter or a sample past its own expiry goes, with its templates,
+// which are reported; the identity and its other records stay.
+func testExpireRecordsBefore(t *testing.T, open Opener) {
+	s := open(t)
+	rx, ok := s.(store.RecordExpirer)
+	if !ok {
+		t.Skip("engine does not implement store.RecordExpirer")
+	}
+	f := newFixture(16)
+	cut := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	keep := f.enrolment(fingers2, true) // nothing expires
+	keep.Encounter.Expiry = cut         // at the cut: not before it
+	oldEnc := f.enrolment(fingers2, true)
+	oldEnc.Encounter.Expiry = cut.Add(-time.Nanosecond) // the whole encounter goes
+	newEnc := f.enrolment(fingers2[:1], false)
+	newEnc.Identity = oldEnc.Identity
+	oneSample := f.enrolment(fingers2, false)
+	oneSample.Samples[1].Expiry = cut.Add(-time.Hour) // only this sample goes
+	for _, e := range []store.Enrolment{keep, oldEnc, newEnc, oneSample} {
+		mustEnroll(t, s, e)
+	}
+	checkCounts(t, s, 3, 3+3+1+2)
+
+	gone, err := rx.ExpireRecordsBefore(ctxT(t), cut)
+	if err != nil {
+		t.Fatalf("ExpireRecordsBefore: %v", err)
+	}
+	want := []store.ExpiredTemplate{
+		{IdentityID: oldEnc.Identity.ID, TemplateID: oldEnc.Templates[0].ID, Modality: biometric.Finger},
+		{IdentityID: oldEnc.Identity.ID, TemplateID: oldEnc.Templates[1].ID, Modality: biometric.Finger},
+		{IdentityID: oldEnc.Identity.ID, TemplateID: oldEnc.Templates[2].ID, Modality: biometric.Face},
+		{IdentityID: oneSample.Identity.ID, TemplateID: oneSample.Templates[1].ID, Modality: biometric.Finger},
+	}
+	sort.Slice(gone, func(i, j int) bool { return gone[i].TemplateID < gone[j].TemplateID })
+	sort.Slice(want, func(i, j int) bool { return want[i].TemplateID < want[j].TemplateID })
+	if fmt.Sprint(gone) != fmt.Sprint(want) {
+		t.Fatalf("ExpireRecordsBefore = %v\nwant %v", gone, want)
+	}
+	checkCounts(t, s, 3, 3+1+1)
+	checkRecord(t, s, expected(keep))
+	checkRecord(t, s, expected(newEnc)) // the identity keeps its live encounter
+	wantOne := expected(oneSample)
+	wantOne.Samples = wantOne.Samples[:1]
+	checkRecord(t, s, wantOne)
+	for _, m := range []biometric.Modality{biometric.Finger, biometric.Face} {
+		for id := range gallery(t, s, m) {
+			for _, g := range want {
+				if id == g.TemplateID {
+					t.Fatalf("gallery still streams expired template %s", id)
+				}
+			}
+		}
+	}
+	if again, err := rx.ExpireRecordsBefore(ctxT(t), cut); err != nil || len(again) != 0 {
+		t.Fatalf("second ExpireRecordsBefore = %v, %v; want nothing", again, err)
 	}
 }
 
