@@ -6,8 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -23,6 +26,8 @@ func synthUsage() {
 	fmt.Fprint(os.Stderr, `usage: ebsp synth <what> [flags]
 
 what:
+  fingerprints  master fingerprints and impressions as PNG images, FVC naming
+                (<finger>_<impression>.png), for 'ebsp eval fingerprint'
   people        a population across partner states: per state the records with
                 biometric templates, and the ground truth (from a scenario file)
 
@@ -41,6 +46,8 @@ func runSynth(args []string) int {
 	switch args[0] {
 	case "people":
 		return synthPeople(args[1:])
+	case "fingerprints":
+		return synthFingerprints(args[1:])
 	}
 	fmt.Fprintf(os.Stderr, "ebsp synth: unknown kind %q\n", args[0])
 	synthUsage()
@@ -185,6 +192,125 @@ func writeRecords(path string, pop *synth.Population, state string, each func(re
 			return err
 		}
 		each(r.RecordID)
+	}
+	return errors.Join(w.Flush(), f.Close())
+}
+
+// fingerManifest describes the fingers of a synthetic fingerprint set.
+type fingerManifest struct {
+	Seed        uint64        `json:"seed"`
+	Impressions int           `json:"impressions"`
+	Width       int           `json:"width"`
+	Height      int           `json:"height"`
+	DPI         int           `json:"dpi"`
+	Fingers     []fingerTruth `json:"fingers"`
+}
+
+type fingerTruth struct {
+	ID     int                `json:"id"`
+	Class  synth.PatternClass `json:"class"`
+	Cores  []synth.Point      `json:"cores"`
+	Deltas []synth.Point      `json:"deltas"`
+}
+
+func synthFingerprints(args []string) int {
+	fs := flag.NewFlagSet("synth fingerprints", flag.ContinueOnError)
+	fingers := fs.Int("fingers", 10, "number of fingers (masters); ids run from --first")
+	first := fs.Int("first", 1, "id of the first finger (FVC B sets start at 101)")
+	impressions := fs.Int("impressions", 8, "impressions per finger, numbered from 1")
+	seed := fs.Uint64("seed", 1, "seed: the same seed gives the same images, byte for byte")
+	out := fs.String("out", "", "output folder (created): <finger>_<impression>.png and manifest.json (class and singular points per finger, master canvas coordinates)")
+	masters := fs.Bool("masters", false, "also write each master ridge pattern as <finger>_master.png")
+	workers := fs.Int("workers", 1, "fingers rendered in parallel")
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: ebsp synth fingerprints --fingers N --impressions K --seed S --out DIR")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *out == "" || *fingers < 1 || *impressions < 1 || *first < 0 || *workers < 1 {
+		fs.Usage()
+		return 2
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fail("synth fingerprints", err)
+	}
+	man := fingerManifest{Seed: *seed, Impressions: *impressions, Width: synth.ImpressionWidth,
+		Height: synth.ImpressionHeight, DPI: 500, Fingers: make([]fingerTruth, *fingers)}
+	bar := newProgress(*fingers, "fingers")
+	jobs := make(chan int)
+	errs := make([]error, *fingers)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range *workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				id := *first + i
+				m := synth.NewFingerMaster(*seed, uint64(id))
+				man.Fingers[i] = fingerTruth{ID: id, Class: m.Class, Cores: m.Cores, Deltas: m.Deltas}
+				mi := synth.RenderMaster(m)
+				if *masters {
+					errs[i] = writePNG(filepath.Join(*out, fmt.Sprintf("%d_master.png", id)), mi.Gray())
+				}
+				for k := 1; k <= *impressions && errs[i] == nil; k++ {
+					errs[i] = writePNG(filepath.Join(*out, fmt.Sprintf("%d_%d.png", id, k)), mi.Impression(uint64(k)))
+				}
+				mu.Lock()
+				bar.Add(1)
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range *fingers {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	bar.Finish()
+	if err := errors.Join(errs...); err != nil {
+		return fail("synth fingerprints", err)
+	}
+	if err := writeJSONFile(filepath.Join(*out, "manifest.json"), man); err != nil {
+		return fail("synth fingerprints", err)
+	}
+	counts := map[synth.PatternClass]int{}
+	for _, f := range man.Fingers {
+		counts[f.Class]++
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(struct {
+			Out     string                     `json:"out"`
+			Fingers int                        `json:"fingers"`
+			Images  int                        `json:"images"`
+			Classes map[synth.PatternClass]int `json:"classes"`
+		}{*out, *fingers, *fingers * *impressions, counts}, "", "  ")
+		fmt.Println(string(b))
+		return 0
+	}
+	fmt.Printf("%d fingers x %d impressions (%dx%d px, 500 ppi, seed %d) written to %s\n", *fingers, *impressions,
+		synth.ImpressionWidth, synth.ImpressionHeight, *seed, *out)
+	for c := synth.Arch; c <= synth.Whorl; c++ {
+		fmt.Printf("  %-12s %d\n", c, counts[c])
+	}
+	return 0
+}
+
+func writePNG(path string, img *image.Gray) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if err := png.Encode(w, img); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return errors.Join(w.Flush(), f.Close())
 }

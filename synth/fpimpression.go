@@ -1,0 +1,148 @@
+package synth
+
+import (
+	"image"
+	"math"
+	"math/rand/v2"
+)
+
+// impressionLook is how an impression looks, apart from its geometry:
+// skin condition and sensor. SFinGe renders these as ridge thickness
+// (erosion for dry skin or light pressure, dilation for wet skin or heavy
+// pressure), noise, and a background.
+type impressionLook struct {
+	// thickness shifts the ridge/valley threshold on the master's ridge
+	// pattern (values in [−1, 1]): positive thins ridges (erosion: dry
+	// skin, light touch), negative thickens them (dilation: wet skin,
+	// heavy touch). On the master's smooth ridge profile a threshold shift
+	// is a grey-level erosion or dilation by a width that grows with it.
+	thickness float64
+	// dryness is the share of ridge area broken up by dry patches.
+	dryness float64
+	// ridgeGrey and valleyGrey are the grey levels of ridges and valleys.
+	ridgeGrey, valleyGrey float64
+	// background is the sensor's grey level outside the contact area;
+	// noise the standard deviation of sensor noise.
+	background, noise float64
+	// edge is the width, as a fraction of the contact ellipse, over which
+	// the print fades out at the border of the contact area.
+	edge float64
+}
+
+func newImpressionLook(r *rand.Rand) impressionLook {
+	n := r.NormFloat64
+	l := impressionLook{
+		thickness:  clamp(0.12*n(), -0.35, 0.35),
+		dryness:    clamp(0.15+0.12*n(), 0, 0.5),
+		ridgeGrey:  clamp(55+20*n(), 15, 110),
+		valleyGrey: clamp(205+12*n(), 170, 240),
+		noise:      clamp(7+3*n(), 2, 16),
+		edge:       clamp(0.12+0.04*n(), 0.05, 0.25),
+	}
+	l.background = clamp(l.valleyGrey+8*n(), 160, 250)
+	return l
+}
+
+// valueNoise is a smooth random field: random values on a coarse lattice,
+// bilinearly interpolated.
+type valueNoise struct {
+	cell   float64
+	w, h   int
+	values []float32
+}
+
+func newValueNoise(r *rand.Rand, width, height int, cell float64) *valueNoise {
+	v := &valueNoise{cell: cell, w: int(float64(width)/cell) + 2, h: int(float64(height)/cell) + 2}
+	v.values = make([]float32, v.w*v.h)
+	for i := range v.values {
+		v.values[i] = float32(r.Float64())
+	}
+	return v
+}
+
+// at returns the field at a pixel, in [0, 1).
+func (v *valueNoise) at(x, y float64) float64 {
+	fx, fy := clamp(x/v.cell, 0, float64(v.w)-1.001), clamp(y/v.cell, 0, float64(v.h)-1.001)
+	ix, iy := int(fx), int(fy)
+	ax, ay := float32(fx-float64(ix)), float32(fy-float64(iy))
+	p := v.values[iy*v.w+ix:]
+	q := v.values[(iy+1)*v.w+ix:]
+	return float64((p[0]*(1-ax)+p[1]*ax)*(1-ay) + (q[0]*(1-ax)+q[1]*ax)*ay)
+}
+
+// sample reads the master's ridge pattern at a real-valued canvas point by
+// bilinear interpolation; 0 off the canvas.
+func (mi *MasterImage) sample(x, y float64) float64 {
+	if x < 0 || y < 0 || x >= MasterWidth-1 || y >= MasterHeight-1 {
+		return 0
+	}
+	ix, iy := int(x), int(y)
+	ax, ay := float32(x-float64(ix)), float32(y-float64(iy))
+	p := mi.Ridges[iy*MasterWidth+ix:]
+	q := mi.Ridges[(iy+1)*MasterWidth+ix:]
+	return float64((p[0]*(1-ax)+p[1]*ax)*(1-ay) + (q[0]*(1-ax)+q[1]*ax)*ay)
+}
+
+// Impression renders impression number k of the master as an
+// ImpressionWidth × ImpressionHeight grey image at 500 ppi. Its geometry
+// (placement, distortion, contact area) is the one TemplateImpression uses
+// for the same k.
+func (mi *MasterImage) Impression(k uint64) *image.Gray {
+	m := mi.Master
+	const W, H = ImpressionWidth, ImpressionHeight
+	r := newRand(m.Seed, "finger-impression", m.Finger, k)
+	g := newImpressionGeom(r, m, W, H)
+	look := newImpressionLook(newRand(m.Seed, "finger-impression-look", m.Finger, k))
+	lr := newRand(m.Seed, "finger-impression-noise", m.Finger, k)
+	border := newValueNoise(lr, W, H, 24) // ragged contact border
+	dry := newValueNoise(lr, W, H, 4)     // dry patches, a few px across
+	shade := newValueNoise(lr, W, H, 60)  // uneven pressure and illumination
+
+	// Ridge darkness per pixel before blur.
+	dark := make([]float32, W*H)
+	for y := range H {
+		for x := range W {
+			fx, fy := float64(x), float64(y)
+			vx, vy := g.inverse(fx, fy)
+			c := math.Sqrt(g.contact2(vx, vy)) + 0.12*(border.at(fx, fy)-0.5)
+			sd := m.shapeDist(vx, vy)
+			if c >= 1 || sd >= 1 {
+				continue
+			}
+			// Fade at the border of the contact area and the finger.
+			fade := clamp((1-c)/look.edge, 0, 1) * clamp((1-sd)/0.04, 0, 1)
+			v := mi.sample(vx, vy)
+			// Ridge profile: a soft threshold at the thickness shift.
+			ridge := clamp((v-look.thickness)*2.2+0.5, 0, 1)
+			if look.dryness > 0 && dry.at(fx, fy) < look.dryness*0.6 {
+				ridge *= 0.35
+			}
+			press := 0.75 + 0.5*shade.at(fx, fy)
+			dark[y*W+x] = float32(clamp(ridge*fade*press, 0, 1))
+		}
+	}
+	// A 3 × 3 blur (the sensor's optics), then grey levels and noise.
+	img := image.NewGray(image.Rect(0, 0, W, H))
+	for y := range H {
+		for x := range W {
+			var s float32
+			var n int
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					xx, yy := x+dx, y+dy
+					if xx >= 0 && yy >= 0 && xx < W && yy < H {
+						w := 1 + int(max(0, 1-dx*dx-dy*dy))
+						s += dark[yy*W+xx] * float32(w)
+						n += w
+					}
+				}
+			}
+			d := float64(s) / float64(n)
+			bg := look.background + 10*(shade.at(float64(x), float64(y))-0.5)
+			grey := bg + (look.ridgeGrey-look.valleyGrey)*d + (look.valleyGrey-look.background)*min(1, d*4)
+			grey += look.noise * lr.NormFloat64()
+			img.Pix[y*W+x] = uint8(clamp(math.Round(grey), 0, 255))
+		}
+	}
+	return img
+}
