@@ -27,19 +27,26 @@ type impressionLook struct {
 	// edge is the width, as a fraction of the contact ellipse, over which
 	// the print fades out at the border of the contact area.
 	edge float64
+	// wetness is how strongly the ridge thickness varies over the finger
+	// (moist patches where valleys fill in, dry ones where ridges thin).
+	wetness float64
+	// speckle is the share of pixels hit by dirt or dust on the sensor.
+	speckle float64
 }
 
 func newImpressionLook(r *rand.Rand) impressionLook {
 	n := r.NormFloat64
 	l := impressionLook{
-		thickness:  clamp(0.12*n(), -0.35, 0.35),
-		dryness:    clamp(0.15+0.12*n(), 0, 0.5),
-		ridgeGrey:  clamp(55+20*n(), 15, 110),
-		valleyGrey: clamp(205+12*n(), 170, 240),
-		noise:      clamp(7+3*n(), 2, 16),
+		thickness:  clamp(0.15*n(), -0.4, 0.4),
+		dryness:    clamp(0.25+0.2*n(), 0, 0.7),
+		ridgeGrey:  clamp(70+35*n(), 10, 160),
+		valleyGrey: clamp(205+15*n(), 160, 245),
+		noise:      clamp(9+4*n(), 2, 22),
 		edge:       clamp(0.12+0.04*n(), 0.05, 0.25),
+		wetness:    clamp(0.25+0.2*n(), 0, 0.8),
+		speckle:    clamp(0.01+0.015*n(), 0, 0.05),
 	}
-	l.background = clamp(l.valleyGrey+8*n(), 160, 250)
+	l.background = clamp(l.valleyGrey+8*n(), 150, 252)
 	return l
 }
 
@@ -95,8 +102,9 @@ func (mi *MasterImage) Impression(k uint64) *image.Gray {
 	look := newImpressionLook(newRand(m.Seed, "finger-impression-look", m.Finger, k))
 	lr := newRand(m.Seed, "finger-impression-noise", m.Finger, k)
 	border := newValueNoise(lr, W, H, 24) // ragged contact border
-	dry := newValueNoise(lr, W, H, 4)     // dry patches, a few px across
+	dry := newValueNoise(lr, W, H, 3.5)   // ridge breaks and pores, a few px across
 	shade := newValueNoise(lr, W, H, 60)  // uneven pressure and illumination
+	moist := newValueNoise(lr, W, H, 30)  // patches of wet or dry skin
 
 	// Ridge darkness per pixel before blur.
 	dark := make([]float32, W*H)
@@ -112,13 +120,28 @@ func (mi *MasterImage) Impression(k uint64) *image.Gray {
 			// Fade at the border of the contact area and the finger.
 			fade := clamp((1-c)/look.edge, 0, 1) * clamp((1-sd)/0.04, 0, 1)
 			v := mi.sample(vx, vy)
-			// Ridge profile: a soft threshold at the thickness shift.
-			ridge := clamp((v-look.thickness)*2.2+0.5, 0, 1)
-			if look.dryness > 0 && dry.at(fx, fy) < look.dryness*0.6 {
-				ridge *= 0.35
+			// Ridge profile: a soft threshold at the local thickness shift.
+			th := look.thickness + look.wetness*(moist.at(fx, fy)-0.5)*1.2
+			ridge := clamp((v-th)*2.2+0.5, 0, 1)
+			// Dry skin touches the sensor in pieces: ridges break up where
+			// the fine noise falls below the dryness.
+			if d := dry.at(fx, fy); d < look.dryness*0.7 {
+				ridge *= clamp((d/(look.dryness*0.7)-0.5)*2, 0, 1) * 0.7
 			}
-			press := 0.75 + 0.5*shade.at(fx, fy)
+			press := 0.7 + 0.6*shade.at(fx, fy)
 			dark[y*W+x] = float32(clamp(ridge*fade*press, 0, 1))
+		}
+	}
+	// Dust and dirt: dark and light specks of one to three pixels.
+	for range int(look.speckle * W * H / 4) {
+		x, y, rad := lr.IntN(W), lr.IntN(H), 1+lr.IntN(2)
+		v := float32(lr.IntN(2)) * 0.6
+		for dy := -rad + 1; dy < rad; dy++ {
+			for dx := -rad + 1; dx < rad; dx++ {
+				if xx, yy := x+dx, y+dy; xx >= 0 && yy >= 0 && xx < W && yy < H {
+					dark[yy*W+xx] = v
+				}
+			}
 		}
 	}
 	// A 3 × 3 blur (the sensor's optics), then grey levels and noise.

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ebsp/ebsp/formats/raster"
 )
 
 func montage(path string, ims []*image.Gray) {
@@ -64,4 +66,23 @@ func TestViewImpressions(t *testing.T) {
 		t.Logf("4 impressions: %v cpu", cpuTime()-c0)
 		montage(fmt.Sprintf("/tmp/impr_%d.png", f), ims)
 	}
+}
+
+func TestViewReal(t *testing.T) {
+	if os.Getenv("SYNTH_VIEW") == "" {
+		t.Skip("SYNTH_VIEW not set")
+	}
+	var ims []*image.Gray
+	for _, f := range []string{"fvc2002_DB1_B/101_1.tif", "fvc2002_DB3_B/103_2.tif", "fvc2004_DB2_B/105_1.tif", "fvc2004_DB3_B/102_3.tif"} {
+		b, err := os.ReadFile("/work/shared/data/fingerprints/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := raster.Decode(b, 4<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ims = append(ims, img)
+	}
+	montage("/tmp/real.png", ims)
 }
