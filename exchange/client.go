@@ -1,0 +1,366 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// ClientConfig is what the requesting side needs to talk to one partner.
+type ClientConfig struct {
+	Credentials *NodeCredentials
+	Agreement   *Agreement
+	Endpoint    string // partner base URL; default the agreement's endpoint of the partner
+	Now         func() time.Time
+	Log         *audit.Log // the requesting node's own log (optional): sent requests and received releases
+	Window      time.Duration
+	Transport   http.RoundTripper // default: mutual TLS from the credentials and the partner CA
+}
+
+// Client is the requesting side of the exchange with one partner. It
+// signs requests, verifies replies (signature, freshness, binding to the
+// request, and the audit proof of the reply's leaf), keeps every
+// checkpoint of the partner's log it was shown, and holds released data
+// under their handling tags.
+type Client struct {
+	self     Address
+	partner  *Party
+	a        *Agreement
+	base     string
+	sealer   *Sealer
+	opener   *Opener
+	http     *http.Client
+	now      func() time.Time
+	log      *audit.Log
+	received *Received
+
+	mu          sync.Mutex
+	latest      audit.Checkpoint
+	checkpoints [][]byte
+	suspended   bool
+}
+
+// NewClient makes a client for the partner of cfg.Agreement.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	if cfg.Credentials == nil || cfg.Agreement == nil {
+		return nil, errors.New("exchange: client needs credentials and an agreement")
+	}
+	if err := cfg.Agreement.Validate(); err != nil {
+		return nil, err
+	}
+	nc := cfg.Credentials
+	self := Address{nc.State, nc.Node}
+	if p := cfg.Agreement.Party(self.State); p == nil || p.Node != self.Node {
+		return nil, fmt.Errorf("exchange: agreement %s does not name this node %s", cfg.Agreement.ID, self)
+	}
+	partner := cfg.Agreement.Partner(self.State)
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	base := cfg.Endpoint
+	if base == "" {
+		base = partner.Endpoint
+	}
+	if base == "" {
+		return nil, fmt.Errorf("exchange: no endpoint for %s", partner.addr())
+	}
+	rt := cfg.Transport
+	if rt == nil {
+		roots := x509.NewCertPool()
+		roots.AddCert(partner.CA())
+		rt = &http.Transport{
+			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, Certificates: []tls.Certificate{nc.TLS}},
+			MaxIdleConnsPerHost: 64,
+			ForceAttemptHTTP2:   true,
+		}
+	}
+	return &Client{
+		self: self, partner: partner, a: cfg.Agreement, base: strings.TrimSuffix(base, "/"),
+		sealer: NewSealer(nc, now), opener: &Opener{Self: self, Now: now, Window: cfg.Window},
+		http: &http.Client{Transport: rt, Timeout: 60 * time.Second}, now: now, log: cfg.Log,
+		received: &Received{recs: map[string]ReceivedRecord{}},
+	}, nil
+}
+
+// Step1Params is a step-1 search.
+type Step1Params struct {
+	Purpose         Purpose
+	LegalBasis      string
+	Officer         string
+	SearchType      SearchType
+	OffenceMaxYears int
+	Probe           Probe
+}
+
+// Step1Result is a verified step-1 reply.
+type Step1Result struct {
+	Outcome        string // "hit" or "no_hit"
+	Reference      string
+	CandidateCount int
+	ReferenceUntil time.Time
+}
+
+// Step1 sends a search and returns the verified reply. A refusal is a
+// *Refusal error (RetryAfter set for quotas).
+func (c *Client) Step1(ctx context.Context, p Step1Params) (*Step1Result, error) {
+	fingers, err := encodeProbe(p.Probe)
+	if err != nil {
+		return nil, err
+	}
+	req := Step1Request{Purpose: p.Purpose, LegalBasis: p.LegalBasis, Officer: p.Officer, SearchType: p.SearchType,
+		OffenceMaxYears: p.OffenceMaxYears, Fingers: fingers}
+	var rep Step1Reply
+	sent, err := c.roundTrip(ctx, "", PathStep1, MsgStep1Request, MsgStep1Reply, func(known int64) any { req.KnownTreeSize = known; return &req }, &rep, func() *AuditProof { return &rep.Audit })
+	for i := range fingers {
+		clear(fingers[i].Record)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rep.Outcome != audit.OutcomeHit && rep.Outcome != audit.OutcomeNoHit {
+		return nil, fmt.Errorf("exchange: step-1 reply outcome %q is neither hit nor no_hit", rep.Outcome)
+	}
+	if c.log != nil {
+		c.log.Append(audit.Leaf{Time: c.now(), Kind: audit.KindRequestSent, Partner: c.partner.State, Agreement: c.a.ID,
+			Purpose: string(p.Purpose), SearchType: string(p.SearchType), Outcome: rep.Outcome, Actor: p.Officer, Message: sent.HeaderHash()})
+	}
+	return &Step1Result{Outcome: rep.Outcome, Reference: rep.Reference, CandidateCount: rep.CandidateCount, ReferenceUntil: rep.ReferenceUntil}, nil
+}
+
+// RequestDisclosure asks for the allow-listed fields (all of them if fields
+// is empty) under a step-1 reference, and returns the case id and the
+// examiner deadline.
+func (c *Client) RequestDisclosure(ctx context.Context, reference string, fields []string, officer string) (caseID string, deadline time.Time, err error) {
+	req := Step2Request{Reference: reference, Fields: fields, Officer: officer}
+	var rep Step2Reply
+	if _, err := c.roundTrip(ctx, "", PathStep2, MsgStep2Request, MsgStep2Reply, func(known int64) any { req.KnownTreeSize = known; return &req }, &rep, func() *AuditProof { return &rep.Audit }); err != nil {
+		return "", time.Time{}, err
+	}
+	return rep.Case, rep.Deadline, nil
+}
+
+// Status asks how a disclosure request stands. When the data are released
+// they are kept in Received under their handling tags and returned.
+func (c *Client) Status(ctx context.Context, caseID string) (string, *Release, error) {
+	req := StatusRequest{Case: caseID}
+	var rep StatusReply
+	if _, err := c.roundTrip(ctx, caseID, PathStatus, MsgStatusRequest, MsgStatusReply, func(known int64) any { req.KnownTreeSize = known; return &req }, &rep, func() *AuditProof { return &rep.Audit }); err != nil {
+		return "", nil, err
+	}
+	if rep.Case != caseID {
+		return "", nil, fmt.Errorf("exchange: status reply is about case %q, asked %q", rep.Case, caseID)
+	}
+	if rep.Release != nil {
+		if rep.Status != StatusReleased {
+			return "", nil, fmt.Errorf("exchange: status %q carries a release", rep.Status)
+		}
+		h := rep.Release.Handling
+		if h.DestroyBy.IsZero() || h.Agreement != c.a.ID {
+			return "", nil, errors.New("exchange: release without handling tags of this agreement refused")
+		}
+		for f := range rep.Release.Fields {
+			if !slices.Contains(c.a.Disclosure, f) {
+				return "", nil, fmt.Errorf("exchange: release holds field %q outside the allow-list; refused", f)
+			}
+		}
+		c.received.put(caseID, c.partner.State, *rep.Release, c.now())
+		if c.log != nil {
+			names := make([]string, 0, len(rep.Release.Fields))
+			for k := range rep.Release.Fields {
+				names = append(names, k)
+			}
+			slices.Sort(names)
+			c.log.Append(audit.Leaf{Time: c.now(), Kind: audit.KindReleaseReceive, Partner: c.partner.State, Agreement: c.a.ID,
+				Case: caseID, Fields: names, Handling: h.tags()})
+		}
+	}
+	return rep.Status, rep.Release, nil
+}
+
+// roundTrip seals a request, posts it, and verifies the reply: a signed
+// envelope from the partner, for this node, fresh and not replayed, of the
+// expected type (or a refusal), answering this very request, with a valid
+// audit proof whose leaf names this request.
+func (c *Client) roundTrip(ctx context.Context, caseID, path string, reqType, repType MsgType, body func(known int64) any, rep any, proofOf func() *AuditProof) (*Envelope, error) {
+	c.mu.Lock()
+	if c.suspended {
+		c.mu.Unlock()
+		return nil, &Refusal{Reason: ReasonSuspended, Detail: "agreement " + c.a.ID + " is suspended here"}
+	}
+	known := c.latest
+	c.mu.Unlock()
+	raw, sent, err := c.sealer.Seal(reqType, c.a.ID, c.partner.addr(), body(known.Size))
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(hreq)
+	clear(raw)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxEnvelopeBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("exchange: %s: reading reply: %v", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		rf := &Refusal{Status: resp.StatusCode, Reason: "http_" + strconv.Itoa(resp.StatusCode)}
+		if s := resp.Header.Get("Retry-After"); s != "" {
+			if n, err := strconv.Atoi(s); err == nil {
+				rf.RetryAfter = time.Duration(n) * time.Second
+			}
+		}
+		env, _, orf := c.opener.Open(b, c.agreementByID, MsgRefusal)
+		if orf != nil {
+			// Unsigned refusals (the responder could not establish who we
+			// are) are reported but cannot be proven.
+			var plain RefusalReply
+			if decodeBody(b, &plain) == nil && plain.Reason != "" {
+				rf.Reason, rf.Detail = plain.Reason, plain.Detail+" (unsigned reply)"
+			}
+			return sent, rf
+		}
+		var body RefusalReply
+		if err := decodeBody(env.Body, &body); err != nil {
+			return sent, fmt.Errorf("exchange: refusal body: %v", err)
+		}
+		rf.Reason, rf.Detail = body.Reason, body.Detail
+		if body.InReplyTo != sent.HeaderHash() {
+			return sent, errors.New("exchange: signed refusal answers another request")
+		}
+		if body.Audit != nil {
+			if err := c.checkProof(body.Audit, known, sent, ""); err != nil {
+				return sent, err
+			}
+		}
+		if body.Reason == ReasonSuspended {
+			c.Suspend()
+		}
+		return sent, rf
+	}
+	env, _, orf := c.opener.Open(b, c.agreementByID, repType)
+	if orf != nil {
+		return sent, fmt.Errorf("exchange: reply from %s refused: %w", c.partner.addr(), orf)
+	}
+	if err := decodeBody(env.Body, rep); err != nil {
+		return sent, fmt.Errorf("exchange: %s body: %v", repType, err)
+	}
+	var irt struct {
+		InReplyTo string `json:"in_reply_to"`
+	}
+	json.Unmarshal(env.Body, &irt)
+	if irt.InReplyTo != sent.HeaderHash() {
+		return sent, errors.New("exchange: reply answers another request")
+	}
+	if err := c.checkProof(proofOf(), known, sent, caseID); err != nil {
+		return sent, err
+	}
+	return sent, nil
+}
+
+func (c *Client) agreementByID(id string) *Agreement {
+	if id == c.a.ID {
+		return c.a
+	}
+	return nil
+}
+
+// checkProof verifies a reply's audit proof: the checkpoint is signed by
+// the partner's log key, the leaf is in it, the leaf is about this request
+// (for leaves written in answer to it), and the checkpoint extends the
+// latest one this client held when it sent the request.
+func (c *Client) checkProof(p *AuditProof, known audit.Checkpoint, sent *Envelope, caseID string) error {
+	cp, err := audit.OpenCheckpoint(p.Checkpoint, c.partner.LogVerifier())
+	if err != nil {
+		return fmt.Errorf("exchange: reply checkpoint: %v", err)
+	}
+	incl := make(tlog.RecordProof, len(p.Inclusion))
+	for i, h := range p.Inclusion {
+		if len(h) != tlog.HashSize {
+			return errors.New("exchange: malformed inclusion proof")
+		}
+		copy(incl[i][:], h)
+	}
+	if err := audit.CheckInclusion(cp, p.Index, p.Leaf, incl); err != nil {
+		return fmt.Errorf("exchange: reply leaf: %v", err)
+	}
+	leaf, err := audit.DecodeLeaf(p.Leaf)
+	if err != nil {
+		return fmt.Errorf("exchange: reply leaf: %v", err)
+	}
+	// The leaf must be the one written in answer to this request; only an
+	// unchanged status may prove the case's latest leaf instead.
+	if leaf.Message != sent.HeaderHash() && (caseID == "" || leaf.Case != caseID) {
+		return errors.New("exchange: reply proves a leaf that is not about this request")
+	}
+	if known.Size > 0 {
+		if p.ConsistencyFrom != known.Size {
+			return fmt.Errorf("exchange: partner log gave no consistency proof from our checkpoint of size %d (it says %d leaves): possible fork or rollback", known.Size, cp.Size)
+		}
+		cons := make(tlog.TreeProof, len(p.Consistency))
+		for i, h := range p.Consistency {
+			if len(h) != tlog.HashSize {
+				return errors.New("exchange: malformed consistency proof")
+			}
+			copy(cons[i][:], h)
+		}
+		if err := audit.CheckConsistency(known, cp, cons); err != nil {
+			return fmt.Errorf("exchange: partner log: %v", err)
+		}
+	}
+	c.mu.Lock()
+	if cp.Size > c.latest.Size {
+		c.latest = cp
+	}
+	if n := len(c.checkpoints); n == 0 || !bytes.Equal(c.checkpoints[n-1], p.Checkpoint) {
+		c.checkpoints = append(c.checkpoints, slices.Clone(p.Checkpoint))
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// Checkpoints returns the signed checkpoints of the partner's log this
+// client verified, in the order received: what it hands to an auditor.
+func (c *Client) Checkpoints() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.checkpoints)
+}
+
+// Received returns the store of released data.
+func (c *Client) Received() *Received { return c.received }
+
+// Suspend marks the agreement suspended on this side: no more requests are
+// sent, and data received under it are destroyed at once (revocation
+// overrides the destroy-by date).
+func (c *Client) Suspend() int {
+	c.mu.Lock()
+	c.suspended = true
+	c.mu.Unlock()
+	n := c.received.destroyAll()
+	if c.log != nil {
+		now := c.now()
+		c.log.Append(audit.Leaf{Time: now, Kind: audit.KindAgreement, Partner: c.partner.State, Agreement: c.a.ID, Outcome: audit.OutcomeSuspended, Count: n})
+	}
+	return n
+}

@@ -1,0 +1,188 @@
+package exchange
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+)
+
+// ExaminerAuth authenticates the responding state's examiners, the only
+// people who can open the step-2 gate.
+type ExaminerAuth interface {
+	Authenticate(examiner, secret string) bool
+}
+
+// StaticExaminers is an ExaminerAuth over a fixed set of examiner ids and
+// secrets (tokens). It keeps only SHA-256 hashes of the secrets and
+// compares them in constant time.
+type StaticExaminers struct {
+	hashes map[string][32]byte
+}
+
+// NewStaticExaminers makes an ExaminerAuth from examiner id -> secret.
+func NewStaticExaminers(secrets map[string]string) *StaticExaminers {
+	s := &StaticExaminers{hashes: map[string][32]byte{}}
+	for id, sec := range secrets {
+		s.hashes[id] = sha256.Sum256([]byte(sec))
+	}
+	return s
+}
+
+// Authenticate reports whether secret is examiner's. An unknown examiner
+// costs the same comparison as a known one.
+func (s *StaticExaminers) Authenticate(examiner, secret string) bool {
+	want, known := s.hashes[examiner]
+	got := sha256.Sum256([]byte(secret))
+	eq := subtle.ConstantTimeCompare(want[:], got[:]) == 1
+	return known && eq && secret != ""
+}
+
+// ErrNotExaminer is returned when examiner authentication fails.
+var ErrNotExaminer = errors.New("exchange: examiner not authenticated")
+
+// ExaminerCase is a disclosure request waiting for an examiner: the probe
+// and the gallery candidates to compare it with. It holds no biographic
+// data: the examiner compares biometrics, the node shows them the gallery
+// side by its identity ids.
+type ExaminerCase struct {
+	Case       string
+	Partner    string
+	Agreement  string
+	Purpose    Purpose
+	SearchType SearchType
+	Candidates []string // gallery identity ids, at most the candidate cap
+	Probe      Probe    // a copy, for comparison
+	Fields     []string // what the requester asked for
+	Deadline   time.Time
+}
+
+// Queue lists the disclosure requests waiting for a decision, oldest
+// deadline first.
+func (r *Responder) Queue(examiner, secret string) ([]ExaminerCase, error) {
+	if !r.examiners.Authenticate(examiner, secret) {
+		return nil, ErrNotExaminer
+	}
+	now := r.now()
+	var expired []*caseRec
+	var out []ExaminerCase
+	r.mu.Lock()
+	for _, c := range r.cases {
+		if r.expireLocked(c, now) {
+			expired = append(expired, c)
+		}
+		if c.status != StatusQueued {
+			continue
+		}
+		ec := ExaminerCase{Case: c.id, Partner: c.partner.State, Agreement: c.agreement.ID, Purpose: c.purpose,
+			SearchType: c.searchType, Candidates: slices.Clone(c.candidates), Fields: slices.Clone(c.fields), Deadline: c.deadline}
+		for _, f := range c.probe.Fingers {
+			f.Template.Minutiae = slices.Clone(f.Template.Minutiae)
+			ec.Probe.Fingers = append(ec.Probe.Fingers, f)
+		}
+		out = append(out, ec)
+	}
+	r.mu.Unlock()
+	for _, c := range expired {
+		r.logExpiry(c, expiryReason(c), now)
+	}
+	slices.SortFunc(out, func(a, b ExaminerCase) int { return a.Deadline.Compare(b.Deadline) })
+	return out, nil
+}
+
+func expiryReason(c *caseRec) string {
+	if c.fields == nil {
+		return "reference_unused"
+	}
+	return "examiner_deadline"
+}
+
+// Decide records an examiner's decision on a queued case. Only a
+// confirmation of one of the case's candidates releases anything, and
+// then only the allow-listed fields the requester asked for, tagged; a
+// rejection releases nothing. Either way the probe is dropped.
+func (r *Responder) Decide(ctx context.Context, examiner, secret, caseID string, confirm bool, candidate string) error {
+	if !r.examiners.Authenticate(examiner, secret) {
+		return ErrNotExaminer
+	}
+	if err := pseudonym(examiner); err != nil {
+		return fmt.Errorf("exchange: examiner %v", err)
+	}
+	now := r.now()
+	r.mu.Lock()
+	c := r.cases[caseID]
+	if c == nil {
+		r.mu.Unlock()
+		return fmt.Errorf("exchange: no case %q", caseID)
+	}
+	if r.expireLocked(c, now) {
+		r.mu.Unlock()
+		r.logExpiry(c, "examiner_deadline", now)
+		return fmt.Errorf("exchange: case %s passed its deadline; nothing can be released", caseID)
+	}
+	if c.status != StatusQueued {
+		r.mu.Unlock()
+		return fmt.Errorf("exchange: case %s is %s, not waiting for an examiner", caseID, c.status)
+	}
+	if confirm && !slices.Contains(c.candidates, candidate) {
+		r.mu.Unlock()
+		return fmt.Errorf("exchange: %q is not a candidate of case %s", candidate, caseID)
+	}
+	if r.suspended[c.agreement.ID] {
+		r.mu.Unlock()
+		return fmt.Errorf("exchange: agreement %s is suspended; nothing can be released", c.agreement.ID)
+	}
+	// Claim the case so that a concurrent decision cannot also act on it.
+	c.status = "deciding"
+	a, fields := c.agreement, c.fields
+	r.mu.Unlock()
+
+	leaf := audit.Leaf{Time: now, Kind: audit.KindExaminer, Partner: c.partner.State, Agreement: a.ID, Case: c.id,
+		Purpose: string(c.purpose), SearchType: string(c.searchType), Outcome: audit.OutcomeRejected, Actor: examiner}
+	var rel *Release
+	if confirm {
+		leaf.Outcome = audit.OutcomeConfirmed
+		got, err := r.discloser.Disclose(ctx, candidate, slices.Clone(fields))
+		if err != nil {
+			r.mu.Lock()
+			c.status = StatusQueued
+			r.mu.Unlock()
+			return fmt.Errorf("exchange: case %s: reading the fields to release: %v", caseID, err)
+		}
+		// Minimisation: whatever the store returned, only fields both asked
+		// for and on the allow-list leave.
+		rel = &Release{Fields: map[string]string{}, Handling: HandlingTags{
+			NoOnwardTransfer: a.Handling.NoOnwardTransfer, DestroyBy: now.Add(time.Duration(a.Handling.DestroyAfter)).UTC(),
+			Agreement: a.ID, Purpose: c.purpose}}
+		for _, f := range fields {
+			if v, ok := got[f]; ok && v != "" && slices.Contains(a.Disclosure, f) {
+				rel.Fields[f] = v
+			}
+		}
+	}
+	idx, err := r.log.Append(leaf)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		c.status = StatusQueued
+		return err
+	}
+	c.lastLeaf = idx
+	c.examiner = examiner
+	c.probe.wipe()
+	if c.status != "deciding" {
+		// Withdrawn by a suspension while the fields were read.
+		return fmt.Errorf("exchange: case %s was %s meanwhile; nothing released", caseID, c.status)
+	}
+	if confirm {
+		c.status, c.release = StatusReleased, rel
+	} else {
+		c.status = StatusRejected
+	}
+	return nil
+}

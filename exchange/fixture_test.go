@@ -1,0 +1,355 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/formats/iso19794"
+)
+
+// testClock is an injectable clock the tests advance.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// randomTemplate makes a synthetic finger template, already in the form an
+// ISO/IEC 19794-2 round trip gives (angles quantised), so that the same
+// template compares equal after crossing the wire.
+func randomTemplate(rng *rand.Rand) fingerprint.Template {
+	t := fingerprint.Template{Width: 400, Height: 500, DPI: 500, Quality: 80}
+	n := 30 + rng.IntN(30)
+	for i := 0; i < n; i++ {
+		t.Minutiae = append(t.Minutiae, fingerprint.Minutia{
+			X: 10 + rng.IntN(380), Y: 10 + rng.IntN(480), Angle: rng.Float64() * 6.28,
+			Type: fingerprint.MinutiaType(1 + rng.IntN(2)), Quality: uint8(40 + rng.IntN(60)),
+		})
+	}
+	return quantise(t, biometric.RightIndex)
+}
+
+func quantise(t fingerprint.Template, pos biometric.FingerPosition) fingerprint.Template {
+	rec, err := iso19794.MinutiaeRecordFromTemplate(t, iso19794.ISO19794_2_2005, pos)
+	if err != nil {
+		panic(err)
+	}
+	b, err := rec.Marshal()
+	if err != nil {
+		panic(err)
+	}
+	back, _, err := iso19794.ParseMinutiaeAs(b, iso19794.ISO19794_2_2005)
+	if err != nil {
+		panic(err)
+	}
+	out, err := back.Template(0)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func isoBytes(t fingerprint.Template, pos biometric.FingerPosition) []byte {
+	rec, err := iso19794.MinutiaeRecordFromTemplate(t, iso19794.ISO19794_2_2005, pos)
+	if err != nil {
+		panic(err)
+	}
+	b, err := rec.Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// galleryPerson is one enrolled identity of the test gallery.
+type galleryPerson struct {
+	id      string
+	fingers map[biometric.FingerPosition][]byte // ISO record bytes
+	fields  map[string]string
+}
+
+// memGallery is the test-only gallery. Until the fingerprint matcher lands
+// on main it compares templates by exact equality of their ISO/IEC
+// 19794-2 encoding: a probe finger matches a gallery finger of the same
+// position with identical minutiae. That is enough to drive every exchange
+// path (hit, no-hit, caps); matching accuracy is the matcher's own tests'.
+type memGallery struct {
+	mu       sync.Mutex
+	people   []*galleryPerson
+	searches atomic.Int64
+	discl    atomic.Int64
+}
+
+func (g *memGallery) add(p *galleryPerson) {
+	g.mu.Lock()
+	g.people = append(g.people, p)
+	g.mu.Unlock()
+}
+
+func (g *memGallery) size() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.people)
+}
+
+func (g *memGallery) Search(ctx context.Context, p Probe) ([]biometric.Candidate, error) {
+	g.searches.Add(1)
+	enc := make([][]byte, len(p.Fingers))
+	for i, f := range p.Fingers {
+		enc[i] = isoBytes(f.Template, f.Position)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []biometric.Candidate
+	for _, person := range g.people {
+		matched := 0
+		for i, f := range p.Fingers {
+			if b, ok := person.fingers[f.Position]; ok && bytes.Equal(b, enc[i]) {
+				matched++
+			}
+		}
+		if matched > 0 {
+			out = append(out, biometric.Candidate{IdentityID: person.id, Score: float64(matched)})
+		}
+	}
+	return out, nil
+}
+
+func (g *memGallery) Disclose(ctx context.Context, id string, fields []string) (map[string]string, error) {
+	g.discl.Add(1)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range g.people {
+		if p.id == id {
+			// Return everything held, more than asked: the responder must
+			// minimise, not the store.
+			out := map[string]string{}
+			for k, v := range p.fields {
+				out[k] = v
+			}
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("no identity %q", id)
+}
+
+// partnership is two nodes on loopback: US requests, GB responds, over
+// real mutual TLS.
+type partnership struct {
+	clock     *testClock
+	usCA      *CA
+	gbCA      *CA
+	us, gb    *NodeCredentials
+	agreement *Agreement
+	gallery   *memGallery
+	log       *audit.Log
+	logDir    string
+	logs      *bytes.Buffer // the responder's operational log output
+	resp      *Responder
+	srv       *httptest.Server
+	client    *Client
+}
+
+const examinerID, examinerSecret = "gb-examiner-7", "correct horse battery staple"
+
+func testAgreement(us, gb *NodeCredentials, endpoint string) *Agreement {
+	return &Agreement{
+		ID:      "US-GB-TEST",
+		Parties: [2]Party{us.Party(""), gb.Party(endpoint)},
+		Purposes: []PurposeRule{
+			{Purpose: BorderScreening}, {Purpose: ImmigrationBenefit}, {Purpose: SeriousCrime, MinOffenceYears: 3},
+		},
+		Modalities: []biometric.Modality{biometric.Finger},
+		Searches: map[SearchType]SearchRule{
+			Tenprint: {DailyQuota: 50},
+			Latent:   {DailyQuota: 20},
+		},
+		Handling:  Handling{NoOnwardTransfer: true, DestroyAfter: Duration(30 * 24 * time.Hour)},
+		Retention: Duration(90 * 24 * time.Hour),
+	}
+}
+
+func newPartnership(t testing.TB, edit func(a *Agreement)) *partnership {
+	t.Helper()
+	p := &partnership{clock: &testClock{t: time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)}, gallery: &memGallery{}, logs: &bytes.Buffer{}}
+	var err error
+	// Certificates must be valid both at the test clock (message checks)
+	// and at the real time (the TLS handshake).
+	now := p.clock.Now().Add(-24 * time.Hour)
+	if time.Now().Before(now) {
+		now = time.Now().Add(-24 * time.Hour)
+	}
+	if p.usCA, err = NewCA("US", now, 5*24*time.Hour*365); err != nil {
+		t.Fatal(err)
+	}
+	if p.gbCA, err = NewCA("GB", now, 5*24*time.Hour*365); err != nil {
+		t.Fatal(err)
+	}
+	if p.us, err = p.usCA.IssueNode("us-node", []string{"127.0.0.1", "localhost"}, now, 5*24*time.Hour*365); err != nil {
+		t.Fatal(err)
+	}
+	if p.gb, err = p.gbCA.IssueNode("gb-node", []string{"127.0.0.1", "localhost"}, now, 5*24*time.Hour*365); err != nil {
+		t.Fatal(err)
+	}
+	p.logDir = filepath.Join(t.TempDir(), "gb-audit")
+	if p.log, err = audit.Open(p.logDir, p.gb.LogSigner); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.log.Close() })
+
+	// The server needs the responder, and the agreement needs the server's
+	// URL: start the listener first.
+	p.srv = httptest.NewUnstartedServer(nil)
+	endpoint := "https://" + p.srv.Listener.Addr().String()
+	p.agreement = testAgreement(p.us, p.gb, endpoint)
+	if edit != nil {
+		edit(p.agreement)
+	}
+	if err := p.agreement.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// Each side holds its own copy of the agreement file.
+	raw, _ := p.agreement.Marshal()
+	gbCopy, err := ParseAgreement(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.resp, err = NewResponder(ResponderConfig{
+		Credentials: p.gb, Agreements: []*Agreement{gbCopy}, Searcher: p.gallery, Discloser: p.gallery,
+		Log: p.log, Examiners: NewStaticExaminers(map[string]string{examinerID: examinerSecret}),
+		Now: p.clock.Now, Logger: slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.srv.Config.Handler = p.resp.Handler()
+	p.srv.Config.ErrorLog = nil
+	p.srv.TLS = p.resp.TLSConfig()
+	p.srv.StartTLS()
+	t.Cleanup(p.srv.Close)
+	usCopy, _ := ParseAgreement(raw)
+	if p.client, err = NewClient(ClientConfig{Credentials: p.us, Agreement: usCopy, Now: p.clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// enrol adds n people with random right-index templates and returns them.
+func (p *partnership) enrol(rng *rand.Rand, n int, nationality string) []*galleryPerson {
+	var out []*galleryPerson
+	for i := 0; i < n; i++ {
+		person := &galleryPerson{
+			id:      fmt.Sprintf("gb-id-%06d", p.gallery.size()),
+			fingers: map[biometric.FingerPosition][]byte{biometric.RightIndex: isoBytes(randomTemplate(rng), biometric.RightIndex)},
+			fields: map[string]string{
+				"names": fmt.Sprintf("Person %d", p.gallery.size()), "date_of_birth": "1980-02-03", "nationality": nationality,
+				"case_reference": fmt.Sprintf("GB-CASE-%d", p.gallery.size()), "address": "1 Secret Street", "flags": "wanted",
+			},
+		}
+		p.gallery.add(person)
+		out = append(out, person)
+	}
+	return out
+}
+
+// probeOf makes a probe from a gallery person's right index.
+func probeOf(t testing.TB, person *galleryPerson) Probe {
+	rec, _, err := iso19794.ParseMinutiaeAs(person.fingers[biometric.RightIndex], iso19794.ISO19794_2_2005)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, _ := rec.Template(0)
+	return Probe{Fingers: []FingerProbe{{Position: biometric.RightIndex, Template: tmpl}}}
+}
+
+func freshProbe(rng *rand.Rand) Probe {
+	return Probe{Fingers: []FingerProbe{{Position: biometric.RightIndex, Template: randomTemplate(rng)}}}
+}
+
+func border(probe Probe) Step1Params {
+	return Step1Params{Purpose: BorderScreening, LegalBasis: "8 USC 1357(b); encounter 2026-0001", Officer: "cbp-officer-42", SearchType: Tenprint, Probe: probe}
+}
+
+// rawClient returns an HTTP client with the US node's TLS credentials, for
+// posting hand-made envelopes.
+func (p *partnership) rawClient(cert tls.Certificate) *http.Client {
+	roots := x509.NewCertPool()
+	roots.AddCert(p.gbCA.Cert)
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{cert}}}}
+}
+
+func (p *partnership) post(t testing.TB, hc *http.Client, path string, raw []byte) (int, http.Header, []byte) {
+	t.Helper()
+	resp, err := hc.Post(p.srv.URL+path, "application/json", bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// leaves decodes the responder's log.
+func (p *partnership) leaves(t testing.TB) []audit.Leaf {
+	t.Helper()
+	ls, err := audit.DecodeLeaves(p.log.Leaves())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
+
+func refusalReason(t testing.TB, err error) *Refusal {
+	t.Helper()
+	rf, ok := err.(*Refusal)
+	if !ok {
+		t.Fatalf("want a refusal, got %v", err)
+	}
+	return rf
+}
+
+// confirmFirst lets the test examiner confirm the first candidate of the
+// only queued case.
+func (p *partnership) confirmFirst(t testing.TB, caseID string) {
+	t.Helper()
+	q, err := p.resp.Queue(examinerID, examinerSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range q {
+		if c.Case == caseID {
+			if err := p.resp.Decide(context.Background(), examinerID, examinerSecret, caseID, true, c.Candidates[0]); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("case %s not queued", caseID)
+}

@@ -1,0 +1,315 @@
+package exchange
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// The test PKI: one CA per state (ECDSA P-256), and per node a TLS
+// certificate for mutual TLS (ECDSA P-256, client and server auth), a
+// message-signing certificate for an Ed25519 key (key usage digital
+// signature only), and a checkpoint key for the node's transparency log.
+// It is for test partnerships and the demo; a real deployment uses its
+// states' own PKIs, which the same verification code accepts.
+
+// File names of a CA directory and of a node directory.
+const (
+	CACertFile   = "ca.pem"
+	CAKeyFile    = "ca.key"
+	TLSCertFile  = "node.pem"
+	TLSKeyFile   = "node.key"
+	SignCertFile = "sign.pem"
+	SignKeyFile  = "sign.key"
+	LogKeyFile   = "log.key" // note signer key: keep secret
+	LogPubFile   = "log.pub" // note verifier key: goes into agreements
+)
+
+// CA is a state's certificate authority.
+type CA struct {
+	State string
+	Cert  *x509.Certificate
+	Key   crypto.Signer
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return n
+}
+
+// NewCA makes a self-signed CA for state, valid from now for validity.
+func NewCA(state string, now time.Time, validity time.Duration) (*CA, error) {
+	if len(state) != 2 || strings.ToUpper(state) != state {
+		return nil, fmt.Errorf("exchange: CA state %q is not an ISO 3166-1 alpha-2 code", state)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{Country: []string{state}, Organization: []string{"ebsp test PKI"}, CommonName: state + " partnership CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(validity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: making CA: %v", err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &CA{State: state, Cert: cert, Key: key}, nil
+}
+
+// CertPEM returns the CA certificate as PEM.
+func (ca *CA) CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw})
+}
+
+// NodeCredentials are what a node needs to take part in a partnership.
+type NodeCredentials struct {
+	State, Node string
+	TLS         tls.Certificate   // mutual TLS certificate and key
+	SignCert    *x509.Certificate // certifies SignKey's public key
+	SignKey     ed25519.PrivateKey
+	LogSigner   note.Signer // checkpoint signer of the node's audit log
+	LogKey      string      // its verifier key, for agreements
+	CACert      *x509.Certificate
+
+	files map[string][]byte // PEM and key files as written by Save
+}
+
+// LogOrigin is the origin (checkpoint key name) of a node's audit log.
+func LogOrigin(state, node string) string {
+	return "ebsp.example/" + strings.ToLower(state) + "/" + node + "/audit"
+}
+
+// IssueNode makes credentials for node, with TLS names hosts (DNS names or
+// IP addresses), valid from now for validity.
+func (ca *CA) IssueNode(node string, hosts []string, now time.Time, validity time.Duration) (*NodeCredentials, error) {
+	if node == "" || strings.ContainsAny(node, " /+") {
+		return nil, fmt.Errorf("exchange: node name %q must be non-empty without spaces, slashes or plus", node)
+	}
+	subject := pkix.Name{Country: []string{ca.State}, Organization: []string{"ebsp test PKI"}, CommonName: node}
+	tlsKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      subject,
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(validity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if h != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	tlsDER, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &tlsKey.PublicKey, ca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: issuing TLS certificate: %v", err)
+	}
+	signPub, signKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	stmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      subject,
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(validity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	signDER, err := x509.CreateCertificate(rand.Reader, stmpl, ca.Cert, signPub, ca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: issuing signing certificate: %v", err)
+	}
+	skey, vkey, err := audit.GenerateKey(LogOrigin(ca.State, node))
+	if err != nil {
+		return nil, err
+	}
+	tlsKeyDER, err := x509.MarshalPKCS8PrivateKey(tlsKey)
+	if err != nil {
+		return nil, err
+	}
+	signKeyDER, err := x509.MarshalPKCS8PrivateKey(signKey)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{
+		TLSCertFile:  append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsDER}), ca.CertPEM()...),
+		TLSKeyFile:   pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: tlsKeyDER}),
+		SignCertFile: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: signDER}),
+		SignKeyFile:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: signKeyDER}),
+		LogKeyFile:   []byte(skey + "\n"),
+		LogPubFile:   []byte(vkey + "\n"),
+		CACertFile:   ca.CertPEM(),
+	}
+	return credentialsFromFiles(files)
+}
+
+// Save writes the credentials into dir (created if needed; keys mode 0600).
+func (nc *NodeCredentials) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("exchange: %v", err)
+	}
+	for name, b := range nc.files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			return fmt.Errorf("exchange: %v", err)
+		}
+	}
+	return nil
+}
+
+// LoadNode reads credentials written by Save.
+func LoadNode(dir string) (*NodeCredentials, error) {
+	files := map[string][]byte{}
+	for _, name := range []string{TLSCertFile, TLSKeyFile, SignCertFile, SignKeyFile, LogKeyFile, LogPubFile, CACertFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("exchange: node credentials: %v", err)
+		}
+		files[name] = b
+	}
+	nc, err := credentialsFromFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("%v (in %s)", err, dir)
+	}
+	return nc, nil
+}
+
+func parsePEMCert(b []byte, what string) (*x509.Certificate, error) {
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("exchange: %s is not a PEM certificate", what)
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: %s: %v", what, err)
+	}
+	return c, nil
+}
+
+func credentialsFromFiles(files map[string][]byte) (*NodeCredentials, error) {
+	nc := &NodeCredentials{files: files}
+	var err error
+	if nc.TLS, err = tls.X509KeyPair(files[TLSCertFile], files[TLSKeyFile]); err != nil {
+		return nil, fmt.Errorf("exchange: TLS key pair: %v", err)
+	}
+	if nc.CACert, err = parsePEMCert(files[CACertFile], CACertFile); err != nil {
+		return nil, err
+	}
+	if nc.SignCert, err = parsePEMCert(files[SignCertFile], SignCertFile); err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(files[SignKeyFile])
+	if block == nil {
+		return nil, fmt.Errorf("exchange: %s is not PEM", SignKeyFile)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: %s: %v", SignKeyFile, err)
+	}
+	sk, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("exchange: %s is not an Ed25519 key", SignKeyFile)
+	}
+	pub, ok := nc.SignCert.PublicKey.(ed25519.PublicKey)
+	if !ok || !pub.Equal(sk.Public()) {
+		return nil, errors.New("exchange: signing certificate does not certify the signing key")
+	}
+	nc.SignKey = sk
+	if nc.LogSigner, err = note.NewSigner(strings.TrimSpace(string(files[LogKeyFile]))); err != nil {
+		return nil, fmt.Errorf("exchange: %s: %v", LogKeyFile, err)
+	}
+	nc.LogKey = strings.TrimSpace(string(files[LogPubFile]))
+	if _, err := note.NewVerifier(nc.LogKey); err != nil {
+		return nil, fmt.Errorf("exchange: %s: %v", LogPubFile, err)
+	}
+	if len(nc.SignCert.Subject.Country) != 1 {
+		return nil, errors.New("exchange: signing certificate names no single country")
+	}
+	nc.State = nc.SignCert.Subject.Country[0]
+	nc.Node = nc.SignCert.Subject.CommonName
+	return nc, nil
+}
+
+// Save writes the CA certificate and key into dir.
+func (ca *CA) Save(dir string) error {
+	der, err := x509.MarshalPKCS8PrivateKey(ca.Key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("exchange: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, CACertFile), ca.CertPEM(), 0o644); err != nil {
+		return fmt.Errorf("exchange: %v", err)
+	}
+	return os.WriteFile(filepath.Join(dir, CAKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+}
+
+// LoadCA reads a CA written by Save.
+func LoadCA(dir string) (*CA, error) {
+	cb, err := os.ReadFile(filepath.Join(dir, CACertFile))
+	if err != nil {
+		return nil, fmt.Errorf("exchange: %v", err)
+	}
+	cert, err := parsePEMCert(cb, CACertFile)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := os.ReadFile(filepath.Join(dir, CAKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("exchange: %v", err)
+	}
+	block, _ := pem.Decode(kb)
+	if block == nil {
+		return nil, fmt.Errorf("exchange: %s is not PEM", CAKeyFile)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: %s: %v", CAKeyFile, err)
+	}
+	signer, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("exchange: %s is not a signing key", CAKeyFile)
+	}
+	if len(cert.Subject.Country) != 1 {
+		return nil, errors.New("exchange: CA certificate names no single country")
+	}
+	return &CA{State: cert.Subject.Country[0], Cert: cert, Key: signer}, nil
+}
+
+// Party returns the agreement party entry for these credentials.
+func (nc *NodeCredentials) Party(endpoint string) Party {
+	return Party{State: nc.State, Node: nc.Node, CACert: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: nc.CACert.Raw})), LogKey: nc.LogKey, Endpoint: endpoint}
+}

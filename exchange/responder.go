@@ -1,0 +1,509 @@
+package exchange
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/biometric"
+)
+
+// ResponderConfig is what a Responder needs from its node.
+type ResponderConfig struct {
+	Credentials *NodeCredentials
+	Agreements  []*Agreement
+	Searcher    Searcher
+	Discloser   Discloser
+	Log         *audit.Log   // the node's transparency log
+	Examiners   ExaminerAuth // who may confirm or reject matches
+	Now         func() time.Time
+	Logger      *slog.Logger  // operational log; never given probe data
+	Window      time.Duration // accepted clock difference (default 2 min)
+}
+
+// Responder is the responding side of the exchange: it answers partners'
+// step-1 searches and step-2 disclosure requests, and holds the examiners'
+// queue. It is independent of HTTP (see Handler for the endpoint) and safe
+// for concurrent use.
+type Responder struct {
+	self       Address
+	sealer     *Sealer
+	opener     *Opener
+	agreements map[string]*Agreement
+	searcher   Searcher
+	discloser  Discloser
+	log        *audit.Log
+	examiners  ExaminerAuth
+	now        func() time.Time
+	logger     *slog.Logger
+	tlsCert    tls.Certificate
+
+	mu        sync.Mutex
+	suspended map[string]bool
+	cases     map[string]*caseRec
+	quota     map[quotaKey]int
+}
+
+type quotaKey struct {
+	agreement, partner string
+	search             SearchType
+	day                string
+}
+
+// Case states. A case exists only for a hit.
+const (
+	caseAwaiting = "awaiting" // hit replied; the reference has not been used
+)
+
+// caseRec is what the responder keeps of a hit: which gallery identities
+// were candidates and, only until an examiner decides, the probe (in memory,
+// never on disk) so the examiner can compare. A no-hit creates no case.
+type caseRec struct {
+	id         string
+	secretHash [32]byte
+	agreement  *Agreement
+	partner    Address
+	purpose    Purpose
+	searchType SearchType
+	candidates []string
+	probe      Probe
+	created    time.Time
+	refUntil   time.Time
+	status     string
+	fields     []string
+	deadline   time.Time
+	release    *Release
+	examiner   string
+	lastLeaf   int64 // index of the latest audit leaf about this case
+}
+
+// NewResponder checks the configuration and makes a Responder.
+func NewResponder(cfg ResponderConfig) (*Responder, error) {
+	switch {
+	case cfg.Credentials == nil:
+		return nil, errors.New("exchange: responder needs node credentials")
+	case cfg.Searcher == nil || cfg.Discloser == nil:
+		return nil, errors.New("exchange: responder needs a Searcher and a Discloser")
+	case cfg.Log == nil:
+		return nil, errors.New("exchange: responder needs an audit log")
+	case cfg.Examiners == nil:
+		return nil, errors.New("exchange: responder needs an ExaminerAuth")
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	self := Address{cfg.Credentials.State, cfg.Credentials.Node}
+	r := &Responder{
+		self:       self,
+		sealer:     NewSealer(cfg.Credentials, now),
+		opener:     &Opener{Self: self, Now: now, Window: cfg.Window},
+		agreements: map[string]*Agreement{},
+		searcher:   cfg.Searcher,
+		discloser:  cfg.Discloser,
+		log:        cfg.Log,
+		examiners:  cfg.Examiners,
+		now:        now,
+		logger:     logger,
+		tlsCert:    cfg.Credentials.TLS,
+		suspended:  map[string]bool{},
+		cases:      map[string]*caseRec{},
+		quota:      map[quotaKey]int{},
+	}
+	for _, a := range cfg.Agreements {
+		if err := a.Validate(); err != nil {
+			return nil, err
+		}
+		if p := a.Party(self.State); p == nil || p.Node != self.Node {
+			return nil, fmt.Errorf("exchange: agreement %s does not name this node %s", a.ID, self)
+		}
+		if _, dup := r.agreements[a.ID]; dup {
+			return nil, fmt.Errorf("exchange: agreement %s given twice", a.ID)
+		}
+		r.agreements[a.ID] = a
+		r.suspended[a.ID] = a.Suspended
+	}
+	return r, nil
+}
+
+// TLSConfig is the server side of mutual TLS: this node's certificate, and
+// client certificates required to chain to one of the partners' CAs.
+func (r *Responder) TLSConfig() *tls.Config {
+	pool := x509.NewCertPool()
+	for _, a := range r.agreements {
+		pool.AddCert(a.Partner(r.self.State).CA())
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{r.tlsCert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+	}
+}
+
+// Response is what the responder answers: an HTTP status, a signed
+// envelope, and for quota refusals when to retry.
+type Response struct {
+	Status     int
+	RetryAfter time.Duration
+	Body       []byte
+}
+
+// Serve handles one message. peerChain is the TLS peer's verified chain
+// (leaf first); its root must be the CA of the agreement's partner. typ is
+// the message type the endpoint accepts.
+func (r *Responder) Serve(ctx context.Context, typ MsgType, peerChain []*x509.Certificate, raw []byte) Response {
+	env, a, rf := r.opener.Open(raw, r.agreement, typ)
+	// Clear the raw bytes as soon as they are parsed: for a step-1 request
+	// they hold the probe.
+	defer clear(raw)
+	partner := ""
+	if len(peerChain) > 0 && len(peerChain[len(peerChain)-1].Subject.Country) == 1 {
+		partner = peerChain[len(peerChain)-1].Subject.Country[0]
+	}
+	if rf == nil {
+		p := a.Partner(r.self.State)
+		if len(peerChain) == 0 || !bytes.Equal(peerChain[len(peerChain)-1].Raw, p.CA().Raw) {
+			rf = refuse(http.StatusForbidden, ReasonWrongPeer, "TLS client certificate does not chain to the %s CA of agreement %s", p.State, a.ID)
+		}
+	}
+	if rf != nil {
+		defer func() {
+			if env != nil {
+				clear(env.Body)
+			}
+		}()
+		return r.refusal(env, a, partner, "", rf)
+	}
+	defer clear(env.Body)
+	switch typ {
+	case MsgStep1Request:
+		return r.step1(ctx, env, a)
+	case MsgStep2Request:
+		return r.step2(env, a)
+	case MsgStatusRequest:
+		return r.status(ctx, env, a)
+	}
+	return r.refusal(env, a, partner, "", refuse(http.StatusNotFound, ReasonUnexpectedMessage, "no endpoint for %s", typ))
+}
+
+func (r *Responder) agreement(id string) *Agreement { return r.agreements[id] }
+
+// decodeBody parses an envelope body strictly.
+func decodeBody(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+// pseudonym checks an officer or examiner id: short printable ASCII, so
+// that it is a pseudonymous code and not a name.
+func pseudonym(s string) error {
+	if s == "" || len(s) > 64 {
+		return fmt.Errorf("id must be 1-64 characters")
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return fmt.Errorf("id %q may hold only letters, digits and -_.:", s)
+		}
+	}
+	return nil
+}
+
+// inForce says whether a may be used now.
+func (r *Responder) inForce(a *Agreement, now time.Time) *Refusal {
+	r.mu.Lock()
+	susp := r.suspended[a.ID]
+	r.mu.Unlock()
+	if susp {
+		return refuse(http.StatusForbidden, ReasonSuspended, "agreement %s is suspended", a.ID)
+	}
+	if err := a.InForce(now); err != nil {
+		return refuse(http.StatusForbidden, ReasonNotInForce, "%v", err)
+	}
+	return nil
+}
+
+func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Response {
+	start := time.Now()
+	now := r.now()
+	partner := env.From.State
+	var req Step1Request
+	if err := decodeBody(env.Body, &req); err != nil {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "step-1 request: %v", err))
+	}
+	probe, err := decodeProbe(req.Fingers)
+	clear(req.Fingers)
+	// The probe lives only in this stack frame (and, for a hit, in the
+	// in-memory case until an examiner decides); wipe it on every path.
+	defer probe.wipe()
+	if err != nil {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "%v", err))
+	}
+	if rf := r.inForce(a, now); rf != nil {
+		return r.refusal(env, a, partner, "", rf)
+	}
+	if err := pseudonym(req.Officer); err != nil {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "officer: %v", err))
+	}
+	if strings.TrimSpace(req.LegalBasis) == "" || len(req.LegalBasis) > 256 {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMissingBasis, "a legal basis reference (1-256 bytes) is required"))
+	}
+	rule := a.purposeRule(req.Purpose)
+	if rule == nil {
+		return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonPurpose, "purpose %q is not permitted by agreement %s", req.Purpose, a.ID))
+	}
+	if rule.Purpose == SeriousCrime && req.OffenceMaxYears < rule.MinOffenceYears {
+		return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonSeriousness, "offence carries at most %d years; agreement %s requires %d", req.OffenceMaxYears, a.ID, rule.MinOffenceYears))
+	}
+	srule, ok := a.Searches[req.SearchType]
+	if !ok {
+		return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonSearchType, "search type %q is not permitted by agreement %s", req.SearchType, a.ID))
+	}
+	if m := searchModality[req.SearchType]; !slices.Contains(a.Modalities, m) || m != biometric.Finger {
+		// Probes carry fingerprints only so far.
+		return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonModality, "modality %s is not permitted for %s", m, req.SearchType))
+	}
+	// Quota: a request that passed every other check counts, whatever its
+	// outcome; request N+1 of the UTC day is refused until midnight UTC.
+	day := now.UTC().Format("2006-01-02")
+	qk := quotaKey{a.ID, partner, req.SearchType, day}
+	r.mu.Lock()
+	if r.quota[qk] >= srule.DailyQuota {
+		r.mu.Unlock()
+		midnight := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+		rf := refuse(http.StatusTooManyRequests, ReasonQuota, "daily quota of %d %s searches under agreement %s used", srule.DailyQuota, req.SearchType, a.ID)
+		rf.RetryAfter = midnight.Sub(now)
+		return r.refusal(env, a, partner, req.Purpose, rf)
+	}
+	r.quota[qk]++
+	r.mu.Unlock()
+
+	msg := env.HeaderHash()
+	if _, err := r.log.Append(audit.Leaf{Time: now, Kind: audit.KindRequest, Partner: partner, Agreement: a.ID,
+		Purpose: string(req.Purpose), SearchType: string(req.SearchType), Actor: req.Officer, Message: msg}); err != nil {
+		return r.internal(env, a, err)
+	}
+
+	sctx, cancel := context.WithTimeout(ctx, time.Duration(a.Deadlines.Step1))
+	cands, err := r.searcher.Search(sctx, probe)
+	cancel()
+	if err != nil {
+		r.logger.Warn("step1 search failed", "partner", partner, "agreement", a.ID, "err", err)
+		return r.refusal(env, a, partner, req.Purpose, refuse(http.StatusServiceUnavailable, ReasonSearchFailed, "the search did not complete"))
+	}
+	if len(cands) > srule.CandidateCap {
+		cands = cands[:srule.CandidateCap]
+	}
+	reply := Step1Reply{InReplyTo: msg, Outcome: audit.OutcomeNoHit}
+	decision := audit.Leaf{Time: r.now(), Kind: audit.KindDecision, Partner: partner, Agreement: a.ID,
+		Purpose: string(req.Purpose), SearchType: string(req.SearchType), Outcome: audit.OutcomeNoHit, Message: msg}
+	if len(cands) > 0 {
+		c, ref, err := r.newCase(a, env.From, req, cands, probe, now)
+		if err != nil {
+			return r.internal(env, a, err)
+		}
+		probe = Probe{} // now owned by the case
+		reply.Outcome, reply.Reference, reply.CandidateCount, reply.ReferenceUntil = audit.OutcomeHit, ref, len(cands), c.refUntil
+		decision.Outcome, decision.Case, decision.Candidates = audit.OutcomeHit, c.id, len(cands)
+	}
+	var hitCase *caseRec
+	if len(cands) > 0 {
+		hitCase = r.caseByID(decision.Case)
+	}
+	resp := r.reply(env, a, MsgStep1Reply, decision, hitCase, &reply.Audit, &reply, req.KnownTreeSize)
+	r.logger.Info("step1", "partner", partner, "agreement", a.ID, "outcome", reply.Outcome, "candidates", reply.CandidateCount, "ms", time.Since(start).Milliseconds())
+	return resp
+}
+
+// newCase records a hit and returns its single-use reference:
+// "<case id>.<secret>", where only SHA-256(secret) is kept and compared in
+// constant time; the case id alone (which appears in audit leaves) opens
+// nothing.
+func (r *Responder) newCase(a *Agreement, from Address, req Step1Request, cands []biometric.Candidate, probe Probe, now time.Time) (*caseRec, string, error) {
+	var id [12]byte
+	var secret [32]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, "", err
+	}
+	if _, err := rand.Read(secret[:]); err != nil {
+		return nil, "", err
+	}
+	c := &caseRec{
+		id: hex.EncodeToString(id[:]), secretHash: sha256.Sum256(secret[:]), agreement: a, partner: from,
+		purpose: req.Purpose, searchType: req.SearchType, probe: probe, created: now,
+		refUntil: now.Add(time.Duration(a.Deadlines.Step2)), status: caseAwaiting,
+	}
+	for _, cd := range cands {
+		c.candidates = append(c.candidates, cd.IdentityID)
+	}
+	r.mu.Lock()
+	r.cases[c.id] = c
+	r.mu.Unlock()
+	return c, c.id + "." + base64.RawURLEncoding.EncodeToString(secret[:]), nil
+}
+
+// lookupReference finds the case of a reference, comparing its secret in
+// constant time.
+func (r *Responder) lookupReference(ref string) *caseRec {
+	id, sec, ok := strings.Cut(ref, ".")
+	if !ok {
+		return nil
+	}
+	secret, err := base64.RawURLEncoding.DecodeString(sec)
+	if err != nil {
+		return nil
+	}
+	h := sha256.Sum256(secret)
+	c := r.cases[id]
+	if c == nil || subtle.ConstantTimeCompare(h[:], c.secretHash[:]) != 1 {
+		return nil
+	}
+	return c
+}
+
+func (r *Responder) step2(env *Envelope, a *Agreement) Response {
+	now := r.now()
+	partner := env.From.State
+	var req Step2Request
+	if err := decodeBody(env.Body, &req); err != nil {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "step-2 request: %v", err))
+	}
+	if err := pseudonym(req.Officer); err != nil {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "officer: %v", err))
+	}
+	if rf := r.inForce(a, now); rf != nil {
+		return r.refusal(env, a, partner, "", rf)
+	}
+	fields := req.Fields
+	if len(fields) == 0 {
+		fields = a.Disclosure
+	}
+	for _, f := range fields {
+		if !slices.Contains(a.Disclosure, f) {
+			return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonFieldNotPermitted, "field %q is not on the allow-list of agreement %s", f, a.ID))
+		}
+	}
+	r.mu.Lock()
+	c := r.lookupReference(req.Reference)
+	if c == nil || c.partner != env.From || c.agreement != a {
+		r.mu.Unlock()
+		return r.refusal(env, a, partner, "", refuse(http.StatusNotFound, ReasonUnknownReference, "no such reference"))
+	}
+	justExpired := r.expireLocked(c, now)
+	switch c.status {
+	case caseAwaiting:
+	case StatusExpired:
+		r.mu.Unlock()
+		if justExpired {
+			r.logExpiry(c, "reference_unused", now)
+		}
+		return r.refusal(env, a, partner, c.purpose, refuse(http.StatusGone, ReasonReferenceExpired, "reference expired"))
+	default:
+		r.mu.Unlock()
+		return r.refusal(env, a, partner, c.purpose, refuse(http.StatusConflict, ReasonReferenceUsed, "reference already used"))
+	}
+	c.status = StatusQueued
+	c.fields = slices.Clone(fields)
+	c.deadline = now.Add(time.Duration(a.Deadlines.Step2))
+	reply := Step2Reply{InReplyTo: env.HeaderHash(), Case: c.id, Status: StatusQueued, Deadline: c.deadline}
+	r.mu.Unlock()
+	leaf := audit.Leaf{Time: now, Kind: audit.KindDisclosure, Partner: partner, Agreement: a.ID, Case: c.id,
+		Purpose: string(c.purpose), SearchType: string(c.searchType), Outcome: audit.OutcomeQueued, Fields: c.fields, Actor: req.Officer, Message: env.HeaderHash()}
+	return r.reply(env, a, MsgStep2Reply, leaf, c, &reply.Audit, &reply, req.KnownTreeSize)
+}
+
+func (r *Responder) status(ctx context.Context, env *Envelope, a *Agreement) Response {
+	now := r.now()
+	partner := env.From.State
+	var req StatusRequest
+	if err := decodeBody(env.Body, &req); err != nil {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "status request: %v", err))
+	}
+	r.mu.Lock()
+	c := r.cases[req.Case]
+	if c == nil || c.partner != env.From || c.agreement != a || c.status == caseAwaiting {
+		r.mu.Unlock()
+		return r.refusal(env, a, partner, "", refuse(http.StatusNotFound, ReasonUnknownCase, "no such case"))
+	}
+	expired := r.expireLocked(c, now)
+	reply := StatusReply{InReplyTo: env.HeaderHash(), Case: c.id, Status: c.status}
+	leaf := audit.Leaf{Time: now, Kind: audit.KindExpiry, Partner: partner, Agreement: a.ID, Case: c.id, Purpose: string(c.purpose), Reason: "examiner_deadline", Message: env.HeaderHash()}
+	if !expired && c.status == StatusReleased {
+		if r.suspended[a.ID] || a.InForce(now) != nil {
+			// Cannot happen (Suspend withdraws releases), but never release under a suspended agreement.
+			r.mu.Unlock()
+			return r.refusal(env, a, partner, c.purpose, refuse(http.StatusForbidden, ReasonSuspended, "agreement %s is suspended", a.ID))
+		}
+		// Deliver once, then keep no copy of the released values.
+		reply.Release = c.release
+		c.release = nil
+		c.status = StatusDelivered
+		names := make([]string, 0, len(reply.Release.Fields))
+		for k := range reply.Release.Fields {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		leaf = audit.Leaf{Time: now, Kind: audit.KindRelease, Partner: partner, Agreement: a.ID, Case: c.id,
+			Purpose: string(c.purpose), Outcome: StatusReleased, Fields: names, Handling: reply.Release.Handling.tags(), Actor: c.examiner, Message: env.HeaderHash()}
+	} else if !expired {
+		// Nothing changed. A poll is not an audit event (logging every poll
+		// would flood the log), so the reply proves the case's latest leaf.
+		last := c.lastLeaf
+		r.mu.Unlock()
+		return r.replyProving(env, a, MsgStatusReply, last, &reply.Audit, &reply, req.KnownTreeSize)
+	}
+	r.mu.Unlock()
+	return r.reply(env, a, MsgStatusReply, leaf, c, &reply.Audit, &reply, req.KnownTreeSize)
+}
+
+func (h HandlingTags) tags() []string {
+	t := []string{"destroy_by=" + h.DestroyBy.UTC().Format(time.RFC3339)}
+	if h.NoOnwardTransfer {
+		t = append(t, "no_onward_transfer")
+	}
+	return t
+}
+
+// expireLocked closes c if its deadline passed: an unused reference after
+// refUntil, a queued request after its examiner deadline. It reports
+// whether c expired now. Callers hold r.mu; the expiry leaf is theirs to
+// write (status does, Sweep does).
+func (r *Responder) expireLocked(c *caseRec, now time.Time) bool {
+	switch {
+	case c.status == caseAwaiting && now.After(c.refUntil),
+		c.status == StatusQueued && now.After(c.deadline):
+		c.status = StatusExpired
+		c.probe.wipe()
+		return true
+	}
+	return false
+}

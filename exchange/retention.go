@@ -1,0 +1,115 @@
+package exchange
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+)
+
+// SweepResult says what a Sweep did.
+type SweepResult struct {
+	Expired int // cases closed by their deadline, releasing nothing
+	Deleted int // case records deleted past retention
+}
+
+// Sweep applies deadlines and retention at the responder's clock: unused
+// references and unanswered disclosure requests past their deadline expire
+// (nothing is released), and case records older than the agreement's
+// retention are deleted, with whatever they held. Every expiry is a leaf,
+// and each deletion run is a leaf per partner with the count deleted. The
+// node calls it periodically; tests call it after advancing the clock.
+func (r *Responder) Sweep() (SweepResult, error) {
+	now := r.now()
+	var res SweepResult
+	var expired []*caseRec
+	type pk struct{ partner, agreement string }
+	deleted := map[pk]int{}
+	r.mu.Lock()
+	for id, c := range r.cases {
+		if r.expireLocked(c, now) {
+			expired = append(expired, c)
+		}
+		if now.Sub(c.created) > time.Duration(c.agreement.Retention) {
+			c.probe.wipe()
+			c.release = nil
+			delete(r.cases, id)
+			deleted[pk{c.partner.State, c.agreement.ID}]++
+			res.Deleted++
+		}
+	}
+	today := now.UTC().Format("2006-01-02")
+	for k := range r.quota {
+		if k.day < today {
+			delete(r.quota, k)
+		}
+	}
+	r.mu.Unlock()
+	for _, c := range expired {
+		r.logExpiry(c, expiryReason(c), now)
+		res.Expired++
+	}
+	for k, n := range deleted {
+		if _, err := r.log.Append(audit.Leaf{Time: now, Kind: audit.KindRetention, Partner: k.partner, Agreement: k.agreement, Count: n}); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// Suspend revokes an agreement at once: new requests under it are refused,
+// open cases are withdrawn (no examiner can release anything, data awaiting
+// delivery is dropped), and the suspension is a leaf. actor is the
+// pseudonymous id of whoever ordered it.
+func (r *Responder) Suspend(agreementID, actor string) error {
+	return r.setSuspended(agreementID, actor, true)
+}
+
+// Reinstate lifts a suspension; withdrawn cases stay withdrawn.
+func (r *Responder) Reinstate(agreementID, actor string) error {
+	return r.setSuspended(agreementID, actor, false)
+}
+
+func (r *Responder) setSuspended(agreementID, actor string, on bool) error {
+	if err := pseudonym(actor); err != nil {
+		return fmt.Errorf("exchange: actor %v", err)
+	}
+	a := r.agreements[agreementID]
+	if a == nil {
+		return fmt.Errorf("exchange: no agreement %q", agreementID)
+	}
+	now := r.now()
+	withdrawn := 0
+	r.mu.Lock()
+	r.suspended[agreementID] = on
+	if on {
+		for _, c := range r.cases {
+			if c.agreement != a {
+				continue
+			}
+			switch c.status {
+			case caseAwaiting, StatusQueued, StatusReleased:
+				c.status = StatusWithdrawn
+				c.probe.wipe()
+				c.release = nil
+				withdrawn++
+			}
+		}
+	}
+	r.mu.Unlock()
+	out := audit.OutcomeActive
+	if on {
+		out = audit.OutcomeSuspended
+	}
+	_, err := r.log.Append(audit.Leaf{Time: now, Kind: audit.KindAgreement, Partner: a.Partner(r.self.State).State,
+		Agreement: a.ID, Outcome: out, Actor: actor, Count: withdrawn})
+	return err
+}
+
+// Pending returns the number of cases the responder holds (any status), for
+// tests and the node's metrics.
+func (r *Responder) Pending() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.cases)
+}
