@@ -1,0 +1,266 @@
+package poc
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strings"
+)
+
+// figure is one plot with its caption.
+type figure struct {
+	ID      string
+	Title   string
+	SVG     template.HTML
+	Caption string
+}
+
+// HTML writes the report as one self-contained page: inline CSS and SVG, no
+// script, nothing fetched.
+func (r *Report) HTML(w io.Writer) error {
+	data := struct {
+		*Report
+		Figures []figure
+		Home    *State
+		Method  []string
+	}{Report: r, Home: r.Scenario.state(r.Scenario.Home)}
+	data.Figures = r.figures()
+	data.Method = r.method()
+	return reportTemplate.Execute(w, data)
+}
+
+func (r *Report) figures() []figure {
+	var figs []figure
+	s := r.Scenario
+
+	det := LineChart{Title: "Detection error trade-off (DET)", XLabel: "false-match rate per comparison (log)", YLabel: "false non-match rate (log)", LogX: true, LogY: true}
+	for _, c := range r.DET {
+		ser := Series{Name: fmt.Sprintf("%d finger%s", c.Fingers, plural(c.Fingers))}
+		for _, p := range c.Points {
+			ser.X = append(ser.X, p.FMR)
+			ser.Y = append(ser.Y, p.FNMR)
+		}
+		det.Series = append(det.Series, ser)
+	}
+	figs = append(figs, figure{ID: "det", Title: "How often the matcher errs", SVG: det.SVG(),
+		Caption: fmt.Sprintf("Each line is the fingerprint matcher with 1, 2 or 10 fingers fused. Moving left means a stricter threshold: fewer false matches (wrongly linking two different people), at the price of more false non-matches (missing a person who is enrolled). Measured on %s impostor and %s genuine synthetic comparisons; points with a zero rate cannot be drawn on a log scale and are left out, and the curves end where the sample runs out.",
+			formatNumber(float64(r.ImpostorScores)), formatNumber(float64(r.GenuineScores)))})
+
+	ext := BarChart{Title: fmt.Sprintf("Expected false matches per day at %s gallery entries", formatNumber(float64(s.Extrapolation.Gallery))), XLabel: "fingers captured", YLabel: "false matches per day (log)", LogY: true}
+	var lo, pt, hi BarSeries
+	lo.Name, pt.Name, hi.Name = "lower bound", "estimate", "upper bound"
+	for _, e := range r.Extrapolation {
+		ext.Categories = append(ext.Categories, fmt.Sprintf("%d finger%s", e.Fingers, plural(e.Fingers)))
+		lo.Values = append(lo.Values, e.FalseMatchesPerDayLow)
+		pt.Values = append(pt.Values, e.FalseMatchesPerDay)
+		hi.Values = append(hi.Values, e.FalseMatchesPerDayHigh)
+	}
+	ext.Series = []BarSeries{lo, pt, hi}
+	figs = append(figs, figure{ID: "extrapolation", Title: "False matches at national scale", SVG: ext.SVG(),
+		Caption: fmt.Sprintf("Expected number of times per day that a border search of %s encounters would put an innocent person above the hit threshold in a gallery of %s, with %g%% bounds from the sample size. A missing bar means zero: the sample saw no such score, so only the upper bound is known.",
+			formatNumber(float64(s.Border.EncountersPerDay)), formatNumber(float64(s.Extrapolation.Gallery)), 100*s.Extrapolation.Confidence)})
+
+	hits := BarChart{Title: "Identifications and false matches per model (simulated day)", YLabel: "count"}
+	var ti, gain, fm, miss BarSeries
+	ti.Name, gain.Name, fm.Name, miss.Name = "true identifications", "gained by sharing", "false matches", "missed"
+	for _, m := range r.Models {
+		hits.Categories = append(hits.Categories, string(m.Model))
+		ti.Values = append(ti.Values, float64(m.TrueIdentifications))
+		gain.Values = append(gain.Values, float64(m.GainedBySharing))
+		fm.Values = append(fm.Values, float64(m.FalseMatches))
+		miss.Values = append(miss.Values, float64(m.Missed))
+	}
+	hits.Series = []BarSeries{ti, gain, fm, miss}
+	figs = append(figs, figure{ID: "hits", Title: "What sharing gains", SVG: hits.SVG(),
+		Caption: fmt.Sprintf("For the same %d simulated border encounters: travellers correctly identified, those of them found only through a partner (gained by sharing), candidates that were the wrong person (false matches) and enrolled travellers not identified (missed). Every sharing model finds the same people at step 1; they differ in what happens next.", s.Border.Simulated)})
+
+	disc := BarChart{Title: "Disclosure per model (simulated day)", YLabel: "count (log)", LogY: true}
+	var rec, inn, ret, bulk BarSeries
+	rec.Name, inn.Name, ret.Name, bulk.Name = "records disclosed", "innocent people disclosed", "probes kept by partners", "records copied up front"
+	for _, m := range r.Models {
+		disc.Categories = append(disc.Categories, string(m.Model))
+		rec.Values = append(rec.Values, float64(m.RecordsDisclosed))
+		inn.Values = append(inn.Values, float64(m.InnocentDisclosed))
+		ret.Values = append(ret.Values, float64(m.ProbesRetained))
+		bulk.Values = append(bulk.Values, float64(m.BulkRecords))
+	}
+	disc.Series = []BarSeries{rec, inn, ret, bulk}
+	figs = append(figs, figure{ID: "disclosure", Title: "What sharing costs in privacy", SVG: disc.SVG(),
+		Caption: "Records that crossed a border during the day (biographic data, flags, encounters), people other than the traveller whose records crossed because of a false match, probes partners kept, and, for the bulk copy, the partners' records handed over before any search. Log scale; a missing bar is zero."})
+
+	lat := LineChart{Title: "Latency per search (cumulative)", XLabel: "milliseconds (log)", YLabel: "share of searches answered", LogX: true}
+	for _, m := range r.Models {
+		xs := slices.Clone(m.LatenciesMs)
+		slices.Sort(xs)
+		ser := Series{Name: string(m.Model)}
+		step := max(1, len(xs)/100)
+		for i := 0; i < len(xs); i += step {
+			ser.X = append(ser.X, max(xs[i], 0.01))
+			ser.Y = append(ser.Y, float64(i+1)/float64(len(xs)))
+		}
+		if len(xs) > 0 {
+			ser.X = append(ser.X, max(xs[len(xs)-1], 0.01))
+			ser.Y = append(ser.Y, 1)
+		}
+		lat.Series = append(lat.Series, ser)
+	}
+	figs = append(figs, figure{ID: "latency", Title: "How long a border officer waits", SVG: lat.SVG(),
+		Caption: "For each model, the share of searches answered within a given time (machine time from submitting the fingerprints to the home state's answer, on this one machine over loopback; examiner time is not included). A line further right is slower."})
+
+	vol := LineChart{Title: "Volume over the simulated day", XLabel: "hour of day (UTC)", YLabel: "per hour"}
+	enc := Series{Name: "encounters"}
+	for h := range 24 {
+		enc.X = append(enc.X, float64(h))
+		enc.Y = append(enc.Y, float64(r.HourlyEncounters[h]))
+	}
+	vol.Series = append(vol.Series, enc)
+	for _, m := range r.Models {
+		if m.Messages == 0 {
+			continue
+		}
+		ser := Series{Name: string(m.Model) + " messages"}
+		for h := range 24 {
+			ser.X = append(ser.X, float64(h))
+			ser.Y = append(ser.Y, float64(m.HourlyMessages[h]))
+		}
+		vol.Series = append(vol.Series, ser)
+	}
+	figs = append(figs, figure{ID: "volume", Title: "Traffic through the day", SVG: vol.SVG(),
+		Caption: "Border encounters per hour of the simulated day (following the scenario's hourly profile) and the cross-border messages each model sends for them. Models that never send a message during the day (national only, bulk copy) are not drawn."})
+	return figs
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// method is the method section, one paragraph each.
+func (r *Report) method() []string {
+	s := r.Scenario
+	var states []string
+	for _, st := range s.States {
+		states = append(states, fmt.Sprintf("%s (%s people)", st.Code, formatNumber(float64(st.Gallery))))
+	}
+	return []string{
+		fmt.Sprintf("A synthetic population was enrolled in %d real ebsp nodes, one per state: %s. Some people are enrolled in more than one state, as the scenario's overlap says; a share of each state's records carries a derogatory flag. Every node is the same software a state would run: its own SQLite store, its fingerprint matcher, its HTTP API.", len(s.States), strings.Join(states, ", ")),
+		fmt.Sprintf("%d border encounters at %s were simulated: %.0f%% travellers already enrolled at home, %.0f%% drawn from the partners' records, the rest enrolled nowhere. Each traveller gave a fresh capture of the fingers %v. Every encounter was searched at home and at every partner at the same time, in the bulk-copy hub, and every partner candidate was read; each model is scored on the subset of these calls it would make, so all models see exactly the same people and the same matcher results.",
+			s.Border.Simulated, s.Home, 100*s.Border.FromHome, 100*s.Border.FromPartners, s.Capture.Fingers),
+		fmt.Sprintf("The hit threshold (%.5g per finger, scaled by √n for n fingers as the node fuses them by summing per-finger scores) comes from %s.", r.Threshold, r.ThresholdFrom),
+		fmt.Sprintf("The national figures are extrapolated, not simulated: the false-match rate per comparison is measured on %s impostor comparisons of synthetic fingerprints with the real matcher, and multiplied by the gallery size and the daily volume. For one finger the bounds are exact (Clopper-Pearson); for several fingers the per-finger score distribution is convolved, and the bounds come from the most and least favourable distributions the sample allows, with the unseen tail placed at the highest score the matcher gave. Bounds are at %g%% confidence.", formatNumber(float64(r.ImpostorScores)), 100*s.Extrapolation.Confidence),
+	}
+}
+
+var funcs = template.FuncMap{
+	"num": formatNumber,
+	"numi": func(v any) string {
+		switch x := v.(type) {
+		case int:
+			return formatNumber(float64(x))
+		case int64:
+			return formatNumber(float64(x))
+		}
+		return fmt.Sprint(v)
+	},
+	"pct":  func(v float64) string { return fmt.Sprintf("%.3g%%", 100*v) },
+	"ms":   func(v float64) string { return fmt.Sprintf("%.1f ms", v) },
+	"join": strings.Join,
+	"fingers": func(n int) string {
+		return fmt.Sprintf("%d finger%s", n, plural(n))
+	},
+	"resolution": func(e NationalEstimate) string {
+		if e.BelowResolution {
+			return fmt.Sprintf("none of %s seen: below the resolution of the sample", formatNumber(float64(e.Tuples)))
+		}
+		return fmt.Sprintf("%s of %s", formatNumber(float64(e.Observed)), formatNumber(float64(e.Tuples)))
+	},
+	"kb": func(b int64) string { return fmt.Sprintf("%.1f kB", float64(b)/1000) },
+}
+
+var reportTemplate = template.Must(template.New("report").Funcs(funcs).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ebsp PoC report: {{.Scenario.Name}}</title>
+<style>
+body { font-family: sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 1.5rem 0; } figcaption { font-size: 0.9rem; color: #444; max-width: 45rem; }
+svg.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
+.note { background: #f6f6f0; padding: 0.5rem 1rem; border-left: 4px solid #c9b458; }
+.ok { color: #1a7f37; } .bad { color: #b42318; font-weight: bold; }
+</style>
+</head>
+<body>
+<h1>Biometric data sharing: what it gains and what it costs</h1>
+<p>Proof-of-Concept evaluation <strong>{{.Scenario.Name}}</strong>, run {{.Started.Format "2006-01-02 15:04 UTC"}} in {{printf "%.0f" .Seconds}} s by ebsp, an open reference implementation. {{.Scenario.Description}}</p>
+<p class="note">Everything here was measured on synthetic people by software anyone can run again with the same scenario file (<code>ebsp poc --scenario FILE --out DIR</code>). The national figures are extrapolations with stated bounds, not observations; read the limits at the end.</p>
+
+<h2>In short</h2>
+<table>
+<tr><th>model</th><th>identified</th><th>gained by sharing</th><th>false matches</th><th>innocent people disclosed</th><th>records disclosed</th><th>median latency</th></tr>
+{{range .Models}}<tr><td>{{.Label}}</td><td>{{.TrueIdentifications}}</td><td>{{.GainedBySharing}}</td><td>{{.FalseMatches}}</td><td>{{.InnocentDisclosed}}</td><td>{{.RecordsDisclosed}}{{if .BulkRecords}} + {{numi .BulkRecords}} up front{{end}}</td><td>{{ms .LatencyMedianMs}}</td></tr>
+{{end}}</table>
+<p>Simulated day: {{.Scenario.Border.Simulated}} border encounters at {{.Scenario.Home}}. National scale, {{fingers (len .Scenario.Capture.Fingers)}}, {{numi .Scenario.Border.EncountersPerDay}} encounters a day:</p>
+<table>
+<tr><th>model</th><th>galleries searched</th><th>false matches per day</th><th>bounds</th><th>innocent people disclosed per day</th><th>bounds</th></tr>
+{{range .ModelsNational}}<tr><td>{{.Label}}</td><td>{{numi .Gallery}}</td><td>{{num .FalseMatchesPerDay}}</td><td>{{num .FalseMatchesPerDayLow}} to {{num .FalseMatchesPerDayHigh}}</td><td>{{num .InnocentDisclosedPerDay}}{{if .TransferredUpFront}} (and {{numi .TransferredUpFront}} copied up front){{end}}</td><td>{{num .InnocentDisclosedPerDayLow}} to {{num .InnocentDisclosedPerDayHi}}</td></tr>
+{{end}}</table>
+
+<h2>Method</h2>
+{{range .Method}}<p>{{.}}</p>
+{{end}}
+<h3>The sharing models</h3>
+<ul>
+<li><strong>National only</strong>: the home state searches its own gallery. Nothing crosses a border.</li>
+<li><strong>Prüm-style</strong>: the home state asks each partner's node whether it holds a match (step 1: hit or no hit, no personal data). On a hit it asks for the record (step 2); a partner examiner looks first, and only the agreed categories ({{join .Scenario.Agreement.Disclosure ", "}}) are released. Partners keep probes as the agreement allows ({{.Scenario.Agreement.RetentionDays}} days).</li>
+<li><strong>Query-and-purge</strong>: as Prüm-style, and a probe that did not match leaves no trace at the partner.</li>
+<li><strong>DHS ask as reported</strong>: on a match the partner's biographic, derogatory and encounter data go back automatically, with no human step.</li>
+<li><strong>Bulk copy</strong>: the partners' holdings are copied into the home state's hub beforehand and searched there.</li>
+</ul>
+
+<h2>Figures</h2>
+{{range .Figures}}<figure id="fig-{{.ID}}">
+<h3>{{.Title}}</h3>
+{{.SVG}}
+<figcaption>{{.Caption}}</figcaption>
+</figure>
+{{end}}
+
+<h2>National extrapolation</h2>
+<table>
+<tr><th>fingers</th><th>fused threshold</th><th>impostor tuples at or above</th><th>FMR per comparison</th><th>bounds</th><th>FNMR</th><th>false matches per day</th><th>bounds</th><th>searches with a false hit</th></tr>
+{{range .Extrapolation}}<tr><td>{{fingers .Fingers}}</td><td>{{printf "%.4g" .Threshold}}</td><td>{{resolution .}}</td><td>{{num .FMR}}</td><td>{{num .Low}} to {{num .High}}</td><td>{{pct .FNMR}}</td><td>{{num .FalseMatchesPerDay}}</td><td>{{num .FalseMatchesPerDayLow}} to {{num .FalseMatchesPerDayHigh}}</td><td>{{pct .SearchFalseHitRate}} ({{pct .SearchFalseHitRateLow}} to {{pct .SearchFalseHitRateHigh}})</td></tr>
+{{end}}</table>
+<p>Gallery {{numi .Scenario.Extrapolation.Gallery}} entries, {{numi .Scenario.Border.EncountersPerDay}} searches a day. "Searches with a false hit" is the chance that one search of a person who is not enrolled returns somebody.</p>
+
+<h2>Measured on the nodes (simulated day)</h2>
+<table>
+<tr><th>model</th><th>searches</th><th>identified</th><th>gained</th><th>of them derogatory</th><th>missed</th><th>false matches</th><th>innocent disclosed</th><th>records disclosed</th><th>records per partner hit</th><th>probes kept by partners</th><th>messages</th><th>bytes</th><th>refused (quota)</th><th>latency median / p99</th><th>examiner cases</th><th>examiner hours</th></tr>
+{{range .Models}}<tr><td>{{.Label}}</td><td>{{.Searches}}</td><td>{{.TrueIdentifications}}</td><td>{{.GainedBySharing}}</td><td>{{.DerogatoryGained}}</td><td>{{.Missed}}</td><td>{{.FalseMatches}}</td><td>{{.InnocentDisclosed}}</td><td>{{.RecordsDisclosed}}</td><td>{{printf "%.2f" .RecordsPerPartnerHit}}</td><td>{{.ProbesRetained}}</td><td>{{numi .Messages}}</td><td>{{kb .Bytes}}</td><td>{{.Refused}}</td><td>{{ms .LatencyMedianMs}} / {{ms .LatencyP99Ms}}</td><td>{{.ExaminerCases}}</td><td>{{printf "%.1f" .ExaminerHours}}</td></tr>
+{{end}}</table>
+{{range .Models}}{{if .BulkRecords}}<p>Bulk copy: {{numi .BulkRecords}} records of {{numi .BulkPeople}} people not enrolled at home ({{kb .BulkBytes}}) were handed to the hub before the first search.</p>{{end}}{{end}}
+<p>Travellers: {{index .Travellers "home"}} enrolled at home, {{index .Travellers "partner"}} drawn from partners, {{index .Travellers "unknown"}} enrolled nowhere.</p>
+
+<h2>The nodes' own counters</h2>
+<p>Each node counts its enrolments and decisions itself (its metrics endpoint). They must equal what this run sent and received.</p>
+<table>
+<tr><th>node</th><th>enrolments (node / run)</th><th>hits (node / run)</th><th>no-hits (node / run)</th><th>templates</th></tr>
+{{range .Nodes}}<tr><td>{{.State}}{{if .Hub}} hub{{end}}</td><td>{{.Enrolments}} / {{.RunEnrolments}}</td><td>{{index .Decisions "hit"}} / {{index .RunDecisions "hit"}}</td><td>{{index .Decisions "no_hit"}} / {{index .RunDecisions "no_hit"}}</td><td>{{.Templates}}</td></tr>
+{{end}}</table>
+
+<h2>Limits</h2>
+<ul>
+{{range .Limits}}<li>{{.}}</li>
+{{end}}</ul>
+<p>Scenario: states {{range .Scenario.States}}{{.Code}} ({{numi .Gallery}} simulated, {{numi .NationalGallery}} national, {{pct .Derogatory}} derogatory) {{end}}; agreement purposes {{join .Scenario.Agreement.Purposes ", "}}, candidate cap {{.Scenario.Agreement.CandidateCap}}, daily quota {{.Scenario.Agreement.DailyQuota}}; examiner false confirmations {{pct .Scenario.Examiner.FalseConfirm}}, false rejections {{pct .Scenario.Examiner.FalseReject}}, {{.Scenario.Examiner.MinutesPerCase}} minutes a case.</p>
+</body>
+</html>
+`))

@@ -1,0 +1,285 @@
+package poc
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// Report is the outcome of a PoC run: the same numbers the HTML shows, in
+// the JSON written beside it.
+type Report struct {
+	Scenario *Scenario `json:"scenario"`
+	Started  time.Time `json:"started"`
+	Seconds  float64   `json:"seconds"`
+	// Threshold is the single-finger hit threshold every node used, and
+	// ThresholdFrom how it was set.
+	Threshold     float64 `json:"threshold"`
+	ThresholdFrom string  `json:"threshold_from"`
+	// ImpostorScores and GenuineScores are the sizes of the measured score
+	// samples.
+	ImpostorScores int `json:"impostor_scores"`
+	GenuineScores  int `json:"genuine_scores"`
+	// DET are detection-error trade-off points per finger count.
+	DET []DETCurve `json:"det"`
+	// Extrapolation is the national-scale false-match estimate per finger
+	// count, at the home state's national gallery and daily volume.
+	Extrapolation []NationalEstimate `json:"extrapolation"`
+	// ModelsNational scales each model to national galleries and volumes.
+	ModelsNational []NationalModel `json:"models_national"`
+	// Models are the measured results of the simulated day.
+	Models []ModelResult `json:"models"`
+	// HourlyEncounters are the simulated day's encounters per hour.
+	HourlyEncounters [24]int `json:"hourly_encounters"`
+	// Travellers by kind (home, partner, unknown).
+	Travellers map[string]int `json:"travellers"`
+	// Nodes are the nodes' own counters next to the run's.
+	Nodes []NodeStats `json:"nodes"`
+	// Limits are the method's limits, stated in the report.
+	Limits []string `json:"limits"`
+}
+
+// ModelResult is what one sharing model gained and cost over the simulated
+// day, measured on the nodes. docs/poc.md defines every count.
+type ModelResult struct {
+	Model Model  `json:"model"`
+	Label string `json:"label"`
+	// Searches is the number of border encounters searched.
+	Searches int `json:"searches"`
+	// TrueIdentifications are travellers the home state identified
+	// correctly (after the partner's examiner where the model has one).
+	TrueIdentifications int `json:"true_identifications"`
+	// GainedBySharing are those of them not enrolled at home: what the
+	// national model cannot find.
+	GainedBySharing int `json:"gained_by_sharing"`
+	// DerogatoryGained are gained identifications whose partner record
+	// carries a derogatory flag.
+	DerogatoryGained int `json:"derogatory_gained"`
+	// Missed are travellers enrolled in a gallery the model searches but
+	// not identified (matcher misses, examiner false rejections, quota).
+	Missed int `json:"missed"`
+	// FalseMatches are candidates at or above the threshold that are not
+	// the traveller, in every gallery the model searches.
+	FalseMatches int `json:"false_matches"`
+	// InnocentDisclosed are people other than the traveller whose records
+	// crossed a border because of a false match that passed or skipped the
+	// human gate.
+	InnocentDisclosed int `json:"innocent_disclosed"`
+	// RecordsDisclosed are records (an identity's biographic data, a flag,
+	// an encounter) that crossed a border during the day; the bulk copy's
+	// up-front transfer is in BulkRecords.
+	RecordsDisclosed int `json:"records_disclosed"`
+	// RecordsPerPartnerHit is RecordsDisclosed per true identification made
+	// through a partner's record.
+	RecordsPerPartnerHit float64 `json:"records_per_partner_hit"`
+	PartnerHits          int     `json:"partner_true_hits"`
+	// BulkPeople and BulkRecords are, for the bulk copy, the partners'
+	// people (not enrolled at home) and records handed over before any
+	// search, and BulkBytes the bytes of that transfer.
+	BulkPeople  int   `json:"bulk_people,omitempty"`
+	BulkRecords int64 `json:"bulk_records,omitempty"`
+	BulkBytes   int64 `json:"bulk_bytes,omitempty"`
+	// ProbesRetained are probes that partners keep after answering: all of
+	// them when the agreement allows retention, else those of hits (held
+	// for the step-2 case).
+	ProbesRetained int `json:"probes_retained_by_partners"`
+	// Messages and Bytes are cross-border requests and responses (each a
+	// message) and their body bytes; Refused are requests over the quota.
+	Messages int64 `json:"messages"`
+	Bytes    int64 `json:"bytes"`
+	Refused  int   `json:"refused_by_quota"`
+	// Latency of a search from capture to the home state's answer, machine
+	// time only (examiner time is in ExaminerHours).
+	LatencyMedianMs float64   `json:"latency_median_ms"`
+	LatencyP99Ms    float64   `json:"latency_p99_ms"`
+	LatenciesMs     []float64 `json:"latencies_ms"`
+	// ExaminerCases are candidates a human reviews (home officers on home
+	// and hub hits and on automatically returned data, partner examiners
+	// before a step-2 release); ExaminerHours at the scenario's minutes per
+	// case.
+	ExaminerCases int     `json:"examiner_cases"`
+	ExaminerHours float64 `json:"examiner_hours"`
+	// HourlyMessages are cross-border messages per hour of the day.
+	HourlyMessages [24]int64 `json:"hourly_messages"`
+}
+
+var modelLabels = map[Model]string{
+	ModelNational:   "National only",
+	ModelPrum:       "Prüm-style (hit/no-hit, examiner-gated step 2)",
+	ModelQueryPurge: "Query-and-purge",
+	ModelDHSAsk:     "DHS ask as reported (automatic return)",
+	ModelBulkCopy:   "Bulk copy into the hub",
+}
+
+// NodeStats are a node's own counters, read from its Prometheus metrics
+// endpoint, next to what this run counted.
+type NodeStats struct {
+	State      string           `json:"state"`
+	Hub        bool             `json:"hub,omitempty"`
+	Enrolments int64            `json:"enrolments"`
+	Decisions  map[string]int64 `json:"decisions"`
+	Templates  int64            `json:"templates"`
+	// RunEnrolments and RunDecisions are what the run itself counted.
+	RunEnrolments int64            `json:"run_enrolments"`
+	RunDecisions  map[string]int64 `json:"run_decisions"`
+}
+
+// DETCurve is a detection-error trade-off curve for n fused fingers, from
+// disjoint n-tuples of the measured scores.
+type DETCurve struct {
+	Fingers int        `json:"fingers"`
+	Points  []DETPoint `json:"points"`
+}
+
+// DETPoint is one threshold's error rates.
+type DETPoint struct {
+	Threshold float64 `json:"threshold"`
+	FMR       float64 `json:"fmr"`
+	FNMR      float64 `json:"fnmr"`
+}
+
+// NationalModel is one model at national scale: expected false matches
+// per day and innocent people whose data would cross a border per day,
+// with the bounds of the FMR estimate carried through.
+type NationalModel struct {
+	Model   Model  `json:"model"`
+	Label   string `json:"label"`
+	Fingers int    `json:"fingers"`
+	// Gallery is the total size of the galleries one search reaches.
+	Gallery                    int64   `json:"gallery"`
+	FalseMatchesPerDay         float64 `json:"false_matches_per_day"`
+	FalseMatchesPerDayLow      float64 `json:"false_matches_per_day_low"`
+	FalseMatchesPerDayHigh     float64 `json:"false_matches_per_day_high"`
+	InnocentDisclosedPerDay    float64 `json:"innocent_disclosed_per_day"`
+	InnocentDisclosedPerDayLow float64 `json:"innocent_disclosed_per_day_low"`
+	InnocentDisclosedPerDayHi  float64 `json:"innocent_disclosed_per_day_high"`
+	// TransferredUpFront is, for the bulk copy, the partners' holdings
+	// handed over before any search.
+	TransferredUpFront int64 `json:"transferred_up_front,omitempty"`
+}
+
+// write writes report.json and report.html.
+func (r *Report) write(dir string) error {
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("poc: report JSON: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "report.html"))
+	if err != nil {
+		return err
+	}
+	if err := r.HTML(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// detCurve sweeps thresholds over disjoint n-tuples of the scores.
+func detCurve(sc *Scores, n int) DETCurve {
+	imp := tupleSums(sc.Impostor, n)
+	gen := tupleSums(sc.Genuine, n)
+	slices.Sort(imp)
+	slices.Sort(gen)
+	c := DETCurve{Fingers: n}
+	if len(imp) == 0 || len(gen) == 0 {
+		return c
+	}
+	// Thresholds at impostor quantiles spaced evenly in log FMR, down to
+	// the last impostor score.
+	for e := 0.0; ; e += 0.25 {
+		fmr := math.Pow(10, -e)
+		k := int(fmr * float64(len(imp)))
+		if k < 1 {
+			break
+		}
+		th := imp[len(imp)-k]
+		atOrAbove := len(imp) - lowerBound(imp, th)
+		below := lowerBound(gen, th)
+		c.Points = append(c.Points, DETPoint{Threshold: th, FMR: float64(atOrAbove) / float64(len(imp)), FNMR: float64(below) / float64(len(gen))})
+	}
+	return c
+}
+
+func tupleSums(xs []float64, n int) []float64 {
+	var out []float64
+	for i := 0; i+n <= len(xs); i += n {
+		s := 0.0
+		for _, x := range xs[i : i+n] {
+			s += x
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// lowerBound returns the number of sorted xs below v.
+func lowerBound(xs []float64, v float64) int {
+	i, _ := slices.BinarySearch(xs, v)
+	for i > 0 && xs[i-1] >= v {
+		i--
+	}
+	return i
+}
+
+// modelsNational scales each model to the national galleries: a search
+// under a model reaches some galleries, every innocent identity in them can
+// be a false match at the n-finger FMR, and the model decides whether a
+// false match's data crosses a border.
+func modelsNational(s *Scenario, e TailEstimate) []NationalModel {
+	d := float64(s.Border.EncountersPerDay)
+	home := float64(s.Extrapolation.Gallery)
+	var partners float64
+	for _, st := range s.Partners() {
+		partners += float64(st.NationalGallery)
+	}
+	var out []NationalModel
+	for _, m := range s.Models {
+		mn := NationalModel{Model: m, Label: modelLabels[m], Fingers: e.Fingers}
+		g, cross := home, 0.0
+		gate := 1.0
+		switch m {
+		case ModelNational:
+		case ModelPrum, ModelQueryPurge:
+			g, cross, gate = home+partners, partners, s.Examiner.FalseConfirm
+		case ModelDHSAsk:
+			g, cross = home+partners, partners
+		case ModelBulkCopy:
+			g, cross = home+partners, partners
+			mn.TransferredUpFront = int64(partners)
+		}
+		mn.Gallery = int64(g)
+		mn.FalseMatchesPerDay, mn.FalseMatchesPerDayLow, mn.FalseMatchesPerDayHigh = d*g*e.FMR, d*g*e.Low, d*g*e.High
+		mn.InnocentDisclosedPerDay = d * cross * e.FMR * gate
+		mn.InnocentDisclosedPerDayLow = d * cross * e.Low * gate
+		mn.InnocentDisclosedPerDayHi = d * cross * e.High * gate
+		out = append(out, mn)
+	}
+	return out
+}
+
+// limits are the method's limits as they apply to this run.
+func limits(s *Scenario, r *Report) []string {
+	l := []string{
+		"Fingerprints are template-level synthetic minutiae (package synth), not real people's fingers. Real galleries have poorer captures, ageing, twins and relatives; the real false-match rate can be higher.",
+		fmt.Sprintf("The national extrapolation rests on %d impostor comparisons. A rate that was never observed is only bounded: its upper bound is the resolution of the sample, and at 270 million entries that bound can mean many false matches a day. More comparisons narrow it; nothing else can.", r.ImpostorScores),
+		"Fused scores of several fingers are assumed independent across fingers for the extrapolation (the tuple counts in the table check this only as far as the sample reaches).",
+		"The simulated galleries are small, so a simulated day shows few or no false matches: the measured counts show the mechanics of each model; the extrapolation shows the scale.",
+		"The examiner is a model: it confirms true matches and rejects false ones, wrong at the scenario's rates. Real examiner error depends on training, workload and the candidate's quality.",
+		"The partnership here is run over the nodes' own identify and read APIs; the exchange protocol (signed envelopes, mutual TLS, agreement enforcement, transparency log) is not in this run, so its message sizes and audit-log counts are not measured here. Step 2's allow-list is applied by this simulation, not enforced by the responding node.",
+		"The DHS ask is modelled from public reporting: on a match the requester receives biographic, derogatory and encounter data with no human step. Details of the real proposal may differ.",
+		"Latency is measured on one machine over loopback, with every node sharing the same processor cores; it excludes network distance and examiner time.",
+	}
+	if q := s.Agreement.DailyQuota; q > 0 && q < s.Border.EncountersPerDay {
+		l = append(l, fmt.Sprintf("The daily quota (%d requests per partner) is applied to the simulated day only; at %d encounters a day it would refuse all but %.1f%% of national traffic to each partner.",
+			q, s.Border.EncountersPerDay, 100*float64(q)/float64(s.Border.EncountersPerDay)))
+	}
+	return l
+}
