@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -250,7 +251,7 @@ func newPartnership(t testing.TB, edit func(a *Agreement)) *partnership {
 		t.Fatal(err)
 	}
 	p.srv.Config.Handler = p.resp.Handler()
-	p.srv.Config.ErrorLog = nil
+	p.srv.Config.ErrorLog = stdlog.New(io.Discard, "", 0) // handshake refusals are expected in tests
 	p.srv.TLS = p.resp.TLSConfig()
 	p.srv.StartTLS()
 	t.Cleanup(p.srv.Close)
@@ -353,3 +354,5 @@ func (p *partnership) confirmFirst(t testing.TB, caseID string) {
 	}
 	t.Fatalf("case %s not queued", caseID)
 }
+
+func tlsCertNone() tls.Certificate { return tls.Certificate{} }
