@@ -26,28 +26,6 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
-// Enroll writes the enrolment in one IMMEDIATE transaction on the writer
-// connection. An existing identity is kept as it is and gains the
-// encounter. Any failure rolls the whole transaction back.
-func (s *Store) Enroll(ctx context.Context, e store.Enrolment) error {
-	e, err := store.PrepareEnrolment(e, time.Now())
-	if err != nil {
-		return classify("enroll", err)
-	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return classify("enroll: begin", err)
-	}
-	defer tx.Rollback() // no-op after Commit
-	if err := writeEnrolment(ctx, tx, &e); err != nil {
-		return classify("enroll "+e.Encounter.ID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return classify("enroll "+e.Encounter.ID+": commit", err)
-	}
-	return nil
-}
-
 func writeEnrolment(ctx context.Context, tx *sql.Tx, e *store.Enrolment) error {
 	id := &e.Identity
 	if _, err := tx.ExecContext(ctx, insertIdentity, id.ID, jsonList(id.Names), id.DateOfBirth,

@@ -19,8 +19,9 @@
 //
 // Concurrency. SQLite allows one writer at a time. The engine keeps one
 // writer connection (transactions start with BEGIN IMMEDIATE, so a writer
-// takes the lock at once instead of failing to upgrade later) and a small
-// pool of read-only connections; in WAL mode readers see a consistent
+// takes the lock at once instead of failing to upgrade later), fed by one
+// goroutine that commits concurrent enrolments together (group commit, see
+// Enroll), and a small pool of read-only connections; in WAL mode readers see a consistent
 // snapshot and never block the writer, nor it them. A busy timeout covers
 // another process holding the lock (for example a second node opened on the
 // same file by mistake, or a backup).
@@ -34,6 +35,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -53,6 +56,14 @@ type Store struct {
 	path string
 	w    *sql.DB // one connection: every write goes through it, one at a time
 	r    *sql.DB // read-only connections
+
+	reqs       chan *enrolReq // to the group-commit writer (groupcommit.go)
+	quit       chan struct{}  // closed by Close
+	writerDone chan struct{}  // closed when the writer has stopped
+	closeOnce  sync.Once
+	closeErr   error
+
+	commits, enrolments atomic.Int64 // group-commit statistics
 }
 
 var _ store.Store = (*Store)(nil)
@@ -102,6 +113,10 @@ func Open(path string) (*Store, error) {
 	r.SetMaxOpenConns(Readers)
 	r.SetMaxIdleConns(Readers)
 	s.r = r
+	s.reqs = make(chan *enrolReq)
+	s.quit = make(chan struct{})
+	s.writerDone = make(chan struct{})
+	go s.writer()
 	return s, nil
 }
 
@@ -125,6 +140,13 @@ func (s *Store) checkPragmas() error {
 	return nil
 }
 
+// CommitStats returns how many enrolment transactions the writer has
+// committed and how many enrolments they carried; their ratio is the mean
+// group-commit batch.
+func (s *Store) CommitStats() (commits, enrolments int64) {
+	return s.commits.Load(), s.enrolments.Load()
+}
+
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
@@ -140,14 +162,20 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connections. SQLite checkpoints the WAL into the main
-// file when the last connection closes.
+// Close stops the writer (after the commit in progress, if any) and closes
+// the connections; SQLite checkpoints the WAL into the main file when the
+// last connection closes. Closing twice is harmless.
 func (s *Store) Close() error {
-	err := s.r.Close()
-	if werr := s.w.Close(); err == nil {
-		err = werr
-	}
-	return err
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.writerDone
+		err := s.r.Close()
+		if werr := s.w.Close(); err == nil {
+			err = werr
+		}
+		s.closeErr = err
+	})
+	return s.closeErr
 }
 
 // classify wraps a SQLite constraint failure in the store error it means,

@@ -2,9 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ebsp/ebsp/store"
@@ -132,4 +134,57 @@ func TestKill9(t *testing.T) {
 		path = filepath.Join(t.TempDir(), "crash.db")
 	}
 	storetest.Kill9(t, "TestKill9", path, func(p string) (store.Store, error) { return Open(p) })
+}
+
+// TestGroupCommit enrols from many goroutines at once, a third of them
+// reusing another's encounter id, and checks that commits were shared,
+// that each duplicate failed alone and every other enrolment is whole.
+func TestGroupCommit(t *testing.T) {
+	s := open(t).(*Store)
+	ctx := context.Background()
+	const n = 48
+	es := make([]store.Enrolment, n)
+	for i := range es {
+		es[i] = storetest.SampleEnrolment()
+		if i%3 == 2 {
+			es[i].Encounter.ID = es[i-1].Encounter.ID
+		}
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range es {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = s.Enroll(ctx, es[i])
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for i := 0; i < n; i += 3 {
+		if errs[i] != nil {
+			t.Fatalf("enrolment %d: %v", i, errs[i])
+		}
+		// Of each pair sharing an encounter id exactly one wins.
+		a, b := errs[i+1], errs[i+2]
+		if (a == nil) == (b == nil) || !errors.Is(a, store.ErrDuplicate) && !errors.Is(b, store.ErrDuplicate) {
+			t.Fatalf("enrolments %d and %d share an encounter id: %v, %v", i+1, i+2, a, b)
+		}
+		ok += 2
+	}
+	ids, tmpls, err := s.Counts(ctx)
+	if err != nil || ids != ok || tmpls != 3*ok {
+		t.Fatalf("Counts = %d, %d, %v; want %d, %d", ids, tmpls, err, ok, 3*ok)
+	}
+	for i, e := range es {
+		_, err := s.Identity(ctx, e.Identity.ID)
+		if (errs[i] == nil) != (err == nil) {
+			t.Fatalf("enrolment %d returned %v but Identity says %v", i, errs[i], err)
+		}
+	}
+	commits, enrolled := s.CommitStats()
+	t.Logf("%d enrolments in %d commits", enrolled, commits)
+	if enrolled != int64(ok) || commits >= enrolled {
+		t.Errorf("CommitStats = %d commits, %d enrolments; want %d enrolments in fewer commits", commits, enrolled, ok)
+	}
 }

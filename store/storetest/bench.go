@@ -63,6 +63,14 @@ func BenchEnroll(b *testing.B, open Opener, parallel int) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "enrolments/s")
+	// Engines that group commits say how many enrolments a commit carried.
+	if gc, ok := s.(interface {
+		CommitStats() (commits, enrolments int64)
+	}); ok {
+		if c, n := gc.CommitStats(); c > 0 {
+			b.ReportMetric(float64(n)/float64(c), "enrolments/commit")
+		}
+	}
 }
 
 // BenchGalleryLoad measures the start-up load of a gallery of

@@ -24,7 +24,7 @@ const (
 // Kill9 checks the durability half of the contract: a child process (this
 // test binary, re-run with only testName selected) enrols from several
 // goroutines and reports each enrolment on stdout once Enroll has returned
-// nil; the parent kills it with SIGKILL mid-stream, reopens the store and
+// nil; the parent kills it with SIGKILL mid-stream (after 100 acknowledgements), reopens the store and
 // requires every reported enrolment to be there in full, and every
 // enrolment that is there (reported or not: the kill may fall between a
 // commit and its report) to be whole. arg tells open which store to open
@@ -50,7 +50,7 @@ func Kill9(t *testing.T, testName, arg string, open func(arg string) (store.Stor
 	acked := map[string]bool{}
 	sc := bufio.NewScanner(out)
 	deadline := time.Now().Add(30 * time.Second)
-	const target = 150
+	const target = 100
 	for len(acked) < target && time.Now().Before(deadline) && sc.Scan() {
 		if id, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
 			acked[id] = true
@@ -141,7 +141,7 @@ func crashChild(open func(string) (store.Store, error)) {
 			defer wg.Done()
 			f := newFixture(uint64(w))
 			for i := 0; ; i++ {
-				e := f.enrolmentSized(fingers2, true, 4096, 512)
+				e := f.enrolmentSized(fingers2, true, 1024, 256)
 				e.Identity.ID = fmt.Sprintf("crash-%d-%d-%d", os.Getpid(), w, i)
 				e.Flags = []store.Flag{{ID: e.Identity.ID + "-flag", Category: "wanted", Source: "NCIC"}}
 				if err := s.Enroll(context.Background(), e); err != nil {
