@@ -16,7 +16,7 @@
 //     real matcher, tail probabilities with exact (Clopper-Pearson) bounds,
 //     and expected false matches per day at a national gallery size for 1, 2
 //     and 10 fingers fused as the node fuses them (sum of per-finger scores,
-//     threshold scaled by √n, see search.Policy).
+//     fused threshold n·mean + (t−mean)·√n from search.Policy).
 //   - models.go and partnership.go: the sharing models (national only,
 //     Prüm-style, query-and-purge, the DHS ask as reported, bulk copy) run on
 //     the same population over real nodes.

@@ -31,7 +31,7 @@ type Scores struct {
 // cannot rule out.
 type TailEstimate struct {
 	Fingers   int     `json:"fingers"`
-	Threshold float64 `json:"threshold"` // fused threshold: single-finger threshold × √n
+	Threshold float64 `json:"threshold"` // fused threshold for n fingers
 	// Observed is how many of Tuples disjoint n-tuples of measured impostor
 	// scores reach the threshold: the direct count, without the
 	// independence assumption's help.
@@ -85,9 +85,11 @@ func ThresholdForFMR(impostor []float64, fmr float64) (float64, error) {
 }
 
 // EstimateTail estimates the n-finger false-match and false-non-match rates
-// at single-finger threshold t1 from the measured scores, at confidence
-// conf (see TailEstimate).
-func EstimateTail(sc *Scores, n int, t1, conf float64) (TailEstimate, error) {
+// at the fused threshold tn (what the node's decision policy,
+// search.Policy.Thresholds, makes of the single-finger threshold for n
+// fingers) from the measured scores, at confidence conf (see
+// TailEstimate).
+func EstimateTail(sc *Scores, n int, tn, conf float64) (TailEstimate, error) {
 	N := int64(len(sc.Impostor))
 	if N < 10 || len(sc.Genuine) < 1 {
 		return TailEstimate{}, fmt.Errorf("poc: %d impostor and %d genuine scores: too few to estimate from", N, len(sc.Genuine))
@@ -95,7 +97,6 @@ func EstimateTail(sc *Scores, n int, t1, conf float64) (TailEstimate, error) {
 	if n < 1 {
 		return TailEstimate{}, fmt.Errorf("poc: %d fingers", n)
 	}
-	tn := t1 * math.Sqrt(float64(n))
 	e := TailEstimate{Fingers: n, Threshold: tn}
 	e.Observed, e.Tuples = tupleCount(sc.Impostor, n, func(sum float64) bool { return sum >= tn })
 	e.BelowResolution = e.Observed == 0

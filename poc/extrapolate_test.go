@@ -56,7 +56,7 @@ func TestEstimateTailCoversTruth(t *testing.T) {
 	sc := exponentialScores(200_000, 2)
 	t1 := -math.Log(1e-3) // true single-finger FMR 1e-3
 	for _, n := range []int{1, 2, 4, 10} {
-		e, err := EstimateTail(sc, n, t1, 0.95)
+		e, err := EstimateTail(sc, n, t1*math.Sqrt(float64(n)), 0.95)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestEstimateTailBelowResolution(t *testing.T) {
 	if !e.BelowResolution || e.FMR != 0 || e.High < 3e-4 || e.High > 4e-4 {
 		t.Errorf("no exceedance in 10,000: below_resolution %v, FMR %g, high %g: want true, 0, about 3.7e-4", e.BelowResolution, e.FMR, e.High)
 	}
-	e10, err := EstimateTail(sc, 10, 20, 0.95)
+	e10, err := EstimateTail(sc, 10, 20*math.Sqrt(10), 0.95)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package poc
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 )
@@ -18,14 +19,14 @@ func fixtureReport(t testing.TB) *Report {
 	r := &Report{Scenario: s, Threshold: th, ThresholdFrom: "test", ImpostorScores: len(sc.Impostor), GenuineScores: len(sc.Genuine),
 		Travellers: map[string]int{"home": 3, "partner": 2, "unknown": 5}}
 	for _, n := range s.Extrapolation.Fingers {
-		e, err := EstimateTail(sc, n, th, 0.95)
+		e, err := EstimateTail(sc, n, th*math.Sqrt(float64(n)), 0.95)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.Extrapolation = append(r.Extrapolation, National(e, s.Extrapolation.Gallery, int64(s.Border.EncountersPerDay)))
 		r.DET = append(r.DET, detCurve(sc, n))
 	}
-	e2, _ := EstimateTail(sc, 2, th, 0.95)
+	e2, _ := EstimateTail(sc, 2, th*math.Sqrt(2), 0.95)
 	r.ModelsNational = modelsNational(s, e2)
 	r.Models = []ModelResult{
 		{Model: ModelNational, Label: modelLabels[ModelNational], Searches: 10, TrueIdentifications: 3, LatenciesMs: []float64{1, 2, 3}},

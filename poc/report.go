@@ -20,6 +20,9 @@ type Report struct {
 	// ThresholdFrom how it was set.
 	Threshold     float64 `json:"threshold"`
 	ThresholdFrom string  `json:"threshold_from"`
+	// ImpostorMean is the mean measured single-finger impostor score, which
+	// the nodes' decision policy uses to scale fused thresholds.
+	ImpostorMean float64 `json:"impostor_mean"`
 	// ImpostorScores and GenuineScores are the sizes of the measured score
 	// samples.
 	ImpostorScores int `json:"impostor_scores"`

@@ -137,7 +137,8 @@ type Matcher struct {
 	// exclusive with Threshold.
 	TargetFMR float64 `json:"target_fmr,omitempty"`
 	// Threshold is an explicit single-finger hit threshold on the matcher's
-	// score scale (scaled by √n for n fingers, as search.Policy does).
+	// score scale (for n fingers the node's search.Policy turns it into a
+	// fused threshold).
 	Threshold float64 `json:"threshold,omitempty"`
 }
 
