@@ -16,8 +16,8 @@ const (
 	enhOriBins    = 16  // orientations the kernels are quantised to (11.25° apart)
 	enhPerStep    = 0.5 // period quantisation, pixels
 	enhPerBins    = int((freqMaxPeriod-freqMinPeriod)/enhPerStep) + 1
-	enhAlongSigma = 3.0 // along-ridge Gaussian, pixels
-	enhAlongRad   = 6.0 // its half length, pixels
+	enhAlongSigma = 5.0  // along-ridge Gaussian, pixels
+	enhAlongRad   = 10.0 // its half length, pixels
 	enhGaborRatio = 0.45
 	enhCell       = 4 // orientation and period are interpolated on a grid of 4 x 4 px cells
 	enhPad        = 24
@@ -107,18 +107,23 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 		}
 	}
 
-	// Along-ridge pass, everywhere (the across pass reads it up to a
-	// kernel radius beyond the foreground).
+	// Along-ridge pass over the foreground's bounding box widened by the
+	// longest across kernel, which is all the across pass reads.
+	x0, y0, x1, y1 := seg.bounds()
+	reach := int(math.Ceil(2*enhGaborRatio*freqMaxPeriod)) + 1
+	x0, y0 = max(x0-reach, 0), max(y0-reach, 0)
+	x1, y1 = min(x1+reach, w), min(y1+reach, h)
 	sm := make([]float32, pw*ph)
-	for y := 0; y < h; y++ {
+	for y := y0; y < y1; y++ {
 		crow := (y / enhCell) * ccols
 		base := (y+enhPad)*pw + enhPad
-		for x := 0; x < w; x++ {
+		for x := x0; x < x1; x++ {
 			k := &along[obin[crow+x/enhCell]]
+			ws := k.w[:len(k.off)]
 			i := int32(base + x)
 			var s float32
 			for t, off := range k.off {
-				s += k.w[t] * src[i+off]
+				s += ws[t] * src[i+off]
 			}
 			sm[i] = s
 		}
@@ -127,7 +132,7 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 
 	// Across-ridge pass on the foreground.
 	out := newExPlane(w, h)
-	for y := 0; y < h; y++ {
+	for y := y0; y < y1; y++ {
 		crow := (y / enhCell) * ccols
 		base := (y+enhPad)*pw + enhPad
 		for x := 0; x < w; x++ {
@@ -136,10 +141,11 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 			}
 			c := crow + x/enhCell
 			k := &across[obin[c]][pbin[c]]
+			ws := k.w[:len(k.off)]
 			i := int32(base + x)
 			var s float32
 			for t, off := range k.off {
-				s += k.w[t] * sm[i+off]
+				s += ws[t] * sm[i+off]
 			}
 			out.pix[y*w+x] = s
 		}

@@ -168,14 +168,17 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 	if err != nil {
 		return Template{}, err
 	}
+	ori.smooth(seg)
+	freq := estimateFrequency(p, ori, seg)
+	seg.peel(freq.measured)
+	if seg.fgBlocks*BlockSize*BlockSize < segMinArea {
+		return Template{}, fmt.Errorf("%w: foreground of %d px with measurable ridges, need %d",
+			ErrNoFingerprint, seg.fgBlocks*BlockSize*BlockSize, segMinArea)
+	}
 	if tr != nil {
 		tr.Take(StageMask, seg.maskImage())
-	}
-	ori.smooth(seg)
-	if tr != nil {
 		tr.Take(StageOrientation, ori.field(seg))
 	}
-	freq := estimateFrequency(p, ori, seg)
 	if tr != nil {
 		tr.Take(StageFrequency, freq.field(seg))
 	}

@@ -16,6 +16,11 @@ const (
 	filtBreakAngle = math.Pi / 4
 	filtClusterR   = 10.0 // more than filtClusterMax others within this radius: noise
 	filtClusterMax = 2
+	// A bifurcation whose two closest branches are this far apart is a
+	// T or a crossing (a ridge running into a crease, a scar or the edge of
+	// the sensor's window), not a fork: real forks open at well under 90°
+	// when measured a ridge period away.
+	filtMaxFork = 80 * math.Pi / 180
 )
 
 // filterMinutiae removes the minutiae that are artefacts of the skeleton
@@ -59,7 +64,7 @@ func filterMinutiae(raw []exMinutia, dist []float32, w, h int) []exMinutia {
 	}
 	for i := range raw {
 		m := &raw[i]
-		if dist[m.y*w+m.x] < filtBorder {
+		if dist[m.y*w+m.x] < filtBorder || m.kind == Bifurcation && m.fork > filtMaxFork {
 			drop[i] = true
 		}
 	}

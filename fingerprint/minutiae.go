@@ -8,6 +8,7 @@ type exMinutia struct {
 	kind     MinutiaType
 	angle    float64 // radians, Minutia.Angle's convention
 	branches []exBranch
+	fork     float64 // bifurcations: angle between the two branches of the fork, radians
 }
 
 // exBranch is the result of following the skeleton away from a minutia.
@@ -177,6 +178,7 @@ func minDirection(m *exMinutia, o *exOrientation) float64 {
 				}
 			}
 		}
+		m.fork = math.Acos(math.Max(-1, math.Min(1, best)))
 		ax, ay = u[bi][0]+u[bj][0], u[bi][1]+u[bj][1]
 		if ax == 0 && ay == 0 {
 			// Two opposite branches: point away from the third.

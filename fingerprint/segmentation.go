@@ -208,6 +208,53 @@ func (s *exSegmentation) fgAt(x, y int) bool {
 	return s.fg[(y/BlockSize)*s.cols+x/BlockSize]
 }
 
+// segPeelDepth is how many blocks deep peel may eat into the foreground.
+const segPeelDepth = 2
+
+// peel removes, from the outside in, foreground blocks on the mask's edge
+// whose ridge period could not be measured. Such blocks are not ridges:
+// the edge of a sensor's window, a smear, a single crease line (they have
+// contrast and a direction, which is all the first segmentation asks for,
+// but no periodic profile).
+func (s *exSegmentation) peel(measured []bool) {
+	for round := 0; round < segPeelDepth; round++ {
+		var drop []int
+		for i, f := range s.fg {
+			if !f || measured[i] {
+				continue
+			}
+			r, c := i/s.cols, i%s.cols
+			if r == 0 || c == 0 || r == s.rows-1 || c == s.cols-1 ||
+				!s.fg[i-1] || !s.fg[i+1] || !s.fg[i-s.cols] || !s.fg[i+s.cols] {
+				drop = append(drop, i)
+			}
+		}
+		if len(drop) == 0 {
+			break
+		}
+		for _, i := range drop {
+			s.fg[i] = false
+			s.fgBlocks--
+		}
+	}
+}
+
+// bounds returns the pixel rectangle [x0, x1) x [y0, y1) holding the
+// foreground.
+func (s *exSegmentation) bounds() (x0, y0, x1, y1 int) {
+	c0, r0, c1, r1 := s.cols, s.rows, -1, -1
+	for i, f := range s.fg {
+		if f {
+			c, r := i%s.cols, i/s.cols
+			c0, r0, c1, r1 = min(c0, c), min(r0, r), max(c1, c), max(r1, r)
+		}
+	}
+	if c1 < 0 {
+		return 0, 0, 0, 0
+	}
+	return c0 * BlockSize, r0 * BlockSize, min((c1+1)*BlockSize, s.w), min((r1+1)*BlockSize, s.h)
+}
+
 // maskImage renders the foreground as an image (255 foreground).
 func (s *exSegmentation) maskImage() *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, s.w, s.h))
@@ -227,46 +274,36 @@ func (s *exSegmentation) maskImage() *image.Gray {
 // Euclidean distance.
 func (s *exSegmentation) borderDistance() []float32 {
 	w, h := s.w, s.h
+	// A frame of one zero pixel stands for the outside of the image.
+	pw := w + 2
 	const inf = math.MaxInt32 / 2
-	d := make([]int32, w*h)
+	d := make([]int32, pw*(h+2))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			if s.fgAt(x, y) {
-				d[y*w+x] = inf
+				d[(y+1)*pw+x+1] = inf
 			}
 		}
 	}
-	at := func(x, y int) int32 {
-		if x < 0 || y < 0 || x >= w || y >= h {
-			return 0
-		}
-		return d[y*w+x]
-	}
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			i := y*w + x
-			if d[i] == 0 {
-				continue
+	for y := 1; y <= h; y++ {
+		for i := y*pw + 1; i <= y*pw+w; i++ {
+			if d[i] != 0 {
+				d[i] = min(d[i], d[i-1]+3, d[i-pw]+3, d[i-pw-1]+4, d[i-pw+1]+4)
 			}
-			v := d[i]
-			v = min(v, at(x-1, y)+3, at(x, y-1)+3, at(x-1, y-1)+4, at(x+1, y-1)+4)
-			d[i] = v
 		}
 	}
-	for y := h - 1; y >= 0; y-- {
-		for x := w - 1; x >= 0; x-- {
-			i := y*w + x
-			if d[i] == 0 {
-				continue
+	for y := h; y >= 1; y-- {
+		for i := y*pw + w; i >= y*pw+1; i-- {
+			if d[i] != 0 {
+				d[i] = min(d[i], d[i+1]+3, d[i+pw]+3, d[i+pw+1]+4, d[i+pw-1]+4)
 			}
-			v := d[i]
-			v = min(v, at(x+1, y)+3, at(x, y+1)+3, at(x+1, y+1)+4, at(x-1, y+1)+4)
-			d[i] = v
 		}
 	}
 	out := make([]float32, w*h)
-	for i, v := range d {
-		out[i] = float32(v) / 3
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			out[y*w+x] = float32(d[(y+1)*pw+x+1]) / 3
+		}
 	}
 	return out
 }

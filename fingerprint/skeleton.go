@@ -34,12 +34,9 @@ func (s *exSkeleton) xy(i int) (int, int) { return i%s.pw - 1, i/s.pw - 1 }
 // code packs the eight neighbours of index i into a byte, bit k for
 // neighbour k in the order of nb.
 func (s *exSkeleton) code(i int) uint8 {
-	b := s.b
-	var c uint8
-	for k, off := range s.nb {
-		c |= (b[i+off] & 1) << k
-	}
-	return c
+	b, pw := s.b, s.pw
+	_ = b[i+pw+1]
+	return b[i-pw] | b[i-pw+1]<<1 | b[i+1]<<2 | b[i+pw+1]<<3 | b[i+pw]<<4 | b[i+pw-1]<<5 | b[i-1]<<6 | b[i-pw-1]<<7
 }
 
 // binarize marks as ridge every foreground pixel with a negative filter
@@ -61,6 +58,14 @@ func binarize(e exPlane, seg *exSegmentation) *exSkeleton {
 // fewer than skMinBlob pixels. Holes that reach the background of the mask
 // are not holes and stay.
 func (s *exSkeleton) removeSmall(seg *exSegmentation) {
+	// inside[i] is 1 for foreground pixels of the image, 0 for the
+	// background and the frame.
+	inside := make([]bool, len(s.b))
+	for y := 0; y < s.h; y++ {
+		for x := 0; x < s.w; x++ {
+			inside[s.idx(x, y)] = seg.fgAt(x, y)
+		}
+	}
 	seen := make([]bool, len(s.b))
 	var stack, comp []int
 	for y := 0; y < s.h; y++ {
@@ -70,7 +75,7 @@ func (s *exSkeleton) removeSmall(seg *exSegmentation) {
 				continue
 			}
 			want := s.b[start]
-			if want == 0 && !seg.fgAt(x, y) {
+			if want == 0 && !inside[start] {
 				continue
 			}
 			neigh := s.nb[:]
@@ -90,12 +95,7 @@ func (s *exSkeleton) removeSmall(seg *exSegmentation) {
 					if seen[j] || s.b[j] != want {
 						continue
 					}
-					jx, jy := s.xy(j)
-					if jx < 0 || jy < 0 || jx >= s.w || jy >= s.h {
-						open = true
-						continue
-					}
-					if want == 0 && !seg.fgAt(jx, jy) {
+					if want == 0 && !inside[j] {
 						open = true
 						continue
 					}
