@@ -1,0 +1,180 @@
+package wsq
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebsp/ebsp/internal/shareddata"
+)
+
+// exactPairs are the WSQ files whose PNG is a pixel-exact reference decode
+// (PROVENANCE.md: JNBIS's decodes, asserted pixel-exact by its tests).
+func exactPairs(t testing.TB) map[string]string {
+	dir := shareddata.Dir(t, "formats/wsq")
+	pairs := map[string]string{
+		filepath.Join(dir, "jnbis/sample.wsq"): filepath.Join(dir, "jnbis/sample.png"),
+	}
+	for n := 1; n <= 14; n++ {
+		base := filepath.Join(dir, "jnbis/tpcard", fmt.Sprintf("fp-%d", n))
+		pairs[base+".wsq"] = base + ".png"
+	}
+	return pairs
+}
+
+func allWSQ(t testing.TB) []string {
+	dir := shareddata.Dir(t, "formats/wsq")
+	var files []string
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(p, ".wsq") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		t.Fatalf("no .wsq files under %s", dir)
+	}
+	return files
+}
+
+func readGrayPNG(t testing.TB, path string) *image.Gray {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	g := image.NewGray(img.Bounds())
+	draw.Draw(g, g.Bounds(), img, img.Bounds().Min, draw.Src)
+	return g
+}
+
+func decodeFile(t testing.TB, path string) (*image.Gray, *Metadata) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, meta, err := DecodeBytes(data, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img, meta
+}
+
+func TestDecodeExactPairs(t *testing.T) {
+	for wsqPath, pngPath := range exactPairs(t) {
+		name := filepath.Base(filepath.Dir(wsqPath)) + "/" + filepath.Base(wsqPath)
+		t.Run(name, func(t *testing.T) {
+			got, _ := decodeFile(t, wsqPath)
+			want := readGrayPNG(t, pngPath)
+			if got.Bounds() != want.Bounds() {
+				t.Fatalf("size %v, reference %v", got.Bounds(), want.Bounds())
+			}
+			diff, maxd := 0, 0
+			for i := range got.Pix {
+				d := int(got.Pix[i]) - int(want.Pix[i])
+				if d != 0 {
+					diff++
+					maxd = max(maxd, d, -d)
+				}
+			}
+			if diff != 0 {
+				t.Errorf("%d of %d pixels differ (max %d)", diff, len(got.Pix), maxd)
+			}
+		})
+	}
+}
+
+func TestDecodeAll(t *testing.T) {
+	for _, p := range allWSQ(t) {
+		img, meta := decodeFile(t, p)
+		if img.Bounds().Dx() != meta.Width || img.Bounds().Dy() != meta.Height {
+			t.Errorf("%s: image %v, metadata %dx%d", p, img.Bounds(), meta.Width, meta.Height)
+		}
+		if w, ok := meta.NISTCOM["PIX_WIDTH"]; ok && w != fmt.Sprint(meta.Width) {
+			t.Errorf("%s: NISTCOM PIX_WIDTH %s, SOF width %d", p, w, meta.Width)
+		}
+	}
+}
+
+// TestDecodeSimilar compares with the SourceAFIS conversion, which is only
+// similar (its tests allow a mean difference under 1%).
+func TestDecodeSimilar(t *testing.T) {
+	dir := shareddata.Dir(t, "formats/wsq")
+	got, _ := decodeFile(t, filepath.Join(dir, "sourceafis/wsq-original.wsq"))
+	want := readGrayPNG(t, filepath.Join(dir, "sourceafis/wsq-converted.png"))
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("size %v, reference %v", got.Bounds(), want.Bounds())
+	}
+	sum := 0
+	for i := range got.Pix {
+		d := int(got.Pix[i]) - int(want.Pix[i])
+		sum += max(d, -d)
+	}
+	mean := float64(sum) / float64(len(got.Pix)) / 255
+	t.Logf("mean absolute difference %.4f%% of full scale", 100*mean)
+	if mean >= 0.01 {
+		t.Errorf("mean difference %.4f, want < 0.01", mean)
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	dir := shareddata.Dir(t, "formats/wsq")
+	f, err := os.Open(filepath.Join(dir, "jnbis/tpcard/fp-1.wsq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := ReadMetadata(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Width != 804 || m.Height != 752 || m.PPI != 500 || m.NISTCOM["WSQ_BITRATE"] != "0.750000" ||
+		m.LowpassTaps != 9 || m.HighpassTaps != 7 || m.Blocks != 3 {
+		t.Errorf("metadata %+v", m)
+	}
+	cfg, name, err := image.DecodeConfig(bytes.NewReader(mustRead(t, filepath.Join(dir, "jnbis/tpcard/fp-11.wsq"))))
+	if err != nil || name != "wsq" || cfg.Width != 392 || cfg.Height != 1000 {
+		t.Errorf("image.DecodeConfig: %v %q %+v", err, name, cfg)
+	}
+}
+
+func mustRead(t testing.TB, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeRejects(t *testing.T) {
+	dir := shareddata.Dir(t, "formats/wsq")
+	good := mustRead(t, filepath.Join(dir, "libbiomeval/img.wsq"))
+	// Truncations must fail with an error, never panic.
+	for _, n := range []int{0, 1, 2, 10, 100, 500, len(good) / 2, len(good) - 2} {
+		if _, _, err := DecodeBytes(good[:n], nil); err == nil {
+			t.Errorf("truncated to %d bytes: no error", n)
+		}
+	}
+	// A frame over the limit is refused before allocation.
+	_, _, err := DecodeBytes(good, &DecodeOptions{MaxPixels: 100})
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("MaxPixels 100: %v", err)
+	}
+	if _, _, err := DecodeBytes([]byte{0xFF, 0xD8, 0xFF, 0xE0}, nil); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "SOI") {
+		t.Errorf("JPEG bytes: %v", err)
+	}
+}

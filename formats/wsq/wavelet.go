@@ -1,0 +1,283 @@
+package wsq
+
+// This file is the one-dimensional two-channel filter bank of
+// IAFIS-IC-0110 Annex A.1-A.2 and its use on rows and columns. A line of n
+// samples is split into ceil(n/2) lowpass and floor(n/2) highpass samples
+// (the highpass ones first in a spectrally inverted region); lowpass samples
+// sit at the even positions of the line and highpass ones at the odd
+// positions. At the ends of a line the subbands are extended symmetrically
+// (A.1.2): for odd-length filters both bands are symmetric, for even-length
+// filters the highpass band is antisymmetric.
+//
+// The synthesis is arranged so that every output sample is a sum of single
+// precision products taken in the same order as the NIST reference
+// decoder: first the lowpass taps in increasing tap index, then the
+// highpass taps. That order, and rounding after each operation, is what
+// makes the decoder bit-exact with the reference decodes.
+
+// edge is how a subband continues past one of its ends.
+type edge uint8
+
+const (
+	wholeSym  edge = iota // mirror about the end sample: s[-k] = s[k]
+	halfSym               // mirror half a sample beyond it: s[-1-k] = s[k]
+	halfAnti              // negated half-sample mirror: s[-1-k] = -s[k]
+	wholeAnti             // negated mirror about the zero one past the end: s[n] = 0, s[n+k] = -s[n-k]
+)
+
+// extend maps index v of an extended band of n samples to a real index and
+// a sign (0 where the extension is the zero of a wholeAnti end).
+func extend(v, n int, left, right edge) (int, float32) {
+	sign := float32(1)
+	for guard := 0; v < 0 || v >= n; guard++ {
+		if n == 1 || guard > 4*maxFilterLen {
+			return 0, sign
+		}
+		if v < 0 {
+			switch left {
+			case wholeSym, wholeAnti:
+				v = -v
+			case halfSym:
+				v = -1 - v
+			case halfAnti:
+				v = -1 - v
+				sign = -sign
+			}
+			continue
+		}
+		switch right {
+		case wholeSym:
+			v = 2*(n-1) - v
+		case halfSym:
+			v = 2*n - 1 - v
+		case halfAnti:
+			v = 2*n - 1 - v
+			sign = -sign
+		case wholeAnti:
+			if v == n {
+				return 0, 0
+			}
+			v = 2*n - v
+			sign = -sign
+		}
+	}
+	return v, sign
+}
+
+// term is one product of a synthesis sum: input sample src times coef.
+type term struct {
+	src  int32
+	coef float32
+}
+
+// synthPlan lists, for each output sample j of a line of n samples, the
+// products whose sum it is: terms[start[j]:start[j+1]], in summation order.
+type synthPlan struct {
+	start []int32
+	terms []term
+}
+
+// newSynthPlan plans the synthesis of a line of n samples whose subbands
+// are stored lowpass first (highpass first if inv).
+func newSynthPlan(t *transformTable, n int, inv bool) *synthPlan {
+	lo, hi := t.synthLow, t.synthHigh
+	lsz, hsz := len(lo), len(hi)
+	llen, hlen := (n+1)/2, n/2
+	lowBase, highBase := 0, llen
+	if inv {
+		lowBase, highBase = hlen, 0
+	}
+	odd := lsz%2 == 1
+	var loc, hoc, lotap, hotap int
+	var lLeft, lRight, hLeft, hRight edge
+	hsign := float32(1)
+	if odd {
+		loc, hoc = (lsz-1)/4, (hsz+1)/4-1
+		lotap, hotap = ((lsz-1)/2)%2, ((hsz+1)/2)%2
+		lLeft, hLeft = wholeSym, halfSym
+		if n%2 == 1 {
+			lRight, hRight = wholeSym, halfSym
+		} else {
+			lRight, hRight = halfSym, wholeSym
+		}
+	} else {
+		// Even filters: the highpass synthesis filter enters with its sign
+		// flipped and the highpass band is extended antisymmetrically.
+		hsign = -1
+		loc, hoc = lsz/4-1, hsz/4-1
+		lotap, hotap = (lsz/2)%2, (hsz/2)%2
+		lLeft, hLeft = halfSym, halfAnti
+		if loc < 0 {
+			loc, lLeft = 0, wholeSym
+		}
+		if hoc < 0 {
+			hoc, hLeft = 0, wholeSym
+		}
+		if n%2 == 1 {
+			lRight, hRight = wholeSym, wholeAnti
+		} else {
+			lRight, hRight = halfSym, halfAnti
+		}
+	}
+	// v0 is the extended index of the first sample the first output uses:
+	// the filters start loc (hoc) samples into the band, mirrored.
+	v0L, v0H := -loc, -hoc
+	if lLeft == halfSym {
+		v0L = -1 - loc
+	}
+	if hLeft != wholeSym {
+		v0H = -1 - hoc
+	}
+	p := &synthPlan{start: make([]int32, n+1)}
+	p.terms = make([]term, 0, n*(lsz+hsz+2)/2)
+	for j := 0; j < n; j++ {
+		p.start[j] = int32(len(p.terms))
+		for i := (lotap + j) % 2; i < lsz; i += 2 {
+			idx, _ := extend(v0L+(j+i-lotap)/2, llen, lLeft, lRight)
+			p.terms = append(p.terms, term{int32(lowBase + idx), lo[i]})
+		}
+		if hlen == 0 {
+			continue
+		}
+		for i := (hotap + j) % 2; i < hsz; i += 2 {
+			idx, s := extend(v0H+(j+i-hotap)/2, hlen, hLeft, hRight)
+			if s == 0 {
+				continue
+			}
+			p.terms = append(p.terms, term{int32(highBase + idx), hsign * s * hi[i]})
+		}
+	}
+	p.start[n] = int32(len(p.terms))
+	return p
+}
+
+// line synthesises one line: out[j] from in (both n samples).
+func (p *synthPlan) line(out, in []float32) {
+	for j := range out {
+		ts := p.terms[p.start[j]:p.start[j+1]]
+		var s float32
+		for _, t := range ts {
+			// The conversion keeps each product rounded on its own, as
+			// the reference does (no fused multiply-add).
+			s += float32(in[t.src] * t.coef)
+		}
+		out[j] = s
+	}
+}
+
+// planCache keeps the plans of one decode, keyed by length and inversion.
+type planCache struct {
+	t     *transformTable
+	plans map[[2]int]*synthPlan
+}
+
+func (c *planCache) get(n int, inv bool) *synthPlan {
+	k := [2]int{n, 0}
+	if inv {
+		k[1] = 1
+	}
+	if p, ok := c.plans[k]; ok {
+		return p
+	}
+	p := newSynthPlan(c.t, n, inv)
+	c.plans[k] = p
+	return p
+}
+
+// reconstruct undoes the decomposition of a width-wide plane in place:
+// for each split region, from the last to the first, columns then rows
+// (the reverse of the encoder's rows then columns). tmp has the plane's
+// size.
+func reconstruct(data, tmp []float32, width int, l *layout, t *transformTable) {
+	c := &planCache{t: t, plans: map[[2]int]*synthPlan{}}
+	for k := numNodes - 1; k >= 0; k-- {
+		r := l.nodes[k]
+		if r.w == 0 || r.h == 0 {
+			continue
+		}
+		base := r.y*width + r.x
+		// Columns: output row j of tmp is a weighted sum of whole input
+		// rows, which keeps memory access sequential while each sample
+		// still sums its terms in the reference order.
+		cp := c.get(r.h, r.invY)
+		for j := 0; j < r.h; j++ {
+			dst := tmp[j*width : j*width+r.w]
+			ts := cp.terms[cp.start[j]:cp.start[j+1]]
+			clear(dst)
+			for _, tm := range ts {
+				src := data[base+int(tm.src)*width : base+int(tm.src)*width+r.w]
+				cf := tm.coef
+				for x, v := range src {
+					dst[x] += float32(v * cf)
+				}
+			}
+		}
+		rp := c.get(r.w, r.invX)
+		for j := 0; j < r.h; j++ {
+			rp.line(data[base+j*width:base+j*width+r.w], tmp[j*width:j*width+r.w])
+		}
+	}
+}
+
+// analysisFilters are the encoder's filters in float64: h0 lowpass and h1
+// highpass, full length.
+type analysisFilters struct {
+	h0, h1 []float64
+}
+
+// analyse splits a line of n samples (in, read with stride) into its
+// lowpass and highpass halves, written to out (stride 1), lowpass first
+// unless inv. It is the exact inverse of newSynthPlan's synthesis for odd
+// filters (whole-sample symmetric extension of the signal).
+func (f *analysisFilters) analyse(out []float32, in []float32, n, stride int, inv bool) {
+	llen, hlen := (n+1)/2, n/2
+	low, high := out[:llen], out[llen:n]
+	if inv {
+		high, low = out[:hlen], out[hlen:n]
+	}
+	c0, c1 := (len(f.h0)-1)/2, (len(f.h1)-1)/2
+	at := func(v int) float64 {
+		i, _ := extend(v, n, wholeSym, wholeSym)
+		return float64(in[i*stride])
+	}
+	for k := 0; k < llen; k++ {
+		var s float64
+		for i, h := range f.h0 {
+			s += h * at(2*k+i-c0)
+		}
+		low[k] = float32(s)
+	}
+	for k := 0; k < hlen; k++ {
+		var s float64
+		for i, h := range f.h1 {
+			s += h * at(2*k+1+i-c1)
+		}
+		high[k] = float32(s)
+	}
+}
+
+// decompose applies the decomposition to a width-wide plane in place:
+// for each split region, rows then columns.
+func decompose(data, tmp []float32, width int, l *layout, f *analysisFilters) {
+	line := make([]float32, 0)
+	for k := 0; k < numNodes; k++ {
+		r := l.nodes[k]
+		if r.w == 0 || r.h == 0 {
+			continue
+		}
+		base := r.y*width + r.x
+		for j := 0; j < r.h; j++ {
+			f.analyse(tmp[j*width:j*width+r.w], data[base+j*width:], r.w, 1, r.invX)
+		}
+		if cap(line) < r.h {
+			line = make([]float32, r.h)
+		}
+		line = line[:r.h]
+		for x := 0; x < r.w; x++ {
+			f.analyse(line, tmp[x:], r.h, width, r.invY)
+			for j, v := range line {
+				data[base+j*width+x] = v
+			}
+		}
+	}
+}
