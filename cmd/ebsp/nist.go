@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -80,20 +79,12 @@ func readTransaction(path string) (*ansinist.Transaction, []ansinist.Warning, bo
 	if err != nil {
 		return nil, nil, false, err
 	}
-	if isXML(in) {
+	if ansinist.IsXML(in) {
 		t, w, err := ansinist.DecodeXML(in)
 		return t, w, true, err
 	}
 	t, w, err := ansinist.Decode(in)
 	return t, w, false, err
-}
-
-// isXML reports whether b starts, after a byte-order mark and white space,
-// with '<'; a traditional transaction starts with "1.".
-func isXML(b []byte) bool {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	b = bytes.TrimLeft(b, " \t\r\n")
-	return len(b) > 0 && b[0] == '<'
 }
 
 type dumpField struct {

@@ -71,8 +71,24 @@ var unwritable = map[string]struct {
 }
 
 func TestTraditionalFiles(t *testing.T) {
+	// summary counts, per folder: files, identical, rewritten, warnings.
+	type counts struct{ files, identical, rewritten, warnings int }
+	summary := map[string]*counts{}
+	var folders []string
+	defer func() {
+		for _, f := range folders {
+			c := summary[f]
+			t.Logf("SUMMARY %s: %d files read, %d written back byte-identical, %d rewritten as valid transactions, %d warnings", f, c.files, c.identical, c.rewritten, c.warnings)
+		}
+	}()
 	for _, p := range traditionalFiles(t) {
-		name := filepath.Base(filepath.Dir(p)) + "/" + filepath.Base(p)
+		folder := filepath.Base(filepath.Dir(p))
+		name := folder + "/" + filepath.Base(p)
+		if summary[folder] == nil {
+			summary[folder] = &counts{}
+			folders = append(folders, folder)
+		}
+		c := summary[folder]
 		t.Run(name, func(t *testing.T) {
 			in, err := os.ReadFile(p)
 			if err != nil {
@@ -85,6 +101,8 @@ func TestTraditionalFiles(t *testing.T) {
 			for _, w := range warns {
 				t.Logf("warning: %s", w)
 			}
+			c.files++
+			c.warnings += len(warns)
 			out, err := tr.Encode()
 			if why, ok := unwritable[filepath.Base(p)]; ok {
 				// The strict writer must refuse it, and write it once the
@@ -101,6 +119,7 @@ func TestTraditionalFiles(t *testing.T) {
 			}
 			if bytes.Equal(out, in) {
 				t.Logf("ROUNDTRIP identical (%d bytes, %d warnings)", len(in), len(warns))
+				c.identical++
 				return
 			}
 			t.Logf("ROUNDTRIP rewritten (%d -> %d bytes, %d warnings)", len(in), len(out), len(warns))
@@ -116,7 +135,9 @@ func TestTraditionalFiles(t *testing.T) {
 			}
 			if d := sameModel(tr, back); d != "" {
 				t.Errorf("written file reads back to a different model: %s", d)
+				return
 			}
+			c.rewritten++
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package ansinist
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
@@ -29,6 +30,23 @@ func DefaultXMLEdition(version string) XMLEdition {
 }
 
 // ---------------------------------------------------------------- reading
+
+// IsXML reports whether in holds the XML encoding: after an optional
+// byte-order mark and white space it starts with '<', where a traditional
+// transaction starts with its "1.001:" length field.
+func IsXML(in []byte) bool {
+	in = bytes.TrimPrefix(in, []byte("\xef\xbb\xbf"))
+	in = bytes.TrimLeft(in, " \t\r\n")
+	return len(in) > 0 && in[0] == '<'
+}
+
+// DecodeAny reads a transaction in either encoding, told apart by IsXML.
+func DecodeAny(in []byte) (*Transaction, []Warning, error) {
+	if IsXML(in) {
+		return DecodeXML(in)
+	}
+	return Decode(in)
+}
 
 type xmlReader struct {
 	warnings []Warning

@@ -42,7 +42,13 @@ func TestTraditionalToXML(t *testing.T) {
 			if why, ok := unwritable[filepath.Base(p)]; ok {
 				why.fix(tr)
 			}
-			for _, ed := range []XMLEdition{XML2008, XML2011} {
+			// Both editions for the small files; one, alternating, for the
+			// big ones (the XML reader is what the test time goes to).
+			editions := []XMLEdition{XML2008, XML2011}
+			if len(in) > 100000 {
+				editions = editions[len(in)%2 : len(in)%2+1]
+			}
+			for _, ed := range editions {
 				x, err := tr.EncodeXMLEdition(ed)
 				if err != nil {
 					t.Fatalf("EncodeXML: %v", err)
