@@ -2,6 +2,7 @@ package wsq
 
 import (
 	"fmt"
+	"image"
 	"os"
 	"testing"
 )
@@ -20,6 +21,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	f.Add([]byte{0xFF, 0xA0, 0xFF, 0xA1})
+	// Small files of our own that exercise restart markers, odd sizes and
+	// even-length filters, which the shared files lack.
+	small := image.NewGray(image.Rect(0, 0, 45, 38))
+	for i := range small.Pix {
+		small.Pix[i] = uint8(i*7 + i/45*13)
+	}
+	for _, o := range []*Options{{Bitrate: 2, RestartInterval: 9}, {Bitrate: 0.5}} {
+		b, err := EncodeBytes(small, o)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	b, err := encode(small, 45, 38, &Options{Bitrate: 2, RestartInterval: 5}, evenBanks[1])
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
 	const maxPixels = 256 * 256
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if p := os.Getenv("WSQ_FUZZ_LAST"); p != "" {

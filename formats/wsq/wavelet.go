@@ -220,24 +220,31 @@ func reconstruct(data, tmp []float32, width int, l *layout, t *transformTable) {
 }
 
 // analysisFilters are the encoder's filters in float64: h0 lowpass and h1
-// highpass, full length.
+// highpass, full length. Both have odd lengths or both even ones.
 type analysisFilters struct {
 	h0, h1 []float64
 }
 
 // analyse splits a line of n samples (in, read with stride) into its
 // lowpass and highpass halves, written to out (stride 1), lowpass first
-// unless inv. It is the exact inverse of newSynthPlan's synthesis for odd
-// filters (whole-sample symmetric extension of the signal).
+// unless inv. It inverts newSynthPlan's synthesis: odd filters are centred
+// on the even (lowpass) and odd (highpass) samples of a signal extended
+// whole-sample symmetrically; even filters straddle sample pairs of a
+// signal extended half-sample symmetrically, and their lowpass band is sent
+// negated, the sign convention of the reference decoder's even synthesis
+// lowpass filter.
 func (f *analysisFilters) analyse(out []float32, in []float32, n, stride int, inv bool) {
 	llen, hlen := (n+1)/2, n/2
 	low, high := out[:llen], out[llen:n]
 	if inv {
 		high, low = out[:hlen], out[hlen:n]
 	}
-	c0, c1 := (len(f.h0)-1)/2, (len(f.h1)-1)/2
+	c0, c1, ext, lsign := (len(f.h0)-1)/2, (len(f.h1)-1)/2, wholeSym, 1.0
+	if len(f.h0)%2 == 0 {
+		c0, c1, ext, lsign = len(f.h0)/2-1, len(f.h1)/2, halfSym, -1
+	}
 	at := func(v int) float64 {
-		i, _ := extend(v, n, wholeSym, wholeSym)
+		i, _ := extend(v, n, ext, ext)
 		return float64(in[i*stride])
 	}
 	for k := 0; k < llen; k++ {
@@ -245,7 +252,7 @@ func (f *analysisFilters) analyse(out []float32, in []float32, n, stride int, in
 		for i, h := range f.h0 {
 			s += h * at(2*k+i-c0)
 		}
-		low[k] = float32(s)
+		low[k] = float32(lsign * s)
 	}
 	for k := 0; k < hlen; k++ {
 		var s float64
