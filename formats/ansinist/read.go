@@ -242,7 +242,14 @@ func (d *reader) tagged(off, typ int) (*Record, int, error) {
 	for p := 0; p < len(body); {
 		ftyp, num, digits, q, ok := parseTag(body, p)
 		if !ok {
-			return nil, 0, d.errorf(off+p, "bad field tag %q", clip(body[p:], 12))
+			if typ == 1 {
+				return nil, 0, d.errorf(off+p, "bad field tag %q", clip(body[p:], 12))
+			}
+			// The length held, so the record can be kept whole and
+			// written back unchanged, as for a type this package does
+			// not know.
+			d.warn(off+p, "bad field tag %q; Type-%d record kept opaque", clip(body[p:], 12), typ)
+			return &Record{Type: typ, Raw: rec}, length, nil
 		}
 		if ftyp != rtyp {
 			d.warn(off+p, "field tag %d.%03d inside a Type-%d record", ftyp, num, rtyp)

@@ -77,3 +77,26 @@ func TestTwoDigitTags(t *testing.T) {
 		t.Fatalf("Encode = %q, %v; want %q", out, err, in)
 	}
 }
+
+// TestOpaqueRecord: a record whose length holds but whose fields cannot be
+// read is kept whole and written back unchanged.
+func TestOpaqueRecord(t *testing.T) {
+	rec2 := "2.001:22\x1d2.002:00\x1dxyz\x1c"
+	in := []byte("1.001:45\x1d1.002:0500\x1d1.003:1\x1f1\x1e2\x1f00\x1d1.004:CAR\x1c" + rec2)
+	tr, w, err := Decode(in)
+	if err != nil || len(w) != 1 || tr.Records[1].Raw == nil {
+		t.Fatalf("Decode: %v, warnings %v", err, w)
+	}
+	out, err := tr.Encode()
+	if err != nil || !bytes.Equal(out, in) {
+		t.Fatalf("Encode = %q, %v", out, err)
+	}
+	x, err := tr.EncodeXML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := DecodeXML(x)
+	if err != nil || !bytes.Equal(back.Records[1].Raw, tr.Records[1].Raw) {
+		t.Fatalf("opaque record through XML: %v", err)
+	}
+}

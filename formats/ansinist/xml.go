@@ -158,6 +158,12 @@ func (d *xmlReader) record(rn *xnode) (*Record, error) {
 		d.signatureVectors(rn, r)
 	}
 	if typ == 9 {
+		d.ridgeCounts(rn, r)
+	}
+	if typ == 14 {
+		d.segmentPolygons(rn, r)
+	}
+	if typ == 9 {
 		d.standardMinutiae(rn, r)
 	}
 	for _, m := range xmlMaps(typ) {
@@ -307,6 +313,14 @@ func (d *xmlReader) mapped(rn *xnode, typ int, m xmlMap) (*Field, error) {
 		for _, it := range items {
 			n := rep.walk(it.path)
 			if n == nil || n.used {
+				continue
+			}
+			if it.conv == "poly" {
+				for len(sub) <= it.index {
+					sub = append(sub, "")
+				}
+				sub[it.index] = readPolygon(n)
+				found = true
 				continue
 			}
 			if len(n.kids) > 0 {
@@ -650,6 +664,8 @@ func toXML(conv, v string) (string, bool) {
 			return "false", true
 		}
 		return "", false
+	case "poly":
+		return v, validPolygon(v)
 	}
 	return v, xmlSafe(v)
 }
@@ -664,9 +680,27 @@ func fits(f *Field, m xmlMap) bool {
 	if f.IsData() || len(f.Subfields) == 0 || (m.rep == "" && len(f.Subfields) != 1) {
 		return false
 	}
+	covered := map[int]bool{}
+	maxCovered := -1
+	for _, it := range items {
+		covered[it.index] = true
+	}
 	for _, s := range f.Subfields {
-		if len(s) == 0 || len(s) > len(items) {
+		if len(s) == 0 {
 			return false
+		}
+		maxCovered = -1
+		for k := range s {
+			if covered[k] {
+				maxCovered = k
+			}
+		}
+		// An item without an element reads back only as an empty item
+		// before a later one that has an element.
+		for k, v := range s {
+			if !covered[k] && (v != "" || k > maxCovered) {
+				return false
+			}
 		}
 		for _, it := range items {
 			if it.index >= len(s) {
@@ -706,8 +740,12 @@ func (e *xmlEncoder) writeMapped(rn *xnode, f *Field, m xmlMap) {
 			if it.index >= len(s) {
 				continue
 			}
-			v, _ := toXML(it.conv, s[it.index])
 			n := e.path(rep, it.path)
+			if it.conv == "poly" {
+				e.writePolygon(n, s[it.index])
+				continue
+			}
+			v, _ := toXML(it.conv, s[it.index])
 			n.text = v
 		}
 	}
@@ -805,12 +843,22 @@ func encodeRecordXML(r *Record, ed XMLEdition, itl string) *xnode {
 		e.signatureVectors(rn, r, done)
 	}
 	for _, m := range xmlMaps(r.Type) {
+		// The variable-tail fields go where the schema puts them.
+		if r.Type == 9 && m.num == 139 {
+			e.ridgeCounts(rn, r, done)
+		}
 		f := r.Field(m.num)
 		if f == nil || done[m.num] || !fits(f, m) {
 			continue
 		}
 		e.writeMapped(rn, f, m)
 		done[m.num] = true
+	}
+	if r.Type == 9 {
+		e.ridgeCounts(rn, r, done)
+	}
+	if r.Type == 14 {
+		e.segmentPolygons(rn, r, done)
 	}
 	// Everything else: extension elements, inside the user-defined
 	// container for Type-2.

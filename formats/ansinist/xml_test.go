@@ -141,3 +141,39 @@ func countExtra(t *Transaction) int {
 	}
 	return n
 }
+
+// TestXMLMapTable guards the index-based edits of imageCommon: each field
+// lands on the element the standard gives it.
+func TestXMLMapTable(t *testing.T) {
+	want := map[[2]int]string{
+		{10, 12}: "b:ImageColorSpaceCode", {10, 3}: "b:ImageCategoryCode", {10, 24}: "b:QualityValue",
+		{14, 13}: ".", {14, 12}: "b:ImageBitsPerPixelQuantity", {14, 993}: "b:CaptureOrganization/nc:OrganizationName",
+		{17, 13}: "b:ImageColorSpaceCode", {17, 22}: "b:CaptureHorizontalPixelDensityValue", {17, 24}: "b:QualityValue",
+		{16, 13}: "b:ImageColorSpaceCode", {20, 17}: "b:CaptureHorizontalPixelDensityValue", {13, 13}: ".",
+	}
+	for k, leaf := range want {
+		found := false
+		for _, m := range xmlMaps(k[0]) {
+			if m.num != k[1] {
+				continue
+			}
+			for _, it := range m.items {
+				if strings.HasSuffix(it, leaf) {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("field %d.%03d is not mapped to %s", k[0], k[1], leaf)
+		}
+	}
+	for _, typ := range []int{1, 4, 8, 9, 10, 14, 15, 16, 17, 20, 99} {
+		seen := map[int]bool{}
+		for _, m := range xmlMaps(typ) {
+			if seen[m.num] {
+				t.Errorf("Type-%d field %d mapped twice", typ, m.num)
+			}
+			seen[m.num] = true
+		}
+	}
+}

@@ -75,8 +75,13 @@ var binaryImage = []xmlMap{
 // element order of the schema; per-type fields follow.
 func imageCommon(typ int) []xmlMap {
 	shps, svps, com, dmm := 16, 17, 20, 30
-	if typ == 17 {
+	switch typ {
+	case 10:
+		com = 38
+	case 17:
 		shps, svps, com = 22, 23, 21
+	case 20:
+		shps, svps = 17, 18
 	}
 	m := []xmlMap{
 		{999, "$C", "", []string{"nc:BinaryBase64Object@b64"}},
@@ -84,6 +89,7 @@ func imageCommon(typ int) []xmlMap {
 		{5, "$C/b:ImageCaptureDetail", "", []string{"b:CaptureDate/nc:Date@date"}},
 		{shps, "$C/b:ImageCaptureDetail", "", []string{"b:CaptureHorizontalPixelDensityValue"}},
 		{4, "$C/b:ImageCaptureDetail", "", []string{"b:CaptureOrganization/nc:OrganizationIdentification/nc:IdentificationID"}},
+		{993, "$C/b:ImageCaptureDetail", "", []string{"b:CaptureOrganization/nc:OrganizationName"}}, // SAN
 		{svps, "$C/b:ImageCaptureDetail", "", []string{"b:CaptureVerticalPixelDensityValue"}},
 		{dmm, "$C/b:ImageCaptureDetail", "", []string{"b:CaptureDeviceMonitoringModeCode"}},
 		{13, "$C", "", []string{"b:ImageColorSpaceCode"}},
@@ -102,8 +108,8 @@ func imageCommon(typ int) []xmlMap {
 	case 10:
 		// Type-10 has CSP at 12 and no BPX; SAP and pose at 13, 20, 21.
 		m[1] = xmlMap{}
-		m[7].num = 12
-		m[14].num = 3
+		m[8].num = 12
+		m[15].num = 3
 		m = append(m, xmlMap{13, "$C", "", []string{"b:FaceImageAcquisitionProfileCode"}},
 			xmlMap{21, "$C", "", []string{"b:FaceImagePoseOffsetAngleMeasure"}},
 			xmlMap{20, "$C", "", []string{"b:FaceImageSubjectPoseCode"}},
@@ -121,7 +127,7 @@ func imageCommon(typ int) []xmlMap {
 			xmlMap{41, "$C", "b:PhysicalFeatureSize", []string{"0=b:PhysicalFeatureHeightMeasure", "1=b:PhysicalFeatureWidthMeasure"}},
 		)
 	case 13, 14, 15:
-		m[7] = xmlMap{} // field 13 is the position, not a colour space
+		m[8] = xmlMap{} // field 13 is the position, not a colour space
 		pos := "b:FingerPositionCode"
 		quality := "itl:FingerprintImageQuality|b:FingerprintImageQuality"
 		q := 24
@@ -150,7 +156,7 @@ func imageCommon(typ int) []xmlMap {
 		}
 	}
 	if typ == 10 || typ == 16 || typ == 17 {
-		m[12].num = 24
+		m[13].num = 24
 	}
 	switch typ {
 	case 16:
@@ -186,7 +192,9 @@ func xmlMaps(typ int) []xmlMap {
 			{5, "b:Transaction", "", []string{"b:TransactionDate/nc:Date@date"}},
 			{7, "b:Transaction", "", []string{"b:TransactionDestinationOrganization/nc:OrganizationIdentification/nc:IdentificationID"}},
 			{8, "b:Transaction", "", []string{"b:TransactionOriginatingOrganization/nc:OrganizationIdentification/nc:IdentificationID"}},
-			{17, "b:Transaction", "", []string{"b:TransactionDestinationOrganization/nc:OrganizationName", "b:TransactionOriginatingOrganization/nc:OrganizationName"}},
+			// ANM: DAN, OAN; INT-I adds the countries DAC, OAC.
+			{17, "b:Transaction", "", []string{"b:TransactionDestinationOrganization/nc:OrganizationName", "b:TransactionOriginatingOrganization/nc:OrganizationName",
+				"b:TransactionDestinationOrganization/b:LocationCountryISO3166Alpha3Code", "b:TransactionOriginatingOrganization/b:LocationCountryISO3166Alpha3Code"}},
 			{14, "b:Transaction", "", []string{"b:TransactionUTCDate/nc:DateTime@gmt"}},
 			{9, "b:Transaction", "", []string{"b:TransactionControlIdentification/nc:IdentificationID"}},
 			{10, "b:Transaction", "", []string{"b:TransactionControlReferenceIdentification/nc:IdentificationID"}},
@@ -244,14 +252,26 @@ func xmlMaps(typ int) []xmlMap {
 			{139, m1, "b:FingerprintPatternCoreLocation", []string{"b:PositionHorizontalCoordinateValue", "b:PositionVerticalCoordinateValue", "b:ImageLocationThetaAngleMeasure"}},
 			{140, m1, "b:FingerprintPatternDeltaLocation", []string{"b:PositionHorizontalCoordinateValue", "b:PositionVerticalCoordinateValue", "b:ImageLocationThetaAngleMeasure"}},
 			{303, efs, "b:ExtendedFeatureSetProfileIdentification", []string{"nc:IdentificationID"}},
-			{300, efs, "b:FrictionRidgeImageRegionOfInterest", []string{"b:ImageSegmentWidthMeasure", "b:ImageSegmentHeightMeasure", "b:ImageSegmentHorizontalOffsetMeasure", "b:ImageSegmentVerticalOffsetMeasure"}},
+			{300, efs, "b:FrictionRidgeImageRegionOfInterest", []string{"b:ImageSegmentWidthMeasure", "b:ImageSegmentHeightMeasure", "b:ImageSegmentHorizontalOffsetMeasure",
+				"b:ImageSegmentVerticalOffsetMeasure", "b:ImageSegmentPolygon@poly"}},
 			{301, efs, "b:FingerprintImageFingerprintOrientation", []string{"b:OrientationAngleValue", "b:OrientationAngleUncertaintyValue"}},
+			{302, efs, "b:MinutiaeFingerLocation", []string{"0=b:FingerPositionCode", "3=b:ImageSegmentPolygon@poly"}},
 			{307, efs, "b:FingerprintPatternClassification", []string{"b:FingerprintPatternGeneralClassCode", "b:FingerprintPatternSubClassCode", "b:FingerprintPatternWhorlDeltaRelationshipCode"}},
+			{320, efs, "b:MinutiaeCore", []string{"b:ImageLocationHorizontalCoordinateMeasure", "b:ImageLocationVerticalCoordinateMeasure", "b:MinutiaeCoreDirectionMeasure"}},
+			{321, efs, "b:MinutiaeDelta", []string{"b:ImageLocationHorizontalCoordinateMeasure", "b:ImageLocationVerticalCoordinateMeasure",
+				"b:MinutiaeDeltaDirectionUpMeasure", "b:MinutiaeDeltaDirectionLeftMeasure", "b:MinutiaeDeltaDirectionRightMeasure"}},
 			{331, efs, "b:EFSMinutia", []string{"b:ImageLocationHorizontalCoordinateMeasure", "b:ImageLocationVerticalCoordinateMeasure", "b:ImageLocationThetaAngleMeasure",
 				"b:EFSMinutiaCategoryCode", "b:ImageLocationUncertaintyRadiusMeasure", "b:MinutiaDirectionUncertaintyValue"}},
 		}
 	case 10, 13, 14, 15, 16, 17:
 		return imageCommon(typ)
+	case 20:
+		return append([]xmlMap{
+			{3, "", "", []string{"b:SourceRecordCardinalityCode"}},
+			{14, "", "b:SourceAcquisition", []string{"b:AcquisitionSourceCode"}},
+			{15, "", "b:SourceFileFormat", []string{"b:SourceFileCategoryText", "b:SourceFileDecodingInstructionsText"}},
+			{21, "", "b:SourceIdentification", []string{"nc:IdentificationID"}},
+		}, imageCommon(20)...)
 	case 99:
 		return []xmlMap{
 			{999, "$C", "", []string{"nc:BinaryBase64Object@b64"}},
