@@ -25,15 +25,17 @@ const (
 // average, 64 bytes), which is simpler and safer than a second file that
 // could disagree with the first.
 type Log struct {
-	mu     sync.Mutex
-	dir    string
-	f      *os.File
-	signer note.Signer
-	origin string
-	hashes []tlog.Hash // stored hashes, indexed as tlog.StoredHashIndex
-	leaves [][]byte    // encoded leaves, kept for proofs and statistics
-	last   []byte      // latest signed checkpoint
-	lastN  int64       // its tree size
+	mu      sync.Mutex
+	dir     string
+	f       *os.File
+	signer  note.Signer
+	origin  string
+	hashes  []tlog.Hash // stored hashes, indexed as tlog.StoredHashIndex
+	leaves  [][]byte    // encoded leaves, kept for proofs and statistics
+	durable int64       // leaves known to be on disk; only these are served
+	syncMu  sync.Mutex  // serialises fsyncs, held without mu
+	last    []byte      // latest signed checkpoint
+	lastN   int64       // its tree size
 }
 
 // Open opens (creating if needed) the log in dir. Checkpoints are signed with
@@ -97,6 +99,7 @@ func (l *Log) recover() error {
 			return err
 		}
 	}
+	l.durable = int64(len(l.leaves))
 	return nil
 }
 
@@ -127,53 +130,111 @@ func (l *Log) addHashes(data []byte) error {
 
 // Append adds leaves to the log and returns the index of the first. It
 // returns only after the records are written and fsynced, so an
-// acknowledged leaf survives a crash. Several leaves given at once share one
-// fsync.
+// acknowledged leaf survives a crash. Concurrent appends share fsyncs
+// (group commit): whoever syncs covers every record written before it.
 func (l *Log) Append(leaves ...Leaf) (int64, error) {
+	first, end, err := l.write(leaves)
+	if err != nil {
+		return 0, err
+	}
+	return first, l.sync(end)
+}
+
+// AppendUnsynced writes leaves without waiting for fsync and returns the
+// index of the first. They become durable, and visible to Size, proofs and
+// checkpoints, with the next Append (of any caller). Use it for a leaf
+// that is always followed by a synced one before anything is acknowledged,
+// such as a request leaf followed by its decision: one fsync then covers
+// both.
+func (l *Log) AppendUnsynced(leaves ...Leaf) (int64, error) {
+	first, _, err := l.write(leaves)
+	return first, err
+}
+
+// write encodes and writes leaves and adds their hashes; it does not sync.
+func (l *Log) write(leaves []Leaf) (first, end int64, err error) {
 	if len(leaves) == 0 {
-		return 0, errors.New("audit: Append of no leaves")
+		return 0, 0, errors.New("audit: Append of no leaves")
 	}
 	var buf []byte
 	enc := make([][]byte, len(leaves))
 	for i, lf := range leaves {
 		b, err := lf.Encode()
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		enc[i] = b
 		buf = appendRecord(buf, b)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.f == nil {
-		return 0, errors.New("audit: log is closed")
+		l.mu.Unlock()
+		return 0, 0, errors.New("audit: log is closed")
 	}
 	if _, err := l.f.Write(buf); err != nil {
 		// The write may have been partial; the next Open drops it as torn, but
 		// this process must not go on appending after it.
-		l.f.Close()
-		l.f = nil
-		return 0, fmt.Errorf("audit: writing leaves (log closed): %v", err)
+		l.failLocked()
+		l.mu.Unlock()
+		return 0, 0, fmt.Errorf("audit: writing leaves (log closed): %v", err)
 	}
-	if err := l.f.Sync(); err != nil {
-		l.f.Close()
-		l.f = nil
-		return 0, fmt.Errorf("audit: fsync (log closed): %v", err)
-	}
-	first := int64(len(l.leaves))
+	first = int64(len(l.leaves))
 	for _, b := range enc {
 		if err := l.addHashes(b); err != nil {
-			return 0, err
+			l.failLocked()
+			l.mu.Unlock()
+			return 0, 0, err
 		}
 	}
-	return first, nil
+	end = int64(len(l.leaves))
+	l.mu.Unlock()
+	return first, end, nil
+}
+
+// sync makes the first end leaves durable, sharing the fsync with
+// concurrent callers.
+func (l *Log) sync(end int64) error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	l.mu.Lock()
+	if l.durable >= end {
+		l.mu.Unlock()
+		return nil
+	}
+	f, target := l.f, int64(len(l.leaves))
+	l.mu.Unlock()
+	if f == nil {
+		return errors.New("audit: log closed before the leaves were synced")
+	}
+	err := f.Sync()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.failLocked()
+		return fmt.Errorf("audit: fsync (log closed): %v", err)
+	}
+	if target > l.durable {
+		l.durable = target
+	}
+	return nil
+}
+
+// failLocked closes the log after a failed write or sync and forgets the
+// leaves that may not be on disk. Callers hold l.mu.
+func (l *Log) failLocked() {
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+	l.leaves = l.leaves[:l.durable]
+	l.hashes = l.hashes[:tlog.StoredHashCount(l.durable)]
 }
 
 // Size returns the number of leaves.
 func (l *Log) Size() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return int64(len(l.leaves))
+	return l.durable
 }
 
 // Origin returns the log's origin line (its signer's name).
@@ -183,8 +244,8 @@ func (l *Log) Origin() string { return l.origin }
 func (l *Log) Leaf(i int64) ([]byte, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if i < 0 || i >= int64(len(l.leaves)) {
-		return nil, fmt.Errorf("audit: leaf %d not in log of %d", i, len(l.leaves))
+	if i < 0 || i >= l.durable {
+		return nil, fmt.Errorf("audit: leaf %d not in log of %d", i, l.durable)
 	}
 	return l.leaves[i], nil
 }
@@ -193,15 +254,15 @@ func (l *Log) Leaf(i int64) ([]byte, error) {
 func (l *Log) Leaves() [][]byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([][]byte(nil), l.leaves...)
+	return append([][]byte(nil), l.leaves[:l.durable]...)
 }
 
 // TreeHash returns the root hash of the tree of the first n leaves.
 func (l *Log) TreeHash(n int64) (tlog.Hash, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if n < 0 || n > int64(len(l.leaves)) {
-		return tlog.Hash{}, fmt.Errorf("audit: tree size %d not in log of %d", n, len(l.leaves))
+	if n < 0 || n > l.durable {
+		return tlog.Hash{}, fmt.Errorf("audit: tree size %d not in log of %d", n, l.durable)
 	}
 	return tlog.TreeHash(n, l.reader())
 }
@@ -213,7 +274,9 @@ func (l *Log) TreeHash(n int64) (tlog.Hash, error) {
 func (l *Log) Checkpoint() (signed []byte, size int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := int64(len(l.leaves))
+	// Only durable leaves: a checkpoint must never commit to a leaf a
+	// crash could still lose.
+	n := l.durable
 	if l.last != nil && l.lastN == n {
 		return l.last, n, nil
 	}
@@ -240,8 +303,8 @@ func (l *Log) Checkpoint() (signed []byte, size int64, err error) {
 func (l *Log) InclusionProof(index, size int64) (tlog.RecordProof, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if size > int64(len(l.leaves)) || index < 0 || index >= size {
-		return nil, fmt.Errorf("audit: no inclusion proof of leaf %d in tree %d (log has %d)", index, size, len(l.leaves))
+	if size > l.durable || index < 0 || index >= size {
+		return nil, fmt.Errorf("audit: no inclusion proof of leaf %d in tree %d (log has %d)", index, size, l.durable)
 	}
 	return tlog.ProveRecord(size, index, l.reader())
 }
@@ -251,8 +314,8 @@ func (l *Log) InclusionProof(index, size int64) (tlog.RecordProof, error) {
 func (l *Log) ConsistencyProof(old, new int64) (tlog.TreeProof, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if old < 0 || old > new || new > int64(len(l.leaves)) {
-		return nil, fmt.Errorf("audit: no consistency proof from %d to %d (log has %d)", old, new, len(l.leaves))
+	if old < 0 || old > new || new > l.durable {
+		return nil, fmt.Errorf("audit: no consistency proof from %d to %d (log has %d)", old, new, l.durable)
 	}
 	if old == 0 {
 		// Every tree extends the empty tree; RFC 6962 §2.1.2 defines no proof for it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,5 +235,83 @@ func TestCheckpointText(t *testing.T) {
 		if _, err := ParseCheckpoint(bad); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+func TestLogConcurrentAppendsGroupCommit(t *testing.T) {
+	dir := t.TempDir()
+	s, v := testKeys(t, "ebsp.test/us/audit")
+	l, err := Open(dir, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	seen := make(chan int64, workers*each)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				idx, err := l.Append(leafN(w*1000 + i))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				// The acknowledged leaf is already covered by a checkpoint.
+				cp, size, err := l.Checkpoint()
+				if err != nil || size <= idx {
+					t.Errorf("checkpoint size %d does not cover acknowledged leaf %d: %v", size, idx, err)
+					return
+				}
+				c, _ := OpenCheckpoint(cp, v)
+				p, err := l.InclusionProof(idx, size)
+				leaf, _ := l.Leaf(idx)
+				if err != nil || CheckInclusion(c, idx, leaf, p) != nil {
+					t.Errorf("leaf %d not provable: %v", idx, err)
+				}
+				seen <- idx
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(seen)
+	idx := map[int64]bool{}
+	for i := range seen {
+		idx[i] = true
+	}
+	if len(idx) != workers*each || l.Size() != workers*each {
+		t.Fatalf("%d distinct indexes, size %d", len(idx), l.Size())
+	}
+	root, _ := l.TreeHash(l.Size())
+	l.Close()
+	l2, err := Open(dir, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	if r2, _ := l2.TreeHash(workers * each); r2 != root {
+		t.Fatal("root differs after reopen")
+	}
+}
+
+func TestLogAppendUnsyncedBecomesDurableWithNextAppend(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := testKeys(t, "ebsp.test/us/audit")
+	l, _ := Open(dir, s)
+	defer l.Close()
+	i0, err := l.AppendUnsynced(leafN(0))
+	if err != nil || i0 != 0 {
+		t.Fatal(i0, err)
+	}
+	if l.Size() != 0 {
+		t.Fatal("unsynced leaf visible")
+	}
+	if _, size, _ := l.Checkpoint(); size != 0 {
+		t.Fatal("checkpoint covers an unsynced leaf")
+	}
+	i1, err := l.Append(leafN(1))
+	if err != nil || i1 != 1 || l.Size() != 2 {
+		t.Fatal(i1, err, l.Size())
 	}
 }

@@ -370,3 +370,28 @@ func (a *Agreement) purposeRule(p Purpose) *PurposeRule {
 	}
 	return nil
 }
+
+// DefaultAgreement returns an agreement between two parties with the
+// defaults of this implementation: every purpose (serious crime at a
+// 3-year maximum sentence, Prüm's threshold for DNA and fingerprint
+// exchange is 1 year; 3 is a stricter example), fingerprints, tenprint and
+// latent searches with Prüm's candidate caps and quotas of 1000 and 100 a
+// day, the default allow-list, no onward transfer and destruction 30 days
+// after release, the 10 s / 48 h deadlines, 90 days' retention.
+func DefaultAgreement(id string, a, b Party) *Agreement {
+	return &Agreement{
+		ID:      id,
+		Parties: [2]Party{a, b},
+		Purposes: []PurposeRule{{Purpose: BorderScreening}, {Purpose: Visa}, {Purpose: ImmigrationBenefit},
+			{Purpose: SeriousCrime, MinOffenceYears: 3}},
+		Modalities: []biometric.Modality{biometric.Finger},
+		Searches: map[SearchType]SearchRule{
+			Tenprint: {CandidateCap: DefaultCandidateCap(Tenprint), DailyQuota: 1000},
+			Latent:   {CandidateCap: DefaultCandidateCap(Latent), DailyQuota: 100},
+		},
+		Disclosure: slices.Clone(DefaultDisclosure),
+		Handling:   Handling{NoOnwardTransfer: true, DestroyAfter: Duration(30 * 24 * time.Hour)},
+		Deadlines:  Deadlines{Step1: Duration(DefaultStep1Deadline), Step2: Duration(DefaultStep2Deadline)},
+		Retention:  Duration(90 * 24 * time.Hour),
+	}
+}

@@ -232,7 +232,7 @@ func pseudonym(s string) error {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
-			return fmt.Errorf("id %q may hold only letters, digits and -_.:", s)
+			return fmt.Errorf("id %q may hold only letters, digits and the characters - _ . : (colon)", s)
 		}
 	}
 	return nil
@@ -308,7 +308,10 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 	r.mu.Unlock()
 
 	msg := env.HeaderHash()
-	if _, err := r.log.Append(audit.Leaf{Time: now, Kind: audit.KindRequest, Partner: partner, Agreement: a.ID,
+	// The request leaf is written before the search and made durable by
+	// the fsync of the decision (or refusal) leaf that always follows it
+	// before any reply: one fsync per request.
+	if _, err := r.log.AppendUnsynced(audit.Leaf{Time: now, Kind: audit.KindRequest, Partner: partner, Agreement: a.ID,
 		Purpose: string(req.Purpose), SearchType: string(req.SearchType), Actor: req.Officer, Message: msg}); err != nil {
 		return r.internal(env, a, err)
 	}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ebsp/ebsp/exchange"
+)
+
+func init() {
+	register("pki", "make a test CA, node certificates and agreements for a local partnership", runPKI)
+}
+
+func runPKI(args []string) int {
+	usage := func() {
+		fmt.Fprintln(os.Stderr, `usage: ebsp pki init --state CC --out DIR
+       ebsp pki node --ca DIR --name NODE [--host H1,H2] --out DIR
+       ebsp pki agreement --id ID --a NODEDIR --b NODEDIR [--endpoint-a URL] [--endpoint-b URL] --out FILE
+
+init makes a state's test CA (ECDSA P-256): DIR/ca.pem, DIR/ca.key.
+node issues a node's credentials from that CA: a mutual-TLS certificate
+(node.pem, node.key), an Ed25519 message-signing certificate (sign.pem,
+sign.key) and the checkpoint key of its audit log (log.key, log.pub).
+agreement writes a partnership agreement between two nodes with the default
+terms (edit the JSON to change them; it is validated when loaded).
+These are test credentials for local partnerships and the demo.`)
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		usage()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "init":
+		return pkiInit(args[1:])
+	case "node":
+		return pkiNode(args[1:])
+	case "agreement":
+		return pkiAgreement(args[1:])
+	}
+	fmt.Fprintf(os.Stderr, "ebsp pki: unknown subcommand %q\n", args[0])
+	usage()
+	return 2
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) (ok bool, code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, 0
+		}
+		return false, 2
+	}
+	return true, 0
+}
+
+func printResult(asJSON bool, v any, human string) {
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(v)
+		return
+	}
+	fmt.Println(human)
+}
+
+func pkiInit(args []string) int {
+	fs := flag.NewFlagSet("pki init", flag.ContinueOnError)
+	state := fs.String("state", "", "the state's ISO 3166-1 alpha-2 code, e.g. US")
+	out := fs.String("out", "", "directory to write ca.pem and ca.key into")
+	years := fs.Int("years", 5, "validity in years")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *state == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "ebsp pki init: --state and --out are required")
+		return 2
+	}
+	ca, err := exchange.NewCA(*state, time.Now(), time.Duration(*years)*365*24*time.Hour)
+	if err != nil {
+		return fail("pki init", err)
+	}
+	if err := ca.Save(*out); err != nil {
+		return fail("pki init", err)
+	}
+	printResult(*asJSON, map[string]string{"state": ca.State, "ca_cert": filepath.Join(*out, exchange.CACertFile), "subject": ca.Cert.Subject.String()},
+		fmt.Sprintf("CA %s written to %s", ca.Cert.Subject, *out))
+	return 0
+}
+
+func pkiNode(args []string) int {
+	fs := flag.NewFlagSet("pki node", flag.ContinueOnError)
+	caDir := fs.String("ca", "", "the CA directory made by 'ebsp pki init'")
+	name := fs.String("name", "", "the node's name (certificate common name), e.g. us-node")
+	hosts := fs.String("host", "127.0.0.1,localhost", "comma-separated DNS names and IP addresses the node's TLS certificate is valid for")
+	out := fs.String("out", "", "directory to write the node's credentials into")
+	years := fs.Int("years", 2, "validity in years")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *caDir == "" || *name == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "ebsp pki node: --ca, --name and --out are required")
+		return 2
+	}
+	ca, err := exchange.LoadCA(*caDir)
+	if err != nil {
+		return fail("pki node", err)
+	}
+	nc, err := ca.IssueNode(*name, strings.Split(*hosts, ","), time.Now(), time.Duration(*years)*365*24*time.Hour)
+	if err != nil {
+		return fail("pki node", err)
+	}
+	if err := nc.Save(*out); err != nil {
+		return fail("pki node", err)
+	}
+	printResult(*asJSON, map[string]string{"state": nc.State, "node": nc.Node, "dir": *out, "log_key": nc.LogKey},
+		fmt.Sprintf("node %s/%s credentials written to %s\naudit log key: %s", nc.State, nc.Node, *out, nc.LogKey))
+	return 0
+}
+
+func pkiAgreement(args []string) int {
+	fs := flag.NewFlagSet("pki agreement", flag.ContinueOnError)
+	id := fs.String("id", "", "agreement id, e.g. US-GB-2026")
+	a := fs.String("a", "", "first party's node directory (made by 'ebsp pki node')")
+	b := fs.String("b", "", "second party's node directory")
+	ea := fs.String("endpoint-a", "", "base URL of the first party's partner endpoint, e.g. https://127.0.0.1:8443")
+	eb := fs.String("endpoint-b", "", "base URL of the second party's partner endpoint")
+	out := fs.String("out", "", "file to write the agreement JSON to")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *id == "" || *a == "" || *b == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "ebsp pki agreement: --id, --a, --b and --out are required")
+		return 2
+	}
+	na, err := exchange.LoadNode(*a)
+	if err != nil {
+		return fail("pki agreement", err)
+	}
+	nb, err := exchange.LoadNode(*b)
+	if err != nil {
+		return fail("pki agreement", err)
+	}
+	ag := exchange.DefaultAgreement(*id, na.Party(*ea), nb.Party(*eb))
+	if err := ag.Validate(); err != nil {
+		return fail("pki agreement", err)
+	}
+	raw, err := ag.Marshal()
+	if err != nil {
+		return fail("pki agreement", err)
+	}
+	if err := os.WriteFile(*out, append(raw, '\n'), 0o644); err != nil {
+		return fail("pki agreement", err)
+	}
+	printResult(*asJSON, map[string]string{"id": ag.ID, "file": *out}, fmt.Sprintf("agreement %s between %s/%s and %s/%s written to %s", ag.ID, na.State, na.Node, nb.State, nb.Node, *out))
+	return 0
+}
