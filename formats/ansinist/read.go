@@ -104,7 +104,7 @@ func Decode(in []byte) (*Transaction, []Warning, error) {
 	if off < len(in) {
 		d.warn(off, "%d bytes after the last record listed in CNT ignored", len(in)-off)
 	}
-	return t, d.warnings, nil
+	return t, append(d.warnings, t.Conformance()...), nil
 }
 
 // looksTagged reports whether b starts with the tag "T.0" of a tagged
@@ -285,9 +285,6 @@ func (d *reader) tagged(off, typ int) (*Record, int, error) {
 		if end == len(body)-1 {
 			d.warn(off+end, "GS before the FS that ends the record dropped")
 		}
-	}
-	if typ != 1 && r.Field(2) == nil {
-		d.warn(off, "Type-%d record has no IDC field %d.002", typ, typ)
 	}
 	return r, length, nil
 }

@@ -91,7 +91,7 @@ func DecodeXML(in []byte) (*Transaction, []Warning, error) {
 	if len(t.Records) == 0 || t.Records[0].Type != 1 {
 		return nil, d.warnings, fmt.Errorf("%w: XML transaction does not start with a PackageInformationRecord", ErrFormat)
 	}
-	return t, d.warnings, nil
+	return t, append(d.warnings, t.Conformance()...), nil
 }
 
 // recordType tells a record element's type from its RecordCategoryCode, or

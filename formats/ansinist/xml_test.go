@@ -57,7 +57,9 @@ func TestTraditionalToXML(t *testing.T) {
 				if err != nil {
 					t.Fatalf("edition %d: DecodeXML: %v", ed, err)
 				}
-				if len(warns) > 0 {
+				// Only the source's own missing mandatory fields may be
+				// reported again.
+				if len(warns) != len(tr.Conformance()) {
 					t.Errorf("edition %d: reading our own XML warns: %v", ed, warns)
 				}
 				if d := sameModel(sortedModel(tr), sortedModel(back)); d != "" {
@@ -123,7 +125,7 @@ func TestXMLFiles(t *testing.T) {
 				t.Fatalf("Encode (traditional): %v", err)
 			}
 			tb, w2, err := Decode(trad)
-			if err != nil || len(w2) > 0 {
+			if err != nil || len(structural(w2)) > 0 {
 				t.Fatalf("Decode of the traditional form: %v %v", err, w2)
 			}
 			if d := sameModel(sortedModel(tr), sortedModel(tb)); d != "" {
