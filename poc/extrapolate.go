@@ -247,21 +247,35 @@ func (g scoreGrid) envelopes(impostor, genuine []float64, alpha float64) (lo, hi
 }
 
 // convolvedTail returns P(X_1 + ... + X_n >= t) for independent X_i with
-// distribution d. The convolution keeps tail sums from the top down so that
-// probabilities far below machine epsilon keep their precision.
-func (d dist) convolvedTail(n int, t float64) float64 {
+// distribution d.
+func (d dist) convolvedTail(n int, t float64) float64 { return d.nfold(n).tail(t) }
+
+// nfold returns the distribution of the sum of n independent copies of d,
+// on the grid n·min + j·step.
+func (d dist) nfold(n int) sumDist {
 	acc := slices.Clone(d.mass)
 	for range n - 1 {
 		acc = convolve(acc, d.mass)
 	}
-	// The sum of n grid values is n·min + j·step.
-	j0 := int(math.Ceil((t-float64(n)*d.g.min)/d.g.step - 1e-9))
+	return sumDist{origin: float64(n) * d.g.min, step: d.g.step, mass: acc}
+}
+
+// sumDist is a distribution of sums on the grid origin + j·step.
+type sumDist struct {
+	origin, step float64
+	mass         []float64
+}
+
+// tail returns P(S >= t). Tail sums run from the top down so that
+// probabilities far below machine epsilon keep their precision.
+func (s sumDist) tail(t float64) float64 {
+	j0 := int(math.Ceil((t-s.origin)/s.step - 1e-9))
 	if j0 <= 0 {
 		return 1
 	}
 	p := 0.0
-	for j := len(acc) - 1; j >= j0; j-- {
-		p += acc[j]
+	for j := len(s.mass) - 1; j >= j0; j-- {
+		p += s.mass[j]
 	}
 	return min(p, 1)
 }

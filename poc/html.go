@@ -37,14 +37,17 @@ func (r *Report) figures() []figure {
 	det := LineChart{Title: "Detection error trade-off (DET)", XLabel: "false-match rate per comparison (log)", YLabel: "false non-match rate (log)", LogX: true, LogY: true}
 	for _, c := range r.DET {
 		ser := Series{Name: fmt.Sprintf("%d finger%s", c.Fingers, plural(c.Fingers))}
+		// A rate of zero has no place on a log axis: it is drawn at half the
+		// sample's resolution, on the edge, as the caption says.
+		fmrFloor, fnmrFloor := 0.5/float64(max(c.Impostor, 1)), 0.5/float64(max(c.Genuine, 1))
 		for _, p := range c.Points {
-			ser.X = append(ser.X, p.FMR)
-			ser.Y = append(ser.Y, p.FNMR)
+			ser.X = append(ser.X, max(p.FMR, fmrFloor))
+			ser.Y = append(ser.Y, max(p.FNMR, fnmrFloor))
 		}
 		det.Series = append(det.Series, ser)
 	}
 	figs = append(figs, figure{ID: "det", Title: "How often the matcher errs", SVG: det.SVG(),
-		Caption: fmt.Sprintf("Each line is the fingerprint matcher with 1, 2 or 10 fingers fused. Moving left means a stricter threshold: fewer false matches (wrongly linking two different people), at the price of more false non-matches (missing a person who is enrolled). Measured on %s impostor and %s genuine synthetic comparisons; points with a zero rate cannot be drawn on a log scale and are left out, and the curves end where the sample runs out.",
+		Caption: fmt.Sprintf("Each line is the fingerprint matcher with 1, 2 or 10 fingers fused. Moving left means a stricter threshold: fewer false matches (wrongly linking two different people), at the price of more false non-matches (missing a person who is enrolled). Measured on %s impostor and %s genuine synthetic comparisons (for n fingers, n of them make one comparison). A rate of zero, which a log scale cannot show, is drawn at half the sample's resolution: such points mean \"not observed\", not \"never\".",
 			formatNumber(float64(r.ImpostorScores)), formatNumber(float64(r.GenuineScores)))})
 
 	ext := BarChart{Title: fmt.Sprintf("Expected false matches per day at %s gallery entries", formatNumber(float64(s.Extrapolation.Gallery))), XLabel: "fingers captured", YLabel: "false matches per day (log)", LogY: true}
@@ -255,6 +258,12 @@ svg.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
 <tr><th>node</th><th>enrolments (node / run)</th><th>hits (node / run)</th><th>no-hits (node / run)</th><th>templates</th></tr>
 {{range .Nodes}}<tr><td>{{.State}}{{if .Hub}} hub{{end}}</td><td>{{.Enrolments}} / {{.RunEnrolments}}</td><td>{{index .Decisions "hit"}} / {{index .RunDecisions "hit"}}</td><td>{{index .Decisions "no_hit"}} / {{index .RunDecisions "no_hit"}}</td><td>{{.Templates}}</td></tr>
 {{end}}</table>
+
+{{if .Audit}}<p>Each partner's transparency log (an append-only Merkle tree of hashes and metadata) records every step-1 request and decision, every examiner decision and every release. Counted leaf by leaf:</p>
+<table>
+<tr><th>partner</th><th>leaves</th><th>step-1 requests</th><th>hits</th><th>no-hits</th><th>refusals</th><th>examiner decisions</th><th>confirmed</th><th>releases</th></tr>
+{{range .Audit}}<tr><td>{{.State}}</td><td>{{.Leaves}}</td><td>{{.Requests}}</td><td>{{.Hits}}</td><td>{{.NoHits}}</td><td>{{.Refusals}}</td><td>{{.Examiner}}</td><td>{{.Confirmed}}</td><td>{{.Releases}}</td></tr>
+{{end}}</table>{{end}}
 
 <h2>Limits</h2>
 <ul>

@@ -42,6 +42,8 @@ type Report struct {
 	Travellers map[string]int `json:"travellers"`
 	// Nodes are the nodes' own counters next to the run's.
 	Nodes []NodeStats `json:"nodes"`
+	// Audit are the partners' transparency logs, leaf by leaf counted.
+	Audit []AuditCounts `json:"audit"`
 	// Limits are the method's limits, stated in the report.
 	Limits []string `json:"limits"`
 }
@@ -134,8 +136,12 @@ type NodeStats struct {
 // DETCurve is a detection-error trade-off curve for n fused fingers, from
 // disjoint n-tuples of the measured scores.
 type DETCurve struct {
-	Fingers int        `json:"fingers"`
-	Points  []DETPoint `json:"points"`
+	Fingers int `json:"fingers"`
+	// Impostor and Genuine are the numbers of n-tuples the rates are
+	// measured on: a rate of 0 means below 1/Impostor (or 1/Genuine).
+	Impostor int        `json:"impostor_tuples"`
+	Genuine  int        `json:"genuine_tuples"`
+	Points   []DETPoint `json:"points"`
 }
 
 // DETPoint is one threshold's error rates.
@@ -185,25 +191,37 @@ func (r *Report) write(dir string) error {
 	return f.Close()
 }
 
-// detCurve sweeps thresholds over disjoint n-tuples of the scores.
+// detCurve sweeps thresholds over disjoint n-tuples of the scores: at
+// impostor quantiles spaced evenly in log FMR and at genuine quantiles
+// spaced evenly in log FNMR, so that the curve shows both tails even when
+// the sample separates the two completely.
 func detCurve(sc *Scores, n int) DETCurve {
 	imp := tupleSums(sc.Impostor, n)
 	gen := tupleSums(sc.Genuine, n)
 	slices.Sort(imp)
 	slices.Sort(gen)
-	c := DETCurve{Fingers: n}
+	c := DETCurve{Fingers: n, Impostor: len(imp), Genuine: len(gen)}
 	if len(imp) == 0 || len(gen) == 0 {
 		return c
 	}
-	// Thresholds at impostor quantiles spaced evenly in log FMR, down to
-	// the last impostor score.
+	var ths []float64
 	for e := 0.0; ; e += 0.25 {
-		fmr := math.Pow(10, -e)
-		k := int(fmr * float64(len(imp)))
+		k := int(math.Pow(10, -e) * float64(len(imp)))
 		if k < 1 {
 			break
 		}
-		th := imp[len(imp)-k]
+		ths = append(ths, imp[len(imp)-k])
+	}
+	for e := 0.0; ; e += 0.25 {
+		k := int(math.Pow(10, -e) * float64(len(gen)))
+		if k < 1 {
+			break
+		}
+		ths = append(ths, math.Nextafter(gen[k-1], math.Inf(1)))
+	}
+	slices.Sort(ths)
+	ths = slices.Compact(ths)
+	for _, th := range ths {
 		atOrAbove := len(imp) - lowerBound(imp, th)
 		below := lowerBound(gen, th)
 		c.Points = append(c.Points, DETPoint{Threshold: th, FMR: float64(atOrAbove) / float64(len(imp)), FNMR: float64(below) / float64(len(gen))})
@@ -276,7 +294,8 @@ func limits(s *Scenario, r *Report) []string {
 		"Fused scores of several fingers are assumed independent across fingers for the extrapolation (the tuple counts in the table check this only as far as the sample reaches).",
 		"The simulated galleries are small, so a simulated day shows few or no false matches: the measured counts show the mechanics of each model; the extrapolation shows the scale.",
 		"The examiner is a model: it confirms true matches and rejects false ones, wrong at the scenario's rates. Real examiner error depends on training, workload and the candidate's quality.",
-		"The partnership here is run over the nodes' own identify and read APIs; the exchange protocol (signed envelopes, mutual TLS, agreement enforcement, transparency log) is not in this run, so its message sizes and audit-log counts are not measured here. Step 2's allow-list is applied by this simulation, not enforced by the responding node.",
+		"Step 1 of every sharing model and step 2 of the Prüm-style and query-and-purge models go through the real exchange (signed envelopes over mutual TLS, agreement checks, quotas, the partner's examiner queue and transparency log). The exchange releases biographic fields only, never flags or encounter history, so those models disclose biographic records only whatever the scenario's allow-list says. The exchange refuses an automatic return by design, so the DHS ask's return is modelled by reading the partner node's record through its API; the bulk copy is modelled by enrolling the partners' records into a hub node.",
+		"Query-and-purge and Prüm-style differ here only in what partners keep: the exchange purges non-matching probes in both, and the count of probes kept follows the agreement's retention (all probes when it allows retention, else those of hits, held until the examiner decides).",
 		"The DHS ask is modelled from public reporting: on a match the requester receives biographic, derogatory and encounter data with no human step. Details of the real proposal may differ.",
 		"Latency is measured on one machine over loopback, with every node sharing the same processor cores; it excludes network distance and examiner time.",
 	}
