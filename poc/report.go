@@ -133,6 +133,20 @@ type NodeStats struct {
 	RunDecisions  map[string]int64 `json:"run_decisions"`
 }
 
+// AuditCounts are a responder's transparency-log leaves by kind and
+// outcome, read back from its log.
+type AuditCounts struct {
+	State     string `json:"state"`
+	Leaves    int    `json:"leaves"`
+	Requests  int    `json:"requests"`
+	Hits      int    `json:"hits"`
+	NoHits    int    `json:"no_hits"`
+	Refusals  int    `json:"refusals"`
+	Examiner  int    `json:"examiner_decisions"`
+	Confirmed int    `json:"confirmed"`
+	Releases  int    `json:"releases"`
+}
+
 // DETCurve is a detection-error trade-off curve for n fused fingers, from
 // disjoint n-tuples of the measured scores.
 type DETCurve struct {
