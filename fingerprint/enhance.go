@@ -18,6 +18,7 @@ const (
 	enhPerBins    = int((freqMaxPeriod-freqMinPeriod)/enhPerStep) + 1
 	enhAlongSigma = 5.0  // along-ridge Gaussian, pixels
 	enhAlongRad   = 10.0 // its half length, pixels
+	enhAlongStep  = 1    // its sample spacing, pixels: σ 5 px needs no finer
 	enhGaborRatio = 0.45
 	enhCell       = 4 // orientation and period are interpolated on a grid of 4 x 4 px cells
 	enhPad        = 24
@@ -30,14 +31,15 @@ type enhKernel struct {
 }
 
 // enhLine returns the kernel sampling the line through the origin in
-// direction (dx, dy) out to radius pixels on both sides, with one sample per
-// pixel step along the line's major axis (so no sample is taken twice) and
-// weight(d) for a sample at signed distance d along the line.
-func enhLine(dx, dy, radius float64, stride int, weight func(d float64) float64) enhKernel {
+// direction (dx, dy) out to radius pixels on both sides, with one sample
+// every step pixels along the line's major axis (so no sample is taken
+// twice) and weight(d) for a sample at signed distance d along the line.
+func enhLine(dx, dy, radius float64, step, stride int, weight func(d float64) float64) enhKernel {
 	var k enhKernel
 	major := math.Max(math.Abs(dx), math.Abs(dy))
 	m := int(math.Floor(radius * major))
-	for j := -m; j <= m; j++ {
+	m -= m % step
+	for j := -m; j <= m; j += step {
 		t := float64(j) / major
 		x := int(math.Round(t * dx))
 		y := int(math.Round(t * dy))
@@ -62,14 +64,14 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 	for ob := 0; ob < enhOriBins; ob++ {
 		th := float64(ob) * math.Pi / enhOriBins // ridge direction, image coordinates
 		tx, ty := math.Cos(th), math.Sin(th)
-		along[ob] = enhLine(tx, ty, enhAlongRad, pw, func(d float64) float64 {
+		along[ob] = enhLine(tx, ty, enhAlongRad, enhAlongStep, pw, func(d float64) float64 {
 			return math.Exp(-d * d / (2 * enhAlongSigma * enhAlongSigma))
 		})
 		enhNormalise(along[ob].w, false)
 		for pb := 0; pb < enhPerBins; pb++ {
 			per := freqMinPeriod + float64(pb)*enhPerStep
 			sigma := enhGaborRatio * per
-			across[ob][pb] = enhLine(-ty, tx, 2*sigma, pw, func(d float64) float64 {
+			across[ob][pb] = enhLine(-ty, tx, 2*sigma, 1, pw, func(d float64) float64 {
 				return math.Exp(-d*d/(2*sigma*sigma)) * math.Cos(2*math.Pi*d/per)
 			})
 			enhNormalise(across[ob][pb].w, true)

@@ -198,8 +198,7 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 	if tr != nil {
 		tr.Take(StageRawMinutiae, rawToMinutiae(raw))
 	}
-	dist := seg.borderDistance()
-	kept := filterMinutiae(raw, dist, p.w, p.h)
+	kept := filterMinutiae(raw, seg)
 	qf := blockQuality(ori, freq, seg)
 	if tr != nil {
 		tr.Take(StageQuality, qf.field())
@@ -207,7 +206,7 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 	ms := make([]Minutia, 0, len(kept))
 	for _, m := range kept {
 		mm := m.minutia()
-		mm.Quality = minutiaQuality(qf, m.x, m.y, dist[m.y*p.w+m.x])
+		mm.Quality = minutiaQuality(qf, seg, m.x, m.y)
 		ms = append(ms, mm)
 	}
 	if len(ms) > MaxMinutiae {

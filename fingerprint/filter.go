@@ -7,7 +7,12 @@ import "math"
 // "Fingerprint image post-processing: a combined statistical and
 // structural approach", Pattern Recognition 1991, and of Ratha et al. 1995.
 const (
-	filtBorder     = 14.0 // minutiae nearer the mask's edge are the edge cutting ridges
+	// The mask's edge cuts ridges, and the skeleton ends there: endings
+	// within filtBorder of the edge whose ridge, continued past the end for
+	// filtBorder, leaves the foreground are such cuts. Any minutia within
+	// filtEdge of the edge is dropped.
+	filtBorder     = 14.0
+	filtEdge       = 4.0
 	filtSpurLen    = 12   // ending joined to a bifurcation this close: a spur
 	filtIslandLen  = 20   // ending joined to an ending this close: an island or dot
 	filtBridgeLen  = 14   // bifurcation joined to a bifurcation this close: a bridge or lake
@@ -28,7 +33,7 @@ const (
 // (found by ridge tracing), broken ridges (two endings facing each other),
 // minutiae at the edge of the foreground, and clusters, which appear where
 // the image is too poor to binarise.
-func filterMinutiae(raw []exMinutia, dist []float32, w, h int) []exMinutia {
+func filterMinutiae(raw []exMinutia, seg *exSegmentation) []exMinutia {
 	drop := make([]bool, len(raw))
 	for i := range raw {
 		m := &raw[i]
@@ -64,8 +69,20 @@ func filterMinutiae(raw []exMinutia, dist []float32, w, h int) []exMinutia {
 	}
 	for i := range raw {
 		m := &raw[i]
-		if dist[m.y*w+m.x] < filtBorder || m.kind == Bifurcation && m.fork > filtMaxFork {
+		if m.kind == Bifurcation && m.fork > filtMaxFork {
 			drop[i] = true
+		}
+		d := seg.edgeDistance(m.x, m.y, filtBorder)
+		if d < filtEdge {
+			drop[i] = true
+		}
+		if m.kind == Ending && d < filtBorder {
+			// The direction points into the ridge; the cut side is behind.
+			cx := int(math.Round(float64(m.x) - filtBorder*math.Cos(m.angle)))
+			cy := int(math.Round(float64(m.y) + filtBorder*math.Sin(m.angle)))
+			if cx < 0 || cy < 0 || cx >= seg.w || cy >= seg.h || !seg.fgAt(cx, cy) {
+				drop[i] = true
+			}
 		}
 	}
 	var kept []int

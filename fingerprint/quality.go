@@ -41,7 +41,7 @@ func blockQuality(o *exOrientation, f *exFrequency, seg *exSegmentation) *exQual
 
 // minutiaQuality is the mean block quality in the 3 x 3 blocks around the
 // minutia, lowered near the edge of the foreground, as 1 to 100.
-func minutiaQuality(q *exQuality, x, y int, border float32) uint8 {
+func minutiaQuality(q *exQuality, seg *exSegmentation, x, y int) uint8 {
 	bc, br := x/BlockSize, y/BlockSize
 	var s float64
 	n := 0
@@ -54,7 +54,7 @@ func minutiaQuality(q *exQuality, x, y int, border float32) uint8 {
 			n++
 		}
 	}
-	v := s / float64(n) * math.Min(1, float64(border)/qualBorderRamp)
+	v := s / float64(n) * seg.edgeDistance(x, y, qualBorderRamp) / qualBorderRamp
 	return uint8(math.Max(1, math.Min(100, math.Round(100*v))))
 }
 

@@ -268,42 +268,27 @@ func (s *exSegmentation) maskImage() *image.Gray {
 	return g
 }
 
-// borderDistance returns, for every pixel, its distance in pixels to the
-// nearest background pixel or to the outside of the image, by a two-pass
-// 3-4 chamfer transform (Borgefors 1986), which is within 8% of the
-// Euclidean distance.
-func (s *exSegmentation) borderDistance() []float32 {
-	w, h := s.w, s.h
-	// A frame of one zero pixel stands for the outside of the image.
-	pw := w + 2
-	const inf = math.MaxInt32 / 2
-	d := make([]int32, pw*(h+2))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			if s.fgAt(x, y) {
-				d[(y+1)*pw+x+1] = inf
+// edgeDistance returns the distance in pixels from pixel (x, y) to the
+// nearest background block or to the outside of the image, or limit if
+// both are farther. Only the few blocks within limit are looked at, which
+// is all a minutia needs.
+func (s *exSegmentation) edgeDistance(x, y int, limit float64) float64 {
+	px, py := float64(x)+0.5, float64(y)+0.5
+	d := math.Min(math.Min(px, py), math.Min(float64(s.w)-px, float64(s.h)-py))
+	d = math.Min(d, limit)
+	r := int(limit)/BlockSize + 1
+	bc, br := x/BlockSize, y/BlockSize
+	for row := max(br-r, 0); row <= min(br+r, s.rows-1); row++ {
+		for col := max(bc-r, 0); col <= min(bc+r, s.cols-1); col++ {
+			if s.fg[row*s.cols+col] {
+				continue
 			}
+			// Distance from the pixel centre to the block's square.
+			x0, y0 := float64(col*BlockSize), float64(row*BlockSize)
+			dx := math.Max(0, math.Max(x0-px, px-(x0+BlockSize)))
+			dy := math.Max(0, math.Max(y0-py, py-(y0+BlockSize)))
+			d = math.Min(d, math.Hypot(dx, dy))
 		}
 	}
-	for y := 1; y <= h; y++ {
-		for i := y*pw + 1; i <= y*pw+w; i++ {
-			if d[i] != 0 {
-				d[i] = min(d[i], d[i-1]+3, d[i-pw]+3, d[i-pw-1]+4, d[i-pw+1]+4)
-			}
-		}
-	}
-	for y := h; y >= 1; y-- {
-		for i := y*pw + w; i >= y*pw+1; i-- {
-			if d[i] != 0 {
-				d[i] = min(d[i], d[i+1]+3, d[i+pw]+3, d[i+pw+1]+4, d[i+pw-1]+4)
-			}
-		}
-	}
-	out := make([]float32, w*h)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			out[y*w+x] = float32(d[(y+1)*pw+x+1]) / 3
-		}
-	}
-	return out
+	return d
 }
