@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"image/png"
 	"math"
 	"os"
@@ -121,9 +122,10 @@ func wsqEncode(args []string) int {
 	bitrate := fs.Float64("bitrate", wsq.DefaultBitrate, "target bit rate in bits per pixel (0.75 is the FBI's rate for 500 ppi prints; the coded rate comes out near or below it)")
 	ppi := fs.Int("ppi", 0, "scan resolution recorded in the NISTCOM comment (0: unknown, written as -1)")
 	restart := fs.Int("restart", 0, "write a restart marker every N Huffman symbols (0: none)")
+	raw := fs.String("raw", "", "read IN as raw 8-bit grey pixels of this size, WIDTHxHEIGHT (e.g. 1508x1008)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp wsq encode IN.png OUT.wsq [--bitrate R] [--ppi N] [--restart N] [--json]\n\n"+
+		fmt.Fprintln(os.Stderr, "usage: ebsp wsq encode IN.png OUT.wsq [--bitrate R] [--ppi N] [--restart N] [--raw WxH] [--json]\n\n"+
 			"Compresses an image to WSQ, decodes the result again and prints the size, the\n"+
 			"compression ratio and the PSNR of the round trip against the input.")
 		fs.PrintDefaults()
@@ -140,8 +142,18 @@ func wsqEncode(args []string) int {
 	if err != nil {
 		return fail("wsq encode", err)
 	}
-	img, format, err := raster.Decode(data, 0)
-	if err != nil {
+	var img *image.Gray
+	format := "raw"
+	if *raw != "" {
+		var w, h int
+		if _, err := fmt.Sscanf(*raw, "%dx%d", &w, &h); err != nil || w <= 0 || h <= 0 || w > raster.DefaultMaxPixels/h {
+			return fail("wsq encode", fmt.Errorf("--raw %q: want WIDTHxHEIGHT", *raw))
+		}
+		if len(data) != w*h {
+			return fail("wsq encode", fmt.Errorf("%s: %d bytes, a %dx%d raw image has %d", pos[0], len(data), w, h, w*h))
+		}
+		img = &image.Gray{Pix: data, Stride: w, Rect: image.Rect(0, 0, w, h)}
+	} else if img, format, err = raster.Decode(data, 0); err != nil {
 		return fail("wsq encode", fmt.Errorf("%s: %w", pos[0], err))
 	}
 	out, err := wsq.EncodeBytes(img, &wsq.Options{Bitrate: *bitrate, PPI: *ppi, RestartInterval: *restart})

@@ -2,6 +2,7 @@ package wsq
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -9,6 +10,7 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -125,13 +127,16 @@ func TestDecodeSimilar(t *testing.T) {
 	if got.Bounds() != want.Bounds() {
 		t.Fatalf("size %v, reference %v", got.Bounds(), want.Bounds())
 	}
-	sum := 0
+	sum, differ := 0, 0
 	for i := range got.Pix {
 		d := int(got.Pix[i]) - int(want.Pix[i])
 		sum += max(d, -d)
+		if d != 0 {
+			differ++
+		}
 	}
 	mean := float64(sum) / float64(len(got.Pix)) / 255
-	t.Logf("mean absolute difference %.4f%% of full scale", 100*mean)
+	t.Logf("mean absolute difference %.4f%% of full scale, %d of %d pixels differ", 100*mean, differ, len(got.Pix))
 	if mean >= 0.01 {
 		t.Errorf("mean difference %.4f, want < 0.01", mean)
 	}
@@ -183,5 +188,42 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	if _, _, err := DecodeBytes([]byte{0xFF, 0xD8, 0xFF, 0xE0}, nil); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "SOI") {
 		t.Errorf("JPEG bytes: %v", err)
+	}
+}
+
+// TestDecodeBoundedMemory checks that a small file declaring a huge frame
+// is refused before the frame's buffers are made.
+func TestDecodeBoundedMemory(t *testing.T) {
+	data := mustRead(t, sharedPath(t, "libbiomeval/img.wsq"))
+	// Find the SOF and declare 60000 x 60000 pixels (3.6 G pixels).
+	i := bytes.Index(data, []byte{0xFF, 0xA2})
+	if i < 0 {
+		t.Fatal("no SOF")
+	}
+	big := append([]byte(nil), data...)
+	binary.BigEndian.PutUint16(big[i+6:], 60000)
+	binary.BigEndian.PutUint16(big[i+8:], 60000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, _, err := DecodeBytes(big, nil)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("60000x60000 frame: %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("refusing the frame allocated %d bytes", n)
+	}
+	// Within the limit, the buffers are bounded by MaxPixels: a 512x512
+	// frame with 256x256 pixels of data decodes with a warning or fails,
+	// and never allocates more than about 12 bytes a pixel.
+	binary.BigEndian.PutUint16(big[i+6:], 512)
+	binary.BigEndian.PutUint16(big[i+8:], 512)
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	DecodeBytes(big, &DecodeOptions{MaxPixels: 512 * 512})
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 12*512*512+1<<20 {
+		t.Errorf("512x512 frame allocated %d bytes", n)
 	}
 }

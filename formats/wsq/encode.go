@@ -160,7 +160,9 @@ func encode(g *image.Gray, width, height int, o *Options, fb filterBank) ([]byte
 	if scale == 0 {
 		return nil, errors.New("wsq: internal error: zero rescale")
 	}
-	sof.u8(2) // encoder number: Part 3's encoder (number one's parameters, NBIS numbering 2)
+	// Encoder number 0, as the NIST reference encoder writes: the numbers
+	// 1 and 2 that certified vendors write are not ours to claim.
+	sof.u8(0)
 	sof.u16(uint16(o.Software))
 
 	plane := make([]float32, width*height)

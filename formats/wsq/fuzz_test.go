@@ -1,7 +1,6 @@
 package wsq
 
 import (
-	"fmt"
 	"image"
 	"os"
 	"testing"
@@ -41,9 +40,6 @@ func FuzzDecode(f *testing.F) {
 	f.Add(b)
 	const maxPixels = 256 * 256
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if p := os.Getenv("WSQ_FUZZ_LAST"); p != "" {
-			os.WriteFile(fmt.Sprintf("%s.%d", p, os.Getpid()), data, 0o644)
-		}
 		img, meta, err := DecodeBytes(data, &DecodeOptions{MaxPixels: maxPixels})
 		if err != nil {
 			return

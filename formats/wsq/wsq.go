@@ -88,7 +88,8 @@ func markerName(m int) string {
 const (
 	// DefaultMaxPixels bounds width x height: 4096 x 4096 holds a 1000 ppi
 	// flat of four fingers and a 500 ppi palm. Decoding takes about 11 bytes
-	// per pixel (float image, float scratch, coefficients, output).
+	// per pixel (float image, float scratch, coefficients, output), at most
+	// 17 while the coefficient buffer grows.
 	DefaultMaxPixels = 4096 * 4096
 	// DefaultMaxInput bounds the compressed size read from an io.Reader.
 	DefaultMaxInput = 64 << 20
