@@ -163,6 +163,9 @@ func (d *xmlReader) record(rn *xnode) (*Record, error) {
 	if typ == 14 {
 		d.segmentPolygons(rn, r)
 	}
+	if typ == 13 || typ == 14 {
+		d.majorCasePrints(rn, r)
+	}
 	if typ == 9 {
 		d.standardMinutiae(rn, r)
 	}
@@ -174,6 +177,13 @@ func (d *xmlReader) record(rn *xnode) (*Record, error) {
 		if f != nil {
 			r.Set(f)
 		}
+	}
+	if typ == 10 {
+		d.tattooColours(rn, r)
+	}
+	if typ == 9 {
+		d.minutiaePositions(rn, r)
+		d.deltaAngles(rn, r)
 	}
 	if err := d.extension(rn, r); err != nil {
 		return nil, err
@@ -311,7 +321,7 @@ func (d *xmlReader) mapped(rn *xnode, typ int, m xmlMap) (*Field, error) {
 		var sub Subfield
 		found := false
 		for _, it := range items {
-			n := rep.walk(it.path)
+			n := rep.walkFree(it.path)
 			if n == nil || n.used {
 				continue
 			}
@@ -847,6 +857,12 @@ func encodeRecordXML(r *Record, ed XMLEdition, itl string) *xnode {
 		if r.Type == 9 && m.num == 139 {
 			e.ridgeCounts(rn, r, done)
 		}
+		if r.Type == 9 && m.num == 126 {
+			e.minutiaePositions(rn, r, done)
+		}
+		if (r.Type == 13 || r.Type == 14) && m.num == 18 || r.Type == 13 && m.num == 24 {
+			e.majorCasePrints(rn, r, done)
+		}
 		f := r.Field(m.num)
 		if f == nil || done[m.num] || !fits(f, m) {
 			continue
@@ -855,10 +871,15 @@ func encodeRecordXML(r *Record, ed XMLEdition, itl string) *xnode {
 		done[m.num] = true
 	}
 	if r.Type == 9 {
+		e.minutiaePositions(rn, r, done)
 		e.ridgeCounts(rn, r, done)
+		e.deltaAngles(rn, r, done)
 	}
 	if r.Type == 14 {
 		e.segmentPolygons(rn, r, done)
+	}
+	if r.Type == 10 {
+		e.tattooColours(rn, r, done)
 	}
 	// Everything else: extension elements, inside the user-defined
 	// container for Type-2.

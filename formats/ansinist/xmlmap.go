@@ -120,7 +120,7 @@ func imageCommon(typ int) []xmlMap {
 			xmlMap{27, "$C", "", []string{"b:FaceImageEyeColorAttributeCode"}},
 			xmlMap{29, "$C", "b:FaceImageFeaturePoint", []string{"2=b:FeaturePointHorizontalCoordinateValue", "1=b:FeaturePointIdentification/nc:IdentificationID",
 				"0=b:FeaturePointCategoryCode", "3=b:FeaturePointVerticalCoordinateValue"}},
-			xmlMap{28, "$C", "", []string{"b:FaceImageHairColorAttributeCode"}},
+			xmlMap{28, "$C", "", []string{"b:FaceImageHairColorAttributeCode", "+b:FaceImageHairColorAttributeCode"}},
 			xmlMap{23, "$C", "itl:FaceImageAcquisitionSource|b:FaceImageAcquisitionSource", []string{"b:CaptureSourceCode", "itl:CaptureSourceDescriptionText|b:CaptureSourceDescriptionText"}},
 			xmlMap{42, "$C", "b:PhysicalFeatureDescriptionDetail", []string{"0=b:PhysicalFeatureCategoryCode", "1=b:PhysicalFeatureClassCode", "3=b:PhysicalFeatureDescriptionText", "2=b:PhysicalFeatureSubClassCode"}},
 			xmlMap{40, "$C", "b:PhysicalFeatureNCICCode", []string{"."}},
@@ -170,6 +170,7 @@ func imageCommon(typ int) []xmlMap {
 			xmlMap{18, "$C/b:IrisImageCapture", "", []string{"b:CaptureDeviceGlobalIdentification/nc:IdentificationID"}},
 			xmlMap{19, "$C/b:IrisImageCapture", "", []string{"b:CaptureDeviceMakeText", "b:CaptureDeviceModelText", "b:CaptureDeviceSerialNumberText"}},
 			xmlMap{20, "$C", "", []string{"b:IrisEyeColorAttributeCode"}},
+			xmlMap{25, "$C", "", []string{"b:IrisImageAcquisitionLightingSpectrumValue"}},
 			xmlMap{26, "$C", "", []string{"itl:IrisDiameterPixelQuantity|b:IrisDiameterPixelQuantity"}},
 		)
 	}
@@ -235,7 +236,7 @@ func xmlMaps(typ int) []xmlMap {
 			{11, nist, "", []string{"b:MinutiaeRidgeCountIndicator@bool"}},
 			// 9.008 and 9.009 are written here by code.
 			{7, std, "itl:MinutiaeFingerPatternDetail|b:MinutiaeFingerPatternDetail", []string{"itl:FingerPatternCodeSourceCode|b:FingerPatternCodeSourceCode", "b:FingerPatternCode"}},
-			{6, std, "b:MinutiaeFingerPositionCode", []string{"."}},
+			// 9.006 is written here by code (finger or palm positions).
 			{126, m1, "", []string{"b:CBEFFFormatOwnerIdentification/nc:IdentificationID", "b:CBEFFFormatCategoryIdentification/nc:IdentificationID", "b:CBEFFProductIdentification/nc:IdentificationID"}},
 			{127, m1 + "/b:ImageCaptureDetail", "", []string{"b:CaptureDeviceCertificationCode", "b:CaptureDeviceIdentification/nc:IdentificationID"}},
 			{128, m1 + "/b:FingerImpressionImage", "", []string{"b:ImageHorizontalLineLengthPixelQuantity"}},

@@ -147,6 +147,25 @@ func (n *xnode) walk(path []segment) *xnode {
 	return n
 }
 
+// walkFree follows path like walk, but at the last step takes the first
+// match not yet consumed, so that items mapped to repeated elements of the
+// same name (two hair colours) are read in turn.
+func (n *xnode) walkFree(path []segment) *xnode {
+	if len(path) == 0 {
+		return n
+	}
+	p := n.walk(path[:len(path)-1])
+	if p == nil {
+		return nil
+	}
+	for _, k := range p.find(path[len(path)-1]) {
+		if !k.used {
+			return k
+		}
+	}
+	return nil
+}
+
 // markUsed marks n and its descendants consumed.
 func (n *xnode) markUsed() {
 	n.used = true
