@@ -2,6 +2,7 @@ package poc
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -244,6 +245,16 @@ func LoadScenario(path string) (*Scenario, error) {
 	}
 	return s, nil
 }
+
+// smallJSON is examples/poc-small.json, embedded so that programs (ebsp
+// demo) run it without the repository at hand; a test keeps the two equal.
+//
+//go:embed small.json
+var smallJSON []byte
+
+// SmallScenario returns the small example scenario (examples/poc-small.json):
+// four states with a few hundred people each, what ebsp demo runs.
+func SmallScenario() (*Scenario, error) { return ParseScenario(smallJSON) }
 
 // Defaults fills zero fields with their defaults.
 func (s *Scenario) Defaults() {

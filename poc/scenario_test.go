@@ -16,6 +16,19 @@ func exampleScenario(t testing.TB, name string) *Scenario {
 	return s
 }
 
+func TestSmallScenarioIsTheExample(t *testing.T) {
+	ex, err := os.ReadFile(filepath.Join("..", "examples", "poc-small.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(ex) != string(smallJSON) {
+		t.Error("poc/small.json differs from examples/poc-small.json: copy the example over")
+	}
+	if _, err := SmallScenario(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestExamplesParse(t *testing.T) {
 	for _, name := range []string{"poc-small.json", "poc-national.json"} {
 		s := exampleScenario(t, name)
@@ -40,7 +53,7 @@ func TestScenarioErrors(t *testing.T) {
 		{`"home": "USA"`, `"home": "GBR"`, `home "GBR": not one of the states`},
 		{`"code": "DEU"`, `"code": "DE"`, `states[1].code "DE": want an ISO 3166-1 alpha-3`},
 		{`"code": "NLD"`, `"code": "DEU"`, `states[2].code "DEU": listed twice`},
-		{`"gallery": 2000`, `"gallery": 0`, `states[0] (USA).gallery 0`},
+		{`"gallery": 500`, `"gallery": 0`, `states[0] (USA).gallery 0`},
 		{`"derogatory": 0.05`, `"derogatory": 1.5`, `states[1] (DEU).derogatory 1.5`},
 		{`"fraction": 0.10`, `"fraction": 0`, `overlap[0].fraction 0`},
 		{`"to": "DEU", "fraction": 0.08`, `"to": "XXX", "fraction": 0.08`, `overlap[2].to "XXX"`},
@@ -51,8 +64,8 @@ func TestScenarioErrors(t *testing.T) {
 		{`"purpose": "border"`, `"purpose": "fishing"`, `agreement.purpose "fishing": not one of`},
 		{`"disclosure": ["biographic", "derogatory"]`, `"disclosure": ["dna"]`, `agreement.disclosure[0] "dna"`},
 		{`"false_confirm": 0.01`, `"false_confirm": -1`, `examiner.false_confirm -1`},
-		{`"target_fmr": 0.0001`, `"target_fmr": 0.0001, "threshold": 40`, `give target_fmr or threshold, not both`},
-		{`"target_fmr": 0.0001`, `"target_fmr": 1e-9`, `below the resolution of 300000 impostor comparisons`},
+		{`"threshold": 0.030`, `"target_fmr": 0.0001, "threshold": 0.03`, `give target_fmr or threshold, not both`},
+		{`"threshold": 0.030`, `"target_fmr": 1e-9`, `below the resolution of 20000 impostor comparisons`},
 		{`"seed": 7,`, `"seed": 7, "colour": "red",`, `unknown field "colour"`},
 		{`"seed": 7,`, `"seed": "seven",`, `line 4 column`},
 	} {
