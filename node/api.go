@@ -1,0 +1,243 @@
+package node
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI returns the API's OpenAPI 3.1 document.
+func OpenAPI() []byte { return openAPI }
+
+// route is one API operation: who may call it and what it does.
+type route struct {
+	method, path string
+	public       bool   // no authentication (liveness and readiness only)
+	roles        []Role // any of these (admin always)
+	handle       func(n *Node, w http.ResponseWriter, r *http.Request, p *Principal) error
+}
+
+// routes is the whole API; the OpenAPI test checks the document against it.
+var routes = []route{
+	{method: "GET", path: "/healthz", public: true, handle: (*Node).handleHealth},
+	{method: "GET", path: "/readyz", public: true, handle: (*Node).handleReady},
+	{method: "GET", path: "/metrics", roles: []Role{RoleAuditor}, handle: (*Node).handleMetrics},
+	{method: "GET", path: "/v1/openapi.json", roles: []Role{RoleEnroller, RoleSearcher, RoleExaminer, RoleAuditor}, handle: (*Node).handleOpenAPI},
+	{method: "POST", path: "/v1/enrolments", roles: []Role{RoleEnroller}, handle: (*Node).handleEnrol},
+	{method: "POST", path: "/v1/identify", roles: []Role{RoleSearcher, RoleExaminer}, handle: (*Node).handleIdentify},
+	{method: "POST", path: "/v1/verify", roles: []Role{RoleSearcher, RoleExaminer}, handle: (*Node).handleVerify},
+	{method: "GET", path: "/v1/identities/{id}", roles: []Role{RoleExaminer}, handle: (*Node).handleGetIdentity},
+	{method: "DELETE", path: "/v1/identities/{id}", roles: []Role{RoleAdmin}, handle: (*Node).handleErase},
+}
+
+// Handler returns the node's HTTP API. Every route but /healthz and /readyz
+// needs a bearer token or a client certificate with a permitted role.
+func (n *Node) Handler() http.Handler {
+	mux := http.NewServeMux()   // method and path
+	paths := http.NewServeMux() // path only, to tell 405 from 404
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+rt.path, n.wrap(rt))
+		if _, p := paths.Handler(&http.Request{Method: "GET", URL: &url.URL{Path: rt.path}}); p != rt.path {
+			paths.Handle(rt.path, http.NotFoundHandler())
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pat := mux.Handler(r); pat != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// ServeMux would answer in plain text; every error here is JSON.
+		if _, p := paths.Handler(r); p != "" {
+			w.Header().Set("Allow", allowed(p))
+			writeError(w, errf(CodeMethodNotAllowed, r.Method+" is not allowed on "+p))
+			return
+		}
+		writeError(w, errf(CodeNotFound, "no such route"))
+	})
+}
+
+func allowed(path string) string {
+	s := ""
+	for _, rt := range routes {
+		if rt.path == path {
+			if s != "" {
+				s += ", "
+			}
+			s += rt.method
+		}
+	}
+	return s
+}
+
+// statusWriter remembers the status for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = 200
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// wrap adds, in order: panic recovery, metrics and the access log,
+// authentication (401), the rate limit (429), the body limit (413) and the
+// role check (403).
+func (n *Node) wrap(rt route) http.Handler {
+	name := rt.method + " " + rt.path
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		principal := "-"
+		defer func() {
+			if v := recover(); v != nil {
+				// Log where, never the request: it may hold biometric data.
+				n.log.Error("panic in handler", "route", name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					writeError(sw, errf(CodeInternal, "internal error"))
+				}
+			}
+			d := time.Since(start)
+			n.metrics.requests.WithLabelValues(name, strconv.Itoa(sw.status)).Inc()
+			n.metrics.latency.WithLabelValues(name).Observe(d.Seconds())
+			n.log.Info("request", "route", name, "status", sw.status, "principal", principal, "ms", float64(d.Microseconds())/1000)
+		}()
+		var p *Principal
+		if !rt.public {
+			p = n.auth.authenticate(r)
+			if p == nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="ebsp"`)
+				writeError(sw, errf(CodeUnauthenticated, "a valid bearer token or client certificate is required"))
+				return
+			}
+			principal = p.Name
+			if ok, wait := n.limits.allow(p.Name); !ok {
+				sw.Header().Set("Retry-After", strconv.Itoa(wait))
+				writeError(sw, errf(CodeRateLimited, fmt.Sprintf("over %v requests per second; retry after %d s", n.cfg.RatePerSecond, wait)))
+				return
+			}
+			if !p.Has(rt.roles...) {
+				writeError(sw, errf(CodeForbidden, fmt.Sprintf("%s needs one of the roles %v", name, rt.roles)))
+				return
+			}
+		}
+		r.Body = http.MaxBytesReader(sw, r.Body, n.cfg.MaxBodyBytes)
+		if err := rt.handle(n, sw, r, p); err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				n.log.Error("request failed", "route", name, "err", err.Error())
+				ae = errf(CodeInternal, "internal error")
+			}
+			writeError(sw, ae)
+		}
+	})
+}
+
+func (n *Node) handleHealth(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	writeJSON(w, 200, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (n *Node) handleReady(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	if !n.Ready() {
+		return errf(CodeUnavailable, "gallery still loading")
+	}
+	if err := n.store.Ping(r.Context()); err != nil {
+		n.log.Warn("store not reachable", "err", err.Error())
+		return errf(CodeUnavailable, "store not reachable")
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (n *Node) handleMetrics(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	return nil
+}
+
+func (n *Node) handleOpenAPI(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, err := w.Write(openAPI)
+	return err
+}
+
+func (n *Node) handleEnrol(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	var req EnrolRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	resp, err := n.Enroll(r.Context(), &req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, resp)
+	return nil
+}
+
+func (n *Node) handleIdentify(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	if !n.Ready() {
+		return errf(CodeUnavailable, "gallery still loading")
+	}
+	var req IdentifyRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	resp, err := n.Identify(r.Context(), &req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, resp)
+	return nil
+}
+
+func (n *Node) handleVerify(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	if !n.Ready() {
+		return errf(CodeUnavailable, "gallery still loading")
+	}
+	var req VerifyRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	resp, err := n.Verify(r.Context(), &req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, resp)
+	return nil
+}
+
+func (n *Node) handleGetIdentity(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	rec, err := n.Identity(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, 200, rec)
+	return nil
+}
+
+func (n *Node) handleErase(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	if err := n.Erase(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

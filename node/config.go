@@ -1,0 +1,142 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/ebsp/ebsp/biometric"
+)
+
+// Config is a node's configuration, read from a JSON file. Zero values take
+// the defaults in Defaults.
+type Config struct {
+	// State is the ISO 3166-1 alpha-3 code of the state that runs the node.
+	State string `json:"state"`
+	// Agency is the default source agency of records this node enrols.
+	Agency string `json:"agency"`
+	// Listen is the API's TCP address, e.g. "127.0.0.1:8443".
+	Listen string `json:"listen"`
+	// DataDir holds the SQLite store and other node files.
+	DataDir string `json:"data_dir"`
+	// Store is "sqlite" (the embedded default, DataDir/ebsp.db) or a
+	// PostgreSQL URL (postgres://...).
+	Store string `json:"store"`
+	// TLS, when set, serves HTTPS and may authenticate clients by
+	// certificate (mutual TLS).
+	TLS *TLSConfig `json:"tls,omitempty"`
+	// Tokens are the accepted bearer tokens, by SHA-256 hash (see
+	// TokenHash), so that the file holds no secret.
+	Tokens []TokenConfig `json:"tokens"`
+	// MaxBodyBytes bounds every request body (413 beyond it).
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// MaxImagePixels bounds decoded sample images (422 beyond it).
+	MaxImagePixels int `json:"max_image_pixels"`
+	// RatePerSecond and Burst bound each principal's request rate (429
+	// beyond it).
+	RatePerSecond float64 `json:"rate_per_second"`
+	Burst         int     `json:"burst"`
+	// CandidateCap bounds the candidate list of an identification.
+	CandidateCap int `json:"candidate_cap"`
+	// Thresholds are the single-sample score thresholds per modality
+	// (scaled by √n for n fused samples, see search.Policy); a modality
+	// missing here takes its engine's calibrated defaults.
+	Thresholds map[biometric.Modality]Thresholds `json:"thresholds,omitempty"`
+	// MinQuality is the quality gate (0-100) for enrolled fingerprint images.
+	MinQuality int `json:"min_quality"`
+	// Workers is the number of search goroutines (GOMAXPROCS when 0).
+	Workers int `json:"workers"`
+}
+
+// TLSConfig names the node's certificate and, for mutual TLS, the CA that
+// signs client certificates and the roles of each client by common name.
+type TLSConfig struct {
+	CertFile     string            `json:"cert_file"`
+	KeyFile      string            `json:"key_file"`
+	ClientCAFile string            `json:"client_ca_file,omitempty"`
+	ClientRoles  map[string][]Role `json:"client_roles,omitempty"`
+}
+
+// TokenConfig is one accepted bearer token.
+type TokenConfig struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Roles  []Role `json:"roles"`
+}
+
+// Defaults fills zero fields of c with the defaults.
+func (c *Config) Defaults() {
+	if c.State == "" {
+		c.State = "XXX"
+	}
+	if c.Agency == "" {
+		c.Agency = c.State + "-node"
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "ebsp-data"
+	}
+	if c.Store == "" {
+		c.Store = "sqlite"
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 32 << 20
+	}
+	if c.MaxImagePixels == 0 {
+		c.MaxImagePixels = 2048 * 2048
+	}
+	if c.RatePerSecond == 0 {
+		c.RatePerSecond = 200
+	}
+	if c.Burst == 0 {
+		c.Burst = 400
+	}
+	if c.CandidateCap == 0 {
+		c.CandidateCap = 10
+	}
+}
+
+// Validate reports the first thing wrong with c, naming the field.
+func (c *Config) Validate() error {
+	switch {
+	case c.MaxBodyBytes < 1024:
+		return fmt.Errorf("config: max_body_bytes %d: want at least 1024", c.MaxBodyBytes)
+	case c.CandidateCap < 1 || c.CandidateCap > 1000:
+		return fmt.Errorf("config: candidate_cap %d: want 1 to 1000", c.CandidateCap)
+	case c.MinQuality < 0 || c.MinQuality > 100:
+		return fmt.Errorf("config: min_quality %d: want 0 to 100", c.MinQuality)
+	case c.RatePerSecond < 0 || c.Burst < 0:
+		return fmt.Errorf("config: rate_per_second and burst must not be negative")
+	}
+	for m, t := range c.Thresholds {
+		if !m.Valid() {
+			return fmt.Errorf("config: thresholds: unknown modality %q", m)
+		}
+		if t.Review > t.Hit {
+			return fmt.Errorf("config: thresholds.%s: review %v above hit %v", m, t.Review, t.Hit)
+		}
+	}
+	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		return fmt.Errorf("config: tls needs cert_file and key_file")
+	}
+	return nil
+}
+
+// LoadConfig reads a JSON configuration file, refusing unknown fields so
+// that a misspelt setting is an error rather than silently ignored.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return &c, nil
+}

@@ -1,0 +1,490 @@
+// Package node is a national biometric node: the role DHS IDENT/HART plays
+// for the United States, or a Prüm national AFIS for an EU state. It keeps
+// identities, encounters, flags and biometric samples in a store, holds the
+// templates in memory for 1:N identification and 1:1 verification, and serves
+// all of it over an authenticated HTTP API (see Handler and
+// api/openapi.json).
+//
+// The node enforces least disclosure: a search answers with a decision and
+// pseudonymous candidate ids only; reading an identity takes the examiner
+// role; nobody can list the gallery; logs carry no biometric data, names or
+// credentials.
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/search"
+	"github.com/ebsp/ebsp/store"
+)
+
+// Engine is how the node handles one modality: it makes a template from a
+// request sample, and prepares stored and probe templates for the gallery.
+type Engine interface {
+	search.Engine
+	// Template returns the template bytes to store (in the engine's
+	// Algorithm) and the sample's quality 0-100. Errors are *apiError values
+	// with codes bad_sample, sample_too_large or unsupported.
+	Template(s *SampleInput, maxPixels int) (tmpl []byte, quality int, err error)
+	// Thresholds are the engine's calibrated single-sample hit and review
+	// thresholds, used unless the configuration sets others.
+	Thresholds() Thresholds
+}
+
+// Node is one state's biometric node.
+type Node struct {
+	cfg       *Config
+	store     store.Store
+	engines   map[biometric.Modality]Engine
+	galleries map[biometric.Modality]*search.Gallery
+	policies  map[biometric.Modality]search.Policy
+	log       *slog.Logger
+	auth      *authenticator
+	limits    *limiters
+	metrics   *metrics
+	ready     atomic.Bool
+	now       func() time.Time
+}
+
+// New returns a node over an open store with the engines for the modalities
+// it matches. The gallery is empty until LoadGallery.
+func New(cfg *Config, st store.Store, engines map[biometric.Modality]Engine, log *slog.Logger) (*Node, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	auth, err := newAuthenticator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n := &Node{
+		cfg: cfg, store: st, engines: engines, log: log, auth: auth,
+		galleries: map[biometric.Modality]*search.Gallery{},
+		policies:  map[biometric.Modality]search.Policy{},
+		limits:    newLimiters(cfg.RatePerSecond, cfg.Burst),
+		now:       time.Now,
+	}
+	for m, e := range engines {
+		n.galleries[m] = search.NewGallery(e, cfg.Workers)
+		t, ok := cfg.Thresholds[m]
+		if !ok {
+			t = e.Thresholds()
+		}
+		n.policies[m] = search.Policy{Hit: t.Hit, Review: t.Review, Cap: cfg.CandidateCap}
+	}
+	n.metrics = newMetrics(n)
+	return n, nil
+}
+
+// LoadGallery fills the in-memory galleries from the store and marks the
+// node ready. progress, when not nil, is called every 10,000 templates.
+func (n *Node) LoadGallery(ctx context.Context, progress func(modality biometric.Modality, loaded int)) error {
+	for m, g := range n.galleries {
+		alg := g.Engine().Algorithm()
+		count := 0
+		err := n.store.Gallery(ctx, m, func(e store.GalleryEntry) error {
+			if e.Algorithm != alg {
+				return nil // another engine's template; kept in the store
+			}
+			if err := g.Add(e.IdentityID, e.TemplateID, e.Position, e.Data); err != nil {
+				return err
+			}
+			count++
+			if progress != nil && count%10000 == 0 {
+				progress(m, count)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("node: load %s gallery: %w", m, err)
+		}
+		if progress != nil {
+			progress(m, count)
+		}
+	}
+	n.metrics.setGallery(n)
+	n.ready.Store(true)
+	return nil
+}
+
+// Ready reports whether the gallery is loaded.
+func (n *Node) Ready() bool { return n.ready.Load() }
+
+// newID returns a random identifier (128 bits, base32).
+func newID() string { return rand.Text() }
+
+// EnrolRequest is the body of POST /v1/enrolments.
+type EnrolRequest struct {
+	Identity   IdentityInput    `json:"identity"`
+	Encounter  EncounterInput   `json:"encounter"`
+	Provenance store.Provenance `json:"provenance"`
+	Samples    []SampleInput    `json:"samples"`
+	Flags      []FlagInput      `json:"flags,omitempty"`
+}
+
+// IdentityInput is the identity part of an enrolment. An empty ID makes a
+// new identity; an existing ID adds the encounter to it.
+type IdentityInput struct {
+	ID          string   `json:"id,omitempty"`
+	Names       []string `json:"names,omitempty"`
+	DateOfBirth string   `json:"date_of_birth,omitempty"`
+	Nationality []string `json:"nationality,omitempty"`
+	CaseRef     string   `json:"case_reference,omitempty"`
+}
+
+// EncounterInput is the encounter part of an enrolment.
+type EncounterInput struct {
+	ID      string    `json:"id,omitempty"`
+	Time    time.Time `json:"time,omitzero"`
+	Place   string    `json:"place,omitempty"`
+	Agency  string    `json:"agency,omitempty"`
+	Purpose string    `json:"purpose,omitempty"`
+}
+
+// FlagInput is a flag set at enrolment.
+type FlagInput struct {
+	Category string    `json:"category"`
+	Source   string    `json:"source,omitempty"`
+	Expiry   time.Time `json:"expiry,omitzero"`
+}
+
+// SampleResult reports what the node made of one enrolled sample.
+type SampleResult struct {
+	ID       string                   `json:"id"`
+	Modality biometric.Modality       `json:"modality"`
+	Position biometric.FingerPosition `json:"position,omitempty"`
+	Quality  int                      `json:"quality"`
+	Template bool                     `json:"template"` // whether it is searchable
+}
+
+// EnrolResponse is the body of a successful enrolment.
+type EnrolResponse struct {
+	IdentityID  string         `json:"identity_id"`
+	EncounterID string         `json:"encounter_id"`
+	Samples     []SampleResult `json:"samples"`
+}
+
+const maxIDLen = 128
+
+func checkID(field, id string) *apiError {
+	if len(id) > maxIDLen {
+		return errf(CodeInvalidField, fmt.Sprintf("%s: longer than %d bytes", field, maxIDLen))
+	}
+	for _, r := range id {
+		if r < 0x21 || r > 0x7e || r == '/' {
+			return errf(CodeInvalidField, fmt.Sprintf("%s: only printable ASCII without '/' and spaces", field))
+		}
+	}
+	return nil
+}
+
+var flagCategories = map[string]bool{"wanted": true, "immigration_violation": true, "removed": true, "watchlist": true, "missing_person": true}
+
+// prepared is one sample turned into what Enroll stores and the gallery adds.
+type prepared struct {
+	sample   store.Sample
+	template *store.Template
+	gallery  any
+}
+
+// Enroll stores an encounter with its samples atomically, then adds the
+// templates to the gallery. When it returns without error the enrolment is
+// durable and searchable.
+func (n *Node) Enroll(ctx context.Context, req *EnrolRequest) (*EnrolResponse, error) {
+	if len(req.Samples) == 0 {
+		return nil, errf(CodeInvalidField, "samples: at least one sample is needed")
+	}
+	if len(req.Samples) > 64 {
+		return nil, errf(CodeInvalidField, "samples: at most 64 per enrolment")
+	}
+	for f, id := range map[string]string{"identity.id": req.Identity.ID, "encounter.id": req.Encounter.ID} {
+		if e := checkID(f, id); e != nil {
+			return nil, e
+		}
+	}
+	for i := range req.Samples {
+		if e := req.Samples[i].validate(i); e != nil {
+			return nil, e
+		}
+	}
+	prov := req.Provenance
+	if prov.SourceAgency == "" {
+		prov.SourceAgency = n.cfg.Agency
+	}
+	if prov.LegalBasis == "" {
+		return nil, errf(CodeInvalidField, "provenance.legal_basis: required: every record says why it is held")
+	}
+	now := n.now().UTC()
+	idn := store.Identity{ID: req.Identity.ID, Names: req.Identity.Names, DateOfBirth: req.Identity.DateOfBirth,
+		Nationality: req.Identity.Nationality, CaseRef: req.Identity.CaseRef, Created: now, Provenance: prov}
+	if idn.ID == "" {
+		idn.ID = newID()
+	}
+	enc := store.Encounter{ID: req.Encounter.ID, IdentityID: idn.ID, Time: req.Encounter.Time, Place: req.Encounter.Place,
+		Agency: req.Encounter.Agency, Purpose: req.Encounter.Purpose, Provenance: prov}
+	if enc.ID == "" {
+		enc.ID = newID()
+	}
+	if enc.Time.IsZero() {
+		enc.Time = now
+	}
+	if enc.Agency == "" {
+		enc.Agency = prov.SourceAgency
+	}
+	e := store.Enrolment{Identity: idn, Encounter: enc}
+	for i, f := range req.Flags {
+		if !flagCategories[f.Category] {
+			return nil, errf(CodeInvalidField, fmt.Sprintf("flags[%d].category %q: want wanted, immigration_violation, removed, watchlist or missing_person", i, f.Category))
+		}
+		p := prov
+		if !f.Expiry.IsZero() {
+			p.Expiry = f.Expiry
+		}
+		src := f.Source
+		if src == "" {
+			src = prov.SourceAgency
+		}
+		e.Flags = append(e.Flags, store.Flag{ID: newID(), IdentityID: idn.ID, Category: f.Category, Source: src, Created: now, Provenance: p})
+	}
+
+	// Make every template before writing anything: a bad sample fails the
+	// whole enrolment and changes nothing.
+	preps := make([]prepared, len(req.Samples))
+	for i := range req.Samples {
+		p, err := n.prepareSample(i, &req.Samples[i], enc.ID, prov)
+		if err != nil {
+			return nil, err
+		}
+		preps[i] = p
+		e.Samples = append(e.Samples, p.sample)
+		if p.template != nil {
+			e.Templates = append(e.Templates, *p.template)
+		}
+	}
+	if err := n.store.Enroll(ctx, e); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			return nil, errf(CodeDuplicateID, "an encounter, sample or template id is already in use")
+		}
+		if errors.Is(err, store.ErrInvalid) {
+			return nil, errf(CodeInvalidField, err.Error())
+		}
+		return nil, err
+	}
+	resp := &EnrolResponse{IdentityID: idn.ID, EncounterID: enc.ID}
+	for _, p := range preps {
+		if p.template != nil {
+			n.galleries[p.sample.Modality].AddPrepared(idn.ID, p.template.ID, p.sample.Position, p.gallery)
+		}
+		resp.Samples = append(resp.Samples, SampleResult{ID: p.sample.ID, Modality: p.sample.Modality,
+			Position: p.sample.Position, Quality: p.sample.Quality, Template: p.template != nil})
+	}
+	n.metrics.enrolments.Inc()
+	n.metrics.setGallery(n)
+	return resp, nil
+}
+
+func (n *Node) prepareSample(i int, s *SampleInput, encounterID string, prov store.Provenance) (prepared, error) {
+	p := prepared{sample: store.Sample{ID: newID(), EncounterID: encounterID, Modality: s.Modality, Position: s.Position,
+		Format: s.Format, Data: s.Data, Provenance: prov}}
+	eng, ok := n.engines[s.Modality]
+	if !ok {
+		// Kept as a record (a DNA profile, say) but not searchable here.
+		return p, nil
+	}
+	tmpl, q, err := eng.Template(s, n.cfg.MaxImagePixels)
+	if err != nil {
+		return p, prefixSample(i, err)
+	}
+	p.sample.Quality = q
+	if s.Modality == biometric.Finger && q < n.cfg.MinQuality {
+		return p, errf(CodeLowQuality, fmt.Sprintf("samples[%d]: quality %d below the gate %d", i, q, n.cfg.MinQuality))
+	}
+	g, err := eng.PrepareGallery(tmpl)
+	if err != nil {
+		return p, errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
+	}
+	alg := eng.Algorithm()
+	p.template = &store.Template{ID: newID(), SampleID: p.sample.ID, Algorithm: alg, Version: algVersion(alg), Data: tmpl}
+	p.gallery = g
+	return p, nil
+}
+
+func algVersion(alg string) string {
+	for i := len(alg) - 1; i >= 0; i-- {
+		if alg[i] == '/' {
+			return alg[i+1:]
+		}
+	}
+	return ""
+}
+
+func prefixSample(i int, err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return errf(ae.Code, fmt.Sprintf("samples[%d]: %s", i, ae.Message))
+	}
+	return errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
+}
+
+// probes turns request samples into prepared probes of one modality.
+func (n *Node) probes(samples []SampleInput) (biometric.Modality, []search.ProbeSample, error) {
+	if len(samples) == 0 {
+		return "", nil, errf(CodeInvalidField, "samples: at least one sample is needed")
+	}
+	if len(samples) > 16 {
+		return "", nil, errf(CodeInvalidField, "samples: at most 16 per search")
+	}
+	mod := samples[0].Modality
+	var out []search.ProbeSample
+	for i := range samples {
+		s := &samples[i]
+		if e := s.validate(i); e != nil {
+			return "", nil, e
+		}
+		if s.Modality != mod {
+			return "", nil, errf(CodeInvalidField, fmt.Sprintf("samples[%d].modality: one modality per search", i))
+		}
+		eng, ok := n.engines[mod]
+		if !ok {
+			return "", nil, errf(CodeUnsupported, fmt.Sprintf("samples[%d]: this node does not search %s samples", i, mod))
+		}
+		tmpl, _, err := eng.Template(s, n.cfg.MaxImagePixels)
+		if err != nil {
+			return "", nil, prefixSample(i, err)
+		}
+		pr, err := eng.PrepareProbe(tmpl)
+		if err != nil {
+			return "", nil, errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
+		}
+		out = append(out, search.ProbeSample{Position: s.Position, Probe: pr})
+	}
+	return mod, out, nil
+}
+
+// IdentifyRequest is the body of POST /v1/identify.
+type IdentifyRequest struct {
+	Samples []SampleInput `json:"samples"`
+	Purpose string        `json:"purpose,omitempty"`
+}
+
+// Thresholds are the score thresholds a decision used.
+type Thresholds struct {
+	Hit    float64 `json:"hit"`
+	Review float64 `json:"review"`
+}
+
+// IdentifyResponse is the result of a 1:N search. It never says admit or
+// deny: a hit means an examiner should look.
+type IdentifyResponse struct {
+	Decision     biometric.Decision    `json:"decision"`
+	Candidates   []biometric.Candidate `json:"candidates"`
+	Threshold    Thresholds            `json:"threshold"`
+	CandidateCap int                   `json:"candidate_cap"`
+	GallerySize  int                   `json:"gallery_size"`
+}
+
+// Identify searches the gallery (1:N). The probe is held in memory only.
+func (n *Node) Identify(ctx context.Context, req *IdentifyRequest) (*IdentifyResponse, error) {
+	mod, probes, err := n.probes(req.Samples)
+	if err != nil {
+		return nil, err
+	}
+	g, pol := n.galleries[mod], n.policies[mod]
+	hit, review := pol.Thresholds(len(probes))
+	cands := g.Search(probes, pol.Cap, review)
+	dec, out := pol.Decide(cands, len(probes))
+	if out == nil {
+		out = []biometric.Candidate{}
+	}
+	n.metrics.decisions.WithLabelValues(string(dec)).Inc()
+	_, ids := g.Len()
+	return &IdentifyResponse{Decision: dec, Candidates: out, Threshold: Thresholds{hit, review},
+		CandidateCap: pol.Cap, GallerySize: ids}, nil
+}
+
+// VerifyRequest is the body of POST /v1/verify.
+type VerifyRequest struct {
+	IdentityID string        `json:"identity_id"`
+	Samples    []SampleInput `json:"samples"`
+}
+
+// VerifyResponse is the result of a 1:1 comparison.
+type VerifyResponse struct {
+	Decision  string  `json:"decision"` // "match" or "no_match"
+	Score     float64 `json:"score"`
+	Threshold float64 `json:"threshold"`
+}
+
+// Verify compares the samples with one identity's templates (1:1).
+func (n *Node) Verify(ctx context.Context, req *VerifyRequest) (*VerifyResponse, error) {
+	if req.IdentityID == "" {
+		return nil, errf(CodeInvalidField, "identity_id: required")
+	}
+	mod, probes, err := n.probes(req.Samples)
+	if err != nil {
+		return nil, err
+	}
+	score, ok := n.galleries[mod].Verify(probes, req.IdentityID)
+	if !ok {
+		return nil, errf(CodeNotFound, fmt.Sprintf("no %s templates for that identity", mod))
+	}
+	hit, _ := n.policies[mod].Thresholds(len(probes))
+	d := "no_match"
+	if score >= hit {
+		d = "match"
+	}
+	return &VerifyResponse{Decision: d, Score: score, Threshold: hit}, nil
+}
+
+// Identity reads an identity with its encounters, samples and flags.
+func (n *Node) Identity(ctx context.Context, id string) (*store.IdentityRecord, error) {
+	rec, err := n.store.Identity(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errf(CodeNotFound, "no such identity")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// Erase deletes an identity from the store and the gallery; a search that
+// starts after Erase returns cannot find it.
+func (n *Node) Erase(ctx context.Context, id string) error {
+	err := n.store.Erase(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errf(CodeNotFound, "no such identity")
+	}
+	if err != nil {
+		return err
+	}
+	for _, g := range n.galleries {
+		g.Remove(id)
+	}
+	n.metrics.erasures.Inc()
+	n.metrics.setGallery(n)
+	return nil
+}
+
+// Store returns the node's store.
+func (n *Node) Store() store.Store { return n.store }
+
+// statusOf maps an error to an HTTP status for logs.
+func statusOf(err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return codeStatus[ae.Code]
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,43 @@
+package node
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// limiters holds one token bucket per principal.
+type limiters struct {
+	mu    sync.Mutex
+	rate  rate.Limit
+	burst int
+	by    map[string]*rate.Limiter
+}
+
+func newLimiters(perSecond float64, burst int) *limiters {
+	r := rate.Limit(perSecond)
+	if perSecond == 0 {
+		r = rate.Inf
+	}
+	return &limiters{rate: r, burst: burst, by: map[string]*rate.Limiter{}}
+}
+
+// allow reports whether the principal may make a request now and, if not,
+// how many whole seconds to wait (for Retry-After).
+func (l *limiters) allow(name string) (bool, int) {
+	l.mu.Lock()
+	lim, ok := l.by[name]
+	if !ok {
+		lim = rate.NewLimiter(l.rate, l.burst)
+		l.by[name] = lim
+	}
+	l.mu.Unlock()
+	r := lim.Reserve()
+	if d := r.Delay(); d > 0 {
+		r.Cancel()
+		return false, int(math.Ceil(max(d, time.Second).Seconds()))
+	}
+	return true, 0
+}

@@ -1,0 +1,280 @@
+// Package search is the node's 1:N engine: an in-memory gallery of prepared
+// templates for one modality, searched by every core in parallel, with
+// multi-sample fusion per identity and a bounded candidate list.
+//
+// A search has two stages, as large ABIS do: stage 1 compares every probe
+// sample with every gallery template of a compatible position and keeps the
+// best few hundred (identity, score) pairs per worker; stage 2 re-scores each
+// surviving identity exactly, fusing its best score per probe sample. The
+// engine that compares templates is pluggable (see Engine), so the same
+// gallery serves fingerprints, faces and irises.
+package search
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/ebsp/ebsp/biometric"
+)
+
+// Engine turns stored template bytes into the forms a gallery compares.
+type Engine interface {
+	// Algorithm names the template format the engine reads, as stored with
+	// each template ("ebsp-minutiae/1", say).
+	Algorithm() string
+	// PrepareGallery decodes a stored template into its gallery-side form.
+	PrepareGallery(data []byte) (any, error)
+	// PrepareProbe decodes a probe template into a form that compares fast
+	// against many gallery forms.
+	PrepareProbe(data []byte) (Probe, error)
+}
+
+// Probe is a prepared probe template. Compare returns a similarity score,
+// higher meaning more alike; it must be safe for concurrent use.
+type Probe interface {
+	Compare(gallery any) float64
+}
+
+// ProbeSample is one probe sample: its prepared template and, for
+// fingerprints, its position (UnknownFinger matches every position).
+type ProbeSample struct {
+	Position biometric.FingerPosition
+	Probe    Probe
+}
+
+type entry struct {
+	identity   string
+	templateID string
+	position   biometric.FingerPosition
+	prepared   any
+}
+
+// Gallery holds the prepared templates of one modality. It is safe for
+// concurrent use: searches share a read lock, Add and Remove take the write
+// lock, so a removed identity is never returned by a search that starts after
+// Remove returns.
+type Gallery struct {
+	engine  Engine
+	workers int
+
+	mu         sync.RWMutex
+	entries    []entry
+	byIdentity map[string][]int // indices into entries
+}
+
+// NewGallery returns an empty gallery for the engine's templates, searched by
+// workers goroutines (GOMAXPROCS when workers <= 0).
+func NewGallery(e Engine, workers int) *Gallery {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return &Gallery{engine: e, workers: workers, byIdentity: map[string][]int{}}
+}
+
+// Engine returns the gallery's engine.
+func (g *Gallery) Engine() Engine { return g.engine }
+
+// Add prepares a stored template and adds it under an identity.
+func (g *Gallery) Add(identity, templateID string, pos biometric.FingerPosition, data []byte) error {
+	if identity == "" {
+		return errors.New("search: add: empty identity id")
+	}
+	p, err := g.engine.PrepareGallery(data)
+	if err != nil {
+		return fmt.Errorf("search: add template %s: %w", templateID, err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.byIdentity[identity] = append(g.byIdentity[identity], len(g.entries))
+	g.entries = append(g.entries, entry{identity: identity, templateID: templateID, position: pos, prepared: p})
+	return nil
+}
+
+// Remove forgets every template of an identity and returns how many there
+// were.
+func (g *Gallery) Remove(identity string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	idx := g.byIdentity[identity]
+	if len(idx) == 0 {
+		return 0
+	}
+	// Compact in one pass; erasures are rare next to searches, so an O(N)
+	// rebuild keeps the search loop free of tombstone checks.
+	kept := g.entries[:0]
+	for _, e := range g.entries {
+		if e.identity != identity {
+			kept = append(kept, e)
+		}
+	}
+	clear(g.entries[len(kept):]) // drop references for the collector
+	g.entries = kept
+	g.byIdentity = make(map[string][]int, len(g.byIdentity))
+	for i, e := range g.entries {
+		g.byIdentity[e.identity] = append(g.byIdentity[e.identity], i)
+	}
+	return len(idx)
+}
+
+// Len returns the number of templates and identities in the gallery.
+func (g *Gallery) Len() (templates, identities int) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return len(g.entries), len(g.byIdentity)
+}
+
+// compatible reports whether a probe at position p may be compared with a
+// gallery template at position q: equal positions, or either unknown.
+func compatible(p, q biometric.FingerPosition) bool {
+	return p == q || p == biometric.UnknownFinger || q == biometric.UnknownFinger
+}
+
+// Search compares the probe samples with the gallery and returns at most
+// limit candidates, best first, each with its fused score (see Fuse).
+// Identities whose fused score is below floor are left out.
+func (g *Gallery) Search(probes []ProbeSample, limit int, floor float64) []biometric.Candidate {
+	if len(probes) == 0 || limit <= 0 {
+		return nil
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+
+	// Stage 1: each worker scans a contiguous part of the gallery and keeps
+	// its best keep identities by single-sample score.
+	keep := max(4*limit, 64)
+	n := len(g.entries)
+	workers := min(g.workers, max(1, n/256))
+	shortlists := make([][]scored, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			shortlists[w] = g.scan(probes, g.entries[lo:hi], keep)
+		}()
+	}
+	wg.Wait()
+
+	// Stage 2: fuse exactly over every template of each shortlisted identity.
+	seen := map[string]bool{}
+	var out []biometric.Candidate
+	for _, sl := range shortlists {
+		for _, s := range sl {
+			if seen[s.identity] {
+				continue
+			}
+			seen[s.identity] = true
+			f := g.fuse(probes, s.identity)
+			if f >= floor {
+				out = append(out, biometric.Candidate{IdentityID: s.identity, Score: f})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].IdentityID < out[j].IdentityID
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+type scored struct {
+	identity string
+	score    float64
+}
+
+// scan returns the keep best (identity, score) pairs of a part of the
+// gallery, one per entry, unordered.
+func (g *Gallery) scan(probes []ProbeSample, part []entry, keep int) []scored {
+	best := make([]scored, 0, keep)
+	minIdx, minScore := -1, math.Inf(-1)
+	for i := range part {
+		e := &part[i]
+		s := math.Inf(-1)
+		for _, p := range probes {
+			if compatible(p.Position, e.position) {
+				s = max(s, p.Probe.Compare(e.prepared))
+			}
+		}
+		if math.IsInf(s, -1) {
+			continue
+		}
+		if len(best) < keep {
+			best = append(best, scored{e.identity, s})
+			if len(best) == keep {
+				minIdx, minScore = lowest(best)
+			}
+			continue
+		}
+		if s > minScore {
+			best[minIdx] = scored{e.identity, s}
+			minIdx, minScore = lowest(best)
+		}
+	}
+	return best
+}
+
+func lowest(s []scored) (int, float64) {
+	i := 0
+	for j := range s {
+		if s[j].score < s[i].score {
+			i = j
+		}
+	}
+	return i, s[i].score
+}
+
+// fuse is the identity's fused score: for each probe sample, the best score
+// against the identity's templates at a compatible position, summed over the
+// probe samples. Sum-of-max fusion is what multi-finger AFIS use; it rewards
+// agreement of several fingers while one poor capture costs only its share.
+func (g *Gallery) fuse(probes []ProbeSample, identity string) float64 {
+	total := 0.0
+	for _, p := range probes {
+		best := 0.0
+		for _, i := range g.byIdentity[identity] {
+			e := &g.entries[i]
+			if compatible(p.Position, e.position) {
+				best = max(best, p.Probe.Compare(e.prepared))
+			}
+		}
+		total += best
+	}
+	return total
+}
+
+// Verify returns the fused score of the probe samples against one identity
+// (1:1), and false when the gallery holds no template of it.
+func (g *Gallery) Verify(probes []ProbeSample, identity string) (float64, bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if len(g.byIdentity[identity]) == 0 {
+		return 0, false
+	}
+	return g.fuse(probes, identity), true
+}
+
+// Identities returns the number of distinct identities with a template at
+// one of the positions; used to scale thresholds with gallery size.
+func (g *Gallery) Identities() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return len(g.byIdentity)
+}
+
+// AddPrepared adds a template already prepared by the gallery's engine.
+func (g *Gallery) AddPrepared(identity, templateID string, pos biometric.FingerPosition, prepared any) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.byIdentity[identity] = append(g.byIdentity[identity], len(g.entries))
+	g.entries = append(g.entries, entry{identity: identity, templateID: templateID, position: pos, prepared: prepared})
+}
