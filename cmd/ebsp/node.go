@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/node"
+)
+
+func init() {
+	register("node", "run a national biometric node (store, gallery, HTTP API)", runNode)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func runNode(args []string) int {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: ebsp node [flags]
+       ebsp node hash-token < token     print the sha256 form of a bearer token for the config file
+
+Runs one state's biometric node. Settings come from the config file (JSON, see
+docs/node.md), then environment variables, then flags, each overriding the last.
+
+`)
+		fs.PrintDefaults()
+	}
+	cfgPath := fs.String("config", os.Getenv("EBSP_CONFIG"), "JSON configuration file (env EBSP_CONFIG)")
+	listen := fs.String("listen", os.Getenv("EBSP_LISTEN"), "address to serve the API on, e.g. 127.0.0.1:8080 (env EBSP_LISTEN)")
+	dataDir := fs.String("data", os.Getenv("EBSP_DATA_DIR"), "data directory for the SQLite store (env EBSP_DATA_DIR)")
+	storeURL := fs.String("store", os.Getenv("EBSP_STORE"), "sqlite, or a postgres:// URL (env EBSP_STORE)")
+	state := fs.String("state", os.Getenv("EBSP_STATE"), "ISO 3166-1 alpha-3 code of the node's state (env EBSP_STATE)")
+	readyFile := fs.String("ready-file", "", "write the listening address to this file once ready (for scripts and tests)")
+	if len(args) > 0 && args[0] == "hash-token" {
+		tok, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		tok = strings.TrimSpace(tok)
+		if tok == "" {
+			return fail("node hash-token", fmt.Errorf("no token on standard input: %v", err))
+		}
+		fmt.Println(node.TokenHash(tok))
+		return 0
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg := &node.Config{}
+	if *cfgPath != "" {
+		c, err := node.LoadConfig(*cfgPath)
+		if err != nil {
+			return fail("node", err)
+		}
+		cfg = c
+	}
+	for dst, v := range map[*string]string{&cfg.Listen: *listen, &cfg.DataDir: *dataDir, &cfg.Store: *storeURL, &cfg.State: *state} {
+		if v != "" {
+			*dst = v
+		}
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serveNode(ctx, cfg, log, *readyFile); err != nil {
+		return fail("node", err)
+	}
+	return 0
+}
+
+// serveNode opens the store, loads the gallery, serves the API until ctx
+// ends, then shuts down gracefully.
+func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFile string) error {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := node.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := node.New(cfg, st, map[biometric.Modality]node.Engine{biometric.Finger: node.FingerEngine{}}, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	if cfg.TLS != nil {
+		tc, err := serverTLS(cfg.TLS)
+		if err != nil {
+			return err
+		}
+		srv.TLSConfig = tc
+		ln = tls.NewListener(ln, tc)
+		scheme = "https"
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("node listening", "state", cfg.State, "addr", ln.Addr().String(), "scheme", scheme, "store", storeKind(cfg.Store))
+	start := time.Now()
+	if err := n.LoadGallery(ctx, func(m biometric.Modality, k int) {
+		log.Info("gallery loading", "modality", string(m), "templates", k)
+	}); err != nil {
+		return err
+	}
+	log.Info("node ready", "gallery_load_ms", time.Since(start).Milliseconds())
+	if readyFile != "" {
+		if err := os.WriteFile(readyFile, []byte(scheme+"://"+ln.Addr().String()), 0o600); err != nil {
+			return err
+		}
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func storeKind(s string) string {
+	if strings.HasPrefix(s, "postgres") {
+		return "postgres" // the URL may hold a password: never log it
+	}
+	return s
+}
+
+func serverTLS(c *node.TLSConfig) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
+	if c.ClientCAFile != "" {
+		pem, err := os.ReadFile(c.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls: client CA %s: no certificate", c.ClientCAFile)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.VerifyClientCertIfGiven // tokens remain possible
+	}
+	return tc, nil
+}

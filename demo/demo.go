@@ -1,0 +1,289 @@
+// Package demo runs ebsp's main job on embedded defaults: it starts a node on
+// loopback with its SQLite store under the output folder, enrols a synthetic
+// population made on the spot (no data files are shipped or read), searches
+// it with enrolled and unenrolled people, and writes what happened.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/store"
+	"github.com/ebsp/ebsp/synth"
+)
+
+// Options control a demo run.
+type Options struct {
+	Out     string    // output folder; node data under Out/nodes
+	People  int       // enrolled population of the node
+	Probes  int       // searches: half enrolled people, half never enrolled
+	Seed    uint64    // population seed
+	Out2    io.Writer // where the table and summary are printed
+	Workers int       // concurrent clients for enrolment
+}
+
+// Summary is written to Out/demo-summary.json.
+type Summary struct {
+	Seed          uint64  `json:"seed"`
+	People        int     `json:"people_enrolled"`
+	Fingers       int     `json:"fingers_enrolled"`
+	Probes        int     `json:"probes"`
+	TrueHits      int     `json:"true_hits"`
+	MissedHits    int     `json:"missed_hits"`
+	FalseHits     int     `json:"false_hits"`
+	CorrectNoHits int     `json:"correct_no_hits"`
+	Reviews       int     `json:"reviews"`
+	P50ms         float64 `json:"p50_ms"`
+	P99ms         float64 `json:"p99_ms"`
+	EnrolPerSec   float64 `json:"enrolments_per_second"`
+	Seconds       float64 `json:"seconds"`
+}
+
+// indexFingers are the fingers the demo's border captures take: the two
+// index fingers, as US-VISIT did at first and many border systems still do.
+var indexFingers = []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex}
+
+// fingerISO makes the ISO/IEC 19794-2 record of impression k of a person's
+// finger; person p's fingers are synthetic fingers 2p and 2p+1.
+func fingerISO(seed uint64, person, finger int, impression uint64) ([]byte, error) {
+	m := synth.NewFingerMaster(seed, uint64(2*person+finger))
+	master := synth.TemplateMaster(m)
+	t := synth.TemplateImpression(m, &master, impression)
+	rec, err := iso19794.MinutiaeRecordFromTemplate(t, iso19794.ISO19794_2_2005, indexFingers[finger])
+	if err != nil {
+		return nil, err
+	}
+	return rec.Marshal()
+}
+
+func samples(seed uint64, person int, impression uint64) ([]node.SampleInput, error) {
+	var out []node.SampleInput
+	for f := range indexFingers {
+		b, err := fingerISO(seed, person, f, impression)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, node.SampleInput{Modality: biometric.Finger, Position: indexFingers[f], Format: "iso19794-2", Data: b})
+	}
+	return out, nil
+}
+
+// startNode runs a node on a free loopback port until ctx ends.
+func startNode(ctx context.Context, dir, state string, log *slog.Logger) (*node.Client, func(), error) {
+	token := rand.Text()
+	cfg := &node.Config{State: state, DataDir: dir, Store: "sqlite", Listen: "127.0.0.1:0",
+		RatePerSecond: 1e6, Burst: 1e6, // the demo's own operator is not rate limited
+		Tokens: []node.TokenConfig{{Name: "demo-operator", SHA256: node.TokenHash(token),
+			Roles: []node.Role{node.RoleEnroller, node.RoleSearcher, node.RoleExaminer}}}}
+	cfg.Defaults()
+	st, err := node.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := node.New(cfg, st, map[biometric.Modality]node.Engine{biometric.Finger: node.FingerEngine{}}, log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	if err := n.LoadGallery(ctx, nil); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop := func() {
+		srv.Close()
+		st.Close()
+	}
+	return node.NewClient("http://"+ln.Addr().String(), token, nil), stop, nil
+}
+
+// Run runs the demo and returns its summary.
+func Run(ctx context.Context, o Options) (*Summary, error) {
+	start := time.Now()
+	if o.Out2 == nil {
+		o.Out2 = io.Discard
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	nodesDir := filepath.Join(o.Out, "nodes")
+	// A demo starts from nothing: an earlier run's node data would be
+	// enrolled twice.
+	if err := os.RemoveAll(nodesDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(nodesDir, 0o700); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(o.Out, "node-usa.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cl, stop, err := startNode(ctx, filepath.Join(nodesDir, "USA"), "USA", slog.New(slog.NewJSONHandler(logf, nil)))
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+
+	fmt.Fprintf(o.Out2, "ebsp demo: node USA on loopback, SQLite store in %s\n", filepath.Join(nodesDir, "USA"))
+	fmt.Fprintf(o.Out2, "enrolling %d synthetic people (2 index fingers each, ISO/IEC 19794-2 templates)...\n", o.People)
+	es := time.Now()
+	if err := parallel(o.People, o.Workers, func(p int) error {
+		s, err := samples(o.Seed, p, 1)
+		if err != nil {
+			return err
+		}
+		_, err = cl.Enroll(ctx, &node.EnrolRequest{
+			Identity:   node.IdentityInput{ID: fmt.Sprintf("USA-%06d", p)},
+			Encounter:  node.EncounterInput{Purpose: "visa", Place: "consulate"},
+			Provenance: store.Provenance{SourceAgency: "USA-DHS-demo", LegalBasis: "demo: synthetic population"},
+			Samples:    s})
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("demo: enrol: %w", err)
+	}
+	enrolRate := float64(o.People) / time.Since(es).Seconds()
+
+	sum := &Summary{Seed: o.Seed, People: o.People, Fingers: 2 * o.People, Probes: o.Probes, EnrolPerSec: enrolRate}
+	type row struct {
+		probe, expected string
+		decision        biometric.Decision
+		top             string
+		score           float64
+		ms              float64
+	}
+	var rows []row
+	var lat []float64
+	for i := range o.Probes {
+		person, enrolled := i/2, i%2 == 0
+		if !enrolled {
+			person = o.People + i/2 // never enrolled
+		}
+		s, err := samples(o.Seed, person, 2)
+		if err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		resp, err := cl.Identify(ctx, &node.IdentifyRequest{Samples: s, Purpose: "border_screening"})
+		if err != nil {
+			return nil, fmt.Errorf("demo: identify: %w", err)
+		}
+		ms := float64(time.Since(t0).Microseconds()) / 1000
+		lat = append(lat, ms)
+		want := fmt.Sprintf("USA-%06d", person)
+		r := row{probe: fmt.Sprintf("traveller-%06d", person), expected: "no_hit", decision: resp.Decision, ms: ms}
+		if enrolled {
+			r.expected = want
+		}
+		if len(resp.Candidates) > 0 {
+			r.top, r.score = resp.Candidates[0].IdentityID, resp.Candidates[0].Score
+		}
+		found := resp.Decision != biometric.NoHit
+		if resp.Decision == biometric.Review {
+			sum.Reviews++
+		}
+		switch {
+		case enrolled && found && r.top == want:
+			sum.TrueHits++
+		case enrolled && found:
+			sum.FalseHits++ // the wrong person ranked first
+			sum.MissedHits++
+		case enrolled:
+			sum.MissedHits++
+		case found:
+			sum.FalseHits++
+		default:
+			sum.CorrectNoHits++
+		}
+		rows = append(rows, r)
+	}
+	sum.P50ms, sum.P99ms = percentile(lat, 0.50), percentile(lat, 0.99)
+
+	fmt.Fprintf(o.Out2, "\n%-18s %-12s %-8s %-12s %8s %8s\n", "probe", "expected", "decision", "top", "score", "ms")
+	for i, r := range rows {
+		if i >= 20 && i < len(rows)-4 {
+			if i == 20 {
+				fmt.Fprintf(o.Out2, "... (%d more rows)\n", len(rows)-24)
+			}
+			continue
+		}
+		fmt.Fprintf(o.Out2, "%-18s %-12s %-8s %-12s %8.1f %8.2f\n", r.probe, r.expected, r.decision, r.top, r.score, r.ms)
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	fmt.Fprintf(o.Out2, "\nenrolled people: %d (%.0f enrolments/s)   searches: %d\n", o.People, enrolRate, o.Probes)
+	fmt.Fprintf(o.Out2, "true hits %d, missed hits %d, false hits %d, correct no-hits %d, reviews %d\n",
+		sum.TrueHits, sum.MissedHits, sum.FalseHits, sum.CorrectNoHits, sum.Reviews)
+	fmt.Fprintf(o.Out2, "search latency p50 %.2f ms, p99 %.2f ms\n", sum.P50ms, sum.P99ms)
+	b, _ := json.MarshalIndent(sum, "", "  ")
+	if err := os.WriteFile(filepath.Join(o.Out, "demo-summary.json"), append(b, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Out2, "summary written to %s\n", filepath.Join(o.Out, "demo-summary.json"))
+	return sum, nil
+}
+
+func percentile(v []float64, q float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	i := int(q*float64(len(s)-1) + 0.5)
+	return s[i]
+}
+
+// parallel runs f(0..n-1) on w goroutines and returns the first error.
+func parallel(n, w int, f func(int) error) error {
+	var (
+		mu    sync.Mutex
+		first error
+		next  int
+		wg    sync.WaitGroup
+	)
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				stop := first != nil
+				mu.Unlock()
+				if i >= n || stop {
+					return
+				}
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}

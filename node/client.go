@@ -1,0 +1,110 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Client calls a node's API. It is what `ebsp enroll | identify | verify`
+// and the demo use.
+type Client struct {
+	BaseURL string // e.g. "https://127.0.0.1:8443"
+	Token   string // bearer token; empty when a client certificate is used
+	HTTP    *http.Client
+}
+
+// NewClient returns a client for a node at baseURL. tlsConfig may be nil
+// for plain HTTP on loopback.
+func NewClient(baseURL, token string, tlsConfig *tls.Config) *Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tlsConfig
+	tr.MaxIdleConnsPerHost = 64
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+}
+
+// APIError is an error answer of a node.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error apiError `json:"error"`
+		}
+		if json.Unmarshal(data, &e) != nil || e.Error.Code == "" {
+			return &APIError{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(data))}
+		}
+		return &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// Enroll posts an enrolment.
+func (c *Client) Enroll(ctx context.Context, req *EnrolRequest) (*EnrolResponse, error) {
+	var out EnrolResponse
+	return &out, c.do(ctx, "POST", "/v1/enrolments", req, &out)
+}
+
+// Identify runs a 1:N search.
+func (c *Client) Identify(ctx context.Context, req *IdentifyRequest) (*IdentifyResponse, error) {
+	var out IdentifyResponse
+	return &out, c.do(ctx, "POST", "/v1/identify", req, &out)
+}
+
+// Verify runs a 1:1 comparison.
+func (c *Client) Verify(ctx context.Context, req *VerifyRequest) (*VerifyResponse, error) {
+	var out VerifyResponse
+	return &out, c.do(ctx, "POST", "/v1/verify", req, &out)
+}
+
+// Ready reports whether the node answers /readyz with 200.
+func (c *Client) Ready(ctx context.Context) bool {
+	return c.do(ctx, "GET", "/readyz", nil, nil) == nil
+}
+
+// Get reads a JSON resource, e.g. "/v1/identities/ID".
+func (c *Client) Get(ctx context.Context, path string, out any) error {
+	return c.do(ctx, "GET", path, nil, out)
+}

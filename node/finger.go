@@ -1,0 +1,114 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/formats/raster"
+	"github.com/ebsp/ebsp/search"
+)
+
+// FingerEngine is the node's fingerprint engine: images go through
+// fingerprint.Extract, minutiae templates (ISO/IEC 19794-2, ANSI INCITS 378)
+// are read as they are. What the node stores is an ISO/IEC 19794-2:2005
+// record, so that the store holds a standard, auditable template that any
+// AFIS can read; the gallery keeps the matcher's prepared form.
+type FingerEngine struct{}
+
+// fingerAlgorithm names the stored template: our extractor's minutiae in an
+// ISO/IEC 19794-2:2005 record. The version changes when the extractor's
+// output changes in a way that calls for re-extraction.
+const fingerAlgorithm = "ebsp-fingerprint/1"
+
+// Algorithm implements search.Engine.
+func (FingerEngine) Algorithm() string { return fingerAlgorithm }
+
+// Thresholds implements Engine: the single-finger thresholds calibrated
+// on the FVC sets (see docs/fingerprint-matching.md).
+func (FingerEngine) Thresholds() Thresholds {
+	return Thresholds{Hit: fingerHit, Review: fingerReview}
+}
+
+// Template implements Engine.
+func (FingerEngine) Template(s *SampleInput, maxPixels int) ([]byte, int, error) {
+	var t fingerprint.Template
+	switch s.Format {
+	case "iso19794-2", "ansi378":
+		rec, _, err := iso19794.ParseMinutiae(s.Data)
+		if err != nil {
+			return nil, 0, errf(CodeBadSample, err.Error())
+		}
+		if len(rec.Views) != 1 {
+			return nil, 0, errf(CodeBadSample, fmt.Sprintf("minutiae record has %d finger views: want one per sample", len(rec.Views)))
+		}
+		t, err = rec.Template(0)
+		if err != nil {
+			return nil, 0, errf(CodeBadSample, err.Error())
+		}
+		if t.Quality == 0 {
+			t.Quality = int(rec.Views[0].Quality)
+		}
+	case "png", "jpeg", "bmp", "tiff", "image":
+		img, _, err := raster.Decode(s.Data, maxPixels)
+		switch {
+		case errors.Is(err, raster.ErrTooLarge):
+			return nil, 0, errf(CodeSampleTooLarge, err.Error())
+		case err != nil:
+			return nil, 0, errf(CodeBadSample, err.Error())
+		}
+		dpi := s.DPI
+		if dpi == 0 {
+			dpi = 500
+		}
+		t, err = fingerprint.Extract(img, dpi, nil)
+		if err != nil {
+			return nil, 0, errf(CodeBadSample, err.Error())
+		}
+	default:
+		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("fingerprint format %q: want png, jpeg, bmp, tiff, iso19794-2 or ansi378", s.Format))
+	}
+	rec, err := iso19794.MinutiaeRecordFromTemplate(t, iso19794.ISO19794_2_2005, s.Position)
+	if err != nil {
+		return nil, 0, errf(CodeBadSample, err.Error())
+	}
+	data, err := rec.Marshal()
+	if err != nil {
+		return nil, 0, errf(CodeBadSample, err.Error())
+	}
+	return data, t.Quality, nil
+}
+
+func decodeStoredFinger(data []byte) (fingerprint.Template, error) {
+	rec, _, err := iso19794.ParseMinutiaeAs(data, iso19794.ISO19794_2_2005)
+	if err != nil {
+		return fingerprint.Template{}, err
+	}
+	if len(rec.Views) == 0 {
+		return fingerprint.Template{}, errors.New("minutiae record without a finger view")
+	}
+	return rec.Template(0)
+}
+
+// PrepareGallery implements search.Engine.
+func (FingerEngine) PrepareGallery(data []byte) (any, error) {
+	t, err := decodeStoredFinger(data)
+	if err != nil {
+		return nil, err
+	}
+	return fingerprint.Prepare(t), nil
+}
+
+// PrepareProbe implements search.Engine.
+func (FingerEngine) PrepareProbe(data []byte) (search.Probe, error) {
+	t, err := decodeStoredFinger(data)
+	if err != nil {
+		return nil, err
+	}
+	return fingerProbe{fingerprint.NewMatcher(t)}, nil
+}
+
+type fingerProbe struct{ m *fingerprint.Matcher }
+
+func (p fingerProbe) Compare(g any) float64 { return p.m.Compare(g.(*fingerprint.Prepared)) }
