@@ -112,3 +112,7 @@ func (FingerEngine) PrepareProbe(data []byte) (search.Probe, error) {
 type fingerProbe struct{ m *fingerprint.Matcher }
 
 func (p fingerProbe) Compare(g any) float64 { return p.m.Compare(g.(*fingerprint.Prepared)) }
+
+// Clone implements search.Cloner: a fingerprint.Matcher keeps scratch
+// space, so each search worker needs its own.
+func (p fingerProbe) Clone() search.Probe { return fingerProbe{p.m.Clone()} }

@@ -34,9 +34,29 @@ type Engine interface {
 }
 
 // Probe is a prepared probe template. Compare returns a similarity score,
-// higher meaning more alike; it must be safe for concurrent use.
+// higher meaning more alike. A Probe that keeps scratch space between
+// comparisons implements Cloner; otherwise Compare must be safe for
+// concurrent use.
 type Probe interface {
 	Compare(gallery any) float64
+}
+
+// Cloner is a Probe with per-goroutine state: each search worker compares
+// with its own clone.
+type Cloner interface {
+	Clone() Probe
+}
+
+// forWorker returns probes that one worker goroutine may use.
+func forWorker(probes []ProbeSample) []ProbeSample {
+	out := make([]ProbeSample, len(probes))
+	for i, p := range probes {
+		out[i] = p
+		if c, ok := p.Probe.(Cloner); ok {
+			out[i].Probe = c.Clone()
+		}
+	}
+	return out
 }
 
 // ProbeSample is one probe sample: its prepared template and, for
@@ -155,7 +175,7 @@ func (g *Gallery) Search(probes []ProbeSample, limit int, floor float64) []biome
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			shortlists[w] = g.scan(probes, g.entries[lo:hi], keep)
+			shortlists[w] = g.scan(forWorker(probes), g.entries[lo:hi], keep)
 		}()
 	}
 	wg.Wait()

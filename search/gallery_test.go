@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -178,5 +179,37 @@ func TestPolicyDecide(t *testing.T) {
 	// Four fingers: thresholds double.
 	if d, _ = p.Decide([]biometric.Candidate{{IdentityID: "a", Score: 1.5}}, 4); d != biometric.Review {
 		t.Errorf("4 fingers at 1.5: %v, want review", d)
+	}
+}
+
+// scratchProbe keeps scratch state like fingerprint.Matcher does: sharing it
+// between goroutines would be a data race, which -race reports.
+type scratchProbe struct {
+	v       vecProbe
+	scratch *int
+	clones  *int32
+}
+
+func (p scratchProbe) Compare(g any) float64 { *p.scratch++; return p.v.Compare(g) }
+func (p scratchProbe) Clone() Probe {
+	atomic.AddInt32(p.clones, 1)
+	return scratchProbe{v: p.v, scratch: new(int), clones: p.clones}
+}
+
+func TestSearchClonesProbesPerWorker(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	g := NewGallery(vecEngine{}, 4)
+	for i := range 4000 {
+		if err := g.Add(fmt.Sprint(i), "", 0, encodeVec(randVec(r))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var clones int32
+	p := scratchProbe{v: vecProbe(randVec(r)), scratch: new(int), clones: &clones}
+	if c := g.Search([]ProbeSample{{Probe: p}}, 3, -1); len(c) != 3 {
+		t.Fatalf("%d candidates", len(c))
+	}
+	if clones != 4 {
+		t.Errorf("%d clones for 4 workers", clones)
 	}
 }
