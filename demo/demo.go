@@ -94,7 +94,7 @@ func startNode(ctx context.Context, dir, state string, log *slog.Logger) (*node.
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := node.New(cfg, st, map[biometric.Modality]node.Engine{biometric.Finger: node.FingerEngine{}}, log)
+	n, err := node.New(cfg, st, node.DefaultEngines(), log)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

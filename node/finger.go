@@ -31,6 +31,11 @@ func (FingerEngine) Thresholds() Thresholds {
 	return Thresholds{Hit: fingerHit, Review: fingerReview}
 }
 
+// Formats implements Engine.
+func (FingerEngine) Formats() []string {
+	return []string{"png", "jpeg", "bmp", "tiff", "iso19794-2", "ansi378"}
+}
+
 // Template implements Engine.
 func (FingerEngine) Template(s *SampleInput, maxPixels int) ([]byte, int, error) {
 	var t fingerprint.Template
@@ -50,7 +55,7 @@ func (FingerEngine) Template(s *SampleInput, maxPixels int) ([]byte, int, error)
 		if t.Quality == 0 {
 			t.Quality = int(rec.Views[0].Quality)
 		}
-	case "png", "jpeg", "bmp", "tiff", "image":
+	case "png", "jpeg", "bmp", "tiff":
 		img, _, err := raster.Decode(s.Data, maxPixels)
 		switch {
 		case errors.Is(err, raster.ErrTooLarge):

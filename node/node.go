@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,16 @@ type Engine interface {
 	// Thresholds are the engine's calibrated single-sample hit and review
 	// thresholds, used unless the configuration sets others.
 	Thresholds() Thresholds
+	// Formats lists the sample formats the engine makes templates of. An
+	// enrolled sample of the modality in another format (a face photo, say)
+	// is stored without a template; a probe in another format is refused.
+	Formats() []string
+}
+
+// DefaultEngines are the engines of a node: fingerprints, face embeddings
+// and iris codes. DNA profiles are stored, not searched.
+func DefaultEngines() map[biometric.Modality]Engine {
+	return map[biometric.Modality]Engine{biometric.Finger: FingerEngine{}, biometric.Face: FaceEngine{}, biometric.Iris: IrisEngine{}}
 }
 
 // Node is one state's biometric node.
@@ -298,8 +309,14 @@ func (n *Node) prepareSample(i int, s *SampleInput, encounterID string, prov sto
 	p := prepared{sample: store.Sample{ID: newID(), EncounterID: encounterID, Modality: s.Modality, Position: s.Position,
 		Format: s.Format, Data: s.Data, Provenance: prov}}
 	eng, ok := n.engines[s.Modality]
-	if !ok {
-		// Kept as a record (a DNA profile, say) but not searchable here.
+	if ok && s.Modality == biometric.Finger && !slices.Contains(eng.Formats(), s.Format) {
+		// Every fingerprint must be searchable: an unknown format is more
+		// likely a client's mistake than a sample to keep unmatched.
+		return p, errf(CodeUnsupported, fmt.Sprintf("samples[%d].format %q: want one of %v", i, s.Format, eng.Formats()))
+	}
+	if !ok || !slices.Contains(eng.Formats(), s.Format) {
+		// Kept as a record (a DNA profile, a face photo) but not searchable
+		// here.
 		return p, nil
 	}
 	tmpl, q, err := eng.Template(s, n.cfg.MaxImagePixels)

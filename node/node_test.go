@@ -64,7 +64,7 @@ func newTestNode(t testing.TB, mod func(*Config)) *testNode {
 		t.Fatal(err)
 	}
 	buf := &syncBuffer{}
-	n, err := New(cfg, st, map[biometric.Modality]Engine{biometric.Finger: FingerEngine{}}, slog.New(slog.NewJSONHandler(buf, nil)))
+	n, err := New(cfg, st, DefaultEngines(), slog.New(slog.NewJSONHandler(buf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 		return err
 	}
 	defer st.Close()
-	n, err := node.New(cfg, st, map[biometric.Modality]node.Engine{biometric.Finger: node.FingerEngine{}}, log)
+	n, err := node.New(cfg, st, node.DefaultEngines(), log)
 	if err != nil {
 		return err
 	}

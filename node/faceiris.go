@@ -1,0 +1,108 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/ebsp/ebsp/face"
+	"github.com/ebsp/ebsp/iris"
+	"github.com/ebsp/ebsp/search"
+)
+
+// FaceEngine matches face embeddings (package face: 512-d, int8, cosine).
+// ebsp has no face recogniser of its own, so a face image is stored as a
+// sample but only an embedding ("face-embedding") is searchable.
+type FaceEngine struct{}
+
+// Algorithm implements search.Engine.
+func (FaceEngine) Algorithm() string { return "ebsp-face-embedding/1" }
+
+// Formats implements Engine.
+func (FaceEngine) Formats() []string { return []string{"face-embedding"} }
+
+// Thresholds implements Engine. Impostor cosines of a modern recogniser
+// spread about 0 with a standard deviation near 0.05 (docs/synthetic-data.md);
+// review at 0.30 is 6 standard deviations out, hit at 0.40 is 8: a false hit
+// per comparison well below 1e-9 if the tail is Gaussian, as a gallery of
+// millions needs.
+func (FaceEngine) Thresholds() Thresholds { return Thresholds{Hit: 0.40, Review: 0.30} }
+
+// Template implements Engine.
+func (FaceEngine) Template(s *SampleInput, _ int) ([]byte, int, error) {
+	if s.Format != "face-embedding" {
+		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("face format %q cannot be searched here: want face-embedding", s.Format))
+	}
+	t, err := face.Parse(s.Data)
+	if err != nil {
+		return nil, 0, errf(CodeBadSample, err.Error())
+	}
+	return t.Bytes(), 0, nil
+}
+
+// PrepareGallery implements search.Engine.
+func (FaceEngine) PrepareGallery(data []byte) (any, error) {
+	t, err := face.Parse(data)
+	return &t, err
+}
+
+// PrepareProbe implements search.Engine.
+func (FaceEngine) PrepareProbe(data []byte) (search.Probe, error) {
+	t, err := face.Parse(data)
+	return faceProbe{&t}, err
+}
+
+type faceProbe struct{ t *face.Template }
+
+func (p faceProbe) Compare(g any) float64 { return face.Compare(p.t, g.(*face.Template)) }
+
+// IrisEngine matches iris codes (package iris, Daugman's fractional Hamming
+// distance over rotations). The score is 0.5 - HD, so that impostors centre
+// on 0 like the other engines' scores and higher means more alike.
+type IrisEngine struct{}
+
+// irisMaxShift is the rotation searched: ±8 angular steps of the 128 per
+// ring, about ±22 degrees of head tilt.
+const irisMaxShift = 8
+
+// Algorithm implements search.Engine.
+func (IrisEngine) Algorithm() string { return "ebsp-iris-code/1" }
+
+// Formats implements Engine.
+func (IrisEngine) Formats() []string { return []string{"iris-code"} }
+
+// Thresholds implements Engine: hit at HD 0.32 (Daugman's criterion, about
+// 1 false match in 10^11 impostor comparisons with 249 degrees of freedom),
+// review at HD 0.35.
+func (IrisEngine) Thresholds() Thresholds { return Thresholds{Hit: 0.5 - 0.32, Review: 0.5 - 0.35} }
+
+// Template implements Engine.
+func (IrisEngine) Template(s *SampleInput, _ int) ([]byte, int, error) {
+	if s.Format != "iris-code" {
+		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("iris format %q cannot be searched here: want iris-code", s.Format))
+	}
+	var c iris.Code
+	if err := c.UnmarshalBinary(s.Data); err != nil {
+		return nil, 0, errf(CodeBadSample, err.Error())
+	}
+	return s.Data, 0, nil
+}
+
+// PrepareGallery implements search.Engine.
+func (IrisEngine) PrepareGallery(data []byte) (any, error) {
+	var c iris.Code
+	err := c.UnmarshalBinary(data)
+	return &c, err
+}
+
+// PrepareProbe implements search.Engine.
+func (IrisEngine) PrepareProbe(data []byte) (search.Probe, error) {
+	var c iris.Code
+	err := c.UnmarshalBinary(data)
+	return irisProbe{&c}, err
+}
+
+type irisProbe struct{ c *iris.Code }
+
+func (p irisProbe) Compare(g any) float64 {
+	r := iris.Compare(p.c, g.(*iris.Code), irisMaxShift)
+	return 0.5 - iris.NormalizedHD(r.HD, r.Valid)
+}
