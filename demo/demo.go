@@ -228,7 +228,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			}
 			continue
 		}
-		fmt.Fprintf(o.Out2, "%-18s %-12s %-8s %-12s %8.1f %8.2f\n", r.probe, r.expected, r.decision, r.top, r.score, r.ms)
+		fmt.Fprintf(o.Out2, "%-18s %-12s %-8s %-12s %8.3f %8.1f\n", r.probe, r.expected, r.decision, r.top, r.score, r.ms)
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	fmt.Fprintf(o.Out2, "\nenrolled people: %d (%.0f enrolments/s)   searches: %d\n", o.People, enrolRate, o.Probes)

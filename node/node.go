@@ -92,7 +92,7 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]Engine, log
 		if !ok {
 			t = e.Thresholds()
 		}
-		n.policies[m] = search.Policy{Hit: t.Hit, Review: t.Review, Cap: cfg.CandidateCap}
+		n.policies[m] = search.Policy{Hit: t.Hit, Review: t.Review, Mean: t.ImpostorMean, Cap: cfg.CandidateCap}
 	}
 	n.metrics = newMetrics(n)
 	return n, nil
@@ -395,10 +395,14 @@ type IdentifyRequest struct {
 	Purpose string        `json:"purpose,omitempty"`
 }
 
-// Thresholds are the score thresholds a decision used.
+// Thresholds are the score thresholds a decision used. In an engine's
+// defaults and the configuration they are single-sample thresholds, with
+// the engine's mean impostor score to scale them for fused samples (see
+// search.Policy); in a response, the thresholds applied.
 type Thresholds struct {
-	Hit    float64 `json:"hit"`
-	Review float64 `json:"review"`
+	Hit          float64 `json:"hit"`
+	Review       float64 `json:"review"`
+	ImpostorMean float64 `json:"impostor_mean,omitempty"`
 }
 
 // IdentifyResponse is the result of a 1:N search. It never says admit or
@@ -426,7 +430,7 @@ func (n *Node) Identify(ctx context.Context, req *IdentifyRequest) (*IdentifyRes
 	}
 	n.metrics.decisions.WithLabelValues(string(dec)).Inc()
 	_, ids := g.Len()
-	return &IdentifyResponse{Decision: dec, Candidates: out, Threshold: Thresholds{hit, review},
+	return &IdentifyResponse{Decision: dec, Candidates: out, Threshold: Thresholds{Hit: hit, Review: review},
 		CandidateCap: pol.Cap, GallerySize: ids}, nil
 }
 

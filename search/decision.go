@@ -7,21 +7,24 @@ import (
 )
 
 // Policy turns a candidate list into a decision. Thresholds are on the
-// single-sample score scale of the engine; for n fused samples they are
-// scaled by √n, because the fused score of an impostor is a sum of n
-// near-independent low scores whose spread grows as √n (the thresholds sit
-// in the impostor tail, where the mean of a good matcher's impostor scores
-// is close to zero).
+// single-sample score scale of the engine. The fused score of an impostor
+// over n samples is a sum of n near-independent impostor scores: its mean is
+// n·Mean and its spread grows as √n. So a single-sample threshold t, which
+// sits (t−Mean) above the impostor mean, becomes n·Mean + (t−Mean)·√n for n
+// samples: the same number of impostor standard deviations, hence roughly
+// the same false-match rate per comparison (exactly so for Gaussian tails).
 type Policy struct {
 	Hit    float64 // at or above: hit
 	Review float64 // at or above, below Hit: an examiner must review
+	Mean   float64 // mean single-sample impostor score of the engine
 	Cap    int     // candidate list length
 }
 
 // Thresholds returns the hit and review thresholds for n fused samples.
 func (p Policy) Thresholds(n int) (hit, review float64) {
-	f := math.Sqrt(float64(max(n, 1)))
-	return p.Hit * f, p.Review * f
+	k := float64(max(n, 1))
+	f := math.Sqrt(k)
+	return k*p.Mean + (p.Hit-p.Mean)*f, k*p.Mean + (p.Review-p.Mean)*f
 }
 
 // Decide returns the decision for a candidate list (best first) of a probe

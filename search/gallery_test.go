@@ -176,9 +176,14 @@ func TestPolicyDecide(t *testing.T) {
 	if d, out = p.Decide(c[3:], 1); d != biometric.NoHit || out != nil {
 		t.Errorf("got %v %v", d, out)
 	}
-	// Four fingers: thresholds double.
+	// Four fingers: with a zero impostor mean, thresholds double.
 	if d, _ = p.Decide([]biometric.Candidate{{IdentityID: "a", Score: 1.5}}, 4); d != biometric.Review {
 		t.Errorf("4 fingers at 1.5: %v, want review", d)
+	}
+	// With impostor mean 0.1, four fingers: hit at 0.4 + 0.7*2 = 1.8.
+	p.Mean = 0.1
+	if h, r := p.Thresholds(4); math.Abs(h-1.8) > 1e-12 || math.Abs(r-1.2) > 1e-12 {
+		t.Errorf("thresholds(4) = %v, %v; want 1.8, 1.2", h, r)
 	}
 }
 
