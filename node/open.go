@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/ebsp/ebsp/store"
-
+	"github.com/ebsp/ebsp/store/postgres"
 	"github.com/ebsp/ebsp/store/sqlite"
 )
 
@@ -23,7 +23,7 @@ func OpenStore(ctx context.Context, cfg *Config) (store.Store, error) {
 		}
 		return sqlite.Open(filepath.Join(cfg.DataDir, "ebsp.db"))
 	case strings.HasPrefix(cfg.Store, "postgres://") || strings.HasPrefix(cfg.Store, "postgresql://"):
-		return nil, fmt.Errorf("postgres pending")
+		return postgres.Open(ctx, cfg.Store)
 	}
 	return nil, fmt.Errorf("node: store %q: want sqlite or a postgres:// URL", cfg.Store)
 }

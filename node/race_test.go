@@ -1,0 +1,7 @@
+//go:build race
+
+package node
+
+// raceEnabled is true when the tests run with -race, which slows the
+// matcher's inner loops tenfold: long calibration runs shrink then.
+const raceEnabled = true
