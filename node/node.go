@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -500,12 +499,3 @@ func (n *Node) Erase(ctx context.Context, id string) error {
 
 // Store returns the node's store.
 func (n *Node) Store() store.Store { return n.store }
-
-// statusOf maps an error to an HTTP status for logs.
-func statusOf(err error) int {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return codeStatus[ae.Code]
-	}
-	return http.StatusInternalServerError
-}

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"encoding/base64"
 	"fmt"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -46,6 +45,3 @@ func (s *SampleInput) validate(i int) *apiError {
 	}
 	return nil
 }
-
-// encodeB64 is the JSON form of sample bytes, for clients.
-func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
