@@ -2,7 +2,9 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ebsp/ebsp/biometric"
 )
@@ -185,6 +187,9 @@ func PrepareFlag(f Flag, now time.Time) (Flag, error) {
 	if f.IdentityID == "" {
 		return f, fmt.Errorf("%w: flag %q: identity_id missing", ErrInvalid, f.ID)
 	}
+	if err := checkText("flag "+quote(f.ID), "identity_id", f.IdentityID); err != nil {
+		return f, err
+	}
 	err := prepareFlag(&f, nil, storeTime(now))
 	return f, err
 }
@@ -213,6 +218,13 @@ func prepareFlag(f *Flag, parent *Provenance, now time.Time) error {
 	return nil
 }
 
+// ValidID reports whether id could name a stored record: non-empty, at
+// most MaxIDLen bytes, valid UTF-8 without NUL. Engines answer ErrNotFound
+// for any other id without asking the database.
+func ValidID(id string) bool {
+	return checkID("", "id", id) == nil
+}
+
 func checkID(kind, where, id string) error {
 	if where == "" {
 		where = kind
@@ -223,12 +235,21 @@ func checkID(kind, where, id string) error {
 	case len(id) > MaxIDLen:
 		return fmt.Errorf("%w: %s: id of %d bytes, more than %d", ErrInvalid, where, len(id), MaxIDLen)
 	}
-	return nil
+	return checkText(where, "id", id)
 }
 
+// checkText bounds a text field and requires valid UTF-8 without NUL:
+// PostgreSQL's text type refuses both, so without this check the two
+// engines would disagree (and PostgreSQL's refusal would not be
+// ErrInvalid).
 func checkText(where, field, v string) error {
-	if len(v) > MaxTextLen {
+	switch {
+	case len(v) > MaxTextLen:
 		return fmt.Errorf("%w: %s: %s of %d bytes, more than %d", ErrInvalid, where, field, len(v), MaxTextLen)
+	case !utf8.ValidString(v):
+		return fmt.Errorf("%w: %s: %s is not valid UTF-8", ErrInvalid, where, field)
+	case strings.IndexByte(v, 0) >= 0:
+		return fmt.Errorf("%w: %s: %s contains a NUL character", ErrInvalid, where, field)
 	}
 	return nil
 }

@@ -15,6 +15,9 @@ import (
 // Erase deletes the identity; the schema's ON DELETE CASCADE removes its
 // encounters, samples, templates and flags in the same statement.
 func (s *Store) Erase(ctx context.Context, id string) error {
+	if !store.ValidID(id) {
+		return fmt.Errorf("postgres: erase %q: %w", id, store.ErrNotFound)
+	}
 	tag, err := s.pool.Exec(ctx, "DELETE FROM identities WHERE id = $1", id)
 	if err != nil {
 		return classify("erase", err)

@@ -202,3 +202,8 @@ func TestKill9(t *testing.T) {
 	}
 	storetest.Kill9(t, "TestKill9", dsn, func(d string) (store.Store, error) { return Open(context.Background(), d) })
 }
+
+func FuzzEnroll(f *testing.F) {
+	testDSN(f)
+	storetest.FuzzEnroll(f, open)
+}

@@ -18,6 +18,9 @@ import (
 // id, flags in creation order.
 func (s *Store) Identity(ctx context.Context, id string) (store.IdentityRecord, error) {
 	var rec store.IdentityRecord
+	if !store.ValidID(id) {
+		return rec, fmt.Errorf("postgres: identity %q: %w", id, store.ErrNotFound)
+	}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return rec, classify("identity", err)

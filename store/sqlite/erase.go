@@ -13,6 +13,9 @@ import (
 // Erase deletes the identity; the schema's ON DELETE CASCADE removes its
 // encounters, samples, templates and flags in the same statement.
 func (s *Store) Erase(ctx context.Context, id string) error {
+	if !store.ValidID(id) {
+		return fmt.Errorf("sqlite: erase %q: %w", id, store.ErrNotFound)
+	}
 	res, err := s.w.ExecContext(ctx, "DELETE FROM identities WHERE id = ?", id)
 	if err != nil {
 		return classify("erase", err)

@@ -14,6 +14,9 @@ import (
 // encounters' order then by id, flags in creation order.
 func (s *Store) Identity(ctx context.Context, id string) (store.IdentityRecord, error) {
 	var rec store.IdentityRecord
+	if !store.ValidID(id) {
+		return rec, fmt.Errorf("sqlite: identity %q: %w", id, store.ErrNotFound)
+	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return rec, classify("identity", err)

@@ -188,3 +188,5 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("CommitStats = %d commits, %d enrolments; want %d enrolments in fewer commits", commits, enrolled, ok)
 	}
 }
+
+func FuzzEnroll(f *testing.F) { storetest.FuzzEnroll(f, open) }

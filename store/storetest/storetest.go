@@ -287,6 +287,10 @@ func testInvalid(t *testing.T, open Opener) {
 		{"identity source agency missing", func(e *store.Enrolment) { e.Identity.SourceAgency = "" }},
 		{"identity legal basis missing", func(e *store.Enrolment) { e.Identity.LegalBasis = "" }},
 		{"identity name too long", func(e *store.Enrolment) { e.Identity.Names = []string{long} }},
+		{"identity name with NUL", func(e *store.Enrolment) { e.Identity.Names = []string{"A\x00B"} }},
+		{"identity name not UTF-8", func(e *store.Enrolment) { e.Identity.Names = []string{"A\xffB"} }},
+		{"encounter id with NUL", func(e *store.Enrolment) { e.Encounter.ID += "\x00" }},
+		{"sample format not UTF-8", func(e *store.Enrolment) { e.Samples[0].Format = "\xc3" }},
 		{"encounter id missing", func(e *store.Enrolment) { e.Encounter.ID = "" }},
 		{"encounter of another identity", func(e *store.Enrolment) { e.Encounter.IdentityID = old.Identity.ID }},
 		{"encounter place too long", func(e *store.Enrolment) { e.Encounter.Place = long }},
@@ -385,6 +389,16 @@ func testNotFound(t *testing.T, open Opener) {
 	}
 	if err := s.Erase(ctx, "no-such-identity"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Erase(unknown) = %v, want ErrNotFound", err)
+	}
+	// Ids no record can have (PostgreSQL's text refuses NUL and invalid
+	// UTF-8) are simply not found, not a database error.
+	for _, id := range []string{"", "a\x00b", "\xff", strings.Repeat("x", store.MaxIDLen+1)} {
+		if _, err := s.Identity(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Identity(%q) = %v, want ErrNotFound", id, err)
+		}
+		if err := s.Erase(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Erase(%q) = %v, want ErrNotFound", id, err)
+		}
 	}
 	fl := store.Flag{ID: nextID("flag"), IdentityID: "no-such-identity", Category: "wanted", Source: "NCIC",
 		Provenance: store.Provenance{SourceAgency: "FBI", LegalBasis: "28 CFR 20"}}
