@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -25,17 +26,18 @@ const (
 // average, 64 bytes), which is simpler and safer than a second file that
 // could disagree with the first.
 type Log struct {
-	mu      sync.Mutex
-	dir     string
-	f       *os.File
-	signer  note.Signer
-	origin  string
-	hashes  []tlog.Hash // stored hashes, indexed as tlog.StoredHashIndex
-	leaves  [][]byte    // encoded leaves, kept for proofs and statistics
-	durable int64       // leaves known to be on disk; only these are served
-	syncMu  sync.Mutex  // serialises fsyncs, held without mu
-	last    []byte      // latest signed checkpoint
-	lastN   int64       // its tree size
+	mu        sync.Mutex
+	dir       string
+	f         *os.File
+	signer    note.Signer
+	origin    string
+	hashes    []tlog.Hash // stored hashes, indexed as tlog.StoredHashIndex
+	leaves    [][]byte    // encoded leaves, kept for proofs and statistics
+	durable   int64       // leaves known to be on disk; only these are served
+	syncMu    sync.Mutex  // serialises fsyncs, held without mu
+	last      []byte      // latest signed checkpoint
+	lastN     int64       // its tree size
+	lastWrite time.Time   // when the checkpoint file was last written
 }
 
 // Open opens (creating if needed) the log in dir. Checkpoints are signed with
@@ -267,10 +269,11 @@ func (l *Log) TreeHash(n int64) (tlog.Hash, error) {
 	return tlog.TreeHash(n, l.reader())
 }
 
-// Checkpoint signs and returns a checkpoint of the whole current tree, and
-// also returns its size. Checkpoints are cached per size, and the latest is
-// written to the checkpoint file (without fsync: it is a convenience copy;
-// the proof of history is the copies partners hold).
+// Checkpoint signs and returns a checkpoint of the whole durable tree, and
+// also returns its size. Checkpoints are cached per size; the latest is
+// copied to the checkpoint file at most once a second and on Close
+// (without fsync: it is a convenience copy; the proof of history is the
+// copies partners hold).
 func (l *Log) Checkpoint() (signed []byte, size int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -289,13 +292,23 @@ func (l *Log) Checkpoint() (signed []byte, size int64, err error) {
 		return nil, 0, fmt.Errorf("audit: signing checkpoint: %v", err)
 	}
 	l.last, l.lastN = signed, n
-	if l.dir != "" {
-		tmp := filepath.Join(l.dir, CheckpointFile+".tmp")
-		if err := os.WriteFile(tmp, signed, 0o600); err == nil {
-			os.Rename(tmp, filepath.Join(l.dir, CheckpointFile))
-		}
+	// The file copy is refreshed at most once a second (and on Close): it
+	// is a convenience for `ebsp audit verify --log DIR`, not the record.
+	if now := time.Now(); now.Sub(l.lastWrite) >= time.Second {
+		l.lastWrite = now
+		l.writeCheckpointLocked()
 	}
 	return signed, n, nil
+}
+
+func (l *Log) writeCheckpointLocked() {
+	if l.dir == "" || l.last == nil {
+		return
+	}
+	tmp := filepath.Join(l.dir, CheckpointFile+".tmp")
+	if err := os.WriteFile(tmp, l.last, 0o600); err == nil {
+		os.Rename(tmp, filepath.Join(l.dir, CheckpointFile))
+	}
 }
 
 // InclusionProof proves that leaf index is in the tree of size leaves
@@ -331,6 +344,7 @@ func (l *Log) Close() error {
 	if l.f == nil {
 		return nil
 	}
+	l.writeCheckpointLocked()
 	err := l.f.Close()
 	l.f = nil
 	return err
