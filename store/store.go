@@ -120,7 +120,10 @@ type IdentityRecord struct {
 // concurrent use, and every write that returns nil is durable (fsynced).
 type Store interface {
 	// Enroll writes an enrolment in one transaction. A reused encounter,
-	// sample or template id gives ErrDuplicate and writes nothing.
+	// sample, template or flag id gives ErrDuplicate and writes nothing; an
+	// enrolment PrepareEnrolment refuses gives ErrInvalid and writes
+	// nothing. An existing identity is kept as stored and gains the
+	// encounter.
 	Enroll(ctx context.Context, e Enrolment) error
 	// Identity reads an identity with its encounters, samples and flags.
 	Identity(ctx context.Context, id string) (IdentityRecord, error)
@@ -129,10 +132,14 @@ type Store interface {
 	// Erase deletes an identity and everything hanging off it.
 	Erase(ctx context.Context, id string) error
 	// ExpireBefore deletes every identity whose expiry is before t and
-	// returns their ids.
+	// returns their ids. It also deletes flags whose own expiry is before t
+	// (flags hold no templates, so the gallery is unaffected); encounters
+	// and samples with their own expiry are RecordExpirer's.
 	ExpireBefore(ctx context.Context, t time.Time) ([]string, error)
 	// Gallery calls fn for every template of the modality, in no set order,
-	// to load the in-memory gallery. fn's error stops the walk.
+	// to load the in-memory gallery. fn's error stops the walk and is
+	// returned as is. Rows are streamed, not gathered; fn may keep
+	// GalleryEntry.Data and may call the store.
 	Gallery(ctx context.Context, m biometric.Modality, fn func(GalleryEntry) error) error
 	// Counts returns the number of identities and templates.
 	Counts(ctx context.Context) (identities, templates int, err error)
