@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/ebsp/ebsp/biometric"
 )
 
 // figure is one plot with its caption.
@@ -134,6 +136,14 @@ func (r *Report) figures() []figure {
 	return figs
 }
 
+func fingerNames(fs []biometric.FingerPosition) string {
+	var names []string
+	for _, f := range fs {
+		names = append(names, f.String())
+	}
+	return strings.Join(names, ", ")
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""
@@ -150,8 +160,8 @@ func (r *Report) method() []string {
 	}
 	return []string{
 		fmt.Sprintf("A synthetic population was enrolled in %d real ebsp nodes, one per state: %s. Some people are enrolled in more than one state, as the scenario's overlap says; a share of each state's records carries a derogatory flag. Every node is the same software a state would run: its own SQLite store, its fingerprint matcher, its HTTP API.", len(s.States), strings.Join(states, ", ")),
-		fmt.Sprintf("%d border encounters at %s were simulated: %.0f%% travellers already enrolled at home, %.0f%% drawn from the partners' records, the rest enrolled nowhere. Each traveller gave a fresh capture of the fingers %v. Every encounter was searched at home and at every partner at the same time, in the bulk-copy hub, and every partner candidate was read; each model is scored on the subset of these calls it would make, so all models see exactly the same people and the same matcher results.",
-			s.Border.Simulated, s.Home, 100*s.Border.FromHome, 100*s.Border.FromPartners, s.Capture.Fingers),
+		fmt.Sprintf("%d border encounters at %s were simulated: %.0f%% travellers already enrolled at home, %.0f%% drawn from the partners' records, the rest enrolled nowhere. Each traveller gave a fresh capture of the fingers (%s). Every encounter was searched at home and at every partner at the same time, in the bulk-copy hub, and every partner candidate was read; each model is scored on the subset of these calls it would make, so all models see exactly the same people and the same matcher results.",
+			s.Border.Simulated, s.Home, 100*s.Border.FromHome, 100*s.Border.FromPartners, fingerNames(s.Capture.Fingers)),
 		fmt.Sprintf("The hit threshold (%.5g per finger) comes from %s. A search with n fingers adds the n per-finger scores of each gallery identity; the node's threshold for that sum is n·m + (t−m)·√n, where t is the single-finger threshold and m = %.4g the measured mean impostor score, which keeps the false-match rate per comparison about the same whatever the number of fingers.", r.Threshold, r.ThresholdFrom, r.ImpostorMean),
 		fmt.Sprintf("The national figures are extrapolated, not simulated: the false-match rate per comparison is measured on %s impostor comparisons of synthetic fingerprints with the real matcher, and multiplied by the gallery size and the daily volume. For one finger the bounds are exact (Clopper-Pearson); for several fingers the per-finger score distribution is convolved, and the bounds come from the most and least favourable distributions the sample allows, with the unseen tail placed at the highest score the matcher gave. Bounds are at %g%% confidence.", formatNumber(float64(r.ImpostorScores)), 100*s.Extrapolation.Confidence),
 	}
