@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/ebsp/ebsp/poc"
+)
+
+func init() {
+	register("poc", "Proof-of-Concept evaluation of a partnership: sharing models compared, extrapolated, reported", runPoc)
+}
+
+func runPoc(args []string) int {
+	if len(args) > 0 && args[0] == "check-extrapolation" {
+		return runPocCheck(args[1:])
+	}
+	fs := flag.NewFlagSet("poc", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: ebsp poc --scenario FILE --out DIR [--json]
+       ebsp poc check-extrapolation [flags]   (ebsp poc check-extrapolation -h)
+
+Runs a partnership scenario (see docs/poc.md and examples/poc-*.json) on real
+nodes on this machine, compares the sharing models and writes DIR/report.html
+(self-contained, opens offline) and DIR/report.json.
+
+`)
+		fs.PrintDefaults()
+	}
+	scenario := fs.String("scenario", "", "scenario file (JSON, see docs/poc.md)")
+	out := fs.String("out", "poc-out", "output directory for report.html and report.json")
+	asJSON := fs.Bool("json", false, "print the report as JSON instead of a summary")
+	workers := fs.Int("workers", 0, "goroutines for scoring and enrolment (0: all cores)")
+	keep := fs.Bool("keep-nodes", false, "keep the nodes' data directories under DIR/nodes")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *scenario == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	s, err := poc.LoadScenario(*scenario)
+	if err != nil {
+		return fail("poc", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	o := poc.Options{Workers: *workers, KeepNodes: *keep}
+	if !*quiet {
+		o.Progress = os.Stderr
+	}
+	rep, err := poc.RunWith(ctx, s, *out, o)
+	if err != nil {
+		return fail("poc", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fail("poc", err)
+		}
+		return 0
+	}
+	printPocSummary(rep, *out)
+	return 0
+}
+
+func printPocSummary(rep *poc.Report, out string) {
+	fmt.Printf("scenario %s: %d border encounters at %s, single-finger threshold %.5g\n\n",
+		rep.Scenario.Name, rep.Scenario.Border.Simulated, rep.Scenario.Home, rep.Threshold)
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "model\tidentified\tgained\tmissed\tfalse matches\tinnocent disclosed\trecords disclosed\tprobes kept\tmessages\tmedian ms\tp99 ms\texaminer cases\t")
+	for _, m := range rep.Models {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t\n", m.Model, m.TrueIdentifications, m.GainedBySharing, m.Missed,
+			m.FalseMatches, m.InnocentDisclosed, m.RecordsDisclosed, m.ProbesRetained, m.Messages, m.LatencyMedianMs, m.LatencyP99Ms, m.ExaminerCases)
+	}
+	tw.Flush()
+	fmt.Printf("\nnational scale: %d gallery entries, %d searches a day\n", rep.Scenario.Extrapolation.Gallery, rep.Scenario.Border.EncountersPerDay)
+	tw = tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "fingers\timpostor tuples at/above\tFMR\tFMR bounds\tfalse matches/day\tbounds\t")
+	for _, e := range rep.Extrapolation {
+		fmt.Fprintf(tw, "%d\t%d/%d\t%.3g\t%.3g..%.3g\t%.4g\t%.4g..%.4g\t\n", e.Fingers, e.Observed, e.Tuples, e.FMR, e.Low, e.High,
+			e.FalseMatchesPerDay, e.FalseMatchesPerDayLow, e.FalseMatchesPerDayHigh)
+	}
+	tw.Flush()
+	fmt.Printf("\nreport: %s\n        %s\n", filepath.Join(out, "report.html"), filepath.Join(out, "report.json"))
+}
+
+func runPocCheck(args []string) int {
+	fs := flag.NewFlagSet("poc check-extrapolation", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: ebsp poc check-extrapolation [flags]
+
+Checks the national extrapolation against a direct run: predicts from a
+calibration sample of impostor scores how many false matches a 1:N search of
+--probes people against a gallery of --gallery others will show (1 and 2
+fingers), runs that search with the node's search engine, and says whether
+the observed counts fall within the predicted intervals. Exit status 1 if
+any does not.
+
+`)
+		fs.PrintDefaults()
+	}
+	calib := fs.Int("calibration", 1_000_000, "single-finger impostor scores the prediction is made from")
+	gallery := fs.Int("gallery", 20_000, "people in the direct run's gallery (two fingers each)")
+	probes := fs.Int("probes", 170, "probe people (not in the gallery); impostor comparisons = 3 x gallery x probes")
+	expected := fs.Float64("expected", 200, "false matches the thresholds are set to produce, so the counts are observable")
+	seed := fs.Uint64("seed", 1, "seed of the synthetic fingers")
+	conf := fs.Float64("confidence", 0.95, "confidence of the prediction intervals")
+	workers := fs.Int("workers", 0, "goroutines (0: all cores)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || *calib < 1000 || *gallery < 1 || *probes < 1 || *expected <= 0 || *conf <= 0.5 || *conf >= 1 {
+		fs.Usage()
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	o := poc.CheckOptions{Seed: *seed, Calibration: *calib, GalleryPeople: *gallery, Probes: *probes, Expected: *expected,
+		Confidence: *conf, Workers: *workers}
+	if !*asJSON {
+		o.Progress = func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
+	}
+	res, err := poc.CheckExtrapolation(ctx, o)
+	if err != nil {
+		return fail("poc check-extrapolation", err)
+	}
+	ok := true
+	for _, r := range res.Rows {
+		ok = ok && r.Agree
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return fail("poc check-extrapolation", err)
+		}
+	} else {
+		fmt.Printf("calibration %d impostor scores (mean %.4g); direct run %d probes x %d identities, %d impostor comparisons in %.0f s (%.0f/s)\n",
+			res.Calibration, res.ImpostorMean, res.Probes, res.GalleryPeople, res.TotalComparisons, res.Seconds, res.CompPerSecond)
+		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "fingers\tthreshold\tpairs\tFMR (extrapolated)\tpredicted\tinterval\tobserved\tagree\t")
+		for _, r := range res.Rows {
+			fmt.Fprintf(tw, "%d\t%.5f\t%d\t%.3g (%.3g..%.3g)\t%.1f\t%d..%d\t%d\t%v\t\n", r.Fingers, r.Threshold, r.Pairs, r.FMR, r.FMRLow, r.FMRHigh,
+				r.Predicted, r.PredictedLow, r.PredictedHigh, r.Observed, r.Agree)
+		}
+		tw.Flush()
+	}
+	if !ok {
+		return 1
+	}
+	return 0
+}

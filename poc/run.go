@@ -1,0 +1,161 @@
+package poc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/search"
+)
+
+// Options tune a run. Zero values take defaults.
+type Options struct {
+	// Workers bounds the goroutines used for scoring and enrolment
+	// (GOMAXPROCS when 0).
+	Workers int
+	// Progress, when set, receives one-line progress messages.
+	Progress io.Writer
+	// KeepNodes leaves the nodes' data directories under outDir/nodes
+	// (removed otherwise).
+	KeepNodes bool
+}
+
+// Run runs a scenario end to end and writes outDir/report.html and
+// outDir/report.json: score samples measured with the real matcher, the
+// threshold, the national extrapolation, the partnership on real nodes and
+// every model evaluated on it.
+func Run(ctx context.Context, s *Scenario, outDir string) (*Report, error) {
+	return RunWith(ctx, s, outDir, Options{})
+}
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Report, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	start := time.Now()
+	say := func(format string, a ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "%6.1fs  "+format+"\n", append([]any{time.Since(start).Seconds()}, a...)...)
+		}
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("poc: output directory: %w", err)
+	}
+	rep := &Report{Scenario: s, Started: time.Now().UTC(), Travellers: map[string]int{}}
+	t0 := time.Now()
+
+	// 1. Score samples and the operating point.
+	say("measuring %d impostor and %d genuine comparisons with the fingerprint matcher", s.Extrapolation.ImpostorComparisons, s.Extrapolation.GenuineComparisons)
+	sc, err := MeasureScores(ctx, uint64(s.Seed)+seedScores, s.Extrapolation.ImpostorComparisons, s.Extrapolation.GenuineComparisons, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	rep.ImpostorScores, rep.GenuineScores = len(sc.Impostor), len(sc.Genuine)
+	if s.Matcher.Threshold > 0 {
+		rep.Threshold, rep.ThresholdFrom = s.Matcher.Threshold, "matcher.threshold in the scenario"
+	} else {
+		rep.Threshold, err = ThresholdForFMR(sc.Impostor, s.Matcher.TargetFMR)
+		if err != nil {
+			return nil, err
+		}
+		rep.ThresholdFrom = fmt.Sprintf("measured impostor scores at target FMR %g per single-finger comparison", s.Matcher.TargetFMR)
+	}
+	for _, x := range sc.Impostor {
+		rep.ImpostorMean += x
+	}
+	rep.ImpostorMean /= float64(len(sc.Impostor))
+	policy := search.Policy{Hit: rep.Threshold, Review: rep.Threshold, Mean: rep.ImpostorMean}
+	say("single-finger threshold %.5g (%s), mean impostor score %.4g", rep.Threshold, rep.ThresholdFrom, rep.ImpostorMean)
+
+	// 2. Extrapolation.
+	fingerCounts := slices.Clone(s.Extrapolation.Fingers)
+	if nf := len(s.Capture.Fingers); !slices.Contains(fingerCounts, nf) {
+		fingerCounts = append(fingerCounts, nf)
+	}
+	slices.Sort(fingerCounts)
+	tails := map[int]TailEstimate{}
+	for _, n := range fingerCounts {
+		tn, _ := policy.Thresholds(n)
+		e, err := EstimateTail(sc, n, tn, s.Extrapolation.Confidence)
+		if err != nil {
+			return nil, err
+		}
+		tails[n] = e
+		if slices.Contains(s.Extrapolation.Fingers, n) {
+			rep.Extrapolation = append(rep.Extrapolation, National(e, s.Extrapolation.Gallery, int64(s.Border.EncountersPerDay)))
+		}
+		rep.DET = append(rep.DET, detCurve(sc, n))
+	}
+	rep.ModelsNational = modelsNational(s, tails[len(s.Capture.Fingers)])
+
+	// 3. The partnership on real nodes.
+	pop, err := newPopulation(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range pop.travellers {
+		rep.HourlyEncounters[t.hour]++
+		rep.Travellers[string(t.kind)]++
+	}
+	nodesDir := filepath.Join(outDir, "nodes")
+	if err := os.RemoveAll(nodesDir); err != nil {
+		return nil, err
+	}
+	say("starting %d nodes and enrolling the population", len(s.States)+b2i(hasModel(s, ModelBulkCopy)))
+	p, err := startPartnership(ctx, s, pop, nodesDir, node.Thresholds{Hit: rep.Threshold, Review: rep.Threshold, ImpostorMean: rep.ImpostorMean}, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		p.close()
+		if !o.KeepNodes {
+			os.RemoveAll(nodesDir)
+		}
+	}()
+	say("searching %d border encounters", len(pop.travellers))
+	outcomes, err := p.runEncounters(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	rep.Models = p.evaluateModels(outcomes)
+	for _, st := range s.States {
+		ns, err := p.nodes[st.Code].stats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rep.Nodes = append(rep.Nodes, ns)
+	}
+	if p.hub != nil {
+		ns, err := p.hub.stats(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ns.Hub = true
+		rep.Nodes = append(rep.Nodes, ns)
+	}
+	for _, side := range p.ex {
+		ac, err := side.auditCounts()
+		if err != nil {
+			return nil, err
+		}
+		rep.Audit = append(rep.Audit, ac)
+	}
+	rep.Limits = limits(s, rep)
+	rep.Seconds = time.Since(t0).Seconds()
+
+	if err := rep.write(outDir); err != nil {
+		return nil, err
+	}
+	say("wrote %s and %s", filepath.Join(outDir, "report.html"), filepath.Join(outDir, "report.json"))
+	return rep, nil
+}

@@ -1,0 +1,166 @@
+package poc
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// smallScenario is poc-small.json shrunk to test size: the same states,
+// overlap, agreement and volumes; fewer people, encounters and comparisons.
+func smallScenario(t testing.TB) *Scenario {
+	s := exampleScenario(t, "poc-small.json")
+	for i := range s.States {
+		s.States[i].Gallery /= 5
+	}
+	s.Border.Simulated = 30
+	s.Border.FromPartners = 0.3
+	s.Extrapolation.ImpostorComparisons = 10_000
+	s.Extrapolation.GenuineComparisons = 500
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var testReport struct {
+	rep *Report
+	dir string
+}
+
+// runSmall runs the shrunk scenario once for every test that reads its
+// report.
+func runSmall(t *testing.T) (*Report, string) {
+	t.Helper()
+	if testReport.rep != nil {
+		return testReport.rep, testReport.dir
+	}
+	dir, err := os.MkdirTemp("", "poc-report-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	rep, err := RunWith(context.Background(), smallScenario(t), dir, Options{Progress: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("small run in %v; report in %s", time.Since(t0), dir)
+	testReport.rep, testReport.dir = rep, dir
+	return rep, dir
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if testReport.dir != "" && os.Getenv("POC_KEEP_REPORT") == "" {
+		os.RemoveAll(testReport.dir)
+	}
+	os.Exit(code)
+}
+
+// TestReportMatchesNodes checks the report against the nodes' own
+// counters: every enrolment and every decision the run counted, the nodes
+// counted too, and the models' counts agree with each other.
+func TestReportMatchesNodes(t *testing.T) {
+	rep, dir := runSmall(t)
+	s := rep.Scenario
+	for _, ns := range rep.Nodes {
+		if ns.Enrolments != ns.RunEnrolments || ns.Enrolments == 0 {
+			t.Errorf("node %s: %d enrolments counted by the node, %d by the run", ns.State, ns.Enrolments, ns.RunEnrolments)
+		}
+		for _, d := range []string{"hit", "no_hit", "review"} {
+			if ns.Decisions[d] != ns.RunDecisions[d] {
+				t.Errorf("node %s: %d %s decisions counted by the node, %d by the run", ns.State, ns.Decisions[d], d, ns.RunDecisions[d])
+			}
+		}
+		if got := ns.Decisions["hit"] + ns.Decisions["no_hit"] + ns.Decisions["review"]; got != int64(s.Border.Simulated) && !(ns.Hub == false && ns.State != s.Home && s.Agreement.DailyQuota > 0 && got == int64(s.Agreement.DailyQuota)) {
+			t.Errorf("node %s: %d searches: want one per encounter (%d)", ns.State, got, s.Border.Simulated)
+		}
+	}
+	byModel := map[Model]ModelResult{}
+	for _, m := range rep.Models {
+		byModel[m.Model] = m
+	}
+	nat, prum, dhs := byModel[ModelNational], byModel[ModelPrum], byModel[ModelDHSAsk]
+	// The home node's hits are the national model's candidates (cap 1).
+	var home NodeStats
+	for _, ns := range rep.Nodes {
+		if ns.State == s.Home && !ns.Hub {
+			home = ns
+		}
+	}
+	if got := int64(nat.TrueIdentifications + nat.FalseMatches); got != home.Decisions["hit"] {
+		t.Errorf("national model: %d true + false identifications: the home node made %d hits", got, home.Decisions["hit"])
+	}
+	if nat.GainedBySharing != 0 || nat.Messages != 0 || nat.RecordsDisclosed != 0 {
+		t.Errorf("national model shared something: %+v", nat)
+	}
+	if prum.GainedBySharing == 0 {
+		t.Errorf("Prüm-style model gained nothing from %d partner travellers", rep.Travellers["partner"])
+	}
+	// Step 1 is the same in every sharing model: messages differ only by
+	// step-2 reads, and the DHS ask returns every candidate.
+	var partnerHits int64
+	for _, ns := range rep.Nodes {
+		if ns.State != s.Home && !ns.Hub {
+			partnerHits += ns.Decisions["hit"]
+		}
+	}
+	wantDHS := 2*int64(s.Border.Simulated*len(s.Partners())) + 2*partnerHits
+	if dhs.Messages != wantDHS {
+		t.Errorf("DHS ask: %d messages: want 2 per partner search and 2 per partner hit = %d", dhs.Messages, wantDHS)
+	}
+	if dhs.InnocentDisclosed < prum.InnocentDisclosed || dhs.RecordsDisclosed < prum.RecordsDisclosed {
+		t.Errorf("the DHS ask disclosed less than the examiner-gated model: %d/%d innocent, %d/%d records", dhs.InnocentDisclosed, prum.InnocentDisclosed, dhs.RecordsDisclosed, prum.RecordsDisclosed)
+	}
+	// The partners' transparency logs: every node search at a partner came
+	// through the exchange, and every step-2 case and release is a leaf.
+	var auditRequests, auditHits, auditExaminer, auditReleases, auditRefusals int
+	for _, a := range rep.Audit {
+		auditRequests += a.Requests
+		auditHits += a.Hits
+		auditExaminer += a.Examiner
+		auditReleases += a.Releases
+		auditRefusals += a.Refusals
+		for _, ns := range rep.Nodes {
+			if ns.State == a.State && !ns.Hub {
+				if got := ns.Decisions["hit"] + ns.Decisions["no_hit"] + ns.Decisions["review"]; got != int64(a.Requests) || int64(a.Hits) != ns.Decisions["hit"] {
+					t.Errorf("%s: node made %d searches with %d hits; its audit log has %d requests and %d hits", a.State, got, ns.Decisions["hit"], a.Requests, a.Hits)
+				}
+			}
+		}
+	}
+	if len(rep.Audit) != len(s.Partners()) {
+		t.Errorf("%d audit logs: want one per partner", len(rep.Audit))
+	}
+	if auditReleases != prum.RecordsDisclosed {
+		t.Errorf("Prüm-style model disclosed %d records; the partners' logs have %d releases", prum.RecordsDisclosed, auditReleases)
+	}
+	if want := int64(2*(auditRequests+auditRefusals) + 4*auditExaminer); prum.Messages != want {
+		t.Errorf("Prüm-style model: %d messages: the logs say %d step-1 requests, %d refusals, %d step-2 cases: want %d", prum.Messages, auditRequests, auditRefusals, auditExaminer, want)
+	}
+	if auditRefusals != prum.Refused {
+		t.Errorf("%d refusals in the logs, %d in the model", auditRefusals, prum.Refused)
+	}
+	// The JSON on disk says the same.
+	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Models) != len(rep.Models) || back.Models[1].Messages != rep.Models[1].Messages {
+		t.Error("report.json differs from the returned report")
+	}
+	if len(rep.Extrapolation) != 3 {
+		t.Errorf("%d extrapolation rows: want 1, 2 and 10 fingers", len(rep.Extrapolation))
+	}
+}
