@@ -22,12 +22,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ebsp/ebsp/store"
 )
+
+// DefaultMaxConns is the pool size when the DSN does not set
+// pool_max_conns.
+const DefaultMaxConns = 16
 
 // Store is a store.Store on a PostgreSQL database. It is safe for
 // concurrent use.
@@ -46,6 +51,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		// pgx's message may quote the DSN, password included: say less.
 		return nil, errors.New("postgres: open: the DSN does not parse (expected postgres://user:password@host:port/db?... or key=value pairs)")
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgxpool's default is max(4, GOMAXPROCS). A connection is held
+		// for the whole of an enrolment's commit, so the pool bounds how
+		// many commits can share one WAL flush on the server, and a
+		// gallery load holds one for its whole walk; the node's request
+		// handlers want more than four.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	rp := cfg.ConnConfig.RuntimeParams
 	if _, set := rp["synchronous_commit"]; !set {

@@ -168,6 +168,9 @@ func TestDurabilitySettings(t *testing.T) {
 	if sc != "on" {
 		t.Errorf("synchronous_commit = %s, want on", sc)
 	}
+	if n := s.pool.Config().MaxConns; n != DefaultMaxConns {
+		t.Errorf("pool of %d connections, want DefaultMaxConns = %d", n, DefaultMaxConns)
+	}
 	dsn := freshSchema(t)
 	if strings.HasPrefix(dsn, "postgres") {
 		dsn += "&synchronous_commit=off"
