@@ -221,6 +221,9 @@ func (d *reader) tagged(off, typ int) (*Record, int, error) {
 	if err != nil || q >= len(in) || (in[q] != GS && in[q] != FS) {
 		return nil, 0, d.errorf(off, "length field %d.001 is not a number", typ)
 	}
+	if q-p > 1 && in[p] == '0' {
+		d.warn(p, "length %d.001 %q has leading zeros; written without", typ, in[p:q])
+	}
 	if length < q-off+1 || length > len(in)-off {
 		// A wrong LEN can be survived only when there is no binary data:
 		// then the FS ending the record can be searched for.

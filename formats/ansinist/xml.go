@@ -91,7 +91,41 @@ func DecodeXML(in []byte) (*Transaction, []Warning, error) {
 	if len(t.Records) == 0 || t.Records[0].Type != 1 {
 		return nil, d.warnings, fmt.Errorf("%w: XML transaction does not start with a PackageInformationRecord", ErrFormat)
 	}
+	d.rec = 0
+	d.checkContents(t)
 	return t, append(d.warnings, t.Conformance()...), nil
+}
+
+// checkContents compares the content summary (CNT) with the records the
+// XML holds, which the traditional reader gets from CNT itself.
+func (d *xmlReader) checkContents(t *Transaction) {
+	cnt := t.Type1().Field(3)
+	if cnt == nil || len(cnt.Subfields) == 0 {
+		return
+	}
+	if n, err := strconv.Atoi(cnt.Item(0, 1)); err != nil || n != len(t.Records)-1 {
+		d.warn("content summary count %q, but the XML holds %d records after Type-1", cnt.Item(0, 1), len(t.Records)-1)
+	}
+	for i, s := range cnt.Subfields[1:] {
+		if i+1 >= len(t.Records) {
+			d.warn("content summary lists %d records, the XML holds %d", len(cnt.Subfields)-1, len(t.Records)-1)
+			return
+		}
+		r := t.Records[i+1]
+		typ, _ := strconv.Atoi(s[0])
+		idc := -2
+		if len(s) > 1 {
+			if v, err := strconv.Atoi(s[1]); err == nil {
+				idc = v
+			}
+		}
+		if typ != r.Type || (r.Raw == nil && idc != r.IDC()) {
+			d.warn("content summary entry %d (%v) does not match record %d (Type-%d, IDC %d)", i+1, s, i+1, r.Type, r.IDC())
+		}
+	}
+	if len(cnt.Subfields)-1 < len(t.Records)-1 {
+		d.warn("content summary lists %d records, the XML holds %d", len(cnt.Subfields)-1, len(t.Records)-1)
+	}
 }
 
 // recordType tells a record element's type from its RecordCategoryCode, or
