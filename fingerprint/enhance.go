@@ -24,10 +24,20 @@ const (
 	enhPad        = 24
 )
 
-// enhKernel is one 1-D kernel as offsets into a padded plane and weights.
+// enhKernel is one symmetric 1-D kernel: the centre weight c, and for each
+// pair of samples at +off and -off in a padded plane, their weight.
 type enhKernel struct {
+	c   float32
 	off []int32
 	w   []float32
+}
+
+// enhFold turns a kernel listed from -m to m (odd length, symmetric: the
+// offsets are opposite and the weights equal) into centre and pairs, which
+// halves the multiplications.
+func enhFold(k enhKernel) enhKernel {
+	m := len(k.off) / 2
+	return enhKernel{c: k.w[m], off: k.off[m+1:], w: k.w[m+1:]}
 }
 
 // enhLine returns the kernel sampling the line through the origin in
@@ -68,6 +78,7 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 			return math.Exp(-d * d / (2 * enhAlongSigma * enhAlongSigma))
 		})
 		enhNormalise(along[ob].w, false)
+		along[ob] = enhFold(along[ob])
 		for pb := 0; pb < enhPerBins; pb++ {
 			per := freqMinPeriod + float64(pb)*enhPerStep
 			sigma := enhGaborRatio * per
@@ -75,6 +86,7 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 				return math.Exp(-d*d/(2*sigma*sigma)) * math.Cos(2*math.Pi*d/per)
 			})
 			enhNormalise(across[ob][pb].w, true)
+			across[ob][pb] = enhFold(across[ob][pb])
 		}
 	}
 
@@ -123,9 +135,9 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 			k := &along[obin[crow+x/enhCell]]
 			ws := k.w[:len(k.off)]
 			i := int32(base + x)
-			var s float32
+			s := k.c * src[i]
 			for t, off := range k.off {
-				s += ws[t] * src[i+off]
+				s += ws[t] * (src[i+off] + src[i-off])
 			}
 			sm[i] = s
 		}
@@ -145,9 +157,9 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 			k := &across[obin[c]][pbin[c]]
 			ws := k.w[:len(k.off)]
 			i := int32(base + x)
-			var s float32
+			s := k.c * sm[i]
 			for t, off := range k.off {
-				s += ws[t] * sm[i+off]
+				s += ws[t] * (sm[i+off] + sm[i-off])
 			}
 			out.pix[y*w+x] = s
 		}

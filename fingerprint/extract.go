@@ -162,8 +162,7 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 		return Template{}, fmt.Errorf("%w: grey levels span only %.0f to %.0f", ErrBlank, lo, hi)
 	}
 
-	gx, gy := orientGradients(p)
-	ori := orientBlockTensors(p.w, p.h, gx, gy)
+	ori := orientBlockTensors(p)
 	seg, err := segment(p, ori)
 	if err != nil {
 		return Template{}, err

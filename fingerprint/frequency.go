@@ -212,13 +212,6 @@ func (f *exFrequency) smooth(seg *exSegmentation) {
 	f.period = out
 }
 
-// at returns the period at pixel (x, y), from the nearest foreground block
-// value (the fallback of the grid's median where the block is background).
-func (f *exFrequency) at(x, y int) float32 {
-	i := min(y/BlockSize, f.rows-1)*f.cols + min(x/BlockSize, f.cols-1)
-	return f.period[i]
-}
-
 // field exports the frequency for a Transparency.
 func (f *exFrequency) field(seg *exSegmentation) *FrequencyField {
 	out := &FrequencyField{BlockSize: BlockSize, Cols: f.cols, Rows: f.rows,

@@ -18,42 +18,28 @@ type exOrientation struct {
 	vx, vy []float32
 }
 
-// orientGradients returns the Sobel gradients of p (zero on the border).
-func orientGradients(p exPlane) (gx, gy []float32) {
+// orientBlockTensors computes the Sobel gradients of p (zero on the
+// image's outermost pixels) and sums their tensor per block and over each
+// block's 3 x 3 window. The gradients themselves are not kept.
+func orientBlockTensors(p exPlane) *exOrientation {
 	w, h := p.w, p.h
-	gx = make([]float32, w*h)
-	gy = make([]float32, w*h)
-	for y := 1; y < h-1; y++ {
-		up := p.pix[(y-1)*w : y*w]
-		mid := p.pix[y*w : (y+1)*w]
-		dn := p.pix[(y+1)*w : (y+2)*w]
-		ox := gx[y*w : (y+1)*w]
-		oy := gy[y*w : (y+1)*w]
-		for x := 1; x < w-1; x++ {
-			ox[x] = (up[x+1] + 2*mid[x+1] + dn[x+1]) - (up[x-1] + 2*mid[x-1] + dn[x-1])
-			oy[x] = (dn[x-1] + 2*dn[x] + dn[x+1]) - (up[x-1] + 2*up[x] + up[x+1])
-		}
-	}
-	return gx, gy
-}
-
-// orientBlockTensors sums the gradient tensor per block and over each
-// block's 3 x 3 window.
-func orientBlockTensors(w, h int, gx, gy []float32) *exOrientation {
 	cols, rows := (w+BlockSize-1)/BlockSize, (h+BlockSize-1)/BlockSize
 	n := cols * rows
 	ba := make([]float32, n)
 	bb := make([]float32, n)
 	be := make([]float32, n)
-	for y := 0; y < h; y++ {
+	for y := 1; y < h-1; y++ {
+		up := p.pix[(y-1)*w : y*w]
+		mid := p.pix[y*w : (y+1)*w]
+		dn := p.pix[(y+1)*w : (y+2)*w]
 		brow := (y / BlockSize) * cols
-		rx := gx[y*w : (y+1)*w]
-		ry := gy[y*w : (y+1)*w]
-		for x := 0; x < w; x++ {
+		for x := 1; x < w-1; x++ {
+			gx := (up[x+1] + 2*mid[x+1] + dn[x+1]) - (up[x-1] + 2*mid[x-1] + dn[x-1])
+			gy := (dn[x-1] + 2*dn[x] + dn[x+1]) - (up[x-1] + 2*up[x] + up[x+1])
 			i := brow + x/BlockSize
-			xx, yy := rx[x]*rx[x], ry[x]*ry[x]
+			xx, yy := gx*gx, gy*gy
 			ba[i] += xx - yy
-			bb[i] += 2 * rx[x] * ry[x]
+			bb[i] += 2 * gx * gy
 			be[i] += xx + yy
 		}
 	}

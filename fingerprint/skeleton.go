@@ -206,21 +206,23 @@ func skGroups(c int, pos [8][2]int, four bool, fg bool) int {
 // leaves on diagonal lines (they would otherwise read as crossing number
 // 3 and make false bifurcations).
 func (s *exSkeleton) thin() {
-	var list []int
-	for y := 0; y < s.h; y++ {
-		for x := 0; x < s.w; x++ {
-			if i := s.idx(x, y); s.b[i] != 0 {
-				list = append(list, i)
-			}
+	n := 0
+	for _, v := range s.b {
+		n += int(v)
+	}
+	list := make([]int32, 0, n)
+	for i, v := range s.b {
+		if v != 0 {
+			list = append(list, int32(i))
 		}
 	}
-	var del []int
+	del := make([]int32, 0, n/2)
 	for {
 		changed := false
 		for sub := 0; sub < 2; sub++ {
 			del = del[:0]
 			for _, i := range list {
-				if s.b[i] != 0 && skZS[sub][s.code(i)] {
+				if s.b[i] != 0 && skZS[sub][s.code(int(i))] {
 					del = append(del, i)
 				}
 			}
@@ -244,7 +246,7 @@ func (s *exSkeleton) thin() {
 	// Sequential, in raster order: each removal is checked against the
 	// pixels as they are now, so two neighbours are never both removed.
 	for _, i := range list {
-		if s.b[i] != 0 && skStair[s.code(i)] {
+		if s.b[i] != 0 && skStair[s.code(int(i))] {
 			s.b[i] = 0
 		}
 	}
