@@ -1,7 +1,10 @@
 package fingerprint
 
 import (
+	"cmp"
 	"math"
+	"math/bits"
+	"slices"
 )
 
 // The comparison method is Minutia Cylinder-Code (MCC; R. Cappelli, M.
@@ -29,17 +32,17 @@ const (
 	mccRadius    = 70.0 // cylinder radius R, pixels at 500 ppi
 	mccNs        = 12   // cells along a side of the cylinder base
 	mccNd        = 6    // direction sections
-	mccSigmaS    = 6.0  // spatial Gaussian σS
+	mccSigmaS    = 8.0  // spatial Gaussian σS
 	mccSigmaD    = 5 * math.Pi / 36
-	mccMuPsi     = 0.01 // bit threshold μΨ on a cell's summed contribution
-	mccOmega     = 50.0 // enlargement of the minutiae convex hull (valid cells)
-	mccMinVC     = 0.75 // fraction of a cylinder's cells that must be valid
-	mccMinM      = 2    // neighbours a cylinder needs to be valid
-	mccMinME     = 0.60 // fraction of cells two cylinders must share to be compared
+	mccMuPsi     = 0.005 // bit threshold μΨ on a cell's summed contribution
+	mccOmega     = 50.0  // enlargement of the minutiae convex hull (valid cells)
+	mccMinVC     = 0.75  // fraction of a cylinder's cells that must be valid
+	mccMinM      = 2     // neighbours a cylinder needs to be valid
+	mccMinME     = 0.60  // fraction of cells two cylinders must share to be compared
 	mccMaxDTheta = math.Pi / 2
 	// mccMaxMinutiae bounds the minutiae of a prepared template (the best by
 	// quality are kept), which bounds memory and comparison time.
-	mccMaxMinutiae = 128
+	mccMaxMinutiae = 48
 )
 
 // mccGeometry is the layout of a cylinder, the same for every minutia: the
@@ -54,6 +57,9 @@ type mccGeometry struct {
 }
 
 var mccGeo = newMCCGeometry()
+
+// mccStride is the number of words per minutia in Prepared.bits.
+var mccStride = mccGeo.words + mccGeo.cellWords
 
 // mccDirSteps quantises the angle difference used for direction
 // contributions.
@@ -116,16 +122,23 @@ type Prepared struct {
 	angle []float32 // radians [0, 2π)
 	dir8  []uint8   // angle in 1/256 turns
 	valid []bool    // cylinder valid
-	// cyl, mask: n cylinders of mccGeo.words words, the content bits and
-	// the validity of each bit's cell. cellMask: validity, one bit per cell.
-	cyl, mask, cellMask []uint64
-	cellCount           []uint16 // valid cells per cylinder
+	// bits holds, per minutia, mccStride words: the cylinder's content
+	// bits (mccGeo.words; set only in valid cells) and the validity of each
+	// cell, one bit per cell (mccGeo.cellWords); one contiguous block per
+	// minutia so that a comparison streams memory.
+	bits []uint64
+	// dirStart[d] is the first minutia (they are sorted by dir8) whose
+	// direction is at least d; dirStart[256] = n.
+	dirStart  [257]uint8
+	cellCount []uint16 // valid cells per cylinder
+	ones      []uint16 // content bits set per cylinder
 	// pair geometry, n×n: distance in quarter pixels (saturating), the
 	// direction of minutia j relative to minutia i (dir8[j]−dir8[i]) and the
 	// radial angle of the segment i→j relative to i's direction, in 1/256
 	// turns.
-	dist4          []uint16
-	relDir, radial []uint8
+	// pair geometry, packed (see mccPack): for ordered pairs (i, j) at
+	// i*n+j.
+	pair []uint32
 	// orig maps a prepared minutia to its index in the template; nil when
 	// all minutiae were kept in order.
 	orig []int32
@@ -155,6 +168,7 @@ func Prepare(t Template) *Prepared {
 		}
 		p.angle[i] = float32(a)
 	}
+	p.sortByDirection()
 	p.build()
 	return p
 }
@@ -193,6 +207,27 @@ func mccSelectMinutiae(ms []Minutia) ([]Minutia, []int32) {
 	return out, orig
 }
 
+// sortByDirection orders the minutiae by direction, so that a comparison
+// visits only the gallery minutiae within mccMaxDTheta of a probe minutia
+// (a window of the order), and records the original order in orig.
+func (p *Prepared) sortByDirection() {
+	idx := make([]int32, p.n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(p.angle[a], p.angle[b]) })
+	x, y, ang := slices.Clone(p.x), slices.Clone(p.y), slices.Clone(p.angle)
+	orig := make([]int32, p.n)
+	for k, i := range idx {
+		p.x[k], p.y[k], p.angle[k] = x[i], y[i], ang[i]
+		orig[k] = i
+		if p.orig != nil {
+			orig[k] = p.orig[i]
+		}
+	}
+	p.orig = orig
+}
+
 // build derives everything else from x, y and angle.
 func (p *Prepared) build() {
 	p.buildGeometry()
@@ -205,11 +240,16 @@ func (p *Prepared) buildGeometry() {
 	n := p.n
 	p.dir8 = make([]uint8, n)
 	for i := range p.dir8 {
-		p.dir8[i] = uint8(int(math.Round(float64(p.angle[i])*256/(2*math.Pi))) & 255)
+		p.dir8[i] = uint8(min(int(float64(p.angle[i])*256/(2*math.Pi)), 255))
 	}
-	p.dist4 = make([]uint16, n*n)
-	p.relDir = make([]uint8, n*n)
-	p.radial = make([]uint8, n*n)
+	k := 0
+	for d := 0; d <= 256; d++ {
+		for k < n && int(p.dir8[k]) < d {
+			k++
+		}
+		p.dirStart[d] = uint8(k)
+	}
+	p.pair = make([]uint32, n*n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
 			if i == j {
@@ -217,10 +257,9 @@ func (p *Prepared) buildGeometry() {
 			}
 			dx, dy := float64(p.x[j]-p.x[i]), float64(p.y[j]-p.y[i])
 			d := math.Round(math.Hypot(dx, dy) * 4)
-			p.dist4[i*n+j] = uint16(min(d, 65535))
-			p.relDir[i*n+j] = p.dir8[j] - p.dir8[i]
 			seg := math.Atan2(dy, dx)
-			p.radial[i*n+j] = uint8(int(math.Round(mccAngleDiff(seg, float64(p.angle[i]))*256/(2*math.Pi))) & 255)
+			radial := uint8(int(math.Round(mccAngleDiff(seg, float64(p.angle[i]))*256/(2*math.Pi))) & 255)
+			p.pair[i*n+j] = mccPack(uint16(min(d, 65535)), p.dir8[j]-p.dir8[i], radial)
 		}
 	}
 }
@@ -230,10 +269,9 @@ func (p *Prepared) buildCylinders() {
 	n := p.n
 	g := mccGeo
 	p.valid = make([]bool, n)
-	p.cyl = make([]uint64, n*g.words)
-	p.mask = make([]uint64, n*g.words)
-	p.cellMask = make([]uint64, n*g.cellWords)
+	p.bits = make([]uint64, n*mccStride)
 	p.cellCount = make([]uint16, n)
+	p.ones = make([]uint16, n)
 	hull := mccHull(p.x, p.y)
 	const reach = mccRadius + 3*mccSigmaS
 	const reach2 = 9 * mccSigmaS * mccSigmaS
@@ -241,14 +279,13 @@ func (p *Prepared) buildCylinders() {
 	for i := 0; i < n; i++ {
 		neigh = neigh[:0]
 		for j := 0; j < n; j++ {
-			if j != i && float64(p.dist4[i*n+j]) <= reach*4 {
+			if j != i && float64(mccDist4(p.pair[i*n+j])) <= reach*4 {
 				neigh = append(neigh, j)
 			}
 		}
 		sin, cos := math.Sincos(float64(p.angle[i]))
-		cyl := p.cyl[i*g.words : (i+1)*g.words]
-		mask := p.mask[i*g.words : (i+1)*g.words]
-		cmask := p.cellMask[i*g.cellWords : (i+1)*g.cellWords]
+		blk := p.bits[i*mccStride : (i+1)*mccStride]
+		cyl, cmask := blk[:g.words], blk[g.words:]
 		validCells := 0
 		for c := 0; c < g.cells; c++ {
 			// The cell centre in the template frame: the offset rotated by
@@ -268,23 +305,37 @@ func (p *Prepared) buildCylinders() {
 					continue
 				}
 				cs := math.Exp(-d2/(2*mccSigmaS*mccSigmaS)) / (mccSigmaS * math.Sqrt(2*math.Pi))
-				w := &g.dirWeight[p.relDir[i*n+j]]
+				w := &g.dirWeight[mccRelDir(p.pair[i*n+j])]
 				for k := range v {
 					v[k] += cs * w[k]
 				}
 			}
 			for k := 0; k < mccNd; k++ {
 				b := c*mccNd + k
-				mask[b/64] |= 1 << (b % 64)
 				if v[k] >= mccMuPsi {
 					cyl[b/64] |= 1 << (b % 64)
 				}
 			}
 		}
 		p.cellCount[i] = uint16(validCells)
+		for _, w := range cyl {
+			p.ones[i] += uint16(bits.OnesCount64(w))
+		}
 		p.valid[i] = float64(validCells) >= mccMinVC*float64(g.cells) && len(neigh) >= mccMinM
 	}
 }
+
+// mccPack packs the geometry of an ordered minutiae pair (i, j) into one
+// word: the distance in quarter pixels (bits 0-15), the direction of j
+// relative to i's (bits 16-23) and the direction of the segment i→j
+// relative to i's (bits 24-31), angles in 1/256 turns.
+func mccPack(dist4 uint16, relDir, radial uint8) uint32 {
+	return uint32(dist4) | uint32(relDir)<<16 | uint32(radial)<<24
+}
+
+func mccDist4(v uint32) int    { return int(v & 0xffff) }
+func mccRelDir(v uint32) uint8 { return uint8(v >> 16) }
+func mccRadial(v uint32) uint8 { return uint8(v >> 24) }
 
 // mccConvexHull is the convex hull of the minutiae, counter-clockwise,
 // used to tell which cylinder cells lie where the finger was seen.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	mathbits "math/bits"
 )
 
 // The binary form of a Prepared, for a node to store or cache gallery
@@ -15,10 +16,10 @@ import (
 //	u8  Ns, u8 Nd, u16 words    cylinder layout; a form made with another
 //	                            layout is refused, not misread
 //	u16 n                       minutiae
-//	u8  flags                   bit 0: an index map follows
-//	n × {f32 x, f32 y, f32 angle, u8 valid, u16 valid cells}
-//	n × words × u64 content, n × words × u64 validity, n × cellWords × u64 cell validity
-//	[n × u32 original index]
+//	u8  flags                   0 (none defined)
+//	n × {f32 x, f32 y, f32 angle, u8 valid, u16 valid cells}, by angle
+//	n × (words + cellWords) × u64: content, cell validity
+//	n × u32 original index
 //
 // All integers are big-endian. The pairwise geometry is recomputed on
 // reading, being a function of the minutiae.
@@ -35,20 +36,13 @@ var ErrPreparedFormat = errors.New("fingerprint: not a prepared template of this
 func (p *Prepared) MarshalBinary() ([]byte, error) {
 	g := mccGeo
 	n := p.n
-	size := 4 + 1 + 2 + 2 + 2 + 1 + n*15 + n*8*(2*g.words+g.cellWords)
-	if p.orig != nil {
-		size += 4 * n
-	}
+	size := 4 + 1 + 2 + 2 + 2 + 1 + n*15 + n*8*mccStride + 4*n
 	out := make([]byte, 0, size)
 	out = append(out, mccCodecMagic...)
 	out = append(out, mccCodecVersion, mccNs, mccNd)
 	out = binary.BigEndian.AppendUint16(out, uint16(g.words))
 	out = binary.BigEndian.AppendUint16(out, uint16(n))
-	var flags byte
-	if p.orig != nil {
-		flags |= 1
-	}
-	out = append(out, flags)
+	out = append(out, 0) // flags, none defined
 	for i := 0; i < n; i++ {
 		out = binary.BigEndian.AppendUint32(out, math.Float32bits(p.x[i]))
 		out = binary.BigEndian.AppendUint32(out, math.Float32bits(p.y[i]))
@@ -60,10 +54,8 @@ func (p *Prepared) MarshalBinary() ([]byte, error) {
 		out = append(out, v)
 		out = binary.BigEndian.AppendUint16(out, p.cellCount[i])
 	}
-	for _, ws := range [][]uint64{p.cyl, p.mask, p.cellMask} {
-		for _, w := range ws {
-			out = binary.BigEndian.AppendUint64(out, w)
-		}
+	for _, w := range p.bits {
+		out = binary.BigEndian.AppendUint64(out, w)
 	}
 	for _, o := range p.orig {
 		out = binary.BigEndian.AppendUint32(out, uint32(o))
@@ -86,13 +78,10 @@ func (p *Prepared) UnmarshalBinary(data []byte) error {
 	}
 	n := int(binary.BigEndian.Uint16(data[9:]))
 	flags := data[11]
-	if n > mccMaxMinutiae || flags&^1 != 0 {
+	if n > mccMaxMinutiae || flags != 0 {
 		return fmt.Errorf("%w: %d minutiae (at most %d), flags %#x", ErrPreparedFormat, n, mccMaxMinutiae, flags)
 	}
-	want := head + n*15 + n*8*(2*g.words+g.cellWords)
-	if flags&1 != 0 {
-		want += 4 * n
-	}
+	want := head + n*15 + n*8*mccStride + 4*n
 	if len(data) != want {
 		return fmt.Errorf("%w: %d bytes, %d minutiae need %d", ErrPreparedFormat, len(data), n, want)
 	}
@@ -107,6 +96,9 @@ func (p *Prepared) UnmarshalBinary(data []byte) error {
 		if !(a >= 0 && a < 2*math.Pi) || math.IsNaN(float64(q.x[i])) || math.IsNaN(float64(q.y[i])) ||
 			math.Abs(float64(q.x[i])) > 1<<20 || math.Abs(float64(q.y[i])) > 1<<20 {
 			return fmt.Errorf("%w: minutia %d at offset %d out of range", ErrPreparedFormat, i, off)
+		}
+		if i > 0 && a < q.angle[i-1] {
+			return fmt.Errorf("%w: minutia %d at offset %d not in direction order", ErrPreparedFormat, i, off)
 		}
 		q.angle[i] = a
 		if data[off+12] > 1 {
@@ -127,21 +119,25 @@ func (p *Prepared) UnmarshalBinary(data []byte) error {
 		}
 		return ws
 	}
-	cyl, mask, cellMask := read(n*g.words), read(n*g.words), read(n*g.cellWords)
-	if flags&1 != 0 {
-		q.orig = make([]int32, n)
-		for i := range q.orig {
-			q.orig[i] = int32(binary.BigEndian.Uint32(data[off:]))
-			if q.orig[i] < 0 {
-				return fmt.Errorf("%w: minutia %d: negative original index", ErrPreparedFormat, i)
-			}
-			off += 4
+	bits := read(n * mccStride)
+	q.orig = make([]int32, n)
+	for i := range q.orig {
+		q.orig[i] = int32(binary.BigEndian.Uint32(data[off:]))
+		if q.orig[i] < 0 {
+			return fmt.Errorf("%w: minutia %d: negative original index", ErrPreparedFormat, i)
 		}
+		off += 4
 	}
 	// Recompute the geometry (and cylinders, which are then replaced by the
 	// stored ones, so that a form made by this build reads back exactly).
 	q.buildGeometry()
-	q.valid, q.cellCount, q.cyl, q.mask, q.cellMask = valid, cellCount, cyl, mask, cellMask
+	q.valid, q.cellCount, q.bits = valid, cellCount, bits
+	q.ones = make([]uint16, n)
+	for i := range q.ones {
+		for _, w := range bits[i*mccStride : i*mccStride+g.words] {
+			q.ones[i] += uint16(mathbits.OnesCount64(w))
+		}
+	}
 	*p = q
 	return nil
 }
