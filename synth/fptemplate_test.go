@@ -82,3 +82,19 @@ func BenchmarkTemplates(b *testing.B) {
 	}
 	b.ReportMetric(float64(9*b.N)/b.Elapsed().Seconds(), "templates/s")
 }
+
+func TestClassMix(t *testing.T) {
+	const n = 20000
+	var counts [numClasses]int
+	for i := range uint64(n) {
+		counts[NewFingerMaster(9, i).Class]++
+	}
+	for c, want := range ClassFrequencies {
+		got := float64(counts[c]) / n
+		// Binomial sd at n = 20000 is at most 0.0035; allow 4 sd.
+		if math.Abs(got-want) > 0.014 {
+			t.Errorf("%v: %.4f of fingers, want %.3f", PatternClass(c), got, want)
+		}
+	}
+	t.Logf("class mix over %d fingers: %v", n, counts)
+}

@@ -6,7 +6,6 @@ import (
 	"image/draw"
 	"image/png"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,11 +44,7 @@ func TestViewMasters(t *testing.T) {
 	montage("/tmp/masters.png", ims)
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return processCPU() }
 
 func TestViewImpressions(t *testing.T) {
 	if os.Getenv("SYNTH_VIEW") == "" {
