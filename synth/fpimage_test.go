@@ -86,7 +86,7 @@ func BenchmarkMasterPlus8(b *testing.B) {
 		}
 		f++
 	}
-	b.ReportMetric((processCPU() - c0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((processCPU()-c0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // processCPU is the user and system CPU time of this process so far.
