@@ -32,20 +32,56 @@ type impressionGeom struct {
 	cosR, sinR float64
 }
 
-// newImpressionGeom draws a placement for an impression of size w × h.
-func newImpressionGeom(r *rand.Rand, m *FingerMaster, w, h int) impressionGeom {
-	n := r.NormFloat64
-	g := impressionGeom{
-		cx: m.cx + 14*n(), cy: m.cy + 10 + 18*n(),
-		r: clamp(70+15*n(), 40, 100), k: clamp(60+15*n(), 30, 100),
-		dRot: clamp(0.035*n(), -0.08, 0.08), dTx: clamp(5*n(), -12, 12), dTy: clamp(5*n(), -12, 12),
-		rot: clamp(0.14*n(), -0.35, 0.35),
-		ox:  float64(w)/2 + clamp(20*n(), -55, 55), oy: float64(h)/2 + clamp(22*n(), -60, 60),
+// Regime is the acquisition condition of an impression. Impression k
+// follows the FVC2002 acquisition protocol (Maio et al., ICPR 2002), which
+// asked volunteers for impressions 1-2 as usual, 3-4 with exaggerated
+// displacement and rotation, 5-6 with dried and 7-8 with moistened fingers;
+// the cycle repeats for k > 8 (k = 0 is a normal impression).
+type Regime int
+
+// The regimes, in protocol order.
+const (
+	RegimeNormal Regime = iota
+	RegimeDisplaced
+	RegimeDry
+	RegimeWet
+)
+
+// ImpressionRegime returns the regime of impression k.
+func ImpressionRegime(k uint64) Regime {
+	if k == 0 {
+		return RegimeNormal
 	}
-	// Pressure sets the contact area: half-axes of about 6-9 mm by 8-11 mm.
-	pressure := clamp(0.6+0.2*n(), 0.15, 1)
-	g.ra = 115 + 55*pressure + 8*n()
-	g.rb = 165 + 65*pressure + 10*n()
+	return Regime((k - 1) / 2 % 4)
+}
+
+// newImpressionGeom draws a placement for impression k of size w × h.
+// Spreads: rotation sd 8° (20° when displaced, at most 35° as FVC allowed),
+// translation sd 20 px per axis (45 px when displaced), the touching
+// part of the finger moved by sd 30 px vertically (45 px), outer-skin
+// distortion sd 8 px and 3° (12 px and 5° when displaced, where the finger
+// is also pushed), contact half-axes of 5.5-9.5 by 7.5-12 mm by pressure.
+func newImpressionGeom(r *rand.Rand, m *FingerMaster, w, h int, k uint64) impressionGeom {
+	n := r.NormFloat64
+	rotSD, shiftSD, skinSD, skinRot, partSD := 0.14, 20.0, 8.0, 0.05, 30.0
+	if ImpressionRegime(k) == RegimeDisplaced {
+		rotSD, shiftSD, skinSD, skinRot, partSD = 0.35, 45, 12, 0.09, 45
+	}
+	// The part of the finger that touches: real impressions show the tip
+	// in one and the lower phalanx in another.
+	g := impressionGeom{
+		cx: m.cx + 0.6*partSD*n(), cy: m.cy + 10 + partSD*n(),
+		r: clamp(60+15*n(), 30, 95), k: clamp(55+15*n(), 25, 100),
+		dRot: clamp(skinRot*n(), -2*skinRot, 2*skinRot),
+		dTx:  clamp(skinSD*n(), -2*skinSD, 2*skinSD), dTy: clamp(skinSD*n(), -2*skinSD, 2*skinSD),
+		rot: clamp(rotSD*n(), -0.61, 0.61),
+		ox:  float64(w)/2 + clamp(shiftSD*n(), -2.5*shiftSD, 2.5*shiftSD),
+		oy:  float64(h)/2 + clamp(shiftSD*n(), -2.5*shiftSD, 2.5*shiftSD),
+	}
+	// Pressure sets the contact area.
+	pressure := clamp(0.55+0.25*n(), 0, 1)
+	g.ra = 108 + 80*pressure + 8*n()
+	g.rb = 150 + 90*pressure + 10*n()
 	g.cosD, g.sinD = math.Cos(g.dRot), math.Sin(g.dRot)
 	g.cosR, g.sinR = math.Cos(g.rot), math.Sin(g.rot)
 	return g

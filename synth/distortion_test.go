@@ -8,7 +8,7 @@ import (
 func TestImpressionGeomInverse(t *testing.T) {
 	m := NewFingerMaster(3, 1)
 	for k := range uint64(5) {
-		g := newImpressionGeom(newRand(3, "finger-impression", 1, k), m, ImpressionWidth, ImpressionHeight)
+		g := newImpressionGeom(newRand(3, "finger-impression", 1, k), m, ImpressionWidth, ImpressionHeight, k)
 		for _, p := range []Point{{100, 120}, {180, 220}, {300, 400}, {40, 60}} {
 			x, y := g.forward(p.X, p.Y)
 			bx, by := g.inverse(x, y)

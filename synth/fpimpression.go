@@ -32,26 +32,46 @@ type impressionLook struct {
 	wetness float64
 	// speckle is the share of pixels hit by dirt or dust on the sensor.
 	speckle float64
+	// grain is the amplitude of ridge-scale threshold noise: skin texture,
+	// pores, sweat and uneven contact that break and bridge ridges
+	// differently in every impression.
+	grain float64
+	// wobble is the peak-to-peak amplitude in pixels of the small-scale
+	// skin displacement.
+	wobble float64
 }
 
-func newImpressionLook(r *rand.Rand) impressionLook {
+func newImpressionLook(r *rand.Rand, regime Regime) impressionLook {
 	n := r.NormFloat64
 	l := impressionLook{
-		thickness:  clamp(0.15*n(), -0.4, 0.4),
-		dryness:    clamp(0.25+0.2*n(), 0, 0.7),
+		thickness:  clamp(0.12*n(), -0.3, 0.3),
+		dryness:    clamp(0.35+0.15*n(), 0, 0.7),
 		ridgeGrey:  clamp(70+35*n(), 10, 160),
 		valleyGrey: clamp(205+15*n(), 160, 245),
-		noise:      clamp(9+4*n(), 2, 22),
+		noise:      clamp(10+4*n(), 2, 24),
 		edge:       clamp(0.12+0.04*n(), 0.05, 0.25),
 		wetness:    clamp(0.25+0.2*n(), 0, 0.8),
 		speckle:    clamp(0.01+0.015*n(), 0, 0.05),
+		grain:      clamp(0.7+0.2*n(), 0.3, 1.2),
+		wobble:     clamp(15+3.5*n(), 7, 24),
+	}
+	switch regime {
+	case RegimeDry: // thin, broken, faint ridges
+		l.thickness = clamp(0.25+0.1*n(), 0.05, 0.5)
+		l.dryness = clamp(0.55+0.15*n(), 0.3, 0.85)
+		l.ridgeGrey = clamp(110+30*n(), 40, 170)
+	case RegimeWet: // thick ridges, valleys filling in, smudges
+		l.thickness = clamp(-0.25-0.1*n(), -0.5, -0.05)
+		l.dryness = clamp(0.05+0.05*n(), 0, 0.2)
+		l.wetness = clamp(0.6+0.2*n(), 0.3, 1)
+		l.ridgeGrey = clamp(40+20*n(), 5, 100)
 	}
 	l.background = clamp(l.valleyGrey+8*n(), 150, 252)
 	return l
 }
 
 // valueNoise is a smooth random field: random values on a coarse lattice,
-// bilinearly interpolated.
+// interpolated with smoothstep weights.
 type valueNoise struct {
 	cell   float64
 	w, h   int
@@ -71,7 +91,10 @@ func newValueNoise(r *rand.Rand, width, height int, cell float64) *valueNoise {
 func (v *valueNoise) at(x, y float64) float64 {
 	fx, fy := clamp(x/v.cell, 0, float64(v.w)-1.001), clamp(y/v.cell, 0, float64(v.h)-1.001)
 	ix, iy := int(fx), int(fy)
+	// Smoothstep weights: the field has no kinks along lattice lines
+	// (bilinear weights would put creases into displaced ridges).
 	ax, ay := float32(fx-float64(ix)), float32(fy-float64(iy))
+	ax, ay = ax*ax*(3-2*ax), ay*ay*(3-2*ay)
 	p := v.values[iy*v.w+ix:]
 	q := v.values[(iy+1)*v.w+ix:]
 	return float64((p[0]*(1-ax)+p[1]*ax)*(1-ay) + (q[0]*(1-ax)+q[1]*ax)*ay)
@@ -98,13 +121,19 @@ func (mi *MasterImage) Impression(k uint64) *image.Gray {
 	m := mi.Master
 	const W, H = ImpressionWidth, ImpressionHeight
 	r := newRand(m.Seed, "finger-impression", m.Finger, k)
-	g := newImpressionGeom(r, m, W, H)
-	look := newImpressionLook(newRand(m.Seed, "finger-impression-look", m.Finger, k))
+	g := newImpressionGeom(r, m, W, H, k)
+	look := newImpressionLook(newRand(m.Seed, "finger-impression-look", m.Finger, k), ImpressionRegime(k))
 	lr := newRand(m.Seed, "finger-impression-noise", m.Finger, k)
 	border := newValueNoise(lr, W, H, 24) // ragged contact border
 	dry := newValueNoise(lr, W, H, 3.5)   // ridge breaks and pores, a few px across
 	shade := newValueNoise(lr, W, H, 60)  // uneven pressure and illumination
 	moist := newValueNoise(lr, W, H, 30)  // patches of wet or dry skin
+	grain := newValueNoise(lr, W, H, 6)   // skin texture at the scale of a ridge
+	// Small-scale elasticity of the skin, which Cappelli's smooth model
+	// leaves out: every 36 px or so the skin is pushed a few pixels its own
+	// way, so neighbouring minutiae never keep exactly the same geometry.
+	wobX := newValueNoise(lr, W, H, 36)
+	wobY := newValueNoise(lr, W, H, 36)
 
 	// Ridge darkness per pixel before blur.
 	dark := make([]float32, W*H)
@@ -112,6 +141,8 @@ func (mi *MasterImage) Impression(k uint64) *image.Gray {
 		for x := range W {
 			fx, fy := float64(x), float64(y)
 			vx, vy := g.inverse(fx, fy)
+			vx += look.wobble * (wobX.at(fx, fy) - 0.5)
+			vy += look.wobble * (wobY.at(fx, fy) - 0.5)
 			c := math.Sqrt(g.contact2(vx, vy)) + 0.12*(border.at(fx, fy)-0.5)
 			sd := m.shapeDist(vx, vy)
 			if c >= 1 || sd >= 1 {
@@ -121,7 +152,7 @@ func (mi *MasterImage) Impression(k uint64) *image.Gray {
 			fade := clamp((1-c)/look.edge, 0, 1) * clamp((1-sd)/0.04, 0, 1)
 			v := mi.sample(vx, vy)
 			// Ridge profile: a soft threshold at the local thickness shift.
-			th := look.thickness + look.wetness*(moist.at(fx, fy)-0.5)*1.2
+			th := look.thickness + look.wetness*(moist.at(fx, fy)-0.5)*1.2 + 3*look.grain*(grain.at(fx, fy)-0.5)
 			ridge := clamp((v-th)*2.2+0.5, 0, 1)
 			// Dry skin touches the sensor in pieces: ridges break up where
 			// the fine noise falls below the dryness.

@@ -111,7 +111,7 @@ func normAngle(a float64) float64 {
 // then what a feature extractor does to minutiae: some are missed, a few
 // spurious ones appear, positions and directions jitter and types flip.
 func TemplateImpression(m *FingerMaster, master *fingerprint.Template, impression uint64) fingerprint.Template {
-	g := newImpressionGeom(newRand(m.Seed, "finger-impression", m.Finger, impression), m, ImpressionWidth, ImpressionHeight)
+	g := newImpressionGeom(newRand(m.Seed, "finger-impression", m.Finger, impression), m, ImpressionWidth, ImpressionHeight, impression)
 	r := newRand(m.Seed, "finger-impression-minutiae", m.Finger, impression)
 	t := fingerprint.Template{Width: ImpressionWidth, Height: ImpressionHeight, DPI: 500,
 		Quality:  qualityLo + r.IntN(qualityHi-qualityLo+1),

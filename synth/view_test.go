@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"image"
 	"image/draw"
@@ -80,4 +81,24 @@ func TestViewReal(t *testing.T) {
 		ims = append(ims, img)
 	}
 	montage("/tmp/real.png", ims)
+}
+
+func TestViewDir(t *testing.T) {
+	dir := os.Getenv("SYNTH_VIEW_DIR")
+	if dir == "" {
+		t.Skip("SYNTH_VIEW_DIR not set")
+	}
+	var ims []*image.Gray
+	for k := 1; k <= 8; k++ {
+		b, err := os.ReadFile(fmt.Sprintf("%s/%s_%d.%s", dir, os.Getenv("SYNTH_VIEW_FINGER"), k, cmp.Or(os.Getenv("SYNTH_VIEW_EXT"), "png")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := raster.Decode(b, 4<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ims = append(ims, img)
+	}
+	montage("/tmp/synthw/dir.png", ims)
 }
