@@ -128,36 +128,40 @@ func (o *DecodeOptions) maxInput() int64 {
 
 // Metadata is what a WSQ file says about its image, besides the pixels.
 type Metadata struct {
-	Width, Height int
+	Width  int `json:"width"`
+	Height int `json:"height"`
 	// PPI is the scan resolution from the NISTCOM comment, 0 if unknown.
-	PPI int
+	PPI int `json:"ppi"`
 	// Black and White are the SOF's darkest and lightest pixel values.
-	Black, White int
+	Black int `json:"black"`
+	White int `json:"white"`
 	// Encoder is the SOF's encoder algorithm number and Software the
 	// encoder's software implementation number.
-	Encoder  int
-	Software int
+	Encoder  int `json:"encoder"`
+	Software int `json:"software"`
 	// Shift and Scale are the SOF's mean shift M and rescale R: a pixel is
 	// R*x + M of its reconstructed wavelet-domain value x.
-	Shift, Scale float32
+	Shift float32 `json:"shift"`
+	Scale float32 `json:"scale"`
 	// LowpassTaps and HighpassTaps are the lengths of the analysis filters
 	// of the DTT (9 and 7 for the standard filters).
-	LowpassTaps, HighpassTaps int
+	LowpassTaps  int `json:"lowpass_taps"`
+	HighpassTaps int `json:"highpass_taps"`
 	// HuffmanTables lists the table ids defined; Blocks counts SOB segments.
-	HuffmanTables []int
-	Blocks        int
+	HuffmanTables []int `json:"huffman_tables"`
+	Blocks        int   `json:"blocks"`
 	// RestartInterval is the DRT interval, 0 if no DRT; Restarts counts the
 	// RSTn markers met in the entropy-coded data.
-	RestartInterval int
-	Restarts        int
+	RestartInterval int `json:"restart_interval"`
+	Restarts        int `json:"restarts"`
 	// Comments holds the text of every COM segment in file order; NISTCOM
 	// is the parsed NISTCOM comment (name -> value), nil if there is none.
-	Comments []string
-	NISTCOM  map[string]string
+	Comments []string          `json:"comments"`
+	NISTCOM  map[string]string `json:"nistcom"`
 	// Size is the compressed size in bytes.
-	Size int
+	Size int `json:"size"`
 	// Warnings lists irregularities the decoder tolerated.
-	Warnings []string
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // BitsPerPixel is the compressed rate: 8 x size / (width x height).
