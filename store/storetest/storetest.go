@@ -51,7 +51,12 @@ func Run(t *testing.T, open Opener) {
 		{"UseAfterClose", testUseAfterClose},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+		t.Run(tc.name, func(t *testing.T) {
+			// Each test has a store of its own, so they run side by side:
+			// most of their time is spent waiting for fsync.
+			t.Parallel()
+			tc.fn(t, open)
+		})
 	}
 }
 
