@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -363,4 +365,19 @@ func (c *Client) Suspend() int {
 		c.log.Append(audit.Leaf{Time: now, Kind: audit.KindAgreement, Partner: c.partner.State, Agreement: c.a.ID, Outcome: audit.OutcomeSuspended, Count: n})
 	}
 	return n
+}
+
+// SaveCheckpoints writes the kept checkpoints into dir, one file each
+// (STATE-NNNNNN.checkpoint), for `ebsp audit verify --checkpoints DIR`.
+func (c *Client) SaveCheckpoints(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("exchange: %v", err)
+	}
+	for i, cp := range c.Checkpoints() {
+		name := filepath.Join(dir, fmt.Sprintf("%s-%06d.checkpoint", c.partner.State, i))
+		if err := os.WriteFile(name, cp, 0o600); err != nil {
+			return fmt.Errorf("exchange: %v", err)
+		}
+	}
+	return nil
 }

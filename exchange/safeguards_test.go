@@ -524,6 +524,24 @@ func TestSafeguardTamperEvidence(t *testing.T) {
 	if r := audit.Verify(p.log.Leaves(), v, kept); !r.OK() {
 		t.Fatalf("intact: %v", r.Problems)
 	}
+	// The same from files, as `ebsp audit verify --log DIR --checkpoints DIR` reads them.
+	cpDir := filepath.Join(t.TempDir(), "kept")
+	if err := p.client.SaveCheckpoints(cpDir); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := os.ReadDir(cpDir)
+	var fromFiles []audit.SignedCheckpoint
+	for _, f := range files {
+		b, _ := os.ReadFile(filepath.Join(cpDir, f.Name()))
+		fromFiles = append(fromFiles, audit.SignedCheckpoint{Source: f.Name(), Signed: b})
+	}
+	exp, err := audit.LoadExport(p.logDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := audit.Verify(exp.Leaves, v, fromFiles); !r.OK() || len(r.Checkpoints) != 5 {
+		t.Fatalf("from files: %+v", r)
+	}
 	leaves := p.log.Leaves()
 	l, _ := audit.DecodeLeaf(leaves[3])
 	l.Outcome = audit.OutcomeHit
