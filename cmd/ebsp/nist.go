@@ -180,6 +180,10 @@ func nistDump(args []string) int {
 			if f.IsData() {
 				n := len(f.Data)
 				df.DataBytes = &n
+			} else if xmlIn && f.Number == 1 {
+				// The XML encoding has no length fields; the traditional
+				// writer computes them.
+				df.Subfields = [][]string{{"(computed when written)"}}
 			} else {
 				for _, s := range f.Subfields {
 					df.Subfields = append(df.Subfields, []string(s))

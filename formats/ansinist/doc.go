@@ -11,9 +11,12 @@
 //     items by US, a record ended by FS) and the binary records of Types 3
 //     to 8, whose type is known only from their place in the Type-1 CNT
 //     field (1.003); see Decode and Transaction.Encode;
-//   - the NIEM XML encoding of ANSI/NIST-ITL 2-2008 and 1-2011 Part 2, for
-//     record Types 1, 2, 4, 9, 10, 13, 14 and 17; see DecodeXML and
-//     Transaction.EncodeXML.
+//   - the NIEM XML encoding of ANSI/NIST-ITL 2-2008 and 1-2011 Part 2
+//     (Annex C), with the standard's elements for the fields of Types 1, 3
+//     to 10, 13 to 17, 20 and 99 that its table maps, and extension
+//     elements (namespace NSExtension) for every other field, so that a
+//     traditional -> XML -> traditional conversion keeps every field; see
+//     DecodeXML and Transaction.EncodeXML.
 //
 // The readers are lenient: real files are sloppy (two-digit field tags of
 // version 0200 files, a malformed VER, CNT counts that disagree with the
