@@ -172,7 +172,8 @@ type Response struct {
 
 // Serve handles one message. peerChain is the TLS peer's verified chain
 // (leaf first); its root must be the CA of the agreement's partner. typ is
-// the message type the endpoint accepts.
+// the message type the endpoint accepts. Serve overwrites raw with zeros
+// before it returns: a step-1 request holds the probe.
 func (r *Responder) Serve(ctx context.Context, typ MsgType, peerChain []*x509.Certificate, raw []byte) Response {
 	env, a, rf := r.opener.Open(raw, r.agreement, typ)
 	// Clear the raw bytes as soon as they are parsed: for a step-1 request
