@@ -38,6 +38,12 @@ var routes = []route{
 	{method: "POST", path: "/v1/verify", roles: []Role{RoleSearcher, RoleExaminer}, handle: (*Node).handleVerify},
 	{method: "GET", path: "/v1/identities/{id}", roles: []Role{RoleExaminer}, handle: (*Node).handleGetIdentity},
 	{method: "DELETE", path: "/v1/identities/{id}", roles: []Role{RoleAdmin}, handle: (*Node).handleErase},
+	{method: "POST", path: "/v1/exchange/search", roles: []Role{RoleSearcher}, handle: (*Node).handleExchangeSearch},
+	{method: "POST", path: "/v1/exchange/disclosures", roles: []Role{RoleSearcher}, handle: (*Node).handleExchangeDisclosure},
+	{method: "GET", path: "/v1/exchange/disclosures/{partner}/{case}", roles: []Role{RoleSearcher}, handle: (*Node).handleExchangeStatus},
+	{method: "GET", path: "/v1/exchange/cases", roles: []Role{RoleExaminer}, handle: (*Node).handleExchangeCases},
+	{method: "POST", path: "/v1/exchange/cases/{id}", roles: []Role{RoleExaminer}, handle: (*Node).handleExchangeDecide},
+	{method: "POST", path: "/v1/exchange/agreements/{id}/{action}", roles: []Role{RoleAdmin}, handle: (*Node).handleSuspend},
 }
 
 // Handler returns the node's HTTP API. Every route but /healthz and /readyz

@@ -22,20 +22,29 @@ import (
 func TestRoleMatrix(t *testing.T) {
 	tn := newTestNode(t, nil)
 	allowed := map[string][]Role{
-		"GET /metrics":               {RoleAuditor, RoleAdmin},
-		"GET /v1/openapi.json":       {RoleEnroller, RoleSearcher, RoleExaminer, RoleAuditor, RoleAdmin},
-		"POST /v1/enrolments":        {RoleEnroller, RoleAdmin},
-		"POST /v1/identify":          {RoleSearcher, RoleExaminer, RoleAdmin},
-		"POST /v1/verify":            {RoleSearcher, RoleExaminer, RoleAdmin},
-		"GET /v1/identities/{id}":    {RoleExaminer, RoleAdmin},
-		"DELETE /v1/identities/{id}": {RoleAdmin},
+		"GET /metrics":                                  {RoleAuditor, RoleAdmin},
+		"GET /v1/openapi.json":                          {RoleEnroller, RoleSearcher, RoleExaminer, RoleAuditor, RoleAdmin},
+		"POST /v1/enrolments":                           {RoleEnroller, RoleAdmin},
+		"POST /v1/identify":                             {RoleSearcher, RoleExaminer, RoleAdmin},
+		"POST /v1/verify":                               {RoleSearcher, RoleExaminer, RoleAdmin},
+		"GET /v1/identities/{id}":                       {RoleExaminer, RoleAdmin},
+		"DELETE /v1/identities/{id}":                    {RoleAdmin},
+		"POST /v1/exchange/search":                      {RoleSearcher, RoleAdmin},
+		"POST /v1/exchange/disclosures":                 {RoleSearcher, RoleAdmin},
+		"GET /v1/exchange/disclosures/{partner}/{case}": {RoleSearcher, RoleAdmin},
+		"GET /v1/exchange/cases":                        {RoleExaminer, RoleAdmin},
+		"POST /v1/exchange/cases/{id}":                  {RoleExaminer, RoleAdmin},
+		"POST /v1/exchange/agreements/{id}/{action}":    {RoleAdmin},
 	}
 	for _, rt := range routes {
 		if rt.public {
 			continue
 		}
 		key := rt.method + " " + rt.path
-		path := strings.ReplaceAll(rt.path, "{id}", "NOBODY")
+		path := rt.path
+		for _, v := range []string{"{id}", "{partner}", "{case}", "{action}"} {
+			path = strings.ReplaceAll(path, v, "NOBODY")
+		}
 		var body any
 		if rt.method == "POST" {
 			body = "{}"

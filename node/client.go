@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ebsp/ebsp/exchange"
 )
 
 // Client calls a node's API. It is what `ebsp enroll | identify | verify`
@@ -107,4 +109,49 @@ func (c *Client) Ready(ctx context.Context) bool {
 // Get reads a JSON resource, e.g. "/v1/identities/ID".
 func (c *Client) Get(ctx context.Context, path string, out any) error {
 	return c.do(ctx, "GET", path, nil, out)
+}
+
+// ExchangeSearch runs a step-1 search of a partner's gallery through the
+// node.
+func (c *Client) ExchangeSearch(ctx context.Context, req *ExchangeSearchRequest) (*exchange.Step1Result, error) {
+	var out exchange.Step1Result
+	return &out, c.do(ctx, "POST", "/v1/exchange/search", req, &out)
+}
+
+// DisclosureCase is the answer to a step-2 request.
+type DisclosureCase struct {
+	Case     string    `json:"case"`
+	Deadline time.Time `json:"deadline"`
+}
+
+// RequestDisclosure asks a partner, after a hit, for the agreed data.
+func (c *Client) RequestDisclosure(ctx context.Context, req *ExchangeDisclosureRequest) (*DisclosureCase, error) {
+	var out DisclosureCase
+	return &out, c.do(ctx, "POST", "/v1/exchange/disclosures", req, &out)
+}
+
+// DisclosureStatus is how a step-2 request stands, with the release once
+// an examiner of the partner confirmed the match.
+type DisclosureStatus struct {
+	Status  string            `json:"status"`
+	Release *exchange.Release `json:"release"`
+}
+
+// Disclosure asks how a step-2 request stands.
+func (c *Client) Disclosure(ctx context.Context, partner, caseID string) (*DisclosureStatus, error) {
+	var out DisclosureStatus
+	return &out, c.do(ctx, "GET", "/v1/exchange/disclosures/"+partner+"/"+caseID, nil, &out)
+}
+
+// Cases lists the step-2 cases waiting for this node's examiners.
+func (c *Client) Cases(ctx context.Context) ([]exchange.ExaminerCase, error) {
+	var out struct {
+		Cases []exchange.ExaminerCase `json:"cases"`
+	}
+	return out.Cases, c.do(ctx, "GET", "/v1/exchange/cases", nil, &out)
+}
+
+// Decide records the examiner's decision on a case.
+func (c *Client) Decide(ctx context.Context, caseID string, confirm bool, candidate string) error {
+	return c.do(ctx, "POST", "/v1/exchange/cases/"+caseID, &ExchangeDecision{Confirm: confirm, Candidate: candidate}, nil)
 }

@@ -62,6 +62,7 @@ type Node struct {
 	metrics   *metrics
 	ready     atomic.Bool
 	now       func() time.Time
+	exchange  *partnerships // nil unless EnableExchange
 }
 
 // New returns a node over an open store with the engines for the modalities

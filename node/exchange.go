@@ -1,0 +1,384 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/exchange"
+	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/search"
+)
+
+// ExchangeSetup is what a node needs to take part in partnerships: its
+// credentials (from `ebsp pki`), the agreements it holds and its
+// transparency log.
+type ExchangeSetup struct {
+	Credentials *exchange.NodeCredentials
+	Agreements  []*exchange.Agreement
+	Log         *audit.Log
+	Now         func() time.Time // nil: time.Now
+}
+
+// partnerships is the node's side of the exchange: the responder that
+// answers partners, and one client per partner state.
+type partnerships struct {
+	setup     ExchangeSetup
+	responder *exchange.Responder
+	mu        sync.Mutex
+	clients   map[string]*exchange.Client // by partner state
+}
+
+// EnableExchange makes the node a party to its agreements: it answers
+// partners' searches through PartnerHandler and can search partners through
+// the /v1/exchange API. The node's own examiners (principals with the
+// examiner role, authenticated by their bearer token) decide step-2 cases.
+func (n *Node) EnableExchange(s ExchangeSetup) error {
+	if s.Credentials == nil || s.Log == nil {
+		return errors.New("node: exchange needs credentials and a log")
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	r, err := exchange.NewResponder(exchange.ResponderConfig{
+		Credentials: s.Credentials, Agreements: s.Agreements, Searcher: exchangeSearcher{n}, Discloser: exchangeDiscloser{n},
+		Log: s.Log, Examiners: examinerAuth{n.auth}, Now: s.Now, Logger: n.log,
+	})
+	if err != nil {
+		return err
+	}
+	n.exchange = &partnerships{setup: s, responder: r, clients: map[string]*exchange.Client{}}
+	return nil
+}
+
+// PartnerHandler is the partner endpoint (mutual TLS, signed envelopes),
+// served on its own listener with PartnerTLS. Nil when the exchange is off.
+func (n *Node) PartnerHandler() http.Handler {
+	if n.exchange == nil {
+		return nil
+	}
+	return n.exchange.responder.Handler()
+}
+
+// Responder returns the node's exchange responder, nil when the exchange
+// is off.
+func (n *Node) Responder() *exchange.Responder {
+	if n.exchange == nil {
+		return nil
+	}
+	return n.exchange.responder
+}
+
+// client returns the exchange client for a partner state.
+func (p *partnerships) client(state string) (*exchange.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[state]; ok {
+		return c, nil
+	}
+	for _, a := range p.setup.Agreements {
+		if a.Party(p.setup.Credentials.State) != nil && a.Partner(p.setup.Credentials.State) != nil &&
+			a.Partner(p.setup.Credentials.State).State == state {
+			c, err := exchange.NewClient(exchange.ClientConfig{Credentials: p.setup.Credentials, Agreement: a, Now: p.setup.Now, Log: p.setup.Log})
+			if err != nil {
+				return nil, err
+			}
+			p.clients[state] = c
+			return c, nil
+		}
+	}
+	return nil, errf(CodeNotFound, fmt.Sprintf("no agreement with partner %q", state))
+}
+
+// exchangeSearcher answers a partner's step-1 search from the gallery: the
+// candidates at or above the hit threshold, best first. The probe's
+// prepared form lives only for this call.
+type exchangeSearcher struct{ n *Node }
+
+func (s exchangeSearcher) Search(ctx context.Context, p exchange.Probe) ([]biometric.Candidate, error) {
+	if len(p.Fingers) == 0 {
+		return nil, errors.New("node: empty probe")
+	}
+	probes := make([]search.ProbeSample, len(p.Fingers))
+	for i, f := range p.Fingers {
+		probes[i] = search.ProbeSample{Position: f.Position, Probe: fingerProbe{fingerprint.NewMatcher(f.Template)}}
+	}
+	pol := s.n.policies[biometric.Finger]
+	hit, _ := pol.Thresholds(len(probes))
+	var out []biometric.Candidate
+	for _, c := range s.n.galleries[biometric.Finger].Search(probes, max(pol.Cap, 10), hit) {
+		if c.Score >= hit {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// exchangeDiscloser reads the fields an agreement may release.
+type exchangeDiscloser struct{ n *Node }
+
+func (d exchangeDiscloser) Disclose(ctx context.Context, id string, fields []string) (map[string]string, error) {
+	rec, err := d.n.store.Identity(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, f := range fields {
+		switch f {
+		case "names":
+			out[f] = strings.Join(rec.Identity.Names, "; ")
+		case "date_of_birth":
+			out[f] = rec.Identity.DateOfBirth
+		case "nationality":
+			out[f] = strings.Join(rec.Identity.Nationality, ",")
+		case "case_reference":
+			out[f] = rec.Identity.CaseRef
+		case "flags":
+			var c []string
+			for _, fl := range rec.Flags {
+				c = append(c, fl.Category)
+			}
+			out[f] = strings.Join(c, ",")
+		case "encounters":
+			var e []string
+			for _, en := range rec.Encounters {
+				e = append(e, en.Time.UTC().Format("2006-01-02")+" "+en.Purpose)
+			}
+			out[f] = strings.Join(e, "; ")
+		}
+	}
+	return out, nil
+}
+
+// examinerAuth lets the node's examiners open the step-2 gate: the
+// examiner id is the principal's name, the secret its bearer token.
+type examinerAuth struct{ a *authenticator }
+
+func (e examinerAuth) Authenticate(examiner, secret string) bool {
+	p := e.a.authenticateToken(secret)
+	return p != nil && p.Name == examiner && p.Has(RoleExaminer)
+}
+
+// ExchangeSearchRequest is the body of POST /v1/exchange/search: a step-1
+// search of one partner's gallery.
+type ExchangeSearchRequest struct {
+	Partner         string        `json:"partner"`
+	Purpose         string        `json:"purpose"`
+	LegalBasis      string        `json:"legal_basis"`
+	Officer         string        `json:"officer"` // pseudonymous id of the requesting officer
+	SearchType      string        `json:"search_type,omitempty"`
+	OffenceMaxYears int           `json:"offence_max_years,omitempty"`
+	Samples         []SampleInput `json:"samples"`
+}
+
+// ExchangeDisclosureRequest is the body of POST /v1/exchange/disclosures.
+type ExchangeDisclosureRequest struct {
+	Partner   string   `json:"partner"`
+	Reference string   `json:"reference"`
+	Fields    []string `json:"fields,omitempty"`
+	Officer   string   `json:"officer"`
+}
+
+// ExchangeDecision is the body of POST /v1/exchange/cases/{id}.
+type ExchangeDecision struct {
+	Confirm   bool   `json:"confirm"`
+	Candidate string `json:"candidate,omitempty"`
+}
+
+func (n *Node) exchangeOn() (*partnerships, error) {
+	if n.exchange == nil {
+		return nil, errf(CodeUnsupported, "this node takes part in no partnership")
+	}
+	return n.exchange, nil
+}
+
+// refusalError maps an exchange refusal to an API error.
+func refusalError(err error) error {
+	var r *exchange.Refusal
+	if errors.As(err, &r) {
+		code := CodeForbidden
+		switch {
+		case r.Status == 429:
+			code = CodeRateLimited
+		case r.Status == 404:
+			code = CodeNotFound
+		case r.Status == 400:
+			code = CodeInvalidField
+		}
+		return errf(code, fmt.Sprintf("partner refused: %s: %s", r.Reason, r.Detail))
+	}
+	if errors.Is(err, exchange.ErrNotExaminer) {
+		return errf(CodeForbidden, "examiner not authenticated for this case")
+	}
+	return err
+}
+
+func (n *Node) handleExchangeSearch(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	p, err := n.exchangeOn()
+	if err != nil {
+		return err
+	}
+	var req ExchangeSearchRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	if req.Officer == "" || req.LegalBasis == "" || req.Purpose == "" {
+		return errf(CodeInvalidField, "purpose, legal_basis and officer are required for a partner search")
+	}
+	probe := exchange.Probe{}
+	for i := range req.Samples {
+		s := &req.Samples[i]
+		if e := s.validate(i); e != nil {
+			return e
+		}
+		if s.Modality != biometric.Finger {
+			return errf(CodeUnsupported, fmt.Sprintf("samples[%d]: partner searches take fingerprints", i))
+		}
+		tmpl, _, err := FingerEngine{}.Template(s, n.cfg.MaxImagePixels)
+		if err != nil {
+			return prefixSample(i, err)
+		}
+		t, err := decodeStoredFinger(tmpl)
+		if err != nil {
+			return errf(CodeBadSample, err.Error())
+		}
+		probe.Fingers = append(probe.Fingers, exchange.FingerProbe{Position: s.Position, Template: t})
+	}
+	if len(probe.Fingers) == 0 {
+		return errf(CodeInvalidField, "samples: at least one fingerprint is needed")
+	}
+	c, err := p.client(req.Partner)
+	if err != nil {
+		return err
+	}
+	st := exchange.SearchType(req.SearchType)
+	if st == "" {
+		st = exchange.Tenprint
+	}
+	res, err := c.Step1(r.Context(), exchange.Step1Params{Purpose: exchange.Purpose(req.Purpose), LegalBasis: req.LegalBasis,
+		Officer: req.Officer, SearchType: st, OffenceMaxYears: req.OffenceMaxYears, Probe: probe})
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, 200, res)
+	return nil
+}
+
+func (n *Node) handleExchangeDisclosure(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	p, err := n.exchangeOn()
+	if err != nil {
+		return err
+	}
+	var req ExchangeDisclosureRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	c, err := p.client(req.Partner)
+	if err != nil {
+		return err
+	}
+	id, deadline, err := c.RequestDisclosure(r.Context(), req.Reference, req.Fields, req.Officer)
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, 202, map[string]any{"case": id, "deadline": deadline})
+	return nil
+}
+
+func (n *Node) handleExchangeStatus(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	p, err := n.exchangeOn()
+	if err != nil {
+		return err
+	}
+	c, err := p.client(r.PathValue("partner"))
+	if err != nil {
+		return err
+	}
+	status, rel, err := c.Status(r.Context(), r.PathValue("case"))
+	if err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, 200, map[string]any{"status": status, "release": rel})
+	return nil
+}
+
+// examinerOf returns the examiner's id and token for the exchange's gate.
+func examinerOf(r *http.Request, p *Principal) (string, string) {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return p.Name, tok
+}
+
+func (n *Node) handleExchangeCases(w http.ResponseWriter, r *http.Request, pr *Principal) error {
+	p, err := n.exchangeOn()
+	if err != nil {
+		return err
+	}
+	id, tok := examinerOf(r, pr)
+	cases, err := p.responder.Queue(id, tok)
+	if err != nil {
+		return refusalError(err)
+	}
+	if cases == nil {
+		cases = []exchange.ExaminerCase{}
+	}
+	writeJSON(w, 200, map[string]any{"cases": cases})
+	return nil
+}
+
+func (n *Node) handleExchangeDecide(w http.ResponseWriter, r *http.Request, pr *Principal) error {
+	p, err := n.exchangeOn()
+	if err != nil {
+		return err
+	}
+	var d ExchangeDecision
+	if e := decodeJSON(r, &d); e != nil {
+		return e
+	}
+	id, tok := examinerOf(r, pr)
+	if err := p.responder.Decide(r.Context(), id, tok, r.PathValue("id"), d.Confirm, d.Candidate); err != nil {
+		return refusalError(err)
+	}
+	writeJSON(w, 200, map[string]string{"status": "decided"})
+	return nil
+}
+
+func (n *Node) handleSuspend(w http.ResponseWriter, r *http.Request, pr *Principal) error {
+	p, err := n.exchangeOn()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if r.PathValue("action") == "suspend" {
+		err = p.responder.Suspend(id, pr.Name)
+	} else if r.PathValue("action") == "reinstate" {
+		err = p.responder.Reinstate(id, pr.Name)
+	} else {
+		return errf(CodeNotFound, "want suspend or reinstate")
+	}
+	if err != nil {
+		return errf(CodeNotFound, err.Error())
+	}
+	writeJSON(w, 200, map[string]string{"agreement": id, "status": r.PathValue("action") + "ed"})
+	return nil
+}
+
+// PartnerCheckpoints returns the checkpoints of a partner's transparency
+// log that this node was shown in replies, for an audit of that log.
+func (n *Node) PartnerCheckpoints(state string) [][]byte {
+	if n.exchange == nil {
+		return nil
+	}
+	n.exchange.mu.Lock()
+	c := n.exchange.clients[state]
+	n.exchange.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	return c.Checkpoints()
+}

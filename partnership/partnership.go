@@ -1,0 +1,202 @@
+// Package partnership runs a partnership of national nodes on one machine:
+// for each state a certificate authority, a node (SQLite store, gallery,
+// HTTP API on loopback), its transparency log and its partner endpoint
+// (mutual TLS, signed envelopes); and an agreement between the hub and each
+// partner. The demo and the Proof-of-Concept use it; so can anyone who wants
+// to try the exchange without deploying it.
+package partnership
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/exchange"
+	"github.com/ebsp/ebsp/node"
+)
+
+// Options describe a partnership.
+type Options struct {
+	Dir      string    // each state's data under Dir/<state>
+	Hub      string    // the state that has an agreement with every partner (e.g. "US")
+	Partners []string  // the partner states (ISO 3166-1 alpha-2)
+	Log      io.Writer // the nodes' JSON logs (nil: discarded)
+	// Agreement, when set, adjusts each hub-partner agreement before it is
+	// signed off by both sides (purposes, quotas, disclosure ...).
+	Agreement func(a *exchange.Agreement)
+}
+
+// Member is one state's node with the credentials of its staff.
+type Member struct {
+	State     string
+	Node      *node.Node
+	URL       string       // base URL of the node's API
+	Operator  *node.Client // enroller and searcher
+	Examiner  *node.Client // examiner: decides step-2 cases
+	Admin     *node.Client
+	Log       *audit.Log
+	LogDir    string
+	LogPubKey string // note verifier key of the node's log
+	close     []func()
+}
+
+// Partnership is the running nodes and their agreements.
+type Partnership struct {
+	Members    map[string]*Member
+	Agreements []*exchange.Agreement
+}
+
+// Start runs the nodes. Close stops them.
+func Start(ctx context.Context, o Options) (*Partnership, error) {
+	if o.Hub == "" || len(o.Partners) == 0 {
+		return nil, errors.New("partnership: a hub and at least one partner are needed")
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	states := append([]string{o.Hub}, o.Partners...)
+	p := &Partnership{Members: map[string]*Member{}}
+	now := time.Now().Add(-time.Hour)
+	const validity = 2 * 365 * 24 * time.Hour
+
+	type prep struct {
+		creds   *exchange.NodeCredentials
+		partner net.Listener
+	}
+	preps := map[string]*prep{}
+	for _, s := range states {
+		ca, err := exchange.NewCA(s, now, validity)
+		if err != nil {
+			return nil, err
+		}
+		creds, err := ca.IssueNode(nodeName(s), []string{"127.0.0.1", "localhost"}, now, validity)
+		if err != nil {
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		preps[s] = &prep{creds: creds, partner: ln}
+	}
+	// The agreements name the partner endpoints, so the listeners come
+	// first; each side then holds its own copy of each agreement file.
+	held := map[string][]*exchange.Agreement{}
+	for _, s := range o.Partners {
+		hub, partner := preps[o.Hub], preps[s]
+		a := exchange.DefaultAgreement(o.Hub+"-"+s, hub.creds.Party("https://"+hub.partner.Addr().String()),
+			partner.creds.Party("https://"+partner.partner.Addr().String()))
+		if o.Agreement != nil {
+			o.Agreement(a)
+		}
+		if err := a.Validate(); err != nil {
+			return nil, fmt.Errorf("partnership: agreement %s: %w", a.ID, err)
+		}
+		p.Agreements = append(p.Agreements, a)
+		raw, err := a.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		for _, side := range []string{o.Hub, s} {
+			c, err := exchange.ParseAgreement(raw)
+			if err != nil {
+				return nil, err
+			}
+			held[side] = append(held[side], c)
+		}
+	}
+	for _, s := range states {
+		m, err := startMember(ctx, o, s, preps[s].creds, preps[s].partner, held[s])
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("partnership: node %s: %w", s, err)
+		}
+		p.Members[s] = m
+	}
+	return p, nil
+}
+
+func nodeName(state string) string { return fmt.Sprintf("%s-node", state) }
+
+func startMember(ctx context.Context, o Options, state string, creds *exchange.NodeCredentials, partnerLn net.Listener, agreements []*exchange.Agreement) (*Member, error) {
+	dir := filepath.Join(o.Dir, state)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	tok := map[string]string{"operator": rand.Text(), "examiner": rand.Text(), "admin": rand.Text()}
+	cfg := &node.Config{State: state, Agency: state + "-border-agency", DataDir: dir, Store: "sqlite", Listen: "127.0.0.1:0",
+		RatePerSecond: 1e6, Burst: 1e6,
+		Tokens: []node.TokenConfig{
+			{Name: state + "-operator", SHA256: node.TokenHash(tok["operator"]), Roles: []node.Role{node.RoleEnroller, node.RoleSearcher}},
+			{Name: state + "-examiner", SHA256: node.TokenHash(tok["examiner"]), Roles: []node.Role{node.RoleExaminer}},
+			{Name: state + "-admin", SHA256: node.TokenHash(tok["admin"]), Roles: []node.Role{node.RoleAdmin}},
+		}}
+	m := &Member{State: state, LogDir: filepath.Join(dir, "audit"), LogPubKey: creds.LogKey}
+	st, err := node.OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.close = append(m.close, func() { st.Close() })
+	logger := slog.New(slog.NewJSONHandler(o.Log, nil)).With("state", state)
+	n, err := node.New(cfg, st, node.DefaultEngines(), logger)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	if m.Log, err = audit.Open(m.LogDir, creds.LogSigner); err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.close = append(m.close, func() { m.Log.Close() })
+	if err := n.EnableExchange(node.ExchangeSetup{Credentials: creds, Agreements: agreements, Log: m.Log}); err != nil {
+		m.Close()
+		return nil, err
+	}
+	if err := n.LoadGallery(ctx, nil); err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.Node = n
+	api, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	apiSrv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go apiSrv.Serve(api)
+	m.close = append(m.close, func() { apiSrv.Close() })
+	partnerSrv := &http.Server{Handler: n.PartnerHandler(), TLSConfig: n.Responder().TLSConfig(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go partnerSrv.Serve(tls.NewListener(partnerLn, partnerSrv.TLSConfig))
+	m.close = append(m.close, func() { partnerSrv.Close() })
+	m.URL = "http://" + api.Addr().String()
+	m.Operator = node.NewClient(m.URL, tok["operator"], nil)
+	m.Examiner = node.NewClient(m.URL, tok["examiner"], nil)
+	m.Admin = node.NewClient(m.URL, tok["admin"], nil)
+	return m, nil
+}
+
+// Close stops the member's servers and closes its store and log.
+func (m *Member) Close() {
+	for i := len(m.close) - 1; i >= 0; i-- {
+		m.close[i]()
+	}
+	m.close = nil
+}
+
+// Close stops every node.
+func (p *Partnership) Close() {
+	for _, m := range p.Members {
+		m.Close()
+	}
+}
