@@ -57,7 +57,7 @@ func TestHitConfirmReleaseAndPurge(t *testing.T) {
 		_, err := gb.Operator.Enroll(ctx, &node.EnrolRequest{
 			Identity:   node.IdentityInput{ID: fmt.Sprintf("GB-%03d", i), Names: []string{fmt.Sprintf("Gbperson %d", i)}, DateOfBirth: "1990-01-02", Nationality: []string{"GBR"}, CaseRef: fmt.Sprintf("GB-CASE-%d", i)},
 			Provenance: store.Provenance{LegalBasis: "test"}, Samples: personSamples(t, i, 1),
-			Flags:      []node.FlagInput{{Category: "wanted"}}})
+			Flags: []node.FlagInput{{Category: "wanted"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
