@@ -107,6 +107,13 @@ func (g *impressionGeom) forward(x, y float64) (float64, float64) {
 	return g.cosR*x - g.sinR*y + g.ox, g.sinR*x + g.cosR*y + g.oy
 }
 
+// rigid maps a master point to the impression by the placement alone,
+// leaving out the skin distortion.
+func (g *impressionGeom) rigid(x, y float64) (float64, float64) {
+	x, y = x-g.cx, y-g.cy
+	return g.cosR*x - g.sinR*y + g.ox, g.sinR*x + g.cosR*y + g.oy
+}
+
 // forwardDir is forward that also maps a direction: given a ridge direction
 // a at the point (radians, y up), it returns the direction of the mapped
 // ridge. It applies the Jacobian of the distortion, J = I + b·(A − I) +

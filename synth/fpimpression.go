@@ -100,6 +100,37 @@ func (v *valueNoise) at(x, y float64) float64 {
 	return float64((p[0]*(1-ax)+p[1]*ax)*(1-ay) + (q[0]*(1-ax)+q[1]*ax)*ay)
 }
 
+// newWobble returns the small-scale skin displacement field of impression k
+// (x and y components, in [0, 1), to be centred and scaled by the look's
+// wobble). It is a hashed lattice rather than a drawn one, so that the
+// template level can read it at a few points without building it.
+func newWobble(m *FingerMaster, k uint64) (x, y hashNoise) {
+	s := deriveSeed(m.Seed, "finger-impression-wobble", m.Finger, k)
+	return hashNoise{seed: s, cell: 36}, hashNoise{seed: mix64(s), cell: 36}
+}
+
+// hashNoise is value noise whose lattice values are hashes of the lattice
+// coordinates: the same smooth field as valueNoise, with nothing stored.
+type hashNoise struct {
+	seed uint64
+	cell float64
+}
+
+func (h hashNoise) lattice(i, j int) float32 {
+	return float32(mix64(h.seed^uint64(i)*0x9e3779b97f4a7c15^uint64(j)*0xc2b2ae3d27d4eb4f)>>40) / (1 << 24)
+}
+
+// at returns the field at a pixel, in [0, 1).
+func (h hashNoise) at(x, y float64) float64 {
+	fx, fy := x/h.cell, y/h.cell
+	ix, iy := int(math.Floor(fx)), int(math.Floor(fy))
+	ax, ay := float32(fx-float64(ix)), float32(fy-float64(iy))
+	ax, ay = ax*ax*(3-2*ax), ay*ay*(3-2*ay)
+	a, b := h.lattice(ix, iy), h.lattice(ix+1, iy)
+	c, d := h.lattice(ix, iy+1), h.lattice(ix+1, iy+1)
+	return float64((a*(1-ax)+b*ax)*(1-ay) + (c*(1-ax)+d*ax)*ay)
+}
+
 // sample reads the master's ridge pattern at a real-valued canvas point by
 // bilinear interpolation; 0 off the canvas.
 func (mi *MasterImage) sample(x, y float64) float64 {
@@ -132,8 +163,7 @@ func (mi *MasterImage) Impression(k uint64) *image.Gray {
 	// Small-scale elasticity of the skin, which Cappelli's smooth model
 	// leaves out: every 36 px or so the skin is pushed a few pixels its own
 	// way, so neighbouring minutiae never keep exactly the same geometry.
-	wobX := newValueNoise(lr, W, H, 36)
-	wobY := newValueNoise(lr, W, H, 36)
+	wobX, wobY := newWobble(m, k)
 
 	// Ridge darkness per pixel before blur.
 	dark := make([]float32, W*H)

@@ -24,10 +24,10 @@ const (
 	minutiaBaseP    = 0.62 // chance that a cell holds a minutia far from singular points
 	minutiaNearGain = 0.6  // extra chance near a singular point
 	endingShare     = 0.6  // share of ridge endings
-	missRate        = 0.10 // impression: a minutia the extractor will not see
-	spuriousMean    = 3.0  // impression: false minutiae from noise and creases
+	missRate        = 0.14 // impression: a minutia the extractor will not see
+	spuriousMean    = 4.5  // impression: false minutiae from noise and creases
 	typeFlipRate    = 0.08 // impression: ending seen as bifurcation or back
-	posJitter       = 2.5  // impression: px, sd of position error
+	posJitter       = 2.75 // impression: px, sd of position error
 	angleJitter     = 0.10 // impression: rad, sd of direction error
 	borderMargin    = 10   // px kept free along the image border
 	contactUsable   = 0.96 // fraction of the contact ellipse where minutiae are reliable
@@ -112,14 +112,32 @@ func normAngle(a float64) float64 {
 // spurious ones appear, positions and directions jitter and types flip.
 func TemplateImpression(m *FingerMaster, master *fingerprint.Template, impression uint64) fingerprint.Template {
 	g := newImpressionGeom(newRand(m.Seed, "finger-impression", m.Finger, impression), m, ImpressionWidth, ImpressionHeight, impression)
+	regime := ImpressionRegime(impression)
+	look := newImpressionLook(newRand(m.Seed, "finger-impression-look", m.Finger, impression), regime)
+	wobX, wobY := newWobble(m, impression)
 	r := newRand(m.Seed, "finger-impression-minutiae", m.Finger, impression)
+	miss, spurious := missRate, spuriousMean
+	switch regime {
+	case RegimeDry: // broken ridges: more misses and false endings
+		miss, spurious = 1.8*missRate, 2*spuriousMean
+	case RegimeWet: // bridged valleys: false bifurcations
+		miss, spurious = 1.4*missRate, 1.7*spuriousMean
+	}
 	t := fingerprint.Template{Width: ImpressionWidth, Height: ImpressionHeight, DPI: 500,
 		Quality:  qualityLo + r.IntN(qualityHi-qualityLo+1),
 		Minutiae: make([]fingerprint.Minutia, 0, len(master.Minutiae)+8)}
 	add := func(x, y, a float64, typ fingerprint.MinutiaType, q uint8) {
 		// The direction after distortion and placement: map a point a few
 		// pixels along the minutia's direction and see where it went.
-		ix, iy, na := g.forwardDir(x, y, a)
+		// The image shows at w the master at inverse(w) + δ(w), δ the
+		// small-scale skin displacement; so a master point v appears at
+		// w = forward(v − δ(w)). δ is read at the rigidly placed point (the
+		// skin distortion moves it by a few pixels, little against the 36-px
+		// scale of δ), which saves a second distortion per minutia.
+		w0x, w0y := g.rigid(x, y)
+		dx := look.wobble * (wobX.at(w0x, w0y) - 0.5)
+		dy := look.wobble * (wobY.at(w0x, w0y) - 0.5)
+		ix, iy, na := g.forwardDir(x-dx, y-dy, a)
 		na += angleJitter * r.NormFloat64()
 		ix += posJitter * r.NormFloat64()
 		iy += posJitter * r.NormFloat64()
@@ -142,12 +160,12 @@ func TemplateImpression(m *FingerMaster, master *fingerprint.Template, impressio
 		c := math.Sqrt(c2)
 		// Misses grow towards the edge of the contact area, where ridges are
 		// faint and broken.
-		if u < missRate+0.25*max(c-0.75, 0)/0.25 {
+		if u < miss+0.25*max(c-0.75, 0)/0.25 {
 			continue
 		}
 		add(x, y, mn.Angle, mn.Type, mn.Quality)
 	}
-	for range poisson(r, spuriousMean) {
+	for range poisson(r, spurious) {
 		// A uniform point in the contact ellipse.
 		rho, phi := contactUsable*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
 		x, y := g.cx+g.ra*rho*math.Cos(phi), g.cy+g.rb*rho*math.Sin(phi)
