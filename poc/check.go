@@ -186,6 +186,9 @@ func CheckExtrapolation(ctx context.Context, o CheckOptions) (*CheckResult, erro
 			// Every identity at or above the fused threshold: limit is the
 			// whole gallery, floor the threshold.
 			observed.Add(int64(len(g.Search(probes, o.GalleryPeople, row.Threshold))))
+			if step := max(o.Probes/10, 1); (p+1)%step == 0 {
+				say("  %d of %d probes, %d false matches so far, %.0f s", p+1, o.Probes, observed.Load(), time.Since(t0).Seconds())
+			}
 		})
 		if err != nil {
 			return nil, err
