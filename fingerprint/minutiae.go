@@ -190,7 +190,7 @@ func minDirection(m *exMinutia, o *exOrientation) float64 {
 	// The orientation field's ridge direction, taken in the sense closer
 	// to the traced one, unless they disagree by more than 45° (near a
 	// core or delta, where the block field is coarse).
-	th := o.ridgeAngleImage(m.x, m.y)
+	th := o.ridgeAngleSmooth(m.x, m.y)
 	for _, cand := range [2]float64{th, th + math.Pi} {
 		if minAngleDiff(cand, traced) < math.Pi/4 {
 			traced = cand

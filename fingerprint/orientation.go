@@ -197,6 +197,37 @@ func (o *exOrientation) ridgeAngleImage(x, y int) float64 {
 	return t
 }
 
+// ridgeAngleSmooth is ridgeAngleImage with the doubled-angle vectors
+// interpolated bilinearly between block centres, so that the direction
+// changes smoothly across block boundaries.
+func (o *exOrientation) ridgeAngleSmooth(x, y int) float64 {
+	fx := (float64(x)+0.5)/BlockSize - 0.5
+	fy := (float64(y)+0.5)/BlockSize - 0.5
+	x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+	ax, ay := fx-float64(x0), fy-float64(y0)
+	var vx, vy float64
+	for j := 0; j < 2; j++ {
+		for i := 0; i < 2; i++ {
+			c := min(max(x0+i, 0), o.cols-1)
+			r := min(max(y0+j, 0), o.rows-1)
+			wx, wy := 1-ax, 1-ay
+			if i == 1 {
+				wx = ax
+			}
+			if j == 1 {
+				wy = ay
+			}
+			vx += wx * wy * float64(o.vx[r*o.cols+c])
+			vy += wx * wy * float64(o.vy[r*o.cols+c])
+		}
+	}
+	t := 0.5*math.Atan2(vy, vx) + math.Pi/2
+	if t >= math.Pi {
+		t -= math.Pi
+	}
+	return t
+}
+
 // field exports the orientation for a Transparency.
 func (o *exOrientation) field(seg *exSegmentation) *OrientationField {
 	n := o.cols * o.rows
