@@ -133,6 +133,11 @@ func (r *Record) Int(number int) (int, bool) {
 
 // Set replaces field f.Number or inserts f in field-number order.
 func (r *Record) Set(f *Field) {
+	// Readers set fields in ascending order: append without a search.
+	if n := len(r.Fields); n > 0 && r.Fields[n-1].Number < f.Number {
+		r.Fields = append(r.Fields, f)
+		return
+	}
 	for i, g := range r.Fields {
 		if g.Number == f.Number {
 			r.Fields[i] = f

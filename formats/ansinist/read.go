@@ -20,6 +20,8 @@ type Warning struct {
 	Offset int    // byte offset in the input (traditional) or -1
 	Record int    // index of the record in the transaction, or -1
 	Msg    string // what was irregular and what the reader did
+
+	suppressed int // for the last warning past MaxWarnings
 }
 
 func (w Warning) String() string {
@@ -49,8 +51,28 @@ type reader struct {
 	version  int // numeric VER once known, e.g. 400; 0 when unknown
 }
 
+// MaxWarnings bounds the warnings a reader returns; past it one last
+// warning says how many more there were.
+const MaxWarnings = 1000
+
 func (d *reader) warn(off int, format string, args ...any) {
-	d.warnings = append(d.warnings, Warning{Offset: off, Record: d.rec, Msg: fmt.Sprintf(format, args...)})
+	d.warnings = addWarning(d.warnings, Warning{Offset: off, Record: d.rec}, format, args...)
+}
+
+// addWarning appends a warning unless MaxWarnings are there already, in
+// which case it counts it in the last one.
+func addWarning(ws []Warning, w Warning, format string, args ...any) []Warning {
+	switch {
+	case len(ws) < MaxWarnings:
+		w.Msg = fmt.Sprintf(format, args...)
+		return append(ws, w)
+	case len(ws) == MaxWarnings:
+		return append(ws, Warning{Offset: -1, Record: -1, Msg: "1 more warning not listed", suppressed: 1})
+	}
+	last := &ws[len(ws)-1]
+	last.suppressed++
+	last.Msg = fmt.Sprintf("%d more warnings not listed", last.suppressed)
+	return ws
 }
 
 func (d *reader) errorf(off int, format string, args ...any) error {
@@ -242,6 +264,7 @@ func (d *reader) tagged(off, typ int) (*Record, int, error) {
 		d.warn(off+length-1, "record does not end with FS")
 	}
 	r := &Record{Type: typ}
+	byNumber := map[int]*Field{}
 	for p := 0; p < len(body); {
 		ftyp, num, digits, q, ok := parseTag(body, p)
 		if !ok {
@@ -275,11 +298,12 @@ func (d *reader) tagged(off, typ int) (*Record, int, error) {
 		f.Subfields = splitValue(body[q:end])
 		// Fields after the first two may come in any order (1-2011
 		// section 7.1), but each at most once.
-		if prev := r.Field(num); prev != nil && !prev.IsData() {
+		if prev := byNumber[num]; prev != nil && !prev.IsData() {
 			d.warn(off+p, "field %d.%03d repeated; its value kept as further subfields of the first", typ, num)
 			prev.Subfields = append(prev.Subfields, f.Subfields...)
 		} else {
 			r.Fields = append(r.Fields, f)
+			byNumber[num] = f
 		}
 		if len(r.Fields) == 2 && r.Fields[0].Number == 1 && r.Fields[1].Number != 2 {
 			d.warn(off+p, "second field is %d.%03d, not %d.002", typ, num, typ)

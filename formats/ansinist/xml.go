@@ -54,7 +54,7 @@ type xmlReader struct {
 }
 
 func (d *xmlReader) warn(format string, args ...any) {
-	d.warnings = append(d.warnings, Warning{Offset: -1, Record: d.rec, Msg: fmt.Sprintf(format, args...)})
+	d.warnings = addWarning(d.warnings, Warning{Offset: -1, Record: d.rec}, format, args...)
 }
 
 // DecodeXML reads a transaction in the NIEM XML encoding of either
