@@ -114,7 +114,7 @@ func CheckInclusion(c Checkpoint, index int64, leaf []byte, proof tlog.RecordPro
 func CheckConsistency(old, new Checkpoint, proof tlog.TreeProof) error {
 	switch {
 	case old.Size > new.Size:
-		return fmt.Errorf("audit: checkpoint of size %d cannot extend one of size %d", new.Size, old.Size)
+		return fmt.Errorf("audit: fork or rollback: checkpoint of size %d cannot extend one of size %d", new.Size, old.Size)
 	case old.Size == 0:
 		return nil
 	case old.Size == new.Size:

@@ -381,3 +381,73 @@ func (c *Client) SaveCheckpoints(dir string) error {
 	}
 	return nil
 }
+
+// Refresh fetches the partner log's latest checkpoint and a consistency
+// proof from the latest one this client holds, verifies both and keeps the
+// new checkpoint. It is what a partner (or its auditor) runs between
+// exchanges to keep watching the log; it returns the new tree size.
+func (c *Client) Refresh(ctx context.Context) (int64, error) {
+	get := func(path string) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("exchange: %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("exchange: %s: HTTP %d: %s", path, resp.StatusCode, bytes.TrimSpace(b))
+		}
+		return b, nil
+	}
+	signed, err := get(PathCheckpoint)
+	if err != nil {
+		return 0, err
+	}
+	cp, err := audit.OpenCheckpoint(signed, c.partner.LogVerifier())
+	if err != nil {
+		return 0, fmt.Errorf("exchange: partner checkpoint: %v", err)
+	}
+	c.mu.Lock()
+	known := c.latest
+	c.mu.Unlock()
+	var proof tlog.TreeProof
+	if known.Size > 0 && known.Size < cp.Size {
+		b, err := get(fmt.Sprintf("%s?old=%d&new=%d", PathConsistency, known.Size, cp.Size))
+		if err != nil {
+			return 0, err
+		}
+		var rep ConsistencyReply
+		if err := json.Unmarshal(b, &rep); err != nil || rep.Old != known.Size || rep.New != cp.Size {
+			return 0, fmt.Errorf("exchange: malformed consistency reply")
+		}
+		for _, h := range rep.Proof {
+			if len(h) != tlog.HashSize {
+				return 0, errors.New("exchange: malformed consistency proof")
+			}
+			var x tlog.Hash
+			copy(x[:], h)
+			proof = append(proof, x)
+		}
+	}
+	if known.Size > 0 {
+		if err := audit.CheckConsistency(known, cp, proof); err != nil {
+			return 0, fmt.Errorf("exchange: partner log: %v", err)
+		}
+	}
+	c.mu.Lock()
+	if cp.Size > c.latest.Size {
+		c.latest = cp
+	}
+	if n := len(c.checkpoints); n == 0 || !bytes.Equal(c.checkpoints[n-1], signed) {
+		c.checkpoints = append(c.checkpoints, signed)
+	}
+	c.mu.Unlock()
+	return cp.Size, nil
+}

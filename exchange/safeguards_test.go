@@ -550,6 +550,14 @@ func TestSafeguardTamperEvidence(t *testing.T) {
 		t.Fatal("modified leaf not detected")
 	}
 
+	// Between exchanges the client keeps watching the log.
+	p.resp.Sweep()
+	p.resp.Suspend(p.agreement.ID, "gb-dpo-1") // one more leaf
+	p.resp.Reinstate(p.agreement.ID, "gb-dpo-1")
+	if n, err := p.client.Refresh(bg); err != nil || n != p.log.Size() {
+		t.Fatalf("refresh: size %d, %v (log has %d)", n, err, p.log.Size())
+	}
+
 	// The responder swaps in a rewritten log (same key, history changed).
 	forged, err := audit.Open(filepath.Join(t.TempDir(), "forged"), p.gb.LogSigner)
 	if err != nil {
@@ -560,6 +568,9 @@ func TestSafeguardTamperEvidence(t *testing.T) {
 		forged.Append(audit.Leaf{Time: p.clock.Now(), Kind: audit.KindRequest, Partner: "US"})
 	}
 	p.resp.log = forged
+	if _, err := p.client.Refresh(bg); err == nil || !strings.Contains(err.Error(), "fork") {
+		t.Fatalf("refresh accepted a rewritten log: %v", err)
+	}
 	_, err = p.client.Step1(bg, border(freshProbe(rng)))
 	if err == nil || !strings.Contains(err.Error(), "fork") {
 		t.Fatalf("rewritten log accepted: %v", err)
