@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/ebsp/ebsp/bench"
+)
+
+func init() {
+	register("bench", "throughput and latency benchmarks: node API, 1:N search, partner exchange", runBench)
+}
+
+const benchUsage = `usage: ebsp bench <what> [flags]
+
+Measures ebsp on a synthetic population (two index fingers per person) and
+prints a table, or one JSON object with --json. A progress bar shows on
+stderr when it is a terminal.
+
+  node      a node on loopback (SQLite or PostgreSQL): enrolment and
+            identification through the HTTP API, gallery load on restart
+  search    the in-process 1:N search alone at one or more gallery sizes:
+            comparisons/s, latency, memory per template
+  exchange  a partnership (US hub, GB partner) on loopback: step-1
+            round-trip latency and requests/s one responder sustains
+
+'ebsp bench <what> -h' explains the flags.
+`
+
+func runBench(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(os.Stderr, benchUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	switch args[0] {
+	case "node":
+		return benchNode(args[1:])
+	case "search":
+		return benchSearch(args[1:])
+	case "exchange":
+		return benchExchange(args[1:])
+	}
+	fmt.Fprintf(os.Stderr, "ebsp bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
+	return 2
+}
+
+// benchFlags is a FlagSet with the flags every benchmark has.
+func benchFlags(name, usage string) (*flag.FlagSet, *bool, *uint64) {
+	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs, fs.Bool("json", false, "print one JSON object instead of the table"), fs.Uint64("seed", 1, "synthetic population seed")
+}
+
+func parseBench(fs *flag.FlagSet, args []string) (ok bool, code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return false, 0
+		}
+		return false, 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "ebsp %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return false, 2
+	}
+	return true, 0
+}
+
+func benchNode(args []string) int {
+	fs, asJSON, seed := benchFlags("node", `usage: ebsp bench node [flags]
+
+Starts a node in this process with its HTTP API on loopback and a fresh
+store, enrols --fingers/2 synthetic people (two index fingers each) through
+the API with --concurrency clients, then runs --searches identifications
+(half by enrolled people with another impression, half by people never
+enrolled), then restarts the node on the same store and times the gallery
+load. A PostgreSQL run makes a schema of its own and drops it afterwards.
+
+`)
+	storeURL := fs.String("store", "sqlite", `"sqlite" or a PostgreSQL URL (postgres://user:pass@host/db)`)
+	data := fs.String("data", "", "directory to keep the node's data in (default: a temporary directory, removed)")
+	fingers := fs.Int("fingers", 10000, "gallery size in fingers (even: two per person)")
+	conc := fs.Int("concurrency", 8, "concurrent enrolling clients")
+	searches := fs.Int("searches", 200, "identifications, half by enrolled people")
+	sconc := fs.Int("search-concurrency", 1, "concurrent searching clients (1: latency without queueing)")
+	if ok, code := parseBench(fs, args); !ok {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pb := newBenchProgress()
+	r, err := bench.RunNode(ctx, bench.NodeOptions{Store: *storeURL, DataDir: *data, Fingers: *fingers, Concurrency: *conc,
+		Searches: *searches, SearchConcurrency: *sconc, Seed: *seed, Progress: pb.update})
+	pb.finish()
+	if err != nil {
+		return fail("bench node", err)
+	}
+	return benchOutput(*asJSON, r, r.Table())
+}
+
+func benchSearch(args []string) int {
+	fs, asJSON, seed := benchFlags("search", `usage: ebsp bench search [flags]
+
+Fills an in-memory gallery (search.Gallery with the node's fingerprint
+engine, no HTTP, no store) with synthetic index fingers and times 1:N
+searches at each gallery size in --fingers: comparisons per second (wall
+clock and per CPU-second), latency per search, heap bytes per template.
+
+`)
+	sizes := fs.String("fingers", "10000", "gallery sizes in fingers, comma-separated (e.g. 10000,100000)")
+	searches := fs.Int("searches", 20, "searches at each size, half by enrolled people")
+	workers := fs.Int("workers", 0, "search goroutines (0: GOMAXPROCS)")
+	if ok, code := parseBench(fs, args); !ok {
+		return code
+	}
+	var ns []int
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fail("bench search", fmt.Errorf("--fingers %q: %q is not a number", *sizes, f))
+		}
+		ns = append(ns, n)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pb := newBenchProgress()
+	r, err := bench.RunSearch(ctx, bench.SearchOptions{Sizes: ns, Searches: *searches, Workers: *workers, Seed: *seed, Progress: pb.update})
+	pb.finish()
+	if err != nil {
+		return fail("bench search", err)
+	}
+	return benchOutput(*asJSON, r, r.Table())
+}
+
+func benchExchange(args []string) int {
+	fs, asJSON, seed := benchFlags("exchange", `usage: ebsp bench exchange [flags]
+
+Runs a partnership on loopback (US hub and GB partner, each with its own CA,
+node, transparency log and mutual-TLS partner endpoint; the agreement as
+deployed but with a daily quota above the benchmark's request count), enrols
+--partner-fingers/2 synthetic people at GB, then sends --requests step-1
+searches from the US node's API to GB twice: one at a time (round-trip
+latency), then --concurrency at once (requests/s the responder sustains).
+Half the probes are by people GB enrolled (hits), half by strangers.
+
+`)
+	data := fs.String("data", "", "directory to keep the nodes' data in (default: a temporary directory, removed)")
+	fingers := fs.Int("partner-fingers", 10000, "partner gallery size in fingers (even: two per person)")
+	requests := fs.Int("requests", 200, "step-1 searches in each phase, half hits")
+	conc := fs.Int("concurrency", 8, "concurrent requests in the throughput phase (and enrolling clients)")
+	if ok, code := parseBench(fs, args); !ok {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	pb := newBenchProgress()
+	r, err := bench.RunExchange(ctx, bench.ExchangeOptions{DataDir: *data, PartnerFingers: *fingers, Requests: *requests,
+		Concurrency: *conc, Seed: *seed, Progress: pb.update})
+	pb.finish()
+	if err != nil {
+		return fail("bench exchange", err)
+	}
+	return benchOutput(*asJSON, r, r.Table())
+}
+
+func benchOutput(asJSON bool, v any, table string) int {
+	if !asJSON {
+		fmt.Print(table)
+		return 0
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fail("bench", err)
+	}
+	return 0
+}
+
+// benchProgress shows one progress bar per benchmark phase on stderr, only
+// when stderr is a terminal.
+type benchProgress struct {
+	mu    sync.Mutex
+	tty   bool
+	phase string
+	bar   *progressbar.ProgressBar
+}
+
+func newBenchProgress() *benchProgress {
+	return &benchProgress{tty: term.IsTerminal(int(os.Stderr.Fd()))}
+}
+
+func (p *benchProgress) update(phase string, done, total int) {
+	if !p.tty {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if phase != p.phase {
+		if p.bar != nil {
+			p.bar.Finish()
+		}
+		p.phase = phase
+		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(phase),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100_000_000))
+	}
+	// Workers report out of order; the bar only moves forward.
+	if int64(done) > int64(p.bar.State().CurrentNum) {
+		p.bar.Set(done)
+	}
+}
+
+func (p *benchProgress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar = nil
+	}
+}
