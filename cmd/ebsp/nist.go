@@ -360,6 +360,9 @@ func nistConvert(args []string) int {
 		out, err = t.Encode()
 	}
 	if err != nil {
+		if strings.Contains(err.Error(), "VER 1.002") {
+			err = fmt.Errorf("%w (name the version with --version, e.g. --version 0500)", err)
+		}
 		return fail("nist convert", err)
 	}
 	if err := os.WriteFile(outPath, out, 0o644); err != nil {
