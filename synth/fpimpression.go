@@ -66,6 +66,14 @@ func newImpressionLook(r *rand.Rand, regime Regime) impressionLook {
 		l.wetness = clamp(0.6+0.2*n(), 0.3, 1)
 		l.ridgeGrey = clamp(40+20*n(), 5, 100)
 	}
+	// Careful impressions keep the skin's fine geometry better than pushed,
+	// dried or moistened ones (FVC's genuine scores spread accordingly).
+	switch regime {
+	case RegimeNormal:
+		l.wobble *= 0.6
+	case RegimeDisplaced:
+		l.wobble *= 1.25
+	}
 	l.background = clamp(l.valleyGrey+8*n(), 150, 252)
 	return l
 }

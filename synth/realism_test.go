@@ -21,12 +21,62 @@ type setStats struct {
 	images               int
 	minutiae             []float64
 	period, coherence    []float64
-	foreground           []float64 // share of the image that is fingerprint
-	arch, loop, whorl, u int       // Poincaré-index classes
+	foreground           []float64                         // share of the image that is fingerprint
+	arch, loop, whorl, u int                               // Poincaré-index classes
+	templates            map[string][]fingerprint.Template // by finger, in impression order
+	fingerOrder          []string
+}
+
+// scores returns genuine scores (every pair of impressions of a finger) and
+// impostor scores (first impression of each finger against the first of
+// every other), the FVC protocol's "std" pairs, from our matcher.
+func (s *setStats) scores() (gen, imp []float64) {
+	for _, f := range s.fingerOrder {
+		ts := s.templates[f]
+		for i := range ts {
+			for j := i + 1; j < len(ts); j++ {
+				gen = append(gen, fingerprint.Compare(ts[i], ts[j]))
+			}
+		}
+	}
+	for i, f := range s.fingerOrder {
+		for _, g := range s.fingerOrder[i+1:] {
+			if len(s.templates[f]) > 0 && len(s.templates[g]) > 0 {
+				imp = append(imp, fingerprint.Compare(s.templates[f][0], s.templates[g][0]))
+			}
+		}
+	}
+	return gen, imp
+}
+
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	ys := slices.Sorted(slices.Values(xs))
+	return ys[min(int(q*float64(len(ys))), len(ys)-1)]
+}
+
+func (s *setStats) scoreLine() string {
+	gen, imp := s.scores()
+	return fmt.Sprintf("%-16s genuine n=%d p10 %.3f median %.3f p90 %.3f | impostor n=%d median %.3f p99 %.3f max %.3f",
+		s.name, len(gen), quantile(gen, 0.1), quantile(gen, 0.5), quantile(gen, 0.9),
+		len(imp), quantile(imp, 0.5), quantile(imp, 0.99), quantile(imp, 1))
+}
+
+// add records a template under its finger.
+func (s *setStats) add(finger string, t fingerprint.Template) {
+	if s.templates == nil {
+		s.templates = map[string][]fingerprint.Template{}
+	}
+	if _, ok := s.templates[finger]; !ok {
+		s.fingerOrder = append(s.fingerOrder, finger)
+	}
+	s.templates[finger] = append(s.templates[finger], t)
 }
 
 // measure extracts one image and adds it to the statistics.
-func (s *setStats) measure(t *testing.T, img *image.Gray, dpi int) {
+func (s *setStats) measure(t *testing.T, finger string, img *image.Gray, dpi int) {
 	var of *fingerprint.OrientationField
 	var ff *fingerprint.FrequencyField
 	opts := &fingerprint.Options{Transparency: fingerprint.TransparencyFunc(func(st fingerprint.Stage, d any) {
@@ -43,6 +93,7 @@ func (s *setStats) measure(t *testing.T, img *image.Gray, dpi int) {
 		return
 	}
 	s.images++
+	s.add(finger, tpl)
 	s.minutiae = append(s.minutiae, float64(len(tpl.Minutiae)))
 	var p, c, fg float64
 	var np, nc int
@@ -204,30 +255,35 @@ func TestRealism(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
-			s.measure(t, img, set.dpi)
+			s.measure(t, strings.SplitN(filepath.Base(f), "_", 2)[0], img, set.dpi)
 		}
 		t.Log(s)
+		t.Log(s.scoreLine())
 	}
 	fingers, _ := strconvAtoi(os.Getenv("EBSP_REALISM_FINGERS"), 10)
 	s := &setStats{name: "synthetic"}
 	for f := 1; f <= fingers; f++ {
 		mi := RenderMaster(NewFingerMaster(1, uint64(f)))
 		for k := uint64(1); k <= 8; k++ {
-			s.measure(t, mi.Impression(k), 500)
+			s.measure(t, fmt.Sprint(f), mi.Impression(k), 500)
 		}
 	}
 	t.Log(s)
+	t.Log(s.scoreLine())
 	// Template level, for comparison with the synthetic images.
 	tl := &setStats{name: "synthetic (tpl)"}
 	for f := 1; f <= fingers; f++ {
 		m := NewFingerMaster(1, uint64(f))
 		mt := TemplateMaster(m)
 		for k := uint64(1); k <= 8; k++ {
-			tl.minutiae = append(tl.minutiae, float64(len(TemplateImpression(m, &mt, k).Minutiae)))
+			it := TemplateImpression(m, &mt, k)
+			tl.add(fmt.Sprint(f), it)
+			tl.minutiae = append(tl.minutiae, float64(len(it.Minutiae)))
 		}
 	}
 	mm, ms := meanSD(tl.minutiae)
 	t.Logf("template level: minutiae %.1f ± %.1f per impression", mm, ms)
+	t.Log(tl.scoreLine())
 	if s.images == 0 {
 		t.Fatal("no synthetic image could be measured")
 	}
