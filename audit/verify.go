@@ -47,10 +47,11 @@ func (r *Report) problem(format string, args ...any) {
 //   - every checkpoint's root equals the tree hash of that many leaves,
 //     so a modified, inserted or dropped leaf shows (its size also must not
 //     exceed the log: a log shorter than a checkpoint has dropped leaves);
-//   - any two checkpoints are consistent: equal sizes have equal roots, and
-//     each proves to extend the previous one with an RFC 6962 §2.1.2
-//     consistency proof built from the leaves, which catches a forked
-//     checkpoint even when the leaves themselves are unchanged.
+//   - any two checkpoints of one size have one root (else the log
+//     equivocated), and matching checkpoints of different sizes pass an
+//     RFC 6962 §2.1.2 consistency proof built from the leaves;
+//   - where checkpoints disagree with the leaves, the range of leaves where
+//     the histories diverge.
 func Verify(leaves [][]byte, v note.Verifier, kept []SignedCheckpoint) *Report {
 	r := &Report{Origin: v.Name(), Leaves: int64(len(leaves))}
 	var hashes []tlog.Hash
@@ -87,6 +88,7 @@ func Verify(leaves [][]byte, v note.Verifier, kept []SignedCheckpoint) *Report {
 		c   Checkpoint
 	}
 	var ok []good
+	matches := map[string]bool{} // by source: the checkpoint matches the leaves
 	for _, k := range kept {
 		res := CheckpointResult{Source: k.Source}
 		c, err := OpenCheckpoint(k.Signed, v)
@@ -109,30 +111,60 @@ func Verify(leaves [][]byte, v note.Verifier, kept []SignedCheckpoint) *Report {
 		if err == nil {
 			ok = append(ok, good{k.Source, c})
 		}
+		matches[k.Source] = res.OK
 		if !res.OK {
 			r.problem("checkpoint %s: %s", k.Source, res.Error)
 		}
 		r.Checkpoints = append(r.Checkpoints, res)
 	}
 
-	// Consistency between the signed checkpoints themselves, independent of
-	// whether they match these leaves. Proofs come from the leaves; where the
-	// leaves are shorter than a checkpoint no proof can be built and the
-	// size problem above already stands.
+	// Where the history diverges: between the largest checkpoint that
+	// matches the leaves and the smallest one that does not.
+	var lo, hi int64 = 0, -1
+	for _, res := range r.Checkpoints {
+		if res.OK && res.Size > lo {
+			lo = res.Size
+		}
+	}
+	for _, res := range r.Checkpoints {
+		if !res.OK && res.Error != "" && res.Size > 0 && res.Size <= int64(len(leaves)) && (hi < 0 || res.Size < hi) {
+			hi = res.Size
+		}
+	}
+	if hi >= 0 {
+		from := int64(0)
+		for _, res := range r.Checkpoints {
+			if res.OK && res.Size < hi && res.Size > from {
+				from = res.Size
+			}
+		}
+		r.problem("history diverges between leaf %d and leaf %d: a leaf in that range was modified, inserted or dropped, or the checkpoints from size %d on come from a fork", from, hi-1, hi)
+	}
+
+	// Consistency between the checkpoints themselves. Two validly signed
+	// checkpoints of one size with different roots are proof that the log
+	// showed two histories (equivocation), whatever the leaves say. For
+	// checkpoints of different sizes an RFC 6962 §2.1.2 consistency proof is
+	// built from the leaves and checked; such a proof is only evidence when
+	// the leaves match the larger checkpoint, so it is checked for the
+	// checkpoints that match (a mismatch is already reported above).
 	sort.SliceStable(ok, func(i, j int) bool { return ok[i].c.Size < ok[j].c.Size })
 	for i := 1; i < len(ok); i++ {
 		a, b := ok[i-1], ok[i]
-		var proof tlog.TreeProof
-		if a.c.Size > 0 && a.c.Size < b.c.Size && b.c.Size <= int64(len(leaves)) {
-			proof, err = tlog.ProveTree(b.c.Size, a.c.Size, reader)
-			if err != nil {
-				r.problem("consistency proof %d -> %d: %v", a.c.Size, b.c.Size, err)
-				continue
+		if a.c.Size == b.c.Size {
+			if err := CheckConsistency(a.c, b.c, nil); err != nil {
+				r.problem("checkpoints %s and %s: %v", a.src, b.src, err)
 			}
-		} else if a.c.Size < b.c.Size && a.c.Size > 0 {
 			continue
 		}
-		if err := CheckConsistency(a.c, b.c, proof); err != nil {
+		if a.c.Size == 0 || b.c.Size > int64(len(leaves)) || !matches[a.src] || !matches[b.src] {
+			continue
+		}
+		proof, err := tlog.ProveTree(b.c.Size, a.c.Size, reader)
+		if err == nil {
+			err = CheckConsistency(a.c, b.c, proof)
+		}
+		if err != nil {
 			r.problem("checkpoints %s and %s: %v", a.src, b.src, err)
 		}
 	}

@@ -96,6 +96,7 @@ func TestVerifyDetectsModifiedLeaf(t *testing.T) {
 	r := Verify(leaves, fx.v, fx.kept)
 	mustProblem(t, r, "checkpoint cp15: root hash of the first 15 leaves")
 	mustProblem(t, r, "checkpoint cp20")
+	mustProblem(t, r, "history diverges between leaf 8 and leaf 14")
 	for _, c := range r.Checkpoints {
 		if (c.Size <= 10) != c.OK {
 			t.Errorf("checkpoint of size %d: ok=%v, want ok only for trees without leaf 10", c.Size, c.OK)
@@ -167,7 +168,7 @@ func TestVerifyDetectsForkedCheckpoint(t *testing.T) {
 	fill(t, fx.log, 2)
 	r := Verify(fx.log.Leaves(), fx.v, kept)
 	mustProblem(t, r, "checkpoint forked")
-	mustProblem(t, r, "fork: tree 10 is not an extension of tree 8")
+	mustProblem(t, r, "history diverges between leaf 8 and leaf 9")
 
 	// A fork at equal size, found from the checkpoints alone.
 	cp10, _, _ := fx.log.Checkpoint()
