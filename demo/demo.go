@@ -6,13 +6,9 @@ package demo
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,18 +18,21 @@ import (
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
-	"github.com/ebsp/ebsp/store"
+	"github.com/ebsp/ebsp/partnership"
+	"github.com/ebsp/ebsp/poc"
 	"github.com/ebsp/ebsp/synth"
 )
 
 // Options control a demo run.
 type Options struct {
-	Out     string    // output folder; node data under Out/nodes
-	People  int       // enrolled population of the node
-	Probes  int       // searches: half enrolled people, half never enrolled
-	Seed    uint64    // population seed
-	Out2    io.Writer // where the table and summary are printed
-	Workers int       // concurrent clients for enrolment
+	Out           string    // output folder; node data under Out/nodes
+	People        int       // enrolled population of the US node
+	PartnerPeople int       // enrolled population of each partner node
+	Probes        int       // US searches: half enrolled people, half never enrolled
+	Seed          uint64    // population seed
+	Out2          io.Writer // where the table and summary are printed
+	Workers       int       // concurrent clients for enrolment
+	Report        bool      // end with the Proof-of-Concept report
 }
 
 // Summary is written to Out/demo-summary.json.
@@ -51,6 +50,11 @@ type Summary struct {
 	P99ms         float64 `json:"p99_ms"`
 	EnrolPerSec   float64 `json:"enrolments_per_second"`
 	Seconds       float64 `json:"seconds"`
+	// Exchange is the cross-border part: the US node and three partner
+	// nodes searching each other under their agreements.
+	Exchange *ExchangeSummary `json:"exchange"`
+	// Report is the Proof-of-Concept report's HTML file, when made.
+	Report string `json:"report,omitempty"`
 }
 
 // indexFingers are the fingers the demo's border captures take: the two
@@ -82,41 +86,6 @@ func samples(seed uint64, person int, impression uint64) ([]node.SampleInput, er
 	return out, nil
 }
 
-// startNode runs a node on a free loopback port until ctx ends.
-func startNode(ctx context.Context, dir, state string, log *slog.Logger) (*node.Client, func(), error) {
-	token := rand.Text()
-	cfg := &node.Config{State: state, DataDir: dir, Store: "sqlite", Listen: "127.0.0.1:0",
-		RatePerSecond: 1e6, Burst: 1e6, // the demo's own operator is not rate limited
-		Tokens: []node.TokenConfig{{Name: "demo-operator", SHA256: node.TokenHash(token),
-			Roles: []node.Role{node.RoleEnroller, node.RoleSearcher, node.RoleExaminer}}}}
-	cfg.Defaults()
-	st, err := node.OpenStore(ctx, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	n, err := node.New(cfg, st, node.DefaultEngines(), log)
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	if err := n.LoadGallery(ctx, nil); err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	stop := func() {
-		srv.Close()
-		st.Close()
-	}
-	return node.NewClient("http://"+ln.Addr().String(), token, nil), stop, nil
-}
-
 // Run runs the demo and returns its summary.
 func Run(ctx context.Context, o Options) (*Summary, error) {
 	start := time.Now()
@@ -135,35 +104,31 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := os.MkdirAll(nodesDir, 0o700); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(filepath.Join(o.Out, "node-usa.log"))
+	logf, err := os.Create(filepath.Join(o.Out, "nodes.log"))
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close()
-	cl, stop, err := startNode(ctx, filepath.Join(nodesDir, "USA"), "USA", slog.New(slog.NewJSONHandler(logf, nil)))
+	partners := []string{"GB", "DE", "NL"}
+	p, err := partnership.Start(ctx, partnership.Options{Dir: nodesDir, Hub: "US", Partners: partners, Log: logf})
 	if err != nil {
 		return nil, err
 	}
-	defer stop()
+	defer p.Close()
+	cl := p.Members["US"].Operator
 
-	fmt.Fprintf(o.Out2, "ebsp demo: node USA on loopback, SQLite store in %s\n", filepath.Join(nodesDir, "USA"))
-	fmt.Fprintf(o.Out2, "enrolling %d synthetic people (2 index fingers each, ISO/IEC 19794-2 templates)...\n", o.People)
+	fmt.Fprintf(o.Out2, "ebsp demo: nodes US (hub), %v on loopback, each with its own CA, SQLite store and transparency log under %s\n", partners, nodesDir)
+	fmt.Fprintf(o.Out2, "enrolling %d synthetic people at US and %d at each partner (2 index fingers each, ISO/IEC 19794-2 templates)...\n", o.People, o.PartnerPeople)
 	es := time.Now()
-	if err := parallel(o.People, o.Workers, func(p int) error {
-		s, err := samples(o.Seed, p, 1)
-		if err != nil {
-			return err
-		}
-		_, err = cl.Enroll(ctx, &node.EnrolRequest{
-			Identity:   node.IdentityInput{ID: fmt.Sprintf("USA-%06d", p)},
-			Encounter:  node.EncounterInput{Purpose: "visa", Place: "consulate"},
-			Provenance: store.Provenance{SourceAgency: "USA-DHS-demo", LegalBasis: "demo: synthetic population"},
-			Samples:    s})
-		return err
-	}); err != nil {
+	if err := enrolResidents(ctx, p.Members["US"], o.Seed, 0, o.People, o.Workers, "US"); err != nil {
 		return nil, fmt.Errorf("demo: enrol: %w", err)
 	}
 	enrolRate := float64(o.People) / time.Since(es).Seconds()
+	for k, s := range partners {
+		if err := enrolResidents(ctx, p.Members[s], o.Seed, partnerBase(k), o.PartnerPeople, o.Workers, s); err != nil {
+			return nil, fmt.Errorf("demo: enrol at %s: %w", s, err)
+		}
+	}
 
 	sum := &Summary{Seed: o.Seed, People: o.People, Fingers: 2 * o.People, Probes: o.Probes, EnrolPerSec: enrolRate}
 	type row struct {
@@ -178,7 +143,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	for i := range o.Probes {
 		person, enrolled := i/2, i%2 == 0
 		if !enrolled {
-			person = o.People + i/2 // never enrolled
+			person = strangerBase + 50000 + i/2 // never enrolled
 		}
 		s, err := samples(o.Seed, person, 2)
 		if err != nil {
@@ -191,7 +156,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		ms := float64(time.Since(t0).Microseconds()) / 1000
 		lat = append(lat, ms)
-		want := fmt.Sprintf("USA-%06d", person)
+		want := fmt.Sprintf("US-%06d", person)
 		r := row{probe: fmt.Sprintf("traveller-%06d", person), expected: "no_hit", decision: resp.Decision, ms: ms}
 		if enrolled {
 			r.expected = want
@@ -230,11 +195,36 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		fmt.Fprintf(o.Out2, "%-18s %-12s %-8s %-12s %8.3f %8.1f\n", r.probe, r.expected, r.decision, r.top, r.score, r.ms)
 	}
-	sum.Seconds = time.Since(start).Seconds()
-	fmt.Fprintf(o.Out2, "\nenrolled people: %d (%.0f enrolments/s)   searches: %d\n", o.People, enrolRate, o.Probes)
+	fmt.Fprintf(o.Out2, "\nUS node: enrolled people: %d (%.0f enrolments/s)   searches: %d\n", o.People, enrolRate, o.Probes)
 	fmt.Fprintf(o.Out2, "true hits %d, missed hits %d, false hits %d, correct no-hits %d, reviews %d\n",
 		sum.TrueHits, sum.MissedHits, sum.FalseHits, sum.CorrectNoHits, sum.Reviews)
 	fmt.Fprintf(o.Out2, "search latency p50 %.2f ms, p99 %.2f ms\n", sum.P50ms, sum.P99ms)
+
+	fmt.Fprintf(o.Out2, "\ncross-border searches under the agreements (step 1 hit/no-hit, step 2 only after the partner's examiner confirms):\n")
+	ex, err := exchangeRound(ctx, p, o, partners, o.Out2)
+	if err != nil {
+		return nil, err
+	}
+	sum.Exchange = ex
+	fmt.Fprintf(o.Out2, "requests %d: hits %d (true %d, false %d), no-hits %d (missed %d), refused %d\n",
+		ex.Requests, ex.Hits, ex.TrueHits, ex.FalseHits, ex.NoHits, ex.Missed, ex.Refused)
+	fmt.Fprintf(o.Out2, "examiners confirmed %d, rejected %d; releases %d (only allow-listed fields: %v)\n", ex.Confirmed, ex.Rejected, ex.Released, ex.ReleasedOK)
+	fmt.Fprintf(o.Out2, "step-1 round trip p50 %.2f ms, p99 %.2f ms; audit logs verified: %v\n", ex.P50ms, ex.P99ms, ex.AuditOK)
+	p.Close()
+
+	if o.Report {
+		fmt.Fprintf(o.Out2, "\nProof-of-Concept report (sharing models compared on real nodes, extrapolated to national scale)...\n")
+		sc, err := poc.SmallScenario()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := poc.RunWith(ctx, sc, o.Out, poc.Options{Progress: o.Out2}); err != nil {
+			return nil, fmt.Errorf("demo: report: %w", err)
+		}
+		sum.Report = filepath.Join(o.Out, "report.html")
+		fmt.Fprintf(o.Out2, "report written to %s (and report.json)\n", sum.Report)
+	}
+	sum.Seconds = time.Since(start).Seconds()
 	b, _ := json.MarshalIndent(sum, "", "  ")
 	if err := os.WriteFile(filepath.Join(o.Out, "demo-summary.json"), append(b, '\n'), 0o644); err != nil {
 		return nil, err

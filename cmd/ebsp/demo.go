@@ -20,17 +20,23 @@ func runDemo(args []string) int {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: ebsp demo [flags]
 
-Starts a node on loopback with an embedded SQLite store under --out, enrols a
-synthetic population generated on the spot, runs identifications of enrolled
-and never-enrolled people, prints a table and the accuracy, and writes
-OUT/demo-summary.json.
+Runs a partnership on loopback: a US node (the hub) and GB, DE and NL nodes,
+each with its own CA, embedded SQLite store and transparency log under --out.
+Enrols a synthetic population generated on the spot (no data files), runs US
+identifications of enrolled and never-enrolled people, then cross-border
+searches under the agreements (step 1 hit/no-hit, step 2 after a scripted
+examiner confirms), verifies every node's audit log, and ends with the
+Proof-of-Concept report. Writes OUT/demo-summary.json, OUT/report.html and
+OUT/report.json.
 
 `)
 		fs.PrintDefaults()
 	}
 	out := fs.String("out", "ebsp-demo", "output folder")
-	people := fs.Int("people", 2000, "people enrolled at the node")
-	probes := fs.Int("probes", 200, "searches, half by enrolled people")
+	people := fs.Int("people", 1000, "people enrolled at the US node")
+	partnerPeople := fs.Int("partner-people", 400, "people enrolled at each partner node")
+	probes := fs.Int("probes", 100, "US identifications, half of enrolled people")
+	report := fs.Bool("report", true, "end with the Proof-of-Concept report")
 	seed := fs.Uint64("seed", 1, "population seed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -38,12 +44,13 @@ OUT/demo-summary.json.
 		}
 		return 2
 	}
-	if *people < 1 || *probes < 2 || *probes > 2**people {
-		return fail("demo", fmt.Errorf("want --people >= 1 and 2 <= --probes <= 2*people"))
+	if *people < 10 || *partnerPeople < 40 || *probes < 2 || *probes > 2**people {
+		return fail("demo", fmt.Errorf("want --people >= 10, --partner-people >= 40 and 2 <= --probes <= 2*people"))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if _, err := demo.Run(ctx, demo.Options{Out: *out, People: *people, Probes: *probes, Seed: *seed, Out2: os.Stdout}); err != nil {
+	if _, err := demo.Run(ctx, demo.Options{Out: *out, People: *people, PartnerPeople: *partnerPeople,
+		Probes: *probes, Seed: *seed, Out2: os.Stdout, Report: *report}); err != nil {
 		return fail("demo", err)
 	}
 	return 0
