@@ -1,16 +1,22 @@
 package node
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/store"
 )
 
 //go:embed openapi.json
@@ -188,6 +194,26 @@ func (n *Node) handleOpenAPI(w http.ResponseWriter, r *http.Request, _ *Principa
 
 func (n *Node) handleEnrol(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	var req EnrolRequest
+	if isTransaction(r) {
+		// An ANSI/NIST-ITL transaction: the samples come from its records,
+		// the rest from the query (identity_id, legal_basis, purpose).
+		s, skipped, err := transactionSamples(r)
+		if err != nil {
+			return err
+		}
+		q := r.URL.Query()
+		req = EnrolRequest{Identity: IdentityInput{ID: q.Get("identity_id")}, Encounter: EncounterInput{Purpose: q.Get("purpose")},
+			Provenance: store.Provenance{LegalBasis: q.Get("legal_basis")}, Samples: s}
+		resp, err := n.Enroll(r.Context(), &req)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, struct {
+			*EnrolResponse
+			Skipped []string `json:"skipped,omitempty"`
+		}{resp, skipped})
+		return nil
+	}
 	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
@@ -204,6 +230,40 @@ func (n *Node) handleIdentify(w http.ResponseWriter, r *http.Request, _ *Princip
 		return errf(CodeUnavailable, "gallery still loading")
 	}
 	var req IdentifyRequest
+	if isTransaction(r) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return jsonError(err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s, _, err := transactionSamples(r)
+		if err != nil {
+			return err
+		}
+		// A search uses the fingerprints; faces and irises of the
+		// transaction are not searched with them.
+		for _, x := range s {
+			if x.Modality == biometric.Finger {
+				req.Samples = append(req.Samples, x)
+			}
+		}
+		req.Samples = req.Samples[:min(len(req.Samples), 16)]
+		resp, err := n.Identify(r.Context(), &req)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(r.Header.Get("Accept"), mediaANSINIST) {
+			out, err := identifyResponseTransaction(body, resp)
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Content-Type", mediaANSINIST)
+			_, err = w.Write(out)
+			return err
+		}
+		writeJSON(w, 200, resp)
+		return nil
+	}
 	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}

@@ -1,70 +1,65 @@
 package node
 
 import (
-	"slices"
+	"flag"
+	"math"
 	"testing"
-
-	"github.com/ebsp/ebsp/fingerprint"
-	"github.com/ebsp/ebsp/synth"
 )
 
-// TestFingerCalibration scores synthetic genuine and impostor pairs with
-// the fingerprint matcher and checks the engine's default thresholds
-// against them; -v prints the percentiles the constants came from.
-func TestFingerCalibration(t *testing.T) {
-	n := 150
-	if testing.Short() || raceEnabled {
-		n = 40 // the thresholds are still checked, on fewer pairs
-	}
-	probes := make([]fingerprint.Template, n)
-	gallery := make([]*fingerprint.Prepared, n)
-	for i := range n {
-		m := synth.NewFingerMaster(2024, uint64(i))
-		mt := synth.TemplateMaster(m)
-		probes[i] = synth.TemplateImpression(m, &mt, 2)
-		gallery[i] = fingerprint.Prepare(synth.TemplateImpression(m, &mt, 1))
-	}
-	var gen, imp []float64
-	for i := range n {
-		m := fingerprint.NewMatcher(probes[i])
-		for j := range n {
-			if s := m.Compare(gallery[j]); i == j {
-				gen = append(gen, s)
-			} else {
-				imp = append(imp, s)
-			}
+var tailFingers = flag.Int("tail-fingers", 0, "fingers for TestFingerTail (0: a small default)")
+
+// TestFingerTail measures the fingerprint matcher's impostor tail on fresh
+// synthetic fingers and checks the engine's constants against it: the mean,
+// and each point the measurement resolves, within the sampling error of
+// that many comparisons. With -v it prints the measured tail, which is how
+// the constants were made (-tail-fingers 1000).
+func TestFingerTail(t *testing.T) {
+	n := *tailFingers
+	if n == 0 {
+		n = 160
+		if raceEnabled {
+			n = 60
 		}
 	}
-	slices.Sort(gen)
-	slices.Sort(imp)
-	q := func(v []float64, p float64) float64 { return v[int(p*float64(len(v)-1))] }
-	mean := 0.0
-	for _, s := range imp {
-		mean += s
+	got, gen := MeasureFingerTail(7, n)
+	t.Logf("%d fingers, %d impostor comparisons: mean %.5f", n, n*(n-1), got.Mean)
+	for _, p := range got.Points {
+		t.Logf("{Score: %.5f, FMR: %g},", p.Score, p.FMR)
 	}
-	mean /= float64(len(imp))
-	t.Logf("impostors (%d): mean %.4f, median %.4f, 99%% %.4f, 99.9%% %.4f, max %.4f", len(imp), mean, q(imp, .5), q(imp, .99), q(imp, .999), imp[len(imp)-1])
-	t.Logf("genuine (%d): 1%% %.4f, 5%% %.4f, median %.4f", len(gen), q(gen, .01), q(gen, .05), q(gen, .5))
-	th := FingerEngine{}.Thresholds()
-	over := func(v []float64, x float64) float64 {
-		k := 0
-		for _, s := range v {
-			if s >= x {
-				k++
-			}
+	want := FingerEngine{}.Tail()
+	if d := math.Abs(got.Mean - want.Mean); d > 0.002 {
+		t.Errorf("impostor mean %.5f, engine says %.5f", got.Mean, want.Mean)
+	}
+	for _, p := range got.Points {
+		// A tail point from k = FMR·N comparisons is uncertain by about
+		// 1/√k in FMR, i.e. a fraction of the score step per decade.
+		if d := math.Abs(p.Score - want.ScoreAt(p.FMR)); d > 0.003 {
+			t.Errorf("at FMR %g: measured %.5f, engine says %.5f", p.FMR, p.Score, want.ScoreAt(p.FMR))
 		}
-		return float64(k) / float64(len(v))
 	}
-	if f := over(imp, th.Review); f > 2e-3 {
-		t.Errorf("%.4f of impostor scores reach the review threshold %.4f", f, th.Review)
+	// The thresholds a 1000-identity gallery gets still find nearly every
+	// genuine pair of the same fingers.
+	hit := want.ScoreAt(1e-3 / 1000)
+	found := 0
+	for _, s := range gen {
+		if s >= hit {
+			found++
+		}
 	}
-	if f := over(imp, th.Hit); f > 0 {
-		t.Errorf("%.4f of impostor scores reach the hit threshold %.4f", f, th.Hit)
+	if f := float64(found) / float64(len(gen)); f < 0.85 {
+		t.Errorf("only %.3f of genuine scores reach the hit threshold %.4f of a 1000-identity gallery", f, hit)
 	}
-	if f := over(gen, th.Review); f < 0.9 {
-		t.Errorf("only %.3f of genuine scores reach the review threshold", f)
+}
+
+func TestTailScoreAt(t *testing.T) {
+	tl := Tail{Points: []TailPoint{{Score: 1, FMR: 1e-1}, {Score: 2, FMR: 1e-2}, {Score: 3, FMR: 1e-3}}}
+	for _, c := range []struct{ fmr, want float64 }{{0.5, 1}, {1e-1, 1}, {math.Sqrt(1e-3), 1.5}, {1e-3, 3}, {1e-5, 5}} {
+		if got := tl.ScoreAt(c.fmr); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("ScoreAt(%g) = %v, want %v", c.fmr, got, c.want)
+		}
 	}
-	if d := mean - th.ImpostorMean; d > 0.005 || d < -0.005 {
-		t.Errorf("impostor mean %.4f, engine says %.4f", mean, th.ImpostorMean)
+	g := gaussianTail(0, 1)
+	if s := g.ScoreAt(1e-3); math.Abs(s-3.0902) > 1e-3 {
+		t.Errorf("gaussian tail at 1e-3: %v, want 3.0902", s)
 	}
 }

@@ -39,9 +39,13 @@ type Config struct {
 	Burst         int     `json:"burst"`
 	// CandidateCap bounds the candidate list of an identification.
 	CandidateCap int `json:"candidate_cap"`
-	// Thresholds are the single-sample score thresholds per modality
-	// (scaled by √n for n fused samples, see search.Policy); a modality
-	// missing here takes its engine's calibrated defaults.
+	// FPIRHit and FPIRReview are the target false-positive identification
+	// rates of a hit and of a review decision: the thresholds follow the
+	// gallery's size through the engine's impostor tail (see Tail).
+	FPIRHit    float64 `json:"fpir_hit"`
+	FPIRReview float64 `json:"fpir_review"`
+	// Thresholds, when set for a modality, fix its single-sample score
+	// thresholds instead (scaled for n fused samples, see search.Policy).
 	Thresholds map[biometric.Modality]Thresholds `json:"thresholds,omitempty"`
 	// MinQuality is the quality gate (0-100) for enrolled fingerprint images.
 	MinQuality int `json:"min_quality"`
@@ -94,6 +98,12 @@ func (c *Config) Defaults() {
 	if c.Burst == 0 {
 		c.Burst = 400
 	}
+	if c.FPIRHit == 0 {
+		c.FPIRHit = 0.001
+	}
+	if c.FPIRReview == 0 {
+		c.FPIRReview = 0.01
+	}
 	if c.CandidateCap == 0 {
 		c.CandidateCap = 10
 	}
@@ -106,6 +116,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: max_body_bytes %d: want at least 1024", c.MaxBodyBytes)
 	case c.CandidateCap < 1 || c.CandidateCap > 1000:
 		return fmt.Errorf("config: candidate_cap %d: want 1 to 1000", c.CandidateCap)
+	case c.FPIRHit <= 0 || c.FPIRHit > c.FPIRReview || c.FPIRReview >= 1:
+		return fmt.Errorf("config: want 0 < fpir_hit %v <= fpir_review %v < 1", c.FPIRHit, c.FPIRReview)
 	case c.MinQuality < 0 || c.MinQuality > 100:
 		return fmt.Errorf("config: min_quality %d: want 0 to 100", c.MinQuality)
 	case c.RatePerSecond < 0 || c.Burst < 0:

@@ -109,7 +109,7 @@ func (s exchangeSearcher) Search(ctx context.Context, p exchange.Probe) ([]biome
 	for i, f := range p.Fingers {
 		probes[i] = search.ProbeSample{Position: f.Position, Probe: fingerProbe{fingerprint.NewMatcher(f.Template)}}
 	}
-	pol := s.n.policies[biometric.Finger]
+	pol := s.n.policy(biometric.Finger)
 	hit, _ := pol.Thresholds(len(probes))
 	var out []biometric.Candidate
 	for _, c := range s.n.galleries[biometric.Finger].Search(probes, max(pol.Cap, 10), hit) {

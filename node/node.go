@@ -34,9 +34,10 @@ type Engine interface {
 	// Algorithm) and the sample's quality 0-100. Errors are *apiError values
 	// with codes bad_sample, sample_too_large or unsupported.
 	Template(s *SampleInput, maxPixels int) (tmpl []byte, quality int, err error)
-	// Thresholds are the engine's calibrated single-sample hit and review
-	// thresholds, used unless the configuration sets others.
-	Thresholds() Thresholds
+	// Tail is the engine's measured impostor score tail, from which the
+	// node sets its thresholds for the gallery's size (see Tail), unless
+	// the configuration fixes thresholds.
+	Tail() Tail
 	// Formats lists the sample formats the engine makes templates of. An
 	// enrolled sample of the modality in another format (a face photo, say)
 	// is stored without a template; a probe in another format is refused.
@@ -55,7 +56,6 @@ type Node struct {
 	store     store.Store
 	engines   map[biometric.Modality]Engine
 	galleries map[biometric.Modality]*search.Gallery
-	policies  map[biometric.Modality]search.Policy
 	log       *slog.Logger
 	auth      *authenticator
 	limits    *limiters
@@ -82,17 +82,11 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]Engine, log
 	n := &Node{
 		cfg: cfg, store: st, engines: engines, log: log, auth: auth,
 		galleries: map[biometric.Modality]*search.Gallery{},
-		policies:  map[biometric.Modality]search.Policy{},
 		limits:    newLimiters(cfg.RatePerSecond, cfg.Burst),
 		now:       time.Now,
 	}
 	for m, e := range engines {
 		n.galleries[m] = search.NewGallery(e, cfg.Workers)
-		t, ok := cfg.Thresholds[m]
-		if !ok {
-			t = e.Thresholds()
-		}
-		n.policies[m] = search.Policy{Hit: t.Hit, Review: t.Review, Mean: t.ImpostorMean, Cap: cfg.CandidateCap}
 	}
 	n.metrics = newMetrics(n)
 	return n, nil
@@ -421,7 +415,7 @@ func (n *Node) Identify(ctx context.Context, req *IdentifyRequest) (*IdentifyRes
 	if err != nil {
 		return nil, err
 	}
-	g, pol := n.galleries[mod], n.policies[mod]
+	g, pol := n.galleries[mod], n.policy(mod)
 	hit, review := pol.Thresholds(len(probes))
 	cands := g.Search(probes, pol.Cap, review)
 	dec, out := pol.Decide(cands, len(probes))
@@ -460,7 +454,7 @@ func (n *Node) Verify(ctx context.Context, req *VerifyRequest) (*VerifyResponse,
 	if !ok {
 		return nil, errf(CodeNotFound, fmt.Sprintf("no %s templates for that identity", mod))
 	}
-	hit, _ := n.policies[mod].Thresholds(len(probes))
+	hit, _ := n.policy(mod).Thresholds(len(probes))
 	d := "no_match"
 	if score >= hit {
 		d = "match"
@@ -500,3 +494,23 @@ func (n *Node) Erase(ctx context.Context, id string) error {
 
 // Store returns the node's store.
 func (n *Node) Store() store.Store { return n.store }
+
+// policy returns the decision policy of a modality for the gallery as it is
+// now: fixed thresholds when the configuration sets them, otherwise the
+// scores at which the engine's impostor tail gives the configured
+// false-positive identification rates against this many identities.
+func (n *Node) policy(m biometric.Modality) search.Policy {
+	e := n.engines[m]
+	tail := e.Tail()
+	if t, ok := n.cfg.Thresholds[m]; ok {
+		mean := t.ImpostorMean
+		if mean == 0 {
+			mean = tail.Mean
+		}
+		return search.Policy{Hit: t.Hit, Review: t.Review, Mean: mean, Cap: n.cfg.CandidateCap}
+	}
+	_, ids := n.galleries[m].Len()
+	size := float64(max(ids, 1))
+	return search.Policy{Hit: tail.ScoreAt(n.cfg.FPIRHit / size), Review: tail.ScoreAt(n.cfg.FPIRReview / size),
+		Mean: tail.Mean, Cap: n.cfg.CandidateCap}
+}

@@ -1,0 +1,104 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/formats/ansinist"
+	"github.com/ebsp/ebsp/internal/shareddata"
+)
+
+func postRaw(t *testing.T, tn *testNode, role Role, path, ctype, accept string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", tn.srv.URL+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	req.Header.Set("Authorization", "Bearer "+roleTokens[role])
+	resp, err := tn.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	observe("POST", path, resp.StatusCode)
+	return resp.StatusCode, resp.Header, b
+}
+
+// TestTenprintTransaction enrols the NIST tenprint card (ANSI/NIST-ITL
+// Type-4 records, WSQ) and identifies one of its fingers, sent as a WSQ
+// sample and as the Type-14 transaction of the same card, which also
+// gets an ANSI/NIST search response.
+func TestTenprintTransaction(t *testing.T) {
+	dir := shareddata.Dir(t, "formats/ansi-nist/nist-reference")
+	card, err := os.ReadFile(filepath.Join(dir, "type-4-tpcard.an2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := newTestNode(t, nil)
+	enrolPeople(t, tn, 5) // others in the gallery
+	st, _, body := postRaw(t, tn, RoleEnroller, "/v1/enrolments?identity_id=CARD-1&legal_basis=test", mediaANSINIST, "", card)
+	if st != 201 {
+		t.Fatalf("enrol tenprint card: %d %s", st, body)
+	}
+	var er struct {
+		EnrolResponse
+		Skipped []string `json:"skipped"`
+	}
+	if err := json.Unmarshal(body, &er); err != nil {
+		t.Fatal(err)
+	}
+	if len(er.Samples) < 10 {
+		t.Fatalf("%d samples enrolled from the card (skipped %v)", len(er.Samples), er.Skipped)
+	}
+	for _, s := range er.Samples {
+		if !s.Template {
+			t.Errorf("sample %v not searchable", s)
+		}
+	}
+	// One finger's WSQ from the card's records, as a JSON sample.
+	tx, _, err := ansinist.Decode(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var right ansinist.FingerImage
+	for _, im := range tx.FingerImages() {
+		if len(im.Positions) > 0 && im.Positions[0] == biometric.RightIndex {
+			right = im
+		}
+	}
+	if right.Data == nil {
+		t.Fatal("no right index on the card")
+	}
+	st2, b := tn.call(t, RoleSearcher, "POST", "/v1/identify", map[string]any{"samples": []SampleInput{{Modality: biometric.Finger, Position: biometric.RightIndex, Format: "wsq", Data: right.Data}}})
+	if st2 != 200 || b["decision"] != "hit" || b["candidates"].([]any)[0].(map[string]any)["identity_id"] != "CARD-1" {
+		t.Fatalf("identify right index: %d %v", st2, b)
+	}
+	// The same card as a Type-14 transaction, answered in ANSI/NIST.
+	t14, err := os.ReadFile(filepath.Join(dir, "type-14-tpcard-nqm.an2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, h, body := postRaw(t, tn, RoleSearcher, "/v1/identify", mediaANSINIST, mediaANSINIST, t14)
+	if st != 200 || h.Get("Content-Type") != mediaANSINIST {
+		t.Fatalf("identify Type-14 card: %d %s", st, body)
+	}
+	sre, _, err := ansinist.Decode(body)
+	if err != nil {
+		t.Fatalf("response is not a transaction: %v", err)
+	}
+	if sre.TOT() != "SRE" || !bytes.Contains(body, []byte("CARD-1")) {
+		t.Errorf("search response TOT %q, candidate CARD-1 present: %v", sre.TOT(), bytes.Contains(body, []byte("CARD-1")))
+	}
+	// A transaction that is not one.
+	if st, _, _ := postRaw(t, tn, RoleEnroller, "/v1/enrolments?legal_basis=test", mediaANSINIST, "", []byte("1.001:17\x1d1.002:0400\x1c")); st != 422 {
+		t.Errorf("broken transaction: %d", st)
+	}
+}

@@ -1,0 +1,123 @@
+package node
+
+import (
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/synth"
+)
+
+// Tail describes the upper tail of an engine's impostor score distribution:
+// for each point, the fraction of impostor comparisons scoring at or above
+// Score. The node sets its thresholds from it for the gallery's size: a
+// search of N identities at a per-comparison false-match rate f gives a
+// false-positive identification rate of about N·f, so the threshold for a
+// target FPIR is the score at f = FPIR/N (ISO/IEC 19795-1 §5.2 for the
+// relation of FMR and FPIR; it assumes independent comparisons).
+type Tail struct {
+	Mean   float64     // mean impostor score
+	Points []TailPoint // FMR decreasing
+}
+
+// TailPoint is one point of a Tail.
+type TailPoint struct {
+	Score float64 `json:"score"`
+	FMR   float64 `json:"fmr"`
+}
+
+// ScoreAt returns the score above which a fraction fmr of impostor
+// comparisons lie: log-linear interpolation between points, and beyond the
+// last point an exponential tail through the last two (score tails of
+// minutiae matchers fall off about exponentially, which is what the measured
+// points show; the extrapolation is stated as such in the docs).
+func (t Tail) ScoreAt(fmr float64) float64 {
+	p := t.Points
+	if len(p) == 0 {
+		return math.Inf(1)
+	}
+	if fmr >= p[0].FMR {
+		return p[0].Score
+	}
+	seg := func(a, b TailPoint) float64 {
+		la, lb := math.Log(a.FMR), math.Log(b.FMR)
+		return a.Score + (b.Score-a.Score)*(math.Log(fmr)-la)/(lb-la)
+	}
+	for i := 1; i < len(p); i++ {
+		if fmr >= p[i].FMR {
+			return seg(p[i-1], p[i])
+		}
+	}
+	if len(p) == 1 {
+		return p[0].Score
+	}
+	return seg(p[len(p)-2], p[len(p)-1])
+}
+
+// gaussianTail is the tail of a normal distribution with the given mean and
+// standard deviation, at FMRs 1e-1 ... 1e-12.
+func gaussianTail(mean, sd float64) Tail {
+	t := Tail{Mean: mean}
+	for e := 1; e <= 12; e++ {
+		f := math.Pow(10, -float64(e))
+		z := math.Sqrt2 * math.Erfinv(1-2*f)
+		t.Points = append(t.Points, TailPoint{Score: mean + z*sd, FMR: f})
+	}
+	return t
+}
+
+// MeasureFingerTail scores every pair of fingers of a synthetic population
+// (impression 2 against impression 1 of each other finger) with the
+// fingerprint matcher and returns the impostor tail at FMRs 1e-1, 1e-2, ...
+// down to what the number of comparisons resolves (at least 10 comparisons
+// above the last point), and the genuine scores.
+func MeasureFingerTail(seed uint64, fingers int) (Tail, []float64) {
+	probes := make([]fingerprint.Template, fingers)
+	gallery := make([]*fingerprint.Prepared, fingers)
+	for i := range fingers {
+		m := synth.NewFingerMaster(seed, uint64(i))
+		mt := synth.TemplateMaster(m)
+		probes[i] = synth.TemplateImpression(m, &mt, 2)
+		gallery[i] = fingerprint.Prepare(synth.TemplateImpression(m, &mt, 1))
+	}
+	workers := runtime.GOMAXPROCS(0)
+	imps := make([][]float64, workers)
+	gens := make([][]float64, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < fingers; i += workers {
+				m := fingerprint.NewMatcher(probes[i])
+				for j := range fingers {
+					if s := m.Compare(gallery[j]); i == j {
+						gens[w] = append(gens[w], s)
+					} else {
+						imps[w] = append(imps[w], s)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	imp, gen := slices.Concat(imps...), slices.Concat(gens...)
+	slices.Sort(imp)
+	t := Tail{}
+	for _, s := range imp {
+		t.Mean += s
+	}
+	t.Mean /= float64(len(imp))
+	n := float64(len(imp))
+	for e := 1; ; e++ {
+		f := math.Pow(10, -float64(e))
+		if f*n < 10 {
+			break
+		}
+		k := int(math.Ceil(f * n))
+		t.Points = append(t.Points, TailPoint{Score: imp[len(imp)-k], FMR: f})
+	}
+	return t, gen
+}
