@@ -80,7 +80,6 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	res := &SearchResult{Machine: machine(), Workers: workers}
 	eng := node.FingerEngine{}
 	g := search.NewGallery(eng, workers)
-	pol := fingerPolicy(eng)
 	people := 0
 	for _, size := range sizes {
 		// Grow the gallery to size: prepared templates made by all workers,
@@ -133,6 +132,8 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 				ps = append(ps, search.ProbeSample{Position: s.Position, Probe: counters.wrap(pr)})
 			}
 			// As node.Identify does: the review threshold is the floor.
+			_, ids := g.Len()
+			pol := fingerPolicy(eng, ids)
 			_, review := pol.Thresholds(len(ps))
 			cands := g.Search(ps, pol.Cap, review)
 			d, cands := pol.Decide(cands, len(ps))
@@ -162,13 +163,12 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	return res, nil
 }
 
-// fingerPolicy is the node's decision policy for fingerprints with the
-// engine's calibrated thresholds and the default candidate cap.
-func fingerPolicy(eng node.FingerEngine) search.Policy {
-	t := eng.Thresholds()
+// fingerPolicy is the decision policy of a node with the default
+// configuration for a fingerprint gallery of that many identities.
+func fingerPolicy(eng node.FingerEngine, identities int) search.Policy {
 	var c node.Config
 	c.Defaults()
-	return search.Policy{Hit: t.Hit, Review: t.Review, Mean: t.ImpostorMean, Cap: c.CandidateCap}
+	return node.GalleryPolicy(eng, &c, identities)
 }
 
 // heapInUse returns the live heap after a full collection.

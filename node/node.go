@@ -510,7 +510,15 @@ func (n *Node) policy(m biometric.Modality) search.Policy {
 		return search.Policy{Hit: t.Hit, Review: t.Review, Mean: mean, Cap: n.cfg.CandidateCap}
 	}
 	_, ids := n.galleries[m].Len()
-	size := float64(max(ids, 1))
-	return search.Policy{Hit: tail.ScoreAt(n.cfg.FPIRHit / size), Review: tail.ScoreAt(n.cfg.FPIRReview / size),
-		Mean: tail.Mean, Cap: n.cfg.CandidateCap}
+	return GalleryPolicy(e, n.cfg, ids)
+}
+
+// GalleryPolicy is the decision policy a node with configuration cfg uses
+// for an engine's modality when its gallery holds that many identities (the
+// configuration's fixed thresholds are not consulted).
+func GalleryPolicy(e Engine, cfg *Config, identities int) search.Policy {
+	tail := e.Tail()
+	size := float64(max(identities, 1))
+	return search.Policy{Hit: tail.ScoreAt(cfg.FPIRHit / size), Review: tail.ScoreAt(cfg.FPIRReview / size),
+		Mean: tail.Mean, Cap: cfg.CandidateCap}
 }
