@@ -27,9 +27,9 @@ type ExchangeSummary struct {
 	Missed     int            `json:"missed"`     // no hit although the partner holds the person
 	Confirmed  int            `json:"confirmed"`  // examiner confirmed the match
 	Rejected   int            `json:"rejected"`   // examiner rejected the candidate
-	Released   int            `json:"released"`  // releases received, each with handling tags
-	Refused    int            `json:"refused"`   // requests the partner refused (purpose, quota ...)
-	P50ms      float64        `json:"p50_ms"`    // step-1 round trip through the requesting node
+	Released   int            `json:"released"`   // releases received, each with handling tags
+	Refused    int            `json:"refused"`    // requests the partner refused (purpose, quota ...)
+	P50ms      float64        `json:"p50_ms"`     // step-1 round trip through the requesting node
 	P99ms      float64        `json:"p99_ms"`
 	AuditLogs  map[string]int `json:"audit_log_leaves"` // per node
 	AuditOK    bool           `json:"audit_verified"`
