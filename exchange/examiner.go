@@ -138,7 +138,7 @@ func (r *Responder) Decide(ctx context.Context, examiner, secret, caseID string,
 		return fmt.Errorf("exchange: agreement %s is suspended; nothing can be released", c.agreement.ID)
 	}
 	// Claim the case so that a concurrent decision cannot also act on it.
-	c.status = "deciding"
+	c.status = caseDeciding
 	a, fields := c.agreement, c.fields
 	r.mu.Unlock()
 
@@ -150,7 +150,9 @@ func (r *Responder) Decide(ctx context.Context, examiner, secret, caseID string,
 		got, err := r.discloser.Disclose(ctx, candidate, slices.Clone(fields))
 		if err != nil {
 			r.mu.Lock()
-			c.status = StatusQueued
+			if c.status == caseDeciding {
+				c.status = StatusQueued
+			}
 			r.mu.Unlock()
 			return fmt.Errorf("exchange: case %s: reading the fields to release: %v", caseID, err)
 		}
@@ -169,13 +171,15 @@ func (r *Responder) Decide(ctx context.Context, examiner, secret, caseID string,
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		c.status = StatusQueued
+		if c.status == caseDeciding {
+			c.status = StatusQueued
+		}
 		return err
 	}
 	c.lastLeaf = idx
 	c.examiner = examiner
 	c.probe.wipe()
-	if c.status != "deciding" {
+	if c.status != caseDeciding {
 		// Withdrawn by a suspension while the fields were read.
 		return fmt.Errorf("exchange: case %s was %s meanwhile; nothing released", caseID, c.status)
 	}

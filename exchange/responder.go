@@ -70,6 +70,7 @@ type quotaKey struct {
 // Case states. A case exists only for a hit.
 const (
 	caseAwaiting = "awaiting" // hit replied; the reference has not been used
+	caseDeciding = "deciding" // an examiner's decision is being recorded
 )
 
 // caseRec is what the responder keeps of a hit: which gallery identities

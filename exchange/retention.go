@@ -88,7 +88,7 @@ func (r *Responder) setSuspended(agreementID, actor string, on bool) error {
 				continue
 			}
 			switch c.status {
-			case caseAwaiting, StatusQueued, StatusReleased:
+			case caseAwaiting, StatusQueued, StatusReleased, caseDeciding:
 				c.status = StatusWithdrawn
 				c.probe.wipe()
 				c.release = nil
