@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/formats/iso19794"
@@ -266,5 +267,33 @@ func TestGalleryReloadsFromStore(t *testing.T) {
 	_, body := tn2.call(t, RoleSearcher, "POST", "/v1/identify", map[string]any{"samples": person(t, 3, 2)})
 	if body["decision"] != "hit" || body["candidates"].([]any)[0].(map[string]any)["identity_id"] != "P003" {
 		t.Fatalf("after reload: %v", body)
+	}
+}
+
+// TestRetention enrols records with an expiry, advances the node's clock
+// past it, and checks that the sweep deletes them from store and gallery.
+func TestRetention(t *testing.T) {
+	tn := newTestNode(t, nil)
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	tn.now = func() time.Time { return now }
+	body := enrolBody("R1", person(t, 1, 1))
+	body["provenance"] = map[string]any{"legal_basis": "test", "expiry": now.Add(24 * time.Hour)}
+	if st, b := tn.call(t, RoleEnroller, "POST", "/v1/enrolments", body); st != 201 {
+		t.Fatalf("enrol: %d %v", st, b)
+	}
+	enrolPeople(t, tn, 3) // no expiry
+	if r, err := tn.Retain(t.Context()); err != nil || r.Identities != 0 {
+		t.Fatalf("early sweep: %+v %v", r, err)
+	}
+	now = now.Add(48 * time.Hour)
+	r, err := tn.Retain(t.Context())
+	if err != nil || r.Identities != 1 {
+		t.Fatalf("sweep after expiry: %+v %v", r, err)
+	}
+	if st, _ := tn.call(t, RoleExaminer, "GET", "/v1/identities/R1", nil); st != 404 {
+		t.Errorf("expired identity still readable: %d", st)
+	}
+	if _, n := tn.galleries[biometric.Finger].Len(); n != 3 {
+		t.Errorf("gallery holds %d identities, want 3", n)
 	}
 }

@@ -123,20 +123,7 @@ func (g *Gallery) Remove(identity string) int {
 	if len(idx) == 0 {
 		return 0
 	}
-	// Compact in one pass; erasures are rare next to searches, so an O(N)
-	// rebuild keeps the search loop free of tombstone checks.
-	kept := g.entries[:0]
-	for _, e := range g.entries {
-		if e.identity != identity {
-			kept = append(kept, e)
-		}
-	}
-	clear(g.entries[len(kept):]) // drop references for the collector
-	g.entries = kept
-	g.byIdentity = make(map[string][]int, len(g.byIdentity))
-	for i, e := range g.entries {
-		g.byIdentity[e.identity] = append(g.byIdentity[e.identity], i)
-	}
+	g.compact(func(e *entry) bool { return e.identity != identity })
 	return len(idx)
 }
 
@@ -297,4 +284,35 @@ func (g *Gallery) AddPrepared(identity, templateID string, pos biometric.FingerP
 	defer g.mu.Unlock()
 	g.byIdentity[identity] = append(g.byIdentity[identity], len(g.entries))
 	g.entries = append(g.entries, entry{identity: identity, templateID: templateID, position: pos, prepared: prepared})
+}
+
+// RemoveTemplates forgets the templates with the given ids (of any
+// identity) and returns how many it removed.
+func (g *Gallery) RemoveTemplates(ids map[string]bool) int {
+	if len(ids) == 0 {
+		return 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	before := len(g.entries)
+	g.compact(func(e *entry) bool { return !ids[e.templateID] })
+	return before - len(g.entries)
+}
+
+// compact keeps the entries for which keep is true and rebuilds the index.
+// Removals are rare next to searches, so an O(N) rebuild keeps the search
+// loop free of tombstone checks. The caller holds the write lock.
+func (g *Gallery) compact(keep func(*entry) bool) {
+	kept := g.entries[:0]
+	for i := range g.entries {
+		if keep(&g.entries[i]) {
+			kept = append(kept, g.entries[i])
+		}
+	}
+	clear(g.entries[len(kept):]) // drop references for the collector
+	g.entries = kept
+	g.byIdentity = make(map[string][]int, len(g.byIdentity))
+	for i, e := range g.entries {
+		g.byIdentity[e.identity] = append(g.byIdentity[e.identity], i)
+	}
 }

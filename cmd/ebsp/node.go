@@ -129,6 +129,7 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 		return err
 	}
 	log.Info("node ready", "gallery_load_ms", time.Since(start).Milliseconds())
+	go n.RunRetention(ctx, time.Minute)
 	if readyFile != "" {
 		if err := os.WriteFile(readyFile, []byte(scheme+"://"+ln.Addr().String()), 0o600); err != nil {
 			return err
