@@ -19,6 +19,9 @@ const (
 	mccWR      = 0.5
 	mccMaxNR   = 32   // pairs taken into relaxation at most
 	mccRhoMin  = 1e-3 // compatibilities below this count as none
+	// mccMinLocal: cylinder pairs less similar than this are not
+	// candidates for pairing.
+	mccMinLocal = 0.25
 	// mccConsistRho is the compatibility at which two pairs agree, for
 	// the consistent set; mccLSSFull the LSS-R score taken as certain
 	// (genuine FVC pairs score 0.02-0.3, impostors below 0.05).
@@ -245,12 +248,24 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 					continue
 				}
 				cb := blkB[:len(ca)]
+				// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²;
+				// the first half of the words already tells for most
+				// unrelated pairs.
+				den := mccSqrt[a.ones[i]] + mccSqrt[g.ones[j]]
+				lim := (1 - mccMinLocal) * den
+				maxPX := int(lim * lim)
+				half := len(ca) / 2
 				px := 0
-				for k, c := range ca {
+				for k, c := range ca[:half] {
 					px += bits.OnesCount64(c ^ cb[k])
 				}
-				den := mccSqrt[a.ones[i]] + mccSqrt[g.ones[j]]
-				if s := 1 - mccSqrt[px]/den; den > 0 && s > 0 {
+				if px > maxPX {
+					continue
+				}
+				for k, c := range ca[half:] {
+					px += bits.OnesCount64(c ^ cb[half+k])
+				}
+				if s := 1 - mccSqrt[px]/den; den > 0 && s >= mccMinLocal && s > 0 {
 					m.pairs = append(m.pairs, mccPair{int32(i), int32(j), s})
 				}
 			}
