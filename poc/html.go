@@ -111,7 +111,7 @@ func (r *Report) figures() []figure {
 		lat.Series = append(lat.Series, ser)
 	}
 	figs = append(figs, figure{ID: "latency", Title: "How long a border officer waits", SVG: lat.SVG(),
-		Caption: "For each model, the share of searches answered within a given time (machine time from submitting the fingerprints to the home state's answer, on this one machine over loopback; examiner time is not included). A line further right is slower."})
+		Caption: "For each model, the share of searches answered within a given time (machine time from submitting the fingerprints to the home state's answer, on this one machine over loopback; examiner time is not included). A line further right is slower. Models whose searches take the same path (Prüm-style, query-and-purge and the DHS ask share step 1) lie on top of each other; dashes keep them apart."})
 
 	vol := LineChart{Title: "Volume over the simulated day", XLabel: "hour of day (UTC)", YLabel: "per hour"}
 	enc := Series{Name: "encounters"}
@@ -132,7 +132,7 @@ func (r *Report) figures() []figure {
 		vol.Series = append(vol.Series, ser)
 	}
 	figs = append(figs, figure{ID: "volume", Title: "Traffic through the day", SVG: vol.SVG(),
-		Caption: "Border encounters per hour of the simulated day (following the scenario's hourly profile) and the cross-border messages each model sends for them. Models that never send a message during the day (national only, bulk copy) are not drawn."})
+		Caption: "Border encounters per hour of the simulated day (following the scenario's hourly profile) and the cross-border messages each model sends for them. Models that never send a message during the day (national only, bulk copy) are not drawn; lines that coincide are dashed differently."})
 	return figs
 }
 
@@ -207,6 +207,7 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; ver
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 1.5rem 0; } figcaption { font-size: 0.9rem; color: #444; max-width: 45rem; }
 svg.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
+.wide { overflow-x: auto; } .wide table { font-size: 0.8rem; }
 .note { background: #f6f6f0; padding: 0.5rem 1rem; border-left: 4px solid #c9b458; }
 .ok { color: #1a7f37; } .bad { color: #b42318; font-weight: bold; }
 </style>
@@ -255,10 +256,10 @@ svg.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
 <p>Gallery {{numi .Scenario.Extrapolation.Gallery}} entries, {{numi .Scenario.Border.EncountersPerDay}} searches a day. "Searches with a false hit" is the chance that one search of a person who is not enrolled returns somebody.</p>
 
 <h2>Measured on the nodes (simulated day)</h2>
-<table>
+<div class="wide"><table>
 <tr><th>model</th><th>searches</th><th>identified</th><th>gained</th><th>of them derogatory</th><th>missed</th><th>false matches</th><th>innocent disclosed</th><th>records disclosed</th><th>records per partner hit</th><th>probes kept by partners</th><th>messages</th><th>bytes</th><th>refused (quota)</th><th>latency median / p99</th><th>examiner cases</th><th>examiner hours</th></tr>
 {{range .Models}}<tr><td>{{.Label}}</td><td>{{.Searches}}</td><td>{{.TrueIdentifications}}</td><td>{{.GainedBySharing}}</td><td>{{.DerogatoryGained}}</td><td>{{.Missed}}</td><td>{{.FalseMatches}}</td><td>{{.InnocentDisclosed}}</td><td>{{.RecordsDisclosed}}</td><td>{{printf "%.2f" .RecordsPerPartnerHit}}</td><td>{{.ProbesRetained}}</td><td>{{numi .Messages}}</td><td>{{kb .Bytes}}</td><td>{{.Refused}}</td><td>{{ms .LatencyMedianMs}} / {{ms .LatencyP99Ms}}</td><td>{{.ExaminerCases}}</td><td>{{printf "%.1f" .ExaminerHours}}</td></tr>
-{{end}}</table>
+{{end}}</table></div>
 {{range .Models}}{{if .BulkRecords}}<p>Bulk copy: {{numi .BulkRecords}} records of {{numi .BulkPeople}} people not enrolled at home ({{kb .BulkBytes}}) were handed to the hub before the first search.</p>{{end}}{{end}}
 <p>Travellers: {{index .Travellers "home"}} enrolled at home, {{index .Travellers "partner"}} drawn from partners, {{index .Travellers "unknown"}} enrolled nowhere.</p>
 

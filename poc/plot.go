@@ -24,6 +24,11 @@ const (
 // series also has its own marker so that a grey print still reads.
 var palette = []string{colourA, colourB, colourC, colourD, colour, "#6a4c93"}
 
+// dashes tell apart lines that lie on top of each other (models with the
+// same step-1 flow have the same latencies): each series has its own
+// pattern, so the one drawn last does not hide the others completely.
+var dashes = []string{"", "10 4", "3 3", "12 3 3 3", "1 5", "6 2"}
+
 // Series is one line of a line chart.
 type Series struct {
 	Name string
@@ -156,10 +161,14 @@ func (b *svgBuilder) xTicks(a axis) {
 	}
 }
 
-func (b *svgBuilder) legend(i int, name string) {
+func (b *svgBuilder) legend(i int, name string, line bool) {
 	y := padTop + 10 + 20*i
 	x := padLeft + innerW + 14
-	b.f(`<rect x="%d" y="%d" width="12" height="12" fill="%s"/>`, x, y-10, palette[i%len(palette)])
+	if line {
+		b.f(`<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="4" stroke-dasharray="%s"/>`, x-2, x+14, y-4, y-4, palette[i%len(palette)], dashes[i%len(dashes)])
+	} else {
+		b.f(`<rect x="%d" y="%d" width="12" height="12" fill="%s"/>`, x, y-10, palette[i%len(palette)])
+	}
 	b.f(`<text x="%d" y="%d" %s>%s</text>`, x+18, y, fontAttr, esc(name))
 }
 
@@ -186,7 +195,7 @@ func (c LineChart) SVG() template.HTML {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", ax.pos(s.X[j]), ay.pos(s.Y[j])))
 		}
 		if len(pts) > 0 {
-			b.f(`<polyline class="series" fill="none" stroke="%s" stroke-width="2" points="%s"/>`, col, strings.Join(pts, " "))
+			b.f(`<polyline class="series" fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" points="%s"/>`, col, dashes[i%len(dashes)], strings.Join(pts, " "))
 			if len(pts) <= 40 {
 				for _, p := range pts {
 					xy := strings.SplitN(p, ",", 2)
@@ -194,7 +203,7 @@ func (c LineChart) SVG() template.HTML {
 				}
 			}
 		}
-		b.legend(i, s.Name)
+		b.legend(i, s.Name, true)
 	}
 	b.f(`</svg>`)
 	return template.HTML(b.String())
@@ -250,7 +259,7 @@ func (c BarChart) SVG() template.HTML {
 		}
 	}
 	for si, s := range c.Series {
-		b.legend(si, s.Name)
+		b.legend(si, s.Name, false)
 	}
 	b.f(`</svg>`)
 	return template.HTML(b.String())
