@@ -207,7 +207,6 @@ func (m *Matcher) compare(g *Prepared, explain bool) (float64, []MinutiaPair) {
 func (m *Matcher) localSimilarities(g *Prepared) {
 	a := m.probe
 	geo := mccGeo
-	w := geo.words
 	minME := int(math.Ceil(mccMinME * float64(geo.cells)))
 	maxD := int(mccMaxDTheta * 256 / (2 * math.Pi))
 	m.pairs = m.pairs[:0]
@@ -215,8 +214,8 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		if !a.valid[i] {
 			continue
 		}
-		blkA := a.bits[i*mccStride : (i+1)*mccStride]
-		ca, cma := blkA[:w], blkA[w:]
+		blkA := (*[mccStrideConst]uint64)(a.bits[i*mccStride:])
+		ca, cma := blkA[:mccWordsConst], blkA[mccWordsConst:]
 		// The gallery minutiae within maxD of this direction: one window
 		// of the direction order, or two when it wraps around 0.
 		lo, hi := int(a.dir8[i])-maxD, int(a.dir8[i])+maxD+1
@@ -237,34 +236,29 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 				if !g.valid[j] || int(g.cellCount[j]) < minME {
 					continue
 				}
-				blkB := g.bits[j*mccStride : (j+1)*mccStride]
-				cmb := blkB[w:]
-				cmb = cmb[:len(cma)]
-				shared := 0
-				for k, c := range cma {
-					shared += bits.OnesCount64(c & cmb[k])
-				}
+				// Fixed-size views let the compiler drop bounds checks;
+				// the sums are written out for the 11 content and 2 cell
+				// words of the geometry (TestGeometryConstants).
+				blkB := (*[mccStrideConst]uint64)(g.bits[j*mccStride:])
+				shared := bits.OnesCount64(cma[0]&blkB[11]) + bits.OnesCount64(cma[1]&blkB[12])
 				if shared < minME {
 					continue
 				}
-				cb := blkB[:len(ca)]
 				// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²;
 				// the first half of the words already tells for most
 				// unrelated pairs.
 				den := mccSqrt[a.ones[i]] + mccSqrt[g.ones[j]]
 				lim := (1 - mccMinLocal) * den
 				maxPX := int(lim * lim)
-				half := len(ca) / 2
-				px := 0
-				for k, c := range ca[:half] {
-					px += bits.OnesCount64(c ^ cb[k])
-				}
+				px := bits.OnesCount64(ca[0]^blkB[0]) + bits.OnesCount64(ca[1]^blkB[1]) +
+					bits.OnesCount64(ca[2]^blkB[2]) + bits.OnesCount64(ca[3]^blkB[3]) +
+					bits.OnesCount64(ca[4]^blkB[4]) + bits.OnesCount64(ca[5]^blkB[5])
 				if px > maxPX {
 					continue
 				}
-				for k, c := range ca[half:] {
-					px += bits.OnesCount64(c ^ cb[half+k])
-				}
+				px += bits.OnesCount64(ca[6]^blkB[6]) + bits.OnesCount64(ca[7]^blkB[7]) +
+					bits.OnesCount64(ca[8]^blkB[8]) + bits.OnesCount64(ca[9]^blkB[9]) +
+					bits.OnesCount64(ca[10]^blkB[10])
 				if s := 1 - mccSqrt[px]/den; den > 0 && s >= mccMinLocal && s > 0 {
 					m.pairs = append(m.pairs, mccPair{int32(i), int32(j), s})
 				}

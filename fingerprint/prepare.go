@@ -58,6 +58,14 @@ type mccGeometry struct {
 
 var mccGeo = newMCCGeometry()
 
+// mccWordsConst and mccStrideConst are mccGeo.words and mccStride as
+// constants, for the unrolled comparison loop; TestGeometryConstants checks
+// that they agree with the geometry.
+const (
+	mccWordsConst  = 11
+	mccStrideConst = 13
+)
+
 // mccStride is the number of words per minutia in Prepared.bits.
 var mccStride = mccGeo.words + mccGeo.cellWords
 
