@@ -135,7 +135,8 @@ func (g *impressionGeom) forwardDir(x, y, a float64) (fx, fy, fa float64) {
 	ty := g.sinD*dx + g.cosD*dy + g.dTy - dy
 	px, py := dx+tx*b, dy+ty*b
 	// Direction in pixel terms (y down).
-	ux, uy := math.Cos(a), -math.Sin(a)
+	sa, ca := math.Sincos(a)
+	ux, uy := ca, -sa
 	vx := ux + b*((g.cosD-1)*ux-g.sinD*uy)
 	vy := uy + b*(g.sinD*ux+(g.cosD-1)*uy)
 	if db != 0 && rho > 0 {
