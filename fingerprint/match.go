@@ -88,6 +88,7 @@ type mccEdge struct {
 type mccPair struct {
 	a, b int32
 	sim  float32
+	q    uint8 // 255 − sim·255, the bucket of selectPairs' sort
 }
 
 // NewMatcher prepares probe for comparison against gallery templates.
@@ -211,7 +212,7 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 	maxD := int(mccMaxDTheta * 256 / (2 * math.Pi))
 	m.pairs = m.pairs[:0]
 	for i := 0; i < a.n; i++ {
-		if !a.valid[i] {
+		if !a.usable[i] {
 			continue
 		}
 		blkA := (*[mccStrideConst]uint64)(a.bits[i*mccStride:])
@@ -233,7 +234,7 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		}
 		for _, sp := range spans[:ns] {
 			for j := sp[0]; j < sp[1]; j++ {
-				if !g.valid[j] || int(g.cellCount[j]) < minME {
+				if !g.usable[j] {
 					continue
 				}
 				// Fixed-size views let the compiler drop bounds checks;
@@ -247,7 +248,7 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 				// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²;
 				// the first half of the words already tells for most
 				// unrelated pairs.
-				den := mccSqrt[a.ones[i]] + mccSqrt[g.ones[j]]
+				den := a.norm[i] + g.norm[j]
 				lim := (1 - mccMinLocal) * den
 				maxPX := int(lim * lim)
 				px := bits.OnesCount64(ca[0]^blkB[0]) + bits.OnesCount64(ca[1]^blkB[1]) +
@@ -260,7 +261,7 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 					bits.OnesCount64(ca[8]^blkB[8]) + bits.OnesCount64(ca[9]^blkB[9]) +
 					bits.OnesCount64(ca[10]^blkB[10])
 				if s := 1 - mccSqrt[px]/den; den > 0 && s >= mccMinLocal && s > 0 {
-					m.pairs = append(m.pairs, mccPair{int32(i), int32(j), s})
+					m.pairs = append(m.pairs, mccPair{int32(i), int32(j), s, uint8(255 - int(s*255))})
 				}
 			}
 		}
@@ -277,9 +278,8 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	for i := range m.buck {
 		m.buck[i] = 0
 	}
-	q := func(s float32) int { return 255 - int(s*255) }
 	for _, p := range m.pairs {
-		m.buck[q(p.sim)+1]++
+		m.buck[int(p.q)+1]++
 	}
 	for i := 1; i < len(m.buck); i++ {
 		m.buck[i] += m.buck[i-1]
@@ -289,7 +289,7 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	}
 	m.order = m.order[:len(m.pairs)]
 	for i, p := range m.pairs {
-		b := q(p.sim)
+		b := int(p.q)
 		m.order[m.buck[b]] = int32(i)
 		m.buck[b]++
 	}
@@ -348,8 +348,7 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 			if r < mccRhoMin {
 				continue
 			}
-			qa, qb := a.pair[ak*na+at], g.pair[bk*nb+bt]
-			r *= mccZAngle[mccAbs8(int8(mccRadial(pa)-mccRadial(pb)))] * mccZAngle[mccAbs8(int8(mccRadial(qa)-mccRadial(qb)))]
+			r *= mccZAngle[mccAbs8(int8(mccRadial(pa)-mccRadial(pb)))] * mccZAngle[mccAbs8(int8(mccBackRad(pa)-mccBackRad(pb)))]
 			if r < mccRhoMin {
 				continue
 			}

@@ -140,13 +140,17 @@ type Prepared struct {
 	dirStart  [257]uint8
 	cellCount []uint16 // valid cells per cylinder
 	ones      []uint16 // content bits set per cylinder
+	// Derived by finish: norm is √ones (the cylinder's norm); usable says
+	// the cylinder is valid and has enough valid cells to be compared.
+	norm   []float32
+	usable []bool
 	// pair geometry, n×n: distance in quarter pixels (saturating), the
 	// direction of minutia j relative to minutia i (dir8[j]−dir8[i]) and the
 	// radial angle of the segment i→j relative to i's direction, in 1/256
 	// turns.
 	// pair geometry, packed (see mccPack): for ordered pairs (i, j) at
 	// i*n+j.
-	pair []uint32
+	pair []uint64
 	// orig maps a prepared minutia to its index in the template; nil when
 	// all minutiae were kept in order.
 	orig []int32
@@ -257,7 +261,7 @@ func (p *Prepared) buildGeometry() {
 		}
 		p.dirStart[d] = uint8(k)
 	}
-	p.pair = make([]uint32, n*n)
+	p.pair = make([]uint64, n*n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
 			if i == j {
@@ -267,7 +271,8 @@ func (p *Prepared) buildGeometry() {
 			d := math.Round(math.Hypot(dx, dy) * 4)
 			seg := math.Atan2(dy, dx)
 			radial := uint8(int(math.Round(mccAngleDiff(seg, float64(p.angle[i]))*256/(2*math.Pi))) & 255)
-			p.pair[i*n+j] = mccPack(uint16(min(d, 65535)), p.dir8[j]-p.dir8[i], radial)
+			back := uint8(int(math.Round(mccAngleDiff(seg+math.Pi, float64(p.angle[j]))*256/(2*math.Pi))) & 255)
+			p.pair[i*n+j] = mccPack(uint16(min(d, 65535)), p.dir8[j]-p.dir8[i], radial, back)
 		}
 	}
 }
@@ -331,19 +336,33 @@ func (p *Prepared) buildCylinders() {
 		}
 		p.valid[i] = float64(validCells) >= mccMinVC*float64(g.cells) && len(neigh) >= mccMinM
 	}
+	p.finish()
+}
+
+// finish derives norm and usable from the cylinders.
+func (p *Prepared) finish() {
+	minME := int(math.Ceil(mccMinME * float64(mccGeo.cells)))
+	p.norm = make([]float32, p.n)
+	p.usable = make([]bool, p.n)
+	for i := 0; i < p.n; i++ {
+		p.norm[i] = float32(math.Sqrt(float64(p.ones[i])))
+		p.usable[i] = p.valid[i] && int(p.cellCount[i]) >= minME
+	}
 }
 
 // mccPack packs the geometry of an ordered minutiae pair (i, j) into one
 // word: the distance in quarter pixels (bits 0-15), the direction of j
-// relative to i's (bits 16-23) and the direction of the segment i→j
-// relative to i's (bits 24-31), angles in 1/256 turns.
-func mccPack(dist4 uint16, relDir, radial uint8) uint32 {
-	return uint32(dist4) | uint32(relDir)<<16 | uint32(radial)<<24
+// relative to i's (bits 16-23), the direction of the segment i→j relative
+// to i's (bits 24-31) and of the segment j→i relative to j's (bits 32-39),
+// angles in 1/256 turns.
+func mccPack(dist4 uint16, relDir, radial, back uint8) uint64 {
+	return uint64(dist4) | uint64(relDir)<<16 | uint64(radial)<<24 | uint64(back)<<32
 }
 
-func mccDist4(v uint32) int    { return int(v & 0xffff) }
-func mccRelDir(v uint32) uint8 { return uint8(v >> 16) }
-func mccRadial(v uint32) uint8 { return uint8(v >> 24) }
+func mccDist4(v uint64) int     { return int(v & 0xffff) }
+func mccRelDir(v uint64) uint8  { return uint8(v >> 16) }
+func mccRadial(v uint64) uint8  { return uint8(v >> 24) }
+func mccBackRad(v uint64) uint8 { return uint8(v >> 32) }
 
 // mccConvexHull is the convex hull of the minutiae, counter-clockwise,
 // used to tell which cylinder cells lie where the finger was seen.

@@ -138,6 +138,7 @@ func (p *Prepared) UnmarshalBinary(data []byte) error {
 			q.ones[i] += uint16(mathbits.OnesCount64(w))
 		}
 	}
+	q.finish()
 	*p = q
 	return nil
 }
