@@ -150,3 +150,32 @@ func TestExampleScenario(t *testing.T) {
 		t.Fatalf("example has %d states", len(sc.States))
 	}
 }
+
+func FuzzReadScenario(f *testing.F) {
+	b, err := os.ReadFile("../examples/scenario.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"people": 3, "states": [{"code": "AAA", "weight": 1}], "foreign_share": 0}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		sc, err := ReadScenario(bytes.NewReader(in))
+		if err != nil {
+			return
+		}
+		// A valid scenario must generate; keep the population small so
+		// that the fuzzer explores the fields, not the allocator.
+		sc.People = min(sc.People, 20)
+		p, err := NewPopulation(sc)
+		if err != nil {
+			t.Fatalf("valid scenario rejected by NewPopulation: %v", err)
+		}
+		for i := range p.People {
+			if len(p.People[i].Enrolments) == 0 {
+				t.Fatalf("person %d has no enrolment", i)
+			}
+		}
+		p.Manifest()
+	})
+}
