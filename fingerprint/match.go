@@ -1,10 +1,8 @@
 package fingerprint
 
 import (
-	"cmp"
 	"math"
 	"math/bits"
-	"slices"
 )
 
 // LSS-R consolidation parameters (MCC paper §4.2-4.3): the number of pairs
@@ -73,6 +71,7 @@ type Matcher struct {
 	edges []mccEdge
 	rho   []float32
 	set   []int32
+	eff   []float32
 	lam   [2][]float32
 	buck  [257]int32
 	order []int32
@@ -161,11 +160,17 @@ func (m *Matcher) compare(g *Prepared, explain bool) (float64, []MinutiaPair) {
 	for t := range nr {
 		m.order = append(m.order, int32(t))
 	}
-	eff := func(t int32) float32 { return lam[t] / nr[t].sim }
-	for i := 0; i < k; i++ { // partial selection sort: k ≤ 12
+	if cap(m.eff) < len(nr) {
+		m.eff = make([]float32, len(nr), 2*len(nr))
+	}
+	eff := m.eff[:len(nr)]
+	for t := range nr {
+		eff[t] = lam[t] / nr[t].sim
+	}
+	for i := 0; i < k; i++ { // partial selection sort: k ≤ mccMaxNP
 		best := i
 		for j := i + 1; j < len(m.order); j++ {
-			if eff(m.order[j]) > eff(m.order[best]) {
+			if eff[m.order[j]] > eff[m.order[best]] {
 				best = j
 			}
 		}
@@ -404,7 +409,11 @@ func (m *Matcher) consistent(nr []mccPair, lam []float32) int {
 	for t := range nr {
 		m.order = append(m.order, int32(t))
 	}
-	slices.SortFunc(m.order, func(x, y int32) int { return cmp.Compare(lam[y], lam[x]) })
+	for i := 1; i < len(m.order); i++ { // insertion sort, n ≤ mccMaxNR
+		for j := i; j > 0 && lam[m.order[j]] > lam[m.order[j-1]]; j-- {
+			m.order[j], m.order[j-1] = m.order[j-1], m.order[j]
+		}
+	}
 	m.set = m.set[:0]
 	for _, t := range m.order {
 		if lam[t] <= 0 {
