@@ -200,16 +200,16 @@ func extEER(t *testing.T, ts []fingerprint.Template, names []string) float64 {
 }
 
 // The matcher on another extractor's templates (SecuGen, FVC2002 DB1_B).
-// Measured 2.9-3.2% when written; the bound leaves room for tuning.
+// Measured 1.8% at commit 79558e7.
 func TestAccuracySecuGen(t *testing.T) {
 	names, ts := secugenTemplates(t, "fvc2002/DB1_B")
-	if e := extEER(t, ts, names); e > 0.05 {
-		t.Errorf("EER ext %.2f%%, want ≤ 5%%", 100*e)
+	if e := extEER(t, ts, names); e > 0.035 {
+		t.Errorf("EER ext %.2f%%, want ≤ 3.5%%", 100*e)
 	}
 }
 
 // End to end on images: extraction and comparison on FVC2002 DB1_B.
-// Measured 4.3% when written.
+// Measured 1.8% at commit 79558e7 (4.3% with the first extractor).
 func TestAccuracyImages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("extracts 80 images")
@@ -235,7 +235,7 @@ func TestAccuracyImages(t *testing.T) {
 		}
 		ts = append(ts, tpl)
 	}
-	if e := extEER(t, ts, names); e > 0.07 {
-		t.Errorf("EER ext %.2f%%, want ≤ 7%%", 100*e)
+	if e := extEER(t, ts, names); e > 0.05 {
+		t.Errorf("EER ext %.2f%%, want ≤ 5%%", 100*e)
 	}
 }
