@@ -76,7 +76,7 @@ func TestSynthPeopleCommand(t *testing.T) {
 
 func TestSynthFingerprintTemplatesCommand(t *testing.T) {
 	out := t.TempDir()
-	if rc := synthFingerprints([]string{"--templates", "--fingers", "3", "--impressions", "2", "--seed", "5", "--out", out}); rc != 0 {
+	if rc := synthFingerprints([]string{"--templates", "--fingers", "3", "--impressions", "2", "--seed", "5", "--workers", "2", "--out", out}); rc != 0 {
 		t.Fatalf("exit code %d", rc)
 	}
 	for _, name := range []string{"1_1.iso", "1_2.iso", "3_2.iso"} {
