@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"reflect"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ebsp/ebsp/fingerprint"
@@ -101,4 +102,24 @@ func TestClassMix(t *testing.T) {
 		}
 	}
 	t.Logf("class mix over %d fingers: %v", n, counts)
+}
+
+// BenchmarkTemplatesParallel is BenchmarkTemplates on every core (galleries
+// of millions are generated finger by finger in parallel): templates/s is
+// the machine's throughput.
+func BenchmarkTemplatesParallel(b *testing.B) {
+	var next atomic.Uint64
+	c0 := processCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			f := next.Add(1)
+			m := NewFingerMaster(1, f)
+			mt := TemplateMaster(m)
+			for k := range uint64(8) {
+				_ = TemplateImpression(m, &mt, k)
+			}
+		}
+	})
+	b.ReportMetric(float64(9*b.N)/b.Elapsed().Seconds(), "templates/s")
+	b.ReportMetric(float64(9*b.N)/(processCPU()-c0).Seconds(), "templates/cpu-s")
 }
