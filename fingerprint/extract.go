@@ -9,8 +9,9 @@ import (
 )
 
 // Limits on the images Extract accepts. They bound the memory one
-// extraction may take: about 40 bytes per pixel at 500 ppi, so at most
-// about 160 MiB for the largest image.
+// extraction may take: about 26 bytes per pixel at 500 ppi plus 6 per input
+// pixel when resampling. Measured totals allocated: 110 MB for 2048 x 2048
+// at 500 ppi, 211 MB for 4096 x 4096 at 1000 ppi.
 const (
 	MinDPI = 250  // lowest input resolution accepted, pixels per inch
 	MaxDPI = 1200 // highest input resolution accepted
