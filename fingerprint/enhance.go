@@ -127,11 +127,32 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 	reach := int(math.Ceil(2*enhGaborRatio*freqMaxPeriod)) + 1
 	x0, y0 = max(x0-reach, 0), max(y0-reach, 0)
 	x1, y1 = min(x1+reach, w), min(y1+reach, h)
+	// Within that box, each row only needs the columns within reach of a
+	// foreground block in the rows within reach.
+	colLo := make([]int, seg.rows)
+	colHi := make([]int, seg.rows)
+	for r := 0; r < seg.rows; r++ {
+		colLo[r], colHi[r] = seg.cols, -1
+		for c := 0; c < seg.cols; c++ {
+			if seg.fg[r*seg.cols+c] {
+				colLo[r], colHi[r] = min(colLo[r], c), max(colHi[r], c)
+			}
+		}
+	}
 	sm := make([]float32, pw*ph)
 	for y := y0; y < y1; y++ {
+		lo, hi := seg.cols, -1
+		for r := max((y-reach)/BlockSize, 0); r <= min((y+reach)/BlockSize, seg.rows-1); r++ {
+			lo, hi = min(lo, colLo[r]), max(hi, colHi[r])
+		}
+		if hi < 0 {
+			continue
+		}
+		xa := max(lo*BlockSize-reach, x0)
+		xb := min((hi+1)*BlockSize+reach, x1)
 		crow := (y / enhCell) * ccols
 		base := (y+enhPad)*pw + enhPad
-		for x := x0; x < x1; x++ {
+		for x := xa; x < xb; x++ {
 			k := &along[obin[crow+x/enhCell]]
 			ws := k.w[:len(k.off)]
 			i := int32(base + x)
