@@ -257,6 +257,21 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte{0, 0, 0})
 	f.Add([]byte{40, 90, 128, 0, 255, 0, 255, 10, 20, 200})
 	f.Add([]byte{127, 127, 255, 1, 2, 3, 4, 5, 6, 7, 8, 9, 250, 240, 230})
+	// Real ridges: the centre 160 x 160 px of an FVC impression, at 500 ppi
+	// (resolution byte 50), when the shared data is there.
+	if base, err := shareddata.Find(); err == nil {
+		if data, err := os.ReadFile(filepath.Join(base, "fingerprints", "fvc2002_DB1_B", "101_1.tif")); err == nil {
+			if img, _, err := raster.Decode(data, 0); err == nil {
+				const side = 160
+				x0, y0 := (img.Rect.Dx()-side)/2, (img.Rect.Dy()-side)/2
+				seed := []byte{side - 64, side - 64, 50}
+				for y := y0; y < y0+side; y++ {
+					seed = append(seed, img.Pix[y*img.Stride+x0:y*img.Stride+x0+side]...)
+				}
+				f.Add(seed)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 3 {
 			return
