@@ -7,6 +7,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -64,4 +66,30 @@ func main() {
 func fail(cmd string, err error) int {
 	fmt.Fprintf(os.Stderr, "ebsp %s: %s\n", cmd, strings.TrimSpace(err.Error()))
 	return 1
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// the positional arguments (flag.Parse alone stops at the first one) and
+// returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// flagExit is the exit code for a flag parsing error: 0 after -h.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }

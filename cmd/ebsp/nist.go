@@ -56,23 +56,6 @@ func runNist(args []string) int {
 	return 2
 }
 
-// parseAnywhere parses flags that may come before, between or after the
-// positional arguments, and returns the positional ones.
-func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
 // readTransaction reads a traditional or XML transaction, told by content.
 func readTransaction(path string) (*ansinist.Transaction, []ansinist.Warning, bool, error) {
 	in, err := os.ReadFile(path)
@@ -142,7 +125,7 @@ func nistDump(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: ebsp nist dump FILE [--json]")
 		fs.PrintDefaults()
 	}
-	pos, err := parseAnywhere(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -304,7 +287,7 @@ func nistConvert(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: ebsp nist convert [--version VER] IN OUT\n       ebsp nist convert --from-images [flags] IMG... OUT")
 		fs.PrintDefaults()
 	}
-	pos, err := parseAnywhere(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -46,9 +45,9 @@ func tmplMain(args []string) int {
 	outDir := fs.String("explain", "", "write the stages of the extraction into folder `OUTDIR`")
 	dpi := fs.Int("dpi", 500, "resolution of IMAGE in pixels per inch")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	pos, err := tmplParse(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return tmplFlagErr(err)
+		return flagExit(err)
 	}
 	if *outDir == "" || len(pos) != 1 {
 		fs.Usage()
@@ -103,9 +102,9 @@ func tmplExtract(args []string) int {
 	out := fs.String("o", "", "write the template to `OUT` ('-' for standard output)")
 	format := fs.String("format", "iso", "template format: iso (ISO/IEC 19794-2:2005), ansi (ANSI INCITS 378-2004) or json")
 	finger := fs.Int("finger", 0, "finger position code 0-10 to record (0 unknown)")
-	pos, err := tmplParse(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return tmplFlagErr(err)
+		return flagExit(err)
 	}
 	if *out == "" || len(pos) != 1 {
 		fs.Usage()
@@ -171,9 +170,9 @@ func tmplDump(args []string) int {
 	}
 	asJSON := fs.Bool("json", false, "print the template as JSON")
 	view := fs.Int("view", 0, "finger view of a record to print")
-	pos, err := tmplParse(fs, args)
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return tmplFlagErr(err)
+		return flagExit(err)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -216,30 +215,6 @@ func tmplDump(args []string) int {
 		fmt.Printf("%6d %5d %6.1f  %-12s %3d\n", m.X, m.Y, m.Angle*180/math.Pi, typ, m.Quality)
 	}
 	return 0
-}
-
-// tmplParse parses flags given before, between or after the positional
-// arguments, which flag.Parse alone stops at.
-func tmplParse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-func tmplFlagErr(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
 }
 
 // tmplReadImage reads and decodes an image file with the limits of

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -48,31 +47,6 @@ func runWSQ(args []string) int {
 		return wsqInfo(args[1:])
 	}
 	fmt.Fprintf(os.Stderr, "ebsp wsq: unknown subcommand %q\n%s", args[0], wsqUsage)
-	return 2
-}
-
-// parseInterspersed parses flags that may come before or after the
-// positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-// flagExit is the exit code for a flag parsing error: 0 after -h.
-func flagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	return 2
 }
 
