@@ -30,22 +30,7 @@ each other. Exit status 1 if anything is wrong.
 
 stats prints oversight counts per partner and period from the leaves.`)
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		usage()
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "verify":
-		return auditVerify(args[1:])
-	case "stats":
-		return auditStats(args[1:])
-	}
-	fmt.Fprintf(os.Stderr, "ebsp audit: unknown subcommand %q\n", args[0])
-	usage()
-	return 2
+	return dispatch("audit", usage, args, map[string]func([]string) int{"verify": auditVerify, "stats": auditStats})
 }
 
 // listFlag collects a repeated flag.

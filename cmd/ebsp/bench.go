@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -69,11 +68,8 @@ func benchFlags(name, usage string) (*flag.FlagSet, *bool, *uint64) {
 }
 
 func parseBench(fs *flag.FlagSet, args []string) (ok bool, code int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return false, 0
-		}
-		return false, 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return false, code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "ebsp %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))

@@ -55,15 +55,7 @@ minutiae templates.
 	}
 }
 
-func (c *clientFlags) parse(args []string) (bool, int) {
-	if err := c.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return false, 0
-		}
-		return false, 2
-	}
-	return true, 0
-}
+func (c *clientFlags) parse(args []string) (bool, int) { return parseFlags(c.fs, args) }
 
 func (c *clientFlags) client() (*node.Client, error) {
 	tok := os.Getenv("EBSP_TOKEN")

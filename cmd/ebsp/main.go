@@ -93,3 +93,30 @@ func flagExit(err error) int {
 	}
 	return 2
 }
+
+// dispatch runs the sub-subcommand named by args[0] (e.g. "verify" of
+// `ebsp audit verify`), printing usage for none, -h, or an unknown name.
+func dispatch(cmd string, usage func(), args []string, subs map[string]func([]string) int) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		usage()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(args[1:])
+	}
+	fmt.Fprintf(os.Stderr, "ebsp %s: unknown subcommand %q\n", cmd, args[0])
+	usage()
+	return 2
+}
+
+// parseFlags parses a command's flags; when it returns false the command
+// exits with code (0 after -h, 2 for a bad flag).
+func parseFlags(fs *flag.FlagSet, args []string) (ok bool, code int) {
+	if err := fs.Parse(args); err != nil {
+		return false, flagExit(err)
+	}
+	return true, 0
+}

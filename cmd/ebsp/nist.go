@@ -38,22 +38,7 @@ fingerprint (WSQ, PNG, JPEG, raw), face or iris images.
 }
 
 func runNist(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		nistUsage()
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "dump":
-		return nistDump(args[1:])
-	case "convert":
-		return nistConvert(args[1:])
-	}
-	fmt.Fprintf(os.Stderr, "ebsp nist: unknown subcommand %q\n", args[0])
-	nistUsage()
-	return 2
+	return dispatch("nist", nistUsage, args, map[string]func([]string) int{"dump": nistDump, "convert": nistConvert})
 }
 
 // readTransaction reads a traditional or XML transaction, told by content.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -31,41 +29,12 @@ agreement writes a partnership agreement between two nodes with the default
 terms (edit the JSON to change them; it is validated when loaded).
 These are test credentials for local partnerships and the demo.`)
 	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		usage()
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "init":
-		return pkiInit(args[1:])
-	case "node":
-		return pkiNode(args[1:])
-	case "agreement":
-		return pkiAgreement(args[1:])
-	}
-	fmt.Fprintf(os.Stderr, "ebsp pki: unknown subcommand %q\n", args[0])
-	usage()
-	return 2
-}
-
-func parseFlags(fs *flag.FlagSet, args []string) (ok bool, code int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return false, 0
-		}
-		return false, 2
-	}
-	return true, 0
+	return dispatch("pki", usage, args, map[string]func([]string) int{"init": pkiInit, "node": pkiNode, "agreement": pkiAgreement})
 }
 
 func printResult(asJSON bool, v any, human string) {
 	if asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(v)
+		printJSON(v)
 		return
 	}
 	fmt.Println(human)

@@ -31,23 +31,8 @@ info    prints the frame, tables, blocks and comments of a WSQ file
 `
 
 func runWSQ(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(os.Stderr, wsqUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "decode":
-		return wsqDecode(args[1:])
-	case "encode":
-		return wsqEncode(args[1:])
-	case "info":
-		return wsqInfo(args[1:])
-	}
-	fmt.Fprintf(os.Stderr, "ebsp wsq: unknown subcommand %q\n%s", args[0], wsqUsage)
-	return 2
+	return dispatch("wsq", func() { fmt.Fprint(os.Stderr, wsqUsage) }, args,
+		map[string]func([]string) int{"decode": wsqDecode, "encode": wsqEncode, "info": wsqInfo})
 }
 
 func wsqDecode(args []string) int {
