@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,35 +9,16 @@ import (
 	"github.com/ebsp/ebsp/internal/shareddata"
 )
 
-// captureWSQ runs f with stdout redirected and returns what it printed
-// (its own helper, so that this test does not depend on other commands'
-// test files).
-func captureWSQ(t *testing.T, f func() int) (string, int) {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stdout
-	os.Stdout = w
-	done := make(chan []byte)
-	go func() { b, _ := io.ReadAll(r); done <- b }()
-	rc := f()
-	w.Close()
-	os.Stdout = old
-	return string(<-done), rc
-}
-
 // TestWSQCommand decodes a shared WSQ file to PNG, encodes the PNG back,
 // and reads the result's metadata as JSON.
 func TestWSQCommand(t *testing.T) {
 	in := filepath.Join(shareddata.Dir(t, "formats/wsq"), "libbiomeval", "img.wsq")
 	dir := t.TempDir()
 	png, out := filepath.Join(dir, "img.png"), filepath.Join(dir, "img.wsq")
-	if s, rc := captureWSQ(t, func() int { return runWSQ([]string{"decode", in, png}) }); rc != 0 || !strings.Contains(s, "256x256") {
+	if s, rc := captureStdout(t, func() int { return runWSQ([]string{"decode", in, png}) }); rc != 0 || !strings.Contains(s, "256x256") {
 		t.Fatalf("decode: rc %d, %q", rc, s)
 	}
-	s, rc := captureWSQ(t, func() int { return runWSQ([]string{"encode", png, out, "--ppi", "500", "--json"}) })
+	s, rc := captureStdout(t, func() int { return runWSQ([]string{"encode", png, out, "--ppi", "500", "--json"}) })
 	if rc != 0 {
 		t.Fatalf("encode: rc %d, %q", rc, s)
 	}
@@ -50,7 +29,7 @@ func TestWSQCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(s), &enc); err != nil || enc.Bytes == 0 || enc.PSNR < 30 {
 		t.Fatalf("encode output %q (%v)", s, err)
 	}
-	s, rc = captureWSQ(t, func() int { return runWSQ([]string{"info", "--json", out}) })
+	s, rc = captureStdout(t, func() int { return runWSQ([]string{"info", "--json", out}) })
 	var info struct {
 		Width   int               `json:"width"`
 		PPI     int               `json:"ppi"`
@@ -59,7 +38,7 @@ func TestWSQCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(s), &info); rc != 0 || err != nil || info.Width != 256 || info.PPI != 500 || info.NISTCOM["COMPRESSION"] != "WSQ" {
 		t.Fatalf("info: rc %d, %q (%v)", rc, s, err)
 	}
-	if _, rc := captureWSQ(t, func() int { return runWSQ([]string{"decode", png, filepath.Join(dir, "x.png")}) }); rc == 0 {
+	if _, rc := captureStdout(t, func() int { return runWSQ([]string{"decode", png, filepath.Join(dir, "x.png")}) }); rc == 0 {
 		t.Errorf("decoding a PNG as WSQ succeeded")
 	}
 }
