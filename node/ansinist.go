@@ -33,16 +33,17 @@ func isTransaction(r *http.Request) bool {
 }
 
 // transactionSamples reads a transaction from the request body and returns
-// its samples, with notes on records it left out (slaps of several fingers,
-// compressions the node cannot decode) so that nothing is dropped silently.
-func transactionSamples(r *http.Request) ([]SampleInput, []string, error) {
+// it with its samples, and notes on records it left out (slaps of several
+// fingers, compressions the node cannot decode) so that nothing is dropped
+// silently.
+func transactionSamples(r *http.Request) (*ansinist.Transaction, []SampleInput, []string, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, nil, jsonError(err) // over the body limit: 413
+		return nil, nil, nil, jsonError(err) // over the body limit: 413
 	}
 	t, _, err := ansinist.DecodeAny(data)
 	if err != nil {
-		return nil, nil, errf(CodeBadSample, err.Error())
+		return nil, nil, nil, errf(CodeBadSample, err.Error())
 	}
 	var out []SampleInput
 	var skipped []string
@@ -94,9 +95,9 @@ func transactionSamples(r *http.Request) ([]SampleInput, []string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, skipped, errf(CodeBadSample, "the transaction holds no usable sample: "+strings.Join(skipped, "; "))
+		return nil, nil, skipped, errf(CodeBadSample, "the transaction holds no usable sample: "+strings.Join(skipped, "; "))
 	}
-	return out, skipped, nil
+	return t, out, skipped, nil
 }
 
 // imageSample turns an image record into a sample: WSQ, PNG and JPEG as
@@ -131,11 +132,7 @@ func imageSample(m biometric.Modality, pos biometric.FingerPosition, im ansinist
 
 // identifyResponseTransaction answers a search with an ANSI/NIST-ITL search
 // response (TOT SRE): 2.059 SRF "I" or "N" and, for a hit, the candidates.
-func identifyResponseTransaction(body []byte, resp *IdentifyResponse) ([]byte, error) {
-	req, _, err := ansinist.DecodeAny(body)
-	if err != nil {
-		return nil, err
-	}
+func identifyResponseTransaction(req *ansinist.Transaction, resp *IdentifyResponse) ([]byte, error) {
 	var cands []ansinist.Candidate
 	for _, c := range resp.Candidates {
 		cands = append(cands, ansinist.Candidate{ID: c.IdentityID, Score: int(c.Score * 1000)})

@@ -1,11 +1,9 @@
 package node
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -197,7 +195,7 @@ func (n *Node) handleEnrol(w http.ResponseWriter, r *http.Request, _ *Principal)
 	if isTransaction(r) {
 		// An ANSI/NIST-ITL transaction: the samples come from its records,
 		// the rest from the query (identity_id, legal_basis, purpose).
-		s, skipped, err := transactionSamples(r)
+		_, s, skipped, err := transactionSamples(r)
 		if err != nil {
 			return err
 		}
@@ -231,12 +229,7 @@ func (n *Node) handleIdentify(w http.ResponseWriter, r *http.Request, _ *Princip
 	}
 	var req IdentifyRequest
 	if isTransaction(r) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return jsonError(err)
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		s, _, err := transactionSamples(r)
+		tx, s, _, err := transactionSamples(r)
 		if err != nil {
 			return err
 		}
@@ -253,7 +246,7 @@ func (n *Node) handleIdentify(w http.ResponseWriter, r *http.Request, _ *Princip
 			return err
 		}
 		if strings.Contains(r.Header.Get("Accept"), mediaANSINIST) {
-			out, err := identifyResponseTransaction(body, resp)
+			out, err := identifyResponseTransaction(tx, resp)
 			if err != nil {
 				return err
 			}
