@@ -92,37 +92,6 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]Engine, log
 	return n, nil
 }
 
-// LoadGallery fills the in-memory galleries from the store and marks the
-// node ready. progress, when not nil, is called every 10,000 templates.
-func (n *Node) LoadGallery(ctx context.Context, progress func(modality biometric.Modality, loaded int)) error {
-	for m, g := range n.galleries {
-		alg := g.Engine().Algorithm()
-		count := 0
-		err := n.store.Gallery(ctx, m, func(e store.GalleryEntry) error {
-			if e.Algorithm != alg {
-				return nil // another engine's template; kept in the store
-			}
-			if err := g.Add(e.IdentityID, e.TemplateID, e.Position, e.Data); err != nil {
-				return err
-			}
-			count++
-			if progress != nil && count%10000 == 0 {
-				progress(m, count)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("node: load %s gallery: %w", m, err)
-		}
-		if progress != nil {
-			progress(m, count)
-		}
-	}
-	n.metrics.setGallery(n)
-	n.ready.Store(true)
-	return nil
-}
-
 // Ready reports whether the gallery is loaded.
 func (n *Node) Ready() bool { return n.ready.Load() }
 

@@ -1,0 +1,106 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/search"
+	"github.com/ebsp/ebsp/store"
+)
+
+// loadBatch is how many stored templates the loader reads before it
+// prepares them on every core: large enough to keep the cores busy, small
+// enough that the copies it holds stay a few megabytes.
+const loadBatch = 1024
+
+// LoadGallery fills the in-memory galleries from the store and marks the
+// node ready. progress, when not nil, is called every 10,000 templates.
+//
+// Reading the store is cheap next to preparing a template (a fingerprint's
+// cylinders take about 0.7 ms of CPU), so the store is read in batches and
+// each batch is prepared on all cores, then added in the store's order.
+func (n *Node) LoadGallery(ctx context.Context, progress func(modality biometric.Modality, loaded int)) error {
+	for m, g := range n.galleries {
+		l := galleryLoader{g: g, alg: g.Engine().Algorithm(), workers: runtime.GOMAXPROCS(0), size: loadBatch}
+		l.progress = func(k int) {
+			if progress != nil {
+				progress(m, k)
+			}
+		}
+		if err := n.store.Gallery(ctx, m, l.take); err != nil {
+			return fmt.Errorf("node: load %s gallery: %w", m, err)
+		}
+		if err := l.flush(); err != nil {
+			return fmt.Errorf("node: load %s gallery: %w", m, err)
+		}
+		l.progress(l.count)
+	}
+	n.metrics.setGallery(n)
+	n.ready.Store(true)
+	return nil
+}
+
+// galleryLoader batches one modality's stored templates for preparation.
+type galleryLoader struct {
+	g        *search.Gallery
+	alg      string
+	workers  int
+	size     int // templates per batch
+	batch    []store.GalleryEntry
+	prepared []any
+	errs     []error
+	count    int
+	progress func(loaded int)
+}
+
+// take is the store's callback for one entry. The entry's bytes are copied:
+// a store may reuse its row buffer once the callback returns.
+func (l *galleryLoader) take(e store.GalleryEntry) error {
+	if e.Algorithm != l.alg {
+		return nil // another engine's template; kept in the store
+	}
+	e.Data = append([]byte(nil), e.Data...)
+	l.batch = append(l.batch, e)
+	if len(l.batch) >= l.size {
+		return l.flush()
+	}
+	return nil
+}
+
+// flush prepares the batch in parallel and adds it to the gallery in order.
+func (l *galleryLoader) flush() error {
+	k := len(l.batch)
+	if k == 0 {
+		return nil
+	}
+	l.prepared = append(l.prepared[:0], make([]any, k)...)
+	l.errs = append(l.errs[:0], make([]error, k)...)
+	var wg sync.WaitGroup
+	for w := range min(l.workers, k) {
+		wg.Go(func() {
+			for i := w; i < k; i += l.workers {
+				l.prepared[i], l.errs[i] = l.g.Engine().PrepareGallery(l.batch[i].Data)
+			}
+		})
+	}
+	wg.Wait()
+	for i, e := range l.batch {
+		if l.errs[i] != nil {
+			return fmt.Errorf("template %s: %w", e.TemplateID, l.errs[i])
+		}
+		if e.IdentityID == "" {
+			return fmt.Errorf("template %s: empty identity id", e.TemplateID)
+		}
+		l.g.AddPrepared(e.IdentityID, e.TemplateID, e.Position, l.prepared[i])
+		l.count++
+		if l.count%10000 == 0 {
+			l.progress(l.count)
+		}
+	}
+	l.batch = l.batch[:0]
+	clear(l.prepared)
+	return nil
+}
