@@ -109,12 +109,26 @@ func (v *valueNoise) at(x, y float64) float64 {
 }
 
 // newWobble returns the small-scale skin displacement field of impression k
-// (x and y components, in [0, 1), to be centred and scaled by the look's
-// wobble). It is a hashed lattice rather than a drawn one, so that the
+// (x and y components, each in [0, 1), to be centred and scaled by the
+// look's wobble). It is a hashed lattice rather than a drawn one, so that the
 // template level can read it at a few points without building it.
-func newWobble(m *FingerMaster, k uint64) (x, y hashNoise) {
+func newWobble(m *FingerMaster, k uint64) wobbleField {
 	s := deriveSeed(m.Seed, "finger-impression-wobble", m.Finger, k)
-	return hashNoise{seed: s, cell: 36}, hashNoise{seed: mix64(s), cell: 36}
+	return wobbleField{x: hashNoise{seed: s, cell: wobbleCell}, y: hashNoise{seed: mix64(s), cell: wobbleCell}}
+}
+
+// wobbleCell is the lattice spacing of the skin displacement field, px.
+const wobbleCell = 36
+
+// wobbleField is the two components of the skin displacement field. They
+// share a lattice, so reading both at a point costs one lattice look-up
+// (the values are those of reading each hashNoise on its own).
+type wobbleField struct{ x, y hashNoise }
+
+// at returns both components at a pixel.
+func (w wobbleField) at(px, py float64) (float64, float64) {
+	ix, iy, ax, ay := w.x.weights(px, py)
+	return w.x.blend(ix, iy, ax, ay), w.y.blend(ix, iy, ax, ay)
 }
 
 // hashNoise is value noise whose lattice values are hashes of the lattice
@@ -128,12 +142,18 @@ func (h hashNoise) lattice(i, j int) float32 {
 	return float32(mix64(h.seed^uint64(i)*0x9e3779b97f4a7c15^uint64(j)*0xc2b2ae3d27d4eb4f)>>40) / (1 << 24)
 }
 
-// at returns the field at a pixel, in [0, 1).
-func (h hashNoise) at(x, y float64) float64 {
+// weights returns the lattice cell of a pixel and the smoothstep weights
+// of its position in the cell.
+func (h hashNoise) weights(x, y float64) (ix, iy int, ax, ay float32) {
 	fx, fy := x/h.cell, y/h.cell
-	ix, iy := int(math.Floor(fx)), int(math.Floor(fy))
-	ax, ay := float32(fx-float64(ix)), float32(fy-float64(iy))
-	ax, ay = ax*ax*(3-2*ax), ay*ay*(3-2*ay)
+	ix, iy = int(math.Floor(fx)), int(math.Floor(fy))
+	ax, ay = float32(fx-float64(ix)), float32(fy-float64(iy))
+	return ix, iy, ax * ax * (3 - 2*ax), ay * ay * (3 - 2*ay)
+}
+
+// blend interpolates the lattice values around cell (ix, iy): the field
+// at the pixel weights gave those for, in [0, 1).
+func (h hashNoise) blend(ix, iy int, ax, ay float32) float64 {
 	a, b := h.lattice(ix, iy), h.lattice(ix+1, iy)
 	c, d := h.lattice(ix, iy+1), h.lattice(ix+1, iy+1)
 	return float64((a*(1-ax)+b*ax)*(1-ay) + (c*(1-ax)+d*ax)*ay)
@@ -171,7 +191,7 @@ func (mi *MasterImage) Impression(k uint64) *image.Gray {
 	// Small-scale elasticity of the skin, which Cappelli's smooth model
 	// leaves out: every 36 px or so the skin is pushed a few pixels its own
 	// way, so neighbouring minutiae never keep exactly the same geometry.
-	wobX, wobY := newWobble(m, k)
+	wob := newWobble(m, k)
 
 	// Ridge darkness per pixel before blur.
 	dark := make([]float32, W*H)
@@ -179,8 +199,9 @@ func (mi *MasterImage) Impression(k uint64) *image.Gray {
 		for x := range W {
 			fx, fy := float64(x), float64(y)
 			vx, vy := g.inverse(fx, fy)
-			vx += look.wobble * (wobX.at(fx, fy) - 0.5)
-			vy += look.wobble * (wobY.at(fx, fy) - 0.5)
+			wx, wy := wob.at(fx, fy)
+			vx += look.wobble * (wx - 0.5)
+			vy += look.wobble * (wy - 0.5)
 			c := math.Sqrt(g.contact2(vx, vy)) + 0.12*(border.at(fx, fy)-0.5)
 			sd := m.shapeDist(vx, vy)
 			if c >= 1 || sd >= 1 {

@@ -53,8 +53,9 @@ func TemplateMaster(m *FingerMaster) fingerprint.Template {
 			if m.shapeDist(x, y) > 0.97 {
 				continue
 			}
-			p := minutiaBaseP + minutiaNearGain*m.nearSingularity(x, y)
-			if u >= p {
+			// The chance is minutiaBaseP plus a non-negative term of at most
+			// minutiaNearGain: only draws between the two need the term.
+			if u >= minutiaBaseP && u >= minutiaBaseP+minutiaNearGain*m.nearSingularity(x, y) {
 				continue
 			}
 			t.Minutiae = append(t.Minutiae, m.minutiaAt(r, x, y))
@@ -111,11 +112,17 @@ func normAngle(a float64) float64 {
 // then what a feature extractor does to minutiae: some are missed, a few
 // spurious ones appear, positions and directions jitter and types flip.
 func TemplateImpression(m *FingerMaster, master *fingerprint.Template, impression uint64) fingerprint.Template {
-	g := newImpressionGeom(newRand(m.Seed, "finger-impression", m.Finger, impression), m, ImpressionWidth, ImpressionHeight, impression)
+	// One generator serves the three streams in turn (each is used up
+	// before the next starts), which saves allocating three.
+	src := new(rand.PCG)
+	r := rand.New(src)
+	reseed(src, m.Seed, "finger-impression", m.Finger, impression)
+	g := newImpressionGeom(r, m, ImpressionWidth, ImpressionHeight, impression)
 	regime := ImpressionRegime(impression)
-	look := newImpressionLook(newRand(m.Seed, "finger-impression-look", m.Finger, impression), regime)
-	wobX, wobY := newWobble(m, impression)
-	r := newRand(m.Seed, "finger-impression-minutiae", m.Finger, impression)
+	reseed(src, m.Seed, "finger-impression-look", m.Finger, impression)
+	wobble := newImpressionLook(r, regime).wobble
+	wob := newWobble(m, impression)
+	reseed(src, m.Seed, "finger-impression-minutiae", m.Finger, impression)
 	miss, spurious := missRate, spuriousMean
 	switch regime {
 	case RegimeDry: // broken ridges: more misses and false endings
@@ -135,8 +142,9 @@ func TemplateImpression(m *FingerMaster, master *fingerprint.Template, impressio
 		// skin distortion moves it by a few pixels, little against the 36-px
 		// scale of δ), which saves a second distortion per minutia.
 		w0x, w0y := g.rigid(x, y)
-		dx := look.wobble * (wobX.at(w0x, w0y) - 0.5)
-		dy := look.wobble * (wobY.at(w0x, w0y) - 0.5)
+		wx, wy := wob.at(w0x, w0y)
+		dx := wobble * (wx - 0.5)
+		dy := wobble * (wy - 0.5)
 		ix, iy, na := g.forwardDir(x-dx, y-dy, a)
 		na += angleJitter * r.NormFloat64()
 		ix += posJitter * r.NormFloat64()
@@ -157,10 +165,14 @@ func TemplateImpression(m *FingerMaster, master *fingerprint.Template, impressio
 		if c2 > contactUsable*contactUsable || !m.Inside(x, y) {
 			continue
 		}
-		c := math.Sqrt(c2)
 		// Misses grow towards the edge of the contact area, where ridges are
-		// faint and broken.
-		if u < miss+0.25*max(c-0.75, 0)/0.25 {
+		// faint and broken (within 0.75 of the centre the rate is flat, and
+		// the square root is not needed).
+		p := miss
+		if c2 > 0.75*0.75 {
+			p += 0.25 * (math.Sqrt(c2) - 0.75) / 0.25
+		}
+		if u < p {
 			continue
 		}
 		add(x, y, mn.Angle, mn.Type, mn.Quality)

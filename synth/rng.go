@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"hash/fnv"
 	"math"
 	"math/rand/v2"
 )
@@ -19,19 +18,39 @@ func mix64(z uint64) uint64 {
 // seed. Each generator draws from its own derived stream, so adding draws to
 // one (say, faces) never changes what another (fingerprints) produces.
 func deriveSeed(seed uint64, domain string, ids ...uint64) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(domain))
-	s := mix64(seed ^ h.Sum64())
+	// FNV-1a of the label, written out rather than through hash/fnv so that
+	// the template level, which derives several streams per template, does
+	// not allocate a hasher each time (the value is hash/fnv's; a test
+	// checks it).
+	h := uint64(fnvOffset64)
+	for i := range len(domain) {
+		h = (h ^ uint64(domain[i])) * fnvPrime64
+	}
+	s := mix64(seed ^ h)
 	for _, id := range ids {
 		s = mix64(s ^ mix64(id+0x632be59bd9b4e019))
 	}
 	return s
 }
 
+// FNV-1a 64-bit parameters (Fowler, Noll, Vo; the values hash/fnv uses).
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
 // newRand returns a PCG-backed generator for (seed, domain, ids...).
 func newRand(seed uint64, domain string, ids ...uint64) *rand.Rand {
+	p := new(rand.PCG)
+	reseed(p, seed, domain, ids...)
+	return rand.New(p)
+}
+
+// reseed restarts p as the source of newRand(seed, domain, ids...): one
+// generator can serve several streams in turn without allocating.
+func reseed(p *rand.PCG, seed uint64, domain string, ids ...uint64) {
 	s := deriveSeed(seed, domain, ids...)
-	return rand.New(rand.NewPCG(s, mix64(s^0xda3e39cb94b95bdb)))
+	p.Seed(s, mix64(s^0xda3e39cb94b95bdb))
 }
 
 // clamp limits v to [lo, hi].
