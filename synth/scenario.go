@@ -82,6 +82,11 @@ type BiometricSpec struct {
 	// DNAArrestRate is the share of arrests at which a reference DNA
 	// sample is taken.
 	DNAArrestRate float64 `json:"dna_arrest_rate"`
+	// FingerImages makes the ANSI/NIST export image level: each
+	// encounter's fingers as WSQ images in Type-14 records rather than
+	// minutiae in Type-9 records. Rendering costs about a second per finger
+	// and person, so it suits populations of hundreds, not millions.
+	FingerImages bool `json:"finger_images,omitempty"`
 }
 
 // DefaultScenario is a small partnership: the United States and three

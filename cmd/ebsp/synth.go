@@ -29,9 +29,12 @@ func synthUsage() {
 
 what:
   fingerprints  master fingerprints and impressions as PNG images, FVC naming
-                (<finger>_<impression>.png), for 'ebsp eval fingerprint'
+                (<finger>_<impression>.png), for 'ebsp eval fingerprint', and
+                each impression WSQ-compressed in an ANSI/NIST-ITL transaction
+                (nist/<finger>_<impression>.an2)
   people        a population across partner states: per state the records with
-                biometric templates, and the ground truth (from a scenario file)
+                biometric templates, one ANSI/NIST-ITL transaction per
+                encounter, and the ground truth (from a scenario file)
 
 'ebsp synth <what> -h' explains the flags.
 `)
@@ -84,16 +87,21 @@ type stateManifest struct {
 type stateTruthLine struct {
 	RecordID string `json:"record_id"`
 	PersonID string `json:"person_id"`
+	// Transactions are the record's encounters as ANSI/NIST-ITL files,
+	// relative to the state's folder, in encounter order.
+	Transactions []string `json:"transactions,omitempty"`
 }
 
 func synthPeople(args []string) int {
 	fs := flag.NewFlagSet("synth people", flag.ContinueOnError)
 	scenario := fs.String("scenario", "", "scenario JSON file (fields: docs/synthetic-data.md; example: examples/scenario.json); empty for the built-in default")
-	out := fs.String("out", "", "output folder (created); gets truth.json and one folder per state with records.jsonl and manifest.json")
+	out := fs.String("out", "", "output folder (created); gets truth.json and one folder per state with records.jsonl, manifest.json and nist/")
 	seed := fs.Int64("seed", -1, "override the scenario's seed (-1 keeps it)")
+	nist := fs.Bool("nist", true, "also write each encounter as an ANSI/NIST-ITL 1-2011 transaction, <state>/nist/<record>_<n>.an2: Type-1, Type-2 biographic data, fingers as Type-9 INCITS 378 minutiae, or Type-14 WSQ images when the scenario sets biometrics.finger_images")
+	workers := fs.Int("workers", 1, "people whose transactions are made in parallel (image level renders fingers: about a second each)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp synth people --scenario FILE --out DIR [--seed S] [--json]")
+		fmt.Fprintln(os.Stderr, "usage: ebsp synth people --scenario FILE --out DIR [--seed S] [--nist=false] [--json]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -102,7 +110,7 @@ func synthPeople(args []string) int {
 		}
 		return 2
 	}
-	if *out == "" {
+	if *out == "" || *workers < 1 {
 		fs.Usage()
 		return 2
 	}
@@ -129,6 +137,17 @@ func synthPeople(args []string) int {
 		return fail("synth people", err)
 	}
 	man := pop.Manifest()
+	for _, s := range sc.States {
+		if err := os.MkdirAll(filepath.Join(*out, s.Code), 0o755); err != nil {
+			return fail("synth people", err)
+		}
+	}
+	var files map[string][]string
+	if *nist {
+		if files, err = writeTransactions(pop, *out, *workers); err != nil {
+			return fail("synth people", err)
+		}
+	}
 	total := 0
 	for _, s := range man.States {
 		total += s.Records
@@ -136,9 +155,6 @@ func synthPeople(args []string) int {
 	bar := newProgress(total, "records")
 	for _, s := range sc.States {
 		dir := filepath.Join(*out, s.Code)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fail("synth people", err)
-		}
 		sm := stateManifest{State: s.Code, Records: []stateTruthLine{}}
 		owner := map[string]string{}
 		for _, pt := range man.Truth {
@@ -149,7 +165,7 @@ func synthPeople(args []string) int {
 			}
 		}
 		if err := writeRecords(filepath.Join(dir, "records.jsonl"), pop, s.Code, func(id string) {
-			sm.Records = append(sm.Records, stateTruthLine{RecordID: id, PersonID: owner[id]})
+			sm.Records = append(sm.Records, stateTruthLine{RecordID: id, PersonID: owner[id], Transactions: files[id]})
 			bar.Add(1)
 		}); err != nil {
 			return fail("synth people", err)
@@ -178,6 +194,74 @@ func synthPeople(args []string) int {
 			s.Code, s.Records, s.Encounters, s.Flags[synth.FlagWanted], s.Flags[synth.FlagImmigrationViolation], s.Flags[synth.FlagRemoved])
 	}
 	return 0
+}
+
+// writeTransactions writes every encounter of every enrolment as an
+// ANSI/NIST-ITL transaction, <out>/<state>/nist/<record>_<n>.an2 with n
+// the encounter's number in the record from 1, and returns the file names
+// (relative to the state's folder) by record ID. At image level each
+// person's fingers are rendered once for all their records.
+func writeTransactions(pop *synth.Population, out string, workers int) (map[string][]string, error) {
+	for _, s := range pop.Scenario.States {
+		if err := os.MkdirAll(filepath.Join(out, s.Code, "nist"), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	images := pop.Scenario.Biometrics.FingerImages
+	bar := newProgress(len(pop.People), "transactions")
+	files := map[string][]string{}
+	var mu sync.Mutex
+	jobs := make(chan int)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if errs[w] != nil {
+					continue // drain
+				}
+				per := &pop.People[i]
+				var imgs synth.FingerImages
+				if images {
+					imgs = pop.RenderFingers(per)
+				}
+				got := map[string][]string{}
+				for _, en := range per.Enrolments {
+					for k := range en.Encounters {
+						t, err := pop.EncounterTransaction(per, &en, &en.Encounters[k], imgs)
+						var b []byte
+						if err == nil {
+							b, err = t.Encode()
+						}
+						name := filepath.Join("nist", fmt.Sprintf("%s_%d.an2", en.RecordID, k+1))
+						if err == nil {
+							err = os.WriteFile(filepath.Join(out, en.State, name), b, 0o644)
+						}
+						if err != nil {
+							errs[w] = fmt.Errorf("%s encounter %d: %w", en.RecordID, k+1, err)
+							break
+						}
+						got[en.RecordID] = append(got[en.RecordID], filepath.ToSlash(name))
+					}
+				}
+				mu.Lock()
+				for id, f := range got {
+					files[id] = f
+				}
+				bar.Add(1)
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range pop.People {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	bar.Finish()
+	return files, errors.Join(errs...)
 }
 
 // writeRecords writes a state's records as JSON lines.
@@ -224,10 +308,12 @@ func synthFingerprints(args []string) int {
 	out := fs.String("out", "", "output folder (created): <finger>_<impression>.png and manifest.json (class and singular points per finger, master canvas coordinates)")
 	masters := fs.Bool("masters", false, "also write each master ridge pattern as <finger>_master.png")
 	templates := fs.Bool("templates", false, "template level: write <finger>_<impression>.iso (ISO/IEC 19794-2:2005 minutiae drawn directly from the master model) instead of images; thousands per second")
+	nist := fs.Bool("nist", true, "also write each impression as an ANSI/NIST-ITL 1-2011 transaction, nist/<finger>_<impression>.an2: Type-1, Type-2 and a Type-14 record with the image WSQ-compressed at 0.75 bpp (image level only)")
+	fgp := fs.Int("fgp", 0, "finger position written in the Type-14 FGP (ANSI/NIST-ITL Table 8: 1-10, 0 unknown); masters are not drawn for a particular finger")
 	workers := fs.Int("workers", 1, "fingers rendered in parallel")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp synth fingerprints --fingers N --impressions K --seed S --out DIR")
+		fmt.Fprintln(os.Stderr, "usage: ebsp synth fingerprints --fingers N --impressions K --seed S --out DIR [--nist=false] [--fgp P]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -236,12 +322,18 @@ func synthFingerprints(args []string) int {
 		}
 		return 2
 	}
-	if *out == "" || *fingers < 1 || *impressions < 1 || *first < 0 || *workers < 1 {
+	if *out == "" || *fingers < 1 || *impressions < 1 || *first < 0 || *workers < 1 || *fgp < 0 || *fgp > 10 {
 		fs.Usage()
 		return 2
 	}
+	*nist = *nist && !*templates
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fail("synth fingerprints", err)
+	}
+	if *nist {
+		if err := os.MkdirAll(filepath.Join(*out, "nist"), 0o755); err != nil {
+			return fail("synth fingerprints", err)
+		}
 	}
 	man := fingerManifest{Seed: *seed, Impressions: *impressions, Width: synth.ImpressionWidth,
 		Height: synth.ImpressionHeight, DPI: 500, Fingers: make([]fingerTruth, *fingers)}
@@ -270,7 +362,12 @@ func synthFingerprints(args []string) int {
 					errs[i] = writePNG(filepath.Join(*out, fmt.Sprintf("%d_master.png", id)), mi.Gray())
 				}
 				for k := 1; k <= *impressions && errs[i] == nil; k++ {
-					errs[i] = writePNG(filepath.Join(*out, fmt.Sprintf("%d_%d.png", id, k)), mi.Impression(uint64(k)))
+					img := mi.Impression(uint64(k))
+					errs[i] = writePNG(filepath.Join(*out, fmt.Sprintf("%d_%d.png", id, k)), img)
+					if *nist && errs[i] == nil {
+						errs[i] = writeFingerTransaction(filepath.Join(*out, "nist", fmt.Sprintf("%d_%d.an2", id, k)),
+							fmt.Sprintf("SYNTH-%d-%d-%d", *seed, id, k), biometric.FingerPosition(*fgp), img)
+					}
 				}
 				mu.Lock()
 				bar.Add(1)
@@ -308,12 +405,29 @@ func synthFingerprints(args []string) int {
 	if *templates {
 		kind = "ISO minutiae templates"
 	}
+	if *nist {
+		kind = "PNG images and WSQ in ANSI/NIST-ITL transactions under nist/"
+	}
 	fmt.Printf("%d fingers x %d impressions (%s, %dx%d px, 500 ppi, seed %d) written to %s\n", *fingers, *impressions, kind,
 		synth.ImpressionWidth, synth.ImpressionHeight, *seed, *out)
 	for c := synth.Arch; c <= synth.Whorl; c++ {
 		fmt.Printf("  %-12s %d\n", c, counts[c])
 	}
 	return 0
+}
+
+// writeFingerTransaction writes one impression as an ANSI/NIST-ITL
+// transaction with a Type-14 WSQ record.
+func writeFingerTransaction(path, tcn string, pos biometric.FingerPosition, img *image.Gray) error {
+	t, err := synth.FingerprintTransaction(tcn, pos, img)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	b, err := t.Encode()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 func writePNG(path string, img *image.Gray) error {
