@@ -182,11 +182,18 @@ func (d *xmlReader) record(rn *xnode) (*Record, error) {
 	if typ == 2 {
 		// An empty user-defined container is what a Type-2 record with
 		// no domain fields looks like.
-		for _, c := range rn.find(segment{alts: []string{"itl:UserDefinedDescriptiveText", "itl:UserDefinedDescriptiveDetail"}}) {
+		for _, c := range rn.find(parsePath(type2Container)[0]) {
 			if len(c.kids) == 0 && c.text == "" {
 				c.used = true
 			}
+			// ebsp's own domain containers (see writeExtensions).
+			for _, k := range c.kids {
+				if k.space == NSExtension {
+					k.used = true
+				}
+			}
 		}
+		d.intiType2(rn, r)
 	}
 	if typ == 8 {
 		d.signatureVectors(rn, r)
@@ -265,7 +272,7 @@ func (d *xmlReader) record(rn *xnode) (*Record, error) {
 		lost = k.unusedLeaves("", lost)
 	}
 	if typ == 2 && len(r.xmlExtra) > 0 {
-		d.warn("Type-2 domain-defined XML content kept for XML output only; it has no traditional field numbers here")
+		d.warn("Type-2 domain-defined XML content kept for XML output only; it has no traditional field numbers here (only INT-I's are known)")
 	}
 	if len(lost) > 0 {
 		const show = 4
@@ -639,6 +646,8 @@ func (e *xmlEncoder) uri(prefix string) string {
 		return nsNC
 	case "ebsp":
 		return NSExtension
+	case "int-i":
+		return NSINTI
 	}
 	return ""
 }
@@ -795,8 +804,8 @@ func (e *xmlEncoder) writeMapped(rn *xnode, f *Field, m xmlMap) {
 	}
 }
 
-// writeExtension writes f as an ebsp:Field element.
-func (e *xmlEncoder) writeExtension(p *xnode, typ int, f *Field) {
+// extensionField makes the ebsp:Field element of f.
+func (e *xmlEncoder) extensionField(typ int, f *Field) *xnode {
 	n := &xnode{space: NSExtension, local: "Field"}
 	n.attrs = append(n.attrs, xmlAttr("tag", fmt.Sprintf("%d.%03d", typ, f.Number)))
 	if f.IsData() {
@@ -814,7 +823,7 @@ func (e *xmlEncoder) writeExtension(p *xnode, typ int, f *Field) {
 		}
 		n.kids = append(n.kids, sn)
 	}
-	p.kids = append(p.kids, n)
+	return n
 }
 
 // EncodeXML writes the transaction in the NIEM XML encoding of the edition
@@ -837,7 +846,7 @@ func (t *Transaction) EncodeXMLEdition(ed XMLEdition) ([]byte, error) {
 	}
 	root := &xnode{space: itl, local: "NISTBiometricInformationExchangePackage"}
 	for _, r := range t.Records {
-		root.kids = append(root.kids, encodeRecordXML(r, ed, itl))
+		root.kids = append(root.kids, encodeRecordXML(r, ed, itl, t.Type1().Field(13).Item(0, 0)))
 	}
 	w := &xmlWriter{prefixes: map[string]string{itl: "itl", nsNC: "nc", NSExtension: "ebsp"}}
 	if ed == XML2008 {
@@ -852,7 +861,9 @@ func (t *Transaction) EncodeXMLEdition(ed XMLEdition) ([]byte, error) {
 	return w.buf.Bytes(), nil
 }
 
-func encodeRecordXML(r *Record, ed XMLEdition, itl string) *xnode {
+// encodeRecordXML writes one record; domain is the transaction's 1.013
+// DOM name, which decides how Type-2 is written.
+func encodeRecordXML(r *Record, ed XMLEdition, itl, domain string) *xnode {
 	e := &xmlEncoder{edition: ed, typ: r.Type, rec: r}
 	name := recordElements[r.Type]
 	rn := &xnode{space: itl, local: name}
@@ -915,9 +926,25 @@ func encodeRecordXML(r *Record, ed XMLEdition, itl string) *xnode {
 	if r.Type == 10 {
 		e.tattooColours(rn, r, done)
 	}
-	// Everything else: extension elements, inside the user-defined
-	// container for Type-2.
-	ext := rn
+	inti := false
+	if r.Type == 2 && IsINTI(domain) {
+		inti = e.intiType2(rn, r, done)
+	}
+	e.writeExtensions(rn, r, done, inti)
+	rn.kids = append(rn.kids, r.xmlExtra...)
+	return rn
+}
+
+// writeExtensions writes the fields the mapping did not cover as
+// ebsp:Field elements where the 1-2011 schema admits user-defined content
+// (ebsp-extension.xsd declares the substitutions): in a data record, as
+// itl:UserDefinedFields right after ImageReferenceIdentification; in
+// Type-2, inside itl:UserDefinedDescriptiveDetail as the domain-defined
+// detail (ebsp:DomainDefinedDescriptiveDetail) or, after a domain's own
+// tree such as INT-I's, as ebsp:OtherDescriptiveDetail. Type-1 has no
+// such point: its stray fields go at the record's end, where a schema
+// validator will reject them.
+func (e *xmlEncoder) writeExtensions(rn *xnode, r *Record, done map[int]bool, domainTree bool) {
 	var rest []*Field
 	for _, f := range r.Fields {
 		if !done[f.Number] {
@@ -925,14 +952,41 @@ func encodeRecordXML(r *Record, ed XMLEdition, itl string) *xnode {
 		}
 	}
 	sort.SliceStable(rest, func(i, j int) bool { return rest[i].Number < rest[j].Number })
-	if r.Type == 2 && (len(rest) > 0 || len(r.xmlExtra) == 0) {
-		ext = e.path(rn, parsePath("itl:UserDefinedDescriptiveText|itl:UserDefinedDescriptiveDetail"))
+	if r.Type == 2 {
+		if len(rest) == 0 && (domainTree || len(r.xmlExtra) > 0) {
+			return
+		}
+		c := e.path(rn, parsePath(type2Container))
+		if len(rest) == 0 {
+			return // an empty container: a Type-2 without domain fields
+		}
+		name := "DomainDefinedDescriptiveDetail"
+		if domainTree {
+			name = "OtherDescriptiveDetail"
+		}
+		w := &xnode{space: NSExtension, local: name}
+		c.kids = append(c.kids, w)
+		for _, f := range rest {
+			w.kids = append(w.kids, e.extensionField(r.Type, f))
+		}
+		return
 	}
+	if len(rest) == 0 {
+		return
+	}
+	var ext []*xnode
 	for _, f := range rest {
-		e.writeExtension(ext, r.Type, f)
+		ext = append(ext, e.extensionField(r.Type, f))
 	}
-	rn.kids = append(rn.kids, r.xmlExtra...)
-	return rn
+	if r.Type == 1 {
+		rn.kids = append(rn.kids, ext...)
+		return
+	}
+	at := 1 // after RecordCategoryCode, and ImageReferenceIdentification when written
+	if len(rn.kids) > 1 && rn.kids[1].local == "ImageReferenceIdentification" {
+		at = 2
+	}
+	rn.kids = append(rn.kids[:at], append(ext, rn.kids[at:]...)...)
 }
 
 // type1 writes VER and CNT when they have the standard's form.

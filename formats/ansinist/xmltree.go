@@ -219,6 +219,9 @@ func (w *xmlWriter) name(n *xnode) string {
 // declareForeign gives a prefix to every namespace of the tree the writer
 // does not know yet (kept-verbatim domain elements such as INT-I's).
 func (w *xmlWriter) declareForeign(n *xnode) {
+	if n.space == NSINTI && w.prefixes[n.space] == "" {
+		w.prefixes[n.space] = "int-i"
+	}
 	if n.space != "" && w.prefixes[n.space] == "" {
 		w.prefixes[n.space] = fmt.Sprintf("ns%d", len(w.prefixes))
 	}

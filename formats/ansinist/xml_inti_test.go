@@ -1,0 +1,200 @@
+package ansinist
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// leaves lists the non-empty leaves under n in document order as
+// "path=value", the form two trees are compared in.
+func leaves(n *xnode, prefix string, out []string) []string {
+	p := prefix + "/" + n.local
+	if len(n.kids) == 0 {
+		if n.text != "" {
+			out = append(out, p+"="+n.text)
+		}
+		return out
+	}
+	for _, k := range n.kids {
+		out = leaves(k, p, out)
+	}
+	return out
+}
+
+// type2Trees returns the leaves of each Type-2 record's user-defined
+// container in an XML document.
+func type2Trees(t *testing.T, x []byte) [][]string {
+	root, err := parseXML(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
+	for _, rec := range root.kids {
+		if rec.local != "PackageDescriptiveTextRecord" {
+			continue
+		}
+		var l []string
+		for _, c := range rec.find(parsePath(type2Container)[0]) {
+			l = leaves(c, "", l)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestINTIRoundTrip: for every INT-I sample, XML -> traditional -> XML
+// gives the same Type-2 elements in the same order (empty elements aside,
+// which have no value to carry), every INT-I element becomes a numbered
+// field of the traditional form, and the model survives both ways.
+func TestINTIRoundTrip(t *testing.T) {
+	n := 0
+	for _, p := range xmlFiles(t) {
+		in, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(in), NSINTI) {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			tr, _, err := DecodeXML(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tr.XMLOnly() != 0 {
+				t.Fatalf("%d XML-only elements left: some INT-I content has no field", tr.XMLOnly())
+			}
+			if !IsINTI(tr.Type1().Field(13).Item(0, 0)) {
+				t.Fatalf("DOM %q is not INT-I", tr.Type1().Value(13))
+			}
+			trad, err := tr.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, _, err := Decode(trad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sameModel(sortedModel(tr), sortedModel(back)); d != "" {
+				t.Fatalf("XML -> traditional changed the model: %s", d)
+			}
+			fields := 0
+			for _, r := range back.Records {
+				if r.Type != 2 {
+					continue
+				}
+				for _, f := range r.Fields {
+					if f.Number <= 2 {
+						continue
+					}
+					if _, ok := intiFieldByNum[f.Number]; !ok {
+						t.Errorf("traditional Type-2 field 2.%03d is not an INT-I field", f.Number)
+					}
+					fields++
+				}
+			}
+			x, err := back.EncodeXML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, got := type2Trees(t, in), type2Trees(t, x)
+			if len(want) != len(got) {
+				t.Fatalf("%d Type-2 records, want %d", len(got), len(want))
+			}
+			elems := 0
+			for i := range want {
+				if strings.Join(want[i], "\n") != strings.Join(got[i], "\n") {
+					t.Fatalf("Type-2 record %d: elements differ:\nwant %q\ngot  %q", i, want[i], got[i])
+				}
+				elems += len(want[i])
+			}
+			if strings.Contains(string(x), "<ebsp:") {
+				t.Errorf("INT-I transaction written with ebsp extension elements")
+			}
+			x2, _, err := DecodeXML(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sameModel(sortedModel(tr), sortedModel(x2)); d != "" {
+				t.Fatalf("XML -> traditional -> XML changed the model: %s", d)
+			}
+			t.Logf("INTITRIP %s: %d Type-2 elements -> %d traditional fields -> the same %d elements", filepath.Base(p), elems, fields, elems)
+		})
+	}
+	if n == 0 {
+		t.Fatal("no INT-I XML sample found")
+	}
+}
+
+// TestINTITable writes every field of the INT-I table from the
+// traditional side (with several subfields where the table repeats an
+// element, dates and date-times) and reads it back from XML; the same
+// fields in a non-INT-I domain go out as ebsp extension elements.
+func TestINTITable(t *testing.T) {
+	mk := func(dom string) *Transaction {
+		tr := New(Header{Version: "0502", TOT: "CPS", DAI: "INT", ORI: "DEU", TCN: "T1", Domain: dom}, nil)
+		r := tr.Records[1]
+		for _, s := range intiFields {
+			sub := Subfield{}
+			for i := range len(s.groupItems) + len(s.items) {
+				sub = append(sub, fmt.Sprintf("v%d_%d", s.num, i))
+			}
+			f := &Field{Number: s.num, Subfields: []Subfield{sub}}
+			all := append(append([]string{}, s.groupItems...), s.items...)
+			for i, it := range all {
+				switch {
+				case strings.HasSuffix(it, "@date"):
+					sub[i] = "19501201"
+				case strings.HasSuffix(it, "@dt"):
+					sub[i] = []string{"19501201", "20100704150512Z", "20161217150000"}[(s.num+i)%3]
+				}
+			}
+			if s.group != "" {
+				f.Subfields = append(f.Subfields, Subfield{"g2"}, Subfield{"", "g3b"})
+			}
+			r.Set(f)
+		}
+		return tr
+	}
+	tr := mk("INT-I")
+	if err := tr.UpdateCNT(); err != nil {
+		t.Fatal(err)
+	}
+	x, err := tr.EncodeXML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(x), "<ebsp:") {
+		t.Errorf("an INT-I field went out as an extension element:\n%s", x)
+	}
+	back, warns, err := DecodeXML(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warns) != len(tr.Conformance()) {
+		t.Errorf("warnings: %v", warns)
+	}
+	if d := sameModel(sortedModel(tr), sortedModel(back)); d != "" {
+		t.Fatalf("INT-I fields changed through XML: %s\n%s", d, x)
+	}
+	// Another domain: Type-2 numbers mean something else there.
+	other := mk("NORAM")
+	x, err = other.EncodeXML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(x), "int-i:") {
+		t.Error("a NORAM transaction was written with INT-I elements")
+	}
+	back, _, err = DecodeXML(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sameModel(sortedModel(other), sortedModel(back)); d != "" {
+		t.Fatalf("extension round trip: %s", d)
+	}
+}
