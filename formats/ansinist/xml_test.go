@@ -66,6 +66,15 @@ func TestTraditionalToXML(t *testing.T) {
 					t.Fatalf("edition %d: XML round trip changed the model: %s", ed, d)
 				}
 				ext := bytes.Count(x, []byte("<ebsp:Field "))
+				if ed == XML2011 {
+					root, err := parseXML(x)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if bad := extensionMisplaced(root); len(bad) > 0 {
+						t.Errorf("extension elements where the 1-2011 schema has no extension point: %v", bad)
+					}
+				}
 				t.Logf("XMLTRIP edition %d: %d bytes of XML, %d fields as extension elements", ed, len(x), ext)
 			}
 		})
@@ -119,6 +128,15 @@ func TestXMLFiles(t *testing.T) {
 			}
 			if n1, n2 := countExtra(tr), countExtra(back); n1 != n2 {
 				t.Errorf("XML -> XML kept %d of %d unmapped elements", n2, n1)
+			}
+			if DefaultXMLEdition(tr.Version()) == XML2011 {
+				root, err := parseXML(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if bad := extensionMisplaced(root); len(bad) > 0 {
+					t.Errorf("extension elements where the 1-2011 schema has no extension point: %v", bad)
+				}
 			}
 			trad, err := tr.Encode()
 			if err != nil {

@@ -1,5 +1,7 @@
 package ansinist
 
+import _ "embed" // ExtensionSchema
+
 // The field <-> element mapping of the NIEM XML encoding (ANSI/NIST-ITL
 // 2-2008 and 1-2011 Part 2, Annex C of 1-2011). Paths are relative to the
 // record element; "b:" is the biometric namespace (NIEM ansi-nist 2.0 in
@@ -20,6 +22,14 @@ const (
 	// lost: <ebsp:Field tag="14.022"> with Subfield/Item children or Data.
 	NSExtension = "https://github.com/ebsp/ebsp/formats/ansinist/extension"
 )
+
+// ExtensionSchema is the XML schema of NSExtension (extension.xsd): it
+// declares ebsp's elements as substitutes of the abstract elements the
+// 1-2011 schema leaves for user-defined content, so that a validator given
+// itl.xsd, the NIEM subset and this file accepts them.
+//
+//go:embed extension.xsd
+var ExtensionSchema []byte
 
 // xmlMap maps one field. rep, when set, is repeated once per subfield
 // under base; when empty the field has a single subfield whose items hang
