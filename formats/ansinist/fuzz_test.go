@@ -1,6 +1,7 @@
 package ansinist
 
 import (
+	"image"
 	"os"
 	"runtime"
 	"strconv"
@@ -30,10 +31,25 @@ func seedFiles(f *testing.F, dir string, limit int64) {
 func FuzzDecode(f *testing.F) {
 	seedFiles(f, "formats/ansi-nist", 40000)
 	f.Add([]byte("1.001:57\x1d1.002:0400\x1d1.003:1\x1f1\x1e4\x1f01\x1d1.004:X\x1c\x00\x00\x00\x13\x01\x01\x01\xff\xff\xff\xff\xff\x01\x00\x01\x00\x01\x01Z"))
+	if slap, _ := buildSlap(); slap != nil {
+		if b, err := slap.Encode(); err == nil {
+			f.Add(b)
+		}
+	}
+	small := image.NewGray(image.Rect(0, 0, 64, 64))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		tr, _, err := Decode(in)
 		if err != nil {
 			return
+		}
+		// Slap segmentation reads 14.021/14.025 of whatever was decoded.
+		for _, im := range tr.FingerImages() {
+			segs, _ := tr.Segments(im)
+			for _, s := range segs {
+				if c := s.Crop(small); c.Rect.Dx() > 64 || c.Rect.Dy() > 64 {
+					t.Fatalf("crop %v larger than the image", c.Rect)
+				}
+			}
 		}
 		out, err := tr.Encode()
 		if err != nil {
