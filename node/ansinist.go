@@ -13,6 +13,8 @@ import (
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/formats/ansinist"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/formats/raster"
+	"github.com/ebsp/ebsp/formats/wsq"
 )
 
 // ANSI/NIST-ITL intake: the enrol and identify endpoints also take a whole
@@ -33,9 +35,10 @@ func isTransaction(r *http.Request) bool {
 }
 
 // transactionSamples reads a transaction from the request body and returns
-// it with its samples, and notes on records it left out (slaps of several
-// fingers, compressions the node cannot decode) so that nothing is dropped
-// silently.
+// it with its samples, and notes on records it left out (slaps without
+// usable segmentation, compressions the node cannot decode) so that nothing
+// is dropped silently. Slaps with segmentation fields give one sample per
+// finger.
 func transactionSamples(r *http.Request) (*ansinist.Transaction, []SampleInput, []string, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -52,8 +55,14 @@ func transactionSamples(r *http.Request) (*ansinist.Transaction, []SampleInput, 
 		if len(im.Positions) > 0 {
 			pos = im.Positions[0]
 		}
+		if ansinist.SlapFingers(pos) != nil {
+			fingers, notes := slapSamples(t, im)
+			out = append(out, fingers...)
+			skipped = append(skipped, notes...)
+			continue
+		}
 		if pos > biometric.LeftLittle && pos != biometric.PlainRightThumb && pos != biometric.PlainLeftThumb {
-			skipped = append(skipped, fmt.Sprintf("record %d: FGP %d holds several fingers (segmentation of slaps is not done)", im.Record, pos))
+			skipped = append(skipped, fmt.Sprintf("record %d: FGP %d is not a single finger", im.Record, pos))
 			continue
 		}
 		if pos == biometric.PlainRightThumb {
@@ -98,6 +107,66 @@ func transactionSamples(r *http.Request) (*ansinist.Transaction, []SampleInput, 
 		return nil, nil, skipped, errf(CodeBadSample, "the transaction holds no usable sample: "+strings.Join(skipped, "; "))
 	}
 	return t, out, skipped, nil
+}
+
+// maxSlapPixels bounds a slap decoded here to be cut into fingers (a
+// four-finger slap at 1000 ppi is about 3200 by 3000 pixels); each finger
+// cut from it then meets the node's own image limit in the engine.
+const maxSlapPixels = 4096 * 4096
+
+// slapSamples cuts a multi-finger image (FGP 13-15, 40-50) into one PNG
+// sample per finger by the record's segmentation fields (14.021 SEG,
+// 14.025 ASEG), and says why when it cannot.
+func slapSamples(t *ansinist.Transaction, im ansinist.FingerImage) ([]SampleInput, []string) {
+	segs, problems := t.Segments(im)
+	var notes []string
+	for _, p := range problems {
+		notes = append(notes, fmt.Sprintf("record %d: %s", im.Record, p))
+	}
+	if len(segs) == 0 {
+		return nil, append(notes, fmt.Sprintf("record %d: FGP %d holds several fingers and no usable segmentation (14.021 SEG / 14.025 ASEG)", im.Record, im.Positions[0]))
+	}
+	img, ppi, err := decodeSlap(im)
+	if err != nil {
+		return nil, append(notes, fmt.Sprintf("record %d: slap: %v", im.Record, err))
+	}
+	if ppi < 250 || ppi > 2000 {
+		ppi = 0
+	}
+	var out []SampleInput
+	for _, s := range segs {
+		var b bytes.Buffer
+		if err := png.Encode(&b, s.Crop(img)); err != nil {
+			notes = append(notes, fmt.Sprintf("record %d: finger %d: %v", im.Record, s.Position, err))
+			continue
+		}
+		out = append(out, SampleInput{Modality: biometric.Finger, Position: s.Position, DPI: ppi, Format: "png", Data: b.Bytes()})
+	}
+	return out, notes
+}
+
+// decodeSlap decodes a slap image and gives its scan resolution.
+func decodeSlap(im ansinist.FingerImage) (*image.Gray, int, error) {
+	switch im.Compression {
+	case ansinist.WSQ:
+		g, meta, err := wsq.DecodeBytes(im.Data, &wsq.DecodeOptions{MaxPixels: maxSlapPixels})
+		if err != nil {
+			return nil, 0, err
+		}
+		if im.PPI == 0 {
+			return g, meta.PPI, nil
+		}
+		return g, im.PPI, nil
+	case ansinist.PNG, ansinist.JPEG:
+		g, _, err := raster.Decode(im.Data, maxSlapPixels)
+		return g, im.PPI, err
+	case ansinist.Raw:
+		if im.BPX != 8 || im.Width <= 0 || im.Height <= 0 || im.Width*im.Height > maxSlapPixels || len(im.Data) < im.Width*im.Height {
+			return nil, 0, fmt.Errorf("uncompressed image of %dx%d at %d bits per pixel with %d bytes: want 8-bit grey", im.Width, im.Height, im.BPX, len(im.Data))
+		}
+		return &image.Gray{Pix: im.Data[:im.Width*im.Height], Stride: im.Width, Rect: image.Rect(0, 0, im.Width, im.Height)}, im.PPI, nil
+	}
+	return nil, 0, fmt.Errorf("compression %s is not decoded here", im.Compression)
 }
 
 // imageSample turns an image record into a sample: WSQ, PNG and JPEG as

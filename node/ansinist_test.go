@@ -97,8 +97,63 @@ func TestTenprintTransaction(t *testing.T) {
 	if sre.TOT() != "SRE" || !bytes.Contains(body, []byte("CARD-1")) {
 		t.Errorf("search response TOT %q, candidate CARD-1 present: %v", sre.TOT(), bytes.Contains(body, []byte("CARD-1")))
 	}
+	// The card's plain right-four-finger slap (FGP 13, no segmentation in
+	// Type-4) as a Type-14 record with 14.021 SEG boxes around its four
+	// fingers, read off the image by eye, and one entry naming a left
+	// finger: the node cuts the four fingers out and finds the card.
+	slap := slapTransaction(t, tx)
+	sl, _, err := ansinist.Decode(slap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slapImage ansinist.FingerImage
+	for _, im := range sl.FingerImages() {
+		slapImage = im
+	}
+	fingers, notes := slapSamples(sl, slapImage)
+	if len(fingers) != 4 || len(notes) != 1 {
+		t.Fatalf("slap cut into %d fingers, notes %q", len(fingers), notes)
+	}
+	for i, f := range fingers {
+		if f.Position != biometric.FingerPosition(i+2) || f.Format != "png" || f.DPI != 500 {
+			t.Errorf("finger %d: position %d, format %s, %d dpi", i, f.Position, f.Format, f.DPI)
+		}
+	}
+	st, _, body = postRaw(t, tn, RoleSearcher, "/v1/identify", mediaANSINIST, "", slap)
+	var ir IdentifyResponse
+	if st != 200 || json.Unmarshal(body, &ir) != nil || ir.Decision != biometric.Hit || ir.Candidates[0].IdentityID != "CARD-1" {
+		t.Fatalf("identify with the segmented slap: %d %s", st, body)
+	}
+	t.Logf("SLAP: 4 fingers cut from the FGP 13 slap; identify: %s, first candidate %s, score %.3f", ir.Decision, ir.Candidates[0].IdentityID, ir.Candidates[0].Score)
 	// A transaction that is not one.
 	if st, _, _ := postRaw(t, tn, RoleEnroller, "/v1/enrolments?legal_basis=test", mediaANSINIST, "", []byte("1.001:17\x1d1.002:0400\x1c")); st != 422 {
 		t.Errorf("broken transaction: %d", st)
 	}
+}
+
+// slapTransaction makes a Type-14 transaction of the tenprint card's
+// plain right-four-finger image (WSQ, 1572x1000 at 500 ppi) with SEG boxes
+// (FGP, left, right, top, bottom) for the index, middle, ring and little
+// fingers, and one for a left finger, which the node must refuse.
+func slapTransaction(t *testing.T, card *ansinist.Transaction) []byte {
+	var four ansinist.FingerImage
+	for _, im := range card.FingerImages() {
+		if len(im.Positions) > 0 && im.Positions[0] == biometric.PlainRightFour {
+			four = im
+		}
+	}
+	if four.Data == nil {
+		t.Fatal("no plain right four fingers on the card")
+	}
+	tr := ansinist.New(ansinist.Header{TOT: "CPS", DAI: "TEST", ORI: "TEST", TCN: "SLAP-1"}, nil)
+	tr.AddFinger(ansinist.FingerImage{Image: ansinist.Image{Compression: ansinist.WSQ, Width: four.Width, Height: four.Height, PPI: 500, Data: four.Data},
+		Positions: []biometric.FingerPosition{biometric.PlainRightFour}})
+	tr.Records[len(tr.Records)-1].Set(&ansinist.Field{Number: 21, Subfields: []ansinist.Subfield{
+		{"2", "115", "418", "481", "962"}, {"3", "407", "705", "40", "516"}, {"4", "796", "1066", "6", "447"},
+		{"5", "1215", "1495", "390", "762"}, {"7", "0", "10", "0", "10"}}})
+	b, err := tr.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
