@@ -82,6 +82,16 @@ type dumpImage struct {
 	Width       int    `json:"width"`
 	Height      int    `json:"height"`
 	Bytes       int    `json:"bytes"`
+	// Segments: the single fingers of a slap (14.021 SEG / 14.025 ASEG),
+	// and the segmentation entries that could not be used.
+	Segments        []dumpSegment `json:"segments,omitempty"`
+	SegmentProblems []string      `json:"segment_problems,omitempty"`
+}
+
+type dumpSegment struct {
+	Position int    `json:"fgp"`
+	Box      [4]int `json:"box"` // left, top, right, bottom (exclusive)
+	Vertices int    `json:"polygon_vertices,omitempty"`
 }
 
 type dumpMinutiae struct {
@@ -167,6 +177,12 @@ func nistDump(args []string) int {
 		for _, p := range im.Positions {
 			d.Position = append(d.Position, int(p))
 		}
+		segs, problems := t.Segments(im)
+		for _, sg := range segs {
+			b := sg.Bounds
+			d.Segments = append(d.Segments, dumpSegment{Position: int(sg.Position), Box: [4]int{b.Min.X, b.Min.Y, b.Max.X, b.Max.Y}, Vertices: len(sg.Polygon)})
+		}
+		d.SegmentProblems = problems
 		out.Images = append(out.Images, d)
 	}
 	for _, im := range t.FaceImages() {
@@ -235,6 +251,16 @@ func printDump(w io.Writer, d dumpOut) {
 		fmt.Fprintln(w, "\nimages:")
 		for _, im := range d.Images {
 			fmt.Fprintf(w, "  record %d Type-%d IDC %d %s fgp %v: %s %dx%d %d ppi, %d bytes\n", im.Record, im.Type, im.IDC, im.Kind, im.Position, im.Compression, im.Width, im.Height, im.PPI, im.Bytes)
+			for _, sg := range im.Segments {
+				poly := ""
+				if sg.Vertices > 0 {
+					poly = fmt.Sprintf(" (polygon of %d vertices)", sg.Vertices)
+				}
+				fmt.Fprintf(w, "    finger %d at x %d-%d, y %d-%d%s\n", sg.Position, sg.Box[0], sg.Box[2], sg.Box[1], sg.Box[3], poly)
+			}
+			for _, p := range im.SegmentProblems {
+				fmt.Fprintf(w, "    segmentation skipped: %s\n", p)
+			}
 		}
 	}
 	if len(d.Minutiae) > 0 {

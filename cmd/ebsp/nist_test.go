@@ -43,6 +43,18 @@ func TestNistDumpAndConvert(t *testing.T) {
 		t.Errorf("dump: %d records, minutiae %+v, images %+v", len(d.Records), d.Minutiae, d.Images)
 	}
 
+	// A slap's segmentation: the thumbs of valid1.8 are cut, the four
+	// finger slaps name the other hand's fingers and are refused.
+	slaps := filepath.Join(shareddata.Dir(t, "formats/ansi-nist"), "nbis-an2kconvert/valid1.8.an2")
+	out, rc = captureStdout(t, func() int { return runNist([]string{"dump", "--json", slaps}) })
+	d = dumpOut{}
+	if err := json.Unmarshal([]byte(out), &d); rc != 0 || err != nil || len(d.Images) != 3 {
+		t.Fatalf("dump %s: exit %d, %v", slaps, rc, err)
+	}
+	if s := d.Images[2].Segments; len(s) != 2 || s[0].Position != 6 || s[0].Box != [4]int{21, 21, 22, 22} || len(d.Images[0].SegmentProblems) != 4 {
+		t.Errorf("slap segments: %+v", d.Images)
+	}
+
 	dir := t.TempDir()
 	x, back := filepath.Join(dir, "t.xml"), filepath.Join(dir, "t.an2")
 	if _, rc := captureStdout(t, func() int { return runNist([]string{"convert", src, x}) }); rc != 0 {
