@@ -178,17 +178,29 @@ func synthPeople(args []string) int {
 	if err := writeJSONFile(filepath.Join(*out, "truth.json"), man); err != nil {
 		return fail("synth people", err)
 	}
+	transactions := 0
+	for _, f := range files {
+		transactions += len(f)
+	}
 	if *asJSON {
 		b, _ := json.MarshalIndent(struct {
-			Out    string             `json:"out"`
-			People int                `json:"people"`
-			Cross  int                `json:"cross_state"`
-			States []synth.StateTruth `json:"states"`
-		}{*out, man.People, man.CrossState, man.States}, "", "  ")
+			Out          string             `json:"out"`
+			People       int                `json:"people"`
+			Cross        int                `json:"cross_state"`
+			Transactions int                `json:"transactions"`
+			States       []synth.StateTruth `json:"states"`
+		}{*out, man.People, man.CrossState, transactions, man.States}, "", "  ")
 		fmt.Println(string(b))
 		return 0
 	}
 	fmt.Printf("%d people (seed %d), %d enrolled in more than one state, written to %s\n", man.People, sc.Seed, man.CrossState, *out)
+	if *nist {
+		level := "Type-9 minutiae"
+		if sc.Biometrics.FingerImages {
+			level = "Type-14 WSQ images"
+		}
+		fmt.Printf("  %d ANSI/NIST-ITL transactions (one per encounter, fingers as %s) under <state>/nist/\n", transactions, level)
+	}
 	for _, s := range man.States {
 		fmt.Printf("  %s  %6d records  %6d encounters  wanted %d, immigration_violation %d, removed %d\n",
 			s.Code, s.Records, s.Encounters, s.Flags[synth.FlagWanted], s.Flags[synth.FlagImmigrationViolation], s.Flags[synth.FlagRemoved])

@@ -119,6 +119,9 @@ func readCleanTransaction(t *testing.T, file string) *ansinist.Transaction {
 // node enrols the first impressions and identifies each finger from its
 // second impression's transaction.
 func TestSynthFingerprintsNIST(t *testing.T) {
+	if underRace {
+		t.Skip("image rendering under -race takes a minute; this test has no concurrency of its own")
+	}
 	out := t.TempDir()
 	const fingers = 3
 	if rc := synthFingerprints([]string{"--fingers", fmt.Sprint(fingers), "--impressions", "2", "--seed", "11", "--fgp", "2", "--out", out}); rc != 0 {
@@ -208,6 +211,9 @@ func readStateManifest(t *testing.T, dir string) synthManifest {
 func TestSynthPeopleNIST(t *testing.T) {
 	for _, images := range []bool{false, true} {
 		t.Run(fmt.Sprintf("images=%v", images), func(t *testing.T) {
+			if images && underRace {
+				t.Skip("image rendering under -race takes a minute; the template-level run covers the concurrency")
+			}
 			dir := t.TempDir()
 			sc := filepath.Join(dir, "scenario.json")
 			people, fingers := 12, `[2, 7]`
