@@ -268,11 +268,22 @@ func xmlMaps(typ int) []xmlMap {
 			{301, efs, "b:FingerprintImageFingerprintOrientation", []string{"b:OrientationAngleValue", "b:OrientationAngleUncertaintyValue"}},
 			{302, efs, "b:MinutiaeFingerLocation", []string{"0=b:FingerPositionCode", "3=b:ImageSegmentPolygon@poly"}},
 			{307, efs, "b:FingerprintPatternClassification", []string{"b:FingerprintPatternGeneralClassCode", "b:FingerprintPatternSubClassCode", "b:FingerprintPatternWhorlDeltaRelationshipCode"}},
+			// 9.314 TRV, 9.315 PLR, 9.326 NDEL, 9.332 MRA, 9.333 MRC, 9.352
+			// LPM, 9.355 LSB: the schema's order puts each after the field
+			// before it here.
+			{314, efs, "", []string{"b:FrictionRidgeImageTonalReversalCode"}},
+			{315, efs, "", []string{"b:FrictionRidgeImageLateralReversalCode"}},
 			{320, efs, "b:MinutiaeCore", []string{"b:ImageLocationHorizontalCoordinateMeasure", "b:ImageLocationVerticalCoordinateMeasure", "b:MinutiaeCoreDirectionMeasure"}},
+			{326, efs, "", []string{"b:MinutiaeNoDeltasPresentIndicator@bool"}},
 			{321, efs, "b:MinutiaeDelta", []string{"b:ImageLocationHorizontalCoordinateMeasure", "b:ImageLocationVerticalCoordinateMeasure",
 				"b:MinutiaeDeltaDirectionUpMeasure", "b:MinutiaeDeltaDirectionLeftMeasure", "b:MinutiaeDeltaDirectionRightMeasure"}},
 			{331, efs, "b:EFSMinutia", []string{"b:ImageLocationHorizontalCoordinateMeasure", "b:ImageLocationVerticalCoordinateMeasure", "b:ImageLocationThetaAngleMeasure",
 				"b:EFSMinutiaCategoryCode", "b:ImageLocationUncertaintyRadiusMeasure", "b:MinutiaDirectionUncertaintyValue"}},
+			{332, efs, "", []string{"b:EFSRidgeCountAlgorithmCode"}},
+			{333, efs, "b:EFSRidgeCountItem", []string{"b:MinutiaIdentification/nc:IdentificationID", "b:MinutiaReferenceIdentification/nc:IdentificationID",
+				"b:RidgeCountValue", "b:MinutiaeRidgeCountOctantNumeric", "b:MinutiaeRidgeCountResidualCode"}},
+			{352, efs, "b:LatentProcessingCategoryCode", []string{"."}},
+			{355, efs, "b:MinutiaeLatentSubstrate", []string{"b:MinutiaeLatentSubstrateCategoryCode", "b:MinutiaeLatentSubstrateDescriptionText"}},
 		}
 	case 10, 13, 14, 15, 16, 17:
 		return imageCommon(typ)
