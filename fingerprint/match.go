@@ -39,6 +39,11 @@ var (
 	mccZAngle [129]float32
 	mccSqrt   []float32
 	mccNPFor  [256]int
+	// mccZDistSigned and mccZTurn are the same tables indexed by the signed
+	// distance difference plus 79 and by the angle difference as a byte
+	// (two's complement), so that relax needs no absolute values.
+	mccZDistSigned [2*len(mccZDist) - 1]float32
+	mccZTurn       [256]float32
 )
 
 func init() {
@@ -54,6 +59,12 @@ func init() {
 	for i := range mccSqrt {
 		mccSqrt[i] = float32(math.Sqrt(float64(i)))
 	}
+	for i := range mccZDistSigned {
+		mccZDistSigned[i] = mccZDist[mccAbs(i-(len(mccZDist)-1))]
+	}
+	for i := range mccZTurn {
+		mccZTurn[i] = mccZAngle[mccAbs8(int8(i))]
+	}
 	for n := range mccNPFor {
 		mccNPFor[n] = mccMinNP + int(math.Round(z(float64(n), mccMuP, -mccTauP)*(mccMaxNP-mccMinNP)))
 	}
@@ -66,11 +77,7 @@ type Matcher struct {
 	probe *Prepared
 	pairs []mccPair
 	nr    []mccPair
-	usedA []bool
-	usedB []bool
 	edges []mccEdge
-	rho   []float32
-	set   []int32
 	eff   []float32
 	lam   [2][]float32
 	buck  [257]int32
@@ -84,9 +91,13 @@ type mccEdge struct {
 	r    float32
 }
 
+// mccPair is a candidate pair of minutiae (indices into the probe's and
+// the gallery's prepared minutiae, at most mccMaxMinutiae) with their
+// local similarity; eight bytes, so that the few hundred candidates of a
+// comparison stay in the first-level cache.
 type mccPair struct {
-	a, b int32
 	sim  float32
+	a, b uint8
 	q    uint8 // 255 − sim·255, the bucket of selectPairs' sort
 }
 
@@ -94,7 +105,7 @@ type mccPair struct {
 func NewMatcher(probe Template) *Matcher { return newMatcher(Prepare(probe)) }
 
 func newMatcher(p *Prepared) *Matcher {
-	return &Matcher{probe: p, usedA: make([]bool, p.n)}
+	return &Matcher{probe: p}
 }
 
 // Clone returns a Matcher for the same probe with its own scratch space,
@@ -215,13 +226,24 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 	geo := mccGeo
 	minME := int(math.Ceil(mccMinME * float64(geo.cells)))
 	maxD := int(mccMaxDTheta * 256 / (2 * math.Pi))
-	m.pairs = m.pairs[:0]
+	// Every candidate is written without append into space for all nA·nB
+	// pairs, and counted in the bucket of selectPairs' sort on the way.
+	if cap(m.pairs) < a.n*g.n {
+		m.pairs = make([]mccPair, a.n*g.n, mccMaxMinutiae*mccMaxMinutiae)
+	}
+	pairs := m.pairs[:cap(m.pairs)]
+	np := 0
+	buck := &m.buck
+	clear(buck[:])
+	gn := g.n
+	gBits, gNorm, gUsable := g.bits[:gn*mccStrideConst], g.norm[:gn], g.usable[:gn]
+	sqrtTab := (*[mccWordsConst*64 + 1]float32)(mccSqrt)
 	for i := 0; i < a.n; i++ {
 		if !a.usable[i] {
 			continue
 		}
-		blkA := (*[mccStrideConst]uint64)(a.bits[i*mccStride:])
-		ca, cma := blkA[:mccWordsConst], blkA[mccWordsConst:]
+		blkA := (*[mccStrideConst]uint64)(a.bits[i*mccStrideConst:])
+		normA := a.norm[i]
 		// The gallery minutiae within maxD of this direction: one window
 		// of the direction order, or two when it wraps around 0.
 		lo, hi := int(a.dir8[i])-maxD, int(a.dir8[i])+maxD+1
@@ -229,48 +251,57 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		ns := 0
 		switch {
 		case hi-lo >= 256:
-			spans[0], ns = [2]int{0, g.n}, 1
+			spans[0], ns = [2]int{0, gn}, 1
 		case lo < 0:
-			spans[0], spans[1], ns = [2]int{0, int(g.dirStart[hi])}, [2]int{int(g.dirStart[lo+256]), g.n}, 2
+			spans[0], spans[1], ns = [2]int{0, int(g.dirStart[hi])}, [2]int{int(g.dirStart[lo+256]), gn}, 2
 		case hi > 256:
-			spans[0], spans[1], ns = [2]int{int(g.dirStart[lo]), g.n}, [2]int{0, int(g.dirStart[hi-256])}, 2
+			spans[0], spans[1], ns = [2]int{int(g.dirStart[lo]), gn}, [2]int{0, int(g.dirStart[hi-256])}, 2
 		default:
 			spans[0], ns = [2]int{int(g.dirStart[lo]), int(g.dirStart[hi])}, 1
 		}
 		for _, sp := range spans[:ns] {
 			for j := sp[0]; j < sp[1]; j++ {
-				if !g.usable[j] {
+				if !gUsable[j] {
 					continue
 				}
 				// Fixed-size views let the compiler drop bounds checks;
 				// the sums are written out for the 11 content and 2 cell
 				// words of the geometry (TestGeometryConstants).
-				blkB := (*[mccStrideConst]uint64)(g.bits[j*mccStride:])
-				shared := bits.OnesCount64(cma[0]&blkB[11]) + bits.OnesCount64(cma[1]&blkB[12])
+				blkB := (*[mccStrideConst]uint64)(gBits[j*mccStrideConst:])
+				shared := bits.OnesCount64(blkA[11]&blkB[11]) + bits.OnesCount64(blkA[12]&blkB[12])
 				if shared < minME {
 					continue
 				}
 				// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²;
 				// the first half of the words already tells for most
 				// unrelated pairs.
-				den := a.norm[i] + g.norm[j]
+				den := normA + gNorm[j]
 				lim := (1 - mccMinLocal) * den
 				maxPX := int(lim * lim)
-				px := bits.OnesCount64(ca[0]^blkB[0]) + bits.OnesCount64(ca[1]^blkB[1]) +
-					bits.OnesCount64(ca[2]^blkB[2]) + bits.OnesCount64(ca[3]^blkB[3]) +
-					bits.OnesCount64(ca[4]^blkB[4]) + bits.OnesCount64(ca[5]^blkB[5])
+				px := bits.OnesCount64(blkA[0] ^ blkB[0])
+				px += bits.OnesCount64(blkA[1] ^ blkB[1])
+				px += bits.OnesCount64(blkA[2] ^ blkB[2])
+				px += bits.OnesCount64(blkA[3] ^ blkB[3])
+				px += bits.OnesCount64(blkA[4] ^ blkB[4])
+				px += bits.OnesCount64(blkA[5] ^ blkB[5])
 				if px > maxPX {
 					continue
 				}
-				px += bits.OnesCount64(ca[6]^blkB[6]) + bits.OnesCount64(ca[7]^blkB[7]) +
-					bits.OnesCount64(ca[8]^blkB[8]) + bits.OnesCount64(ca[9]^blkB[9]) +
-					bits.OnesCount64(ca[10]^blkB[10])
-				if s := 1 - mccSqrt[px]/den; den > 0 && s >= mccMinLocal && s > 0 {
-					m.pairs = append(m.pairs, mccPair{int32(i), int32(j), s, uint8(255 - int(s*255))})
+				px += bits.OnesCount64(blkA[6] ^ blkB[6])
+				px += bits.OnesCount64(blkA[7] ^ blkB[7])
+				px += bits.OnesCount64(blkA[8] ^ blkB[8])
+				px += bits.OnesCount64(blkA[9] ^ blkB[9])
+				px += bits.OnesCount64(blkA[10] ^ blkB[10])
+				if s := 1 - sqrtTab[px]/den; den > 0 && s >= mccMinLocal && s > 0 {
+					q := uint8(255 - int(s*255))
+					pairs[np] = mccPair{s, uint8(i), uint8(j), q}
+					np++
+					buck[int(q)+1]++
 				}
 			}
 		}
 	}
+	m.pairs = pairs[:np]
 }
 
 // selectPairs takes the pairs of highest local similarity, each minutia in
@@ -280,41 +311,33 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	a := m.probe
 	want := min(a.n, g.n, mccMaxNR)
-	for i := range m.buck {
-		m.buck[i] = 0
+	// A stable counting sort of the candidates by bucket (localSimilarities
+	// counted them): the order is by bucket, then by generation.
+	buck := &m.buck
+	for i := 1; i < len(buck); i++ {
+		buck[i] += buck[i-1]
 	}
-	for _, p := range m.pairs {
-		m.buck[int(p.q)+1]++
+	pairs := m.pairs
+	if cap(m.order) < len(pairs) {
+		m.order = make([]int32, len(pairs), mccMaxMinutiae*mccMaxMinutiae)
 	}
-	for i := 1; i < len(m.buck); i++ {
-		m.buck[i] += m.buck[i-1]
-	}
-	if cap(m.order) < len(m.pairs) {
-		m.order = make([]int32, len(m.pairs), 2*len(m.pairs))
-	}
-	m.order = m.order[:len(m.pairs)]
-	for i, p := range m.pairs {
+	order := m.order[:len(pairs)]
+	for i, p := range pairs {
 		b := int(p.q)
-		m.order[m.buck[b]] = int32(i)
-		m.buck[b]++
+		order[buck[b]] = int32(i)
+		buck[b]++
 	}
-	if len(m.usedB) < g.n {
-		m.usedB = make([]bool, max(g.n, 64))
-	}
-	usedA, usedB := m.usedA, m.usedB[:g.n]
-	for i := range usedA {
-		usedA[i] = false
-	}
-	for i := range usedB {
-		usedB[i] = false
-	}
+	m.order = order
+	// Minutiae already paired, one bit each (mccMaxMinutiae ≤ 64).
+	var usedA, usedB uint64
 	m.nr = m.nr[:0]
-	for _, o := range m.order {
-		p := m.pairs[o]
-		if usedA[p.a] || usedB[p.b] {
+	for _, o := range order {
+		p := pairs[o]
+		if (usedA>>p.a|usedB>>p.b)&1 != 0 {
 			continue
 		}
-		usedA[p.a], usedB[p.b] = true, true
+		usedA |= 1 << p.a
+		usedB |= 1 << p.b
 		m.nr = append(m.nr, p)
 		if len(m.nr) == want {
 			break
@@ -335,31 +358,37 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 	// incompatible (ρ ≈ 0); the compatible ones are kept as a sparse list
 	// (m.edges, both directions) that relaxation iterates over.
 	na, nb := a.n, g.n
-	m.edges = m.edges[:0]
+	// The difference of the two relative directions of a pair of pairs,
+	// (dirA[ak]−dirA[at]) − (dirB[bk]−dirB[bt]), is (dirA[ak]−dirB[bk]) −
+	// (dirA[at]−dirB[bt]) in 1/256 turns: one byte per pair, taken once.
+	var turn [mccMaxNR]uint8
+	for t, p := range nr {
+		turn[t] = a.dir8[p.a] - g.dir8[p.b]
+	}
+	edges := m.edges[:0]
 	for t := 0; t < n; t++ {
 		at, bt := int(nr[t].a), int(nr[t].b)
 		rowA, rowB := a.pair[at*na:(at+1)*na], g.pair[bt*nb:(bt+1)*nb]
+		turnT := turn[t]
 		for k := t + 1; k < n; k++ {
-			ak, bk := int(nr[k].a), int(nr[k].b)
-			pa, pb := rowA[ak], rowB[bk]
-			dd := mccDist4(pa) - mccDist4(pb)
-			if dd < 0 {
-				dd = -dd
-			}
-			if dd >= len(mccZDist) {
+			pa, pb := rowA[nr[k].a], rowB[nr[k].b]
+			// |dd| < len(mccZDist), as one unsigned comparison.
+			dd := mccDist4(pa) - mccDist4(pb) + len(mccZDist) - 1
+			if uint(dd) >= uint(len(mccZDistSigned)) {
 				continue
 			}
-			r := mccZDist[dd] * mccZAngle[mccAbs8(int8(mccRelDir(pa)-mccRelDir(pb)))]
+			r := mccZDistSigned[dd] * mccZTurn[turn[k]-turnT]
 			if r < mccRhoMin {
 				continue
 			}
-			r *= mccZAngle[mccAbs8(int8(mccRadial(pa)-mccRadial(pb)))] * mccZAngle[mccAbs8(int8(mccBackRad(pa)-mccBackRad(pb)))]
+			r *= mccZTurn[mccRadial(pa)-mccRadial(pb)] * mccZTurn[mccBackRad(pa)-mccBackRad(pb)]
 			if r < mccRhoMin {
 				continue
 			}
-			m.edges = append(m.edges, mccEdge{int16(t), int16(k), r}, mccEdge{int16(k), int16(t), r})
+			edges = append(edges, mccEdge{int16(t), int16(k), r}, mccEdge{int16(k), int16(t), r})
 		}
 	}
+	m.edges = edges
 	for i := range m.lam {
 		if cap(m.lam[i]) < n {
 			m.lam[i] = make([]float32, n, 2*n)
@@ -396,14 +425,12 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 // greedily in order of relaxed similarity: a pair joins when it is
 // compatible (ρ ≥ mccConsistRho) with at least half of the set.
 func (m *Matcher) consistent(nr []mccPair, lam []float32) int {
-	n := len(nr)
-	if cap(m.rho) < n*n {
-		m.rho = make([]float32, n*n)
-	}
-	rho := m.rho[:n*n]
-	clear(rho)
+	// compat[t] has bit k set when pairs t and k agree (n ≤ mccMaxNR = 32).
+	var compat [mccMaxNR]uint32
 	for _, e := range m.edges {
-		rho[int(e.t)*n+int(e.k)] = e.r
+		if e.r >= mccConsistRho {
+			compat[e.t] |= 1 << e.k
+		}
 	}
 	m.order = m.order[:0]
 	for t := range nr {
@@ -414,22 +441,25 @@ func (m *Matcher) consistent(nr []mccPair, lam []float32) int {
 			m.order[j], m.order[j-1] = m.order[j-1], m.order[j]
 		}
 	}
-	m.set = m.set[:0]
+	var set uint32
+	size := 0
 	for _, t := range m.order {
 		if lam[t] <= 0 {
 			break
 		}
-		c := 0
-		for _, s := range m.set {
-			if rho[int(t)*n+int(s)] >= mccConsistRho {
-				c++
-			}
-		}
-		if 2*c >= len(m.set) {
-			m.set = append(m.set, t)
+		if 2*bits.OnesCount32(compat[t]&set) >= size {
+			set |= 1 << t
+			size++
 		}
 	}
-	return len(m.set)
+	return size
+}
+
+func mccAbs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 func mccAbs8(v int8) int {

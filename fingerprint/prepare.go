@@ -144,13 +144,13 @@ type Prepared struct {
 	// the cylinder is valid and has enough valid cells to be compared.
 	norm   []float32
 	usable []bool
-	// pair geometry, n×n: distance in quarter pixels (saturating), the
-	// direction of minutia j relative to minutia i (dir8[j]−dir8[i]) and the
-	// radial angle of the segment i→j relative to i's direction, in 1/256
-	// turns.
-	// pair geometry, packed (see mccPack): for ordered pairs (i, j) at
-	// i*n+j.
-	pair []uint64
+	// pair is the geometry of the ordered pairs (i, j), at i*n+j, packed
+	// by mccPack: the distance in quarter pixels (saturating) and the
+	// radial angles of the segment from either end. The direction of j
+	// relative to i is dir8[j]−dir8[i] and not stored: four bytes a pair
+	// keep a 48-minutia table at 9 KB, which matters when a gallery of
+	// millions is scanned.
+	pair []uint32
 	// orig maps a prepared minutia to its index in the template; nil when
 	// all minutiae were kept in order.
 	orig []int32
@@ -261,7 +261,7 @@ func (p *Prepared) buildGeometry() {
 		}
 		p.dirStart[d] = uint8(k)
 	}
-	p.pair = make([]uint64, n*n)
+	p.pair = make([]uint32, n*n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
 			if i == j {
@@ -272,7 +272,7 @@ func (p *Prepared) buildGeometry() {
 			seg := math.Atan2(dy, dx)
 			radial := uint8(int(math.Round(mccAngleDiff(seg, float64(p.angle[i]))*256/(2*math.Pi))) & 255)
 			back := uint8(int(math.Round(mccAngleDiff(seg+math.Pi, float64(p.angle[j]))*256/(2*math.Pi))) & 255)
-			p.pair[i*n+j] = mccPack(uint16(min(d, 65535)), p.dir8[j]-p.dir8[i], radial, back)
+			p.pair[i*n+j] = mccPack(uint16(min(d, 65535)), radial, back)
 		}
 	}
 }
@@ -318,7 +318,7 @@ func (p *Prepared) buildCylinders() {
 					continue
 				}
 				cs := math.Exp(-d2/(2*mccSigmaS*mccSigmaS)) / (mccSigmaS * math.Sqrt(2*math.Pi))
-				w := &g.dirWeight[mccRelDir(p.pair[i*n+j])]
+				w := &g.dirWeight[p.dir8[j]-p.dir8[i]]
 				for k := range v {
 					v[k] += cs * w[k]
 				}
@@ -351,18 +351,16 @@ func (p *Prepared) finish() {
 }
 
 // mccPack packs the geometry of an ordered minutiae pair (i, j) into one
-// word: the distance in quarter pixels (bits 0-15), the direction of j
-// relative to i's (bits 16-23), the direction of the segment i→j relative
-// to i's (bits 24-31) and of the segment j→i relative to j's (bits 32-39),
-// angles in 1/256 turns.
-func mccPack(dist4 uint16, relDir, radial, back uint8) uint64 {
-	return uint64(dist4) | uint64(relDir)<<16 | uint64(radial)<<24 | uint64(back)<<32
+// word: the distance in quarter pixels (bits 0-15), the direction of the
+// segment i→j relative to i's (bits 16-23) and of the segment j→i relative
+// to j's (bits 24-31), angles in 1/256 turns.
+func mccPack(dist4 uint16, radial, back uint8) uint32 {
+	return uint32(dist4) | uint32(radial)<<16 | uint32(back)<<24
 }
 
-func mccDist4(v uint64) int     { return int(v & 0xffff) }
-func mccRelDir(v uint64) uint8  { return uint8(v >> 16) }
-func mccRadial(v uint64) uint8  { return uint8(v >> 24) }
-func mccBackRad(v uint64) uint8 { return uint8(v >> 32) }
+func mccDist4(v uint32) int     { return int(v & 0xffff) }
+func mccRadial(v uint32) uint8  { return uint8(v >> 16) }
+func mccBackRad(v uint32) uint8 { return uint8(v >> 24) }
 
 // mccConvexHull is the convex hull of the minutiae, counter-clockwise,
 // used to tell which cylinder cells lie where the finger was seen.
