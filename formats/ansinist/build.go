@@ -207,7 +207,18 @@ type Candidate struct {
 // req: DAI and ORI swapped, TCR set to req's TCN, and in Type-2 the EBTS
 // search result findings 2.059 SRF ("I" identified, "N" non-identified) and,
 // for a hit, the candidate list 2.064 CAN (id~score per candidate).
+//
+// When req's domain (1.013) is INTERPOL's INT-I, Type-2 follows INT-I
+// instead: 2.064 RLS with one subfield per candidate (sequence number, not
+// manually verified), the first also holding the candidate count, req's
+// TOT and the result code I or N, as INT-I's SRE samples do; for a hit,
+// 2.010 CRN carries the first candidate's reference as the identifier
+// (no country item, which the node does not know). Scores have no INT-I
+// field and are not sent.
 func NewResponse(req *Transaction, tcn string, hit bool, cands []Candidate) *Transaction {
+	if IsINTI(req.Type1().Field(13).Item(0, 0)) {
+		return newINTIResponse(req, tcn, hit, cands)
+	}
 	var h Header
 	if t1 := req.Type1(); t1 != nil {
 		h = Header{DAI: t1.Value(8), ORI: t1.Value(7), TCR: t1.Value(9), Domain: t1.Field(13).Text()}
@@ -234,6 +245,39 @@ func NewResponse(req *Transaction, tcn string, hit bool, cands []Candidate) *Tra
 			f.Subfields = append(f.Subfields, Subfield(strings.Split(s, "\x1f")))
 		}
 		t.Records[1].Set(f)
+	}
+	return t
+}
+
+func newINTIResponse(req *Transaction, tcn string, hit bool, cands []Candidate) *Transaction {
+	t1 := req.Type1()
+	h := Header{DAI: t1.Value(8), ORI: t1.Value(7), TCR: t1.Value(9), Domain: t1.Field(13).Text(), TOT: "SRE", TCN: tcn}
+	if v := t1.Value(2); versions[v] {
+		h.Version = v
+	}
+	t := New(h, nil)
+	if !hit {
+		cands = nil
+	}
+	src := "N"
+	if hit {
+		src = "I"
+	}
+	rls := &Field{Number: 64}
+	summary := Subfield{strconv.Itoa(len(cands)), req.TOT(), src}
+	if len(cands) == 0 {
+		rls.Subfields = []Subfield{append(Subfield{"", ""}, summary...)}
+	}
+	for i := range cands {
+		sub := Subfield{strconv.Itoa(i + 1), "false"}
+		if i == 0 {
+			sub = append(sub, summary...)
+		}
+		rls.Subfields = append(rls.Subfields, sub)
+	}
+	t.Records[1].Set(rls)
+	if len(cands) > 0 && cands[0].ID != "" {
+		t.Records[1].Set(&Field{Number: 10, Subfields: []Subfield{{"", cands[0].ID}}})
 	}
 	return t
 }

@@ -363,15 +363,16 @@ func (e *xmlEncoder) intiType2(rn *xnode, r *Record, done map[int]bool) bool {
 		f := r.Field(s.num)
 		fe := e.path(dd, parsePath(s.path))
 		ng := len(s.groupItems)
-		for i, sub := range f.Subfields {
+		// The repeated elements come first, then the field's own ones.
+		for _, sub := range f.Subfields {
 			if s.group != "" && anyValue(sub[:min(ng, len(sub))]) {
 				g := e.child(fe, segment{alts: []string{s.group}, fresh: true})
 				g.newAlways = true
 				e.intiWriteItems(g, s.groupItems, sub[:min(ng, len(sub))])
 			}
-			if i == 0 && len(sub) > ng {
-				e.intiWriteItems(fe, s.items, sub[ng:])
-			}
+		}
+		if sub := f.Subfields[0]; len(sub) > ng {
+			e.intiWriteItems(fe, s.items, sub[ng:])
 		}
 		done[s.num] = true
 	}

@@ -198,3 +198,52 @@ func TestINTITable(t *testing.T) {
 		t.Fatalf("extension round trip: %s", d)
 	}
 }
+
+// TestINTIResponse answers an INT-I search: the response's Type-2 is
+// INT-I's, so its XML is the int-i tree of INTERPOL's own SRE samples.
+func TestINTIResponse(t *testing.T) {
+	req := New(Header{Version: "0502", TOT: "CPS", DAI: "INT", ORI: "DEU", TCN: "Q1", Domain: "INT-I\x1f06.00"}, nil)
+	for _, c := range []struct {
+		hit   bool
+		cands []Candidate
+		want  []string
+	}{
+		{true, []Candidate{{"P-17", 900}, {"P-4", 400}}, []string{
+			"/RecordMetadata/MiscellaneousIdentification/NationalPersonIdentifier/IdentificationID=P-17",
+			"/TransactionResponseData/RespondentsList/TransactionCandidate/CandidateSequenceID/IdentificationID=1",
+			"/TransactionResponseData/RespondentsList/TransactionCandidate/TransactionCandidateManualVerificationIndicator=false",
+			"/TransactionResponseData/RespondentsList/TransactionCandidate/CandidateSequenceID/IdentificationID=2",
+			"/TransactionResponseData/RespondentsList/TransactionCandidate/TransactionCandidateManualVerificationIndicator=false",
+			"/TransactionResponseData/RespondentsList/TransactionCandidatesTotalQuantity=2",
+			"/TransactionResponseData/RespondentsList/TransactionCategoryCode=CPS",
+			"/TransactionResponseData/RespondentsList/TransactionSearchResultsCode=I"}},
+		{false, nil, []string{
+			"/TransactionResponseData/RespondentsList/TransactionCandidatesTotalQuantity=0",
+			"/TransactionResponseData/RespondentsList/TransactionCategoryCode=CPS",
+			"/TransactionResponseData/RespondentsList/TransactionSearchResultsCode=N"}},
+	} {
+		resp := NewResponse(req, "R1", c.hit, c.cands)
+		if resp.TOT() != "SRE" || resp.Type1().Value(10) != "Q1" || resp.Records[1].Field(59) != nil {
+			t.Fatalf("response header: TOT %s TCR %s", resp.TOT(), resp.Type1().Value(10))
+		}
+		b, err := resp.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := back.EncodeXML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := type2Trees(t, x)[0]
+		for i := range got {
+			got[i] = strings.TrimPrefix(got[i], "/UserDefinedDescriptiveDetail/DomainDefinedDescriptiveDetail")
+		}
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("hit %v: Type-2 elements\n%s\nwant\n%s", c.hit, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+	}
+}
