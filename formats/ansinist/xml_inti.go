@@ -155,8 +155,11 @@ const (
 
 // intiType2 reads the INT-I domain tree of a Type-2 record into fields.
 func (d *xmlReader) intiType2(rn *xnode, r *Record) {
+	// INT-I's table writes some paths with itl:DomainDefinedDescriptiveDetail
+	// (the abstract element INT-I's substitutes): take either, provided
+	// the content is INT-I's.
 	dd := rn.walk(parsePath(intiDomainPath))
-	if dd == nil || dd.space != NSINTI {
+	if dd == nil || (dd.space != NSINTI && (len(dd.kids) == 0 || dd.kids[0].space != NSINTI)) {
 		return
 	}
 	dd.used = true
@@ -167,8 +170,19 @@ func (d *xmlReader) intiType2(rn *xnode, r *Record) {
 	}
 }
 
+// intiAltPaths are where INT-I's table (rather than its samples) puts
+// some elements; the reader accepts both.
+var intiAltPaths = map[int]string{
+	8:  intiMeta + "int-i:LatentCaseEvidenceIdentifier",
+	9:  intiMeta + "int-i:LatentIdentifier",
+	93: intiMeta + "int-i:LatentUniqueIdentifier",
+}
+
 func (d *xmlReader) intiField(dd *xnode, s intiField) *Field {
 	fe := dd.walk(parsePath(s.path))
+	if fe == nil && intiAltPaths[s.num] != "" {
+		fe = dd.walk(parsePath(intiAltPaths[s.num]))
+	}
 	if fe == nil {
 		return nil
 	}

@@ -247,3 +247,27 @@ func TestINTIResponse(t *testing.T) {
 		}
 	}
 }
+
+// TestINTIAltPaths reads the latent identifiers where INT-I's table puts
+// them (directly under RecordMetadata) as well as where its samples do.
+func TestINTIAltPaths(t *testing.T) {
+	x := `<itl:NISTBiometricInformationExchangePackage xmlns:itl="http://biometrics.nist.gov/standard/2011" xmlns:biom="http://niem.gov/niem/biometrics/1.0" xmlns:nc="http://niem.gov/niem/niem-core/2.0" xmlns:int-i="http://interpol.gov/int-i/1.0">
+<itl:PackageInformationRecord><biom:RecordCategoryCode>1</biom:RecordCategoryCode><biom:Transaction>
+<biom:TransactionDomain><biom:TransactionDomainName>INT-I</biom:TransactionDomainName></biom:TransactionDomain>
+<biom:TransactionMajorVersionValue>05</biom:TransactionMajorVersionValue><biom:TransactionMinorVersionValue>02</biom:TransactionMinorVersionValue>
+<biom:TransactionContentSummary><biom:ContentFirstRecordCategoryCode>1</biom:ContentFirstRecordCategoryCode><biom:ContentRecordCount>1</biom:ContentRecordCount>
+<biom:ContentRecordSummary><biom:ImageReferenceIdentification><nc:IdentificationID>0</nc:IdentificationID></biom:ImageReferenceIdentification><biom:RecordCategoryCode>2</biom:RecordCategoryCode></biom:ContentRecordSummary>
+</biom:TransactionContentSummary></biom:Transaction></itl:PackageInformationRecord>
+<itl:PackageDescriptiveTextRecord><biom:RecordCategoryCode>2</biom:RecordCategoryCode><biom:ImageReferenceIdentification><nc:IdentificationID>0</nc:IdentificationID></biom:ImageReferenceIdentification>
+<itl:UserDefinedDescriptiveDetail><itl:DomainDefinedDescriptiveDetail><int-i:RecordMetadata>
+<int-i:LatentCaseEvidenceIdentifier>E1</int-i:LatentCaseEvidenceIdentifier><int-i:LatentIdentifier>L1</int-i:LatentIdentifier>
+</int-i:RecordMetadata></itl:DomainDefinedDescriptiveDetail></itl:UserDefinedDescriptiveDetail></itl:PackageDescriptiveTextRecord>
+</itl:NISTBiometricInformationExchangePackage>`
+	tr, _, err := DecodeXML([]byte(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := tr.Records[1]; r.Value(8) != "E1" || r.Value(9) != "L1" || tr.XMLOnly() != 0 {
+		t.Errorf("2.008 %q, 2.009 %q, %d XML-only elements", r.Value(8), r.Value(9), tr.XMLOnly())
+	}
+}
