@@ -39,7 +39,7 @@ func isTransaction(r *http.Request) bool {
 // usable segmentation, compressions the node cannot decode) so that nothing
 // is dropped silently. Slaps with segmentation fields give one sample per
 // finger.
-func transactionSamples(r *http.Request) (*ansinist.Transaction, []SampleInput, []string, error) {
+func transactionSamples(r *http.Request, maxImagePixels int) (*ansinist.Transaction, []SampleInput, []string, error) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, nil, nil, jsonError(err) // over the body limit: 413
@@ -56,7 +56,7 @@ func transactionSamples(r *http.Request) (*ansinist.Transaction, []SampleInput, 
 			pos = im.Positions[0]
 		}
 		if ansinist.SlapFingers(pos) != nil {
-			fingers, notes := slapSamples(t, im)
+			fingers, notes := slapSamples(t, im, slapPixels(maxImagePixels))
 			out = append(out, fingers...)
 			skipped = append(skipped, notes...)
 			continue
@@ -109,15 +109,16 @@ func transactionSamples(r *http.Request) (*ansinist.Transaction, []SampleInput, 
 	return t, out, skipped, nil
 }
 
-// maxSlapPixels bounds a slap decoded here to be cut into fingers (a
-// four-finger slap at 1000 ppi is about 3200 by 3000 pixels); each finger
-// cut from it then meets the node's own image limit in the engine.
-const maxSlapPixels = 4096 * 4096
+// slapPixels bounds a slap decoded here to be cut into fingers: four times
+// the node's bound for one sample image (config max_image_pixels), since a
+// slap holds up to four fingers. Each finger cut from it then meets the
+// node's own bound in the engine.
+func slapPixels(maxImagePixels int) int { return 4 * maxImagePixels }
 
 // slapSamples cuts a multi-finger image (FGP 13-15, 40-50) into one PNG
 // sample per finger by the record's segmentation fields (14.021 SEG,
 // 14.025 ASEG), and says why when it cannot.
-func slapSamples(t *ansinist.Transaction, im ansinist.FingerImage) ([]SampleInput, []string) {
+func slapSamples(t *ansinist.Transaction, im ansinist.FingerImage, maxPixels int) ([]SampleInput, []string) {
 	segs, problems := t.Segments(im)
 	var notes []string
 	for _, p := range problems {
@@ -126,7 +127,7 @@ func slapSamples(t *ansinist.Transaction, im ansinist.FingerImage) ([]SampleInpu
 	if len(segs) == 0 {
 		return nil, append(notes, fmt.Sprintf("record %d: FGP %d holds several fingers and no usable segmentation (14.021 SEG / 14.025 ASEG)", im.Record, im.Positions[0]))
 	}
-	img, ppi, err := decodeSlap(im)
+	img, ppi, err := decodeSlap(im, maxPixels)
 	if err != nil {
 		return nil, append(notes, fmt.Sprintf("record %d: slap: %v", im.Record, err))
 	}
@@ -146,10 +147,10 @@ func slapSamples(t *ansinist.Transaction, im ansinist.FingerImage) ([]SampleInpu
 }
 
 // decodeSlap decodes a slap image and gives its scan resolution.
-func decodeSlap(im ansinist.FingerImage) (*image.Gray, int, error) {
+func decodeSlap(im ansinist.FingerImage, maxPixels int) (*image.Gray, int, error) {
 	switch im.Compression {
 	case ansinist.WSQ:
-		g, meta, err := wsq.DecodeBytes(im.Data, &wsq.DecodeOptions{MaxPixels: maxSlapPixels})
+		g, meta, err := wsq.DecodeBytes(im.Data, &wsq.DecodeOptions{MaxPixels: maxPixels})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -158,10 +159,10 @@ func decodeSlap(im ansinist.FingerImage) (*image.Gray, int, error) {
 		}
 		return g, im.PPI, nil
 	case ansinist.PNG, ansinist.JPEG:
-		g, _, err := raster.Decode(im.Data, maxSlapPixels)
+		g, _, err := raster.Decode(im.Data, maxPixels)
 		return g, im.PPI, err
 	case ansinist.Raw:
-		if im.BPX != 8 || im.Width <= 0 || im.Height <= 0 || im.Width*im.Height > maxSlapPixels || len(im.Data) < im.Width*im.Height {
+		if im.BPX != 8 || im.Width <= 0 || im.Height <= 0 || im.Width*im.Height > maxPixels || len(im.Data) < im.Width*im.Height {
 			return nil, 0, fmt.Errorf("uncompressed image of %dx%d at %d bits per pixel with %d bytes: want 8-bit grey", im.Width, im.Height, im.BPX, len(im.Data))
 		}
 		return &image.Gray{Pix: im.Data[:im.Width*im.Height], Stride: im.Width, Rect: image.Rect(0, 0, im.Width, im.Height)}, im.PPI, nil

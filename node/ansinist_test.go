@@ -110,7 +110,12 @@ func TestTenprintTransaction(t *testing.T) {
 	for _, im := range sl.FingerImages() {
 		slapImage = im
 	}
-	fingers, notes := slapSamples(sl, slapImage)
+	// Under a bound smaller than the slap, nothing is cut, and the note says
+	// why.
+	if fingers, notes := slapSamples(sl, slapImage, 1000); len(fingers) != 0 || len(notes) != 2 {
+		t.Fatalf("slap under a 1000-pixel bound: %d fingers, notes %q", len(fingers), notes)
+	}
+	fingers, notes := slapSamples(sl, slapImage, slapPixels(tn.cfg.MaxImagePixels))
 	if len(fingers) != 4 || len(notes) != 1 {
 		t.Fatalf("slap cut into %d fingers, notes %q", len(fingers), notes)
 	}

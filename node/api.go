@@ -195,7 +195,7 @@ func (n *Node) handleEnrol(w http.ResponseWriter, r *http.Request, _ *Principal)
 	if isTransaction(r) {
 		// An ANSI/NIST-ITL transaction: the samples come from its records,
 		// the rest from the query (identity_id, legal_basis, purpose).
-		_, s, skipped, err := transactionSamples(r)
+		_, s, skipped, err := transactionSamples(r, n.cfg.MaxImagePixels)
 		if err != nil {
 			return err
 		}
@@ -229,7 +229,7 @@ func (n *Node) handleIdentify(w http.ResponseWriter, r *http.Request, _ *Princip
 	}
 	var req IdentifyRequest
 	if isTransaction(r) {
-		tx, s, _, err := transactionSamples(r)
+		tx, s, _, err := transactionSamples(r, n.cfg.MaxImagePixels)
 		if err != nil {
 			return err
 		}

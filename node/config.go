@@ -31,7 +31,8 @@ type Config struct {
 	Tokens []TokenConfig `json:"tokens"`
 	// MaxBodyBytes bounds every request body (413 beyond it).
 	MaxBodyBytes int64 `json:"max_body_bytes"`
-	// MaxImagePixels bounds decoded sample images (422 beyond it).
+	// MaxImagePixels bounds decoded sample images (422 beyond it); a slap
+	// of several fingers in an ANSI/NIST transaction may be four times it.
 	MaxImagePixels int `json:"max_image_pixels"`
 	// RatePerSecond and Burst bound each principal's request rate (429
 	// beyond it).
