@@ -25,11 +25,12 @@ type impressionGeom struct {
 	r, k       float64 // close-contact radius and brake width, px
 	dRot       float64 // distortion: rotation of the outer skin, rad
 	dTx, dTy   float64 // distortion: translation of the outer skin, px
-	rot        float64 // placement rotation, rad (counter-clockwise on screen)
+	rot        float64 // placement rotation, rad (clockwise on screen: y is down)
 	ox, oy     float64 // placement of the contact centre in the impression
 	ra, rb     float64 // contact ellipse half-axes on the master canvas
 	cosD, sinD float64
 	cosR, sinR float64
+	inv2k2     float64 // 1/(2k²), for the brake
 }
 
 // Regime is the acquisition condition of an impression. Impression k
@@ -82,8 +83,9 @@ func newImpressionGeom(r *rand.Rand, m *FingerMaster, w, h int, k uint64) impres
 	pressure := clamp(0.55+0.25*n(), 0, 1)
 	g.ra = 108 + 80*pressure + 8*n()
 	g.rb = 150 + 90*pressure + 10*n()
-	g.cosD, g.sinD = math.Cos(g.dRot), math.Sin(g.dRot)
-	g.cosR, g.sinR = math.Cos(g.rot), math.Sin(g.rot)
+	g.sinD, g.cosD = sincosFast(g.dRot)
+	g.sinR, g.cosR = sincosFast(g.rot)
+	g.inv2k2 = 1 / (2 * g.k * g.k)
 	return g
 }
 
@@ -94,7 +96,7 @@ func (g *impressionGeom) displacement(x, y float64) (float64, float64) {
 	if d <= 0 {
 		return 0, 0
 	}
-	b := 1 - math.Exp(-d*d/(2*g.k*g.k))
+	b := 1 - expFast(-d*d*g.inv2k2)
 	tx := g.cosD*dx - g.sinD*dy + g.dTx - dx
 	ty := g.sinD*dx + g.cosD*dy + g.dTy - dy
 	return tx * b, ty * b
@@ -115,11 +117,12 @@ func (g *impressionGeom) rigid(x, y float64) (float64, float64) {
 }
 
 // forwardDir is forward that also maps a direction: given a ridge direction
-// a at the point (radians, y up), it returns the direction of the mapped
-// ridge. It applies the Jacobian of the distortion, J = I + b·(A − I) +
-// Δ·∇bᵀ (A the outer skin's rotation, b the brake, Δ the outer displacement),
-// then the placement rotation.
-func (g *impressionGeom) forwardDir(x, y, a float64) (fx, fy, fa float64) {
+// a at the point (radians, y up) and its sine and cosine, it returns the
+// direction of the mapped ridge (not folded into [0, 2π)). It applies the
+// Jacobian of the distortion, J = I + b·(A − I) + Δ·∇bᵀ (A the outer skin's
+// rotation, b the brake, Δ the outer displacement), then the placement
+// rotation.
+func (g *impressionGeom) forwardDir(x, y, a, sa, ca float64) (fx, fy, fa float64) {
 	dx, dy := x-g.cx, y-g.cy
 	rho := math.Sqrt(dx*dx + dy*dy)
 	d := rho - g.r
@@ -128,24 +131,32 @@ func (g *impressionGeom) forwardDir(x, y, a float64) (fx, fy, fa float64) {
 	case d > 6*g.k: // exp(-18) is below float64 resolution of 1-b
 		b = 1
 	case d > 0:
-		e := math.Exp(-d * d / (2 * g.k * g.k))
-		b, db = 1-e, d/(g.k*g.k)*e
+		e := expFast(-d * d * g.inv2k2)
+		b, db = 1-e, 2*d*g.inv2k2*e
 	}
 	tx := g.cosD*dx - g.sinD*dy + g.dTx - dx
 	ty := g.sinD*dx + g.cosD*dy + g.dTy - dy
 	px, py := dx+tx*b, dy+ty*b
-	// Direction in pixel terms (y down).
-	sa, ca := math.Sincos(a)
+	// The turn of the direction: with u the unit direction in pixel terms
+	// (y down), v = J·u = u + b·(A − I)·u + Δ·(∇b·u); since A is a rotation,
+	// u·(A − I)u = cos dRot − 1 and u × (A − I)u = sin dRot. The turn is
+	// the angle from u to v, negated for y up, and the placement turns
+	// everything by −rot (y up).
 	ux, uy := ca, -sa
-	vx := ux + b*((g.cosD-1)*ux-g.sinD*uy)
-	vy := uy + b*(g.sinD*ux+(g.cosD-1)*uy)
+	dot := 1 + b*(g.cosD-1)
+	cross := b * g.sinD
 	if db != 0 && rho > 0 {
-		gr := db * (dx*ux + dy*uy) / rho // ∇b · u
-		vx += tx * gr
-		vy += ty * gr
+		gr := db * (dx*ux + dy*uy) / rho // ∇b · u, ∇b radial
+		dot += gr * (tx*ux + ty*uy)
+		cross += gr * (ux*ty - uy*tx)
 	}
-	wx, wy := g.cosR*vx-g.sinR*vy, g.sinR*vx+g.cosR*vy
-	return g.cosR*px - g.sinR*py + g.ox, g.sinR*px + g.cosR*py + g.oy, math.Atan2(-wy, wx)
+	var turn float64
+	if t := cross / dot; dot > 0 && t >= -0.25 && t <= 0.25 {
+		turn = atanSmall(t) // nearly always: the skin turns by a few degrees
+	} else {
+		turn = math.Atan2(cross, dot)
+	}
+	return g.cosR*px - g.sinR*py + g.ox, g.sinR*px + g.cosR*py + g.oy, a - turn - g.rot
 }
 
 // inverse maps an impression point back to the master. The rigid part is

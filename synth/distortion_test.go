@@ -18,7 +18,7 @@ func TestImpressionGeomInverse(t *testing.T) {
 			// The direction of a short step, mapped, must agree with
 			// the Jacobian's.
 			for _, a := range []float64{0, 1, 2.5, 4} {
-				fx, fy, want := g.forwardDir(p.X, p.Y, a)
+				fx, fy, want := g.forwardDir(p.X, p.Y, a, math.Sin(a), math.Cos(a))
 				if math.Abs(fx-x) > 1e-9 || math.Abs(fy-y) > 1e-9 {
 					t.Fatalf("forwardDir moved %v to (%.2f,%.2f), forward to (%.2f,%.2f)", p, fx, fy, x, y)
 				}

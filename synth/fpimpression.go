@@ -78,6 +78,24 @@ func newImpressionLook(r *rand.Rand, regime Regime) impressionLook {
 	return l
 }
 
+// lookWobble is newImpressionLook(r, regime).wobble, without the draws the
+// template level has no use for: the wobble is the look's tenth draw, and
+// only the regime scales it afterwards (TestLookWobble holds the two
+// together).
+func lookWobble(r *rand.Rand, regime Regime) float64 {
+	for range 9 {
+		r.NormFloat64()
+	}
+	w := clamp(15+3.5*r.NormFloat64(), 7, 24)
+	switch regime {
+	case RegimeNormal:
+		w *= 0.6
+	case RegimeDisplaced:
+		w *= 1.25
+	}
+	return w
+}
+
 // valueNoise is a smooth random field: random values on a coarse lattice,
 // interpolated with smoothstep weights.
 type valueNoise struct {
@@ -113,49 +131,55 @@ func (v *valueNoise) at(x, y float64) float64 {
 // look's wobble). It is a hashed lattice rather than a drawn one, so that the
 // template level can read it at a few points without building it.
 func newWobble(m *FingerMaster, k uint64) wobbleField {
-	s := deriveSeed(m.Seed, "finger-impression-wobble", m.Finger, k)
-	return wobbleField{x: hashNoise{seed: s, cell: wobbleCell}, y: hashNoise{seed: mix64(s), cell: wobbleCell}}
+	return wobbleField{hashNoise{seed: deriveSeed(m.Seed, "finger-impression-wobble", m.Finger, k), inv: 1.0 / wobbleCell}}
 }
 
 // wobbleCell is the lattice spacing of the skin displacement field, px.
 const wobbleCell = 36
 
-// wobbleField is the two components of the skin displacement field. They
-// share a lattice, so reading both at a point costs one lattice look-up
-// (the values are those of reading each hashNoise on its own).
-type wobbleField struct{ x, y hashNoise }
+// wobbleField is the two components of the skin displacement field: value
+// noise on one hashed lattice whose 64-bit hashes give 24 bits to each
+// component, so that reading both costs four hashes.
+type wobbleField struct{ h hashNoise }
 
 // at returns both components at a pixel.
 func (w wobbleField) at(px, py float64) (float64, float64) {
-	ix, iy, ax, ay := w.x.weights(px, py)
-	return w.x.blend(ix, iy, ax, ay), w.y.blend(ix, iy, ax, ay)
+	ix, iy, ax, ay := w.h.weights(px, py)
+	a, b := w.h.hash(ix, iy), w.h.hash(ix+1, iy)
+	c, d := w.h.hash(ix, iy+1), w.h.hash(ix+1, iy+1)
+	return blend(unitHi(a), unitHi(b), unitHi(c), unitHi(d), ax, ay), blend(unitLo(a), unitLo(b), unitLo(c), unitLo(d), ax, ay)
 }
+
+// unitHi and unitLo map the top and the next 24 bits of a hash to [0, 1).
+func unitHi(h uint64) float32 { return float32(h>>40) / (1 << 24) }
+
+// unitLo: see unitHi.
+func unitLo(h uint64) float32 { return float32(h>>16&(1<<24-1)) / (1 << 24) }
 
 // hashNoise is value noise whose lattice values are hashes of the lattice
 // coordinates: the same smooth field as valueNoise, with nothing stored.
 type hashNoise struct {
 	seed uint64
-	cell float64
+	inv  float64 // 1 / lattice spacing in px
 }
 
-func (h hashNoise) lattice(i, j int) float32 {
-	return float32(mix64(h.seed^uint64(i)*0x9e3779b97f4a7c15^uint64(j)*0xc2b2ae3d27d4eb4f)>>40) / (1 << 24)
+// hash is the lattice point (i, j)'s 64-bit hash.
+func (h hashNoise) hash(i, j int) uint64 {
+	return mix64(h.seed ^ uint64(i)*0x9e3779b97f4a7c15 ^ uint64(j)*0xc2b2ae3d27d4eb4f)
 }
 
 // weights returns the lattice cell of a pixel and the smoothstep weights
 // of its position in the cell.
 func (h hashNoise) weights(x, y float64) (ix, iy int, ax, ay float32) {
-	fx, fy := x/h.cell, y/h.cell
+	fx, fy := x*h.inv, y*h.inv
 	ix, iy = int(math.Floor(fx)), int(math.Floor(fy))
 	ax, ay = float32(fx-float64(ix)), float32(fy-float64(iy))
 	return ix, iy, ax * ax * (3 - 2*ax), ay * ay * (3 - 2*ay)
 }
 
-// blend interpolates the lattice values around cell (ix, iy): the field
-// at the pixel weights gave those for, in [0, 1).
-func (h hashNoise) blend(ix, iy int, ax, ay float32) float64 {
-	a, b := h.lattice(ix, iy), h.lattice(ix+1, iy)
-	c, d := h.lattice(ix, iy+1), h.lattice(ix+1, iy+1)
+// blend interpolates the values a (top left), b (top right), c (bottom
+// left) and d of a lattice cell with weights from hashNoise.weights.
+func blend(a, b, c, d, ax, ay float32) float64 {
 	return float64((a*(1-ax)+b*ax)*(1-ay) + (c*(1-ax)+d*ax)*ay)
 }
 

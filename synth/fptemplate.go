@@ -3,6 +3,7 @@ package synth
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/ebsp/ebsp/fingerprint"
 )
@@ -41,7 +42,7 @@ const (
 // silhouette, directions along the orientation field (either way along the
 // ridge), types with the ending share above.
 func TemplateMaster(m *FingerMaster) fingerprint.Template {
-	r := newRand(m.Seed, "finger-master-minutiae", m.Finger)
+	r := newMixRand(m.Seed, "finger-master-minutiae", m.Finger)
 	t := fingerprint.Template{Width: MasterWidth, Height: MasterHeight, DPI: 500, Quality: 100,
 		Minutiae: make([]fingerprint.Minutia, 0, 64)}
 	span := 1 - 2*minutiaMinSpace
@@ -50,7 +51,7 @@ func TemplateMaster(m *FingerMaster) fingerprint.Template {
 			x := gx + minutiaCell*(minutiaMinSpace+span*r.Float64())
 			y := gy + minutiaCell*(minutiaMinSpace+span*r.Float64())
 			u := r.Float64()
-			if m.shapeDist(x, y) > 0.97 {
+			if m.shapeDist2(x, y) > 0.97*0.97 {
 				continue
 			}
 			// The chance is minutiaBaseP plus a non-negative term of at most
@@ -71,7 +72,7 @@ func (m *FingerMaster) nearSingularity(x, y float64) float64 {
 		for _, p := range s {
 			d2 := (x-p.X)*(x-p.X) + (y-p.Y)*(y-p.Y)
 			if d2 < 4*4*60*60 { // beyond 4 sd the term is nil
-				best = max(best, math.Exp(-d2/(2*60*60)))
+				best = max(best, expFast(-d2*(1.0/(2*60*60))))
 			}
 		}
 	}
@@ -88,9 +89,13 @@ func (m *FingerMaster) minutiaAt(r *rand.Rand, x, y float64) fingerprint.Minutia
 	if r.Float64() < endingShare {
 		typ = fingerprint.Ending
 	}
-	return fingerprint.Minutia{X: int(math.Round(x)), Y: int(math.Round(y)), Angle: normAngle(a), Type: typ,
+	return fingerprint.Minutia{X: roundInt(x), Y: roundInt(y), Angle: normAngle(a), Type: typ,
 		Quality: uint8(60 + r.IntN(41))}
 }
+
+// roundInt rounds to the nearest integer, halves up (math.Round, which
+// rounds halves away from zero, is several times slower).
+func roundInt(x float64) int { return int(math.Floor(x + 0.5)) }
 
 // normAngle folds an angle into [0, 2π).
 func normAngle(a float64) float64 {
@@ -106,23 +111,130 @@ func normAngle(a float64) float64 {
 	return a
 }
 
+// TemplateFinger is one finger at template level: its model, its master
+// minutiae, and what every impression reads of them (positions as reals,
+// the sine and cosine of each direction), worked out once. Galleries that
+// take several impressions of a finger should make one TemplateFinger and
+// call Impression for each; it is read-only and safe for concurrent use.
+type TemplateFinger struct {
+	Model  *FingerMaster
+	Master fingerprint.Template
+	points []masterPoint
+}
+
+// masterPoint is a master minutia as impressions read it.
+type masterPoint struct {
+	x, y, angle, sin, cos float64
+	typ                   fingerprint.MinutiaType
+	quality               uint8
+	inside                bool // on the finger: always, for TemplateMaster's minutiae
+}
+
+// NewTemplateFinger makes the master minutiae of m (TemplateMaster) and
+// prepares them for impressions.
+func NewTemplateFinger(m *FingerMaster) *TemplateFinger {
+	f := &TemplateFinger{Model: m, Master: TemplateMaster(m)}
+	f.points = masterPoints(m, &f.Master, make([]masterPoint, 0, len(f.Master.Minutiae)))
+	return f
+}
+
+// masterPoints appends the impression view of the minutiae of master to ps.
+func masterPoints(m *FingerMaster, master *fingerprint.Template, ps []masterPoint) []masterPoint {
+	for _, mn := range master.Minutiae {
+		x, y := float64(mn.X), float64(mn.Y)
+		s, c := sincosFast(mn.Angle)
+		ps = append(ps, masterPoint{x: x, y: y, angle: mn.Angle, sin: s, cos: c, typ: mn.Type, quality: mn.Quality,
+			inside: m.Inside(x, y)})
+	}
+	return ps
+}
+
+// Impression returns the minutiae of impression number k of the finger,
+// the same as TemplateImpression(f.Model, &f.Master, k).
+func (f *TemplateFinger) Impression(k uint64) fingerprint.Template {
+	return templateImpression(f.Model, f.points, k)
+}
+
 // TemplateImpression returns the minutiae of impression number impression of
 // the master whose minutiae are master (from TemplateMaster): the same
 // placement, distortion and contact area as the image of that impression,
 // then what a feature extractor does to minutiae: some are missed, a few
 // spurious ones appear, positions and directions jitter and types flip.
+// For several impressions of one finger, TemplateFinger saves repeating the
+// per-master work.
 func TemplateImpression(m *FingerMaster, master *fingerprint.Template, impression uint64) fingerprint.Template {
-	// One generator serves the three streams in turn (each is used up
-	// before the next starts), which saves allocating three.
-	src := new(rand.PCG)
-	r := rand.New(src)
-	reseed(src, m.Seed, "finger-impression", m.Finger, impression)
-	g := newImpressionGeom(r, m, ImpressionWidth, ImpressionHeight, impression)
+	var buf [96]masterPoint
+	return templateImpression(m, masterPoints(m, master, buf[:0]), impression)
+}
+
+// maxTemplateMinutiae bounds the minutiae an impression can get (master
+// minutiae plus spurious ones) for the scratch buffer that collects them;
+// more only cost an allocation.
+const maxTemplateMinutiae = 128
+
+// impressionMaker holds what placing a minutia in an impression needs.
+type impressionMaker struct {
+	g      impressionGeom
+	wob    wobbleField
+	wobble float64
+}
+
+// place returns master point (x, y) with direction a (sine sa, cosine ca)
+// as it appears in the impression, with extractor error drawn from r, and
+// false if it falls off the image.
+func (im *impressionMaker) place(r *rand.Rand, x, y, a, sa, ca float64, typ fingerprint.MinutiaType, q uint8) (fingerprint.Minutia, bool) {
+	// The image shows at w the master at inverse(w) + δ(w), δ the
+	// small-scale skin displacement; so a master point v appears at
+	// w = forward(v − δ(w)). δ is read at the rigidly placed point (the
+	// skin distortion moves it by a few pixels, little against the 36-px
+	// scale of δ), which saves a second distortion per minutia.
+	w0x, w0y := im.g.rigid(x, y)
+	wx, wy := im.wob.at(w0x, w0y)
+	ix, iy, na := im.g.forwardDir(x-im.wobble*(wx-0.5), y-im.wobble*(wy-0.5), a, sa, ca)
+	na += angleJitter * r.NormFloat64()
+	ix += posJitter * r.NormFloat64()
+	iy += posJitter * r.NormFloat64()
+	if ix < borderMargin || iy < borderMargin || ix >= ImpressionWidth-borderMargin || iy >= ImpressionHeight-borderMargin {
+		return fingerprint.Minutia{}, false
+	}
+	if r.Float64() < typeFlipRate {
+		typ = 3 - typ // Ending <-> Bifurcation
+	}
+	return fingerprint.Minutia{X: roundInt(ix), Y: roundInt(iy),
+		Angle: normAngle(na), Type: typ, Quality: q}, true
+}
+
+// impressionRands are the generators of one template impression, in one
+// allocation.
+type impressionRands struct {
+	pcg              rand.PCG
+	mix              splitMix
+	shared, minutiae rand.Rand
+}
+
+// init seeds the generators and returns the shared one, at the start of
+// the placement stream.
+func (rs *impressionRands) init(seed, finger, impression uint64) *rand.Rand {
+	rs.shared, rs.minutiae = *rand.New(&rs.pcg), *rand.New(&rs.mix)
+	reseed(&rs.pcg, seed, "finger-impression", finger, impression)
+	rs.mix.s = deriveSeed(seed, "finger-impression-minutiae", finger, impression)
+	return &rs.shared
+}
+
+func templateImpression(m *FingerMaster, points []masterPoint, impression uint64) fingerprint.Template {
+	// The placement and look streams are the image level's (so both levels
+	// show the same impression); one PCG serves them in turn. The
+	// extractor-error stream is the template level's own, on SplitMix64.
+	rs := new(impressionRands)
+	r := rs.init(m.Seed, m.Finger, impression)
+	var buf [maxTemplateMinutiae]fingerprint.Minutia
+	out := buf[:0]
+	im := impressionMaker{g: newImpressionGeom(r, m, ImpressionWidth, ImpressionHeight, impression),
+		wob: newWobble(m, impression)}
 	regime := ImpressionRegime(impression)
-	reseed(src, m.Seed, "finger-impression-look", m.Finger, impression)
-	wobble := newImpressionLook(r, regime).wobble
-	wob := newWobble(m, impression)
-	reseed(src, m.Seed, "finger-impression-minutiae", m.Finger, impression)
+	reseed(&rs.pcg, m.Seed, "finger-impression-look", m.Finger, impression)
+	im.wobble = lookWobble(r, regime)
+	r = &rs.minutiae
 	miss, spurious := missRate, spuriousMean
 	switch regime {
 	case RegimeDry: // broken ridges: more misses and false endings
@@ -131,61 +243,45 @@ func TemplateImpression(m *FingerMaster, master *fingerprint.Template, impressio
 		miss, spurious = 1.4*missRate, 1.7*spuriousMean
 	}
 	t := fingerprint.Template{Width: ImpressionWidth, Height: ImpressionHeight, DPI: 500,
-		Quality:  qualityLo + r.IntN(qualityHi-qualityLo+1),
-		Minutiae: make([]fingerprint.Minutia, 0, len(master.Minutiae)+8)}
-	add := func(x, y, a float64, typ fingerprint.MinutiaType, q uint8) {
-		// The direction after distortion and placement: map a point a few
-		// pixels along the minutia's direction and see where it went.
-		// The image shows at w the master at inverse(w) + δ(w), δ the
-		// small-scale skin displacement; so a master point v appears at
-		// w = forward(v − δ(w)). δ is read at the rigidly placed point (the
-		// skin distortion moves it by a few pixels, little against the 36-px
-		// scale of δ), which saves a second distortion per minutia.
-		w0x, w0y := g.rigid(x, y)
-		wx, wy := wob.at(w0x, w0y)
-		dx := wobble * (wx - 0.5)
-		dy := wobble * (wy - 0.5)
-		ix, iy, na := g.forwardDir(x-dx, y-dy, a)
-		na += angleJitter * r.NormFloat64()
-		ix += posJitter * r.NormFloat64()
-		iy += posJitter * r.NormFloat64()
-		if ix < borderMargin || iy < borderMargin || ix >= ImpressionWidth-borderMargin || iy >= ImpressionHeight-borderMargin {
-			return
-		}
-		if r.Float64() < typeFlipRate {
-			typ = 3 - typ // Ending <-> Bifurcation
-		}
-		t.Minutiae = append(t.Minutiae, fingerprint.Minutia{X: int(math.Round(ix)), Y: int(math.Round(iy)),
-			Angle: normAngle(na), Type: typ, Quality: q})
-	}
-	for _, mn := range master.Minutiae {
-		x, y := float64(mn.X), float64(mn.Y)
-		c2 := g.contact2(x, y)
+		Quality: qualityLo + r.IntN(qualityHi-qualityLo+1)}
+	g := &im.g
+	for i := range points {
+		p := &points[i]
+		c2 := g.contact2(p.x, p.y)
 		u := r.Float64()
-		if c2 > contactUsable*contactUsable || !m.Inside(x, y) {
+		if c2 > contactUsable*contactUsable || !p.inside {
 			continue
 		}
 		// Misses grow towards the edge of the contact area, where ridges are
 		// faint and broken (within 0.75 of the centre the rate is flat, and
 		// the square root is not needed).
-		p := miss
+		pm := miss
 		if c2 > 0.75*0.75 {
-			p += 0.25 * (math.Sqrt(c2) - 0.75) / 0.25
+			pm += 0.25 * (math.Sqrt(c2) - 0.75) / 0.25
 		}
-		if u < p {
+		if u < pm {
 			continue
 		}
-		add(x, y, mn.Angle, mn.Type, mn.Quality)
+		if mn, ok := im.place(r, p.x, p.y, p.angle, p.sin, p.cos, p.typ, p.quality); ok {
+			out = append(out, mn)
+		}
 	}
 	for range poisson(r, spurious) {
 		// A uniform point in the contact ellipse.
 		rho, phi := contactUsable*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
-		x, y := g.cx+g.ra*rho*math.Cos(phi), g.cy+g.rb*rho*math.Sin(phi)
+		sp, cp := sincosFast(phi)
+		x, y := g.cx+g.ra*rho*cp, g.cy+g.rb*rho*sp
 		if !m.Inside(x, y) {
 			continue
 		}
 		mn := m.minutiaAt(r, x, y)
-		add(x, y, mn.Angle, mn.Type, uint8(20+r.IntN(40)))
+		sa, ca := sincosFast(mn.Angle)
+		if mn, ok := im.place(r, x, y, mn.Angle, sa, ca, mn.Type, uint8(20+r.IntN(40))); ok {
+			out = append(out, mn)
+		}
 	}
+	// The scratch buffer stays on the stack; the template gets a copy of
+	// just the right size.
+	t.Minutiae = slices.Clone(out)
 	return t
 }

@@ -70,17 +70,18 @@ func TestTemplateStatistics(t *testing.T) {
 }
 
 // BenchmarkTemplates measures template-level throughput: one master and
-// eight impressions per finger; templates/s counts all nine.
+// eight impressions per finger (NewTemplateFinger, Impression), as
+// galleries with several captures per finger make them; templates/s counts
+// all nine.
 // It reports wall-clock throughput and, because this machine is shared,
 // throughput per CPU-second of this process.
 func BenchmarkTemplates(b *testing.B) {
 	var f uint64
 	c0 := processCPU()
 	for b.Loop() {
-		m := NewFingerMaster(1, f)
-		mt := TemplateMaster(m)
+		tf := NewTemplateFinger(NewFingerMaster(1, f))
 		for k := range uint64(8) {
-			_ = TemplateImpression(m, &mt, k)
+			_ = tf.Impression(k)
 		}
 		f++
 	}
@@ -112,14 +113,58 @@ func BenchmarkTemplatesParallel(b *testing.B) {
 	c0 := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			f := next.Add(1)
-			m := NewFingerMaster(1, f)
-			mt := TemplateMaster(m)
+			tf := NewTemplateFinger(NewFingerMaster(1, next.Add(1)))
 			for k := range uint64(8) {
-				_ = TemplateImpression(m, &mt, k)
+				_ = tf.Impression(k)
 			}
 		}
 	})
 	b.ReportMetric(float64(9*b.N)/b.Elapsed().Seconds(), "templates/s")
 	b.ReportMetric(float64(9*b.N)/(processCPU()-c0).Seconds(), "templates/cpu-s")
+}
+
+// BenchmarkTemplatesOneEach is template throughput when every template
+// comes from a finger model made for it alone (NewFingerMaster,
+// TemplateMaster, TemplateImpression), as populations that make a capture
+// on demand do (synth.Population.Captures, poc); templates/s counts the
+// impressions only.
+func BenchmarkTemplatesOneEach(b *testing.B) {
+	var f uint64
+	c0 := processCPU()
+	for b.Loop() {
+		m := NewFingerMaster(1, f)
+		mt := TemplateMaster(m)
+		_ = TemplateImpression(m, &mt, 1+f%8)
+		f++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "templates/s")
+	b.ReportMetric(float64(b.N)/(processCPU()-c0).Seconds(), "templates/cpu-s")
+}
+
+// TestTemplateFinger checks that TemplateFinger gives what TemplateMaster
+// and TemplateImpression give.
+func TestTemplateFinger(t *testing.T) {
+	for f := range uint64(20) {
+		m := NewFingerMaster(5, f)
+		tf := NewTemplateFinger(m)
+		mt := TemplateMaster(m)
+		if !reflect.DeepEqual(tf.Master, mt) {
+			t.Fatalf("finger %d: master differs", f)
+		}
+		for k := range uint64(9) {
+			if a, b := tf.Impression(k), TemplateImpression(m, &mt, k); !reflect.DeepEqual(a, b) {
+				t.Fatalf("finger %d impression %d: TemplateFinger and TemplateImpression differ", f, k)
+			}
+		}
+	}
+}
+
+func TestLookWobble(t *testing.T) {
+	for k := range uint64(40) {
+		regime := ImpressionRegime(k)
+		a, b := newRand(3, "look", k), newRand(3, "look", k)
+		if w, want := lookWobble(a, regime), newImpressionLook(b, regime).wobble; w != want {
+			t.Fatalf("impression %d: lookWobble %v, newImpressionLook's wobble %v", k, w, want)
+		}
+	}
 }

@@ -63,19 +63,27 @@ func (m *orientationModel) at(x, y float64) float64 {
 		}
 		th = math.Atan(-a * dx * math.Exp(-dx*dx/2) * 1.2)
 	} else {
+		// Σ arg(z − c_i) − Σ arg(z − d_j) is, modulo 2π, the argument of
+		// Π (z − c_i) · Π conj(z − d_j): one arctangent instead of one per
+		// singular point. Halved, it is the orientation modulo π, which is
+		// all an orientation is. (z in y-up terms: x − i·y.)
+		re, im := 1.0, 0.0
 		for _, c := range m.cores {
-			th += 0.5 * math.Atan2(-(y-c.Y), x-c.X)
+			zr, zi := x-c.X, -(y - c.Y)
+			re, im = re*zr-im*zi, re*zi+im*zr
 		}
 		for _, d := range m.deltas {
-			th -= 0.5 * math.Atan2(-(y-d.Y), x-d.X)
+			zr, zi := x-d.X, y-d.Y // the conjugate
+			re, im = re*zr-im*zi, re*zi+im*zr
 		}
+		th = 0.5 * atan2Fast(im, re)
 	}
 	th += m.theta0
 	for _, p := range m.pert {
-		th += p.amp * math.Cos(p.kx*x+p.ky*y+p.phase)
+		th += p.amp * cosFast(p.kx*x+p.ky*y+p.phase)
 	}
-	// th is within a few π of 0 (one half-turn per singular point at most),
-	// so folding by steps is exact and cheaper than math.Mod.
+	// th is within about π of 0, so folding by steps is exact and cheaper
+	// than math.Mod.
 	for th < 0 {
 		th += math.Pi
 	}
