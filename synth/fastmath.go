@@ -48,7 +48,7 @@ func expFast(x float64) float64 {
 	ki := int64(k)
 	n, j := ki>>6, ki&(tableSteps-1) // floor division: j in 0 … 63
 	g2 := g * g
-	p := (1 + g) + g2*((0.5+g*(1.0/6)) + g2*(1.0/24+g*(1.0/120)))
+	p := (1 + g) + g2*((0.5+g*(1.0/6))+g2*(1.0/24+g*(1.0/120)))
 	return p * exp2Table[j] * math.Float64frombits(uint64(n+1023)<<52)
 }
 
