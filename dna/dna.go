@@ -54,7 +54,7 @@ type Result struct {
 const MinFrequency = 0.01
 
 // Compare compares two single-source profiles using the frequencies freqs
-// (for example European). A locus where both show the same genotype counts as
+// (for example DutchESS). A locus where both show the same genotype counts as
 // matching and contributes 1/(2pq) or 1/p² to the likelihood ratio (Hardy-
 // Weinberg, no sub-population correction); one where one profile shows a
 // single allele that the other's two include is consistent with drop-out and

@@ -16,7 +16,7 @@ func profile(pairs ...[]string) Profile {
 
 func TestFrequenciesCoverESS(t *testing.T) {
 	for _, l := range ESS {
-		fs := European[l]
+		fs := DutchESS[l]
 		if len(fs) < 5 {
 			t.Fatalf("%s: %d alleles", l, len(fs))
 		}
@@ -36,23 +36,23 @@ func TestFrequenciesCoverESS(t *testing.T) {
 func TestCompare(t *testing.T) {
 	a := profile([]string{"15", "16"}, []string{"17", "17"}, []string{"13", "14"})
 	same := profile([]string{"16", "15"}, []string{"17"}, []string{"13", "14"})
-	r := Compare(&a, &same, European)
+	r := Compare(&a, &same, DutchESS)
 	if r.Compared != 3 || r.Matching != 3 || r.Excluding != 0 {
 		t.Fatalf("same person: %+v", r)
 	}
 	// LR by hand: D3S1358 1/(2*p15*p16), vWA 1/p17², D8S1179 1/(2*p13*p14).
-	want := -math.Log10(2*freq(European, "D3S1358", "15")*freq(European, "D3S1358", "16")) -
-		2*math.Log10(freq(European, "vWA", "17")) -
-		math.Log10(2*freq(European, "D8S1179", "13")*freq(European, "D8S1179", "14"))
+	want := -math.Log10(2*freq(DutchESS, "D3S1358", "15")*freq(DutchESS, "D3S1358", "16")) -
+		2*math.Log10(freq(DutchESS, "vWA", "17")) -
+		math.Log10(2*freq(DutchESS, "D8S1179", "13")*freq(DutchESS, "D8S1179", "14"))
 	if math.Abs(r.Log10LR-want) > 1e-9 {
 		t.Fatalf("log10 LR %.4f, want %.4f", r.Log10LR, want)
 	}
 	dropped := profile([]string{"15"}, []string{"17", "17"})
-	if r := Compare(&a, &dropped, European); r.Consistent != 1 || r.Matching != 1 || r.Excluding != 0 {
+	if r := Compare(&a, &dropped, DutchESS); r.Consistent != 1 || r.Matching != 1 || r.Excluding != 0 {
 		t.Fatalf("drop-out: %+v", r)
 	}
 	other := profile([]string{"14", "18"}, []string{"17", "17"})
-	if r := Compare(&a, &other, European); r.Excluding != 1 || !math.IsInf(r.Log10LR, -1) {
+	if r := Compare(&a, &other, DutchESS); r.Excluding != 1 || !math.IsInf(r.Log10LR, -1) {
 		t.Fatalf("exclusion: %+v", r)
 	}
 }
@@ -82,7 +82,7 @@ func FuzzProfileJSON(f *testing.F) {
 		if json.Unmarshal(b, &p) != nil || p.Validate() != nil {
 			return
 		}
-		r := Compare(&p, &p, European)
+		r := Compare(&p, &p, DutchESS)
 		if r.Excluding != 0 {
 			t.Fatalf("profile excludes itself: %+v", r)
 		}

@@ -8,7 +8,7 @@ import (
 
 // DNAModel sets how synthetic STR profiles are drawn and degraded.
 type DNAModel struct {
-	// Frequencies are the allele frequencies drawn from (DutchESS by
+	// Frequencies are the allele frequencies drawn from (dna.DutchESS by
 	// default: published, Westen et al. 2014, N = 2,085).
 	Frequencies map[string][]dna.AlleleFreq
 	// DropOut is the chance that one allele of a heterozygous locus is not
@@ -17,10 +17,10 @@ type DNAModel struct {
 	DropOut, LocusFail float64
 }
 
-// DefaultDNAModel draws from DutchESS, with allele drop-out 5% and locus
+// DefaultDNAModel draws from dna.DutchESS, with allele drop-out 5% and locus
 // failure 2%.
 func DefaultDNAModel() DNAModel {
-	return DNAModel{Frequencies: DutchESS, DropOut: 0.05, LocusFail: 0.02}
+	return DNAModel{Frequencies: dna.DutchESS, DropOut: 0.05, LocusFail: 0.02}
 }
 
 // drawAllele draws one allele at a locus.

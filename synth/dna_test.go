@@ -9,11 +9,11 @@ import (
 )
 
 func TestDutchESSTable(t *testing.T) {
-	if len(DutchESS) != len(dna.ESS) {
-		t.Fatalf("%d loci, want the %d ESS loci", len(DutchESS), len(dna.ESS))
+	if len(dna.DutchESS) != len(dna.ESS) {
+		t.Fatalf("%d loci, want the %d ESS loci", len(dna.DutchESS), len(dna.ESS))
 	}
 	for _, locus := range dna.ESS {
-		fs := DutchESS[locus]
+		fs := dna.DutchESS[locus]
 		if len(fs) < 8 {
 			t.Errorf("%s: %d alleles", locus, len(fs))
 		}

@@ -124,11 +124,11 @@ func TestDNA(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := DNASample(15, i, 1, &p, m)
-		if r := dna.Compare(&p, &s, dna.European); r.Excluding == 0 && r.Log10LR > 10 {
+		if r := dna.Compare(&p, &s, dna.DutchESS); r.Excluding == 0 && r.Log10LR > 10 {
 			matched++
 		}
 		q := DNAProfile(15, i+100, "F", m)
-		if r := dna.Compare(&p, &q, dna.European); r.Excluding > 0 {
+		if r := dna.Compare(&p, &q, dna.DutchESS); r.Excluding > 0 {
 			excluded++
 		}
 	}
