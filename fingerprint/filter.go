@@ -6,6 +6,20 @@ import "math"
 // period is about 9 px). The structures are those of Xiao and Raafat,
 // "Fingerprint image post-processing: a combined statistical and
 // structural approach", Pattern Recognition 1991, and of Ratha et al. 1995.
+//
+// Their rules for spurs (an ending joined to a bifurcation within about a
+// ridge period), islands (two endings joined by a short ridge) and bridges
+// or lakes (two bifurcations joined closely) are not applied. They were
+// written for skeletons of images binarised without contextual filtering,
+// where such short structures are mostly noise. After the oriented
+// filtering of enhance.go, which already joins breaks and suppresses pores
+// and spurs, the short structures left are mostly real: short ridges, dots,
+// enclosures and bifurcations next to an ending, all valid minutiae in
+// ISO/IEC 19794-2. On the five FVC sets, dropping these three rules raised
+// the share of a commercial extractor's minutiae that we also find from
+// 0.61-0.79 to 0.72-0.89 per set (TestExtractAgreement) and lowered the
+// mean EER (ext) from 4.43% to 3.33% with no set worse
+// (docs/fingerprint-extraction.md).
 const (
 	// The mask's edge cuts ridges, and the skeleton ends there: endings
 	// within filtBorder of the edge whose ridge, continued past the end for
@@ -13,9 +27,6 @@ const (
 	// filtEdge of the edge is dropped.
 	filtBorder     = 14.0
 	filtEdge       = 4.0
-	filtSpurLen    = 12   // ending joined to a bifurcation this close: a spur
-	filtIslandLen  = 20   // ending joined to an ending this close: an island or dot
-	filtBridgeLen  = 14   // bifurcation joined to a bifurcation this close: a bridge or lake
 	filtStubLen    = 5    // ending whose line stops this soon without another minutia
 	filtBreakDist  = 18.0 // two endings facing each other this close: a broken ridge
 	filtBreakAngle = math.Pi / 4
@@ -29,28 +40,20 @@ const (
 )
 
 // filterMinutiae removes the minutiae that are artefacts of the skeleton
-// rather than features of the finger: spurs, islands, bridges and lakes
-// (found by ridge tracing), broken ridges (two endings facing each other),
-// minutiae at the edge of the foreground, and clusters, which appear where
-// the image is too poor to binarise.
+// rather than features of the finger: stubs (found by ridge tracing),
+// broken ridges (two endings facing each other), T-junctions, minutiae at
+// the edge of the foreground, and clusters, which appear where the image is
+// too poor to binarise.
 func filterMinutiae(raw []exMinutia, seg *exSegmentation) []exMinutia {
 	drop := make([]bool, len(raw))
 	for i := range raw {
 		m := &raw[i]
+		if m.kind != Ending {
+			continue
+		}
 		for _, b := range m.branches {
-			if b.hit < 0 {
-				if m.kind == Ending && b.length < filtStubLen {
-					drop[i] = true
-				}
-				continue
-			}
-			other := raw[b.hit].kind
-			switch {
-			case m.kind == Ending && other == Ending && b.length <= filtIslandLen,
-				m.kind == Ending && other == Bifurcation && b.length <= filtSpurLen,
-				m.kind == Bifurcation && other == Ending && b.length <= filtSpurLen,
-				m.kind == Bifurcation && other == Bifurcation && b.length <= filtBridgeLen:
-				drop[i], drop[b.hit] = true, true
+			if b.hit < 0 && b.length < filtStubLen {
+				drop[i] = true
 			}
 		}
 	}
