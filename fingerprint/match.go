@@ -239,7 +239,7 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 	gBits, gNorm, gUsable := g.bits[:gn*mccStrideConst], g.norm[:gn], g.usable[:gn]
 	sqrtTab := (*[mccWordsConst*64 + 1]float32)(mccSqrt)
 	for i := 0; i < a.n; i++ {
-		if !a.usable[i] {
+		if a.usable[i] == 0 {
 			continue
 		}
 		blkA := (*[mccStrideConst]uint64)(a.bits[i*mccStrideConst:])
@@ -259,49 +259,78 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		default:
 			spans[0], ns = [2]int{int(g.dirStart[lo]), int(g.dirStart[hi])}, 1
 		}
+		// The gallery minutiae of the window whose cylinder is usable and
+		// shares enough valid cells with this one, then the bits in which
+		// their cylinders differ from this one.
+		var cand [64]uint8
+		nc := 0
 		for _, sp := range spans[:ns] {
-			for j := sp[0]; j < sp[1]; j++ {
-				if !gUsable[j] {
-					continue
-				}
-				// Fixed-size views let the compiler drop bounds checks;
-				// the sums are written out for the 11 content and 2 cell
-				// words of the geometry (TestGeometryConstants).
-				blkB := (*[mccStrideConst]uint64)(gBits[j*mccStrideConst:])
-				shared := bits.OnesCount64(blkA[11]&blkB[11]) + bits.OnesCount64(blkA[12]&blkB[12])
-				if shared < minME {
-					continue
-				}
-				// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²;
-				// the first half of the words already tells for most
-				// unrelated pairs.
-				den := normA + gNorm[j]
-				lim := (1 - mccMinLocal) * den
-				maxPX := int(lim * lim)
-				px := bits.OnesCount64(blkA[0] ^ blkB[0])
-				px += bits.OnesCount64(blkA[1] ^ blkB[1])
-				px += bits.OnesCount64(blkA[2] ^ blkB[2])
-				px += bits.OnesCount64(blkA[3] ^ blkB[3])
-				px += bits.OnesCount64(blkA[4] ^ blkB[4])
-				px += bits.OnesCount64(blkA[5] ^ blkB[5])
-				if px > maxPX {
-					continue
-				}
-				px += bits.OnesCount64(blkA[6] ^ blkB[6])
-				px += bits.OnesCount64(blkA[7] ^ blkB[7])
-				px += bits.OnesCount64(blkA[8] ^ blkB[8])
-				px += bits.OnesCount64(blkA[9] ^ blkB[9])
-				px += bits.OnesCount64(blkA[10] ^ blkB[10])
-				if s := 1 - sqrtTab[px]/den; den > 0 && s >= mccMinLocal && s > 0 {
-					q := uint8(255 - int(s*255))
-					pairs[np] = mccPair{s, uint8(i), uint8(j), q}
-					np++
-					buck[int(q)+1]++
-				}
+			nc = mccSharedCells(blkA, gBits, gUsable, sp[0], sp[1], minME, &cand, nc)
+		}
+		var diff [64]mccDiff
+		mccDiffBits(blkA, gBits, cand[:nc], &diff)
+		for k, j8 := range cand[:nc] {
+			j := int(j8)
+			d := diff[k&63]
+			// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²; a
+			// pair over that in the first six words is left out (the
+			// early exit of the straightforward form, kept for its
+			// results).
+			den := normA + gNorm[j]
+			lim := (1 - mccMinLocal) * den
+			if int(d.px6) > int(lim*lim) {
+				continue
+			}
+			if s := 1 - sqrtTab[d.px]/den; den > 0 && s >= mccMinLocal && s > 0 {
+				q := uint8(255 - int(s*255))
+				pairs[np] = mccPair{s, uint8(i), uint8(j), q}
+				np++
+				buck[int(q)+1]++
 			}
 		}
 	}
 	m.pairs = pairs[:np]
+}
+
+// mccSharedCells appends to cand, from count nc on, the gallery minutiae j
+// in [lo, hi) whose cylinder is usable and shares at least minME valid
+// cells with cylinder a, and returns the new count. About half of a window
+// fails, unpredictably, so the loop has no branch: every minutia is
+// written and the count advances by 0 or 1. The comparison loops are small
+// functions of their own so that their values stay in registers.
+func mccSharedCells(a *[mccStrideConst]uint64, gBits []uint64, gUsable []uint8, lo, hi, minME int, cand *[64]uint8, nc int) int {
+	cellA0, cellA1 := a[11], a[12]
+	for j := lo; j < hi; j++ {
+		b := (*[mccStrideConst]uint64)(gBits[j*mccStrideConst:])
+		shared := bits.OnesCount64(cellA0&b[11]) + bits.OnesCount64(cellA1&b[12])
+		cand[nc&63] = uint8(j)
+		nc += int(gUsable[j]) & int(uint(minME-1-shared)>>63)
+	}
+	return nc
+}
+
+// mccDiff is the number of content bits in which two cylinders differ, in
+// their first six words and in all.
+type mccDiff struct{ px6, px uint16 }
+
+// mccDiffBits compares cylinder a with the gallery cylinders cand.
+func mccDiffBits(a *[mccStrideConst]uint64, gBits []uint64, cand []uint8, out *[64]mccDiff) {
+	for k, j := range cand {
+		b := (*[mccStrideConst]uint64)(gBits[int(j)*mccStrideConst:])
+		px := bits.OnesCount64(a[0] ^ b[0])
+		px += bits.OnesCount64(a[1] ^ b[1])
+		px += bits.OnesCount64(a[2] ^ b[2])
+		px += bits.OnesCount64(a[3] ^ b[3])
+		px += bits.OnesCount64(a[4] ^ b[4])
+		px += bits.OnesCount64(a[5] ^ b[5])
+		px6 := px
+		px += bits.OnesCount64(a[6] ^ b[6])
+		px += bits.OnesCount64(a[7] ^ b[7])
+		px += bits.OnesCount64(a[8] ^ b[8])
+		px += bits.OnesCount64(a[9] ^ b[9])
+		px += bits.OnesCount64(a[10] ^ b[10])
+		out[k&63] = mccDiff{uint16(px6), uint16(px)}
+	}
 }
 
 // selectPairs takes the pairs of highest local similarity, each minutia in
@@ -330,7 +359,10 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	m.order = order
 	// Minutiae already paired, one bit each (mccMaxMinutiae ≤ 64).
 	var usedA, usedB uint64
-	m.nr = m.nr[:0]
+	if cap(m.nr) < mccMaxNR {
+		m.nr = make([]mccPair, 0, mccMaxNR)
+	}
+	nr := m.nr[:0]
 	for _, o := range order {
 		p := pairs[o]
 		if (usedA>>p.a|usedB>>p.b)&1 != 0 {
@@ -338,12 +370,13 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 		}
 		usedA |= 1 << p.a
 		usedB |= 1 << p.b
-		m.nr = append(m.nr, p)
-		if len(m.nr) == want {
+		nr = append(nr, p)
+		if len(nr) == want {
 			break
 		}
 	}
-	return m.nr
+	m.nr = nr
+	return nr
 }
 
 // relax runs LSS-R (MCC paper eq. 22): each pair's similarity is pulled
@@ -365,7 +398,11 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 	for t, p := range nr {
 		turn[t] = a.dir8[p.a] - g.dir8[p.b]
 	}
-	edges := m.edges[:0]
+	if cap(m.edges) < mccMaxNR*(mccMaxNR-1) {
+		m.edges = make([]mccEdge, mccMaxNR*(mccMaxNR-1))
+	}
+	edges := m.edges[:n*(n-1)]
+	ne := 0
 	for t := 0; t < n; t++ {
 		at, bt := int(nr[t].a), int(nr[t].b)
 		rowA, rowB := a.pair[at*na:(at+1)*na], g.pair[bt*nb:(bt+1)*nb]
@@ -385,10 +422,12 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 			if r < mccRhoMin {
 				continue
 			}
-			edges = append(edges, mccEdge{int16(t), int16(k), r}, mccEdge{int16(k), int16(t), r})
+			edges[ne] = mccEdge{int16(t), int16(k), r}
+			edges[ne+1] = mccEdge{int16(k), int16(t), r}
+			ne += 2
 		}
 	}
-	m.edges = edges
+	m.edges = edges[:ne]
 	for i := range m.lam {
 		if cap(m.lam[i]) < n {
 			m.lam[i] = make([]float32, n, 2*n)

@@ -140,10 +140,11 @@ type Prepared struct {
 	dirStart  [257]uint8
 	cellCount []uint16 // valid cells per cylinder
 	ones      []uint16 // content bits set per cylinder
-	// Derived by finish: norm is √ones (the cylinder's norm); usable says
-	// the cylinder is valid and has enough valid cells to be compared.
+	// Derived by finish: norm is √ones (the cylinder's norm); usable is 1
+	// when the cylinder is valid and has enough valid cells to be compared,
+	// else 0 (a number, for branch-free filtering).
 	norm   []float32
-	usable []bool
+	usable []uint8
 	// pair is the geometry of the ordered pairs (i, j), at i*n+j, packed
 	// by mccPack: the distance in quarter pixels (saturating) and the
 	// radial angles of the segment from either end. The direction of j
@@ -343,10 +344,12 @@ func (p *Prepared) buildCylinders() {
 func (p *Prepared) finish() {
 	minME := int(math.Ceil(mccMinME * float64(mccGeo.cells)))
 	p.norm = make([]float32, p.n)
-	p.usable = make([]bool, p.n)
+	p.usable = make([]uint8, p.n)
 	for i := 0; i < p.n; i++ {
 		p.norm[i] = float32(math.Sqrt(float64(p.ones[i])))
-		p.usable[i] = p.valid[i] && int(p.cellCount[i]) >= minME
+		if p.valid[i] && int(p.cellCount[i]) >= minME {
+			p.usable[i] = 1
+		}
 	}
 }
 
