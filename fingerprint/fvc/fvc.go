@@ -21,7 +21,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -110,9 +109,9 @@ type Comparison struct {
 	Score          float64
 }
 
-// Loader makes the template of a sample file, and says how long the
-// extraction proper took (decoding excluded when it can tell).
-type Loader func(path string) (fingerprint.Template, time.Duration, error)
+// Loader makes the template of a sample file. Run times each call with
+// ThreadCPU.
+type Loader func(path string) (fingerprint.Template, error)
 
 // Options tune a run.
 type Options struct {
@@ -128,14 +127,21 @@ type Report struct {
 	Fingers           int
 	FailuresToExtract int
 	Failures          []string // files that failed, with the reason
-	ExtractMsMedian   float64
-	Comparisons       []Comparison
-	EERStd, EERExt    float64
-	FNMRAtFMR1e2      float64 // from ext
-	FNMRAtFMR1e3      float64 // from ext
-	DET               []eval.DETPoint
-	// ComparisonsPerSecond is the 1:N rate on one goroutine: one prepared
-	// probe (Matcher) against every prepared gallery template, repeated.
+	// ExtractMsMedian is the median time of a Loader call (reading,
+	// decoding and extracting one sample) in milliseconds of CPU time of
+	// the thread that made it, or of wall time when CPUTime is false.
+	ExtractMsMedian float64
+	// CPUTime says that ExtractMsMedian and ComparisonsPerSecond were
+	// timed by thread CPU time (see ThreadCPU); false: by the wall clock.
+	CPUTime        bool
+	Comparisons    []Comparison
+	EERStd, EERExt float64
+	FNMRAtFMR1e2   float64 // from ext
+	FNMRAtFMR1e3   float64 // from ext
+	DET            []eval.DETPoint
+	// ComparisonsPerSecond is the 1:N rate of one core: one prepared
+	// probe (Matcher) against every prepared gallery template, repeated,
+	// per second of CPU time of the thread doing it (see Speed).
 	ComparisonsPerSecond float64
 }
 
@@ -166,8 +172,12 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 	prepared := make([]*fingerprint.Prepared, len(samples))
 	matchers := make([]*fingerprint.Matcher, len(samples))
 	var times []float64
+	rep.CPUTime = true
 	for i, s := range samples {
-		t, d, err := load(s.Path)
+		var t fingerprint.Template
+		var err error
+		d, cpu := ThreadCPU(func() { t, err = load(s.Path) })
+		rep.CPUTime = rep.CPUTime && cpu
 		step()
 		if err != nil {
 			rep.FailuresToExtract++
@@ -226,7 +236,9 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 	rep.FNMRAtFMR1e2, _, _ = eval.FNMRAtFMR(gen, impExt, 1e-2)
 	rep.FNMRAtFMR1e3, _, _ = eval.FNMRAtFMR(gen, impExt, 1e-3)
 	rep.DET, _ = eval.DET(gen, impExt)
-	rep.ComparisonsPerSecond = Speed(matchers, prepared, 500*time.Millisecond)
+	var cpu bool
+	rep.ComparisonsPerSecond, cpu = Speed(matchers, prepared, 500*time.Millisecond)
+	rep.CPUTime = rep.CPUTime && cpu
 	return rep, nil
 }
 
@@ -257,11 +269,12 @@ func Pairs(samples []Sample) (genuine, std, ext [][2]int) {
 }
 
 // Speed measures 1:N comparisons per second of one core: each probe's
-// Matcher against every gallery template, round after round, for at least
-// minTime, on one OS thread, timed by that thread's CPU time (wall time
-// where the system cannot tell thread CPU time). Missing templates are
-// skipped.
-func Speed(matchers []*fingerprint.Matcher, gallery []*fingerprint.Prepared, minTime time.Duration) float64 {
+// Matcher (the prepared probe) against every prepared gallery template,
+// round after round, for at least minTime of wall time, on one OS thread,
+// per second of that thread's CPU time, and true; where the system cannot
+// tell thread CPU time, per second of wall time, and false. Missing
+// templates are skipped.
+func Speed(matchers []*fingerprint.Matcher, gallery []*fingerprint.Prepared, minTime time.Duration) (float64, bool) {
 	var g []*fingerprint.Prepared
 	for _, p := range gallery {
 		if p != nil {
@@ -275,26 +288,23 @@ func Speed(matchers []*fingerprint.Matcher, gallery []*fingerprint.Prepared, min
 		}
 	}
 	if len(g) == 0 || len(ms) == 0 {
-		return 0
+		return 0, false
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	n := 0
 	sink := 0.0
-	start := time.Now()
-	cpu0, useCPU := threadCPU()
-	for time.Since(start) < minTime {
-		for _, m := range ms {
-			for _, p := range g {
-				sink += m.Compare(p)
+	el, cpu := ThreadCPU(func() {
+		for start := time.Now(); time.Since(start) < minTime; {
+			for _, m := range ms {
+				for _, p := range g {
+					sink += m.Compare(p)
+				}
+				n += len(g)
 			}
-			n += len(g)
 		}
-	}
-	el := time.Since(start)
-	if cpu1, ok := threadCPU(); useCPU && ok && cpu1 > cpu0 {
-		el = cpu1 - cpu0
-	}
+	})
 	_ = sink
-	return float64(n) / el.Seconds()
+	if el <= 0 {
+		return 0, false
+	}
+	return float64(n) / el.Seconds(), cpu
 }
