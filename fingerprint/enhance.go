@@ -82,9 +82,7 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 		for pb := 0; pb < enhPerBins; pb++ {
 			per := freqMinPeriod + float64(pb)*enhPerStep
 			sigma := enhGaborRatio * per
-			across[ob][pb] = enhLine(-ty, tx, 2*sigma, 1, pw, func(d float64) float64 {
-				return math.Exp(-d*d/(2*sigma*sigma)) * math.Cos(2*math.Pi*d/per)
-			})
+			across[ob][pb] = enhLine(-ty, tx, 2*sigma, 1, pw, enhGabor(per))
 			enhNormalise(across[ob][pb].w, true)
 			across[ob][pb] = enhFold(across[ob][pb])
 		}
@@ -186,6 +184,37 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 		}
 	}
 	return out
+}
+
+// enhGabor is the across-ridge weight for a ridge period per: a cosine of
+// that period under a Gaussian of σ enhGaborRatio periods (Hong, Wan and
+// Jain 1998), sampled out to 2σ.
+func enhGabor(per float64) func(d float64) float64 {
+	sigma := enhGaborRatio * per
+	return func(d float64) float64 {
+		return math.Exp(-d*d/(2*sigma*sigma)) * math.Cos(2*math.Pi*d/per)
+	}
+}
+
+// enhGains[pb] is the response of the across-ridge kernel of period bin pb
+// to a unit cosine of that period running across it: what the filter keeps
+// of a clean ridge profile, against which blockClarity measures.
+var enhGains = func() (g [enhPerBins]float64) {
+	for pb := range g {
+		per := freqMinPeriod + float64(pb)*enhPerStep
+		k := enhLine(0, 1, 2*enhGaborRatio*per, 1, 1, enhGabor(per))
+		enhNormalise(k.w, true)
+		for t, off := range k.off {
+			g[pb] += float64(k.w[t]) * math.Cos(2*math.Pi*float64(off)/per)
+		}
+	}
+	return g
+}()
+
+// enhGain returns the across-ridge kernel's gain (enhGains) for a period.
+func enhGain(per float32) float64 {
+	q := int(math.Round((float64(per) - freqMinPeriod) / enhPerStep))
+	return enhGains[min(max(q, 0), enhPerBins-1)]
 }
 
 // enhNormalise scales weights to sum 1 (smoothing) or, for a band-pass,

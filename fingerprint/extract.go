@@ -110,7 +110,11 @@ type FrequencyField struct {
 type QualityField struct {
 	BlockSize  int
 	Cols, Rows int
-	Quality    []float64 // 0 (useless) to 1 (clear ridges), 0 on the background
+	Quality    []float64 // 0 (useless) to 1 (clear ridges), 0 on the background; the sample quality is made from it
+	// Clarity is the share, 0 to 1, of the local grey-level variation
+	// that the oriented ridge filter keeps (0 on the background); the
+	// minutiae's quality is made from it.
+	Clarity []float64
 }
 
 // Extract finds the minutiae of a fingerprint image at dpi pixels per inch
@@ -200,6 +204,7 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 	}
 	kept := filterMinutiae(raw, seg)
 	qf := blockQuality(ori, freq, seg)
+	qf.blockClarity(enh, seg, freq)
 	if tr != nil {
 		tr.Take(StageQuality, qf.field())
 	}

@@ -6,13 +6,30 @@ import "math"
 type exQuality struct {
 	cols, rows int
 	q          []float32
+	// clarity is how much of the grey-level variation around each block
+	// the ridge model explains (see blockClarity); minutia quality is
+	// read from it.
+	clarity []float32
 }
 
-// Quality model. A block's quality is the coherence of its gradients (how
-// clearly it shows parallel ridges; NFIQ and Lim, Jiang and Yau, "Fingerprint
-// quality and validity analysis", ICIP 2002, use the same measure), mapped
-// from [qualCohLow, qualCohHigh] to [0, 1], and lowered where the ridge
-// period could not be measured.
+// Quality model. A block's quality, from which the sample quality is
+// made, is the coherence of its gradients (how clearly it shows parallel
+// ridges; NFIQ and Lim, Jiang and Yau, "Fingerprint quality and validity
+// analysis", ICIP 2002, use the same measure), mapped from [qualCohLow,
+// qualCohHigh] to [0, 1], and lowered where the ridge period could not be
+// measured.
+//
+// A minutia's quality is read from the block clarity instead, and lowered
+// near the mask's edge. Coherence rewards straight lines of any kind: on
+// dry and creased prints (FVC2004 DB2) the most coherent blocks are often
+// creases, smears and the sensor window's edge, while the ridges
+// themselves, broken into dots, are barely coherent. Clarity asks instead
+// whether the local grey levels look like ridges at the local orientation
+// and period. The matcher keeps the best minutiae by quality when a
+// template holds many (prepare.go), so the ranking decides which minutiae
+// it sees: with coherence the mean EER (ext) over the five FVC sets was
+// 3.33%, FVC2004 DB2 10.35%; with clarity 3.15% and 9.63%
+// (docs/fingerprint-extraction.md).
 const (
 	qualCohLow     = 0.15
 	qualCohHigh    = 0.75
@@ -39,7 +56,43 @@ func blockQuality(o *exOrientation, f *exFrequency, seg *exSegmentation) *exQual
 	return q
 }
 
-// minutiaQuality is the mean block quality in the 3 x 3 blocks around the
+// blockClarity sets q.clarity: for each foreground block, the RMS of the
+// enhanced image (the response of the oriented filter tuned to the local
+// period) over the block's 3 x 3 window, divided by the standard deviation
+// of the grey levels there and by the filter's gain for a clean cosine
+// ridge profile of that period. It is 1 where the variation is all ridge
+// profile at the estimated orientation and period, and falls where noise,
+// blotches, creases or a wrong orientation or period take a share of it, in
+// the spirit of the local clarity and Gabor-response quality measures
+// (Chen, Dass and Jain, "Fingerprint quality indices for predicting
+// authentication performance", AVBPA 2005; Shen, Kot and Koo, "Quality
+// measures of fingerprint images", AVBPA 2001).
+func (q *exQuality) blockClarity(e exPlane, seg *exSegmentation, f *exFrequency) {
+	n := q.cols * q.rows
+	e2 := make([]float64, n)
+	cnt := make([]float64, n)
+	for y := 0; y < e.h; y++ {
+		brow := (y / BlockSize) * q.cols
+		row := e.pix[y*e.w : (y+1)*e.w]
+		for x, v := range row {
+			i := brow + x/BlockSize
+			e2[i] += float64(v) * float64(v)
+			cnt[i]++
+		}
+	}
+	w2 := segBox3(e2, q.cols, q.rows)
+	wc := segBox3(cnt, q.cols, q.rows)
+	q.clarity = make([]float32, n)
+	for i := 0; i < n; i++ {
+		if !seg.fg[i] || seg.contrast[i] <= 0 {
+			continue
+		}
+		r := math.Sqrt(w2[i]/wc[i]) / float64(seg.contrast[i]) / enhGain(f.period[i])
+		q.clarity[i] = float32(math.Min(1, r))
+	}
+}
+
+// minutiaQuality is the mean block clarity in the 3 x 3 blocks around the
 // minutia, lowered near the edge of the foreground, as 1 to 100.
 func minutiaQuality(q *exQuality, seg *exSegmentation, x, y int) uint8 {
 	bc, br := x/BlockSize, y/BlockSize
@@ -50,7 +103,7 @@ func minutiaQuality(q *exQuality, seg *exSegmentation, x, y int) uint8 {
 			if r < 0 || c < 0 || r >= q.rows || c >= q.cols {
 				continue
 			}
-			s += float64(q.q[r*q.cols+c])
+			s += float64(q.clarity[r*q.cols+c])
 			n++
 		}
 	}
@@ -77,9 +130,13 @@ func sampleQuality(q *exQuality, seg *exSegmentation, minutiae int) int {
 
 // field exports the quality for a Transparency.
 func (q *exQuality) field() *QualityField {
-	f := &QualityField{BlockSize: BlockSize, Cols: q.cols, Rows: q.rows, Quality: make([]float64, len(q.q))}
+	f := &QualityField{BlockSize: BlockSize, Cols: q.cols, Rows: q.rows,
+		Quality: make([]float64, len(q.q)), Clarity: make([]float64, len(q.clarity))}
 	for i, v := range q.q {
 		f.Quality[i] = float64(v)
+	}
+	for i, v := range q.clarity {
+		f.Clarity[i] = float64(v)
 	}
 	return f
 }

@@ -85,6 +85,9 @@ func (r *Recorder) Take(stage fingerprint.Stage, data any) {
 			break
 		}
 		r.png("09-quality.png", blockMap(f.BlockSize, f.Cols, f.Rows, f.Quality, 0, 1, r.size()))
+		if len(f.Clarity) == f.Cols*f.Rows {
+			r.png("09-clarity.png", blockMap(f.BlockSize, f.Cols, f.Rows, f.Clarity, 0, 1, r.size()))
+		}
 		r.json("09-quality.json", f)
 	case fingerprint.StageMinutiae:
 		ms, _ := data.([]fingerprint.Minutia)

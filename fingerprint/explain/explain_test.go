@@ -38,7 +38,7 @@ func TestRecorder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"01-resampled.png", "02-mask.png", "03-orientation.png", "04-frequency.png", "05-enhanced.png",
-		"06-binary.png", "07-skeleton.png", "08-minutiae-raw.png", "09-quality.png", "10-minutiae.png"}
+		"06-binary.png", "07-skeleton.png", "08-minutiae-raw.png", "09-quality.png", "09-clarity.png", "10-minutiae.png"}
 	for _, name := range want {
 		f, err := os.Open(filepath.Join(out, "explain", name))
 		if err != nil {
