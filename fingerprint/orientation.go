@@ -18,10 +18,23 @@ type exOrientation struct {
 	vx, vy []float32
 }
 
-// orientBlockTensors computes the Sobel gradients of p (zero on the
-// image's outermost pixels) and sums their tensor per block and over each
-// block's 3 x 3 window. The gradients themselves are not kept.
+// orientGradSigma is the scale, in pixels, of the Gaussian derivative the
+// gradients are taken with (Bazen and Gerez 2002 compute the directional
+// field from Gaussian-derivative gradients): the image is smoothed with a
+// Gaussian of this σ before the Sobel operator. Sobel alone, on 3 x 3
+// pixels, answers to pores, the dots a dry ridge breaks into and sensor
+// noise as much as to the ridges (4-5 px wide); σ 1 px leaves the ridge
+// profile and removes most of that. Against Sobel alone it lowered the
+// mean EER (ext) over the five FVC sets from 3.17% to 2.92% and the EER of
+// the three synthetic check sets too (docs/fingerprint-extraction.md).
+const orientGradSigma = 1.0
+
+// orientBlockTensors computes the gradients of p at scale orientGradSigma
+// (zero on the image's outermost pixels) and sums their tensor per block
+// and over each block's 3 x 3 window. The gradients themselves are not
+// kept.
 func orientBlockTensors(p exPlane) *exOrientation {
+	p = exGaussBlur(p, orientGradSigma)
 	w, h := p.w, p.h
 	cols, rows := (w+BlockSize-1)/BlockSize, (h+BlockSize-1)/BlockSize
 	n := cols * rows
@@ -244,4 +257,37 @@ func (o *exOrientation) field(seg *exSegmentation) *OrientationField {
 		f.Coherence[i] = float64(o.coh[i])
 	}
 	return f
+}
+
+// exGaussBlur returns p convolved separably with a Gaussian of standard
+// deviation sigma cut at 2σ, edges clamped.
+func exGaussBlur(p exPlane, sigma float64) exPlane {
+	r := int(math.Ceil(2 * sigma))
+	k := exGaussKernel(sigma, r)
+	w, h := p.w, p.h
+	tmp := newExPlane(w, h)
+	for y := 0; y < h; y++ {
+		row := p.pix[y*w : (y+1)*w]
+		out := tmp.pix[y*w : (y+1)*w]
+		for x := range out {
+			var s float32
+			for j := -r; j <= r; j++ {
+				s += k[j+r] * row[min(max(x+j, 0), w-1)]
+			}
+			out[x] = s
+		}
+	}
+	out := newExPlane(w, h)
+	for y := 0; y < h; y++ {
+		o := out.pix[y*w : (y+1)*w]
+		for j := -r; j <= r; j++ {
+			src := tmp.pix[min(max(y+j, 0), h-1)*w:]
+			src = src[:w]
+			kk := k[j+r]
+			for x := range o {
+				o[x] += kk * src[x]
+			}
+		}
+	}
+	return out
 }
