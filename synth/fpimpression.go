@@ -52,7 +52,7 @@ func newImpressionLook(r *rand.Rand, regime Regime) impressionLook {
 		edge:       clamp(0.12+0.04*n(), 0.05, 0.25),
 		wetness:    clamp(0.25+0.2*n(), 0, 0.8),
 		speckle:    clamp(0.01+0.015*n(), 0, 0.05),
-		grain:      clamp(0.7+0.2*n(), 0.3, 1.2),
+		grain:      clamp(0.8+0.2*n(), 0.4, 1.3),
 		wobble:     clamp(15+3.5*n(), 7, 24),
 	}
 	switch regime {

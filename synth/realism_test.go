@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebsp/ebsp/eval"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/formats/raster"
 	"github.com/ebsp/ebsp/internal/shareddata"
@@ -27,41 +28,47 @@ type setStats struct {
 	fingerOrder          []string
 }
 
-// scores returns genuine scores (every pair of impressions of a finger) and
-// impostor scores (first impression of each finger against the first of
-// every other), the FVC protocol's "std" pairs, from our matcher.
+// scores returns genuine scores (every pair of impressions of a finger)
+// and impostor scores (every pair of impressions of different fingers: the
+// FVC protocol's "ext" impostors, 2,880 for 10 fingers of 8), from our
+// matcher.
 func (s *setStats) scores() (gen, imp []float64) {
-	for _, f := range s.fingerOrder {
-		ts := s.templates[f]
-		for i := range ts {
-			for j := i + 1; j < len(ts); j++ {
-				gen = append(gen, fingerprint.Compare(ts[i], ts[j]))
-			}
+	type entry struct {
+		finger int
+		t      *fingerprint.Prepared
+		raw    fingerprint.Template
+	}
+	var all []entry
+	for i, f := range s.fingerOrder {
+		for _, t := range s.templates[f] {
+			all = append(all, entry{i, fingerprint.Prepare(t), t})
 		}
 	}
-	for i, f := range s.fingerOrder {
-		for _, g := range s.fingerOrder[i+1:] {
-			if len(s.templates[f]) > 0 && len(s.templates[g]) > 0 {
-				imp = append(imp, fingerprint.Compare(s.templates[f][0], s.templates[g][0]))
+	for i, a := range all {
+		m := fingerprint.NewMatcher(a.raw)
+		for _, b := range all[i+1:] {
+			if sc := m.Compare(b.t); a.finger == b.finger {
+				gen = append(gen, sc)
+			} else {
+				imp = append(imp, sc)
 			}
 		}
 	}
 	return gen, imp
 }
 
-func quantile(xs []float64, q float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	ys := slices.Sorted(slices.Values(xs))
-	return ys[min(int(q*float64(len(ys))), len(ys)-1)]
-}
-
+// scoreLine summarises the score distributions: means and standard
+// deviations, the thresholds at FMR 1e-2 and 1e-3 (the impostor score
+// that many impostors reach) with the FNMR there, and the EER.
 func (s *setStats) scoreLine() string {
 	gen, imp := s.scores()
-	return fmt.Sprintf("%-16s genuine n=%d p10 %.3f median %.3f p90 %.3f | impostor n=%d median %.3f p99 %.3f max %.3f",
-		s.name, len(gen), quantile(gen, 0.1), quantile(gen, 0.5), quantile(gen, 0.9),
-		len(imp), quantile(imp, 0.5), quantile(imp, 0.99), quantile(imp, 1))
+	gm, gs := meanSD(gen)
+	im, is := meanSD(imp)
+	f2, t2, _ := eval.FNMRAtFMR(gen, imp, 1e-2)
+	f3, t3, _ := eval.FNMRAtFMR(gen, imp, 1e-3)
+	eer, _ := eval.EER(gen, imp)
+	return fmt.Sprintf("%-18s gen %4d %.3f±%.3f  imp %5d %.3f±%.3f  FMR1e-2 at %.3f FNMR %5.1f%%  FMR1e-3 at %.3f FNMR %5.1f%%  EER %5.2f%%",
+		s.name, len(gen), gm, gs, len(imp), im, is, t2, 100*f2, t3, 100*f3, 100*eer)
 }
 
 // add records a template under its finger.
@@ -219,74 +226,116 @@ func abs(x int) int {
 
 func (s *setStats) String() string {
 	mm, ms := meanSD(s.minutiae)
-	pm, _ := meanSD(s.period)
+	pm, ps := meanSD(s.period)
 	cm, _ := meanSD(s.coherence)
 	fm, _ := meanSD(s.foreground)
-	return fmt.Sprintf("%-16s %3d images  minutiae %5.1f ± %4.1f  period %5.2f px  coherence %.3f  foreground %.2f  classes A/L/W/? %d/%d/%d/%d",
-		s.name, s.images, mm, ms, pm, cm, fm, s.arch, s.loop, s.whorl, s.u)
+	return fmt.Sprintf("%-18s %3d images  minutiae %5.1f ± %4.1f  period %5.2f ± %.2f px  coherence %.3f  foreground %.2f  Poincaré A/L/W/? %d/%d/%d/%d",
+		s.name, s.images, mm, ms, pm, ps, cm, fm, s.arch, s.loop, s.whorl, s.u)
 }
 
+// realSets are the FVC sets in the shared data, with their resolutions
+// (from its PROVENANCE.md).
+var realSets = []struct {
+	dir string
+	dpi int
+}{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}}
+
 // TestRealism compares synthetic impressions with the real FVC sets in the
-// shared data, through our own extractor: minutiae per image, ridge period,
-// orientation coherence, foreground share and a Poincaré class mix. It is a
-// measurement, not a check (it fails only if nothing could be measured), and
-// slow, so it runs only with EBSP_REALISM=1:
+// shared data, through our own extractor and matcher: minutiae per image,
+// ridge period, orientation coherence, foreground share, a Poincaré class
+// mix, and the genuine and impostor score distributions (FVC genuine and
+// "ext" impostor pairs). It is a measurement, not a check (it fails only if
+// nothing could be measured), and slow, so it runs only with
+// EBSP_REALISM=1:
 //
-//	EBSP_REALISM=1 go test ./synth -run Realism -v -timeout 30m
+//	EBSP_REALISM=1 go test ./synth -run Realism -v -timeout 60m
+//
+// EBSP_REALISM_SEEDS (default 1,2,3) and EBSP_REALISM_FINGERS (default 10)
+// choose the synthetic sets, FVC-sized by default; EBSP_REALISM_REAL=0
+// leaves out the real sets.
 func TestRealism(t *testing.T) {
 	if os.Getenv("EBSP_REALISM") == "" {
 		t.Skip("EBSP_REALISM not set")
 	}
-	base := shareddata.Dir(t, "fingerprints")
-	sets := []struct {
-		dir string
-		dpi int
-	}{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}}
-	for _, set := range sets {
-		s := &setStats{name: set.dir}
-		files, _ := filepath.Glob(filepath.Join(base, set.dir, "*.tif"))
-		slices.Sort(files)
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+	fingers, err := strconvAtoi(os.Getenv("EBSP_REALISM_FINGERS"), 10)
+	if err != nil {
+		t.Fatalf("EBSP_REALISM_FINGERS: %v", err)
+	}
+	var seeds []uint64
+	for _, f := range strings.Split(cmpOr(os.Getenv("EBSP_REALISM_SEEDS"), "1,2,3"), ",") {
+		n, err := strconvAtoi(f, 0)
+		if err != nil {
+			t.Fatalf("EBSP_REALISM_SEEDS: %v", err)
+		}
+		seeds = append(seeds, uint64(n))
+	}
+	var lines, scoreLines []string
+	if os.Getenv("EBSP_REALISM_REAL") != "0" {
+		base := shareddata.Dir(t, "fingerprints")
+		for _, set := range realSets {
+			s := &setStats{name: set.dir}
+			files, _ := filepath.Glob(filepath.Join(base, set.dir, "*.tif"))
+			slices.Sort(files)
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				img, _, err := raster.Decode(b, 4<<20)
+				if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				s.measure(t, strings.SplitN(filepath.Base(f), "_", 2)[0], img, set.dpi)
 			}
-			img, _, err := raster.Decode(b, 4<<20)
-			if err != nil {
-				t.Fatalf("%s: %v", f, err)
+			lines = append(lines, s.String())
+			scoreLines = append(scoreLines, s.scoreLine())
+		}
+	}
+	var drawn [numClasses]int
+	measured := 0
+	for _, seed := range seeds {
+		s := &setStats{name: fmt.Sprintf("synthetic seed %d", seed)}
+		tl := &setStats{name: fmt.Sprintf("template seed %d", seed)}
+		for f := 1; f <= fingers; f++ {
+			m := NewFingerMaster(seed, uint64(f))
+			drawn[m.Class]++
+			mi := RenderMaster(m)
+			tf := NewTemplateFinger(m)
+			for k := uint64(1); k <= 8; k++ {
+				s.measure(t, fmt.Sprint(f), mi.Impression(k), 500)
+				it := tf.Impression(k)
+				tl.add(fmt.Sprint(f), it)
+				tl.minutiae = append(tl.minutiae, float64(len(it.Minutiae)))
 			}
-			s.measure(t, strings.SplitN(filepath.Base(f), "_", 2)[0], img, set.dpi)
 		}
-		t.Log(s)
-		t.Log(s.scoreLine())
+		measured += s.images
+		lines = append(lines, s.String())
+		mm, ms := meanSD(tl.minutiae)
+		lines = append(lines, fmt.Sprintf("%-18s %3d templates minutiae %5.1f ± %4.1f", tl.name, len(tl.minutiae), mm, ms))
+		scoreLines = append(scoreLines, s.scoreLine(), tl.scoreLine())
 	}
-	fingers, _ := strconvAtoi(os.Getenv("EBSP_REALISM_FINGERS"), 10)
-	s := &setStats{name: "synthetic"}
-	for f := 1; f <= fingers; f++ {
-		mi := RenderMaster(NewFingerMaster(1, uint64(f)))
-		for k := uint64(1); k <= 8; k++ {
-			s.measure(t, fmt.Sprint(f), mi.Impression(k), 500)
-		}
+	for _, l := range lines {
+		t.Log(l)
 	}
-	t.Log(s)
-	t.Log(s.scoreLine())
-	// Template level, for comparison with the synthetic images.
-	tl := &setStats{name: "synthetic (tpl)"}
-	for f := 1; f <= fingers; f++ {
-		m := NewFingerMaster(1, uint64(f))
-		mt := TemplateMaster(m)
-		for k := uint64(1); k <= 8; k++ {
-			it := TemplateImpression(m, &mt, k)
-			tl.add(fmt.Sprint(f), it)
-			tl.minutiae = append(tl.minutiae, float64(len(it.Minutiae)))
-		}
+	for _, l := range scoreLines {
+		t.Log(l)
 	}
-	mm, ms := meanSD(tl.minutiae)
-	t.Logf("template level: minutiae %.1f ± %.1f per impression", mm, ms)
-	t.Log(tl.scoreLine())
-	if s.images == 0 {
+	var mix []string
+	for c := range numClasses {
+		mix = append(mix, fmt.Sprintf("%s %d (%.1f%% assumed real)", PatternClass(c), drawn[c], 100*ClassFrequencies[c]))
+	}
+	t.Logf("classes drawn for the synthetic sets: %s", strings.Join(mix, ", "))
+	if measured == 0 {
 		t.Fatal("no synthetic image could be measured")
 	}
+}
+
+// cmpOr returns s, or def when s is blank.
+func cmpOr(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
 }
 
 func strconvAtoi(s string, def int) (int, error) {
