@@ -75,13 +75,19 @@ func init() {
 // several goroutines at once: give each goroutine its own (Clone).
 type Matcher struct {
 	probe *Prepared
-	pairs []mccPair
+	// The candidate pairs of a comparison: keys[k] packs the probe
+	// minutia (bits 0-7), the gallery minutia (8-15) and the sort bucket
+	// 255 − sim·255 (16-23); sims[k] is the local similarity.
+	keys  []uint32
+	sims  []float32
 	nr    []mccPair
 	edges []mccEdge
 	eff   []float32
 	lam   [2][]float32
 	buck  [257]int32
 	order []int32
+	// touched keeps what touch read, so that its loads are not dropped.
+	touched uint64
 }
 
 // mccEdge is a compatible pair of pairs (indices into the relaxed pairs)
@@ -91,14 +97,12 @@ type mccEdge struct {
 	r    float32
 }
 
-// mccPair is a candidate pair of minutiae (indices into the probe's and
+// mccPair is a selected pair of minutiae (indices into the probe's and
 // the gallery's prepared minutiae, at most mccMaxMinutiae) with their
-// local similarity; eight bytes, so that the few hundred candidates of a
-// comparison stay in the first-level cache.
+// local similarity.
 type mccPair struct {
 	sim  float32
 	a, b uint8
-	q    uint8 // 255 − sim·255, the bucket of selectPairs' sort
 }
 
 // NewMatcher prepares probe for comparison against gallery templates.
@@ -157,6 +161,7 @@ func (m *Matcher) compare(g *Prepared, explain bool) (float64, []MinutiaPair) {
 	if a.n == 0 || g.n == 0 {
 		return 0, nil
 	}
+	m.touch(g)
 	m.localSimilarities(g)
 	nr := m.selectPairs(g)
 	if len(nr) == 0 {
@@ -212,6 +217,22 @@ func (m *Matcher) compare(g *Prepared, explain bool) (float64, []MinutiaPair) {
 	return score, pairs
 }
 
+// touch reads one word of every cache line of the gallery template's
+// cylinders and pair geometry before the comparison uses them. A large
+// gallery lives in main memory; these loads are independent of each other,
+// so the processor has many of them in flight at once, where the
+// comparison itself would wait for its misses a few at a time.
+func (m *Matcher) touch(g *Prepared) {
+	var x uint64
+	for i := 0; i < len(g.bits); i += 8 {
+		x ^= g.bits[i]
+	}
+	for i := 0; i < len(g.pair); i += 16 {
+		x ^= uint64(g.pair[i])
+	}
+	m.touched ^= x
+}
+
 // localSimilarities fills m.pairs with every pair of valid cylinders whose
 // directions differ by at most mccMaxDTheta and that share enough valid
 // cells, with their bit-based similarity 1 − ‖a⊕b‖ / (‖a‖+‖b‖) (MCC paper
@@ -228,10 +249,11 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 	maxD := int(mccMaxDTheta * 256 / (2 * math.Pi))
 	// Every candidate is written without append into space for all nA·nB
 	// pairs, and counted in the bucket of selectPairs' sort on the way.
-	if cap(m.pairs) < a.n*g.n {
-		m.pairs = make([]mccPair, a.n*g.n, mccMaxMinutiae*mccMaxMinutiae)
+	if cap(m.keys) < a.n*g.n {
+		m.keys = make([]uint32, mccMaxMinutiae*mccMaxMinutiae)
+		m.sims = make([]float32, mccMaxMinutiae*mccMaxMinutiae)
 	}
-	pairs := m.pairs[:cap(m.pairs)]
+	keys, sims := m.keys[:cap(m.keys)], m.sims[:cap(m.keys)]
 	np := 0
 	buck := &m.buck
 	clear(buck[:])
@@ -264,8 +286,17 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		// their cylinders differ from this one.
 		var cand [64]uint8
 		nc := 0
+		// Two cylinders share at least cellsA + cellsB − cells valid cells
+		// (they have no others), so when that bound already reaches minME
+		// for every usable gallery cylinder, which it does for most (half
+		// of all cylinders have every cell valid), no cell is counted.
+		sure := int(a.cellCount[i])+g.minCells-geo.cells >= minME
 		for _, sp := range spans[:ns] {
-			nc = mccSharedCells(blkA, gBits, gUsable, sp[0], sp[1], minME, &cand, nc)
+			if sure {
+				nc = mccUsable(gUsable, sp[0], sp[1], &cand, nc)
+			} else {
+				nc = mccSharedCells(blkA, gBits, gUsable, sp[0], sp[1], minME, &cand, nc)
+			}
 		}
 		var diff [64]mccDiff
 		mccDiffBits(blkA, gBits, cand[:nc], &diff)
@@ -281,15 +312,19 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 			if int(d.px6) > int(lim*lim) {
 				continue
 			}
-			if s := 1 - sqrtTab[d.px]/den; den > 0 && s >= mccMinLocal && s > 0 {
+			// den ≥ 0; at 0 the quotient is NaN or +Inf and the test
+			// fails, as it does for s ≤ 0.
+			if s := 1 - sqrtTab[d.px]/den; s >= mccMinLocal {
+				// s ∈ [mccMinLocal, 1], so q ∈ [0, 191] fits a byte.
 				q := uint8(255 - int(s*255))
-				pairs[np] = mccPair{s, uint8(i), uint8(j), q}
+				keys[np] = uint32(i) | uint32(j)<<8 | uint32(q)<<16
+				sims[np] = s
 				np++
 				buck[int(q)+1]++
 			}
 		}
 	}
-	m.pairs = pairs[:np]
+	m.keys, m.sims = keys[:np], sims[:np]
 }
 
 // mccSharedCells appends to cand, from count nc on, the gallery minutiae j
@@ -309,6 +344,16 @@ func mccSharedCells(a *[mccStrideConst]uint64, gBits []uint64, gUsable []uint8, 
 	return nc
 }
 
+// mccUsable appends to cand, from count nc on, the gallery minutiae j in
+// [lo, hi) whose cylinder is usable, and returns the new count.
+func mccUsable(gUsable []uint8, lo, hi int, cand *[64]uint8, nc int) int {
+	for j := lo; j < hi; j++ {
+		cand[nc&63] = uint8(j)
+		nc += int(gUsable[j])
+	}
+	return nc
+}
+
 // mccDiff is the number of content bits in which two cylinders differ, in
 // their first six words and in all.
 type mccDiff struct{ px6, px uint16 }
@@ -316,7 +361,8 @@ type mccDiff struct{ px6, px uint16 }
 // mccDiffBits compares cylinder a with the gallery cylinders cand.
 func mccDiffBits(a *[mccStrideConst]uint64, gBits []uint64, cand []uint8, out *[64]mccDiff) {
 	for k, j := range cand {
-		b := (*[mccStrideConst]uint64)(gBits[int(j)*mccStrideConst:])
+		off := int(j) * mccStrideConst
+		b := (*[mccStrideConst]uint64)(gBits[off : off+mccStrideConst])
 		px := bits.OnesCount64(a[0] ^ b[0])
 		px += bits.OnesCount64(a[1] ^ b[1])
 		px += bits.OnesCount64(a[2] ^ b[2])
@@ -346,31 +392,33 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	for i := 1; i < len(buck); i++ {
 		buck[i] += buck[i-1]
 	}
-	pairs := m.pairs
-	if cap(m.order) < len(pairs) {
-		m.order = make([]int32, len(pairs), mccMaxMinutiae*mccMaxMinutiae)
+	keys, sims := m.keys, m.sims
+	if cap(m.order) < len(keys) {
+		m.order = make([]int32, len(keys), mccMaxMinutiae*mccMaxMinutiae)
 	}
-	order := m.order[:len(pairs)]
-	for i, p := range pairs {
-		b := int(p.q)
-		order[buck[b]] = int32(i)
-		buck[b]++
+	// The sorted order holds the candidate's index (bits 0-11, below
+	// mccMaxMinutiae²) and its two minutiae (16-23, 24-31), so that the
+	// walk below rejects a candidate without another load.
+	order := m.order[:len(keys)]
+	for k, key := range keys {
+		q := uint8(key >> 16)
+		order[buck[q]] = int32(uint32(k) | (key&0xffff)<<16)
+		buck[q]++
 	}
 	m.order = order
-	// Minutiae already paired, one bit each (mccMaxMinutiae ≤ 64).
-	var usedA, usedB uint64
+	// Minutiae already paired (mccMaxMinutiae ≤ 64).
+	var usedA, usedB [64]uint8
 	if cap(m.nr) < mccMaxNR {
 		m.nr = make([]mccPair, 0, mccMaxNR)
 	}
 	nr := m.nr[:0]
 	for _, o := range order {
-		p := pairs[o]
-		if (usedA>>p.a|usedB>>p.b)&1 != 0 {
+		a, b := uint8(o>>16)&63, uint8(o>>24)&63
+		if usedA[a]|usedB[b] != 0 {
 			continue
 		}
-		usedA |= 1 << p.a
-		usedB |= 1 << p.b
-		nr = append(nr, p)
+		usedA[a], usedB[b] = 1, 1
+		nr = append(nr, mccPair{sims[o&0xfff], a, b})
 		if len(nr) == want {
 			break
 		}
@@ -394,8 +442,9 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 	// The difference of the two relative directions of a pair of pairs,
 	// (dirA[ak]−dirA[at]) − (dirB[bk]−dirB[bt]), is (dirA[ak]−dirB[bk]) −
 	// (dirA[at]−dirB[bt]) in 1/256 turns: one byte per pair, taken once.
-	var turn [mccMaxNR]uint8
+	var ak, bk, turn [mccMaxNR]uint8
 	for t, p := range nr {
+		ak[t], bk[t] = p.a, p.b
 		turn[t] = a.dir8[p.a] - g.dir8[p.b]
 	}
 	if cap(m.edges) < mccMaxNR*(mccMaxNR-1) {
@@ -404,11 +453,10 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 	edges := m.edges[:n*(n-1)]
 	ne := 0
 	for t := 0; t < n; t++ {
-		at, bt := int(nr[t].a), int(nr[t].b)
-		rowA, rowB := a.pair[at*na:(at+1)*na], g.pair[bt*nb:(bt+1)*nb]
+		rowA, rowB := a.pair[int(ak[t])*na:][:na], g.pair[int(bk[t])*nb:][:nb]
 		turnT := turn[t]
 		for k := t + 1; k < n; k++ {
-			pa, pb := rowA[nr[k].a], rowB[nr[k].b]
+			pa, pb := rowA[ak[k]], rowB[bk[k]]
 			// |dd| < len(mccZDist), as one unsigned comparison.
 			dd := mccDist4(pa) - mccDist4(pb) + len(mccZDist) - 1
 			if uint(dd) >= uint(len(mccZDistSigned)) {

@@ -142,9 +142,11 @@ type Prepared struct {
 	ones      []uint16 // content bits set per cylinder
 	// Derived by finish: norm is √ones (the cylinder's norm); usable is 1
 	// when the cylinder is valid and has enough valid cells to be compared,
-	// else 0 (a number, for branch-free filtering).
-	norm   []float32
-	usable []uint8
+	// else 0 (a number, for branch-free filtering); minCells is the fewest
+	// valid cells of a usable cylinder (mccGeo.cells when none is).
+	norm     []float32
+	usable   []uint8
+	minCells int
 	// pair is the geometry of the ordered pairs (i, j), at i*n+j, packed
 	// by mccPack: the distance in quarter pixels (saturating) and the
 	// radial angles of the segment from either end. The direction of j
@@ -345,10 +347,12 @@ func (p *Prepared) finish() {
 	minME := int(math.Ceil(mccMinME * float64(mccGeo.cells)))
 	p.norm = make([]float32, p.n)
 	p.usable = make([]uint8, p.n)
+	p.minCells = mccGeo.cells
 	for i := 0; i < p.n; i++ {
 		p.norm[i] = float32(math.Sqrt(float64(p.ones[i])))
 		if p.valid[i] && int(p.cellCount[i]) >= minME {
 			p.usable[i] = 1
+			p.minCells = min(p.minCells, int(p.cellCount[i]))
 		}
 	}
 }

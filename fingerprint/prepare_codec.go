@@ -120,6 +120,21 @@ func (p *Prepared) UnmarshalBinary(data []byte) error {
 		return ws
 	}
 	bits := read(n * mccStride)
+	// The cell validity words must hold exactly the stated number of
+	// valid cells and no bit beyond the last cell: the comparison relies on
+	// both (a full cylinder shares all of another's valid cells).
+	for i := 0; i < n; i++ {
+		count := 0
+		for w, word := range bits[i*mccStride+g.words : (i+1)*mccStride] {
+			if rest := g.cells - 64*w; rest < 64 && word>>max(rest, 0) != 0 {
+				return fmt.Errorf("%w: minutia %d: validity bits beyond cell %d", ErrPreparedFormat, i, g.cells)
+			}
+			count += mathbits.OnesCount64(word)
+		}
+		if count != int(cellCount[i]) {
+			return fmt.Errorf("%w: minutia %d: %d valid cells stated, %d in the mask", ErrPreparedFormat, i, cellCount[i], count)
+		}
+	}
 	q.orig = make([]int32, n)
 	for i := range q.orig {
 		q.orig[i] = int32(binary.BigEndian.Uint32(data[off:]))
