@@ -266,15 +266,21 @@ func exGaussBlur(p exPlane, sigma float64) exPlane {
 	k := exGaussKernel(sigma, r)
 	w, h := p.w, p.h
 	tmp := newExPlane(w, h)
+	// Along the rows: a padded copy of each row, so that the inner loop
+	// has no clamping.
+	pad := make([]float32, w+2*r)
 	for y := 0; y < h; y++ {
 		row := p.pix[y*w : (y+1)*w]
+		copy(pad[r:], row)
+		for j := 0; j < r; j++ {
+			pad[j], pad[r+w+j] = row[0], row[w-1]
+		}
 		out := tmp.pix[y*w : (y+1)*w]
-		for x := range out {
-			var s float32
-			for j := -r; j <= r; j++ {
-				s += k[j+r] * row[min(max(x+j, 0), w-1)]
+		for j, kk := range k {
+			src := pad[j : j+w]
+			for x := range out {
+				out[x] += kk * src[x]
 			}
-			out[x] = s
 		}
 	}
 	out := newExPlane(w, h)
