@@ -42,7 +42,7 @@ const (
 // silhouette, directions along the orientation field (either way along the
 // ridge), types with the ending share above.
 func TemplateMaster(m *FingerMaster) fingerprint.Template {
-	r := newMixRand(m.Seed, "finger-master-minutiae", m.Finger)
+	r := newSplitMix(m.Seed, "finger-master-minutiae", m.Finger)
 	t := fingerprint.Template{Width: MasterWidth, Height: MasterHeight, DPI: 500, Quality: 100,
 		Minutiae: make([]fingerprint.Minutia, 0, 64)}
 	span := 1 - 2*minutiaMinSpace
@@ -80,7 +80,7 @@ func (m *FingerMaster) nearSingularity(x, y float64) float64 {
 }
 
 // minutiaAt makes a minutia at a point, running along the local ridge.
-func (m *FingerMaster) minutiaAt(r *rand.Rand, x, y float64) fingerprint.Minutia {
+func (m *FingerMaster) minutiaAt(r *splitMix, x, y float64) fingerprint.Minutia {
 	a := m.Orientation(x, y)
 	if r.IntN(2) == 1 {
 		a += math.Pi
@@ -182,7 +182,7 @@ type impressionMaker struct {
 // place returns master point (x, y) with direction a (sine sa, cosine ca)
 // as it appears in the impression, with extractor error drawn from r, and
 // false if it falls off the image.
-func (im *impressionMaker) place(r *rand.Rand, x, y, a, sa, ca float64, typ fingerprint.MinutiaType, q uint8) (fingerprint.Minutia, bool) {
+func (im *impressionMaker) place(r *splitMix, x, y, a, sa, ca float64, typ fingerprint.MinutiaType, q uint8) (fingerprint.Minutia, bool) {
 	// The image shows at w the master at inverse(w) + δ(w), δ the
 	// small-scale skin displacement; so a master point v appears at
 	// w = forward(v − δ(w)). δ is read at the rigidly placed point (the
@@ -204,37 +204,21 @@ func (im *impressionMaker) place(r *rand.Rand, x, y, a, sa, ca float64, typ fing
 		Angle: normAngle(na), Type: typ, Quality: q}, true
 }
 
-// impressionRands are the generators of one template impression, in one
-// allocation.
-type impressionRands struct {
-	pcg              rand.PCG
-	mix              splitMix
-	shared, minutiae rand.Rand
-}
-
-// init seeds the generators and returns the shared one, at the start of
-// the placement stream.
-func (rs *impressionRands) init(seed, finger, impression uint64) *rand.Rand {
-	rs.shared, rs.minutiae = *rand.New(&rs.pcg), *rand.New(&rs.mix)
-	reseed(&rs.pcg, seed, "finger-impression", finger, impression)
-	rs.mix.s = deriveSeed(seed, "finger-impression-minutiae", finger, impression)
-	return &rs.shared
-}
-
 func templateImpression(m *FingerMaster, points []masterPoint, impression uint64) fingerprint.Template {
 	// The placement and look streams are the image level's (so both levels
-	// show the same impression); one PCG serves them in turn. The
-	// extractor-error stream is the template level's own, on SplitMix64.
-	rs := new(impressionRands)
-	r := rs.init(m.Seed, m.Finger, impression)
+	// show the same impression); one PCG serves them in turn.
+	pcg := new(rand.PCG)
+	r := rand.New(pcg)
+	reseed(pcg, m.Seed, "finger-impression", m.Finger, impression)
 	var buf [maxTemplateMinutiae]fingerprint.Minutia
 	out := buf[:0]
 	im := impressionMaker{g: newImpressionGeom(r, m, ImpressionWidth, ImpressionHeight, impression),
 		wob: newWobble(m, impression)}
 	regime := ImpressionRegime(impression)
-	reseed(&rs.pcg, m.Seed, "finger-impression-look", m.Finger, impression)
+	reseed(pcg, m.Seed, "finger-impression-look", m.Finger, impression)
 	im.wobble = lookWobble(r, regime)
-	r = &rs.minutiae
+	// The extractor-error stream is the template level's own, on SplitMix64.
+	rm := splitMix{deriveSeed(m.Seed, "finger-impression-minutiae", m.Finger, impression)}
 	miss, spurious := missRate, spuriousMean
 	switch regime {
 	case RegimeDry: // broken ridges: more misses and false endings
@@ -243,12 +227,12 @@ func templateImpression(m *FingerMaster, points []masterPoint, impression uint64
 		miss, spurious = 1.4*missRate, 1.7*spuriousMean
 	}
 	t := fingerprint.Template{Width: ImpressionWidth, Height: ImpressionHeight, DPI: 500,
-		Quality: qualityLo + r.IntN(qualityHi-qualityLo+1)}
+		Quality: qualityLo + rm.IntN(qualityHi-qualityLo+1)}
 	g := &im.g
 	for i := range points {
 		p := &points[i]
 		c2 := g.contact2(p.x, p.y)
-		u := r.Float64()
+		u := rm.Float64()
 		if c2 > contactUsable*contactUsable || !p.inside {
 			continue
 		}
@@ -262,21 +246,21 @@ func templateImpression(m *FingerMaster, points []masterPoint, impression uint64
 		if u < pm {
 			continue
 		}
-		if mn, ok := im.place(r, p.x, p.y, p.angle, p.sin, p.cos, p.typ, p.quality); ok {
+		if mn, ok := im.place(&rm, p.x, p.y, p.angle, p.sin, p.cos, p.typ, p.quality); ok {
 			out = append(out, mn)
 		}
 	}
-	for range poisson(r, spurious) {
+	for range poisson(&rm, spurious) {
 		// A uniform point in the contact ellipse.
-		rho, phi := contactUsable*math.Sqrt(r.Float64()), 2*math.Pi*r.Float64()
+		rho, phi := contactUsable*math.Sqrt(rm.Float64()), 2*math.Pi*rm.Float64()
 		sp, cp := sincosFast(phi)
 		x, y := g.cx+g.ra*rho*cp, g.cy+g.rb*rho*sp
 		if !m.Inside(x, y) {
 			continue
 		}
-		mn := m.minutiaAt(r, x, y)
+		mn := m.minutiaAt(&rm, x, y)
 		sa, ca := sincosFast(mn.Angle)
-		if mn, ok := im.place(r, x, y, mn.Angle, sa, ca, mn.Type, uint8(20+r.IntN(40))); ok {
+		if mn, ok := im.place(&rm, x, y, mn.Angle, sa, ca, mn.Type, uint8(20+rm.IntN(40))); ok {
 			out = append(out, mn)
 		}
 	}

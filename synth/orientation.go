@@ -91,7 +91,8 @@ func (m *orientationModel) at(x, y float64) float64 {
 		th = 0.5*atan2Fast(im, re) + 0.5*bend
 	}
 	th += m.theta0
-	for _, p := range m.pert {
+	for i := range m.pert { // by index: ranging over the array by value would copy it
+		p := &m.pert[i]
 		th += p.amp * cosFast(p.kx*x+p.ky*y+p.phase)
 	}
 	// th is within about π of 0, so folding by steps is exact and cheaper
