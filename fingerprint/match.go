@@ -83,7 +83,7 @@ type Matcher struct {
 	nr    []mccPair
 	edges []mccEdge
 	eff   []float32
-	lam   [2][]float32
+	lam   [2][mccMaxNR]float32
 	buck  [257]int32
 	order []int32
 	// touched keeps what touch read, so that its loads are not dropped.
@@ -93,7 +93,7 @@ type Matcher struct {
 // mccEdge is a compatible pair of pairs (indices into the relaxed pairs)
 // and its compatibility ρ.
 type mccEdge struct {
-	t, k int16
+	t, k uint8
 	r    float32
 }
 
@@ -470,19 +470,15 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 			if r < mccRhoMin {
 				continue
 			}
-			edges[ne] = mccEdge{int16(t), int16(k), r}
-			edges[ne+1] = mccEdge{int16(k), int16(t), r}
+			edges[ne] = mccEdge{uint8(t), uint8(k), r}
+			edges[ne+1] = mccEdge{uint8(k), uint8(t), r}
 			ne += 2
 		}
 	}
 	m.edges = edges[:ne]
-	for i := range m.lam {
-		if cap(m.lam[i]) < n {
-			m.lam[i] = make([]float32, n, 2*n)
-		}
-		m.lam[i] = m.lam[i][:n]
-	}
-	cur, next := m.lam[0], m.lam[1]
+	// Fixed-size arrays indexed modulo mccMaxNR (every index is below it)
+	// need no bounds checks in the iteration.
+	cur, next := &m.lam[0], &m.lam[1]
 	for t := range nr {
 		cur[t] = nr[t].sim
 	}
@@ -490,22 +486,21 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		// One pair has no partner to support it; relaxation would leave it
 		// at wR times itself.
 		cur[0] *= mccWR
-		return cur
+		return cur[:1]
 	}
 	inv := (1 - mccWR) / float32(n-1)
+	edges = m.edges
 	for it := 0; it < mccRelIter; it++ {
-		for t := range next[:n] {
-			next[t] = 0
+		clear(next[:n])
+		for _, e := range edges {
+			next[e.t%mccMaxNR] += e.r * cur[e.k%mccMaxNR]
 		}
-		for _, e := range m.edges {
-			next[e.t] += e.r * cur[e.k]
-		}
-		for t := range next[:n] {
-			next[t] = mccWR*cur[t] + inv*next[t]
+		for t := range n {
+			next[t%mccMaxNR] = mccWR*cur[t%mccMaxNR] + inv*next[t%mccMaxNR]
 		}
 		cur, next = next, cur
 	}
-	return cur
+	return cur[:n]
 }
 
 // consistent returns the size of a set of mutually compatible pairs, grown
