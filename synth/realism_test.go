@@ -24,6 +24,7 @@ type setStats struct {
 	period, coherence    []float64
 	foreground           []float64                         // share of the image that is fingerprint
 	arch, loop, whorl, u int                               // Poincaré-index classes
+	parallel, opposite   int                               // minutiae whose nearest neighbour is close, by relative direction
 	templates            map[string][]fingerprint.Template // by finger, in impression order
 	fingerOrder          []string
 }
@@ -101,6 +102,7 @@ func (s *setStats) measure(t *testing.T, finger string, img *image.Gray, dpi int
 	}
 	s.images++
 	s.add(finger, tpl)
+	s.pairs(tpl)
 	s.minutiae = append(s.minutiae, float64(len(tpl.Minutiae)))
 	var p, c, fg float64
 	var np, nc int
@@ -133,6 +135,32 @@ func (s *setStats) measure(t *testing.T, finger string, img *image.Gray, dpi int
 		s.whorl++
 	default:
 		s.u++
+	}
+}
+
+// pairs counts the minutiae whose nearest neighbour lies within 25 px
+// (about three ridge periods) by their relative direction: parallel (within
+// 0.5 rad: an ending beside a fork, a ridge dislocation, or endings on
+// neighbouring ridges) or opposite (within 0.5 rad of π: a broken ridge, an
+// island). The mix of such local structures is what a minutiae matcher's
+// neighbourhoods see.
+func (s *setStats) pairs(t fingerprint.Template) {
+	for i, a := range t.Minutiae {
+		best, bj := math.Inf(1), -1
+		for j, b := range t.Minutiae {
+			if d := math.Hypot(float64(a.X-b.X), float64(a.Y-b.Y)); j != i && d < best {
+				best, bj = d, j
+			}
+		}
+		if bj < 0 || best >= 25 {
+			continue
+		}
+		switch da := math.Abs(math.Remainder(a.Angle-t.Minutiae[bj].Angle, 2*math.Pi)); {
+		case da < 0.5:
+			s.parallel++
+		case da > math.Pi-0.5:
+			s.opposite++
+		}
 	}
 }
 
@@ -229,8 +257,9 @@ func (s *setStats) String() string {
 	pm, ps := meanSD(s.period)
 	cm, _ := meanSD(s.coherence)
 	fm, _ := meanSD(s.foreground)
-	return fmt.Sprintf("%-18s %3d images  minutiae %5.1f ± %4.1f  period %5.2f ± %.2f px  coherence %.3f  foreground %.2f  Poincaré A/L/W/? %d/%d/%d/%d",
-		s.name, s.images, mm, ms, pm, ps, cm, fm, s.arch, s.loop, s.whorl, s.u)
+	return fmt.Sprintf("%-18s %3d images  minutiae %5.1f ± %4.1f  period %5.2f ± %.2f px  coherence %.3f  foreground %.2f  Poincaré A/L/W/? %d/%d/%d/%d  close pairs parallel/opposite %.1f/%.1f per image",
+		s.name, s.images, mm, ms, pm, ps, cm, fm, s.arch, s.loop, s.whorl, s.u,
+		float64(s.parallel)/float64(max(s.images, 1)), float64(s.opposite)/float64(max(s.images, 1)))
 }
 
 // realSets are the FVC sets in the shared data, with their resolutions
