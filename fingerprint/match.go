@@ -233,10 +233,11 @@ func (m *Matcher) touch(g *Prepared) {
 	m.touched ^= x
 }
 
-// localSimilarities fills m.pairs with every pair of valid cylinders whose
-// directions differ by at most mccMaxDTheta and that share enough valid
-// cells, with their bit-based similarity 1 − ‖a⊕b‖ / (‖a‖+‖b‖) (MCC paper
-// eq. 17) when positive. Unlike the paper, the norms are taken over the
+// localSimilarities fills m.keys and m.sims with every pair of usable
+// cylinders whose directions differ by at most mccMaxDTheta and that share
+// enough valid cells, with their bit-based similarity 1 − ‖a⊕b‖ / (‖a‖+‖b‖)
+// (MCC paper eq. 17) when it is at least mccMinLocal, and counts them in
+// m.buck by sort bucket. Unlike the paper, the norms are taken over the
 // whole cylinders rather than over the cells valid in both: content bits
 // exist only in a cylinder's valid cells, so this counts what one cylinder
 // sees beyond the other's border as difference. On the FVC sets this made
@@ -315,7 +316,7 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 			// den ≥ 0; at 0 the quotient is NaN or +Inf and the test
 			// fails, as it does for s ≤ 0.
 			if s := 1 - sqrtTab[d.px]/den; s >= mccMinLocal {
-				// s ∈ [mccMinLocal, 1], so q ∈ [0, 191] fits a byte.
+				// s ∈ [mccMinLocal, 1], so q ∈ [0, 192] fits a byte.
 				q := uint8(255 - int(s*255))
 				keys[np] = uint32(i) | uint32(j)<<8 | uint32(q)<<16
 				sims[np] = s
