@@ -39,6 +39,8 @@ var (
 	mccZAngle [129]float32
 	mccSqrt   []float32
 	mccNPFor  [256]int
+	// mccIndices[j] = j: a window of gallery minutiae as a list.
+	mccIndices [mccMaxMinutiae]uint8
 	// mccZDistSigned and mccZTurn are the same tables indexed by the signed
 	// distance difference plus 79 and by the angle difference as a byte
 	// (two's complement), so that relax needs no absolute values.
@@ -64,6 +66,9 @@ func init() {
 	}
 	for i := range mccZTurn {
 		mccZTurn[i] = mccZAngle[mccAbs8(int8(i))]
+	}
+	for j := range mccIndices {
+		mccIndices[j] = uint8(j)
 	}
 	for n := range mccNPFor {
 		mccNPFor[n] = mccMinNP + int(math.Round(z(float64(n), mccMuP, -mccTauP)*(mccMaxNP-mccMinNP)))
@@ -236,8 +241,7 @@ func (m *Matcher) touch(g *Prepared) {
 // localSimilarities fills m.keys and m.sims with every pair of usable
 // cylinders whose directions differ by at most mccMaxDTheta and that share
 // enough valid cells, with their bit-based similarity 1 − ‖a⊕b‖ / (‖a‖+‖b‖)
-// (MCC paper eq. 17) when it is at least mccMinLocal, and counts them in
-// m.buck by sort bucket. Unlike the paper, the norms are taken over the
+// (MCC paper eq. 17) when it is at least mccMinLocal. Unlike the paper, the norms are taken over the
 // whole cylinders rather than over the cells valid in both: content bits
 // exist only in a cylinder's valid cells, so this counts what one cylinder
 // sees beyond the other's border as difference. On the FVC sets this made
@@ -249,15 +253,13 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 	minME := int(math.Ceil(mccMinME * float64(geo.cells)))
 	maxD := int(mccMaxDTheta * 256 / (2 * math.Pi))
 	// Every candidate is written without append into space for all nA·nB
-	// pairs, and counted in the bucket of selectPairs' sort on the way.
+	// pairs.
 	if cap(m.keys) < a.n*g.n {
 		m.keys = make([]uint32, mccMaxMinutiae*mccMaxMinutiae)
 		m.sims = make([]float32, mccMaxMinutiae*mccMaxMinutiae)
 	}
 	keys, sims := m.keys[:cap(m.keys)], m.sims[:cap(m.keys)]
 	np := 0
-	buck := &m.buck
-	clear(buck[:])
 	gn := g.n
 	gBits, gNorm, gUsable := g.bits[:gn*mccStrideConst], g.norm[:gn], g.usable[:gn]
 	sqrtTab := (*[mccWordsConst*64 + 1]float32)(mccSqrt)
@@ -285,43 +287,47 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		// The gallery minutiae of the window whose cylinder is usable and
 		// shares enough valid cells with this one, then the bits in which
 		// their cylinders differ from this one.
-		var cand [64]uint8
-		nc := 0
 		// Two cylinders share at least cellsA + cellsB − cells valid cells
 		// (they have no others), so when that bound already reaches minME
 		// for every usable gallery cylinder, which it does for most (half
-		// of all cylinders have every cell valid), no cell is counted.
+		// of all cylinders have every cell valid), no cell is counted and
+		// the candidates are the whole window, unusable ones skipped
+		// below.
 		sure := int(a.cellCount[i])+g.minCells-geo.cells >= minME
 		for _, sp := range spans[:ns] {
+			var buf [64]uint8
+			var cand []uint8
 			if sure {
-				nc = mccUsable(gUsable, sp[0], sp[1], &cand, nc)
+				cand = mccIndices[sp[0]:sp[1]]
 			} else {
-				nc = mccSharedCells(blkA, gBits, gUsable, sp[0], sp[1], minME, &cand, nc)
+				cand = buf[:mccSharedCells(blkA, gBits, gUsable, sp[0], sp[1], minME, &buf, 0)]
 			}
-		}
-		var diff [64]mccDiff
-		mccDiffBits(blkA, gBits, cand[:nc], &diff)
-		for k, j8 := range cand[:nc] {
-			j := int(j8)
-			d := diff[k&63]
-			// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²; a
-			// pair over that in the first six words is left out (the
-			// early exit of the straightforward form, kept for its
-			// results).
-			den := normA + gNorm[j]
-			lim := (1 - mccMinLocal) * den
-			if int(d.px6) > int(lim*lim) {
-				continue
-			}
-			// den ≥ 0; at 0 the quotient is NaN or +Inf and the test
-			// fails, as it does for s ≤ 0.
-			if s := 1 - sqrtTab[d.px]/den; s >= mccMinLocal {
-				// s ∈ [mccMinLocal, 1], so q ∈ [0, 192] fits a byte.
-				q := uint8(255 - int(s*255))
-				keys[np] = uint32(i) | uint32(j)<<8 | uint32(q)<<16
-				sims[np] = s
-				np++
-				buck[int(q)+1]++
+			var diff [64]mccDiff
+			mccDiffBits(blkA, gBits, cand, &diff)
+			for k, j8 := range cand {
+				j := int(j8)
+				if gUsable[j] == 0 {
+					continue
+				}
+				d := diff[k&63]
+				// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²; a
+				// pair over that in the first six words is left out (the
+				// early exit of the straightforward form, kept for its
+				// results).
+				den := normA + gNorm[j]
+				lim := (1 - mccMinLocal) * den
+				if int(d.px6) > int(lim*lim) {
+					continue
+				}
+				// den ≥ 0; at 0 the quotient is NaN or +Inf and the test
+				// fails, as it does for s ≤ 0.
+				if s := 1 - sqrtTab[d.px]/den; s >= mccMinLocal {
+					// s ∈ [mccMinLocal, 1], so q ∈ [0, 192] fits a byte.
+					q := uint8(255 - int(s*255))
+					keys[np] = uint32(i) | uint32(j)<<8 | uint32(q)<<16
+					sims[np] = s
+					np++
+				}
 			}
 		}
 	}
@@ -341,16 +347,6 @@ func mccSharedCells(a *[mccStrideConst]uint64, gBits []uint64, gUsable []uint8, 
 		shared := bits.OnesCount64(cellA0&b[11]) + bits.OnesCount64(cellA1&b[12])
 		cand[nc&63] = uint8(j)
 		nc += int(gUsable[j]) & int(uint(minME-1-shared)>>63)
-	}
-	return nc
-}
-
-// mccUsable appends to cand, from count nc on, the gallery minutiae j in
-// [lo, hi) whose cylinder is usable, and returns the new count.
-func mccUsable(gUsable []uint8, lo, hi int, cand *[64]uint8, nc int) int {
-	for j := lo; j < hi; j++ {
-		cand[nc&63] = uint8(j)
-		nc += int(gUsable[j])
 	}
 	return nc
 }
@@ -387,9 +383,15 @@ func mccDiffBits(a *[mccStrideConst]uint64, gBits []uint64, cand []uint8, out *[
 func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	a := m.probe
 	want := min(a.n, g.n, mccMaxNR)
-	// A stable counting sort of the candidates by bucket (localSimilarities
-	// counted them): the order is by bucket, then by generation.
+	// A stable counting sort of the candidates by bucket: the order is by
+	// bucket, then by generation. (Counting here rather than as
+	// localSimilarities makes them keeps that loop free of a store whose
+	// address waits for a division.)
 	buck := &m.buck
+	clear(buck[:])
+	for _, key := range m.keys {
+		buck[int(uint8(key>>16))+1]++
+	}
 	for i := 1; i < len(buck); i++ {
 		buck[i] += buck[i-1]
 	}
