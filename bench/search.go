@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/search"
@@ -168,7 +169,7 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 func fingerPolicy(eng node.FingerEngine, identities int) search.Policy {
 	var c node.Config
 	c.Defaults()
-	return node.GalleryPolicy(eng, &c, identities)
+	return node.GalleryPolicy(biometric.Finger, eng, &c, identities)
 }
 
 // heapInUse returns the live heap after a full collection.

@@ -48,6 +48,12 @@ type Config struct {
 	// Thresholds, when set for a modality, fix its single-sample score
 	// thresholds instead (scaled for n fused samples, see search.Policy).
 	Thresholds map[biometric.Modality]Thresholds `json:"thresholds,omitempty"`
+	// ImpostorTails, when set for a modality, replace the engine's built-in
+	// impostor tail (Engine.Tail) from which the thresholds follow the
+	// gallery's size: a tail measured on the agency's own data (`ebsp eval
+	// tail`). The built-in fingerprint tail comes from synthetic templates,
+	// whose impostor tail is lighter than real images' (docs/node.md).
+	ImpostorTails map[biometric.Modality]Tail `json:"impostor_tails,omitempty"`
 	// MinQuality is the quality gate (0-100) for enrolled fingerprint images.
 	MinQuality int `json:"min_quality"`
 	// Workers is the number of search goroutines (GOMAXPROCS when 0).
@@ -130,6 +136,14 @@ func (c *Config) Validate() error {
 		}
 		if t.Review > t.Hit {
 			return fmt.Errorf("config: thresholds.%s: review %v above hit %v", m, t.Review, t.Hit)
+		}
+	}
+	for m, t := range c.ImpostorTails {
+		if !m.Valid() {
+			return fmt.Errorf("config: impostor_tails: unknown modality %q", m)
+		}
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("config: impostor_tails.%s: %w", m, err)
 		}
 	}
 	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {

@@ -461,6 +461,15 @@ func (n *Node) Erase(ctx context.Context, id string) error {
 	return nil
 }
 
+// tail is the impostor tail thresholds follow for modality m: the
+// configuration's measured one, or the engine's built-in one.
+func (c *Config) tail(m biometric.Modality, e Engine) Tail {
+	if t, ok := c.ImpostorTails[m]; ok {
+		return t
+	}
+	return e.Tail()
+}
+
 // Store returns the node's store.
 func (n *Node) Store() store.Store { return n.store }
 
@@ -470,7 +479,7 @@ func (n *Node) Store() store.Store { return n.store }
 // false-positive identification rates against this many identities.
 func (n *Node) policy(m biometric.Modality) search.Policy {
 	e := n.engines[m]
-	tail := e.Tail()
+	tail := n.cfg.tail(m, e)
 	if t, ok := n.cfg.Thresholds[m]; ok {
 		mean := t.ImpostorMean
 		if mean == 0 {
@@ -479,14 +488,15 @@ func (n *Node) policy(m biometric.Modality) search.Policy {
 		return search.Policy{Hit: t.Hit, Review: t.Review, Mean: mean, Cap: n.cfg.CandidateCap}
 	}
 	_, ids := n.galleries[m].Len()
-	return GalleryPolicy(e, n.cfg, ids)
+	return GalleryPolicy(m, e, n.cfg, ids)
 }
 
 // GalleryPolicy is the decision policy a node with configuration cfg uses
-// for an engine's modality when its gallery holds that many identities (the
-// configuration's fixed thresholds are not consulted).
-func GalleryPolicy(e Engine, cfg *Config, identities int) search.Policy {
-	tail := e.Tail()
+// for modality m and its engine when its gallery holds that many identities
+// (the configuration's fixed thresholds are not consulted; its impostor
+// tail is).
+func GalleryPolicy(m biometric.Modality, e Engine, cfg *Config, identities int) search.Policy {
+	tail := cfg.tail(m, e)
 	size := float64(max(identities, 1))
 	return search.Policy{Hit: tail.ScoreAt(cfg.FPIRHit / size), Review: tail.ScoreAt(cfg.FPIRReview / size),
 		Mean: tail.Mean, Cap: cfg.CandidateCap}

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -18,8 +20,81 @@ import (
 // target FPIR is the score at f = FPIR/N (ISO/IEC 19795-1 §5.2 for the
 // relation of FMR and FPIR; it assumes independent comparisons).
 type Tail struct {
-	Mean   float64     // mean impostor score
-	Points []TailPoint // FMR decreasing
+	Mean   float64     `json:"mean"`   // mean impostor score
+	Points []TailPoint `json:"points"` // FMR decreasing
+}
+
+// Validate reports what is wrong with a tail read from a configuration:
+// FMRs must lie in (0, 1) and decrease, scores must not decrease.
+func (t Tail) Validate() error {
+	if len(t.Points) == 0 {
+		return errors.New("no points")
+	}
+	for i, p := range t.Points {
+		if !(p.FMR > 0 && p.FMR < 1) || math.IsNaN(p.Score) || math.IsInf(p.Score, 0) {
+			return fmt.Errorf("point %d: fmr %v, score %v: want 0 < fmr < 1 and a finite score", i, p.FMR, p.Score)
+		}
+		if i > 0 && (p.FMR >= t.Points[i-1].FMR || p.Score < t.Points[i-1].Score) {
+			return fmt.Errorf("point %d: fmr %v, score %v after fmr %v, score %v: want fmr decreasing, score not decreasing",
+				i, p.FMR, p.Score, t.Points[i-1].FMR, t.Points[i-1].Score)
+		}
+	}
+	return nil
+}
+
+// FMRAt is the inverse of ScoreAt: the fraction of impostor comparisons at
+// or above score, by the same log-linear interpolation and exponential
+// extrapolation beyond the last point (1 below the first point's score
+// and at most the first point's FMR there).
+func (t Tail) FMRAt(score float64) float64 {
+	p := t.Points
+	if len(p) == 0 {
+		return 0
+	}
+	if score <= p[0].Score {
+		return p[0].FMR
+	}
+	seg := func(a, b TailPoint) float64 {
+		if b.Score == a.Score {
+			return b.FMR
+		}
+		la, lb := math.Log(a.FMR), math.Log(b.FMR)
+		return math.Exp(la + (lb-la)*(score-a.Score)/(b.Score-a.Score))
+	}
+	for i := 1; i < len(p); i++ {
+		if score <= p[i].Score {
+			return seg(p[i-1], p[i])
+		}
+	}
+	if len(p) == 1 {
+		return p[0].FMR
+	}
+	return seg(p[len(p)-2], p[len(p)-1])
+}
+
+// TailOf measures the tail of a sample of impostor scores: the mean, and
+// the score at FMRs 1e-1, 1e-2, ... down to what the sample resolves (at
+// least 10 scores at or above the last point). It sorts imp.
+func TailOf(imp []float64) Tail {
+	slices.Sort(imp)
+	t := Tail{}
+	if len(imp) == 0 {
+		return t
+	}
+	for _, s := range imp {
+		t.Mean += s
+	}
+	t.Mean /= float64(len(imp))
+	n := float64(len(imp))
+	for e := 1; ; e++ {
+		f := math.Pow(10, -float64(e))
+		if f*n < 10 {
+			break
+		}
+		k := int(math.Ceil(f * n))
+		t.Points = append(t.Points, TailPoint{Score: imp[len(imp)-k], FMR: f})
+	}
+	return t
 }
 
 // TailPoint is one point of a Tail.
@@ -104,20 +179,5 @@ func MeasureFingerTail(seed uint64, fingers int) (Tail, []float64) {
 	}
 	wg.Wait()
 	imp, gen := slices.Concat(imps...), slices.Concat(gens...)
-	slices.Sort(imp)
-	t := Tail{}
-	for _, s := range imp {
-		t.Mean += s
-	}
-	t.Mean /= float64(len(imp))
-	n := float64(len(imp))
-	for e := 1; ; e++ {
-		f := math.Pow(10, -float64(e))
-		if f*n < 10 {
-			break
-		}
-		k := int(math.Ceil(f * n))
-		t.Points = append(t.Points, TailPoint{Score: imp[len(imp)-k], FMR: f})
-	}
-	return t, gen
+	return TailOf(imp), gen
 }

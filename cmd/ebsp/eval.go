@@ -23,8 +23,11 @@ func init() {
 }
 
 func runEval(args []string) int {
+	if len(args) > 0 && args[0] == "tail" {
+		return runEvalTail(args[1:])
+	}
 	if len(args) == 0 || args[0] != "fingerprint" {
-		fmt.Fprintln(os.Stderr, "usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--json] [--scores FILE]\n\n'ebsp eval fingerprint -h' explains the flags.")
+		fmt.Fprintln(os.Stderr, "usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--json] [--scores FILE]\n       ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]\n\n'ebsp eval fingerprint -h' and 'ebsp eval tail -h' explain the flags.")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
 		}

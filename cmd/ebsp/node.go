@@ -121,6 +121,11 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if _, ok := cfg.ImpostorTails[biometric.Finger]; !ok {
+		// docs/node.md, "Calibrating the thresholds": the built-in tail
+		// is lighter than real images' impostors.
+		log.Warn("fingerprint thresholds follow the built-in impostor tail, measured on synthetic templates; measure yours with 'ebsp eval tail' and set impostor_tails.finger")
+	}
 	log.Info("node listening", "state", cfg.State, "addr", ln.Addr().String(), "scheme", scheme, "store", storeKind(cfg.Store))
 	start := time.Now()
 	if err := n.LoadGallery(ctx, func(m biometric.Modality, k int) {

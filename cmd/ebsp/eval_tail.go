@@ -1,0 +1,152 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/node"
+)
+
+// tailGallerySizes are the gallery sizes (identities) at which `eval tail`
+// compares the built-in and the measured calibration.
+var tailGallerySizes = []int{1_000, 100_000, 10_000_000, 270_000_000}
+
+// runEvalTail measures the impostor tail of the fingerprint engine from the
+// score files of `ebsp eval fingerprint --scores`, for a node's
+// impostor_tails setting, and shows what the built-in tail's thresholds
+// would do on that data.
+func runEvalTail(args []string) int {
+	fs := flag.NewFlagSet("eval tail", flag.ContinueOnError)
+	var files stringList
+	fs.Var(&files, "scores", "score `file` written by 'ebsp eval fingerprint --scores' (repeat, or separate by commas, to pool several data sets)")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	out := fs.String("out", "", "also write the measured tail to this `file`, in the form of the node configuration's impostor_tails.finger")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `usage: ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]
+
+Pools the impostor comparisons of the score files (every row of kind
+"impostor": the ext protocol), measures their upper tail (the score at FMR
+1e-1, 1e-2, ... down to what the number of comparisons resolves) and prints,
+for several gallery sizes, the hit threshold (FPIR 0.1%) the node sets with
+its built-in fingerprint tail and with the measured one, and the FPIR the
+built-in threshold would really give if the data's impostors are like these.
+A node takes the measured tail with "impostor_tails": {"finger": ...} in its
+configuration.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	if len(files) == 0 || fs.NArg() != 0 {
+		fs.Usage()
+		return 2
+	}
+	var imp []float64
+	for _, f := range files {
+		s, err := readImpostorScores(f)
+		if err != nil {
+			return fail("eval tail", err)
+		}
+		imp = append(imp, s...)
+	}
+	n := len(imp)
+	measured := node.TailOf(imp)
+	if err := measured.Validate(); err != nil {
+		return fail("eval tail", fmt.Errorf("%d impostor comparisons do not resolve a tail (want at least 100): %w", n, err))
+	}
+	if *out != "" {
+		b, _ := json.MarshalIndent(measured, "", "  ")
+		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			return fail("eval tail", err)
+		}
+	}
+	var cfg node.Config
+	cfg.Defaults()
+	builtin := node.FingerEngine{}.Tail()
+	type size struct {
+		Identities    int     `json:"identities"`
+		HitBuiltin    float64 `json:"hit_threshold_builtin"`
+		HitMeasured   float64 `json:"hit_threshold_measured"`
+		FPIRofBuiltin float64 `json:"fpir_of_builtin_threshold"`
+	}
+	res := struct {
+		Impostors int       `json:"impostor_comparisons"`
+		Files     []string  `json:"files"`
+		Measured  node.Tail `json:"measured"`
+		Builtin   node.Tail `json:"builtin"`
+		TargetHit float64   `json:"fpir_hit_target"`
+		Sizes     []size    `json:"sizes"`
+	}{Impostors: n, Files: files, Measured: measured, Builtin: builtin, TargetHit: cfg.FPIRHit}
+	measuredCfg := cfg
+	measuredCfg.ImpostorTails = map[biometric.Modality]node.Tail{biometric.Finger: measured}
+	for _, ids := range tailGallerySizes {
+		b := node.GalleryPolicy(biometric.Finger, node.FingerEngine{}, &cfg, ids).Hit
+		m := node.GalleryPolicy(biometric.Finger, node.FingerEngine{}, &measuredCfg, ids).Hit
+		res.Sizes = append(res.Sizes, size{Identities: ids, HitBuiltin: b, HitMeasured: m,
+			FPIRofBuiltin: math.Min(1, float64(ids)*measured.FMRAt(b))})
+	}
+	if *asJSON {
+		printJSON(res)
+		return 0
+	}
+	fmt.Printf("impostor comparisons  %d from %d file(s)\n", n, len(files))
+	fmt.Printf("mean impostor score   measured %.5f, built-in %.5f\n\n", measured.Mean, builtin.Mean)
+	fmt.Println("FMR        measured score  built-in score")
+	for _, p := range measured.Points {
+		fmt.Printf("%-9.0e  %-14.5f  %.5f\n", p.FMR, p.Score, builtin.ScoreAt(p.FMR))
+	}
+	fmt.Printf("\nhit threshold at FPIR %g (beyond the last measured FMR both tails are extrapolated)\n", cfg.FPIRHit)
+	fmt.Println("identities    built-in  measured  FPIR of the built-in threshold on this data")
+	for _, s := range res.Sizes {
+		fmt.Printf("%-12d  %-8.4f  %-8.4f  %.3g\n", s.Identities, s.HitBuiltin, s.HitMeasured, s.FPIRofBuiltin)
+	}
+	return 0
+}
+
+// readImpostorScores reads the impostor rows of a score file written by
+// `ebsp eval fingerprint --scores` (header probe,gallery,kind,std,score).
+func readImpostorScores(path string) ([]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = 5
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if strings.Join(head, ",") != "probe,gallery,kind,std,score" {
+		return nil, fmt.Errorf("%s: header %q: want probe,gallery,kind,std,score (a file of 'ebsp eval fingerprint --scores')", path, strings.Join(head, ","))
+	}
+	var out []float64
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if rec[2] != "impostor" {
+			continue
+		}
+		s, err := strconv.ParseFloat(rec[4], 64)
+		if err != nil || math.IsNaN(s) || math.IsInf(s, 0) {
+			return nil, fmt.Errorf("%s line %d: score %q is not a number", path, line, rec[4])
+		}
+		out = append(out, s)
+	}
+}
