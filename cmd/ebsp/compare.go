@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/formats/iso19794"
@@ -36,7 +35,7 @@ func runCompare(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	probe, _, err := loadFingerprint(fs.Arg(0), *dpi)
+	probe, err := loadFingerprint(fs.Arg(0), *dpi)
 	if err != nil {
 		return fail("compare", fmt.Errorf("%s: %w", fs.Arg(0), err))
 	}
@@ -50,7 +49,7 @@ func runCompare(args []string) int {
 	var results []result
 	code := 0
 	for _, path := range fs.Args()[1:] {
-		t, _, err := loadFingerprint(path, *dpi)
+		t, err := loadFingerprint(path, *dpi)
 		if err != nil {
 			results = append(results, result{File: path, Error: fmt.Sprintf("%s: %v", path, err)})
 			code = 1
@@ -96,41 +95,38 @@ const maxSampleBytes = 17 << 20
 // (its first finger view), an image goes through fingerprint extraction at
 // dpi. It returns how long making the template took, reading the file
 // excluded.
-func loadFingerprint(path string, dpi int) (fingerprint.Template, time.Duration, error) {
+func loadFingerprint(path string, dpi int) (fingerprint.Template, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return fingerprint.Template{}, 0, err
+		return fingerprint.Template{}, err
 	}
 	if st.Size() > maxSampleBytes {
-		return fingerprint.Template{}, 0, fmt.Errorf("%d bytes, more than the %d a fingerprint sample may have", st.Size(), maxSampleBytes)
+		return fingerprint.Template{}, fmt.Errorf("%d bytes, more than the %d a fingerprint sample may have", st.Size(), maxSampleBytes)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fingerprint.Template{}, 0, err
+		return fingerprint.Template{}, err
 	}
-	start := time.Now()
 	if len(data) >= 4 && string(data[:4]) == "FMR\x00" {
 		rec, _, err := iso19794.ParseMinutiae(data)
 		if err != nil {
-			return fingerprint.Template{}, 0, err
+			return fingerprint.Template{}, err
 		}
 		t, err := rec.Template(0)
 		if err != nil {
-			return fingerprint.Template{}, 0, err
+			return fingerprint.Template{}, err
 		}
-		return t, time.Since(start), nil
+		return t, nil
 	}
 	return extractImage(data, dpi)
 }
 
 // extractImage decodes an image (formats/raster bounds its size) and
-// extracts its minutiae; the duration is that of the extraction alone.
-func extractImage(data []byte, dpi int) (fingerprint.Template, time.Duration, error) {
+// extracts its minutiae.
+func extractImage(data []byte, dpi int) (fingerprint.Template, error) {
 	img, _, err := raster.Decode(data, 0)
 	if err != nil {
-		return fingerprint.Template{}, 0, err
+		return fingerprint.Template{}, err
 	}
-	start := time.Now()
-	t, err := fingerprint.Extract(img, dpi, nil)
-	return t, time.Since(start), err
+	return fingerprint.Extract(img, dpi, nil)
 }

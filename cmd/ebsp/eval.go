@@ -80,12 +80,8 @@ flags:`)
 		}
 	}
 	// fvc.Run times each load (reading, decoding, extracting) in CPU time
-	// of the thread doing it; loadFingerprint's own wall-clock figure is
-	// not used.
-	load := func(path string) (fingerprint.Template, error) {
-		t, _, err := loadFingerprint(path, *dpi)
-		return t, err
-	}
+	// of the thread doing it.
+	load := func(path string) (fingerprint.Template, error) { return loadFingerprint(path, *dpi) }
 	rep, err := fvc.Run(*dataset, load, opt)
 	if err != nil {
 		return fail("eval", err)

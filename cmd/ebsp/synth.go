@@ -458,9 +458,9 @@ func writePNG(path string, img *image.Gray) error {
 // writeTemplates writes the template-level impressions of one finger as ISO
 // minutiae records.
 func writeTemplates(dir string, m *synth.FingerMaster, id, impressions int) error {
-	mt := synth.TemplateMaster(m)
+	f := synth.NewTemplateFinger(m)
 	for k := 1; k <= impressions; k++ {
-		t := synth.TemplateImpression(m, &mt, uint64(k))
+		t := f.Impression(uint64(k))
 		rec, err := iso19794.MinutiaeRecordFromTemplate(t, iso19794.ISO19794_2_2005, biometric.UnknownFinger)
 		if err != nil {
 			return fmt.Errorf("finger %d impression %d: %w", id, k, err)
