@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -105,9 +104,7 @@ func auditVerify(args []string) int {
 			*audit.Report
 			OK bool `json:"ok"`
 		}{r, r.OK()}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(out)
+		_ = printJSON(out)
 	} else {
 		fmt.Printf("log %s: %d leaves, root %s\n", r.Origin, r.Leaves, r.Root)
 		for _, c := range r.Checkpoints {
@@ -160,10 +157,7 @@ func auditStats(args []string) int {
 		return fail("audit stats", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rows)
-		return 0
+		return emitJSON("audit stats", rows)
 	}
 	fmt.Printf("%-8s %-10s %8s %5s %7s %9s %8s %8s %7s  refusals\n", "partner", "period", "requests", "hits", "no_hits", "confirmed", "rejected", "releases", "expired")
 	for _, r := range rows {

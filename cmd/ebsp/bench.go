@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -180,12 +179,7 @@ func benchOutput(asJSON bool, v any, table string) int {
 		fmt.Print(table)
 		return 0
 	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fail("bench", err)
-	}
-	return 0
+	return emitJSON("bench", v)
 }
 
 // benchProgress shows one progress bar per benchmark phase on stderr, only

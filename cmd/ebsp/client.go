@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -101,12 +100,6 @@ func (c *clientFlags) samples() ([]node.SampleInput, error) {
 			Format: format, DPI: *c.dpi, Data: data})
 	}
 	return out, nil
-}
-
-func printJSON(v any) {
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }
 
 func runEnroll(args []string) int {

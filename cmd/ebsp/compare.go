@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,9 +66,7 @@ func runCompare(args []string) int {
 			Probe   string   `json:"probe"`
 			Results []result `json:"results"`
 		}{fs.Arg(0), results}
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(out); err != nil {
 			return fail("compare", err)
 		}
 		return code

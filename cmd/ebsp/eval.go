@@ -183,6 +183,10 @@ func clock(rep *fvc.Report) string {
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
+// scoresHeader is the header row of a score file (--scores), which `eval
+// tail` reads back.
+var scoresHeader = []string{"probe", "gallery", "kind", "std", "score"}
+
 // writeScores writes every comparison as CSV so that the figures can be
 // recomputed elsewhere.
 func writeScores(path string, cs []fvc.Comparison) error {
@@ -191,7 +195,7 @@ func writeScores(path string, cs []fvc.Comparison) error {
 		return err
 	}
 	w := csv.NewWriter(f)
-	_ = w.Write([]string{"probe", "gallery", "kind", "std", "score"})
+	_ = w.Write(scoresHeader)
 	for _, c := range cs {
 		kind := "impostor"
 		if c.Genuine {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -115,7 +116,7 @@ flags:`)
 }
 
 // readImpostorScores reads the impostor rows of a score file written by
-// `ebsp eval fingerprint --scores` (header probe,gallery,kind,std,score).
+// `ebsp eval fingerprint --scores` (header scoresHeader).
 func readImpostorScores(path string) ([]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -128,8 +129,8 @@ func readImpostorScores(path string) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if strings.Join(head, ",") != "probe,gallery,kind,std,score" {
-		return nil, fmt.Errorf("%s: header %q: want probe,gallery,kind,std,score (a file of 'ebsp eval fingerprint --scores')", path, strings.Join(head, ","))
+	if !slices.Equal(head, scoresHeader) {
+		return nil, fmt.Errorf("%s: header %q: want %q (a file of 'ebsp eval fingerprint --scores')", path, strings.Join(head, ","), strings.Join(scoresHeader, ","))
 	}
 	var out []float64
 	for line := 2; ; line++ {

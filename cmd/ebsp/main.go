@@ -7,6 +7,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -84,6 +85,41 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// parseArgs parses flags and positional arguments in any order
+// (parseInterspersed) and checks the positional ones with valid. When it
+// returns ok false the command should exit with code: 0 after -h, 2 after a
+// flag error or unwanted arguments (the usage is printed then).
+func parseArgs(fs *flag.FlagSet, args []string, valid func(pos []string) bool) (pos []string, ok bool, code int) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, false, flagExit(err)
+	}
+	if !valid(pos) {
+		fs.Usage()
+		return nil, false, 2
+	}
+	return pos, true, 0
+}
+
+// nArgs accepts exactly n positional arguments.
+func nArgs(n int) func([]string) bool { return func(pos []string) bool { return len(pos) == n } }
+
+// printJSON writes v to standard output as indented JSON.
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// emitJSON prints v as a command's JSON answer and returns the exit code:
+// 0, or 1 when standard output cannot take it.
+func emitJSON(cmd string, v any) int {
+	if err := printJSON(v); err != nil {
+		return fail(cmd, err)
+	}
+	return 0
 }
 
 // flagExit is the exit code for a flag parsing error: 0 after -h.

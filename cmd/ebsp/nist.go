@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -120,16 +118,9 @@ func nistDump(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: ebsp nist dump FILE [--json]")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return 2
+	pos, ok, code := parseArgs(fs, args, nArgs(1))
+	if !ok {
+		return code
 	}
 	t, warns, xmlIn, err := readTransaction(pos[0])
 	if err != nil {
@@ -201,12 +192,7 @@ func nistDump(args []string) int {
 		out.Warnings = append(out.Warnings, w.String())
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return fail("nist dump", err)
-		}
-		return 0
+		return emitJSON("nist dump", out)
 	}
 	printDump(os.Stdout, out)
 	return 0
@@ -298,19 +284,13 @@ func nistConvert(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: ebsp nist convert [--version VER] IN OUT\n       ebsp nist convert --from-images [flags] IMG... OUT")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if len(pos) < 2 || (!*fromImages && len(pos) != 2) {
-		fs.Usage()
-		return 2
+	pos, ok, code := parseArgs(fs, args, func(pos []string) bool { return len(pos) == 2 || (*fromImages && len(pos) > 2) })
+	if !ok {
+		return code
 	}
 	outPath := pos[len(pos)-1]
 	var t *ansinist.Transaction
+	var err error
 	if *fromImages {
 		if len(fgps) > 0 && len(fgps) != len(pos)-1 {
 			return fail("nist convert", fmt.Errorf("%d finger positions for %d images", len(fgps), len(pos)-1))

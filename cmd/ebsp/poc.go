@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -61,12 +60,7 @@ nodes on this machine, compares the sharing models and writes DIR/report.html
 		return fail("poc", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return fail("poc", err)
-		}
-		return 0
+		return emitJSON("poc", rep)
 	}
 	printPocSummary(rep, *out)
 	return 0
@@ -139,9 +133,7 @@ any does not.
 		ok = ok && r.Agree
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := printJSON(res); err != nil {
 			return fail("poc check-extrapolation", err)
 		}
 	} else {

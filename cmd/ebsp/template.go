@@ -45,13 +45,9 @@ func tmplMain(args []string) int {
 	outDir := fs.String("explain", "", "write the stages of the extraction into folder `OUTDIR`")
 	dpi := fs.Int("dpi", 500, "resolution of IMAGE in pixels per inch")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if *outDir == "" || len(pos) != 1 {
-		fs.Usage()
-		return 2
+	pos, ok, code := parseArgs(fs, args, func(pos []string) bool { return *outDir != "" && len(pos) == 1 })
+	if !ok {
+		return code
 	}
 	img, err := tmplReadImage(pos[0])
 	if err != nil {
@@ -78,7 +74,7 @@ func tmplMain(args []string) int {
 		if xerr != nil {
 			out["error"] = xerr.Error()
 		}
-		tmplPrintJSON(out)
+		_ = printJSON(out)
 	} else {
 		fmt.Printf("%s: wrote %d files (%s)\n", *outDir, len(rec.Files), strings.Join(rec.Files, ", "))
 		if xerr == nil {
@@ -102,13 +98,9 @@ func tmplExtract(args []string) int {
 	out := fs.String("o", "", "write the template to `OUT` ('-' for standard output)")
 	format := fs.String("format", "iso", "template format: iso (ISO/IEC 19794-2:2005), ansi (ANSI INCITS 378-2004) or json")
 	finger := fs.Int("finger", 0, "finger position code 0-10 to record (0 unknown)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if *out == "" || len(pos) != 1 {
-		fs.Usage()
-		return 2
+	pos, ok, code := parseArgs(fs, args, func(pos []string) bool { return *out != "" && len(pos) == 1 })
+	if !ok {
+		return code
 	}
 	img, err := tmplReadImage(pos[0])
 	if err != nil {
@@ -170,13 +162,9 @@ func tmplDump(args []string) int {
 	}
 	asJSON := fs.Bool("json", false, "print the template as JSON")
 	view := fs.Int("view", 0, "finger view of a record to print")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return 2
+	pos, ok, code := parseArgs(fs, args, nArgs(1))
+	if !ok {
+		return code
 	}
 	data, err := tmplReadFile(pos[0], 16<<20)
 	if err != nil {
@@ -199,8 +187,7 @@ func tmplDump(args []string) int {
 		return fail("template dump", fmt.Errorf("%s: neither a minutiae record (%v) nor an %s file", pos[0], err, tmplFormat))
 	}
 	if *asJSON {
-		tmplPrintJSON(t)
-		return 0
+		return emitJSON("template dump", t)
 	}
 	fmt.Printf("%s: %s: %dx%d px at %d ppi, quality %d, %d minutiae\n", pos[0], kind, t.Width, t.Height, t.DPI, t.Quality, len(t.Minutiae))
 	fmt.Println("     x     y  angle  type         quality")
@@ -246,10 +233,4 @@ func tmplReadFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
 	}
 	return data, nil
-}
-
-func tmplPrintJSON(v any) {
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", " ")
-	_ = enc.Encode(v)
 }

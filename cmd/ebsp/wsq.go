@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"image"
@@ -41,13 +40,9 @@ func wsqDecode(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: ebsp wsq decode IN.wsq OUT.png\n\nDecodes a WSQ image and writes it as an 8-bit grey PNG.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return 2
+	pos, ok, code := parseArgs(fs, args, nArgs(2))
+	if !ok {
+		return code
 	}
 	in, err := os.Open(pos[0])
 	if err != nil {
@@ -89,13 +84,9 @@ func wsqEncode(args []string) int {
 			"compression ratio and the PSNR of the round trip against the input.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return 2
+	pos, ok, code := parseArgs(fs, args, nArgs(2))
+	if !ok {
+		return code
 	}
 	data, err := os.ReadFile(pos[0])
 	if err != nil {
@@ -152,12 +143,7 @@ func wsqEncode(args []string) int {
 		if math.IsInf(r.PSNR, 1) {
 			r.PSNR = 999 // JSON has no infinity; a lossless round trip
 		}
-		e := json.NewEncoder(os.Stdout)
-		e.SetIndent("", "  ")
-		if err := e.Encode(r); err != nil {
-			return fail("wsq encode", err)
-		}
-		return 0
+		return emitJSON("wsq encode", r)
 	}
 	fmt.Printf("%s (%s, %dx%d) -> %s: %d bytes, %.3f bpp, ratio %.1f:1, PSNR %.2f dB (target %.2f bpp)\n",
 		r.In, r.Format, r.Width, r.Height, r.Out, r.Bytes, r.BitsPerPixel, r.Ratio, r.PSNR, r.TargetBitrate)
@@ -171,13 +157,9 @@ func wsqInfo(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: ebsp wsq info IN.wsq [--json]\n\nPrints what a WSQ file says about its image without decoding the pixels.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return flagExit(err)
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return 2
+	pos, ok, code := parseArgs(fs, args, nArgs(1))
+	if !ok {
+		return code
 	}
 	in, err := os.Open(pos[0])
 	if err != nil {
@@ -189,9 +171,7 @@ func wsqInfo(args []string) int {
 		return fail("wsq info", fmt.Errorf("%s: %w", pos[0], err))
 	}
 	if *asJSON {
-		e := json.NewEncoder(os.Stdout)
-		e.SetIndent("", "  ")
-		if err := e.Encode(struct {
+		if err := printJSON(struct {
 			File string `json:"file"`
 			*wsq.Metadata
 			BitsPerPixel float64 `json:"bits_per_pixel"`
