@@ -116,13 +116,11 @@ func fullFilter(half []float64, n int, antisym bool) []float64 {
 	return f
 }
 
-func encode(g *image.Gray, width, height int, o *Options, fb filterBank) ([]byte, error) {
-	lowHalf, highHalf, lowTaps, highTaps := fb.lowHalf, fb.highHalf, fb.lowTaps, fb.highTaps
-	// Transform table (B.2.3): written, and read back so that the encoder
-	// knows the filters exactly as the decoder will.
-	var dtt segmentWriter
-	dtt.u8(uint8(lowTaps))
-	dtt.u8(uint8(highTaps))
+// writeDTT writes the body of a transform table (B.2.3): the filter
+// lengths, then each half filter's coefficients as sign, scale and value.
+func writeDTT(w *segmentWriter, lowHalf, highHalf []float64, lowTaps, highTaps int) {
+	w.u8(uint8(lowTaps))
+	w.u8(uint8(highTaps))
 	for _, half := range [][]float64{lowHalf, highHalf} {
 		for _, v := range half {
 			sign := uint8(0)
@@ -130,11 +128,19 @@ func encode(g *image.Gray, width, height int, o *Options, fb filterBank) ([]byte
 				sign, v = 1, -v
 			}
 			e, r := putScaled(v, math.MaxUint32)
-			dtt.u8(sign)
-			dtt.u8(e)
-			dtt.u32(r)
+			w.u8(sign)
+			w.u8(e)
+			w.u32(r)
 		}
 	}
+}
+
+func encode(g *image.Gray, width, height int, o *Options, fb filterBank) ([]byte, error) {
+	lowHalf, highHalf, lowTaps, highTaps := fb.lowHalf, fb.highHalf, fb.lowTaps, fb.highTaps
+	// Transform table (B.2.3): written, and read back so that the encoder
+	// knows the filters exactly as the decoder will.
+	var dtt segmentWriter
+	writeDTT(&dtt, lowHalf, highHalf, lowTaps, highTaps)
 	filters := &analysisFilters{h0: fullFilter(lowHalf, lowTaps, false), h1: fullFilter(highHalf, highTaps, true)}
 
 	// Normalise the pixels (Part 3 §A): x = (p - M) / R with M the mean and

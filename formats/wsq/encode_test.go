@@ -16,20 +16,7 @@ import (
 func dttFor(t *testing.T, lowHalf, highHalf []float64, lowTaps, highTaps int) *transformTable {
 	t.Helper()
 	var w segmentWriter
-	w.u8(uint8(lowTaps))
-	w.u8(uint8(highTaps))
-	for _, half := range [][]float64{lowHalf, highHalf} {
-		for _, v := range half {
-			sign := uint8(0)
-			if v < 0 {
-				sign, v = 1, -v
-			}
-			e, r := putScaled(v, math.MaxUint32)
-			w.u8(sign)
-			w.u8(e)
-			w.u32(r)
-		}
-	}
+	writeDTT(&w, lowHalf, highHalf, lowTaps, highTaps)
 	tt, err := parseDTT(&segReader{b: w.b, name: "DTT"})
 	if err != nil {
 		t.Fatal(err)
@@ -41,28 +28,35 @@ func dttFor(t *testing.T, lowHalf, highHalf []float64, lowTaps, highTaps int) *t
 // decoder's synthesis invert each other (no quantisation) for every image
 // size parity and small sizes.
 func TestPerfectReconstruction(t *testing.T) {
-	tt := dttFor(t, standardLowpass, standardHighpass, 9, 7)
-	f := &analysisFilters{h0: fullFilter(standardLowpass, 9, false), h1: fullFilter(standardHighpass, 7, true)}
 	rng := rand.New(rand.NewSource(1))
 	for _, sz := range [][2]int{{64, 64}, {65, 64}, {64, 65}, {97, 131}, {256, 200}, {33, 45}} {
-		w, h := sz[0], sz[1]
-		orig := make([]float32, w*h)
-		for i := range orig {
-			orig[i] = float32(rng.NormFloat64() * 50)
-		}
-		plane := append([]float32(nil), orig...)
-		tmp := make([]float32, w*h)
-		l := newLayout(w, h)
-		decompose(plane, tmp, w, l, f)
-		reconstruct(plane, tmp, w, l, tt)
-		maxErr := 0.0
-		for i := range orig {
-			maxErr = math.Max(maxErr, math.Abs(float64(plane[i]-orig[i])))
-		}
-		if maxErr > 1e-2 {
-			t.Errorf("%dx%d: max reconstruction error %g", w, h, maxErr)
+		if maxErr := reconstructionError(t, standardFilters, sz[0], sz[1], rng); maxErr > 1e-2 {
+			t.Errorf("%dx%d: max reconstruction error %g", sz[0], sz[1], maxErr)
 		}
 	}
+}
+
+// reconstructionError decomposes a random w×h plane with fb's analysis
+// filters, reconstructs it with the synthesis filters the decoder reads
+// from fb's transform table, and returns the largest difference.
+func reconstructionError(t *testing.T, fb filterBank, w, h int, rng *rand.Rand) float64 {
+	t.Helper()
+	tt := dttFor(t, fb.lowHalf, fb.highHalf, fb.lowTaps, fb.highTaps)
+	f := &analysisFilters{h0: fullFilter(fb.lowHalf, fb.lowTaps, false), h1: fullFilter(fb.highHalf, fb.highTaps, true)}
+	orig := make([]float32, w*h)
+	for i := range orig {
+		orig[i] = float32(rng.NormFloat64() * 50)
+	}
+	plane := append([]float32(nil), orig...)
+	tmp := make([]float32, w*h)
+	l := newLayout(w, h)
+	decompose(plane, tmp, w, l, f)
+	reconstruct(plane, tmp, w, l, tt)
+	maxErr := 0.0
+	for i := range orig {
+		maxErr = math.Max(maxErr, math.Abs(float64(plane[i]-orig[i])))
+	}
+	return maxErr
 }
 
 // evenBanks are even-length biorthogonal pairs: Haar (2/2) and the
@@ -75,25 +69,9 @@ var evenBanks = []filterBank{
 func TestPerfectReconstructionEven(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	for _, fb := range evenBanks {
-		tt := dttFor(t, fb.lowHalf, fb.highHalf, fb.lowTaps, fb.highTaps)
-		f := &analysisFilters{h0: fullFilter(fb.lowHalf, fb.lowTaps, false), h1: fullFilter(fb.highHalf, fb.highTaps, true)}
 		for _, sz := range [][2]int{{64, 64}, {65, 63}, {97, 131}} {
-			w, h := sz[0], sz[1]
-			orig := make([]float32, w*h)
-			for i := range orig {
-				orig[i] = float32(rng.NormFloat64() * 50)
-			}
-			plane := append([]float32(nil), orig...)
-			tmp := make([]float32, w*h)
-			l := newLayout(w, h)
-			decompose(plane, tmp, w, l, f)
-			reconstruct(plane, tmp, w, l, tt)
-			maxErr := 0.0
-			for i := range orig {
-				maxErr = math.Max(maxErr, math.Abs(float64(plane[i]-orig[i])))
-			}
-			if maxErr > 1e-2 {
-				t.Errorf("%d/%d taps, %dx%d: max reconstruction error %g", fb.lowTaps, fb.highTaps, w, h, maxErr)
+			if maxErr := reconstructionError(t, fb, sz[0], sz[1], rng); maxErr > 1e-2 {
+				t.Errorf("%d/%d taps, %dx%d: max reconstruction error %g", fb.lowTaps, fb.highTaps, sz[0], sz[1], maxErr)
 			}
 		}
 	}
