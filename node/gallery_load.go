@@ -50,8 +50,6 @@ type galleryLoader struct {
 	workers  int
 	size     int // templates per batch
 	batch    []store.GalleryEntry
-	prepared []any
-	errs     []error
 	count    int
 	progress func(loaded int)
 }
@@ -76,31 +74,30 @@ func (l *galleryLoader) flush() error {
 	if k == 0 {
 		return nil
 	}
-	l.prepared = append(l.prepared[:0], make([]any, k)...)
-	l.errs = append(l.errs[:0], make([]error, k)...)
+	prepared, errs := make([]any, k), make([]error, k)
 	var wg sync.WaitGroup
 	for w := range min(l.workers, k) {
 		wg.Go(func() {
 			for i := w; i < k; i += l.workers {
-				l.prepared[i], l.errs[i] = l.g.Engine().PrepareGallery(l.batch[i].Data)
+				prepared[i], errs[i] = l.g.Engine().PrepareGallery(l.batch[i].Data)
 			}
 		})
 	}
 	wg.Wait()
 	for i, e := range l.batch {
-		if l.errs[i] != nil {
-			return fmt.Errorf("template %s: %w", e.TemplateID, l.errs[i])
+		if errs[i] != nil {
+			return fmt.Errorf("template %s: %w", e.TemplateID, errs[i])
 		}
 		if e.IdentityID == "" {
 			return fmt.Errorf("template %s: empty identity id", e.TemplateID)
 		}
-		l.g.AddPrepared(e.IdentityID, e.TemplateID, e.Position, l.prepared[i])
+		l.g.AddPrepared(e.IdentityID, e.TemplateID, e.Position, prepared[i])
 		l.count++
 		if l.count%10000 == 0 {
 			l.progress(l.count)
 		}
 	}
+	clear(l.batch) // drop the copied template bytes
 	l.batch = l.batch[:0]
-	clear(l.prepared)
 	return nil
 }
