@@ -68,15 +68,7 @@ func TestTenprintTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var right ansinist.FingerImage
-	for _, im := range tx.FingerImages() {
-		if len(im.Positions) > 0 && im.Positions[0] == biometric.RightIndex {
-			right = im
-		}
-	}
-	if right.Data == nil {
-		t.Fatal("no right index on the card")
-	}
+	right := fingerImageAt(t, tx, biometric.RightIndex)
 	st2, b := tn.call(t, RoleSearcher, "POST", "/v1/identify", map[string]any{"samples": []SampleInput{{Modality: biometric.Finger, Position: biometric.RightIndex, Format: "wsq", Data: right.Data}}})
 	if st2 != 200 || b["decision"] != "hit" || b["candidates"].([]any)[0].(map[string]any)["identity_id"] != "CARD-1" {
 		t.Fatalf("identify right index: %d %v", st2, b)
@@ -136,20 +128,28 @@ func TestTenprintTransaction(t *testing.T) {
 	}
 }
 
+// fingerImageAt returns the (last) finger image record of tx whose first
+// finger position is pos.
+func fingerImageAt(t *testing.T, tx *ansinist.Transaction, pos biometric.FingerPosition) ansinist.FingerImage {
+	t.Helper()
+	var found ansinist.FingerImage
+	for _, im := range tx.FingerImages() {
+		if len(im.Positions) > 0 && im.Positions[0] == pos {
+			found = im
+		}
+	}
+	if found.Data == nil {
+		t.Fatalf("no finger image at position %d in the transaction", pos)
+	}
+	return found
+}
+
 // slapTransaction makes a Type-14 transaction of the tenprint card's
 // plain right-four-finger image (WSQ, 1572x1000 at 500 ppi) with SEG boxes
 // (FGP, left, right, top, bottom) for the index, middle, ring and little
 // fingers, and one for a left finger, which the node must refuse.
 func slapTransaction(t *testing.T, card *ansinist.Transaction) []byte {
-	var four ansinist.FingerImage
-	for _, im := range card.FingerImages() {
-		if len(im.Positions) > 0 && im.Positions[0] == biometric.PlainRightFour {
-			four = im
-		}
-	}
-	if four.Data == nil {
-		t.Fatal("no plain right four fingers on the card")
-	}
+	four := fingerImageAt(t, card, biometric.PlainRightFour)
 	tr := ansinist.New(ansinist.Header{TOT: "CPS", DAI: "TEST", ORI: "TEST", TCN: "SLAP-1"}, nil)
 	tr.AddFinger(ansinist.FingerImage{Image: ansinist.Image{Compression: ansinist.WSQ, Width: four.Width, Height: four.Height, PPI: 500, Data: four.Data},
 		Positions: []biometric.FingerPosition{biometric.PlainRightFour}})
