@@ -15,7 +15,10 @@ const (
 	mccTauP    = 0.4
 	mccRelIter = 5
 	mccWR      = 0.5
-	mccMaxNR   = 32   // pairs taken into relaxation at most
+	mccMaxNR   = 32 // pairs taken into relaxation at most
+	// mccNRSpace is the size of the per-pair arrays: a power of two not
+	// below mccMaxNR, so that an index taken modulo it is a mask.
+	mccNRSpace = 32
 	mccRhoMin  = 1e-3 // compatibilities below this count as none
 	// mccMinLocal: cylinder pairs less similar than this are not
 	// candidates for pairing.
@@ -80,19 +83,25 @@ func init() {
 // several goroutines at once: give each goroutine its own (Clone).
 type Matcher struct {
 	probe *Prepared
-	// The candidate pairs of a comparison: keys[k] packs the probe
-	// minutia (bits 0-7), the gallery minutia (8-15) and the sort bucket
-	// 255 − sim·255 (16-23); sims[k] is the local similarity.
-	keys  []uint32
-	sims  []float32
+	// The candidate pairs of a comparison, cand[:ncand].
+	cand  *[mccMaxMinutiae * mccMaxMinutiae]mccCand
+	ncand int
 	nr    []mccPair
 	edges []mccEdge
 	eff   []float32
-	lam   [2][mccMaxNR]float32
+	lam   [2][mccNRSpace]float32
 	buck  [257]int32
 	order []int32
 	// touched keeps what touch read, so that its loads are not dropped.
 	touched uint64
+}
+
+// mccCand is a candidate pair of a comparison: key packs the probe
+// minutia (bits 0-7), the gallery minutia (8-15) and the sort bucket
+// 255 − sim·255 (16-23); sim is the local similarity.
+type mccCand struct {
+	key uint32
+	sim float32
 }
 
 // mccEdge is a compatible pair of pairs (indices into the relaxed pairs)
@@ -238,7 +247,7 @@ func (m *Matcher) touch(g *Prepared) {
 	m.touched ^= x
 }
 
-// localSimilarities fills m.keys and m.sims with every pair of usable
+// localSimilarities fills m.cand with every pair of usable
 // cylinders whose directions differ by at most mccMaxDTheta and that share
 // enough valid cells, with their bit-based similarity 1 − ‖a⊕b‖ / (‖a‖+‖b‖)
 // (MCC paper eq. 17) when it is at least mccMinLocal. Unlike the paper, the norms are taken over the
@@ -251,24 +260,22 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 	a := m.probe
 	geo := mccGeo
 	minME := int(math.Ceil(mccMinME * float64(geo.cells)))
-	maxD := int(mccMaxDTheta * 256 / (2 * math.Pi))
+	// Through a variable: the constant expression is not an integer.
+	th := float64(mccMaxDTheta)
+	maxD := int(th * 256 / (2 * math.Pi))
 	// Every candidate is written without append into space for all nA·nB
 	// pairs.
-	if cap(m.keys) < a.n*g.n {
-		m.keys = make([]uint32, mccMaxMinutiae*mccMaxMinutiae)
-		m.sims = make([]float32, mccMaxMinutiae*mccMaxMinutiae)
+	if m.cand == nil {
+		m.cand = new([mccMaxMinutiae * mccMaxMinutiae]mccCand)
 	}
-	keys, sims := m.keys[:cap(m.keys)], m.sims[:cap(m.keys)]
 	np := 0
 	gn := g.n
 	gBits, gNorm, gUsable := g.bits[:gn*mccStrideConst], g.norm[:gn], g.usable[:gn]
-	sqrtTab := (*[mccWordsConst*64 + 1]float32)(mccSqrt)
 	for i := 0; i < a.n; i++ {
 		if a.usable[i] == 0 {
 			continue
 		}
 		blkA := (*[mccStrideConst]uint64)(a.bits[i*mccStrideConst:])
-		normA := a.norm[i]
 		// The gallery minutiae within maxD of this direction: one window
 		// of the direction order, or two when it wraps around 0.
 		lo, hi := int(a.dir8[i])-maxD, int(a.dir8[i])+maxD+1
@@ -302,36 +309,12 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 			} else {
 				cand = buf[:mccSharedCells(blkA, gBits, gUsable, sp[0], sp[1], minME, &buf, 0)]
 			}
-			var diff [64]mccDiff
-			mccDiffBits(blkA, gBits, cand, &diff)
-			for k, j8 := range cand {
-				j := int(j8)
-				if gUsable[j] == 0 {
-					continue
-				}
-				d := diff[k&63]
-				// s ≥ mccMinLocal needs px ≤ ((1 − mccMinLocal)·den)²; a
-				// pair over that in the first six words is left out (the
-				// early exit of the straightforward form, kept for its
-				// results).
-				den := normA + gNorm[j]
-				lim := (1 - mccMinLocal) * den
-				if int(d.px6) > int(lim*lim) {
-					continue
-				}
-				// den ≥ 0; at 0 the quotient is NaN or +Inf and the test
-				// fails, as it does for s ≤ 0.
-				if s := 1 - sqrtTab[d.px]/den; s >= mccMinLocal {
-					// s ∈ [mccMinLocal, 1], so q ∈ [0, 192] fits a byte.
-					q := uint8(255 - int(s*255))
-					keys[np] = uint32(i) | uint32(j)<<8 | uint32(q)<<16
-					sims[np] = s
-					np++
-				}
-			}
+			var px [64]uint16
+			mccDiffBits(blkA, gBits, cand, &px)
+			np = mccEmit(a.norm[i].norm, uint32(i), gNorm, cand, &px, m.cand, np)
 		}
 	}
-	m.keys, m.sims = keys[:np], sims[:np]
+	m.ncand = np
 }
 
 // mccSharedCells appends to cand, from count nc on, the gallery minutiae j
@@ -341,22 +324,22 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 // written and the count advances by 0 or 1. The comparison loops are small
 // functions of their own so that their values stay in registers.
 func mccSharedCells(a *[mccStrideConst]uint64, gBits []uint64, gUsable []uint8, lo, hi, minME int, cand *[64]uint8, nc int) int {
-	cellA0, cellA1 := a[11], a[12]
+	cellA0, cellA1 := a[mccWordsConst], a[mccWordsConst+1]
 	for j := lo; j < hi; j++ {
 		b := (*[mccStrideConst]uint64)(gBits[j*mccStrideConst:])
-		shared := bits.OnesCount64(cellA0&b[11]) + bits.OnesCount64(cellA1&b[12])
+		shared := bits.OnesCount64(cellA0&b[mccWordsConst]) + bits.OnesCount64(cellA1&b[mccWordsConst+1])
 		cand[nc&63] = uint8(j)
 		nc += int(gUsable[j]) & int(uint(minME-1-shared)>>63)
 	}
 	return nc
 }
 
-// mccDiff is the number of content bits in which two cylinders differ, in
-// their first six words and in all.
-type mccDiff struct{ px6, px uint16 }
-
-// mccDiffBits compares cylinder a with the gallery cylinders cand.
-func mccDiffBits(a *[mccStrideConst]uint64, gBits []uint64, cand []uint8, out *[64]mccDiff) {
+// mccDiffBits counts, for each gallery cylinder of cand, the content bits
+// in which it differs from cylinder a. It is a loop of its own, with few
+// live values, so that they stay in registers: Go's default amd64 target
+// checks for POPCNT at every count, and the fallback call it would make
+// spills whatever the loop holds.
+func mccDiffBits(a *[mccStrideConst]uint64, gBits []uint64, cand []uint8, out *[64]uint16) {
 	for k, j := range cand {
 		off := int(j) * mccStrideConst
 		b := (*[mccStrideConst]uint64)(gBits[off : off+mccStrideConst])
@@ -366,14 +349,32 @@ func mccDiffBits(a *[mccStrideConst]uint64, gBits []uint64, cand []uint8, out *[
 		px += bits.OnesCount64(a[3] ^ b[3])
 		px += bits.OnesCount64(a[4] ^ b[4])
 		px += bits.OnesCount64(a[5] ^ b[5])
-		px6 := px
-		px += bits.OnesCount64(a[6] ^ b[6])
-		px += bits.OnesCount64(a[7] ^ b[7])
-		px += bits.OnesCount64(a[8] ^ b[8])
-		px += bits.OnesCount64(a[9] ^ b[9])
-		px += bits.OnesCount64(a[10] ^ b[10])
-		out[k&63] = mccDiff{uint16(px6), uint16(px)}
+		out[k&63] = uint16(px)
 	}
+}
+
+// mccEmit turns the differing bits px of probe minutia i's cylinder (norm
+// normA) against the gallery cylinders cand into their bit-based
+// similarity 1 − ‖a⊕b‖ / (‖a‖+‖b‖) and writes each pair at out[np]; np
+// advances past the pairs that are usable and at least mccMinLocal
+// similar, and the new count is returned. The loop has no branch (whether
+// a pair is kept is not predictable, and a misprediction costs more than
+// the write) and few arguments, which the register-based calling
+// convention keeps in registers.
+func mccEmit(normA float32, i uint32, gNorm []mccNorm, cand []uint8, px *[64]uint16, out *[mccMaxMinutiae * mccMaxMinutiae]mccCand, np int) int {
+	sqrtTab := (*[mccWordsConst*64 + 1]float32)(mccSqrt)
+	for k, j := range cand {
+		g := gNorm[j]
+		// The denominator is positive for a usable probe cylinder (finish
+		// gives it content bits); an unusable gallery one scores 0.
+		s := (1 - sqrtTab[px[k&63]]/(normA+g.norm)) * g.use
+		// For a kept pair s ∈ [mccMinLocal, 1], so the bucket
+		// 255 − s·255 ∈ [0, 192] fits a byte.
+		out[np] = mccCand{i | uint32(j)<<8 | uint32(uint8(255-int(s*255)))<<16, s}
+		// s ≥ mccMinLocal exactly when s − mccMinLocal has no sign bit.
+		np += int(^math.Float32bits(s-mccMinLocal) >> 31)
+	}
+	return np
 }
 
 // selectPairs takes the pairs of highest local similarity, each minutia in
@@ -389,23 +390,23 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	// address waits for a division.)
 	buck := &m.buck
 	clear(buck[:])
-	for _, key := range m.keys {
-		buck[int(uint8(key>>16))+1]++
+	cand := m.cand[:m.ncand]
+	for _, c := range cand {
+		buck[int(uint8(c.key>>16))+1]++
 	}
 	for i := 1; i < len(buck); i++ {
 		buck[i] += buck[i-1]
 	}
-	keys, sims := m.keys, m.sims
-	if cap(m.order) < len(keys) {
-		m.order = make([]int32, len(keys), mccMaxMinutiae*mccMaxMinutiae)
+	if cap(m.order) < len(cand) {
+		m.order = make([]int32, len(cand), mccMaxMinutiae*mccMaxMinutiae)
 	}
 	// The sorted order holds the candidate's index (bits 0-11, below
 	// mccMaxMinutiae²) and its two minutiae (16-23, 24-31), so that the
 	// walk below rejects a candidate without another load.
-	order := m.order[:len(keys)]
-	for k, key := range keys {
-		q := uint8(key >> 16)
-		order[buck[q]] = int32(uint32(k) | (key&0xffff)<<16)
+	order := m.order[:len(cand)]
+	for k, c := range cand {
+		q := uint8(c.key >> 16)
+		order[buck[q]] = int32(uint32(k) | (c.key&0xffff)<<16)
 		buck[q]++
 	}
 	m.order = order
@@ -421,7 +422,7 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 			continue
 		}
 		usedA[a], usedB[b] = 1, 1
-		nr = append(nr, mccPair{sims[o&0xfff], a, b})
+		nr = append(nr, mccPair{cand[o&0xfff].sim, a, b})
 		if len(nr) == want {
 			break
 		}
@@ -479,7 +480,7 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		}
 	}
 	m.edges = edges[:ne]
-	// Fixed-size arrays indexed modulo mccMaxNR (every index is below it)
+	// Fixed-size arrays indexed modulo mccNRSpace (every index is below it)
 	// need no bounds checks in the iteration.
 	cur, next := &m.lam[0], &m.lam[1]
 	for t := range nr {
@@ -496,10 +497,10 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 	for it := 0; it < mccRelIter; it++ {
 		clear(next[:n])
 		for _, e := range edges {
-			next[e.t%mccMaxNR] += e.r * cur[e.k%mccMaxNR]
+			next[e.t%mccNRSpace] += e.r * cur[e.k%mccNRSpace]
 		}
 		for t := range n {
-			next[t%mccMaxNR] = mccWR*cur[t%mccMaxNR] + inv*next[t%mccMaxNR]
+			next[t%mccNRSpace] = mccWR*cur[t%mccNRSpace] + inv*next[t%mccNRSpace]
 		}
 		cur, next = next, cur
 	}
@@ -510,8 +511,8 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 // greedily in order of relaxed similarity: a pair joins when it is
 // compatible (ρ ≥ mccConsistRho) with at least half of the set.
 func (m *Matcher) consistent(nr []mccPair, lam []float32) int {
-	// compat[t] has bit k set when pairs t and k agree (n ≤ mccMaxNR = 32).
-	var compat [mccMaxNR]uint32
+	// compat[t] has bit k set when pairs t and k agree (n ≤ mccMaxNR ≤ 32).
+	var compat [mccNRSpace]uint32
 	for _, e := range m.edges {
 		if e.r >= mccConsistRho {
 			compat[e.t] |= 1 << e.k
