@@ -79,23 +79,30 @@ func extractedTemplates(b *testing.B, name string, dpi int) []fingerprint.Templa
 	if len(files) == 0 {
 		b.Fatalf("no images in %s", dir)
 	}
+	ts := extractFiles(b, files, dpi)
+	extracted.Store(name, ts)
+	return ts
+}
+
+// extractFiles reads, decodes and extracts each image file at dpi.
+func extractFiles(tb testing.TB, files []string, dpi int) []fingerprint.Template {
+	tb.Helper()
 	var ts []fingerprint.Template
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		img, _, err := raster.Decode(data, 0)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatalf("%s: %v", f, err)
 		}
 		t, err := fingerprint.Extract(img, dpi, nil)
 		if err != nil {
-			b.Fatalf("%s: %v", f, err)
+			tb.Fatalf("%s: %v", f, err)
 		}
 		ts = append(ts, t)
 	}
-	extracted.Store(name, ts)
 	return ts
 }
 

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/ebsp/ebsp/eval"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/fingerprint/fvc"
-	"github.com/ebsp/ebsp/formats/raster"
 	"github.com/ebsp/ebsp/internal/shareddata"
 )
 
@@ -220,22 +218,7 @@ func TestAccuracyImages(t *testing.T) {
 	if len(names) != 80 {
 		t.Fatalf("%d images, want 80", len(names))
 	}
-	var ts []fingerprint.Template
-	for _, n := range names {
-		data, err := os.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, _, err := raster.Decode(data, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tpl, err := fingerprint.Extract(img, 500, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", n, err)
-		}
-		ts = append(ts, tpl)
-	}
+	ts := extractFiles(t, names, 500)
 	if e := extEER(t, ts, names); e > 0.05 {
 		t.Errorf("EER ext %.2f%%, want ≤ 5%%", 100*e)
 	}
