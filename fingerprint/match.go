@@ -83,6 +83,9 @@ func init() {
 // several goroutines at once: give each goroutine its own (Clone).
 type Matcher struct {
 	probe *Prepared
+	// maxD is the largest direction difference of a candidate pair, in
+	// 1/256 turns (128 or more: any).
+	maxD int
 	// The candidate pairs of a comparison, cand[:ncand].
 	cand  *[mccMaxMinutiae * mccMaxMinutiae]mccCand
 	ncand int
@@ -122,13 +125,44 @@ type mccPair struct {
 // NewMatcher prepares probe for comparison against gallery templates.
 func NewMatcher(probe Template) *Matcher { return newMatcher(Prepare(probe)) }
 
-func newMatcher(p *Prepared) *Matcher {
-	return &Matcher{probe: p}
+// MatchOptions change how a Matcher compares; the zero value is what
+// NewMatcher does.
+type MatchOptions struct {
+	// AnyRotation pairs minutiae whatever the difference of their
+	// directions, so that impressions rotated against each other by any
+	// angle match: latent prints, or scans whose orientation is unknown.
+	// By default minutiae are paired only when their directions differ by
+	// at most 60°, which suits fingers placed upright on a sensor or a
+	// card and finds rotations up to about 45°. With AnyRotation a
+	// comparison costs about three times as much and impostors score
+	// higher, so thresholds calibrated for the default do not carry over:
+	// measure them with the same option (`ebsp eval fingerprint
+	// --any-rotation`).
+	AnyRotation bool
 }
 
-// Clone returns a Matcher for the same probe with its own scratch space,
-// for use in another goroutine.
-func (m *Matcher) Clone() *Matcher { return newMatcher(m.probe) }
+// NewMatcherWith is NewMatcher with options.
+func NewMatcherWith(probe Template, o MatchOptions) *Matcher {
+	m := newMatcher(Prepare(probe))
+	if o.AnyRotation {
+		m.maxD = 128
+	}
+	return m
+}
+
+func newMatcher(p *Prepared) *Matcher {
+	// Through a variable: the constant expression is not an integer.
+	th := float64(mccMaxDTheta)
+	return &Matcher{probe: p, maxD: int(th * 256 / (2 * math.Pi))}
+}
+
+// Clone returns a Matcher for the same probe and options with its own
+// scratch space, for use in another goroutine.
+func (m *Matcher) Clone() *Matcher {
+	c := newMatcher(m.probe)
+	c.maxD = m.maxD
+	return c
+}
 
 // Compare returns the similarity of the probe and a gallery template, a
 // number in [0, 1]: the mean of the LSS-R score (scaled, clipped at 1) and
@@ -247,10 +281,11 @@ func (m *Matcher) touch(g *Prepared) {
 	m.touched ^= x
 }
 
-// localSimilarities fills m.cand with every pair of usable
-// cylinders whose directions differ by at most mccMaxDTheta and that share
-// enough valid cells, with their bit-based similarity 1 − ‖a⊕b‖ / (‖a‖+‖b‖)
-// (MCC paper eq. 17) when it is at least mccMinLocal. Unlike the paper, the norms are taken over the
+// localSimilarities fills m.cand with every pair of usable cylinders whose
+// directions differ by at most the matcher's window (m.maxD: mccMaxDTheta
+// unless AnyRotation) and that share enough valid cells, with their
+// bit-based similarity 1 − ‖a⊕b‖ / (‖a‖+‖b‖) (MCC paper eq. 17) when it is
+// at least mccMinLocal. Unlike the paper, the norms are taken over the
 // whole cylinders rather than over the cells valid in both: content bits
 // exist only in a cylinder's valid cells, so this counts what one cylinder
 // sees beyond the other's border as difference. On the FVC sets this made
@@ -260,9 +295,7 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 	a := m.probe
 	geo := mccGeo
 	minME := int(math.Ceil(mccMinME * float64(geo.cells)))
-	// Through a variable: the constant expression is not an integer.
-	th := float64(mccMaxDTheta)
-	maxD := int(th * 256 / (2 * math.Pi))
+	maxD := m.maxD
 	// Every candidate is written without append into space for all nA·nB
 	// pairs.
 	if m.cand == nil {

@@ -58,6 +58,26 @@ func TestInvariance(t *testing.T) {
 			t.Errorf("rotated by %.1f rad and moved: score %.3f (self %.3f, impostor %.3f)", theta, s, self, impostor)
 		}
 	}
+	// Beyond that the default misses the mate and AnyRotation finds it, at
+	// any angle; an impostor stays low.
+	anyRot := fingerprint.MatchOptions{AnyRotation: true}
+	wide := fingerprint.NewMatcherWith(a, anyRot)
+	if s := wide.Compare(fingerprint.Prepare(other)); s > 0.2 {
+		t.Errorf("AnyRotation: impostor %.3f", s)
+	}
+	for _, theta := range []float64{1.2, -1.9, 2.6, math.Pi} {
+		moved := fingerprint.Prepare(transform(a, theta, 37, -21, 2, 0.1, rng))
+		s := wide.Compare(moved)
+		if s < 0.4 || s < 3*impostor {
+			t.Errorf("AnyRotation, rotated by %.1f rad and moved: score %.3f (impostor %.3f)", theta, s, impostor)
+		}
+		if d := fingerprint.NewMatcher(a).Compare(moved); d > 2*impostor {
+			t.Errorf("default window, rotated by %.1f rad: score %.3f, want near the impostor's %.3f (the window is ±60°)", theta, d, impostor)
+		}
+		if c := wide.Clone().Compare(moved); c != s {
+			t.Errorf("Clone lost the option: %.3f against %.3f", c, s)
+		}
+	}
 	// Half the minutiae (a partial overlap) still match well above an impostor.
 	half := a
 	half.Minutiae = nil

@@ -20,6 +20,7 @@ func runCompare(args []string) int {
 	dpi := fs.Int("dpi", 500, "resolution of the `images` in pixels per inch (templates carry their own)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	explain := fs.Bool("pairs", false, "also list the paired minutiae (probe index, gallery index, similarity)")
+	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions, to find any rotation between A and B (by default up to about 45°: fingers placed upright)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: ebsp compare [flags] A B...\n\nPrints the similarity of fingerprint A to each B: 0 (no evidence of the same\nfinger) to 1. A and B are images (PNG, TIFF, BMP, JPEG) or ISO/IEC 19794-2:2005\nor ANSI INCITS 378-2004 minutiae records (first finger view).\n\nflags:")
 		fs.PrintDefaults()
@@ -38,7 +39,7 @@ func runCompare(args []string) int {
 	if err != nil {
 		return fail("compare", fmt.Errorf("%s: %w", fs.Arg(0), err))
 	}
-	m := fingerprint.NewMatcher(probe)
+	m := fingerprint.NewMatcherWith(probe, fingerprint.MatchOptions{AnyRotation: *anyRotation})
 	type result struct {
 		File  string                    `json:"file"`
 		Score float64                   `json:"score"`

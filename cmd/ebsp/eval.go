@@ -27,7 +27,7 @@ func runEval(args []string) int {
 		return runEvalTail(args[1:])
 	}
 	if len(args) == 0 || args[0] != "fingerprint" {
-		fmt.Fprintln(os.Stderr, "usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--json] [--scores FILE]\n       ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]\n\n'ebsp eval fingerprint -h' and 'ebsp eval tail -h' explain the flags.")
+		fmt.Fprintln(os.Stderr, "usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]\n       ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]\n\n'ebsp eval fingerprint -h' and 'ebsp eval tail -h' explain the flags.")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return 0
 		}
@@ -38,8 +38,9 @@ func runEval(args []string) int {
 	dpi := fs.Int("dpi", 500, "resolution of the images in pixels per inch (FVC2002 DB2 is 569, FVC2004 DB3 512); minutiae records carry their own")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file`")
+	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions (fingerprint.MatchOptions.AnyRotation): finds any rotation between impressions, costs about three times as much")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--json] [--scores FILE]
+		fmt.Fprintln(fs.Output(), `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]
 
 Runs the FVC protocol on DIR: genuine = every pair of impressions of one finger;
 impostor "std" = first impression of each finger against the first of every
@@ -67,7 +68,7 @@ flags:`)
 	if *dpi < 100 || *dpi > 5000 {
 		return fail("eval", fmt.Errorf("--dpi %d out of range 100-5000", *dpi))
 	}
-	var opt fvc.Options
+	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation}}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		var bar *progressbar.ProgressBar
 		opt.Progress = func(done, total int) {
@@ -99,6 +100,7 @@ flags:`)
 		}
 		out := struct {
 			Dataset           string   `json:"dataset"`
+			AnyRotation       bool     `json:"any_rotation,omitempty"`
 			Samples           int      `json:"samples"`
 			Fingers           int      `json:"fingers"`
 			Genuine           int      `json:"genuine_comparisons"`
@@ -114,7 +116,7 @@ flags:`)
 			Clock             string   `json:"clock"` // of the two figures above: thread-cpu or wall
 			DET               []det    `json:"det"`
 		}{
-			Dataset: rep.Dataset, Samples: rep.Samples, Fingers: rep.Fingers,
+			Dataset: rep.Dataset, AnyRotation: *anyRotation, Samples: rep.Samples, Fingers: rep.Fingers,
 			EERStd: rep.EERStd, EERExt: rep.EERExt, FNMR1e2: rep.FNMRAtFMR1e2, FNMR1e3: rep.FNMRAtFMR1e3,
 			FailuresToExtract: rep.FailuresToExtract, Failures: rep.Failures,
 			ExtractMs: round3(rep.ExtractMsMedian), CPS: math.Round(rep.ComparisonsPerSecond),

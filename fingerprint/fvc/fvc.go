@@ -118,6 +118,8 @@ type Options struct {
 	// Progress, when not nil, is called after each template and each
 	// comparison with the work done and the total.
 	Progress func(done, total int)
+	// Match is how each probe is compared (fingerprint.NewMatcherWith).
+	Match fingerprint.MatchOptions
 }
 
 // Report holds the figures of a run and every comparison behind them.
@@ -186,7 +188,7 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 		}
 		times = append(times, float64(d)/float64(time.Millisecond))
 		prepared[i] = fingerprint.Prepare(t)
-		matchers[i] = fingerprint.NewMatcher(t)
+		matchers[i] = fingerprint.NewMatcherWith(t, opt.Match)
 	}
 	if len(times) > 0 {
 		slices.Sort(times)
