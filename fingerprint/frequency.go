@@ -140,7 +140,7 @@ func freqPeriod(sig []float32) (float32, bool) {
 // fill gives the foreground blocks without an estimate the mean of their
 // neighbours', spreading inwards for a few rounds, then the fallback.
 func (f *exFrequency) fill(seg *exSegmentation, fallback float32) {
-	cols, rows := f.cols, f.rows
+	cols := f.cols
 	next := make([]float32, len(f.period))
 	for round := 0; round < 8; round++ {
 		copy(next, f.period)
@@ -149,23 +149,8 @@ func (f *exFrequency) fill(seg *exSegmentation, fallback float32) {
 			if !seg.fg[i] || v > 0 {
 				continue
 			}
-			r, c := i/cols, i%cols
-			var s float32
-			k := 0
-			for dr := -1; dr <= 1; dr++ {
-				for dc := -1; dc <= 1; dc++ {
-					rr, cc := r+dr, c+dc
-					if rr < 0 || rr >= rows || cc < 0 || cc >= cols {
-						continue
-					}
-					if q := f.period[rr*cols+cc]; q > 0 {
-						s += q
-						k++
-					}
-				}
-			}
-			if k > 0 {
-				next[i] = s / float32(k)
+			if m, ok := f.neighbourMean(i/cols, i%cols, 1); ok {
+				next[i] = m
 			} else {
 				missing++
 			}
@@ -186,30 +171,40 @@ func (f *exFrequency) fill(seg *exSegmentation, fallback float32) {
 // neighbours in a 5 x 5 window: ridge spacing changes slowly, single
 // estimates are noisy.
 func (f *exFrequency) smooth(seg *exSegmentation) {
-	cols, rows := f.cols, f.rows
+	cols := f.cols
 	out := make([]float32, len(f.period))
 	for i := range f.period {
 		if !seg.fg[i] {
 			continue
 		}
-		r, c := i/cols, i%cols
-		var s float32
-		k := 0
-		for dr := -2; dr <= 2; dr++ {
-			for dc := -2; dc <= 2; dc++ {
-				rr, cc := r+dr, c+dc
-				if rr < 0 || rr >= rows || cc < 0 || cc >= cols {
-					continue
-				}
-				if q := f.period[rr*cols+cc]; q > 0 {
-					s += q
-					k++
-				}
-			}
-		}
-		out[i] = s / float32(k)
+		// The block itself has a period (fill gave every foreground block
+		// one), so the window is never empty.
+		out[i], _ = f.neighbourMean(i/cols, i%cols, 2)
 	}
 	f.period = out
+}
+
+// neighbourMean is the mean of the periods found (positive) in the
+// (2·rad+1)² blocks around block (r, c), and whether there was any.
+func (f *exFrequency) neighbourMean(r, c, rad int) (float32, bool) {
+	var s float32
+	k := 0
+	for dr := -rad; dr <= rad; dr++ {
+		for dc := -rad; dc <= rad; dc++ {
+			rr, cc := r+dr, c+dc
+			if rr < 0 || rr >= f.rows || cc < 0 || cc >= f.cols {
+				continue
+			}
+			if q := f.period[rr*f.cols+cc]; q > 0 {
+				s += q
+				k++
+			}
+		}
+	}
+	if k == 0 {
+		return 0, false
+	}
+	return s / float32(k), true
 }
 
 // field exports the frequency for a Transparency.
