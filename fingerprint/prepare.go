@@ -48,11 +48,12 @@ const (
 	mccMinM   = 2     // neighbours a cylinder needs to be valid
 	mccMinME  = 0.60  // fraction of cells two cylinders must share to be compared
 	// mccMaxDTheta is the largest direction difference of two minutiae
-	// whose cylinders are compared. The paper's π/2 admits half of all
-	// pairs; π/3 admits a third, and fingers placed on a sensor are rarely
-	// rotated by more than about 30°, to which the direction's own error
-	// adds. With the earlier cylinder, the mean EER over the FVC sets was
-	// 2.92% at π/2, 2.86% at π/3 and 3.01% at π/4.
+	// whose cylinders are compared by default. The paper's π/2 admits half
+	// of all pairs; π/3 admits a third and still matches impressions
+	// rotated by up to about 45° (TestInvariance), which upright placement
+	// on a sensor or a card stays within; MatchOptions.AnyRotation is for
+	// the rest. With the earlier cylinder, the mean EER over the FVC sets
+	// was 2.92% at π/2, 2.86% at π/3 and 3.01% at π/4.
 	mccMaxDTheta = math.Pi / 3
 	// mccMaxMinutiae bounds the minutiae of a prepared template (the best by
 	// quality are kept), which bounds memory and comparison time.
@@ -78,7 +79,6 @@ var mccGeo = newMCCGeometry()
 const (
 	mccWordsConst  = 6
 	mccStrideConst = 8
-	mccEarlyWords  = 4
 )
 
 // mccStride is the number of words per minutia in Prepared.bits.
