@@ -24,6 +24,21 @@ func decodeShared(t *testing.T, rel string) *Transaction {
 	return tr
 }
 
+// throughTraditional encodes tr in the traditional encoding and decodes it
+// back, as a partner would receive it.
+func throughTraditional(t *testing.T, tr *Transaction) *Transaction {
+	t.Helper()
+	b, err := tr.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
 // TestTenprintCardImages checks the Type-4 card against the WSQ streams
 // the shared data holds separately, named by finger position (PROVENANCE:
 // IDC and FGP differ for three records).

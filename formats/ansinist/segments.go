@@ -75,31 +75,26 @@ func (t *Transaction) Segments(im FingerImage) (segs []Segment, problems []strin
 		return false
 	}
 	seen := map[biometric.FingerPosition]bool{}
-	if f := r.Field(25); f != nil && !f.IsData() {
-		for i, s := range f.Subfields {
-			what := fmt.Sprintf("14.025 ASEG subfield %d", i+1)
-			seg, err := polygonSegment(s, frame)
-			if err != nil {
-				problems = append(problems, what+": "+err.Error())
-				continue
-			}
-			if !ok(seg.Position, what) || seen[seg.Position] {
-				continue
-			}
-			seen[seg.Position] = true
-			segs = append(segs, seg)
+	// Polygons first: where a finger has both, the polygon is the more
+	// precise outline and the box is skipped.
+	for _, src := range []struct {
+		field int
+		name  string
+		parse func(Subfield, image.Rectangle) (Segment, error)
+	}{{25, "14.025 ASEG", polygonSegment}, {21, "14.021 SEG", boxSegment}} {
+		f := r.Field(src.field)
+		if f == nil || f.IsData() {
+			continue
 		}
-	}
-	if f := r.Field(21); f != nil && !f.IsData() {
 		for i, s := range f.Subfields {
-			what := fmt.Sprintf("14.021 SEG subfield %d", i+1)
-			seg, err := boxSegment(s, frame)
+			what := fmt.Sprintf("%s subfield %d", src.name, i+1)
+			seg, err := src.parse(s, frame)
 			if err != nil {
 				problems = append(problems, what+": "+err.Error())
 				continue
 			}
 			if !ok(seg.Position, what) || seen[seg.Position] {
-				continue // a polygon of the same finger is more precise
+				continue
 			}
 			seen[seg.Position] = true
 			segs = append(segs, seg)

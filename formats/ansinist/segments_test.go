@@ -16,16 +16,7 @@ import (
 // and an ASEG triangle for the ring finger.
 func slapTransaction(t *testing.T) (*Transaction, *image.Gray) {
 	tr, g := buildSlap()
-	// Through the traditional encoding, as a partner would send it.
-	b, err := tr.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, _, err := Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return back, g
+	return throughTraditional(t, tr), g
 }
 
 func buildSlap() (*Transaction, *image.Gray) {

@@ -71,14 +71,7 @@ func TestINTIRoundTrip(t *testing.T) {
 			if !IsINTI(tr.Type1().Field(13).Item(0, 0)) {
 				t.Fatalf("DOM %q is not INT-I", tr.Type1().Value(13))
 			}
-			trad, err := tr.Encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, _, err := Decode(trad)
-			if err != nil {
-				t.Fatal(err)
-			}
+			back := throughTraditional(t, tr)
 			if d := sameModel(sortedModel(tr), sortedModel(back)); d != "" {
 				t.Fatalf("XML -> traditional changed the model: %s", d)
 			}
@@ -226,14 +219,7 @@ func TestINTIResponse(t *testing.T) {
 		if resp.TOT() != "SRE" || resp.Type1().Value(10) != "Q1" || resp.Records[1].Field(59) != nil {
 			t.Fatalf("response header: TOT %s TCR %s", resp.TOT(), resp.Type1().Value(10))
 		}
-		b, err := resp.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		back, _, err := Decode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		back := throughTraditional(t, resp)
 		x, err := back.EncodeXML()
 		if err != nil {
 			t.Fatal(err)
