@@ -2,13 +2,9 @@ package fingerprint_test
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/ebsp/ebsp/fingerprint"
-	"github.com/ebsp/ebsp/formats/iso19794"
-	"github.com/ebsp/ebsp/formats/raster"
 	"github.com/ebsp/ebsp/internal/shareddata"
 )
 
@@ -25,30 +21,8 @@ func TestDirectionConvention(t *testing.T) {
 	isoDir := shareddata.Dir(t, "fingerprints/openafis_secugen_iso/fvc2002/DB1_B")
 	pairs, off := 0, 0
 	for _, name := range []string{"101_1", "102_1", "103_1", "104_1", "105_1", "106_1", "107_1", "108_1"} {
-		data, err := os.ReadFile(filepath.Join(imgDir, name+".tif"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, _, err := raster.Decode(data, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ours, err := fingerprint.Extract(img, 500, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err = os.ReadFile(filepath.Join(isoDir, name+".iso"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, _, err := iso19794.ParseMinutiae(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		theirs, err := rec.Template(0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ours, img := extractFile(t, filepath.Join(imgDir, name+".tif"), 500)
+		theirs := isoTemplate(t, filepath.Join(isoDir, name+".iso"))
 		sx := float64(theirs.Width) / float64(img.Rect.Dx())
 		sy := float64(theirs.Height) / float64(img.Rect.Dy())
 		for _, m := range ours.Minutiae {

@@ -3,13 +3,9 @@ package fingerprint_test
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/ebsp/ebsp/fingerprint"
-	"github.com/ebsp/ebsp/formats/iso19794"
-	"github.com/ebsp/ebsp/formats/raster"
 	"github.com/ebsp/ebsp/internal/shareddata"
 )
 
@@ -51,10 +47,7 @@ func TestExtractAgreement(t *testing.T) {
 		for finger := 101; finger <= 110; finger++ {
 			for _, imp := range []int{1, 5} {
 				name := fmt.Sprintf("%d_%d", finger, imp)
-				p, o, th, err := agreement(filepath.Join(imgDir, name+".tif"), filepath.Join(isoDir, name+".iso"), s.dpi)
-				if err != nil {
-					t.Fatalf("%s/%s: %v", s.dir, name, err)
-				}
+				p, o, th := agreement(t, filepath.Join(imgDir, name+".tif"), filepath.Join(isoDir, name+".iso"), s.dpi)
 				paired, ours, theirs = paired+p, ours+o, theirs+th
 			}
 		}
@@ -69,33 +62,12 @@ func TestExtractAgreement(t *testing.T) {
 
 // agreement extracts the image and pairs its minutiae with the record's;
 // it returns the pairs and the two counts.
-func agreement(imgPath, isoPath string, dpi int) (paired, ours, theirs int, err error) {
-	data, err := os.ReadFile(imgPath)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	img, _, err := raster.Decode(data, 0)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	tpl, err := fingerprint.Extract(img, dpi, nil)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	data, err = os.ReadFile(isoPath)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	rec, _, err := iso19794.ParseMinutiae(data)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	ref, err := rec.Template(0)
-	if err != nil {
-		return 0, 0, 0, err
-	}
+func agreement(t *testing.T, imgPath, isoPath string, dpi int) (paired, ours, theirs int) {
+	t.Helper()
+	tpl, _ := extractFile(t, imgPath, dpi)
+	ref := isoTemplate(t, isoPath)
 	if ref.Width == 0 || ref.Height == 0 {
-		return 0, 0, 0, fmt.Errorf("%s: record without image size", isoPath)
+		t.Fatalf("%s: record without image size", isoPath)
 	}
 	// From the record's frame to ours (both have y down; angles y up).
 	sx := float64(tpl.Width) / float64(ref.Width)
@@ -136,5 +108,5 @@ func agreement(imgPath, isoPath string, dpi int) (paired, ours, theirs int, err 
 			paired++
 		}
 	}
-	return paired, len(tpl.Minutiae), len(pts), nil
+	return paired, len(tpl.Minutiae), len(pts)
 }

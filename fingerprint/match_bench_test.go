@@ -1,6 +1,7 @@
 package fingerprint_test
 
 import (
+	"image"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,19 +24,7 @@ func secugenTemplates(tb testing.TB, set string) ([]string, []fingerprint.Templa
 	}
 	var ts []fingerprint.Template
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		rec, _, err := iso19794.ParseMinutiae(data)
-		if err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-		t, err := rec.Template(0)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ts = append(ts, t)
+		ts = append(ts, isoTemplate(tb, f))
 	}
 	return files, ts
 }
@@ -89,21 +78,48 @@ func extractFiles(tb testing.TB, files []string, dpi int) []fingerprint.Template
 	tb.Helper()
 	var ts []fingerprint.Template
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		img, _, err := raster.Decode(data, 0)
-		if err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-		t, err := fingerprint.Extract(img, dpi, nil)
-		if err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
+		t, _ := extractFile(tb, f, dpi)
 		ts = append(ts, t)
 	}
 	return ts
+}
+
+// extractFile reads, decodes and extracts one image file at dpi; it
+// returns the decoded image too.
+func extractFile(tb testing.TB, path string, dpi int) (fingerprint.Template, *image.Gray) {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, _, err := raster.Decode(data, 0)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	t, err := fingerprint.Extract(img, dpi, nil)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return t, img
+}
+
+// isoTemplate reads the first finger view of an ISO/IEC 19794-2 or ANSI
+// INCITS 378 minutiae record file.
+func isoTemplate(tb testing.TB, path string) fingerprint.Template {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rec, _, err := iso19794.ParseMinutiae(data)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	t, err := rec.Template(0)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return t
 }
 
 // bench1N compares every template, prepared as a probe, with every
