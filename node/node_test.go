@@ -9,14 +9,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/formats/iso19794"
-	"github.com/ebsp/ebsp/store/sqlite"
 	"github.com/ebsp/ebsp/synth"
 )
 
@@ -60,7 +58,7 @@ func newTestNode(t testing.TB, mod func(*Config)) *testNode {
 	if mod != nil {
 		mod(cfg)
 	}
-	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "ebsp.db"))
+	st, err := OpenStore(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/ebsp/ebsp/formats/ansinist"
 	"github.com/ebsp/ebsp/formats/wsq"
 	"github.com/ebsp/ebsp/node"
-	"github.com/ebsp/ebsp/store/sqlite"
 )
 
 // synthNode is an in-process node that takes ANSI/NIST-ITL transactions.
@@ -34,7 +33,7 @@ func newSynthNode(t *testing.T) *synthNode {
 	tok := "synth-nist-test-token"
 	cfg := &node.Config{State: "TST", DataDir: dir, RatePerSecond: 1000, Burst: 1000,
 		Tokens: []node.TokenConfig{{Name: "officer", SHA256: node.TokenHash(tok), Roles: []node.Role{node.RoleEnroller, node.RoleSearcher}}}}
-	st, err := sqlite.Open(filepath.Join(dir, "ebsp.db"))
+	st, err := node.OpenStore(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
