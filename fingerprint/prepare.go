@@ -162,7 +162,7 @@ type Prepared struct {
 	// valid cells of a usable cylinder (mccGeo.cells when none is). The
 	// two copies of usable are deliberate: with only the float one, the
 	// shared-cell loop converts it to an integer per candidate, and
-	// alternating benchmark runs were 7-11% slower on FVC2002 DB2 and
+	// alternating benchmark runs were 6-12% slower on FVC2002 DB2 and
 	// FVC2004 DB2.
 	usable   []uint8
 	norm     []mccNorm
