@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/fingerprint/fvc"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/formats/raster"
 	"github.com/ebsp/ebsp/internal/shareddata"
@@ -137,21 +138,20 @@ func bench1N(b *testing.B, ts []fingerprint.Template) {
 	// beside the timed loop (on a 2-CPU machine it would take the other
 	// hardware thread of the core).
 	runtime.GC()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	b.ResetTimer()
-	cpu0, ok0 := threadCPU()
 	sink := 0.0
-	for i := 0; i < b.N; i++ {
-		m := matchers[(i/len(gallery))%len(matchers)]
-		sink += m.Compare(gallery[i%len(gallery)])
-	}
-	cpu1, ok1 := threadCPU()
+	// fvc.ThreadCPU, as `ebsp eval` times it: the loop on one locked
+	// thread, measured in that thread's CPU time, the rate of one core
+	// when other processes share the machine.
+	cpu, ok := fvc.ThreadCPU(func() {
+		for i := 0; i < b.N; i++ {
+			m := matchers[(i/len(gallery))%len(matchers)]
+			sink += m.Compare(gallery[i%len(gallery)])
+		}
+	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "comparisons/s")
-	if ok0 && ok1 && cpu1 > cpu0 {
-		// The same per second of this thread's CPU time: the rate of one
-		// core when other processes share the machine.
-		b.ReportMetric(float64(b.N)/(cpu1-cpu0).Seconds(), "comparisons/cpu-s")
+	if ok && cpu > 0 {
+		b.ReportMetric(float64(b.N)/cpu.Seconds(), "comparisons/cpu-s")
 	}
 	_ = sink
 }
