@@ -126,8 +126,7 @@ func runEnroll(args []string) int {
 		return fail("enroll", err)
 	}
 	if *cf.json {
-		printJSON(resp)
-		return 0
+		return emitJSON("enroll", resp)
 	}
 	fmt.Printf("enrolled identity %s, encounter %s\n", resp.IdentityID, resp.EncounterID)
 	for _, s := range resp.Samples {
@@ -158,8 +157,7 @@ func runIdentify(args []string) int {
 		return fail("identify", err)
 	}
 	if *cf.json {
-		printJSON(resp)
-		return 0
+		return emitJSON("identify", resp)
 	}
 	fmt.Printf("decision %s  (hit >= %.2f, review >= %.2f; gallery %d identities; %v)\n", resp.Decision,
 		resp.Threshold.Hit, resp.Threshold.Review, resp.GallerySize, time.Since(start).Round(time.Millisecond))
@@ -190,8 +188,7 @@ func runVerify(args []string) int {
 		return fail("verify", err)
 	}
 	if *cf.json {
-		printJSON(resp)
-		return 0
+		return emitJSON("verify", resp)
 	}
 	fmt.Printf("%s  score %.2f  threshold %.2f\n", resp.Decision, resp.Score, resp.Threshold)
 	return 0

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -137,11 +136,7 @@ flags:`)
 			}
 			out.DET = append(out.DET, d)
 		}
-		enc := json.NewEncoder(os.Stdout)
-		if err := enc.Encode(out); err != nil {
-			return fail("eval", err)
-		}
-		return 0
+		return emitJSON("eval", out)
 	}
 	gen, std, ext := 0, 0, 0
 	for _, c := range rep.Comparisons {

@@ -98,8 +98,7 @@ flags:`)
 			FPIRofBuiltin: math.Min(1, float64(ids)*measured.FMRAt(b))})
 	}
 	if *asJSON {
-		printJSON(res)
-		return 0
+		return emitJSON("eval tail", res)
 	}
 	fmt.Printf("impostor comparisons  %d from %d file(s)\n", n, len(files))
 	fmt.Printf("mean impostor score   measured %.5f, built-in %.5f\n\n", measured.Mean, builtin.Mean)

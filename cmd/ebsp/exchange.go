@@ -126,6 +126,5 @@ func runExchange(args []string) int {
 		fmt.Fprint(os.Stderr, exchangeUsage)
 		return 2
 	}
-	printJSON(out)
-	return 0
+	return emitJSON("exchange", out)
 }
