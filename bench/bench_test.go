@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"github.com/ebsp/ebsp/internal/testneed"
 	"os"
 	"strings"
 	"sync"
@@ -71,7 +72,7 @@ func TestNodeSQLite(t *testing.T) { checkNode(t, "sqlite") }
 func TestNodePostgres(t *testing.T) {
 	dsn := os.Getenv("EBSP_TEST_POSTGRES")
 	if dsn == "" {
-		t.Skip("PostgreSQL not available: set EBSP_TEST_POSTGRES (test.sh does)")
+		testneed.Missing(t, "PostgreSQL not available: set EBSP_TEST_POSTGRES (test.sh does)")
 	}
 	checkNode(t, dsn)
 }

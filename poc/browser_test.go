@@ -2,6 +2,7 @@ package poc
 
 import (
 	"context"
+	"github.com/ebsp/ebsp/internal/testneed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ type plotCheck struct {
 // and saves a screenshot (kept with go test -artifacts).
 func TestReportInBrowser(t *testing.T) {
 	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Skipf("no Chromium at %s (install it with apt-get install -y chromium): %v", chromiumPath, err)
+		testneed.Missing(t, "no Chromium at %s (install it with apt-get install -y chromium): %v", chromiumPath, err)
 	}
 	if testing.Short() {
 		t.Skip("needs the small run; skipped with -short")

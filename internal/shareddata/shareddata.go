@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ebsp/ebsp/internal/testneed"
 )
 
 // Find returns the shared data folder, or an error that says where it looked.
@@ -37,17 +39,17 @@ func Find() (string, error) {
 	}
 }
 
-// Dir returns the sub-folder rel of the shared data, or skips the test with a
-// message that says clearly that the data is missing.
+// Dir returns the sub-folder rel of the shared data. When it is missing the
+// test skips with a message that says so, or fails when testneed.Required.
 func Dir(t testing.TB, rel string) string {
 	t.Helper()
 	base, err := Find()
 	if err != nil {
-		t.Skipf("SKIP: shared test data missing: %v", err)
+		testneed.Missing(t, "shared test data missing: %v", err)
 	}
 	d := filepath.Join(base, rel)
 	if _, err := os.Stat(d); err != nil {
-		t.Skipf("SKIP: shared test data missing: %v", err)
+		testneed.Missing(t, "shared test data missing: %v", err)
 	}
 	return d
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/ebsp/ebsp/internal/testneed"
 	"net/url"
 	"os"
 	"strings"
@@ -15,11 +16,11 @@ import (
 	"github.com/ebsp/ebsp/store/storetest"
 )
 
-// testDSN returns the test database's DSN or skips the test.
+// testDSN returns the test database's DSN; without one the test skips, or fails under testneed.Required.
 func testDSN(tb testing.TB) string {
 	dsn := os.Getenv("EBSP_TEST_POSTGRES")
 	if dsn == "" {
-		tb.Skip("PostgreSQL not available: set EBSP_TEST_POSTGRES (test.sh does)")
+		testneed.Missing(tb, "PostgreSQL not available: set EBSP_TEST_POSTGRES (test.sh does)")
 	}
 	return dsn
 }
