@@ -33,6 +33,14 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   fi
 fi
 
+# go.mod and go.sum say exactly what the code imports (direct requirements
+# unmarked, nothing unused): `go mod tidy -diff` prints what tidy would change.
+if ! tidy=$(go mod tidy -diff 2>&1); then
+  echo "test.sh: go.mod/go.sum are not tidy; run 'go mod tidy':" >&2
+  echo "$tidy" >&2
+  exit 1
+fi
+
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
   echo "test.sh: gofmt would change: $unformatted" >&2
