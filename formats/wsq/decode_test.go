@@ -3,6 +3,7 @@ package wsq
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"image"
@@ -11,14 +12,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ebsp/ebsp/internal/shareddata"
 )
 
-// exactPairs are the WSQ files whose PNG is a pixel-exact reference decode
-// (PROVENANCE.md: JNBIS's decodes, asserted pixel-exact by its tests).
+// exactPairs are the WSQ files whose PNG is a pixel-exact reference decode:
+// JNBIS's decodes beside the jnbis files (asserted pixel-exact by its tests)
+// and NIST NBIS dwsq's decodes of every other file, listed in
+// reference-nbis/decodes.csv. Under the race detector only the small ones.
 func exactPairs(t testing.TB) map[string]string {
 	dir := shareddata.Dir(t, "formats/wsq")
 	pairs := map[string]string{
@@ -30,6 +34,21 @@ func exactPairs(t testing.TB) map[string]string {
 		}
 		base := filepath.Join(dir, "jnbis/tpcard", fmt.Sprintf("fp-%d", n))
 		pairs[base+".wsq"] = base + ".png"
+	}
+	rows, err := csv.NewReader(bytes.NewReader(mustRead(t, filepath.Join(dir, "reference-nbis/decodes.csv")))).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("reference-nbis/decodes.csv: %v (%d rows)", err, len(rows))
+	}
+	for _, r := range rows[1:] { // wsq_file,width,height,nbis_dwsq_decode
+		if len(r) != 4 {
+			t.Fatalf("reference-nbis/decodes.csv: row %q", r)
+		}
+		w, _ := strconv.Atoi(r[1])
+		h, _ := strconv.Atoi(r[2])
+		if raceEnabled && w*h > 640*480 {
+			continue
+		}
+		pairs[filepath.Join(dir, r[0])] = filepath.Join(dir, "reference-nbis", r[3])
 	}
 	return pairs
 }
