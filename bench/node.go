@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/store"
 )
@@ -193,7 +194,7 @@ func RunNode(ctx context.Context, o NodeOptions) (*NodeResult, error) {
 		return nil, fmt.Errorf("bench: reopen store: %w", err)
 	}
 	defer st.Close()
-	n, err := node.New(cfg, st, node.DefaultEngines(), logger)
+	n, err := node.New(cfg, st, engine.Defaults(), logger)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +281,7 @@ func startNode(ctx context.Context, cfg *node.Config, logger *slog.Logger) (*ser
 	if err != nil {
 		return nil, fmt.Errorf("bench: open store: %w", err)
 	}
-	n, err := node.New(cfg, st, node.DefaultEngines(), logger)
+	n, err := node.New(cfg, st, engine.Defaults(), logger)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/search"
@@ -58,7 +59,7 @@ type SearchSize struct {
 	Accuracy             Accuracy `json:"accuracy"`
 }
 
-// RunSearch fills a search.Gallery with node.FingerEngine templates of
+// RunSearch fills a search.Gallery with engine.Finger templates of
 // synthetic people and times searches at each size, without HTTP or store.
 func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	if len(o.Sizes) == 0 || o.Searches < 2 {
@@ -79,7 +80,7 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	res := &SearchResult{Machine: machine(), Workers: workers}
-	eng := node.FingerEngine{}
+	eng := engine.Finger{}
 	g := search.NewGallery(eng, workers)
 	people := 0
 	for _, size := range sizes {
@@ -166,7 +167,7 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 
 // fingerPolicy is the decision policy of a node with the default
 // configuration for a fingerprint gallery of that many identities.
-func fingerPolicy(eng node.FingerEngine, identities int) search.Policy {
+func fingerPolicy(eng engine.Finger, identities int) search.Policy {
 	var c node.Config
 	c.Defaults()
 	return node.GalleryPolicy(biometric.Finger, eng, &c, identities)
@@ -231,7 +232,7 @@ func (p *countingProbe) Clone() search.Probe {
 // Table is the human-readable report of a search benchmark.
 func (r *SearchResult) Table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ebsp bench search: in-process 1:N fingerprint search (search.Gallery, node.FingerEngine), %d workers\n", r.Workers)
+	fmt.Fprintf(&b, "ebsp bench search: in-process 1:N fingerprint search (search.Gallery, engine.Finger), %d workers\n", r.Workers)
 	fmt.Fprintf(&b, "machine: %d CPUs, GOMAXPROCS %d, %s, load average %.2f at start\n",
 		r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Machine.GoVersion, r.Machine.Load1)
 	fmt.Fprintf(&b, "\n%9s %9s %9s %8s %8s %8s %8s %9s %12s %12s %12s\n",

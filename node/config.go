@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 )
 
 // Config is a node's configuration, read from a JSON file. Zero values take
@@ -49,11 +50,11 @@ type Config struct {
 	// thresholds instead (scaled for n fused samples, see search.Policy).
 	Thresholds map[biometric.Modality]Thresholds `json:"thresholds,omitempty"`
 	// ImpostorTails, when set for a modality, replace the engine's built-in
-	// impostor tail (Engine.Tail) from which the thresholds follow the
+	// impostor tail (engine.Engine.Tail) from which the thresholds follow the
 	// gallery's size: a tail measured on the agency's own data (`ebsp eval
 	// tail`). The built-in fingerprint tail comes from synthetic templates,
 	// whose impostor tail is lighter than real images' (docs/node.md).
-	ImpostorTails map[biometric.Modality]Tail `json:"impostor_tails,omitempty"`
+	ImpostorTails map[biometric.Modality]engine.Tail `json:"impostor_tails,omitempty"`
 	// MinQuality is the quality gate (0-100) for enrolled fingerprint images.
 	MinQuality int `json:"min_quality"`
 	// Workers is the number of search goroutines (GOMAXPROCS when 0).

@@ -11,8 +11,8 @@ import (
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/exchange"
-	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/search"
 )
 
@@ -107,7 +107,7 @@ func (s exchangeSearcher) Search(ctx context.Context, p exchange.Probe) ([]biome
 	}
 	probes := make([]search.ProbeSample, len(p.Fingers))
 	for i, f := range p.Fingers {
-		probes[i] = search.ProbeSample{Position: f.Position, Probe: fingerProbe{fingerprint.NewMatcher(f.Template)}}
+		probes[i] = search.ProbeSample{Position: f.Position, Probe: engine.FingerProbe(f.Template)}
 	}
 	pol := s.n.policy(biometric.Finger)
 	hit, _ := pol.Thresholds(len(probes))
@@ -234,17 +234,17 @@ func (n *Node) handleExchangeSearch(w http.ResponseWriter, r *http.Request, _ *P
 	probe := exchange.Probe{}
 	for i := range req.Samples {
 		s := &req.Samples[i]
-		if e := s.validate(i); e != nil {
+		if e := validateSample(i, s); e != nil {
 			return e
 		}
 		if s.Modality != biometric.Finger {
 			return errf(CodeUnsupported, fmt.Sprintf("samples[%d]: partner searches take fingerprints", i))
 		}
-		tmpl, _, err := FingerEngine{}.Template(s, n.cfg.MaxImagePixels)
+		tmpl, _, err := engine.Finger{}.Template(s, n.cfg.MaxImagePixels)
 		if err != nil {
 			return prefixSample(i, err)
 		}
-		t, err := decodeStoredFinger(tmpl)
+		t, err := engine.DecodeFinger(tmpl)
 		if err != nil {
 			return errf(CodeBadSample, err.Error())
 		}

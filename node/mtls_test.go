@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/store/sqlite"
 )
@@ -41,7 +42,7 @@ func TestMutualTLSRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	n, err := New(cfg, st, DefaultEngines(), nil)
+	n, err := New(cfg, st, engine.Defaults(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,39 +22,16 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/search"
 	"github.com/ebsp/ebsp/store"
 )
-
-// Engine is how the node handles one modality: it makes a template from a
-// request sample, and prepares stored and probe templates for the gallery.
-type Engine interface {
-	search.Engine
-	// Template returns the template bytes to store (in the engine's
-	// Algorithm) and the sample's quality 0-100. Errors are *apiError values
-	// with codes bad_sample, sample_too_large or unsupported.
-	Template(s *SampleInput, maxPixels int) (tmpl []byte, quality int, err error)
-	// Tail is the engine's measured impostor score tail, from which the
-	// node sets its thresholds for the gallery's size (see Tail), unless
-	// the configuration fixes thresholds.
-	Tail() Tail
-	// Formats lists the sample formats the engine makes templates of. An
-	// enrolled sample of the modality in another format (a face photo, say)
-	// is stored without a template; a probe in another format is refused.
-	Formats() []string
-}
-
-// DefaultEngines are the engines of a node: fingerprints, face embeddings
-// and iris codes. DNA profiles are stored, not searched.
-func DefaultEngines() map[biometric.Modality]Engine {
-	return map[biometric.Modality]Engine{biometric.Finger: FingerEngine{}, biometric.Face: FaceEngine{}, biometric.Iris: IrisEngine{}}
-}
 
 // Node is one state's biometric node.
 type Node struct {
 	cfg       *Config
 	store     store.Store
-	engines   map[biometric.Modality]Engine
+	engines   map[biometric.Modality]engine.Engine
 	galleries map[biometric.Modality]*search.Gallery
 	log       *slog.Logger
 	auth      *authenticator
@@ -67,7 +44,7 @@ type Node struct {
 
 // New returns a node over an open store with the engines for the modalities
 // it matches. The gallery is empty until LoadGallery.
-func New(cfg *Config, st store.Store, engines map[biometric.Modality]Engine, log *slog.Logger) (*Node, error) {
+func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engine, log *slog.Logger) (*Node, error) {
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -188,7 +165,7 @@ func (n *Node) Enroll(ctx context.Context, req *EnrolRequest) (*EnrolResponse, e
 		}
 	}
 	for i := range req.Samples {
-		if e := req.Samples[i].validate(i); e != nil {
+		if e := validateSample(i, &req.Samples[i]); e != nil {
 			return nil, e
 		}
 	}
@@ -314,6 +291,10 @@ func prefixSample(i int, err error) error {
 	if errors.As(err, &ae) {
 		return errf(ae.Code, fmt.Sprintf("samples[%d]: %s", i, ae.Message))
 	}
+	var ee *engine.Error
+	if errors.As(err, &ee) {
+		return errf(ee.Code, fmt.Sprintf("samples[%d]: %s", i, ee.Message))
+	}
 	return errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
 }
 
@@ -329,7 +310,7 @@ func (n *Node) probes(samples []SampleInput) (biometric.Modality, []search.Probe
 	var out []search.ProbeSample
 	for i := range samples {
 		s := &samples[i]
-		if e := s.validate(i); e != nil {
+		if e := validateSample(i, s); e != nil {
 			return "", nil, e
 		}
 		if s.Modality != mod {
@@ -463,7 +444,7 @@ func (n *Node) Erase(ctx context.Context, id string) error {
 
 // tail is the impostor tail thresholds follow for modality m: the
 // configuration's measured one, or the engine's built-in one.
-func (c *Config) tail(m biometric.Modality, e Engine) Tail {
+func (c *Config) tail(m biometric.Modality, e engine.Engine) engine.Tail {
 	if t, ok := c.ImpostorTails[m]; ok {
 		return t
 	}
@@ -495,9 +476,6 @@ func (n *Node) policy(m biometric.Modality) search.Policy {
 // for modality m and its engine when its gallery holds that many identities
 // (the configuration's fixed thresholds are not consulted; its impostor
 // tail is).
-func GalleryPolicy(m biometric.Modality, e Engine, cfg *Config, identities int) search.Policy {
-	tail := cfg.tail(m, e)
-	size := float64(max(identities, 1))
-	return search.Policy{Hit: tail.ScoreAt(cfg.FPIRHit / size), Review: tail.ScoreAt(cfg.FPIRReview / size),
-		Mean: tail.Mean, Cap: cfg.CandidateCap}
+func GalleryPolicy(m biometric.Modality, e engine.Engine, cfg *Config, identities int) search.Policy {
+	return engine.Identification(cfg.tail(m, e), cfg.FPIRHit, cfg.FPIRReview, cfg.CandidateCap, identities)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/synth"
 )
@@ -63,7 +64,7 @@ func newTestNode(t testing.TB, mod func(*Config)) *testNode {
 		t.Fatal(err)
 	}
 	buf := &syncBuffer{}
-	n, err := New(cfg, st, DefaultEngines(), slog.New(slog.NewJSONHandler(buf, nil)))
+	n, err := New(cfg, st, engine.Defaults(), slog.New(slog.NewJSONHandler(buf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

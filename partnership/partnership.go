@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/node"
 )
@@ -148,7 +149,7 @@ func startMember(ctx context.Context, o Options, state string, creds *exchange.N
 	}
 	m.close = append(m.close, func() { st.Close() })
 	logger := slog.New(slog.NewJSONHandler(o.Log, nil)).With("state", state)
-	n, err := node.New(cfg, st, node.DefaultEngines(), logger)
+	n, err := node.New(cfg, st, engine.Defaults(), logger)
 	if err != nil {
 		m.Close()
 		return nil, err

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/formats/iso19794"
-	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/search"
 )
 
@@ -70,7 +70,7 @@ type CheckResult struct {
 
 // CheckExtrapolation predicts, from a calibration sample of impostor
 // scores, how many false matches a direct 1:N run will show, then does the
-// run with the node's search engine (search.Gallery, node.FingerEngine) on
+// run with the node's search engine (search.Gallery, engine.Finger) on
 // template-level synthetic galleries of other people, and compares. For
 // each finger count n (1 up to len(Fingers)) the single-finger threshold is
 // chosen so that the extrapolated count is about Expected; the probe uses
@@ -106,7 +106,7 @@ func CheckExtrapolation(ctx context.Context, o CheckOptions) (*CheckResult, erro
 
 	// Direct-run people: other seeds than the calibration's.
 	seed := o.Seed + seedCheck
-	eng := node.FingerEngine{}
+	eng := engine.Finger{}
 	g := search.NewGallery(eng, o.Workers)
 	say("direct run: enrolling %d people x %d fingers", o.GalleryPeople, len(o.Fingers))
 	isos := make([][][]byte, o.GalleryPeople+o.Probes)

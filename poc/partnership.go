@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
@@ -121,7 +122,7 @@ func startNode(ctx context.Context, code, dir, token string, th node.Thresholds,
 	if err != nil {
 		return nil, fmt.Errorf("poc: node %s: %w", code, err)
 	}
-	n, err := node.New(cfg, st, map[biometric.Modality]node.Engine{biometric.Finger: node.FingerEngine{}}, slog.New(slog.DiscardHandler))
+	n, err := node.New(cfg, st, map[biometric.Modality]engine.Engine{biometric.Finger: engine.Finger{}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("poc: node %s: %w", code, err)

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/node"
 )
 
@@ -62,7 +63,7 @@ flags:`)
 		imp = append(imp, s...)
 	}
 	n := len(imp)
-	measured := node.TailOf(imp)
+	measured := engine.TailOf(imp)
 	if err := measured.Validate(); err != nil {
 		return fail("eval tail", fmt.Errorf("%d impostor comparisons do not resolve a tail (want at least 100): %w", n, err))
 	}
@@ -74,7 +75,7 @@ flags:`)
 	}
 	var cfg node.Config
 	cfg.Defaults()
-	builtin := node.FingerEngine{}.Tail()
+	builtin := engine.Finger{}.Tail()
 	type size struct {
 		Identities    int     `json:"identities"`
 		HitBuiltin    float64 `json:"hit_threshold_builtin"`
@@ -82,18 +83,18 @@ flags:`)
 		FPIRofBuiltin float64 `json:"fpir_of_builtin_threshold"`
 	}
 	res := struct {
-		Impostors int       `json:"impostor_comparisons"`
-		Files     []string  `json:"files"`
-		Measured  node.Tail `json:"measured"`
-		Builtin   node.Tail `json:"builtin"`
-		TargetHit float64   `json:"fpir_hit_target"`
-		Sizes     []size    `json:"sizes"`
+		Impostors int         `json:"impostor_comparisons"`
+		Files     []string    `json:"files"`
+		Measured  engine.Tail `json:"measured"`
+		Builtin   engine.Tail `json:"builtin"`
+		TargetHit float64     `json:"fpir_hit_target"`
+		Sizes     []size      `json:"sizes"`
 	}{Impostors: n, Files: files, Measured: measured, Builtin: builtin, TargetHit: cfg.FPIRHit}
 	measuredCfg := cfg
-	measuredCfg.ImpostorTails = map[biometric.Modality]node.Tail{biometric.Finger: measured}
+	measuredCfg.ImpostorTails = map[biometric.Modality]engine.Tail{biometric.Finger: measured}
 	for _, ids := range tailGallerySizes {
-		b := node.GalleryPolicy(biometric.Finger, node.FingerEngine{}, &cfg, ids).Hit
-		m := node.GalleryPolicy(biometric.Finger, node.FingerEngine{}, &measuredCfg, ids).Hit
+		b := node.GalleryPolicy(biometric.Finger, engine.Finger{}, &cfg, ids).Hit
+		m := node.GalleryPolicy(biometric.Finger, engine.Finger{}, &measuredCfg, ids).Hit
 		res.Sizes = append(res.Sizes, size{Identities: ids, HitBuiltin: b, HitMeasured: m,
 			FPIRofBuiltin: math.Min(1, float64(ids)*measured.FMRAt(b))})
 	}

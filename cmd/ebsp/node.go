@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/node"
 )
 
@@ -99,7 +100,7 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 		return err
 	}
 	defer st.Close()
-	n, err := node.New(cfg, st, node.DefaultEngines(), log)
+	n, err := node.New(cfg, st, engine.Defaults(), log)
 	if err != nil {
 		return err
 	}

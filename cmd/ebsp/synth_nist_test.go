@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/formats/ansinist"
 	"github.com/ebsp/ebsp/formats/wsq"
 	"github.com/ebsp/ebsp/node"
@@ -37,7 +38,7 @@ func newSynthNode(t *testing.T) *synthNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(cfg, st, node.DefaultEngines(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n, err := node.New(cfg, st, engine.Defaults(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

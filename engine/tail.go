@@ -1,20 +1,15 @@
-package node
+package engine
 
 import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
-
-	"github.com/ebsp/ebsp/fingerprint"
-	"github.com/ebsp/ebsp/synth"
 )
 
 // Tail describes the upper tail of an engine's impostor score distribution:
 // for each point, the fraction of impostor comparisons scoring at or above
-// Score. The node sets its thresholds from it for the gallery's size: a
+// Score. A node sets its thresholds from it for the gallery's size: a
 // search of N identities at a per-comparison false-match rate f gives a
 // false-positive identification rate of about N·f, so the threshold for a
 // target FPIR is the score at f = FPIR/N (ISO/IEC 19795-1 §5.2 for the
@@ -141,43 +136,4 @@ func gaussianTail(mean, sd float64) Tail {
 		t.Points = append(t.Points, TailPoint{Score: mean + z*sd, FMR: f})
 	}
 	return t
-}
-
-// MeasureFingerTail scores every pair of fingers of a synthetic population
-// (impression 2 against impression 1 of each other finger) with the
-// fingerprint matcher and returns the impostor tail at FMRs 1e-1, 1e-2, ...
-// down to what the number of comparisons resolves (at least 10 comparisons
-// above the last point), and the genuine scores.
-func MeasureFingerTail(seed uint64, fingers int) (Tail, []float64) {
-	probes := make([]fingerprint.Template, fingers)
-	gallery := make([]*fingerprint.Prepared, fingers)
-	for i := range fingers {
-		m := synth.NewFingerMaster(seed, uint64(i))
-		mt := synth.TemplateMaster(m)
-		probes[i] = synth.TemplateImpression(m, &mt, 2)
-		gallery[i] = fingerprint.Prepare(synth.TemplateImpression(m, &mt, 1))
-	}
-	workers := runtime.GOMAXPROCS(0)
-	imps := make([][]float64, workers)
-	gens := make([][]float64, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < fingers; i += workers {
-				m := fingerprint.NewMatcher(probes[i])
-				for j := range fingers {
-					if s := m.Compare(gallery[j]); i == j {
-						gens[w] = append(gens[w], s)
-					} else {
-						imps[w] = append(imps[w], s)
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	imp, gen := slices.Concat(imps...), slices.Concat(gens...)
-	return TailOf(imp), gen
 }

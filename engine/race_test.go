@@ -1,6 +1,6 @@
 //go:build race
 
-package node
+package engine
 
 // raceEnabled is true when the tests run with -race, which slows the
 // matcher's inner loops tenfold: long calibration runs shrink then.

@@ -1,4 +1,4 @@
-package node
+package engine
 
 import (
 	"fmt"
@@ -9,28 +9,28 @@ import (
 	"github.com/ebsp/ebsp/search"
 )
 
-// FaceEngine matches face embeddings (package face: 512-d, int8, cosine).
+// Face matches face embeddings (package face: 512-d, int8, cosine).
 // ebsp has no face recogniser of its own, so a face image is stored as a
 // sample but only an embedding ("face-embedding") is searchable.
-type FaceEngine struct{}
+type Face struct{}
 
 // Algorithm implements search.Engine.
-func (FaceEngine) Algorithm() string { return "ebsp-face-embedding/1" }
+func (Face) Algorithm() string { return "ebsp-face-embedding/1" }
 
 // Formats implements Engine.
-func (FaceEngine) Formats() []string { return []string{"face-embedding"} }
+func (Face) Formats() []string { return []string{"face-embedding"} }
 
 // Tail implements Engine. Impostor cosines of a modern recogniser spread
 // about 0 with a standard deviation near 0.05 (the figure synth's face model
 // follows, docs/synthetic-data.md); the tail is taken as Gaussian, which real
 // recognisers' tails are not quite: configure fixed thresholds from your
 // recogniser's own measurements.
-func (FaceEngine) Tail() Tail { return faceTail }
+func (Face) Tail() Tail { return faceTail }
 
 var faceTail = gaussianTail(0, 0.05)
 
 // Template implements Engine.
-func (FaceEngine) Template(s *SampleInput, _ int) ([]byte, int, error) {
+func (Face) Template(s *Sample, _ int) ([]byte, int, error) {
 	if s.Format != "face-embedding" {
 		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("face format %q cannot be searched here: want face-embedding", s.Format))
 	}
@@ -42,13 +42,13 @@ func (FaceEngine) Template(s *SampleInput, _ int) ([]byte, int, error) {
 }
 
 // PrepareGallery implements search.Engine.
-func (FaceEngine) PrepareGallery(data []byte) (any, error) {
+func (Face) PrepareGallery(data []byte) (any, error) {
 	t, err := face.Parse(data)
 	return &t, err
 }
 
 // PrepareProbe implements search.Engine.
-func (FaceEngine) PrepareProbe(data []byte) (search.Probe, error) {
+func (Face) PrepareProbe(data []byte) (search.Probe, error) {
 	t, err := face.Parse(data)
 	return faceProbe{&t}, err
 }
@@ -57,32 +57,32 @@ type faceProbe struct{ t *face.Template }
 
 func (p faceProbe) Compare(g any) float64 { return face.Compare(p.t, g.(*face.Template)) }
 
-// IrisEngine matches iris codes (package iris, Daugman's fractional Hamming
+// Iris matches iris codes (package iris, Daugman's fractional Hamming
 // distance over rotations). The score is 0.5 - HD, so that impostors centre
 // on 0 like the other engines' scores and higher means more alike.
-type IrisEngine struct{}
+type Iris struct{}
 
 // irisMaxShift is the rotation searched: ±8 angular steps of the 128 per
 // ring, about ±22 degrees of head tilt.
 const irisMaxShift = 8
 
 // Algorithm implements search.Engine.
-func (IrisEngine) Algorithm() string { return "ebsp-iris-code/1" }
+func (Iris) Algorithm() string { return "ebsp-iris-code/1" }
 
 // Formats implements Engine.
-func (IrisEngine) Formats() []string { return []string{"iris-code"} }
+func (Iris) Formats() []string { return []string{"iris-code"} }
 
 // Tail implements Engine: impostor Hamming distances are binomial about 0.5
 // with 249 degrees of freedom (Daugman 2004), a standard deviation of
 // √(0.25/249) ≈ 0.032. The best of 17 rotations shifts the impostor
 // distribution towards lower distances, which this Gaussian tail does not
 // model: thresholds from it are too low by that shift.
-func (IrisEngine) Tail() Tail { return irisTail }
+func (Iris) Tail() Tail { return irisTail }
 
 var irisTail = gaussianTail(0, math.Sqrt(0.25/249))
 
 // Template implements Engine.
-func (IrisEngine) Template(s *SampleInput, _ int) ([]byte, int, error) {
+func (Iris) Template(s *Sample, _ int) ([]byte, int, error) {
 	if s.Format != "iris-code" {
 		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("iris format %q cannot be searched here: want iris-code", s.Format))
 	}
@@ -94,14 +94,14 @@ func (IrisEngine) Template(s *SampleInput, _ int) ([]byte, int, error) {
 }
 
 // PrepareGallery implements search.Engine.
-func (IrisEngine) PrepareGallery(data []byte) (any, error) {
+func (Iris) PrepareGallery(data []byte) (any, error) {
 	var c iris.Code
 	err := c.UnmarshalBinary(data)
 	return &c, err
 }
 
 // PrepareProbe implements search.Engine.
-func (IrisEngine) PrepareProbe(data []byte) (search.Probe, error) {
+func (Iris) PrepareProbe(data []byte) (search.Probe, error) {
 	var c iris.Code
 	err := c.UnmarshalBinary(data)
 	return irisProbe{&c}, err

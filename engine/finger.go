@@ -1,4 +1,4 @@
-package node
+package engine
 
 import (
 	"errors"
@@ -11,12 +11,12 @@ import (
 	"github.com/ebsp/ebsp/search"
 )
 
-// FingerEngine is the node's fingerprint engine: images go through
+// Finger is the fingerprint engine: images go through
 // fingerprint.Extract, minutiae templates (ISO/IEC 19794-2, ANSI INCITS 378)
 // are read as they are. What the node stores is an ISO/IEC 19794-2:2005
 // record, so that the store holds a standard, auditable template that any
 // AFIS can read; the gallery keeps the matcher's prepared form.
-type FingerEngine struct{}
+type Finger struct{}
 
 // fingerAlgorithm names the stored template: our extractor's minutiae in an
 // ISO/IEC 19794-2:2005 record. The version changes when the extractor's
@@ -24,7 +24,7 @@ type FingerEngine struct{}
 const fingerAlgorithm = "ebsp-fingerprint/1"
 
 // Algorithm implements search.Engine.
-func (FingerEngine) Algorithm() string { return fingerAlgorithm }
+func (Finger) Algorithm() string { return fingerAlgorithm }
 
 // Tail implements Engine: the fingerprint matcher's impostor tail,
 // measured on 15,996,000 impostor comparisons of synthetic fingers
@@ -35,7 +35,7 @@ func (FingerEngine) Algorithm() string { return fingerAlgorithm }
 // measured: the tail falls more slowly than exponentially there, and a
 // 100,000-finger search made a false hit. TestFingerTail checks the
 // constants against a smaller fresh measurement.
-func (FingerEngine) Tail() Tail { return fingerTail }
+func (Finger) Tail() Tail { return fingerTail }
 
 var fingerTail = Tail{Mean: 0.04857, Points: []TailPoint{
 	{Score: 0.05595, FMR: 1e-1},
@@ -47,12 +47,12 @@ var fingerTail = Tail{Mean: 0.04857, Points: []TailPoint{
 }}
 
 // Formats implements Engine.
-func (FingerEngine) Formats() []string {
+func (Finger) Formats() []string {
 	return []string{"png", "jpeg", "bmp", "tiff", "wsq", "iso19794-2", "ansi378"}
 }
 
 // Template implements Engine.
-func (FingerEngine) Template(s *SampleInput, maxPixels int) ([]byte, int, error) {
+func (Finger) Template(s *Sample, maxPixels int) ([]byte, int, error) {
 	var t fingerprint.Template
 	switch s.Format {
 	case "iso19794-2", "ansi378":
@@ -119,7 +119,9 @@ func (FingerEngine) Template(s *SampleInput, maxPixels int) ([]byte, int, error)
 	return data, t.Quality, nil
 }
 
-func decodeStoredFinger(data []byte) (fingerprint.Template, error) {
+// DecodeFinger reads a stored fingerprint template (an ISO/IEC
+// 19794-2:2005 record of one finger view, what Finger.Template makes).
+func DecodeFinger(data []byte) (fingerprint.Template, error) {
 	rec, _, err := iso19794.ParseMinutiaeAs(data, iso19794.ISO19794_2_2005)
 	if err != nil {
 		return fingerprint.Template{}, err
@@ -131,8 +133,8 @@ func decodeStoredFinger(data []byte) (fingerprint.Template, error) {
 }
 
 // PrepareGallery implements search.Engine.
-func (FingerEngine) PrepareGallery(data []byte) (any, error) {
-	t, err := decodeStoredFinger(data)
+func (Finger) PrepareGallery(data []byte) (any, error) {
+	t, err := DecodeFinger(data)
 	if err != nil {
 		return nil, err
 	}
@@ -140,12 +142,17 @@ func (FingerEngine) PrepareGallery(data []byte) (any, error) {
 }
 
 // PrepareProbe implements search.Engine.
-func (FingerEngine) PrepareProbe(data []byte) (search.Probe, error) {
-	t, err := decodeStoredFinger(data)
+func (Finger) PrepareProbe(data []byte) (search.Probe, error) {
+	t, err := DecodeFinger(data)
 	if err != nil {
 		return nil, err
 	}
-	return fingerProbe{fingerprint.NewMatcher(t)}, nil
+	return FingerProbe(t), nil
+}
+
+// FingerProbe is a probe of a fingerprint template for search.Gallery.
+func FingerProbe(t fingerprint.Template) search.Probe {
+	return fingerProbe{fingerprint.NewMatcher(t)}
 }
 
 type fingerProbe struct{ m *fingerprint.Matcher }
