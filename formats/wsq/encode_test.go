@@ -2,6 +2,7 @@ package wsq
 
 import (
 	"bytes"
+	"encoding/csv"
 	"image"
 	"image/color"
 	"math"
@@ -214,6 +215,51 @@ func TestEncodeMatchesVendor(t *testing.T) {
 		t.Logf("%s: vendor %d bytes %.2f dB, ours %d bytes %.2f dB", c.name, vm.Size, vq, len(data), q)
 		if q < vq-0.1 || float64(len(data)) > 1.02*float64(vm.Size) {
 			t.Errorf("%s: ours %d bytes %.2f dB, vendor %d bytes %.2f dB", c.name, len(data), q, vm.Size, vq)
+		}
+	}
+}
+
+// TestEncodeMatchesNBIS encodes every image of reference-nbis/
+// cwsq-0.75-encodes.csv (the jnbis sample and the 14 tenprint-card fingers)
+// at 0.75 bpp and requires what the NIST reference encoder reached on it:
+// a PSNR no more than 0.5 dB below cwsq's at no more than 2% more bytes.
+func TestEncodeMatchesNBIS(t *testing.T) {
+	dir := shareddataDir(t)
+	rows, err := csv.NewReader(bytes.NewReader(mustRead(t, dir+"/reference-nbis/cwsq-0.75-encodes.csv"))).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("cwsq-0.75-encodes.csv: %v (%d rows)", err, len(rows))
+	}
+	for _, r := range rows[1:] { // file,width,height,ref_bytes,ref_psnr_db
+		if len(r) != 5 {
+			t.Fatalf("cwsq-0.75-encodes.csv: row %q", r)
+		}
+		name := r[0]
+		if raceEnabled && name != "fp-11.png" {
+			continue
+		}
+		refBytes, err1 := strconv.Atoi(r[3])
+		refPSNR, err2 := strconv.ParseFloat(r[4], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("cwsq-0.75-encodes.csv: row %q", r)
+		}
+		path := dir + "/jnbis/" + name
+		if name != "sample.png" {
+			path = dir + "/jnbis/tpcard/" + name
+		}
+		img := readGrayPNG(t, path)
+		data, err := EncodeBytes(img, &Options{Bitrate: 0.75, PPI: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := DecodeBytes(data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := psnr(img, got)
+		t.Logf("%s: ebsp %d bytes %.2f dB, cwsq %d bytes %.2f dB (%+.2f dB, %+.2f%% bytes)",
+			name, len(data), q, refBytes, refPSNR, q-refPSNR, 100*(float64(len(data))/float64(refBytes)-1))
+		if q < refPSNR-0.5 || float64(len(data)) > 1.02*float64(refBytes) {
+			t.Errorf("%s: ebsp %d bytes %.2f dB, reference %d bytes %.2f dB", name, len(data), q, refBytes, refPSNR)
 		}
 	}
 }
