@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // MaxExportBytes bounds the size of a log file that LoadExport reads.
@@ -41,4 +43,19 @@ func LoadExport(path string) (*Export, error) {
 		return nil, fmt.Errorf("%w (in %s)", err, file)
 	}
 	return e, nil
+}
+
+// Verify checks the export as Verify does, with the export's own
+// checkpoint (named source, the file it came from) ahead of the kept ones,
+// and reports a torn last record as a problem. It is what
+// `ebsp audit verify` and the console's "verify now" run.
+func (e *Export) Verify(source string, v note.Verifier, kept []SignedCheckpoint) *Report {
+	if e.Checkpoint != nil {
+		kept = append([]SignedCheckpoint{{Source: source, Signed: e.Checkpoint}}, kept...)
+	}
+	r := Verify(e.Leaves, v, kept)
+	if e.Torn {
+		r.Problems = append(r.Problems, "the log file ends in a torn record (a crash during a write); it was not counted")
+	}
+	return r
 }

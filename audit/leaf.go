@@ -53,10 +53,13 @@ const (
 	OutcomeHit       = "hit"
 	OutcomeNoHit     = "no_hit"
 	OutcomeConfirmed = "confirmed"
-	OutcomeRejected  = "rejected"
-	OutcomeQueued    = "queued"
-	OutcomeSuspended = "suspended"
-	OutcomeActive    = "active"
+	// OutcomeConfirmedFirst is the first of the two confirmations a
+	// four-eyes agreement needs: nothing is released yet.
+	OutcomeConfirmedFirst = "confirmed_first"
+	OutcomeRejected       = "rejected"
+	OutcomeQueued         = "queued"
+	OutcomeSuspended      = "suspended"
+	OutcomeActive         = "active"
 )
 
 // Leaf is one entry of the log. Every field is metadata: identifiers are
@@ -72,7 +75,7 @@ type Leaf struct {
 	Purpose    string    `json:"purpose,omitempty"`     // agreement purpose
 	SearchType string    `json:"search_type,omitempty"` // tenprint, latent, ...
 	Outcome    string    `json:"outcome,omitempty"`     // see the Outcome constants
-	Reason     string    `json:"reason,omitempty"`      // refusal reason code
+	Reason     string    `json:"reason,omitempty"`      // refusal or rejection reason code
 	Candidates int       `json:"candidates,omitempty"`  // candidate count of a hit, after the cap
 	Fields     []string  `json:"fields,omitempty"`      // names of released fields
 	Handling   []string  `json:"handling,omitempty"`    // handling tags on a release

@@ -239,6 +239,10 @@ func (l *Log) Size() int64 {
 	return l.durable
 }
 
+// Dir returns the log's directory, which LoadExport reads as a third
+// party would.
+func (l *Log) Dir() string { return l.dir }
+
 // Origin returns the log's origin line (its signer's name).
 func (l *Log) Origin() string { return l.origin }
 

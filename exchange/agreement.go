@@ -164,10 +164,14 @@ type Agreement struct {
 	Disclosure []string                  `json:"disclosure,omitempty"` // step-2 allow-list; empty means the default
 	Handling   Handling                  `json:"handling"`
 	Deadlines  Deadlines                 `json:"deadlines"`
-	Retention  Duration                  `json:"retention"` // how long the responder keeps case records
-	NotBefore  time.Time                 `json:"not_before,omitzero"`
-	NotAfter   time.Time                 `json:"not_after,omitzero"`
-	Suspended  bool                      `json:"suspended,omitempty"`
+	// FourEyes, when set, makes a match need the confirmation of two
+	// distinct examiners of the responding state before anything is
+	// released (the first confirmation is logged and releases nothing).
+	FourEyes  bool      `json:"four_eyes,omitempty"`
+	Retention Duration  `json:"retention"` // how long the responder keeps case records
+	NotBefore time.Time `json:"not_before,omitzero"`
+	NotAfter  time.Time `json:"not_after,omitzero"`
+	Suspended bool      `json:"suspended,omitempty"`
 }
 
 // LoadAgreement reads and validates an agreement file.

@@ -60,7 +60,22 @@ type ExaminerCase struct {
 	Probe      Probe    // a copy, for comparison
 	Fields     []string // what the requester asked for
 	Deadline   time.Time
+	// Under a four-eyes agreement, the examiner who confirmed first and
+	// the candidate they confirmed; empty until then.
+	ConfirmedBy, ConfirmedCandidate string
 }
+
+// Decision is an examiner's decision on a case. Reason is a short code
+// (printable ASCII, no free text: it becomes part of the audit leaf).
+type Decision struct {
+	Confirm   bool
+	Candidate string // the confirmed candidate's identity id
+	Reason    string
+}
+
+// RejectReasons are the reason codes an examiner may give for a
+// rejection (the console asks for one; the API takes it optionally).
+var RejectReasons = []string{"minutiae_disagree", "insufficient_detail", "poor_quality", "wrong_finger", "other"}
 
 // Queue lists the disclosure requests waiting for a decision, oldest
 // deadline first.
@@ -80,7 +95,8 @@ func (r *Responder) Queue(examiner, secret string) ([]ExaminerCase, error) {
 			continue
 		}
 		ec := ExaminerCase{Case: c.id, Partner: c.partner.State, Agreement: c.agreement.ID, Purpose: c.purpose,
-			SearchType: c.searchType, Candidates: slices.Clone(c.candidates), Fields: slices.Clone(c.fields), Deadline: c.deadline}
+			SearchType: c.searchType, Candidates: slices.Clone(c.candidates), Fields: slices.Clone(c.fields), Deadline: c.deadline,
+			ConfirmedBy: c.firstExaminer, ConfirmedCandidate: c.firstCandidate}
 		for _, f := range c.probe.Fingers {
 			f.Template.Minutiae = slices.Clone(f.Template.Minutiae)
 			ec.Probe.Fingers = append(ec.Probe.Fingers, f)
@@ -102,17 +118,30 @@ func expiryReason(c *caseRec) string {
 	return "examiner_deadline"
 }
 
-// Decide records an examiner's decision on a queued case. Only a
+// Decide records an examiner's decision on a queued case, with no reason
+// code; see DecideCase.
+func (r *Responder) Decide(ctx context.Context, examiner, secret, caseID string, confirm bool, candidate string) error {
+	return r.DecideCase(ctx, examiner, secret, caseID, Decision{Confirm: confirm, Candidate: candidate})
+}
+
+// DecideCase records an examiner's decision on a queued case. Only a
 // confirmation of one of the case's candidates releases anything, and
 // then only the allow-listed fields the requester asked for, tagged; a
-// rejection releases nothing. Either way the probe is dropped.
-func (r *Responder) Decide(ctx context.Context, examiner, secret, caseID string, confirm bool, candidate string) error {
+// rejection releases nothing. Either way the probe is dropped. Under a
+// four-eyes agreement the first confirmation is logged and the case stays
+// queued for a second, different examiner, who must confirm the same
+// candidate for the release (or reject).
+func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID string, d Decision) error {
 	if !r.examiners.Authenticate(examiner, secret) {
 		return ErrNotExaminer
 	}
 	if err := pseudonym(examiner); err != nil {
 		return fmt.Errorf("exchange: examiner %v", err)
 	}
+	if d.Reason != "" && !slices.Contains(RejectReasons, d.Reason) {
+		return fmt.Errorf("exchange: reason %q unknown (want one of %v)", d.Reason, RejectReasons)
+	}
+	confirm, candidate := d.Confirm, d.Candidate
 	now := r.now()
 	r.mu.Lock()
 	c := r.cases[caseID]
@@ -137,13 +166,41 @@ func (r *Responder) Decide(ctx context.Context, examiner, secret, caseID string,
 		r.mu.Unlock()
 		return fmt.Errorf("exchange: agreement %s is suspended; nothing can be released", c.agreement.ID)
 	}
+	first := false // the first of two confirmations under four eyes
+	if confirm && c.agreement.FourEyes {
+		switch {
+		case c.firstExaminer == "":
+			first = true
+		case c.firstExaminer == examiner:
+			r.mu.Unlock()
+			return fmt.Errorf("exchange: case %s: four eyes: %s confirmed already; a second, different examiner must confirm", caseID, examiner)
+		case c.firstCandidate != candidate:
+			r.mu.Unlock()
+			return fmt.Errorf("exchange: case %s: four eyes: the first examiner confirmed %s; confirm that candidate or reject", caseID, c.firstCandidate)
+		}
+	}
 	// Claim the case so that a concurrent decision cannot also act on it.
 	c.status = caseDeciding
 	a, fields := c.agreement, c.fields
 	r.mu.Unlock()
 
 	leaf := audit.Leaf{Time: now, Kind: audit.KindExaminer, Partner: c.partner.State, Agreement: a.ID, Case: c.id,
-		Purpose: string(c.purpose), SearchType: string(c.searchType), Outcome: audit.OutcomeRejected, Actor: examiner}
+		Purpose: string(c.purpose), SearchType: string(c.searchType), Outcome: audit.OutcomeRejected, Reason: d.Reason, Actor: examiner}
+	if first {
+		leaf.Outcome = audit.OutcomeConfirmedFirst
+		idx, err := r.log.Append(leaf)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if c.status == caseDeciding {
+			c.status = StatusQueued
+		}
+		if err != nil {
+			return err
+		}
+		c.lastLeaf = idx
+		c.firstExaminer, c.firstCandidate = examiner, candidate
+		return nil
+	}
 	var rel *Release
 	if confirm {
 		leaf.Outcome = audit.OutcomeConfirmed

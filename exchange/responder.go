@@ -92,7 +92,10 @@ type caseRec struct {
 	deadline   time.Time
 	release    *Release
 	examiner   string
-	lastLeaf   int64 // index of the latest audit leaf about this case
+	// firstExaminer and firstCandidate: the first confirmation of a
+	// four-eyes case.
+	firstExaminer, firstCandidate string
+	lastLeaf                      int64 // index of the latest audit leaf about this case
 }
 
 // NewResponder checks the configuration and makes a Responder.

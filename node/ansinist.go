@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -34,16 +33,12 @@ func isTransaction(r *http.Request) bool {
 	return mt == mediaANSINIST || mt == mediaXML
 }
 
-// transactionSamples reads a transaction from the request body and returns
+// transactionSamples decodes a transaction (a request body) and returns
 // it with its samples, and notes on records it left out (slaps without
 // usable segmentation, compressions the node cannot decode) so that nothing
 // is dropped silently. Slaps with segmentation fields give one sample per
 // finger.
-func transactionSamples(r *http.Request, maxImagePixels int) (*ansinist.Transaction, []SampleInput, []string, error) {
-	data, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, nil, nil, jsonError(err) // over the body limit: 413
-	}
+func transactionSamples(data []byte, maxImagePixels int) (*ansinist.Transaction, []SampleInput, []string, error) {
 	t, _, err := ansinist.DecodeAny(data)
 	if err != nil {
 		return nil, nil, nil, errf(CodeBadSample, err.Error())

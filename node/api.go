@@ -1,9 +1,11 @@
 package node
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -14,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/formats/ansinist"
 	"github.com/ebsp/ebsp/store"
 )
 
@@ -60,6 +63,9 @@ func (n *Node) Handler() http.Handler {
 		if _, p := paths.Handler(&http.Request{Method: "GET", URL: &url.URL{Path: rt.path}}); p != rt.path {
 			paths.Handle(rt.path, http.NotFoundHandler())
 		}
+	}
+	for _, m := range n.mounts {
+		mux.Handle(m.prefix, m.h)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pat := mux.Handler(r); pat != "" {
@@ -195,7 +201,11 @@ func (n *Node) handleEnrol(w http.ResponseWriter, r *http.Request, _ *Principal)
 	if isTransaction(r) {
 		// An ANSI/NIST-ITL transaction: the samples come from its records,
 		// the rest from the query (identity_id, legal_basis, purpose).
-		_, s, skipped, err := transactionSamples(r, n.cfg.MaxImagePixels)
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return jsonError(err) // over the body limit: 413
+		}
+		_, s, skipped, err := transactionSamples(data, n.cfg.MaxImagePixels)
 		if err != nil {
 			return err
 		}
@@ -229,19 +239,11 @@ func (n *Node) handleIdentify(w http.ResponseWriter, r *http.Request, _ *Princip
 	}
 	var req IdentifyRequest
 	if isTransaction(r) {
-		tx, s, _, err := transactionSamples(r, n.cfg.MaxImagePixels)
+		data, err := io.ReadAll(r.Body)
 		if err != nil {
-			return err
+			return jsonError(err) // over the body limit: 413
 		}
-		// A search uses the fingerprints; faces and irises of the
-		// transaction are not searched with them.
-		for _, x := range s {
-			if x.Modality == biometric.Finger {
-				req.Samples = append(req.Samples, x)
-			}
-		}
-		req.Samples = req.Samples[:min(len(req.Samples), 16)]
-		resp, err := n.Identify(r.Context(), &req)
+		tx, resp, err := n.IdentifyTransaction(r.Context(), data)
 		if err != nil {
 			return err
 		}
@@ -266,6 +268,26 @@ func (n *Node) handleIdentify(w http.ResponseWriter, r *http.Request, _ *Princip
 	}
 	writeJSON(w, 200, resp)
 	return nil
+}
+
+// IdentifyTransaction searches the gallery with the fingerprints of an
+// ANSI/NIST-ITL transaction (traditional or XML encoding); faces and irises
+// of the transaction are not searched with them, and at most 16 fingers
+// are. It returns the decoded transaction for the reply.
+func (n *Node) IdentifyTransaction(ctx context.Context, data []byte) (*ansinist.Transaction, *IdentifyResponse, error) {
+	tx, s, _, err := transactionSamples(data, n.cfg.MaxImagePixels)
+	if err != nil {
+		return nil, nil, err
+	}
+	var req IdentifyRequest
+	for _, x := range s {
+		if x.Modality == biometric.Finger {
+			req.Samples = append(req.Samples, x)
+		}
+	}
+	req.Samples = req.Samples[:min(len(req.Samples), 16)]
+	resp, err := n.Identify(ctx, &req)
+	return tx, resp, err
 }
 
 func (n *Node) handleVerify(w http.ResponseWriter, r *http.Request, _ *Principal) error {

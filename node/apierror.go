@@ -16,6 +16,7 @@ const (
 	CodeNotFound         = "not_found"          // 404: no such identity or route
 	CodeMethodNotAllowed = "method_not_allowed" // 405
 	CodeDuplicateID      = "duplicate_id"       // 409: an id already in use
+	CodeCaseState        = "case_state"         // 409: a step-2 case is not in a state for that decision
 	CodeBodyTooLarge     = "body_too_large"     // 413
 	CodeUnsupportedMedia = "unsupported_media"  // 415: body is not application/json
 	CodeBadSample        = "bad_sample"         // 422: sample data unreadable (corrupt image, bad template)
@@ -30,7 +31,7 @@ const (
 var codeStatus = map[string]int{
 	CodeBadJSON: 400, CodeUnknownField: 400, CodeInvalidField: 400,
 	CodeUnauthenticated: 401, CodeForbidden: 403, CodeNotFound: 404,
-	CodeMethodNotAllowed: 405, CodeDuplicateID: 409, CodeBodyTooLarge: 413,
+	CodeMethodNotAllowed: 405, CodeDuplicateID: 409, CodeCaseState: 409, CodeBodyTooLarge: 413,
 	CodeUnsupportedMedia: 415, CodeBadSample: 422, CodeSampleTooLarge: 422,
 	CodeLowQuality: 422, CodeUnsupported: 422, CodeRateLimited: 429,
 	CodeUnavailable: 503, CodeInternal: 500,

@@ -189,6 +189,7 @@ type ExchangeDisclosureRequest struct {
 type ExchangeDecision struct {
 	Confirm   bool   `json:"confirm"`
 	Candidate string `json:"candidate,omitempty"`
+	Reason    string `json:"reason,omitempty"` // a rejection's reason code (exchange.RejectReasons)
 }
 
 func (n *Node) exchangeOn() (*partnerships, error) {
@@ -220,92 +221,122 @@ func refusalError(err error) error {
 }
 
 func (n *Node) handleExchangeSearch(w http.ResponseWriter, r *http.Request, _ *Principal) error {
-	p, err := n.exchangeOn()
-	if err != nil {
-		return err
-	}
 	var req ExchangeSearchRequest
 	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
-	if req.Officer == "" || req.LegalBasis == "" || req.Purpose == "" {
-		return errf(CodeInvalidField, "purpose, legal_basis and officer are required for a partner search")
-	}
-	probe := exchange.Probe{}
-	for i := range req.Samples {
-		s := &req.Samples[i]
-		if e := validateSample(i, s); e != nil {
-			return e
-		}
-		if s.Modality != biometric.Finger {
-			return errf(CodeUnsupported, fmt.Sprintf("samples[%d]: partner searches take fingerprints", i))
-		}
-		tmpl, _, err := engine.Finger{}.Template(s, n.cfg.MaxImagePixels)
-		if err != nil {
-			return prefixSample(i, err)
-		}
-		t, err := engine.DecodeFinger(tmpl)
-		if err != nil {
-			return errf(CodeBadSample, err.Error())
-		}
-		probe.Fingers = append(probe.Fingers, exchange.FingerProbe{Position: s.Position, Template: t})
-	}
-	if len(probe.Fingers) == 0 {
-		return errf(CodeInvalidField, "samples: at least one fingerprint is needed")
-	}
-	c, err := p.client(req.Partner)
+	res, err := n.ExchangeSearch(r.Context(), &req)
 	if err != nil {
 		return err
-	}
-	st := exchange.SearchType(req.SearchType)
-	if st == "" {
-		st = exchange.Tenprint
-	}
-	res, err := c.Step1(r.Context(), exchange.Step1Params{Purpose: exchange.Purpose(req.Purpose), LegalBasis: req.LegalBasis,
-		Officer: req.Officer, SearchType: st, OffenceMaxYears: req.OffenceMaxYears, Probe: probe})
-	if err != nil {
-		return refusalError(err)
 	}
 	writeJSON(w, 200, res)
 	return nil
 }
 
-func (n *Node) handleExchangeDisclosure(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+// ExchangeSearch runs a step-1 search of a partner's gallery: what
+// POST /v1/exchange/search does, and the console's cross-border search.
+func (n *Node) ExchangeSearch(ctx context.Context, req *ExchangeSearchRequest) (*exchange.Step1Result, error) {
 	p, err := n.exchangeOn()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if req.Officer == "" || req.LegalBasis == "" || req.Purpose == "" {
+		return nil, errf(CodeInvalidField, "purpose, legal_basis and officer are required for a partner search")
+	}
+	probe := exchange.Probe{}
+	for i := range req.Samples {
+		s := &req.Samples[i]
+		if e := validateSample(i, s); e != nil {
+			return nil, e
+		}
+		if s.Modality != biometric.Finger {
+			return nil, errf(CodeUnsupported, fmt.Sprintf("samples[%d]: partner searches take fingerprints", i))
+		}
+		tmpl, _, err := engine.Finger{}.Template(s, n.cfg.MaxImagePixels)
+		if err != nil {
+			return nil, prefixSample(i, err)
+		}
+		t, err := engine.DecodeFinger(tmpl)
+		if err != nil {
+			return nil, errf(CodeBadSample, err.Error())
+		}
+		probe.Fingers = append(probe.Fingers, exchange.FingerProbe{Position: s.Position, Template: t})
+	}
+	if len(probe.Fingers) == 0 {
+		return nil, errf(CodeInvalidField, "samples: at least one fingerprint is needed")
+	}
+	c, err := p.client(req.Partner)
+	if err != nil {
+		return nil, err
+	}
+	st := exchange.SearchType(req.SearchType)
+	if st == "" {
+		st = exchange.Tenprint
+	}
+	res, err := c.Step1(ctx, exchange.Step1Params{Purpose: exchange.Purpose(req.Purpose), LegalBasis: req.LegalBasis,
+		Officer: req.Officer, SearchType: st, OffenceMaxYears: req.OffenceMaxYears, Probe: probe})
+	if err != nil {
+		return nil, refusalError(err)
+	}
+	return res, nil
+}
+
+func (n *Node) handleExchangeDisclosure(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	var req ExchangeDisclosureRequest
 	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
-	c, err := p.client(req.Partner)
+	dc, err := n.RequestDisclosure(r.Context(), &req)
 	if err != nil {
 		return err
 	}
-	id, deadline, err := c.RequestDisclosure(r.Context(), req.Reference, req.Fields, req.Officer)
-	if err != nil {
-		return refusalError(err)
-	}
-	writeJSON(w, 202, map[string]any{"case": id, "deadline": deadline})
+	writeJSON(w, 202, dc)
 	return nil
 }
 
-func (n *Node) handleExchangeStatus(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+// RequestDisclosure asks a partner for the agreed fields of a step-1 hit
+// (step 2): what POST /v1/exchange/disclosures does.
+func (n *Node) RequestDisclosure(ctx context.Context, req *ExchangeDisclosureRequest) (*DisclosureCase, error) {
 	p, err := n.exchangeOn()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c, err := p.client(r.PathValue("partner"))
+	c, err := p.client(req.Partner)
+	if err != nil {
+		return nil, err
+	}
+	id, deadline, err := c.RequestDisclosure(ctx, req.Reference, req.Fields, req.Officer)
+	if err != nil {
+		return nil, refusalError(err)
+	}
+	return &DisclosureCase{Case: id, Deadline: deadline}, nil
+}
+
+func (n *Node) handleExchangeStatus(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	st, err := n.DisclosureStatus(r.Context(), r.PathValue("partner"), r.PathValue("case"))
 	if err != nil {
 		return err
 	}
-	status, rel, err := c.Status(r.Context(), r.PathValue("case"))
-	if err != nil {
-		return refusalError(err)
-	}
-	writeJSON(w, 200, map[string]any{"status": status, "release": rel})
+	writeJSON(w, 200, st)
 	return nil
+}
+
+// DisclosureStatus asks a partner about a step-2 case; a release is
+// delivered once. What GET /v1/exchange/disclosures/{partner}/{case} does.
+func (n *Node) DisclosureStatus(ctx context.Context, partner, caseID string) (*DisclosureStatus, error) {
+	p, err := n.exchangeOn()
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.client(partner)
+	if err != nil {
+		return nil, err
+	}
+	status, rel, err := c.Status(ctx, caseID)
+	if err != nil {
+		return nil, refusalError(err)
+	}
+	return &DisclosureStatus{Status: status, Release: rel}, nil
 }
 
 // examinerOf returns the examiner's id and token for the exchange's gate.
@@ -315,14 +346,10 @@ func examinerOf(r *http.Request, p *Principal) (string, string) {
 }
 
 func (n *Node) handleExchangeCases(w http.ResponseWriter, r *http.Request, pr *Principal) error {
-	p, err := n.exchangeOn()
+	_, tok := examinerOf(r, pr)
+	cases, err := n.ExaminerQueue(pr, tok)
 	if err != nil {
 		return err
-	}
-	id, tok := examinerOf(r, pr)
-	cases, err := p.responder.Queue(id, tok)
-	if err != nil {
-		return refusalError(err)
 	}
 	if cases == nil {
 		cases = []exchange.ExaminerCase{}
@@ -332,19 +359,53 @@ func (n *Node) handleExchangeCases(w http.ResponseWriter, r *http.Request, pr *P
 }
 
 func (n *Node) handleExchangeDecide(w http.ResponseWriter, r *http.Request, pr *Principal) error {
-	p, err := n.exchangeOn()
-	if err != nil {
-		return err
-	}
 	var d ExchangeDecision
 	if e := decodeJSON(r, &d); e != nil {
 		return e
 	}
-	id, tok := examinerOf(r, pr)
-	if err := p.responder.Decide(r.Context(), id, tok, r.PathValue("id"), d.Confirm, d.Candidate); err != nil {
-		return refusalError(err)
+	_, tok := examinerOf(r, pr)
+	if err := n.DecideCase(r.Context(), pr, tok, r.PathValue("id"), d); err != nil {
+		return err
 	}
 	writeJSON(w, 200, map[string]string{"status": "decided"})
+	return nil
+}
+
+// ExaminerQueue lists the step-2 cases waiting for an examiner, oldest
+// deadline first: what GET /v1/exchange/cases answers and the console
+// shows. secret is the examiner's bearer token, which the exchange's gate
+// checks again.
+func (n *Node) ExaminerQueue(p *Principal, secret string) ([]exchange.ExaminerCase, error) {
+	x, err := n.exchangeOn()
+	if err != nil {
+		return nil, err
+	}
+	cases, err := x.responder.Queue(p.Name, secret)
+	if err != nil {
+		return nil, refusalError(err)
+	}
+	return cases, nil
+}
+
+// DecideCase records an examiner's decision on a step-2 case: the one
+// path of POST /v1/exchange/cases/{id} and of the console, so that every
+// decision is an audit leaf the same way.
+func (n *Node) DecideCase(ctx context.Context, p *Principal, secret, caseID string, d ExchangeDecision) error {
+	x, err := n.exchangeOn()
+	if err != nil {
+		return err
+	}
+	err = x.responder.DecideCase(ctx, p.Name, secret, caseID, exchange.Decision{Confirm: d.Confirm, Candidate: d.Candidate, Reason: d.Reason})
+	if err != nil {
+		if errors.Is(err, exchange.ErrNotExaminer) {
+			return refusalError(err)
+		}
+		// The case is unknown, decided, past its deadline, or the
+		// candidate or reason is not one of the case's: the examiner's
+		// request is what is wrong.
+		return errf(CodeCaseState, err.Error())
+	}
+	n.log.Info("examiner decision", "examiner", p.Name, "case", caseID, "confirm", d.Confirm, "reason", d.Reason)
 	return nil
 }
 

@@ -40,6 +40,7 @@ type Node struct {
 	ready     atomic.Bool
 	now       func() time.Time
 	exchange  *partnerships // nil unless EnableExchange
+	mounts    []mount       // handlers served beside the API (Mount)
 }
 
 // New returns a node over an open store with the engines for the modalities

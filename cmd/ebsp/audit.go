@@ -70,9 +70,6 @@ func auditVerify(args []string) int {
 		return fail("audit verify", err)
 	}
 	var kept []audit.SignedCheckpoint
-	if e.Checkpoint != nil {
-		kept = append(kept, audit.SignedCheckpoint{Source: filepath.Join(*logPath, audit.CheckpointFile), Signed: e.Checkpoint})
-	}
 	for _, p := range cps {
 		files := []string{p}
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
@@ -95,10 +92,7 @@ func auditVerify(args []string) int {
 			kept = append(kept, audit.SignedCheckpoint{Source: f, Signed: b})
 		}
 	}
-	r := audit.Verify(e.Leaves, v, kept)
-	if e.Torn {
-		r.Problems = append(r.Problems, "the log file ends in a torn record (a crash during a write); it was not counted")
-	}
+	r := e.Verify(filepath.Join(*logPath, audit.CheckpointFile), v, kept)
 	if *asJSON {
 		out := struct {
 			*audit.Report

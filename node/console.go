@@ -1,0 +1,151 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"net/http"
+	"slices"
+
+	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/exchange"
+	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/formats/raster"
+	"github.com/ebsp/ebsp/formats/wsq"
+	"github.com/ebsp/ebsp/search"
+	"github.com/ebsp/ebsp/store"
+)
+
+// This file is what a user interface served beside the API (package
+// console) needs of the node: the same authentication, rate limits and
+// exchange operations as the API, never a second copy of them.
+
+// Mount serves h under prefix (a path ending in "/") from Handler, beside
+// the API routes; h does its own authentication. Call it before Handler.
+func (n *Node) Mount(prefix string, h http.Handler) {
+	n.mounts = append(n.mounts, mount{prefix, h})
+}
+
+type mount struct {
+	prefix string
+	h      http.Handler
+}
+
+// Authenticate returns the caller of r by its verified client certificate
+// or bearer token, as the API authenticates it, or nil.
+func (n *Node) Authenticate(r *http.Request) *Principal { return n.auth.authenticate(r) }
+
+// AuthenticateToken returns the principal of a bearer token, or nil.
+func (n *Node) AuthenticateToken(tok string) *Principal { return n.auth.authenticateToken(tok) }
+
+// Allow takes one request from key's rate limit (the API's per-principal
+// limit); when it is spent it returns false and the seconds to wait.
+func (n *Node) Allow(key string) (bool, int) { return n.limits.allow(key) }
+
+// State is the node's state code.
+func (n *Node) State() string { return n.cfg.State }
+
+// Agreements returns the agreements the node holds (nil when the exchange
+// is off). They are shared: callers must not change them.
+func (n *Node) Agreements() []*exchange.Agreement {
+	if n.exchange == nil {
+		return nil
+	}
+	return n.exchange.setup.Agreements
+}
+
+// AuditLog returns the node's transparency log and the note verifier key
+// of its checkpoints, or nil and "" when the exchange is off.
+func (n *Node) AuditLog() (*audit.Log, string) {
+	if n.exchange == nil {
+		return nil, ""
+	}
+	return n.exchange.setup.Log, n.exchange.setup.Credentials.LogKey
+}
+
+// FingerComparison is one finger of a probe beside the candidate's finger
+// of the same position: both templates, the matcher's pairing of their
+// minutiae (indices into Probe.Minutiae and Gallery.Minutiae) and, when
+// the gallery holds the image, the image the gallery template came from.
+type FingerComparison struct {
+	Position     biometric.FingerPosition
+	Probe        fingerprint.Template
+	Gallery      fingerprint.Template // zero when the candidate has no such finger
+	GalleryImage *image.Gray
+	Pairing      fingerprint.Pairing
+}
+
+// CandidateComparison is what an examiner looks at for one candidate of a
+// case: the fingers side by side, the candidate's fused score as the
+// gallery search computes it, and the hit threshold for that many fingers.
+type CandidateComparison struct {
+	Identity  string
+	Fingers   []FingerComparison
+	Score     float64
+	Threshold float64
+}
+
+// CompareCandidate compares a case's probe with a gallery identity, for
+// the examiner: per finger position the best-scoring stored sample with
+// its minutiae pairing. Biometric data only: no biographic field is read.
+func (n *Node) CompareCandidate(ctx context.Context, probe exchange.Probe, identity string) (*CandidateComparison, error) {
+	rec, err := n.Identity(ctx, identity)
+	if err != nil {
+		return nil, err
+	}
+	out := &CandidateComparison{Identity: identity}
+	var probes []search.ProbeSample
+	for _, f := range probe.Fingers {
+		m := fingerprint.NewMatcher(f.Template)
+		probes = append(probes, search.ProbeSample{Position: f.Position, Probe: engine.FingerProbe(f.Template)})
+		fc := FingerComparison{Position: f.Position, Probe: f.Template}
+		for _, s := range rec.Samples {
+			if s.Modality != biometric.Finger || (s.Position != f.Position && s.Position != 0 && f.Position != 0) {
+				continue
+			}
+			g, img, err := n.galleryFinger(&s)
+			if err != nil {
+				// A sample the node cannot read again is not evidence; the
+				// others still are.
+				n.log.Warn("examiner view: stored sample unreadable", "sample", s.ID, "err", err.Error())
+				continue
+			}
+			if p := m.Pairing(fingerprint.Prepare(g)); fc.Gallery.Minutiae == nil || p.Score > fc.Pairing.Score {
+				fc.Gallery, fc.GalleryImage, fc.Pairing = g, img, p
+			}
+		}
+		out.Fingers = append(out.Fingers, fc)
+	}
+	if len(probes) > 0 {
+		out.Score, _ = n.galleries[biometric.Finger].Verify(probes, identity)
+		out.Threshold, _ = n.policy(biometric.Finger).Thresholds(len(probes))
+	}
+	return out, nil
+}
+
+// galleryFinger returns the template of a stored fingerprint sample, as
+// the engine makes it at enrolment, and the sample's image when it is one.
+func (n *Node) galleryFinger(s *store.Sample) (fingerprint.Template, *image.Gray, error) {
+	in := SampleInput{Modality: s.Modality, Position: s.Position, Format: s.Format, Data: s.Data}
+	tmpl, _, err := engine.Finger{}.Template(&in, n.cfg.MaxImagePixels)
+	if err != nil {
+		return fingerprint.Template{}, nil, err
+	}
+	t, err := engine.DecodeFinger(tmpl)
+	if err != nil {
+		return fingerprint.Template{}, nil, err
+	}
+	var img *image.Gray
+	switch {
+	case s.Format == "wsq":
+		img, _, err = wsq.DecodeBytes(s.Data, &wsq.DecodeOptions{MaxPixels: n.cfg.MaxImagePixels})
+	case slices.Contains([]string{"png", "jpeg", "bmp", "tiff"}, s.Format):
+		img, _, err = raster.Decode(s.Data, n.cfg.MaxImagePixels)
+	}
+	if err != nil {
+		return fingerprint.Template{}, nil, fmt.Errorf("image: %w", err)
+	}
+	return t, img, nil
+}
