@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -136,32 +137,33 @@ func (s *Sealer) Seal(t MsgType, agreement string, to Address, body any) ([]byte
 // Refusal reasons. They are stable codes: they appear in replies, in audit
 // leaves and in statistics.
 const (
-	ReasonMalformed         = "malformed"
-	ReasonUnsigned          = "unsigned"
-	ReasonBadSignature      = "bad_signature"
-	ReasonUntrustedCert     = "untrusted_certificate"
-	ReasonReplayed          = "replayed"
-	ReasonExpired           = "expired"
-	ReasonWrongRecipient    = "wrong_recipient"
-	ReasonUnknownAgreement  = "unknown_agreement"
-	ReasonNotAParty         = "not_a_party"
-	ReasonWrongPeer         = "tls_peer_mismatch"
-	ReasonSuspended         = "agreement_suspended"
-	ReasonNotInForce        = "agreement_not_in_force"
-	ReasonPurpose           = "purpose_not_permitted"
-	ReasonSeriousness       = "below_seriousness_threshold"
-	ReasonModality          = "modality_not_permitted"
-	ReasonSearchType        = "search_type_not_permitted"
-	ReasonQuota             = "quota_exceeded"
-	ReasonMissingBasis      = "missing_legal_basis"
-	ReasonUnknownReference  = "unknown_reference"
-	ReasonReferenceUsed     = "reference_used"
-	ReasonReferenceExpired  = "reference_expired"
-	ReasonFieldNotPermitted = "field_not_permitted"
-	ReasonUnknownCase       = "unknown_case"
-	ReasonUnexpectedMessage = "unexpected_message"
-	ReasonSearchFailed      = "search_failed"
-	ReasonOverloaded        = "overloaded"
+	ReasonMalformed          = "malformed"
+	ReasonUnsigned           = "unsigned"
+	ReasonBadSignature       = "bad_signature"
+	ReasonUntrustedCert      = "untrusted_certificate"
+	ReasonReplayed           = "replayed"
+	ReasonExpired            = "expired"
+	ReasonWrongRecipient     = "wrong_recipient"
+	ReasonUnknownAgreement   = "unknown_agreement"
+	ReasonNotAParty          = "not_a_party"
+	ReasonWrongPeer          = "tls_peer_mismatch"
+	ReasonSuspended          = "agreement_suspended"
+	ReasonNotInForce         = "agreement_not_in_force"
+	ReasonPurpose            = "purpose_not_permitted"
+	ReasonSeriousness        = "below_seriousness_threshold"
+	ReasonModality           = "modality_not_permitted"
+	ReasonSearchType         = "search_type_not_permitted"
+	ReasonQuota              = "quota_exceeded"
+	ReasonMissingBasis       = "missing_legal_basis"
+	ReasonUnknownReference   = "unknown_reference"
+	ReasonReferenceUsed      = "reference_used"
+	ReasonReferenceExpired   = "reference_expired"
+	ReasonFieldNotPermitted  = "field_not_permitted"
+	ReasonUnknownCase        = "unknown_case"
+	ReasonUnexpectedMessage  = "unexpected_message"
+	ReasonSearchFailed       = "search_failed"
+	ReasonOverloaded         = "overloaded"
+	ReasonDeliveryInProgress = "delivery_in_progress"
 )
 
 // Refusal is a request refused, with a reason code, an HTTP status and, for
@@ -194,6 +196,16 @@ type Opener struct {
 	nonces  map[string]time.Time // sender+nonce -> forget after
 	pruneAt time.Time
 	certs   map[[32]byte]*x509.Certificate // verified signing certificates by SHA-256 of DER and CA
+
+	// Nonces, when set, keeps the replay cache durable: a nonce is also
+	// recorded there, and one it already holds is a replay, so that a
+	// restart inside the window does not forget what was seen.
+	Nonces NonceStore
+}
+
+// NonceStore is a durable replay cache (store.ExchangeState is one).
+type NonceStore interface {
+	RememberNonce(ctx context.Context, sender string, nonce []byte, expires time.Time) (fresh bool, err error)
 }
 
 // DefaultWindow is the accepted clock difference between nodes.
@@ -259,6 +271,31 @@ func (o *Opener) Open(raw []byte, find func(id string) *Agreement, want ...MsgTy
 		return &e, a, refuse(http.StatusBadRequest, ReasonMalformed, "nonce is %d bytes, want %d", len(e.Nonce), nonceSize)
 	}
 	key := e.From.String() + "\x00" + string(e.Nonce)
+	if rf := o.remember(key, e.From, now, window, e.Time.Add(window)); rf != nil {
+		return &e, a, rf
+	}
+	if o.Nonces != nil {
+		// The in-memory cache has already refused a second copy in
+		// flight; the store refuses one seen before a restart.
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		fresh, err := o.Nonces.RememberNonce(ctx, e.From.String(), e.Nonce, e.Time.Add(window))
+		if err != nil {
+			o.mu.Lock()
+			delete(o.nonces, key)
+			o.mu.Unlock()
+			return &e, a, storageRefusal(err)
+		}
+		if !fresh {
+			return &e, a, refuse(http.StatusUnauthorized, ReasonReplayed, "nonce already seen from %s", e.From)
+		}
+	}
+	return &e, a, nil
+}
+
+// remember records key in the in-memory replay cache until until, or
+// refuses it as a replay (or when the cache is full).
+func (o *Opener) remember(key string, from Address, now time.Time, window time.Duration, until time.Time) *Refusal {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.nonces == nil {
@@ -273,14 +310,14 @@ func (o *Opener) Open(raw []byte, find func(id string) *Agreement, want ...MsgTy
 		o.pruneAt = now.Add(window / 4)
 	}
 	if _, seen := o.nonces[key]; seen {
-		return &e, a, refuse(http.StatusUnauthorized, ReasonReplayed, "nonce already seen from %s", e.From)
+		return refuse(http.StatusUnauthorized, ReasonReplayed, "nonce already seen from %s", from)
 	}
 	if len(o.nonces) >= maxNonces {
-		return &e, a, refuse(http.StatusServiceUnavailable, ReasonOverloaded, "replay cache full")
+		return refuse(http.StatusServiceUnavailable, ReasonOverloaded, "replay cache full")
 	}
 	// Remember the nonce until the message could no longer pass the time check.
-	o.nonces[key] = e.Time.Add(window)
-	return &e, a, nil
+	o.nonces[key] = until
+	return nil
 }
 
 // verifyCert checks that der is a signing certificate for from issued by

@@ -63,6 +63,10 @@ type ExaminerCase struct {
 	// Under a four-eyes agreement, the examiner who confirmed first and
 	// the candidate they confirmed; empty until then.
 	ConfirmedBy, ConfirmedCandidate string
+	// ProbeLost says that the node restarted since the hit: the probe is
+	// never written to disk, so the examiner has no probe to compare
+	// and may reject, or let the requester search again.
+	ProbeLost bool `json:",omitempty"`
 }
 
 // Decision is an examiner's decision on a case. Reason is a short code
@@ -96,7 +100,7 @@ func (r *Responder) Queue(examiner, secret string) ([]ExaminerCase, error) {
 		}
 		ec := ExaminerCase{Case: c.id, Partner: c.partner.State, Agreement: c.agreement.ID, Purpose: c.purpose,
 			SearchType: c.searchType, Candidates: slices.Clone(c.candidates), Fields: slices.Clone(c.fields), Deadline: c.deadline,
-			ConfirmedBy: c.firstExaminer, ConfirmedCandidate: c.firstCandidate}
+			ConfirmedBy: c.firstExaminer, ConfirmedCandidate: c.firstCandidate, ProbeLost: c.probeLost}
 		for _, f := range c.probe.Fingers {
 			f.Template.Minutiae = slices.Clone(f.Template.Minutiae)
 			ec.Probe.Fingers = append(ec.Probe.Fingers, f)
@@ -199,6 +203,10 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 		}
 		c.lastLeaf = idx
 		c.firstExaminer, c.firstCandidate = examiner, candidate
+		if err := r.persistCase(c); err != nil {
+			c.firstExaminer, c.firstCandidate = "", ""
+			return fmt.Errorf("exchange: case %s: recording the first confirmation: %w", caseID, err)
+		}
 		return nil
 	}
 	var rel *Release
@@ -244,6 +252,12 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 		c.status, c.release = StatusReleased, rel
 	} else {
 		c.status = StatusRejected
+	}
+	if err := r.persistCase(c); err != nil {
+		// The decision's leaf is written, the store's record is not: the
+		// case waits for the examiner again, who may repeat the decision.
+		c.status, c.release = StatusQueued, nil
+		return fmt.Errorf("exchange: case %s: recording the decision: %w", caseID, err)
 	}
 	return nil
 }

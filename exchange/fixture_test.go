@@ -25,6 +25,7 @@ import (
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/store"
 	"github.com/ebsp/ebsp/synth"
 )
 
@@ -187,6 +188,7 @@ type partnership struct {
 	logDir    string
 	logs      *bytes.Buffer // the responder's operational log output
 	resp      *Responder
+	respCfg   ResponderConfig // to start the responder again (restart)
 	srv       *httptest.Server
 	client    *Client
 }
@@ -211,6 +213,13 @@ func testAgreement(us, gb *NodeCredentials, endpoint string) *Agreement {
 }
 
 func newPartnership(t testing.TB, edit func(a *Agreement)) *partnership {
+	t.Helper()
+	return newPartnershipState(t, edit, nil)
+}
+
+// newPartnershipState is newPartnership with the responder's state kept in
+// st (nil: in memory).
+func newPartnershipState(t testing.TB, edit func(a *Agreement), st store.ExchangeState) *partnership {
 	t.Helper()
 	p := &partnership{clock: &testClock{t: time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)}, gallery: &memGallery{}, logs: &bytes.Buffer{}}
 	var err error
@@ -255,12 +264,13 @@ func newPartnership(t testing.TB, edit func(a *Agreement)) *partnership {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.resp, err = NewResponder(ResponderConfig{
+	p.respCfg = ResponderConfig{
 		Credentials: p.gb, Agreements: []*Agreement{gbCopy}, Searcher: p.gallery, Discloser: p.gallery,
 		Log: p.log, Examiners: NewStaticExaminers(map[string]string{examinerID: examinerSecret}),
 		Now: p.clock.Now, Logger: slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
+		State: st,
+	}
+	if p.resp, err = NewResponder(p.respCfg); err != nil {
 		t.Fatal(err)
 	}
 	p.srv.Config.Handler = p.resp.Handler()
@@ -273,6 +283,23 @@ func newPartnership(t testing.TB, edit func(a *Agreement)) *partnership {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// restart drops the responder as a killed process would (nothing is
+// flushed or closed in order), reopens its audit log from disk and starts a
+// new responder on the same store and endpoint.
+func (p *partnership) restart(t testing.TB) {
+	t.Helper()
+	p.log.Close()
+	var err error
+	if p.log, err = audit.Open(p.logDir, p.gb.LogSigner); err != nil {
+		t.Fatal(err)
+	}
+	p.respCfg.Log = p.log
+	if p.resp, err = NewResponder(p.respCfg); err != nil {
+		t.Fatal(err)
+	}
+	p.srv.Config.Handler = p.resp.Handler()
 }
 
 // enrol adds n people, each with the first impression of a synthetic

@@ -89,11 +89,16 @@ func (r *Responder) replyProving(env *Envelope, a *Agreement, typ MsgType, idx i
 	return Response{Status: http.StatusOK, Body: raw}
 }
 
-// internal answers a failure of this node (audit log, randomness). Nothing
-// is released; the error goes to the operational log, not to the partner.
+// internal answers a failure of this node (its audit log or store full or
+// unreachable, no randomness): 503 with a code and Retry-After, as the
+// partner may retry. Nothing is released; the error goes to the
+// operational log, not to the partner. The reply is not signed and no leaf
+// is written: the log is what may have failed.
 func (r *Responder) internal(env *Envelope, a *Agreement, err error) Response {
 	r.logger.Error("exchange responder failure", "err", err)
-	return Response{Status: http.StatusInternalServerError, Body: []byte(`{"error":"internal error"}`)}
+	body, _ := json.Marshal(RefusalReply{Reason: ReasonStorage, Detail: "this node could not record the request durably; retry later",
+		RetryAfterSeconds: int(storageRetry / time.Second)})
+	return Response{Status: http.StatusServiceUnavailable, RetryAfter: storageRetry, Body: body}
 }
 
 // refusal logs a refusal leaf and answers it, signed when the sender and

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/store"
 )
 
 // ResponderConfig is what a Responder needs from its node.
@@ -36,6 +37,10 @@ type ResponderConfig struct {
 	Now         func() time.Time
 	Logger      *slog.Logger  // operational log; never given probe data
 	Window      time.Duration // accepted clock difference (default 2 min)
+	// State, when set, keeps suspensions, quota counts, the replay cache
+	// and cases durable (state.go); nil keeps them in memory only, lost
+	// when the process stops.
+	State store.ExchangeState
 }
 
 // Responder is the responding side of the exchange: it answers partners'
@@ -54,6 +59,7 @@ type Responder struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	tlsCert    tls.Certificate
+	state      store.ExchangeState
 
 	mu        sync.Mutex
 	suspended map[string]bool
@@ -71,6 +77,10 @@ type quotaKey struct {
 const (
 	caseAwaiting = "awaiting" // hit replied; the reference has not been used
 	caseDeciding = "deciding" // an examiner's decision is being recorded
+	// caseDelivering: the release is being delivered. The store holds it
+	// before the release leaf is written, so that a node stopped in
+	// between delivers it on the next poll without a second leaf.
+	caseDelivering = "delivering"
 )
 
 // caseRec is what the responder keeps of a hit: which gallery identities
@@ -96,6 +106,8 @@ type caseRec struct {
 	// four-eyes case.
 	firstExaminer, firstCandidate string
 	lastLeaf                      int64 // index of the latest audit leaf about this case
+	probeLost                     bool  // restored after a restart: the probe was never on disk
+	delivering                    bool  // a status poll is delivering the release now
 }
 
 // NewResponder checks the configuration and makes a Responder.
@@ -123,6 +135,7 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 		self:       self,
 		sealer:     NewSealer(cfg.Credentials, now),
 		opener:     &Opener{Self: self, Now: now, Window: cfg.Window},
+		state:      cfg.State,
 		agreements: map[string]*Agreement{},
 		searcher:   cfg.Searcher,
 		discloser:  cfg.Discloser,
@@ -147,6 +160,14 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 		}
 		r.agreements[a.ID] = a
 		r.suspended[a.ID] = a.Suspended
+	}
+	if r.state != nil {
+		r.opener.Nonces = r.state
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		if err := r.restore(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -310,7 +331,14 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 		return r.refusal(env, a, partner, req.Purpose, rf)
 	}
 	r.quota[qk]++
+	used := r.quota[qk]
 	r.mu.Unlock()
+	if err := r.persistQuota(qk, used); err != nil {
+		// The count stays taken: a request the node could not count is
+		// refused, and counts lean towards the partner's quota.
+		r.logger.Error("exchange state write failed", "what", "quota", "err", err)
+		return r.refusal(env, a, partner, req.Purpose, storageRefusal(err))
+	}
 
 	msg := env.HeaderHash()
 	// The request leaf is written before the search and made durable by
@@ -337,7 +365,8 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 	if len(cands) > 0 {
 		c, ref, err := r.newCase(a, env.From, req, cands, probe, now)
 		if err != nil {
-			return r.internal(env, a, err)
+			r.logger.Error("exchange state write failed", "what", "case", "err", err)
+			return r.refusal(env, a, partner, req.Purpose, storageRefusal(err))
 		}
 		probe = Probe{} // now owned by the case
 		reply.Outcome, reply.Reference, reply.CandidateCount, reply.ReferenceUntil = audit.OutcomeHit, ref, len(cands), c.refUntil
@@ -374,8 +403,11 @@ func (r *Responder) newCase(a *Agreement, from Address, req Step1Request, cands 
 		c.candidates = append(c.candidates, cd.IdentityID)
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.persistCase(c); err != nil {
+		return nil, "", err
+	}
 	r.cases[c.id] = c
-	r.mu.Unlock()
 	return c, c.id + "." + base64.RawURLEncoding.EncodeToString(secret[:]), nil
 }
 
@@ -442,6 +474,12 @@ func (r *Responder) step2(env *Envelope, a *Agreement) Response {
 	c.status = StatusQueued
 	c.fields = slices.Clone(fields)
 	c.deadline = now.Add(time.Duration(a.Deadlines.Step2))
+	if err := r.persistCase(c); err != nil {
+		c.status, c.fields, c.deadline = caseAwaiting, nil, time.Time{}
+		r.mu.Unlock()
+		r.logger.Error("exchange state write failed", "what", "case", "err", err)
+		return r.refusal(env, a, partner, c.purpose, storageRefusal(err))
+	}
 	reply := Step2Reply{InReplyTo: env.HeaderHash(), Case: c.id, Status: StatusQueued, Deadline: c.deadline}
 	r.mu.Unlock()
 	leaf := audit.Leaf{Time: now, Kind: audit.KindDisclosure, Partner: partner, Agreement: a.ID, Case: c.id,
@@ -465,23 +503,13 @@ func (r *Responder) status(ctx context.Context, env *Envelope, a *Agreement) Res
 	expired := r.expireLocked(c, now)
 	reply := StatusReply{InReplyTo: env.HeaderHash(), Case: c.id, Status: c.status}
 	leaf := audit.Leaf{Time: now, Kind: audit.KindExpiry, Partner: partner, Agreement: a.ID, Case: c.id, Purpose: string(c.purpose), Reason: "examiner_deadline", Message: env.HeaderHash()}
-	if !expired && c.status == StatusReleased {
+	if !expired && (c.status == StatusReleased || c.status == caseDelivering) {
 		if r.suspended[a.ID] || a.InForce(now) != nil {
 			// Cannot happen (Suspend withdraws releases), but never release under a suspended agreement.
 			r.mu.Unlock()
 			return r.refusal(env, a, partner, c.purpose, refuse(http.StatusForbidden, ReasonSuspended, "agreement %s is suspended", a.ID))
 		}
-		// Deliver once, then keep no copy of the released values.
-		reply.Release = c.release
-		c.release = nil
-		c.status = StatusDelivered
-		names := make([]string, 0, len(reply.Release.Fields))
-		for k := range reply.Release.Fields {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		leaf = audit.Leaf{Time: now, Kind: audit.KindRelease, Partner: partner, Agreement: a.ID, Case: c.id,
-			Purpose: string(c.purpose), Outcome: StatusReleased, Fields: names, Handling: reply.Release.Handling.tags(), Actor: c.examiner, Message: env.HeaderHash()}
+		return r.deliver(env, a, c, now, &reply, req.KnownTreeSize)
 	} else if !expired {
 		// Nothing changed. A poll is not an audit event (logging every poll
 		// would flood the log), so the reply proves the case's latest leaf.
@@ -491,6 +519,60 @@ func (r *Responder) status(ctx context.Context, env *Envelope, a *Agreement) Res
 	}
 	r.mu.Unlock()
 	return r.reply(env, a, MsgStatusReply, leaf, c, &reply.Audit, &reply, req.KnownTreeSize)
+}
+
+// deliver hands a released case's data to the requester, once, and then
+// keeps no copy of the released values. The store marks the case
+// delivering before the release leaf is written and delivered after, so
+// that a node stopped in between finds the leaf (deliveredAt) and delivers
+// on the next poll without writing a second one. Callers hold r.mu; deliver
+// releases it.
+func (r *Responder) deliver(env *Envelope, a *Agreement, c *caseRec, now time.Time, reply *StatusReply, known int64) Response {
+	partner := env.From.State
+	if c.delivering {
+		r.mu.Unlock()
+		return r.refusal(env, a, partner, c.purpose, refuse(http.StatusConflict, ReasonDeliveryInProgress, "the release of case %s is being delivered in answer to another request", c.id))
+	}
+	recovered := c.status == caseDelivering
+	c.status, c.delivering = caseDelivering, true
+	if err := r.persistCase(c); err != nil {
+		c.status, c.delivering = StatusReleased, false
+		r.mu.Unlock()
+		r.logger.Error("exchange state write failed", "what", "case", "err", err)
+		return r.refusal(env, a, partner, c.purpose, storageRefusal(err))
+	}
+	reply.Status, reply.Release = StatusReleased, c.release
+	names := make([]string, 0, len(c.release.Fields))
+	for k := range c.release.Fields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	leaf := audit.Leaf{Time: now, Kind: audit.KindRelease, Partner: partner, Agreement: a.ID, Case: c.id,
+		Purpose: string(c.purpose), Outcome: StatusReleased, Fields: names, Handling: c.release.Handling.tags(), Actor: c.examiner, Message: env.HeaderHash()}
+	from := c.lastLeaf
+	r.mu.Unlock()
+	idx := int64(-1)
+	if recovered {
+		idx = r.deliveredAt(c.id, from)
+	}
+	if idx < 0 {
+		var err error
+		if idx, err = r.log.Append(leaf); err != nil {
+			r.mu.Lock()
+			c.delivering = false
+			r.mu.Unlock()
+			return r.internal(env, a, err)
+		}
+	}
+	r.mu.Lock()
+	c.release, c.status, c.lastLeaf, c.delivering = nil, StatusDelivered, idx, false
+	if err := r.persistCase(c); err != nil {
+		// The requester gets the data now; a restart before the store
+		// recovers would find the case delivering with its leaf written.
+		r.logger.Error("exchange state write failed", "what", "delivered case", "case", c.id, "err", err)
+	}
+	r.mu.Unlock()
+	return r.replyProving(env, a, MsgStatusReply, idx, &reply.Audit, reply, known)
 }
 
 func (h HandlingTags) tags() []string {
@@ -511,6 +593,10 @@ func (r *Responder) expireLocked(c *caseRec, now time.Time) bool {
 		c.status == StatusQueued && now.After(c.deadline):
 		c.status = StatusExpired
 		c.probe.wipe()
+		if err := r.persistCase(c); err != nil {
+			// The store's copy expires at the next look after a restart.
+			r.logger.Error("exchange state write failed", "what", "expired case", "case", c.id, "err", err)
+		}
 		return true
 	}
 	return false

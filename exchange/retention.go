@@ -1,10 +1,12 @@
 package exchange
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/store"
 )
 
 // SweepResult says what a Sweep did.
@@ -31,6 +33,16 @@ func (r *Responder) Sweep() (SweepResult, error) {
 			expired = append(expired, c)
 		}
 		if now.Sub(c.created) > time.Duration(c.agreement.Retention) {
+			if r.state != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+				err := r.state.DeleteCase(ctx, id)
+				cancel()
+				if err != nil {
+					// Kept until the next sweep can delete it from the store too.
+					r.logger.Error("exchange state write failed", "what", "case deletion", "case", id, "err", err)
+					continue
+				}
+			}
 			c.probe.wipe()
 			c.release = nil
 			delete(r.cases, id)
@@ -45,6 +57,14 @@ func (r *Responder) Sweep() (SweepResult, error) {
 		}
 	}
 	r.mu.Unlock()
+	if r.state != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err := r.state.PruneExchange(ctx, now, today)
+		cancel()
+		if err != nil {
+			r.logger.Error("exchange state write failed", "what", "prune", "err", err)
+		}
+	}
 	for _, c := range expired {
 		r.logExpiry(c, expiryReason(c), now)
 		res.Expired++
@@ -81,6 +101,17 @@ func (r *Responder) setSuspended(agreementID, actor string, on bool) error {
 	now := r.now()
 	withdrawn := 0
 	r.mu.Lock()
+	if r.state != nil {
+		// The status is durable before it takes effect: a suspension
+		// acknowledged holds through a restart.
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err := r.state.SetAgreementStatus(ctx, store.AgreementStatus{Agreement: agreementID, Suspended: on, Actor: actor, Changed: now})
+		cancel()
+		if err != nil {
+			r.mu.Unlock()
+			return fmt.Errorf("exchange: recording the status of agreement %s: %w", agreementID, err)
+		}
+	}
 	r.suspended[agreementID] = on
 	if on {
 		for _, c := range r.cases {
@@ -88,11 +119,16 @@ func (r *Responder) setSuspended(agreementID, actor string, on bool) error {
 				continue
 			}
 			switch c.status {
-			case caseAwaiting, StatusQueued, StatusReleased, caseDeciding:
+			case caseAwaiting, StatusQueued, StatusReleased, caseDeciding, caseDelivering:
 				c.status = StatusWithdrawn
 				c.probe.wipe()
 				c.release = nil
 				withdrawn++
+				if err := r.persistCase(c); err != nil {
+					// The suspension itself is recorded and refuses every
+					// request under the agreement, this case's too.
+					r.logger.Error("exchange state write failed", "what", "withdrawn case", "case", c.id, "err", err)
+				}
 			}
 		}
 	}

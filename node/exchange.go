@@ -14,6 +14,7 @@ import (
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/search"
+	"github.com/ebsp/ebsp/store"
 )
 
 // ExchangeSetup is what a node needs to take part in partnerships: its
@@ -46,9 +47,16 @@ func (n *Node) EnableExchange(s ExchangeSetup) error {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	// Suspensions, quota counts, the replay cache and cases live in the
+	// node's store (both engines hold them), so that a restart lifts no
+	// safeguard.
+	state, ok := n.store.(store.ExchangeState)
+	if !ok {
+		return errors.New("node: the store does not keep exchange state (store.ExchangeState); a partnership needs it")
+	}
 	r, err := exchange.NewResponder(exchange.ResponderConfig{
 		Credentials: s.Credentials, Agreements: s.Agreements, Searcher: exchangeSearcher{n}, Discloser: exchangeDiscloser{n},
-		Log: s.Log, Examiners: examinerAuth{n.auth}, Now: s.Now, Logger: n.log,
+		Log: s.Log, Examiners: examinerAuth{n.auth}, Now: s.Now, Logger: n.log, State: state,
 	})
 	if err != nil {
 		return err

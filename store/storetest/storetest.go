@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentDuplicate", testConcurrentDuplicate},
 		{"ConcurrentSameIdentity", testConcurrentSameIdentity},
 		{"UseAfterClose", testUseAfterClose},
+		{"ExchangeState", testExchangeState},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,159 @@
+package exchange
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/store"
+)
+
+// This file holds how a Responder keeps its state durable. Its maps (cases,
+// quota counts, suspensions) and its Opener's replay cache are the working
+// copy; with ResponderConfig.State set, every change is written through to
+// the store before the reply that depends on it, and NewResponder reads the
+// state back, so that a restart or a kill -9 lifts no safeguard. The probe
+// of a hit is never written: after a restart an examiner sees the case
+// without it (ExaminerCase.ProbeLost).
+
+// storeTimeout bounds one write of the exchange state.
+const storeTimeout = 10 * time.Second
+
+// ReasonStorage refuses a request the node could not record durably (its
+// store or audit log is full or unreachable); the partner may retry.
+const ReasonStorage = "storage_unavailable"
+
+// storageRetry is the Retry-After of a storage refusal.
+const storageRetry = 30 * time.Second
+
+func storageRefusal(err error) *Refusal {
+	rf := refuse(http.StatusServiceUnavailable, ReasonStorage, "this node could not record the request durably; retry later")
+	rf.RetryAfter = storageRetry
+	return rf
+}
+
+// caseState is a case as the store keeps it (ExchangeCase.Data).
+type caseState struct {
+	ID         string     `json:"id"`
+	SecretHash []byte     `json:"secret_hash"`
+	Agreement  string     `json:"agreement"`
+	Partner    Address    `json:"partner"`
+	Purpose    Purpose    `json:"purpose"`
+	SearchType SearchType `json:"search_type"`
+	Candidates []string   `json:"candidates"`
+	Created    time.Time  `json:"created"`
+	RefUntil   time.Time  `json:"reference_until"`
+	Status     string     `json:"status"`
+	Fields     []string   `json:"fields,omitempty"`
+	Deadline   time.Time  `json:"deadline,omitzero"`
+	Release    *Release   `json:"release,omitempty"`
+	Examiner   string     `json:"examiner,omitempty"`
+	LastLeaf   int64      `json:"last_leaf"`
+	// The first confirmation of a four-eyes case.
+	FirstExaminer  string `json:"first_examiner,omitempty"`
+	FirstCandidate string `json:"first_candidate,omitempty"`
+}
+
+// persistCase writes c through to the store. Callers hold r.mu, so that
+// the writes of one case reach the store in the order they happened.
+func (r *Responder) persistCase(c *caseRec) error {
+	if r.state == nil {
+		return nil
+	}
+	data, err := json.Marshal(caseState{ID: c.id, SecretHash: c.secretHash[:], Agreement: c.agreement.ID, Partner: c.partner,
+		Purpose: c.purpose, SearchType: c.searchType, Candidates: c.candidates, Created: c.created, RefUntil: c.refUntil,
+		Status: c.status, Fields: c.fields, Deadline: c.deadline, Release: c.release, Examiner: c.examiner, LastLeaf: c.lastLeaf,
+		FirstExaminer: c.firstExaminer, FirstCandidate: c.firstCandidate})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	return r.state.PutCase(ctx, store.ExchangeCase{ID: c.id, Agreement: c.agreement.ID, Status: c.status, Data: data})
+}
+
+// persistQuota records a quota count; counts only grow within a day, so
+// writes that cross on the way to the store cannot lower it.
+func (r *Responder) persistQuota(k quotaKey, used int) error {
+	if r.state == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	return r.state.PutQuota(ctx, store.ExchangeQuota{Agreement: k.agreement, Partner: k.partner, SearchType: string(k.search), Day: k.day, Used: used})
+}
+
+// restore reads the state back when the responder starts: suspensions,
+// today's quota counts and the cases. A case under an agreement the node
+// no longer holds stays in the store, untouched, and is reported.
+func (r *Responder) restore(ctx context.Context) error {
+	sts, err := r.state.AgreementStatuses(ctx)
+	if err != nil {
+		return fmt.Errorf("exchange: reading agreement statuses: %w", err)
+	}
+	for _, s := range sts {
+		if _, ok := r.agreements[s.Agreement]; ok && s.Suspended {
+			// A suspension in the agreement file holds whatever the
+			// store says; one ordered through the API holds until
+			// reinstated through the API.
+			r.suspended[s.Agreement] = true
+		}
+	}
+	day := r.now().UTC().Format("2006-01-02")
+	qs, err := r.state.Quotas(ctx, day)
+	if err != nil {
+		return fmt.Errorf("exchange: reading quota counts: %w", err)
+	}
+	for _, q := range qs {
+		r.quota[quotaKey{q.Agreement, q.Partner, SearchType(q.SearchType), q.Day}] = q.Used
+	}
+	cs, err := r.state.Cases(ctx)
+	if err != nil {
+		return fmt.Errorf("exchange: reading cases: %w", err)
+	}
+	for _, sc := range cs {
+		var s caseState
+		if err := json.Unmarshal(sc.Data, &s); err != nil {
+			return fmt.Errorf("exchange: case %s in the store: %v", sc.ID, err)
+		}
+		a := r.agreements[s.Agreement]
+		if a == nil {
+			r.logger.Warn("exchange case under an agreement this node no longer holds; left in the store", "case", s.ID, "agreement", s.Agreement)
+			continue
+		}
+		c := &caseRec{id: s.ID, agreement: a, partner: s.Partner, purpose: s.Purpose, searchType: s.SearchType,
+			candidates: s.Candidates, created: s.Created, refUntil: s.RefUntil, status: s.Status, fields: s.Fields,
+			deadline: s.Deadline, release: s.Release, examiner: s.Examiner, lastLeaf: s.LastLeaf, probeLost: true,
+			firstExaminer: s.FirstExaminer, firstCandidate: s.FirstCandidate}
+		if len(s.SecretHash) != len(c.secretHash) {
+			return fmt.Errorf("exchange: case %s in the store: secret hash of %d bytes", s.ID, len(s.SecretHash))
+		}
+		copy(c.secretHash[:], s.SecretHash)
+		if c.status == caseDeciding {
+			// The decision was not recorded: the examiner decides again.
+			c.status = StatusQueued
+		}
+		r.cases[c.id] = c
+	}
+	return nil
+}
+
+// deliveredAt finds the release leaf of case id written after index from,
+// if a delivery was cut short after writing it (the node stopped between
+// the leaf and the store's record of the delivery). It returns -1 if there
+// is none.
+func (r *Responder) deliveredAt(id string, from int64) int64 {
+	for i := max(from+1, 0); i < r.log.Size(); i++ {
+		b, err := r.log.Leaf(i)
+		if err != nil {
+			return -1
+		}
+		if l, err := audit.DecodeLeaf(b); err == nil && l.Kind == audit.KindRelease && l.Case == id {
+			return i
+		}
+	}
+	return -1
+}
