@@ -174,6 +174,9 @@ func (n *Node) handleHealth(w http.ResponseWriter, r *http.Request, _ *Principal
 }
 
 func (n *Node) handleReady(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	if n.draining.Load() {
+		return errf(CodeUnavailable, "shutting down")
+	}
 	if !n.Ready() {
 		return errf(CodeUnavailable, "gallery still loading")
 	}

@@ -1,13 +1,12 @@
 package node
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/internal/strictjson"
 )
 
 // Config is a node's configuration, read from a JSON file. Zero values take
@@ -161,10 +160,10 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, err
 	}
 	var c Config
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+	// Errors name the file, line and column: "node.json:7:3: unknown
+	// field "tokns"".
+	if err := strictjson.Decode(path, data, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }

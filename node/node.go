@@ -38,6 +38,7 @@ type Node struct {
 	limits    *limiters
 	metrics   *metrics
 	ready     atomic.Bool
+	draining  atomic.Bool // shutting down: /readyz answers 503
 	now       func() time.Time
 	exchange  *partnerships // nil unless EnableExchange
 	mounts    []mount       // handlers served beside the API (Mount)
@@ -70,8 +71,14 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engi
 	return n, nil
 }
 
-// Ready reports whether the gallery is loaded.
-func (n *Node) Ready() bool { return n.ready.Load() }
+// Ready reports whether the gallery is loaded and the node is not
+// shutting down.
+func (n *Node) Ready() bool { return n.ready.Load() && !n.draining.Load() }
+
+// Drain marks the node as shutting down: /readyz answers 503 from now on,
+// so that a load balancer stops sending it requests, while the requests in
+// flight and those still arriving are served until the server closes.
+func (n *Node) Drain() { n.draining.Store(true) }
 
 // newID returns a random identifier (128 bits, base32).
 func newID() string { return rand.Text() }

@@ -1,10 +1,7 @@
 package poc
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/internal/strictjson"
 )
 
 // Scenario is one PoC run's input: who is enrolled where, who crosses the
@@ -189,43 +187,23 @@ const (
 
 // ParseScenario reads a scenario from JSON, refusing unknown fields and
 // trailing data, fills defaults and validates it.
-func ParseScenario(data []byte) (*Scenario, error) {
+func ParseScenario(data []byte) (*Scenario, error) { return parseScenario("scenario", data) }
+
+// parseScenario is ParseScenario with the name errors give the input (a
+// file's path): "poc-small.json:3:5: unknown field ...".
+func parseScenario(name string, data []byte) (*Scenario, error) {
 	if len(data) > maxScenarioBytes {
 		return nil, fmt.Errorf("scenario: %d bytes: larger than the %d-byte limit", len(data), maxScenarioBytes)
 	}
 	var s Scenario
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("scenario: %w", jsonError(data, err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("scenario: data after the JSON object at offset %d", dec.InputOffset())
+	if err := strictjson.Decode(name, data, &s); err != nil {
+		return nil, err
 	}
 	s.Defaults()
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	return &s, nil
-}
-
-// jsonError adds the line and column to a JSON syntax or type error.
-func jsonError(data []byte, err error) error {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 || off > int64(len(data)) {
-		return err
-	}
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
-	return fmt.Errorf("line %d column %d: %w", line, col, err)
 }
 
 // LoadScenario reads and validates a scenario file.
@@ -239,11 +217,7 @@ func LoadScenario(path string) (*Scenario, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", path, err)
 	}
-	s, err := ParseScenario(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return s, nil
+	return parseScenario(path, data)
 }
 
 // smallJSON is examples/poc-small.json, embedded so that programs (ebsp

@@ -78,7 +78,7 @@ func TestScenarioErrors(t *testing.T) {
 			t.Errorf("%s -> %s: error %v: want it to contain %q", tc.old, tc.new, err, tc.want)
 		}
 	}
-	if _, err := ParseScenario(append(base, []byte(" {}")...)); err == nil || !strings.Contains(err.Error(), "data after the JSON object") {
+	if _, err := ParseScenario(append(base, []byte(" {}")...)); err == nil || !strings.Contains(err.Error(), "data after the JSON value") {
 		t.Errorf("trailing object: error %v", err)
 	}
 	if _, err := ParseScenario([]byte(`{"name":"x","models":["national","telepathy"]}`)); err == nil {

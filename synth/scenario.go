@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/internal/strictjson"
 )
 
 // Scenario is the input of a population run: who exists, where they are
@@ -115,10 +115,15 @@ func DefaultScenario() Scenario {
 // silently fall back to a default.
 func ReadScenario(r io.Reader) (Scenario, error) {
 	sc := DefaultScenario()
-	dec := json.NewDecoder(io.LimitReader(r, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sc); err != nil {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<20+1))
+	if err != nil {
 		return sc, fmt.Errorf("synth: scenario: %w", err)
+	}
+	if len(data) > 1<<20 {
+		return sc, fmt.Errorf("synth: scenario: larger than 1 MiB")
+	}
+	if err := strictjson.Decode("scenario", data, &sc); err != nil {
+		return sc, err
 	}
 	return sc, sc.Validate()
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,8 +16,7 @@ func init() {
 }
 
 func runAudit(args []string) int {
-	usage := func() {
-		fmt.Fprintln(os.Stderr, `usage: ebsp audit verify --log DIR|FILE --key PUBKEY [--checkpoints FILE]... [--json] [FILE...]
+	const usage = `usage: ebsp audit verify --log DIR|FILE --key PUBKEY [--checkpoints FILE]... [--json] [FILE...]
        ebsp audit stats  --log DIR|FILE [--period day|month] [--json]
 
 verify checks a transparency log as a third party would: every leaf is well
@@ -27,8 +24,9 @@ formed, every checkpoint (the log's own and those given) is signed by the key,
 matches the tree of that many leaves, and all checkpoints are consistent with
 each other. Exit status 1 if anything is wrong.
 
-stats prints oversight counts per partner and period from the leaves.`)
-	}
+stats prints oversight counts per partner and period from the leaves.
+
+'ebsp audit verify -h' and 'ebsp audit stats -h' explain the flags.`
 	return dispatch("audit", usage, args, map[string]func([]string) int{"verify": auditVerify, "stats": auditStats})
 }
 
@@ -39,17 +37,19 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func auditVerify(args []string) int {
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs := newFlagSet("audit verify", `usage: ebsp audit verify --log DIR|FILE --key PUBKEY [--checkpoints FILE]... [--json] [FILE...]
+
+Checks a transparency log as a third party would: every leaf is well formed,
+every checkpoint (the log's own and those given) is signed by the key,
+matches the tree of that many leaves, and all checkpoints are consistent with
+each other. Exit status 1 if anything is wrong.`)
 	logPath := fs.String("log", "", "the log: a log directory (leaves and checkpoint files) or an exported leaves file")
 	key := fs.String("key", "", "the log's public key: a file holding the note verifier key \"origin+hash+keydata\", or the key itself")
 	var cps listFlag
 	fs.Var(&cps, "checkpoints", "a file (or a directory of files) holding one signed checkpoint each, as partners kept them; repeatable, and further files may follow the flags")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	cps = append(cps, fs.Args()...)
 	if *logPath == "" || *key == "" {
@@ -124,15 +124,14 @@ func auditVerify(args []string) int {
 }
 
 func auditStats(args []string) int {
-	fs := flag.NewFlagSet("audit stats", flag.ContinueOnError)
+	fs := newFlagSet("audit stats", `usage: ebsp audit stats --log DIR|FILE [--period day|month] [--json]
+
+Prints oversight counts per partner and period from the log's leaves.`)
 	logPath := fs.String("log", "", "the log: a log directory or an exported leaves file")
 	period := fs.String("period", "day", "bucket width: day or month (UTC)")
 	asJSON := fs.Bool("json", false, "print the rows as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *logPath == "" {
 		fmt.Fprintln(os.Stderr, "ebsp audit stats: --log is required")

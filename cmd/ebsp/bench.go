@@ -24,8 +24,9 @@ const benchUsage = `usage: ebsp bench <what> [flags]
 
 Measures ebsp on a synthetic population (two index fingers per person) and
 prints a table, or one JSON object with --json. A progress bar shows on
-stderr when it is a terminal.
+stderr: a bar on a terminal, otherwise a line per stage and every few seconds.
 
+commands:
   node      a node on loopback (SQLite or PostgreSQL): enrolment and
             identification through the HTTP API, gallery load on restart
   search    the in-process 1:N search alone at one or more gallery sizes:
@@ -37,32 +38,12 @@ stderr when it is a terminal.
 `
 
 func runBench(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(os.Stderr, benchUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "node":
-		return benchNode(args[1:])
-	case "search":
-		return benchSearch(args[1:])
-	case "exchange":
-		return benchExchange(args[1:])
-	}
-	fmt.Fprintf(os.Stderr, "ebsp bench: unknown benchmark %q\n\n%s", args[0], benchUsage)
-	return 2
+	return dispatch("bench", benchUsage, args, map[string]func([]string) int{"node": benchNode, "search": benchSearch, "exchange": benchExchange})
 }
 
 // benchFlags is a FlagSet with the flags every benchmark has.
 func benchFlags(name, usage string) (*flag.FlagSet, *bool, *uint64) {
-	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("bench "+name, usage)
 	return fs, fs.Bool("json", false, "print one JSON object instead of the table"), fs.Uint64("seed", 1, "synthetic population seed")
 }
 

@@ -33,17 +33,11 @@ type clientFlags struct {
 }
 
 func newClientFlags(name, usage string) *clientFlags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage+`
+	fs := newFlagSet(name, usage+`
 A SAMPLE is a file, or POS=FILE with POS the ANSI/NIST finger position code
 (1 right thumb ... 10 left little). The format follows the extension: .png
 .jpg .bmp .tif images, .iso (ISO/IEC 19794-2) and .ansi (ANSI INCITS 378)
-minutiae templates.
-
-`)
-		fs.PrintDefaults()
-	}
+minutiae templates.`)
 	return &clientFlags{
 		fs:       fs,
 		url:      fs.String("node", envOr("EBSP_NODE", "http://127.0.0.1:8080"), "node URL (env EBSP_NODE)"),

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 
@@ -16,20 +14,13 @@ func init() {
 }
 
 func runCompare(args []string) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs := newFlagSet("compare", "usage: ebsp compare [flags] A B...\n\nPrints the similarity of fingerprint A to each B: 0 (no evidence of the same\nfinger) to 1. A and B are images (PNG, TIFF, BMP, JPEG) or ISO/IEC 19794-2:2005\nor ANSI INCITS 378-2004 minutiae records (first finger view).")
 	dpi := fs.Int("dpi", 500, "resolution of the `images` in pixels per inch (templates carry their own)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	explain := fs.Bool("pairs", false, "also list the paired minutiae (probe index, gallery index, similarity)")
 	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions, to find any rotation between A and B (by default up to about 45°: fingers placed upright)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: ebsp compare [flags] A B...\n\nPrints the similarity of fingerprint A to each B: 0 (no evidence of the same\nfinger) to 1. A and B are images (PNG, TIFF, BMP, JPEG) or ISO/IEC 19794-2:2005\nor ANSI INCITS 378-2004 minutiae records (first finger view).\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() < 2 {
 		fs.Usage()

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -16,9 +14,7 @@ func init() {
 }
 
 func runDemo(args []string) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: ebsp demo [flags]
+	fs := newFlagSet("demo", `usage: ebsp demo [flags]
 
 Runs a partnership on loopback: a US node (the hub) and GB, DE and NL nodes,
 each with its own CA, embedded SQLite store and transparency log under --out.
@@ -30,19 +26,14 @@ Proof-of-Concept report. Writes OUT/demo-summary.json, OUT/report.html and
 OUT/report.json.
 
 `)
-		fs.PrintDefaults()
-	}
 	out := fs.String("out", "ebsp-demo", "output folder")
 	people := fs.Int("people", 1000, "people enrolled at the US node")
 	partnerPeople := fs.Int("partner-people", 400, "people enrolled at each partner node")
 	probes := fs.Int("probes", 100, "US identifications, half of enrolled people")
 	report := fs.Bool("report", true, "end with the Proof-of-Concept report")
 	seed := fs.Uint64("seed", 1, "population seed")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *people < 10 || *partnerPeople < 40 || *probes < 2 || *probes > 2**people {
 		return fail("demo", fmt.Errorf("want --people >= 10, --partner-people >= 40 and 2 <= --probes <= 2*people"))

@@ -33,11 +33,11 @@ func buildEbsp(t *testing.T) string {
 
 // startNodeProcess runs `ebsp node` as a child process and waits until it
 // is ready.
-func startNodeProcess(t *testing.T, bin, cfgPath, dir string) (*exec.Cmd, string) {
+func startNodeProcess(t *testing.T, bin, cfgPath, dir string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
 	ready := filepath.Join(dir, "ready")
 	os.Remove(ready)
-	cmd := exec.Command(bin, "node", "--config", cfgPath, "--ready-file", ready)
+	cmd := exec.Command(bin, append([]string{"node", "--config", cfgPath, "--ready-file", ready}, flags...)...)
 	logf, err := os.OpenFile(filepath.Join(dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -22,24 +20,19 @@ func init() {
 }
 
 func runEval(args []string) int {
-	if len(args) > 0 && args[0] == "tail" {
-		return runEvalTail(args[1:])
-	}
-	if len(args) == 0 || args[0] != "fingerprint" {
-		fmt.Fprintln(os.Stderr, "usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]\n       ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]\n\n'ebsp eval fingerprint -h' and 'ebsp eval tail -h' explain the flags.")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return 0
-		}
-		return 2
-	}
-	fs := flag.NewFlagSet("eval fingerprint", flag.ContinueOnError)
-	dataset := fs.String("dataset", "", "`folder` of <finger>_<impression>.<ext> samples: images (tif, png, bmp, jpg) or ISO/ANSI minutiae records (iso, fmr)")
-	dpi := fs.Int("dpi", 500, "resolution of the images in pixels per inch (FVC2002 DB2 is 569, FVC2004 DB3 512); minutiae records carry their own")
-	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file`")
-	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions (fingerprint.MatchOptions.AnyRotation): finds any rotation between impressions, costs about three times as much")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]
+	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]
+       ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]
+
+fingerprint measures the fingerprint engine's accuracy and speed on a data set
+(FVC protocol); tail measures the impostor tail of score files and the
+thresholds it implies.
+
+'ebsp eval fingerprint -h' and 'ebsp eval tail -h' explain the flags.`, args,
+		map[string]func([]string) int{"fingerprint": evalFingerprint, "tail": runEvalTail})
+}
+
+func evalFingerprint(args []string) int {
+	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]
 
 Runs the FVC protocol on DIR: genuine = every pair of impressions of one finger;
 impostor "std" = first impression of each finger against the first of every
@@ -49,16 +42,14 @@ scores 0 in all its comparisons. Prints EER (std and ext), FNMR at FMR 1% and
 a sample and the 1:N comparisons per second (a prepared probe against the
 prepared gallery), both in CPU time of the one thread doing the work so that
 other load on the machine does not inflate them, and (with --json) the DET
-points; rates are fractions.
-
-flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+points; rates are fractions.`)
+	dataset := fs.String("dataset", "", "`folder` of <finger>_<impression>.<ext> samples: images (tif, png, bmp, jpg) or ISO/ANSI minutiae records (iso, fmr)")
+	dpi := fs.Int("dpi", 500, "resolution of the images in pixels per inch (FVC2002 DB2 is 569, FVC2004 DB3 512); minutiae records carry their own")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file`")
+	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions (fingerprint.MatchOptions.AnyRotation): finds any rotation between impressions, costs about three times as much")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *dataset == "" || fs.NArg() != 0 {
 		fs.Usage()

@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -27,13 +26,7 @@ var tailGallerySizes = []int{1_000, 100_000, 10_000_000, 270_000_000}
 // impostor_tails setting, and shows what the built-in tail's thresholds
 // would do on that data.
 func runEvalTail(args []string) int {
-	fs := flag.NewFlagSet("eval tail", flag.ContinueOnError)
-	var files stringList
-	fs.Var(&files, "scores", "score `file` written by 'ebsp eval fingerprint --scores' (repeat, or separate by commas, to pool several data sets)")
-	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	out := fs.String("out", "", "also write the measured tail to this `file`, in the form of the node configuration's impostor_tails.finger")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `usage: ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]
+	fs := newFlagSet("eval tail", `usage: ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]
 
 Pools the impostor comparisons of the score files (every row of kind
 "impostor": the ext protocol), measures their upper tail (the score at FMR
@@ -42,11 +35,11 @@ for several gallery sizes, the hit threshold (FPIR 0.1%) the node sets with
 its built-in fingerprint tail and with the measured one, and the FPIR the
 built-in threshold would really give if the data's impostors are like these.
 A node takes the measured tail with "impostor_tails": {"finger": ...} in its
-configuration.
-
-flags:`)
-		fs.PrintDefaults()
-	}
+configuration.`)
+	var files stringList
+	fs.Var(&files, "scores", "score `file` written by 'ebsp eval fingerprint --scores' (repeat, or separate by commas, to pool several data sets)")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	out := fs.String("out", "", "also write the measured tail to this `file`, in the form of the node configuration's impostor_tails.finger")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}

@@ -15,34 +15,35 @@ func init() {
 	register("exchange", "search partner states and decide step-2 cases through a node (client)", runExchange)
 }
 
-const exchangeUsage = `usage: ebsp exchange <action> [flags] [args]
+const exchangeUsage = `usage: ebsp exchange search --partner GB --purpose border_screening --legal-basis TEXT --officer ID SAMPLE...
+       ebsp exchange disclose --partner GB --reference REF --officer ID [--fields names,date_of_birth,...]
+       ebsp exchange status --partner GB CASE
+       ebsp exchange cases
+       ebsp exchange decide --confirm|--reject [--candidate ID] CASE
 
 Clients of a node's partnership API (the node does the signing, mutual TLS
 and audit logging):
 
-  search --partner GB --purpose border_screening --legal-basis TEXT --officer ID SAMPLE...
-          step 1: hit (with a single-use reference) or no_hit; never personal data
-  disclose --partner GB --reference REF --officer ID [--fields names,date_of_birth,...]
-          step 2: ask for the agreed data after a hit; answers a case id
-  status --partner GB CASE
-          how a step-2 request stands; the release once the partner's examiner confirmed
-  cases   (examiner) the step-2 cases waiting at this node
-  decide --confirm|--reject [--candidate ID] CASE
-          (examiner) confirm or reject a case; only a confirmation releases data
+search    step 1: hit (with a single-use reference) or no_hit; never personal data
+disclose  step 2: ask for the agreed data after a hit; answers a case id
+status    how a step-2 request stands; the release once the partner's examiner confirmed
+cases     (examiner) the step-2 cases waiting at this node
+decide    (examiner) confirm or reject a case; only a confirmation releases data
 
 The node and token come from --node/--token-file or EBSP_NODE and
 EBSP_TOKEN_FILE (or EBSP_TOKEN), as for ebsp identify.
 `
 
 func runExchange(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(os.Stderr, exchangeUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	subs := map[string]func([]string) int{}
+	for _, a := range []string{"search", "disclose", "status", "cases", "decide"} {
+		subs[a] = func(args []string) int { return exchangeAction(a, args) }
 	}
-	action := args[0]
+	return dispatch("exchange", exchangeUsage+"\n'ebsp exchange <action> -h' lists the flags.", args, subs)
+}
+
+// exchangeAction runs one action; they share their flags.
+func exchangeAction(action string, args []string) int {
 	cf := newClientFlags("exchange "+action, exchangeUsage)
 	partner := cf.fs.String("partner", "", "partner state (ISO 3166-1 alpha-2)")
 	purpose := cf.fs.String("purpose", "border_screening", "purpose of the search, as the agreement names it")
@@ -53,7 +54,7 @@ func runExchange(args []string) int {
 	confirm := cf.fs.Bool("confirm", false, "confirm the match")
 	reject := cf.fs.Bool("reject", false, "reject the match")
 	candidate := cf.fs.String("candidate", "", "the gallery candidate confirmed")
-	if ok, code := cf.parse(args[1:]); !ok {
+	if ok, code := cf.parse(args); !ok {
 		return code
 	}
 	cl, err := cf.client()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,8 +17,7 @@ func init() {
 	register("nist", "inspect and convert ANSI/NIST-ITL transactions (traditional and XML)", runNist)
 }
 
-func nistUsage() {
-	fmt.Fprintln(os.Stderr, `usage: ebsp nist dump FILE [--json]
+const nistUsage = `usage: ebsp nist dump FILE [--json]
        ebsp nist convert [--version VER] IN OUT
        ebsp nist convert --from-images [flags] IMG... OUT
 
@@ -32,8 +30,7 @@ the encoding its name asks for (.xml: NIEM XML; anything else: traditional),
 through the strict writer. With --from-images it builds a transaction from
 fingerprint (WSQ, PNG, JPEG, raw), face or iris images.
 
-'ebsp nist dump -h' and 'ebsp nist convert -h' explain the flags.`)
-}
+'ebsp nist dump -h' and 'ebsp nist convert -h' explain the flags.`
 
 func runNist(args []string) int {
 	return dispatch("nist", nistUsage, args, map[string]func([]string) int{"dump": nistDump, "convert": nistConvert})
@@ -112,12 +109,8 @@ type dumpOut struct {
 }
 
 func nistDump(args []string) int {
-	fs := flag.NewFlagSet("nist dump", flag.ContinueOnError)
+	fs := newFlagSet("nist dump", "usage: ebsp nist dump FILE [--json]")
 	asJSON := fs.Bool("json", false, "print the dump as JSON (fields as subfields of items; binary data as its size)")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp nist dump FILE [--json]")
-		fs.PrintDefaults()
-	}
 	pos, ok, code := parseArgs(fs, args, nArgs(1))
 	if !ok {
 		return code
@@ -267,7 +260,7 @@ func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(s string) error { *l = append(*l, strings.Split(s, ",")...); return nil }
 
 func nistConvert(args []string) int {
-	fs := flag.NewFlagSet("nist convert", flag.ContinueOnError)
+	fs := newFlagSet("nist convert", "usage: ebsp nist convert [--version VER] IN OUT\n       ebsp nist convert --from-images [flags] IMG... OUT")
 	fromImages := fs.Bool("from-images", false, "build a transaction from the image files given before OUT")
 	ver := fs.String("version", "", "set VER (1.002), e.g. 0500, when IN's is malformed; with --from-images the version to write (default 0500)")
 	kind := fs.String("kind", "finger", "with --from-images: what the images are: finger, face or iris")
@@ -280,10 +273,6 @@ func nistConvert(args []string) int {
 	ori := fs.String("ori", "EBSP00000", "with --from-images: originating agency (1.008)")
 	dai := fs.String("dai", "EBSP00000", "with --from-images: destination agency (1.007)")
 	tcn := fs.String("tcn", "", "with --from-images: transaction control number (1.009); default derived from OUT's name")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp nist convert [--version VER] IN OUT\n       ebsp nist convert --from-images [flags] IMG... OUT")
-		fs.PrintDefaults()
-	}
 	pos, ok, code := parseArgs(fs, args, func(pos []string) bool { return len(pos) == 2 || (*fromImages && len(pos) > 2) })
 	if !ok {
 		return code

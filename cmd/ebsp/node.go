@@ -5,8 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -34,37 +32,26 @@ func envOr(name, def string) string {
 }
 
 func runNode(args []string) int {
-	fs := flag.NewFlagSet("node", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: ebsp node [flags]
+	if code, ran := runSub(args, map[string]func([]string) int{"hash-token": nodeHashToken}); ran {
+		return code
+	}
+	fs := newFlagSet("node", `usage: ebsp node [flags]
        ebsp node hash-token < token     print the sha256 form of a bearer token for the config file
 
 Runs one state's biometric node. Settings come from the config file (JSON, see
 docs/node.md), then environment variables, then flags, each overriding the last.
 
 `)
-		fs.PrintDefaults()
-	}
 	cfgPath := fs.String("config", os.Getenv("EBSP_CONFIG"), "JSON configuration file (env EBSP_CONFIG)")
 	listen := fs.String("listen", os.Getenv("EBSP_LISTEN"), "address to serve the API on, e.g. 127.0.0.1:8080 (env EBSP_LISTEN)")
 	dataDir := fs.String("data", os.Getenv("EBSP_DATA_DIR"), "data directory for the SQLite store (env EBSP_DATA_DIR)")
 	storeURL := fs.String("store", os.Getenv("EBSP_STORE"), "sqlite, or a postgres:// URL (env EBSP_STORE)")
 	state := fs.String("state", os.Getenv("EBSP_STATE"), "ISO 3166-1 alpha-3 code of the node's state (env EBSP_STATE)")
 	readyFile := fs.String("ready-file", "", "write the listening address to this file once ready (for scripts and tests)")
-	if len(args) > 0 && args[0] == "hash-token" {
-		tok, err := bufio.NewReader(os.Stdin).ReadString('\n')
-		tok = strings.TrimSpace(tok)
-		if tok == "" {
-			return fail("node hash-token", fmt.Errorf("no token on standard input: %v", err))
-		}
-		fmt.Println(node.TokenHash(tok))
-		return 0
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	drainDelay := fs.Duration("drain-delay", 2*time.Second, "on SIGTERM or SIGINT, answer /readyz with 503 for this long before closing the listener, so that load balancers stop sending requests")
+	drainTimeout := fs.Duration("drain-timeout", 30*time.Second, "then wait at most this long for the requests in flight to finish")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	cfg := &node.Config{}
 	if *cfgPath != "" {
@@ -80,17 +67,33 @@ docs/node.md), then environment variables, then flags, each overriding the last.
 		}
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := serveNode(ctx, cfg, log, *readyFile); err != nil {
+	// The signal that stops the node is the context's cause, for the log.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if s, ok := <-sigs; ok {
+			cancel(fmt.Errorf("signal %s", s))
+		}
+	}()
+	if err := serveNode(ctx, cfg, log, *readyFile, drain{*drainDelay, *drainTimeout}); err != nil {
+		log.Error("node stopped", "err", oneLine(err.Error()))
 		return fail("node", err)
 	}
 	return 0
 }
 
+// drain is how a node stops: /readyz answers 503 for delay, then the
+// listener closes and the requests in flight get at most timeout.
+type drain struct{ delay, timeout time.Duration }
+
 // serveNode opens the store, loads the gallery, serves the API until ctx
 // ends, then shuts down gracefully.
-func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFile string) error {
+func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFile string, d drain) error {
+	began := time.Now()
+	log.Info("node starting", "version", version, "state", cfg.State, "store", storeKind(cfg.Store), "pid", os.Getpid())
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -99,7 +102,12 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	storeOpen := true
+	defer func() {
+		if storeOpen {
+			st.Close()
+		}
+	}()
 	n, err := node.New(cfg, st, engine.Defaults(), log)
 	if err != nil {
 		return err
@@ -146,9 +154,21 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	log.Info("node stopping", "reason", context.Cause(ctx).Error(), "drain_delay", d.delay.String(), "drain_timeout", d.timeout.String())
+	n.Drain()
+	time.Sleep(d.delay)
+	sctx, cancel := context.WithTimeout(context.Background(), d.timeout)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	// Shutdown closes the listener, then waits for the requests in flight.
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("requests still in flight after %s: %w", d.timeout, err)
+	}
+	storeOpen = false
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("closing the store: %w", err)
+	}
+	log.Info("node stopped", "uptime_s", int(time.Since(began).Seconds()))
+	return nil
 }
 
 func storeKind(s string) string {
@@ -177,4 +197,22 @@ func serverTLS(c *node.TLSConfig) (*tls.Config, error) {
 		tc.ClientAuth = tls.VerifyClientCertIfGiven // tokens remain possible
 	}
 	return tc, nil
+}
+
+func nodeHashToken(args []string) int {
+	fs := newFlagSet("node hash-token", `usage: ebsp node hash-token < TOKENFILE
+
+Reads a bearer token on standard input and prints its SHA-256 in the form a
+node's configuration holds ("sha256" of a token entry); the node never
+stores tokens themselves.`)
+	if _, ok, code := parseArgs(fs, args, nArgs(0)); !ok {
+		return code
+	}
+	tok, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return fail("node hash-token", fmt.Errorf("no token on standard input: %v", err))
+	}
+	fmt.Println(node.TokenHash(tok))
+	return 0
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,8 +15,7 @@ func init() {
 }
 
 func runPKI(args []string) int {
-	usage := func() {
-		fmt.Fprintln(os.Stderr, `usage: ebsp pki init --state CC --out DIR
+	const usage = `usage: ebsp pki init --state CC --out DIR
        ebsp pki node --ca DIR --name NODE [--host H1,H2] --out DIR
        ebsp pki agreement --id ID --a NODEDIR --b NODEDIR [--endpoint-a URL] [--endpoint-b URL] --out FILE
 
@@ -27,8 +25,9 @@ node issues a node's credentials from that CA: a mutual-TLS certificate
 sign.key) and the checkpoint key of its audit log (log.key, log.pub).
 agreement writes a partnership agreement between two nodes with the default
 terms (edit the JSON to change them; it is validated when loaded).
-These are test credentials for local partnerships and the demo.`)
-	}
+These are test credentials for local partnerships and the demo.
+
+'ebsp pki <init|node|agreement> -h' explains the flags.`
 	return dispatch("pki", usage, args, map[string]func([]string) int{"init": pkiInit, "node": pkiNode, "agreement": pkiAgreement})
 }
 
@@ -41,7 +40,7 @@ func printResult(asJSON bool, v any, human string) {
 }
 
 func pkiInit(args []string) int {
-	fs := flag.NewFlagSet("pki init", flag.ContinueOnError)
+	fs := newFlagSet("pki init", "usage: ebsp pki init --state CC --out DIR\n\nMakes a state's test CA (ECDSA P-256): DIR/ca.pem, DIR/ca.key.")
 	state := fs.String("state", "", "the state's ISO 3166-1 alpha-2 code, e.g. US")
 	out := fs.String("out", "", "directory to write ca.pem and ca.key into")
 	years := fs.Int("years", 5, "validity in years")
@@ -66,7 +65,7 @@ func pkiInit(args []string) int {
 }
 
 func pkiNode(args []string) int {
-	fs := flag.NewFlagSet("pki node", flag.ContinueOnError)
+	fs := newFlagSet("pki node", "usage: ebsp pki node --ca DIR --name NODE [--host H1,H2] --out DIR\n\nIssues a node's credentials from a CA made by 'ebsp pki init': a mutual-TLS\ncertificate (node.pem, node.key), an Ed25519 message-signing certificate\n(sign.pem, sign.key) and the checkpoint key of its audit log (log.key, log.pub).")
 	caDir := fs.String("ca", "", "the CA directory made by 'ebsp pki init'")
 	name := fs.String("name", "", "the node's name (certificate common name), e.g. us-node")
 	hosts := fs.String("host", "127.0.0.1,localhost", "comma-separated DNS names and IP addresses the node's TLS certificate is valid for")
@@ -97,7 +96,7 @@ func pkiNode(args []string) int {
 }
 
 func pkiAgreement(args []string) int {
-	fs := flag.NewFlagSet("pki agreement", flag.ContinueOnError)
+	fs := newFlagSet("pki agreement", "usage: ebsp pki agreement --id ID --a NODEDIR --b NODEDIR [--endpoint-a URL] [--endpoint-b URL] --out FILE\n\nWrites a partnership agreement between two nodes with the default terms (edit\nthe JSON to change them; it is validated when loaded).")
 	id := fs.String("id", "", "agreement id, e.g. US-GB-2026")
 	a := fs.String("a", "", "first party's node directory (made by 'ebsp pki node')")
 	b := fs.String("b", "", "second party's node directory")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,12 +16,10 @@ func init() {
 }
 
 func runPoc(args []string) int {
-	if len(args) > 0 && args[0] == "check-extrapolation" {
-		return runPocCheck(args[1:])
+	if code, ran := runSub(args, map[string]func([]string) int{"check-extrapolation": runPocCheck}); ran {
+		return code
 	}
-	fs := flag.NewFlagSet("poc", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: ebsp poc --scenario FILE --out DIR [--json]
+	fs := newFlagSet("poc", `usage: ebsp poc --scenario FILE --out DIR [--json]
        ebsp poc check-extrapolation [flags]   (ebsp poc check-extrapolation -h)
 
 Runs a partnership scenario (see docs/poc.md and examples/poc-*.json) on real
@@ -30,16 +27,14 @@ nodes on this machine, compares the sharing models and writes DIR/report.html
 (self-contained, opens offline) and DIR/report.json.
 
 `)
-		fs.PrintDefaults()
-	}
 	scenario := fs.String("scenario", "", "scenario file (JSON, see docs/poc.md)")
 	out := fs.String("out", "poc-out", "output directory for report.html and report.json")
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of a summary")
 	workers := fs.Int("workers", 0, "goroutines for scoring and enrolment (0: all cores)")
 	keep := fs.Bool("keep-nodes", false, "keep the nodes' data directories under DIR/nodes")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *scenario == "" || fs.NArg() > 0 {
 		fs.Usage()
@@ -88,9 +83,7 @@ func printPocSummary(rep *poc.Report, out string) {
 }
 
 func runPocCheck(args []string) int {
-	fs := flag.NewFlagSet("poc check-extrapolation", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: ebsp poc check-extrapolation [flags]
+	fs := newFlagSet("poc check-extrapolation", `usage: ebsp poc check-extrapolation [flags]
 
 Checks the national extrapolation against a direct run: predicts from a
 calibration sample of impostor scores how many false matches a 1:N search of
@@ -100,8 +93,6 @@ the observed counts fall within the predicted intervals. Exit status 1 if
 any does not.
 
 `)
-		fs.PrintDefaults()
-	}
 	calib := fs.Int("calibration", 1_000_000, "single-finger impostor scores the prediction is made from")
 	gallery := fs.Int("gallery", 20_000, "people in the direct run's gallery (two fingers each)")
 	probes := fs.Int("probes", 170, "probe people (not in the gallery); impostor comparisons = 3 x gallery x probes")
@@ -110,8 +101,8 @@ any does not.
 	conf := fs.Float64("confidence", 0.95, "confidence of the prediction intervals")
 	workers := fs.Int("workers", 0, "goroutines (0: all cores)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || *calib < 1000 || *gallery < 1 || *probes < 1 || *expected <= 0 || *conf <= 0.5 || *conf >= 1 {
 		fs.Usage()

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/internal/strictjson"
 	"github.com/ebsp/ebsp/synth"
 )
 
@@ -24,10 +24,11 @@ func init() {
 	register("synth", "make synthetic people and biometrics (fingerprint images, templates, populations)", runSynth)
 }
 
-func synthUsage() {
-	fmt.Fprint(os.Stderr, `usage: ebsp synth <what> [flags]
+const synthUsage = `usage: ebsp synth <what> [flags]
 
-what:
+Makes synthetic biometric data: nothing real, no data files needed.
+
+commands:
   fingerprints  master fingerprints and impressions as PNG images, FVC naming
                 (<finger>_<impression>.png), for 'ebsp eval fingerprint', and
                 each impression WSQ-compressed in an ANSI/NIST-ITL transaction
@@ -36,27 +37,10 @@ what:
                 biometric templates, one ANSI/NIST-ITL transaction per
                 encounter, and the ground truth (from a scenario file)
 
-'ebsp synth <what> -h' explains the flags.
-`)
-}
+'ebsp synth <what> -h' explains the flags.`
 
 func runSynth(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		synthUsage()
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	switch args[0] {
-	case "people":
-		return synthPeople(args[1:])
-	case "fingerprints":
-		return synthFingerprints(args[1:])
-	}
-	fmt.Fprintf(os.Stderr, "ebsp synth: unknown kind %q\n", args[0])
-	synthUsage()
-	return 2
+	return dispatch("synth", synthUsage, args, map[string]func([]string) int{"people": synthPeople, "fingerprints": synthFingerprints})
 }
 
 // newProgress returns a progress bar on stderr when stderr is a terminal,
@@ -93,22 +77,15 @@ type stateTruthLine struct {
 }
 
 func synthPeople(args []string) int {
-	fs := flag.NewFlagSet("synth people", flag.ContinueOnError)
+	fs := newFlagSet("synth people", "usage: ebsp synth people --scenario FILE --out DIR [--seed S] [--nist=false] [--json]")
 	scenario := fs.String("scenario", "", "scenario JSON file (fields: docs/synthetic-data.md; example: examples/scenario.json); empty for the built-in default")
 	out := fs.String("out", "", "output folder (created); gets truth.json and one folder per state with records.jsonl, manifest.json and nist/")
 	seed := fs.Int64("seed", -1, "override the scenario's seed (-1 keeps it)")
 	nist := fs.Bool("nist", true, "also write each encounter as an ANSI/NIST-ITL 1-2011 transaction, <state>/nist/<record>_<n>.an2: Type-1, Type-2 biographic data, fingers as Type-9 INCITS 378 minutiae, or Type-14 WSQ images when the scenario sets biometrics.finger_images")
 	workers := fs.Int("workers", 1, "people whose transactions are made in parallel (image level renders fingers: about a second each)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp synth people --scenario FILE --out DIR [--seed S] [--nist=false] [--json]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *out == "" || *workers < 1 {
 		fs.Usage()
@@ -122,8 +99,14 @@ func synthPeople(args []string) int {
 		}
 		sc, err = synth.ReadScenario(f)
 		f.Close()
+		var je *strictjson.Error
+		if errors.As(err, &je) {
+			je.Name = *scenario // file:line:column
+		} else if err != nil {
+			err = fmt.Errorf("%s: %w", *scenario, err)
+		}
 		if err != nil {
-			return fail("synth people", fmt.Errorf("%s: %w", *scenario, err))
+			return fail("synth people", err)
 		}
 	}
 	if *seed >= 0 {
@@ -312,7 +295,7 @@ type fingerTruth struct {
 }
 
 func synthFingerprints(args []string) int {
-	fs := flag.NewFlagSet("synth fingerprints", flag.ContinueOnError)
+	fs := newFlagSet("synth fingerprints", "usage: ebsp synth fingerprints --fingers N --impressions K --seed S --out DIR [--nist=false] [--fgp P]")
 	fingers := fs.Int("fingers", 10, "number of fingers (masters); ids run from --first")
 	first := fs.Int("first", 1, "id of the first finger (FVC B sets start at 101)")
 	impressions := fs.Int("impressions", 8, "impressions per finger, numbered from 1")
@@ -324,15 +307,8 @@ func synthFingerprints(args []string) int {
 	fgp := fs.Int("fgp", 0, "finger position written in the Type-14 FGP (ANSI/NIST-ITL Table 8: 1-10, 0 unknown); masters are not drawn for a particular finger")
 	workers := fs.Int("workers", 1, "fingers rendered in parallel")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp synth fingerprints --fingers N --impressions K --seed S --out DIR [--nist=false] [--fgp P]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *out == "" || *fingers < 1 || *impressions < 1 || *first < 0 || *workers < 1 || *fgp < 0 || *fgp > 10 {
 		fs.Usage()

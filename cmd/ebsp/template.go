@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"image"
 	"io"
@@ -22,26 +21,20 @@ func init() {
 	register("template", "extract fingerprint minutiae templates, explain and dump them", tmplMain)
 }
 
-const tmplUsage = `usage:
-  ebsp template --explain OUTDIR IMAGE [--dpi N]   write every extraction stage as PNG and JSON
-  ebsp template extract IMAGE [--dpi N] [--format iso|ansi|json] -o OUT
-                                                   extract a minutiae template (ISO/IEC 19794-2:2005 by default)
-  ebsp template dump FILE [--json]                 print a template (ISO, ANSI or JSON)
+const tmplUsage = `usage: ebsp template --explain OUTDIR IMAGE [--dpi N]
+       ebsp template extract IMAGE [--dpi N] [--format iso|ansi|json] -o OUT
+       ebsp template dump FILE [--json]
 
-IMAGE is PNG, JPEG, BMP or TIFF, 8-bit grey or colour.
-`
+--explain writes every extraction stage as PNG and JSON; extract writes a
+minutiae template (ISO/IEC 19794-2:2005 by default); dump prints a template
+(ISO, ANSI or JSON). IMAGE is PNG, JPEG, BMP or TIFF, 8-bit grey or colour.
+'ebsp template extract -h' and 'ebsp template dump -h' explain their flags.`
 
 func tmplMain(args []string) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "extract":
-			return tmplExtract(args[1:])
-		case "dump":
-			return tmplDump(args[1:])
-		}
+	if code, ran := runSub(args, map[string]func([]string) int{"extract": tmplExtract, "dump": tmplDump}); ran {
+		return code
 	}
-	fs := flag.NewFlagSet("template", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), tmplUsage, "\nflags:\n"); fs.PrintDefaults() }
+	fs := newFlagSet("template", tmplUsage)
 	outDir := fs.String("explain", "", "write the stages of the extraction into folder `OUTDIR`")
 	dpi := fs.Int("dpi", 500, "resolution of IMAGE in pixels per inch")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
@@ -89,11 +82,7 @@ func tmplMain(args []string) int {
 }
 
 func tmplExtract(args []string) int {
-	fs := flag.NewFlagSet("template extract", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: ebsp template extract IMAGE [--dpi N] [--format iso|ansi|json] -o OUT\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("template extract", "usage: ebsp template extract IMAGE [--dpi N] [--format iso|ansi|json] -o OUT")
 	dpi := fs.Int("dpi", 500, "resolution of IMAGE in pixels per inch")
 	out := fs.String("o", "", "write the template to `OUT` ('-' for standard output)")
 	format := fs.String("format", "iso", "template format: iso (ISO/IEC 19794-2:2005), ansi (ANSI INCITS 378-2004) or json")
@@ -155,11 +144,7 @@ type tmplFile struct {
 }
 
 func tmplDump(args []string) int {
-	fs := flag.NewFlagSet("template dump", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: ebsp template dump FILE [--json]\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("template dump", "usage: ebsp template dump FILE [--json]")
 	asJSON := fs.Bool("json", false, "print the template as JSON")
 	view := fs.Int("view", 0, "finger view of a record to print")
 	pos, ok, code := parseArgs(fs, args, nArgs(1))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"image"
 	"image/png"
@@ -18,28 +17,24 @@ func init() {
 	register("wsq", "decode, encode and inspect WSQ fingerprint images", runWSQ)
 }
 
-const wsqUsage = `usage:
-  ebsp wsq decode IN.wsq OUT.png
-  ebsp wsq encode IN.png OUT.wsq [--bitrate R] [--ppi N] [--json]
-  ebsp wsq info IN.wsq [--json]
+const wsqUsage = `usage: ebsp wsq decode IN.wsq OUT.png
+       ebsp wsq encode IN.png OUT.wsq [--bitrate R] [--ppi N] [--json]
+       ebsp wsq info IN.wsq [--json]
 
 decode  decodes a WSQ image to an 8-bit grey PNG
 encode  compresses an image (PNG, JPEG, BMP, TIFF; colour becomes grey) to WSQ
         and prints the size, ratio and the PSNR of decoding it back
 info    prints the frame, tables, blocks and comments of a WSQ file
-`
+
+'ebsp wsq <decode|encode|info> -h' explains the flags.`
 
 func runWSQ(args []string) int {
-	return dispatch("wsq", func() { fmt.Fprint(os.Stderr, wsqUsage) }, args,
+	return dispatch("wsq", wsqUsage, args,
 		map[string]func([]string) int{"decode": wsqDecode, "encode": wsqEncode, "info": wsqInfo})
 }
 
 func wsqDecode(args []string) int {
-	fs := flag.NewFlagSet("wsq decode", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp wsq decode IN.wsq OUT.png\n\nDecodes a WSQ image and writes it as an 8-bit grey PNG.")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("wsq decode", "usage: ebsp wsq decode IN.wsq OUT.png\n\nDecodes a WSQ image and writes it as an 8-bit grey PNG.")
 	pos, ok, code := parseArgs(fs, args, nArgs(2))
 	if !ok {
 		return code
@@ -72,18 +67,14 @@ func wsqDecode(args []string) int {
 }
 
 func wsqEncode(args []string) int {
-	fs := flag.NewFlagSet("wsq encode", flag.ContinueOnError)
+	fs := newFlagSet("wsq encode", "usage: ebsp wsq encode IN.png OUT.wsq [--bitrate R] [--ppi N] [--restart N] [--raw WxH] [--json]\n\n"+
+		"Compresses an image to WSQ, decodes the result again and prints the size, the\n"+
+		"compression ratio and the PSNR of the round trip against the input.")
 	bitrate := fs.Float64("bitrate", wsq.DefaultBitrate, "target bit rate in bits per pixel (0.75 is the FBI's rate for 500 ppi prints; the coded rate comes out near or below it)")
 	ppi := fs.Int("ppi", 0, "scan resolution recorded in the NISTCOM comment (0: unknown, written as -1)")
 	restart := fs.Int("restart", 0, "write a restart marker every N Huffman symbols (0: none)")
 	raw := fs.String("raw", "", "read IN as raw 8-bit grey pixels of this size, WIDTHxHEIGHT (e.g. 1508x1008)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp wsq encode IN.png OUT.wsq [--bitrate R] [--ppi N] [--restart N] [--raw WxH] [--json]\n\n"+
-			"Compresses an image to WSQ, decodes the result again and prints the size, the\n"+
-			"compression ratio and the PSNR of the round trip against the input.")
-		fs.PrintDefaults()
-	}
 	pos, ok, code := parseArgs(fs, args, nArgs(2))
 	if !ok {
 		return code
@@ -151,12 +142,8 @@ func wsqEncode(args []string) int {
 }
 
 func wsqInfo(args []string) int {
-	fs := flag.NewFlagSet("wsq info", flag.ContinueOnError)
+	fs := newFlagSet("wsq info", "usage: ebsp wsq info IN.wsq [--json]\n\nPrints what a WSQ file says about its image without decoding the pixels.")
 	asJSON := fs.Bool("json", false, "print the metadata as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: ebsp wsq info IN.wsq [--json]\n\nPrints what a WSQ file says about its image without decoding the pixels.")
-		fs.PrintDefaults()
-	}
 	pos, ok, code := parseArgs(fs, args, nArgs(1))
 	if !ok {
 		return code
