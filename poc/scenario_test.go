@@ -67,7 +67,7 @@ func TestScenarioErrors(t *testing.T) {
 		{`"threshold": 0.127`, `"target_fmr": 0.0001, "threshold": 0.03`, `give target_fmr or threshold, not both`},
 		{`"threshold": 0.127`, `"target_fmr": 1e-9`, `below the resolution of 20000 impostor comparisons`},
 		{`"seed": 7,`, `"seed": 7, "colour": "red",`, `unknown field "colour"`},
-		{`"seed": 7,`, `"seed": "seven",`, `line 4 column`},
+		{`"seed": 7,`, `"seed": "seven",`, `scenario:4:11: cannot unmarshal string`},
 	} {
 		in := strings.Replace(string(base), tc.old, tc.new, 1)
 		if in == string(base) {
