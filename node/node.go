@@ -71,9 +71,9 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engi
 	return n, nil
 }
 
-// Ready reports whether the gallery is loaded and the node is not
-// shutting down.
-func (n *Node) Ready() bool { return n.ready.Load() && !n.draining.Load() }
+// Ready reports whether the gallery is loaded. A draining node (Drain) is
+// still ready to serve: only /readyz says it is going.
+func (n *Node) Ready() bool { return n.ready.Load() }
 
 // Drain marks the node as shutting down: /readyz answers 503 from now on,
 // so that a load balancer stops sending it requests, while the requests in
