@@ -3,6 +3,7 @@ package exchange
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -31,6 +32,10 @@ type ClientConfig struct {
 	Log         *audit.Log // the requesting node's own log (optional): sent requests and received releases
 	Window      time.Duration
 	Transport   http.RoundTripper // default: mutual TLS from the credentials and the partner CA
+	// EvidenceDir, when set, receives the evidence of a partner log fork
+	// (LogForkError), one JSON file each, for the data-protection
+	// authority.
+	EvidenceDir string
 }
 
 // Client is the requesting side of the exchange with one partner. It
@@ -50,10 +55,14 @@ type Client struct {
 	log      *audit.Log
 	received *Received
 
-	mu          sync.Mutex
-	latest      audit.Checkpoint
-	checkpoints [][]byte
-	suspended   bool
+	evidenceDir string
+
+	mu           sync.Mutex
+	latest       audit.Checkpoint
+	latestSigned []byte // the signed note of latest
+	checkpoints  [][]byte
+	suspended    bool
+	forks        []*LogForkError
 }
 
 // NewClient makes a client for the partner of cfg.Agreement.
@@ -95,7 +104,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		self: self, partner: partner, a: cfg.Agreement, base: strings.TrimSuffix(base, "/"),
 		sealer: NewSealer(nc, now), opener: &Opener{Self: self, Now: now, Window: cfg.Window},
 		http: &http.Client{Transport: rt, Timeout: 60 * time.Second}, now: now, log: cfg.Log,
-		received: &Received{recs: map[string]ReceivedRecord{}},
+		received: &Received{recs: map[string]ReceivedRecord{}}, evidenceDir: cfg.EvidenceDir,
 	}, nil
 }
 
@@ -218,7 +227,7 @@ func (c *Client) roundTrip(ctx context.Context, caseID, path string, reqType, re
 	resp, err := c.http.Do(hreq)
 	clear(raw)
 	if err != nil {
-		return nil, fmt.Errorf("exchange: %s: %v", path, err)
+		return nil, fmt.Errorf("exchange: %w: %s: %v", ErrPartnerUnreachable, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxEnvelopeBytes+1))
@@ -317,7 +326,7 @@ func (c *Client) checkProof(p *AuditProof, known audit.Checkpoint, sent *Envelop
 	}
 	if known.Size > 0 {
 		if p.ConsistencyFrom != known.Size {
-			return fmt.Errorf("exchange: partner log gave no consistency proof from our checkpoint of size %d (it says %d leaves): possible fork or rollback", known.Size, cp.Size)
+			return c.fork(p.Checkpoint, p.Consistency, fmt.Sprintf("no consistency proof from the checkpoint of size %d held here (the reply's checkpoint has %d leaves): a fork or a rollback", known.Size, cp.Size))
 		}
 		cons := make(tlog.TreeProof, len(p.Consistency))
 		for i, h := range p.Consistency {
@@ -327,12 +336,12 @@ func (c *Client) checkProof(p *AuditProof, known audit.Checkpoint, sent *Envelop
 			copy(cons[i][:], h)
 		}
 		if err := audit.CheckConsistency(known, cp, cons); err != nil {
-			return fmt.Errorf("exchange: partner log: %v", err)
+			return c.fork(p.Checkpoint, p.Consistency, err.Error())
 		}
 	}
 	c.mu.Lock()
 	if cp.Size > c.latest.Size {
-		c.latest = cp
+		c.latest, c.latestSigned = cp, slices.Clone(p.Checkpoint)
 	}
 	if n := len(c.checkpoints); n == 0 || !bytes.Equal(c.checkpoints[n-1], p.Checkpoint) {
 		c.checkpoints = append(c.checkpoints, slices.Clone(p.Checkpoint))
@@ -438,16 +447,95 @@ func (c *Client) Refresh(ctx context.Context) (int64, error) {
 	}
 	if known.Size > 0 {
 		if err := audit.CheckConsistency(known, cp, proof); err != nil {
-			return 0, fmt.Errorf("exchange: partner log: %v", err)
+			var hs [][]byte
+			for _, h := range proof {
+				hs = append(hs, h[:])
+			}
+			return 0, c.fork(signed, hs, err.Error())
 		}
 	}
 	c.mu.Lock()
 	if cp.Size > c.latest.Size {
-		c.latest = cp
+		c.latest, c.latestSigned = cp, slices.Clone(signed)
 	}
 	if n := len(c.checkpoints); n == 0 || !bytes.Equal(c.checkpoints[n-1], signed) {
 		c.checkpoints = append(c.checkpoints, signed)
 	}
 	c.mu.Unlock()
 	return cp.Size, nil
+}
+
+// ErrPartnerUnreachable wraps a failure to reach the partner's endpoint
+// (connection refused, TLS handshake failed, timeout).
+var ErrPartnerUnreachable = errors.New("partner unreachable")
+
+// ReasonLogFork names a partner whose transparency log does not extend a
+// checkpoint this node holds (LogForkError).
+const ReasonLogFork = "partner_log_fork"
+
+// LogForkError says that the partner's log, as a reply or Refresh showed
+// it, does not extend the latest signed checkpoint this client held: the
+// partner rewrote or forked its history (or rolled it back). Both signed
+// checkpoints and the proof given are the evidence: each is signed by the
+// partner's log key, so a third party can verify that the partner showed
+// two histories that cannot both be true. The client keeps the evidence
+// (Forks) and writes it to ClientConfig.EvidenceDir; the reply is not used.
+type LogForkError struct {
+	Partner   string    `json:"partner"`
+	Agreement string    `json:"agreement"`
+	Detected  time.Time `json:"detected"`
+	Detail    string    `json:"detail"`
+	Held      string    `json:"held_checkpoint"`  // the signed checkpoint held here (note text)
+	Shown     string    `json:"shown_checkpoint"` // the signed checkpoint the partner showed
+	Proof     [][]byte  `json:"consistency_proof,omitempty"`
+	File      string    `json:"-"` // where the evidence was written, if it was
+}
+
+func (e *LogForkError) Error() string {
+	s := fmt.Sprintf("exchange: %s: the log of %s does not extend the checkpoint held here: %s", ReasonLogFork, e.Partner, e.Detail)
+	if e.File != "" {
+		s += " (evidence kept in " + e.File + ")"
+	}
+	return s
+}
+
+// fork records the evidence of a fork and returns it as the error.
+func (c *Client) fork(shown []byte, proof [][]byte, detail string) error {
+	c.mu.Lock()
+	e := &LogForkError{Partner: c.partner.State, Agreement: c.a.ID, Detected: c.now().UTC(), Detail: detail,
+		Held: string(c.latestSigned), Shown: string(shown)}
+	c.mu.Unlock()
+	for _, h := range proof {
+		e.Proof = append(e.Proof, slices.Clone(h))
+	}
+	if c.evidenceDir != "" {
+		b, err := json.MarshalIndent(e, "", "  ")
+		if err == nil {
+			err = os.MkdirAll(c.evidenceDir, 0o700)
+		}
+		name := filepath.Join(c.evidenceDir, fmt.Sprintf("%s-log-fork-%s-%s.json", c.partner.State, e.Detected.Format("20060102T150405Z"), rand.Text()[:8]))
+		if err == nil {
+			err = os.WriteFile(name, b, 0o600)
+		}
+		if err == nil {
+			e.File = name
+		} else {
+			e.Detail += fmt.Sprintf("; writing the evidence failed: %v", err)
+		}
+	}
+	c.mu.Lock()
+	c.forks = append(c.forks, e)
+	c.mu.Unlock()
+	if c.log != nil {
+		c.log.Append(audit.Leaf{Time: e.Detected, Kind: audit.KindRefusal, Partner: c.partner.State, Agreement: c.a.ID, Reason: ReasonLogFork})
+	}
+	return e
+}
+
+// Forks returns the evidence of every fork of the partner's log this
+// client detected.
+func (c *Client) Forks() []*LogForkError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.forks)
 }

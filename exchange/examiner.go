@@ -46,6 +46,18 @@ func (s *StaticExaminers) Authenticate(examiner, secret string) bool {
 // ErrNotExaminer is returned when examiner authentication fails.
 var ErrNotExaminer = errors.New("exchange: examiner not authenticated")
 
+// Errors of a decision (DecideCase) and of an agreement's suspension or
+// reinstatement, wrapped with the details, for callers to tell apart with
+// errors.Is (the node answers each with its own HTTP status and code).
+var (
+	ErrInvalid          = errors.New("invalid request")                              // a malformed examiner id, actor or reason
+	ErrUnknownCase      = errors.New("no such case")                                 // no case of that id
+	ErrNotCandidate     = errors.New("not a candidate of the case")                  // a confirmation of someone the search did not return
+	ErrCaseState        = errors.New("the case is not in a state for that decision") // decided, expired, withdrawn, suspended, four eyes
+	ErrUnknownAgreement = errors.New("no such agreement")
+	ErrStorage          = errors.New("the node's store or audit log failed") // full or unreachable; retry later
+)
+
 // ExaminerCase is a disclosure request waiting for an examiner: the probe
 // and the gallery candidates to compare it with. It holds no biographic
 // data: the examiner compares biometrics, the node shows them the gallery
@@ -140,10 +152,10 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 		return ErrNotExaminer
 	}
 	if err := pseudonym(examiner); err != nil {
-		return fmt.Errorf("exchange: examiner %v", err)
+		return fmt.Errorf("exchange: %w: examiner %v", ErrInvalid, err)
 	}
 	if d.Reason != "" && !slices.Contains(RejectReasons, d.Reason) {
-		return fmt.Errorf("exchange: reason %q unknown (want one of %v)", d.Reason, RejectReasons)
+		return fmt.Errorf("exchange: %w: reason %q unknown (want one of %v)", ErrInvalid, d.Reason, RejectReasons)
 	}
 	confirm, candidate := d.Confirm, d.Candidate
 	now := r.now()
@@ -151,24 +163,24 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 	c := r.cases[caseID]
 	if c == nil {
 		r.mu.Unlock()
-		return fmt.Errorf("exchange: no case %q", caseID)
+		return fmt.Errorf("exchange: %w: %q", ErrUnknownCase, caseID)
 	}
 	if r.expireLocked(c, now) {
 		r.mu.Unlock()
 		r.logExpiry(c, "examiner_deadline", now)
-		return fmt.Errorf("exchange: case %s passed its deadline; nothing can be released", caseID)
+		return fmt.Errorf("exchange: %w: case %s passed its deadline; nothing can be released", ErrCaseState, caseID)
 	}
 	if c.status != StatusQueued {
 		r.mu.Unlock()
-		return fmt.Errorf("exchange: case %s is %s, not waiting for an examiner", caseID, c.status)
+		return fmt.Errorf("exchange: %w: case %s is %s, not waiting for an examiner", ErrCaseState, caseID, c.status)
 	}
 	if confirm && !slices.Contains(c.candidates, candidate) {
 		r.mu.Unlock()
-		return fmt.Errorf("exchange: %q is not a candidate of case %s", candidate, caseID)
+		return fmt.Errorf("exchange: %w: %q is not a candidate of case %s", ErrNotCandidate, candidate, caseID)
 	}
 	if r.suspended[c.agreement.ID] {
 		r.mu.Unlock()
-		return fmt.Errorf("exchange: agreement %s is suspended; nothing can be released", c.agreement.ID)
+		return fmt.Errorf("exchange: %w: agreement %s is suspended; nothing can be released", ErrCaseState, c.agreement.ID)
 	}
 	first := false // the first of two confirmations under four eyes
 	if confirm && c.agreement.FourEyes {
@@ -177,10 +189,10 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 			first = true
 		case c.firstExaminer == examiner:
 			r.mu.Unlock()
-			return fmt.Errorf("exchange: case %s: four eyes: %s confirmed already; a second, different examiner must confirm", caseID, examiner)
+			return fmt.Errorf("exchange: %w: case %s: four eyes: %s confirmed already; a second, different examiner must confirm", ErrCaseState, caseID, examiner)
 		case c.firstCandidate != candidate:
 			r.mu.Unlock()
-			return fmt.Errorf("exchange: case %s: four eyes: the first examiner confirmed %s; confirm that candidate or reject", caseID, c.firstCandidate)
+			return fmt.Errorf("exchange: %w: case %s: four eyes: the first examiner confirmed %s; confirm that candidate or reject", ErrCaseState, caseID, c.firstCandidate)
 		}
 	}
 	// Claim the case so that a concurrent decision cannot also act on it.
@@ -199,13 +211,13 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 			c.status = StatusQueued
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("exchange: %w: %v", ErrStorage, err)
 		}
 		c.lastLeaf = idx
 		c.firstExaminer, c.firstCandidate = examiner, candidate
 		if err := r.persistCase(c); err != nil {
 			c.firstExaminer, c.firstCandidate = "", ""
-			return fmt.Errorf("exchange: case %s: recording the first confirmation: %w", caseID, err)
+			return fmt.Errorf("exchange: %w: case %s: recording the first confirmation: %v", ErrStorage, caseID, err)
 		}
 		return nil
 	}
@@ -219,7 +231,7 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 				c.status = StatusQueued
 			}
 			r.mu.Unlock()
-			return fmt.Errorf("exchange: case %s: reading the fields to release: %v", caseID, err)
+			return fmt.Errorf("exchange: %w: case %s: reading the fields to release: %v", ErrStorage, caseID, err)
 		}
 		// Minimisation: whatever the store returned, only fields both asked
 		// for and on the allow-list leave.
@@ -239,14 +251,14 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 		if c.status == caseDeciding {
 			c.status = StatusQueued
 		}
-		return err
+		return fmt.Errorf("exchange: %w: %v", ErrStorage, err)
 	}
 	c.lastLeaf = idx
 	c.examiner = examiner
 	c.probe.wipe()
 	if c.status != caseDeciding {
 		// Withdrawn by a suspension while the fields were read.
-		return fmt.Errorf("exchange: case %s was %s meanwhile; nothing released", caseID, c.status)
+		return fmt.Errorf("exchange: %w: case %s was %s meanwhile; nothing released", ErrCaseState, caseID, c.status)
 	}
 	if confirm {
 		c.status, c.release = StatusReleased, rel
@@ -257,7 +269,7 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 		// The decision's leaf is written, the store's record is not: the
 		// case waits for the examiner again, who may repeat the decision.
 		c.status, c.release = StatusQueued, nil
-		return fmt.Errorf("exchange: case %s: recording the decision: %w", caseID, err)
+		return fmt.Errorf("exchange: %w: case %s: recording the decision: %v", ErrStorage, caseID, err)
 	}
 	return nil
 }

@@ -92,11 +92,11 @@ func (r *Responder) Reinstate(agreementID, actor string) error {
 
 func (r *Responder) setSuspended(agreementID, actor string, on bool) error {
 	if err := pseudonym(actor); err != nil {
-		return fmt.Errorf("exchange: actor %v", err)
+		return fmt.Errorf("exchange: %w: actor %v", ErrInvalid, err)
 	}
 	a := r.agreements[agreementID]
 	if a == nil {
-		return fmt.Errorf("exchange: no agreement %q", agreementID)
+		return fmt.Errorf("exchange: %w: %q", ErrUnknownAgreement, agreementID)
 	}
 	now := r.now()
 	withdrawn := 0
@@ -109,7 +109,7 @@ func (r *Responder) setSuspended(agreementID, actor string, on bool) error {
 		cancel()
 		if err != nil {
 			r.mu.Unlock()
-			return fmt.Errorf("exchange: recording the status of agreement %s: %w", agreementID, err)
+			return fmt.Errorf("exchange: %w: recording the status of agreement %s: %v", ErrStorage, agreementID, err)
 		}
 	}
 	r.suspended[agreementID] = on
@@ -139,7 +139,10 @@ func (r *Responder) setSuspended(agreementID, actor string, on bool) error {
 	}
 	_, err := r.log.Append(audit.Leaf{Time: now, Kind: audit.KindAgreement, Partner: a.Partner(r.self.State).State,
 		Agreement: a.ID, Outcome: out, Actor: actor, Count: withdrawn})
-	return err
+	if err != nil {
+		return fmt.Errorf("exchange: %w: %v", ErrStorage, err)
+	}
+	return nil
 }
 
 // Pending returns the number of cases the responder holds (any status), for

@@ -568,12 +568,26 @@ func TestSafeguardTamperEvidence(t *testing.T) {
 		forged.Append(audit.Leaf{Time: p.clock.Now(), Kind: audit.KindRequest, Partner: "US"})
 	}
 	p.resp.log = forged
+	evidence := t.TempDir()
+	p.client.evidenceDir = evidence
 	if _, err := p.client.Refresh(bg); err == nil || !strings.Contains(err.Error(), "fork") {
 		t.Fatalf("refresh accepted a rewritten log: %v", err)
 	}
 	_, err = p.client.Step1(bg, border(freshProbe(rng)))
-	if err == nil || !strings.Contains(err.Error(), "fork") {
-		t.Fatalf("rewritten log accepted: %v", err)
+	var fork *LogForkError
+	if !errors.As(err, &fork) || !strings.Contains(err.Error(), ReasonLogFork) {
+		t.Fatalf("rewritten log: %v, want a LogForkError", err)
+	}
+	// The evidence: two checkpoints signed by the partner's log key that
+	// no consistency proof joins, kept in memory and on disk.
+	held, err1 := audit.OpenCheckpoint([]byte(fork.Held), p.agreement.Partner("US").LogVerifier())
+	shown, err2 := audit.OpenCheckpoint([]byte(fork.Shown), p.agreement.Partner("US").LogVerifier())
+	if err1 != nil || err2 != nil || held.Size != p.log.Size() || shown.Size == held.Size && shown.Hash == held.Hash {
+		t.Fatalf("fork evidence: held %+v (%v), shown %+v (%v)", held, err1, shown, err2)
+	}
+	forkFiles, _ := filepath.Glob(filepath.Join(evidence, "GB-log-fork-*.json"))
+	if len(p.client.Forks()) != 2 || len(forkFiles) != 2 || fork.File == "" {
+		t.Fatalf("%d forks kept, %d evidence files (%v), want 2 and 2", len(p.client.Forks()), len(forkFiles), forkFiles)
 	}
 }
 

@@ -3,29 +3,40 @@ package node
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"time"
 )
+
+// defaultRetry is the Retry-After of a storage failure.
+const defaultRetry = 30 * time.Second
 
 // Error codes of the API. They are stable: clients switch on them. Each has
 // one HTTP status, so a client can rely on either.
 const (
-	CodeBadJSON          = "bad_json"           // 400: body is not valid JSON, or has trailing data
-	CodeUnknownField     = "unknown_field"      // 400: a field the schema does not have
-	CodeInvalidField     = "invalid_field"      // 400: a field has a wrong type or value
-	CodeUnauthenticated  = "unauthenticated"    // 401: no or bad credentials
-	CodeForbidden        = "forbidden"          // 403: the role may not do this
-	CodeNotFound         = "not_found"          // 404: no such identity or route
-	CodeMethodNotAllowed = "method_not_allowed" // 405
-	CodeDuplicateID      = "duplicate_id"       // 409: an id already in use
-	CodeCaseState        = "case_state"         // 409: a step-2 case is not in a state for that decision
-	CodeBodyTooLarge     = "body_too_large"     // 413
-	CodeUnsupportedMedia = "unsupported_media"  // 415: body is not application/json
-	CodeBadSample        = "bad_sample"         // 422: sample data unreadable (corrupt image, bad template)
-	CodeSampleTooLarge   = "sample_too_large"   // 422: image dimensions over the limit
-	CodeLowQuality       = "low_quality"        // 422: sample below the quality gate
-	CodeUnsupported      = "unsupported"        // 422: modality or format this node cannot use for that call
-	CodeRateLimited      = "rate_limited"       // 429
-	CodeUnavailable      = "unavailable"        // 503: not ready
-	CodeInternal         = "internal"           // 500
+	CodeBadJSON            = "bad_json"            // 400: body is not valid JSON, or has trailing data
+	CodeUnknownField       = "unknown_field"       // 400: a field the schema does not have
+	CodeInvalidField       = "invalid_field"       // 400: a field has a wrong type or value
+	CodeUnauthenticated    = "unauthenticated"     // 401: no or bad credentials
+	CodeForbidden          = "forbidden"           // 403: the role may not do this
+	CodeNotFound           = "not_found"           // 404: no such identity or route
+	CodeMethodNotAllowed   = "method_not_allowed"  // 405
+	CodeDuplicateID        = "duplicate_id"        // 409: an id already in use
+	CodeCaseState          = "case_state"          // 409: a step-2 case is not in a state for that decision
+	CodeUnknownCase        = "unknown_case"        // 404: no step-2 case of that id
+	CodeNotCandidate       = "not_a_candidate"     // 404: the confirmed identity is not a candidate of the case
+	CodeUnknownAgreement   = "unknown_agreement"   // 404: no agreement of that id
+	CodePartnerLogFork     = "partner_log_fork"    // 409: the partner's log does not extend the checkpoint held here; evidence kept
+	CodePartnerUnavailable = "partner_unavailable" // 502: the partner's endpoint did not answer, or failed
+	CodeStorageUnavailable = "storage_unavailable" // 503: the store or audit log failed or is unreachable; retry
+	CodeBodyTooLarge       = "body_too_large"      // 413
+	CodeUnsupportedMedia   = "unsupported_media"   // 415: body is not application/json
+	CodeBadSample          = "bad_sample"          // 422: sample data unreadable (corrupt image, bad template)
+	CodeSampleTooLarge     = "sample_too_large"    // 422: image dimensions over the limit
+	CodeLowQuality         = "low_quality"         // 422: sample below the quality gate
+	CodeUnsupported        = "unsupported"         // 422: modality or format this node cannot use for that call
+	CodeRateLimited        = "rate_limited"        // 429
+	CodeUnavailable        = "unavailable"         // 503: not ready
+	CodeInternal           = "internal"            // 500
 )
 
 var codeStatus = map[string]int{
@@ -35,6 +46,8 @@ var codeStatus = map[string]int{
 	CodeUnsupportedMedia: 415, CodeBadSample: 422, CodeSampleTooLarge: 422,
 	CodeLowQuality: 422, CodeUnsupported: 422, CodeRateLimited: 429,
 	CodeUnavailable: 503, CodeInternal: 500,
+	CodeUnknownCase: 404, CodeNotCandidate: 404, CodeUnknownAgreement: 404, CodeStorageUnavailable: 503,
+	CodePartnerLogFork: 409, CodePartnerUnavailable: 502,
 }
 
 // apiError is an error with a machine-readable code; handlers return it and
@@ -42,7 +55,12 @@ var codeStatus = map[string]int{
 type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter, when set, is sent as the Retry-After header.
+	RetryAfter time.Duration `json:"-"`
+	cause      error
 }
+
+func (e *apiError) Unwrap() error { return e.cause }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
@@ -61,6 +79,12 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	status, ok := codeStatus[e.Code]
 	if !ok {
 		status = 500
+	}
+	if e.RetryAfter == 0 && status == http.StatusServiceUnavailable && e.Code != CodeUnavailable {
+		e.RetryAfter = defaultRetry
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, status, map[string]*apiError{"error": e})
 }

@@ -155,3 +155,11 @@ func (c *Client) Cases(ctx context.Context) ([]exchange.ExaminerCase, error) {
 func (c *Client) Decide(ctx context.Context, caseID string, confirm bool, candidate string) error {
 	return c.do(ctx, "POST", "/v1/exchange/cases/"+caseID, &ExchangeDecision{Confirm: confirm, Candidate: candidate}, nil)
 }
+
+// Agreement suspends or reinstates an agreement (action "suspend" or
+// "reinstate") and returns the status the node reports.
+func (c *Client) Agreement(ctx context.Context, id, action string) (string, error) {
+	var out struct{ Status string }
+	err := c.do(ctx, "POST", "/v1/exchange/agreements/"+id+"/"+action, nil, &out)
+	return out.Status, err
+}

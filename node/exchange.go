@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,8 @@ type partnerships struct {
 	responder *exchange.Responder
 	mu        sync.Mutex
 	clients   map[string]*exchange.Client // by partner state
+	// evidenceDir receives the evidence of partner log forks.
+	evidenceDir string
 }
 
 // EnableExchange makes the node a party to its agreements: it answers
@@ -61,7 +64,8 @@ func (n *Node) EnableExchange(s ExchangeSetup) error {
 	if err != nil {
 		return err
 	}
-	n.exchange = &partnerships{setup: s, responder: r, clients: map[string]*exchange.Client{}}
+	n.exchange = &partnerships{setup: s, responder: r, clients: map[string]*exchange.Client{},
+		evidenceDir: filepath.Join(n.cfg.DataDir, "evidence")}
 	return nil
 }
 
@@ -93,7 +97,8 @@ func (p *partnerships) client(state string) (*exchange.Client, error) {
 	for _, a := range p.setup.Agreements {
 		if a.Party(p.setup.Credentials.State) != nil && a.Partner(p.setup.Credentials.State) != nil &&
 			a.Partner(p.setup.Credentials.State).State == state {
-			c, err := exchange.NewClient(exchange.ClientConfig{Credentials: p.setup.Credentials, Agreement: a, Now: p.setup.Now, Log: p.setup.Log})
+			c, err := exchange.NewClient(exchange.ClientConfig{Credentials: p.setup.Credentials, Agreement: a, Now: p.setup.Now, Log: p.setup.Log,
+				EvidenceDir: p.evidenceDir})
 			if err != nil {
 				return nil, err
 			}
@@ -207,8 +212,16 @@ func (n *Node) exchangeOn() (*partnerships, error) {
 	return n.exchange, nil
 }
 
-// refusalError maps an exchange refusal to an API error.
+// refusalError maps what a partner answered (a refusal, a log that
+// forked, no answer) to an API error.
 func refusalError(err error) error {
+	var fork *exchange.LogForkError
+	if errors.As(err, &fork) {
+		return &apiError{Code: CodePartnerLogFork, Message: fork.Error(), cause: err}
+	}
+	if errors.Is(err, exchange.ErrPartnerUnreachable) {
+		return &apiError{Code: CodePartnerUnavailable, Message: "the partner's endpoint did not answer", cause: err}
+	}
 	var r *exchange.Refusal
 	if errors.As(err, &r) {
 		code := CodeForbidden
@@ -217,13 +230,44 @@ func refusalError(err error) error {
 			code = CodeRateLimited
 		case r.Status == 404:
 			code = CodeNotFound
-		case r.Status == 400:
+		case r.Status == 400 || r.Status == 401 || r.Status == 413:
 			code = CodeInvalidField
+		case r.Status == 409 || r.Status == 410:
+			code = CodeCaseState
+		case r.Status >= 500:
+			code = CodePartnerUnavailable
 		}
-		return errf(code, fmt.Sprintf("partner refused: %s: %s", r.Reason, r.Detail))
+		return &apiError{Code: code, Message: fmt.Sprintf("partner refused: %s: %s", r.Reason, r.Detail), RetryAfter: r.RetryAfter, cause: err}
 	}
 	if errors.Is(err, exchange.ErrNotExaminer) {
 		return errf(CodeForbidden, "examiner not authenticated for this case")
+	}
+	return err
+}
+
+// exchangeError maps an error of the node's responder (an examiner's
+// decision, a suspension) to an API error with its own status and code.
+func exchangeError(err error) error {
+	for _, m := range []struct {
+		err  error
+		code string
+	}{
+		{exchange.ErrNotExaminer, CodeForbidden},
+		{exchange.ErrInvalid, CodeInvalidField},
+		{exchange.ErrUnknownCase, CodeUnknownCase},
+		{exchange.ErrNotCandidate, CodeNotCandidate},
+		{exchange.ErrUnknownAgreement, CodeUnknownAgreement},
+		{exchange.ErrCaseState, CodeCaseState},
+		{exchange.ErrStorage, CodeStorageUnavailable},
+	} {
+		if errors.Is(err, m.err) {
+			msg := strings.TrimPrefix(err.Error(), "exchange: ")
+			if m.code == CodeStorageUnavailable {
+				// The details name files and servers: the log has them.
+				msg = "the node could not record this; retry later"
+			}
+			return &apiError{Code: m.code, Message: msg, cause: err}
+		}
 	}
 	return err
 }
@@ -405,13 +449,7 @@ func (n *Node) DecideCase(ctx context.Context, p *Principal, secret, caseID stri
 	}
 	err = x.responder.DecideCase(ctx, p.Name, secret, caseID, exchange.Decision{Confirm: d.Confirm, Candidate: d.Candidate, Reason: d.Reason})
 	if err != nil {
-		if errors.Is(err, exchange.ErrNotExaminer) {
-			return refusalError(err)
-		}
-		// The case is unknown, decided, past its deadline, or the
-		// candidate or reason is not one of the case's: the examiner's
-		// request is what is wrong.
-		return errf(CodeCaseState, err.Error())
+		return exchangeError(err)
 	}
 	n.log.Info("examiner decision", "examiner", p.Name, "case", caseID, "confirm", d.Confirm, "reason", d.Reason)
 	return nil
@@ -431,9 +469,10 @@ func (n *Node) handleSuspend(w http.ResponseWriter, r *http.Request, pr *Princip
 		return errf(CodeNotFound, "want suspend or reinstate")
 	}
 	if err != nil {
-		return errf(CodeNotFound, err.Error())
+		return exchangeError(err)
 	}
-	writeJSON(w, 200, map[string]string{"agreement": id, "status": r.PathValue("action") + "ed"})
+	status := map[string]string{"suspend": "suspended", "reinstate": "reinstated"}[r.PathValue("action")]
+	writeJSON(w, 200, map[string]string{"agreement": id, "status": status})
 	return nil
 }
 

@@ -172,3 +172,50 @@ func TestHitConfirmReleaseAndPurge(t *testing.T) {
 		}
 	}
 }
+
+// TestExchangeErrorCodes: an examiner's decision on an unknown case, or
+// confirming someone who is not a candidate, and an action on an unknown
+// agreement answer 404 with their own codes; a decision the case no
+// longer allows answers 409 case_state; reinstating says "reinstated".
+func TestExchangeErrorCodes(t *testing.T) {
+	ctx := context.Background()
+	p, err := Start(ctx, Options{Dir: t.TempDir(), Hub: "US", Partners: []string{"GB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	us, gb := p.Members["US"], p.Members["GB"]
+	if _, err := gb.Operator.Enroll(ctx, &node.EnrolRequest{Identity: node.IdentityInput{ID: "GB-1", Names: []string{"A Person"}},
+		Provenance: store.Provenance{LegalBasis: "test"}, Samples: personSamples(t, 1, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := us.Operator.ExchangeSearch(ctx, &node.ExchangeSearchRequest{Partner: "GB", Purpose: "border_screening",
+		LegalBasis: "test", Officer: "officer-1", Samples: personSamples(t, 1, 2)})
+	if err != nil || res.Outcome != "hit" {
+		t.Fatalf("step 1: %+v %v", res, err)
+	}
+	dc, err := us.Operator.RequestDisclosure(ctx, &node.ExchangeDisclosureRequest{Partner: "GB", Reference: res.Reference, Officer: "officer-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode := func(what string, err error, status int, code string) {
+		t.Helper()
+		var ae *node.APIError
+		if !errors.As(err, &ae) || ae.Status != status || ae.Code != code {
+			t.Errorf("%s: %v, want %d %s", what, err, status, code)
+		}
+	}
+	wantCode("unknown case", gb.Examiner.Decide(ctx, "0123456789abcdef01234567", true, "GB-1"), 404, node.CodeUnknownCase)
+	wantCode("not a candidate", gb.Examiner.Decide(ctx, dc.Case, true, "GB-999"), 404, node.CodeNotCandidate)
+	if err := gb.Examiner.Decide(ctx, dc.Case, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	wantCode("decided twice", gb.Examiner.Decide(ctx, dc.Case, true, "GB-1"), 409, node.CodeCaseState)
+	_, err = gb.Admin.Agreement(ctx, "NO-SUCH", "suspend")
+	wantCode("unknown agreement", err, 404, node.CodeUnknownAgreement)
+	for action, want := range map[string]string{"suspend": "suspended", "reinstate": "reinstated"} {
+		if st, err := gb.Admin.Agreement(ctx, p.Agreements[0].ID, action); err != nil || st != want {
+			t.Errorf("%s: %q %v, want %q", action, st, err, want)
+		}
+	}
+}
