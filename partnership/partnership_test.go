@@ -126,11 +126,11 @@ func TestHitConfirmReleaseAndPurge(t *testing.T) {
 		t.Errorf("operator decided: %v", err)
 	}
 	// A candidate not in the case, or an unknown case, is the examiner's
-	// mistake: 409 case_state, not a 500.
-	if err := gb.Examiner.Decide(ctx, cases[0].Case, true, "GB-999"); !errors.As(err, &ae) || ae.Status != 409 || ae.Code != node.CodeCaseState {
+	// mistake: 404 with its own code, not a 500.
+	if err := gb.Examiner.Decide(ctx, cases[0].Case, true, "GB-999"); !errors.As(err, &ae) || ae.Status != 404 || ae.Code != node.CodeNotCandidate {
 		t.Errorf("confirmed a candidate not in the case: %v", err)
 	}
-	if err := gb.Examiner.Decide(ctx, "no-such-case", false, ""); !errors.As(err, &ae) || ae.Status != 409 || ae.Code != node.CodeCaseState {
+	if err := gb.Examiner.Decide(ctx, "no-such-case", false, ""); !errors.As(err, &ae) || ae.Status != 404 || ae.Code != node.CodeUnknownCase {
 		t.Errorf("decided an unknown case: %v", err)
 	}
 	if err := gb.Examiner.Decide(ctx, cases[0].Case, true, "GB-007"); err != nil {
