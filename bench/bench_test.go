@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"github.com/ebsp/ebsp/internal/testneed"
+	"github.com/ebsp/ebsp/search"
 	"os"
 	"strings"
 	"sync"
@@ -78,33 +79,43 @@ func TestNodePostgres(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
-	r, err := RunSearch(context.Background(), SearchOptions{Sizes: []int{160, 80}, Searches: 6, Workers: 2, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Sizes) != 2 || r.Sizes[0].Fingers != 80 || r.Sizes[1].Fingers != 160 {
-		t.Fatalf("sizes %+v: want 80 then 160", r.Sizes)
-	}
-	for _, s := range r.Sizes {
-		checkLatency(t, "search", s.Latency, 6)
-		// Each probe finger meets every gallery finger of its position
-		// once in stage 1 (fingers/2 each, two probe fingers), and stage 2
-		// re-scores the shortlisted identities: at least fingers
-		// comparisons per search, and at most stage 1 plus 2 per
-		// identity per probe finger.
-		per := s.Comparisons / int64(s.Searches)
-		if per < int64(s.Fingers) || per > int64(s.Fingers)+int64(2*s.Identities) {
-			t.Errorf("%d fingers: %d comparisons per search", s.Fingers, per)
+	for _, o := range []SearchOptions{
+		{Fingers: 160, Searches: 6, Workers: 2, Seed: 3, Exhaustive: true},
+		// More identities than the shortlist's minimum: two stages.
+		{Fingers: 400, Searches: 6, Workers: 2, Seed: 3, Shortlist: search.Shortlist{Min: 20, Fraction: 0.05}},
+		{Faces: 3000, Searches: 6, Workers: 2, Seed: 3, Shortlist: search.Shortlist{Min: 20, Fraction: 0.01}},
+	} {
+		r, err := RunSearch(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if s.BytesPerTemplate <= 0 || s.ComparisonsPerSec <= 0 || s.Identities != s.Fingers/2 {
-			t.Errorf("%d fingers: %+v", s.Fingers, s)
+		checkLatency(t, "search", r.Latency, 6)
+		size := max(r.Fingers, r.Faces)
+		per := r.Comparisons / int64(r.Searches)
+		short := r.Shortlist.Fraction * float64(r.Identities)
+		switch {
+		case r.Exhaustive:
+			// Each probe finger meets every gallery finger of its position
+			// once in stage 1, and stage 2 re-scores the shortlisted
+			// identities.
+			if per < int64(size) || per > int64(size)+int64(2*r.Identities) {
+				t.Errorf("%+v: %d comparisons per search", o, per)
+			}
+		case float64(per) > 2*2*max(short, float64(r.Shortlist.Min)):
+			t.Errorf("%+v: %d exact comparisons per search, shortlist %.0f identities", o, per, short)
 		}
-		if a := s.Accuracy; !a.consistent(6) {
-			t.Errorf("%d fingers: accuracy %s", s.Fingers, a)
+		if !r.Exhaustive && len(r.Penetration) != len(penetrationRates) {
+			t.Errorf("%+v: penetration %v", o, r.Penetration)
 		}
-	}
-	if !strings.Contains(r.Table(), "cmp/CPU-s") {
-		t.Error("table lacks the comparisons column")
+		if r.BytesPerFinger+r.BytesPerFace <= 0 || r.Identities != r.Fingers/2+r.Faces || r.LoadSeconds <= 0 {
+			t.Errorf("%+v: %+v", o, r)
+		}
+		if a := r.Accuracy; !a.consistent(6) {
+			t.Errorf("%+v: accuracy %s", o, a)
+		}
+		if !strings.Contains(r.Table(), "latency ms") {
+			t.Error("table lacks the latency row")
+		}
 	}
 }
 
@@ -154,7 +165,7 @@ func TestBadOptions(t *testing.T) {
 			t.Errorf("RunNode(%+v) accepted", o)
 		}
 	}
-	if _, err := RunSearch(ctx, SearchOptions{Sizes: []int{7}, Searches: 2}); err == nil {
+	if _, err := RunSearch(ctx, SearchOptions{Fingers: 7, Searches: 2}); err == nil {
 		t.Error("odd gallery size accepted")
 	}
 	if _, err := RunExchange(ctx, ExchangeOptions{PartnerFingers: 4, Requests: 10}); err == nil {

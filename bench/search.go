@@ -4,173 +4,303 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/face"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/search"
+	"github.com/ebsp/ebsp/synth"
 )
 
-// SearchOptions configure an in-process 1:N search benchmark.
+// SearchOptions configure an in-process 1:N search benchmark: a fingerprint
+// gallery (two index fingers per person) or a face gallery (one face per
+// person).
 type SearchOptions struct {
-	// Sizes are the gallery sizes in fingers (templates), measured in
-	// increasing order as the gallery grows.
-	Sizes []int
-	// Searches is the number of searches at each size, half by enrolled
-	// people.
+	// Fingers is the fingerprint gallery size (even: two per person);
+	// Faces the face gallery size. Exactly one is set.
+	Fingers, Faces int
+	// Searches is the number of searches, half by enrolled people.
 	Searches int
 	// Workers is the gallery's search goroutines (GOMAXPROCS when 0).
-	Workers  int
-	Seed     uint64
-	Progress Progress
+	Workers int
+	// Exhaustive compares every template exactly (no stage 1).
+	Exhaustive bool
+	// Shortlist overrides search.DefaultShortlist when its Fraction is set.
+	Shortlist search.Shortlist
+	Seed      uint64
+	Progress  Progress
 }
 
 // SearchResult is what a search benchmark measured.
 type SearchResult struct {
-	Machine Machine      `json:"machine"`
-	Workers int          `json:"workers"`
-	Sizes   []SearchSize `json:"sizes"`
-}
-
-// SearchSize is the measurement at one gallery size.
-type SearchSize struct {
-	Fingers    int `json:"fingers"`
-	Identities int `json:"identities"`
-	// BytesPerTemplate is the Go heap growth per template added (the
-	// prepared matcher form and the gallery's entry), after a collection.
-	BytesPerTemplate float64 `json:"bytes_per_template"`
-	Searches         int     `json:"searches"`
-	// Comparisons is the number of template comparisons the searches
-	// made (both stages), counted, not estimated.
+	Machine    Machine          `json:"machine"`
+	Workers    int              `json:"workers"`
+	Fingers    int              `json:"fingers"`
+	Faces      int              `json:"faces"`
+	Shards     int              `json:"shards"`
+	Identities int              `json:"identities"`
+	Exhaustive bool             `json:"exhaustive"`
+	Shortlist  search.Shortlist `json:"shortlist"`
+	// LoadSeconds is the time to build the gallery: make the synthetic
+	// templates, prepare them and add them.
+	LoadSeconds float64 `json:"load_seconds"`
+	// BytesPerFinger (or BytesPerFace) is the Go heap growth per template
+	// added, after a collection: prepared form, stage-1 vector, index.
+	BytesPerFinger float64 `json:"bytes_per_finger,omitempty"`
+	BytesPerFace   float64 `json:"bytes_per_face,omitempty"`
+	Searches       int     `json:"searches"`
+	// Comparisons counts the exact (stage-2 or exhaustive) comparisons the
+	// searches made; stage-1 vector products are not counted.
 	Comparisons    int64   `json:"comparisons"`
 	Seconds        float64 `json:"seconds"`
 	CPUSeconds     float64 `json:"cpu_seconds"`
 	SearchesPerSec float64 `json:"searches_per_second"`
-	// ComparisonsPerSec is over the wall clock, all workers together;
-	// per CPU-second it is what one core does when it is not shared.
-	ComparisonsPerSec    float64  `json:"comparisons_per_second"`
-	ComparisonsPerCPUSec float64  `json:"comparisons_per_cpu_second"`
-	Latency              Latency  `json:"latency"`
-	Accuracy             Accuracy `json:"accuracy"`
+	P50            float64 `json:"p50_ms"`
+	P99            float64 `json:"p99_ms"`
+	Latency        Latency `json:"latency"`
+	Accuracy
+	// Penetration is, for the mated searches, how often stage 1 ranked the
+	// mate's identity within each penetration rate (fraction of the
+	// gallery's identities): the hit-rate/penetration-rate curve of AFIS
+	// indexing. Empty for an exhaustive run.
+	Penetration []PenetrationPoint `json:"penetration,omitempty"`
 }
 
-// RunSearch fills a search.Gallery with engine.Finger templates of
-// synthetic people and times searches at each size, without HTTP or store.
+// PenetrationPoint is one point of the hit rate against penetration rate.
+type PenetrationPoint struct {
+	Rate    float64 `json:"penetration_rate"`
+	HitRate float64 `json:"hit_rate"`
+}
+
+// penetrationRates are the points of SearchResult.Penetration.
+var penetrationRates = []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1}
+
+// RunSearch fills a search.Gallery with synthetic templates, without HTTP
+// or store, and times searches, scoring the decisions of the node's
+// default policy against the ground truth.
 func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
-	if len(o.Sizes) == 0 || o.Searches < 2 {
-		return nil, fmt.Errorf("bench: want at least one gallery size and 2 searches")
+	if (o.Fingers > 0) == (o.Faces > 0) {
+		return nil, fmt.Errorf("bench: want a fingerprint or a face gallery size, one of the two")
 	}
-	sizes := slices.Clone(o.Sizes)
-	slices.Sort(sizes)
-	for _, n := range sizes {
-		if n < 2 || n%2 != 0 {
-			return nil, fmt.Errorf("bench: gallery size %d: want an even number >= 2 (two index fingers per person)", n)
+	people := o.Faces
+	if o.Fingers > 0 {
+		if o.Fingers < 2 || o.Fingers%2 != 0 {
+			return nil, fmt.Errorf("bench: gallery size %d: want an even number >= 2 (two index fingers per person)", o.Fingers)
 		}
-		if o.Searches/2 > n/2 {
-			return nil, fmt.Errorf("bench: %d searches: at most 2 per enrolled person (%d people at size %d)", o.Searches, n/2, n)
-		}
+		people = o.Fingers / 2
+	}
+	if o.Searches < 2 || o.Searches/2 > people {
+		return nil, fmt.Errorf("bench: %d searches: want at least 2, at most 2 per enrolled person (%d people)", o.Searches, people)
 	}
 	workers := o.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	res := &SearchResult{Machine: machine(), Workers: workers}
-	eng := engine.Finger{}
+	res := &SearchResult{Machine: machine(), Workers: workers, Fingers: o.Fingers, Faces: o.Faces,
+		Searches: o.Searches, Exhaustive: o.Exhaustive}
+	var eng search.Engine = engine.Finger{}
+	mod := biometric.Finger
+	if o.Faces > 0 {
+		eng, mod = engine.Face{}, biometric.Face
+	}
 	g := search.NewGallery(eng, workers)
-	people := 0
-	for _, size := range sizes {
-		// Grow the gallery to size: prepared templates made by all workers,
-		// added in person order so that runs are reproducible.
-		target := size / 2
-		prepared := make([][2]*fingerprint.Prepared, target-people)
-		heap0 := heapInUse()
-		if err := parallel(ctx, len(prepared), workers, func(i int) error {
-			for f := range indexFingers {
-				prepared[i][f] = fingerprint.Prepare(fingerTemplate(o.Seed, people+i, f, 1))
-			}
-			return nil
-		}, fmt.Sprintf("gallery to %d", size), o.Progress); err != nil {
-			return nil, err
-		}
-		for i, pp := range prepared {
-			id := personID(people + i)
-			for f, pos := range indexFingers {
-				g.AddPrepared(id, fmt.Sprintf("%s-%d", id, f), pos, pp[f])
-			}
-		}
-		added := 2 * len(prepared)
-		prepared = nil
-		grown := heapInUse() - heap0
-		people = target
+	res.Shortlist = search.DefaultShortlist
+	if o.Shortlist.Fraction > 0 {
+		res.Shortlist = o.Shortlist
+	}
+	if o.Exhaustive {
+		res.Shortlist = search.Exhaustive
+	}
+	g.SetShortlist(res.Shortlist)
 
-		ss := SearchSize{Fingers: size, Searches: o.Searches}
-		if added > 0 {
-			ss.BytesPerTemplate = float64(grown) / float64(added)
-		}
-		_, ss.Identities = g.Len()
-		probes, err := makeProbes(ctx, o.Seed, people, o.Searches, workers, nil)
-		if err != nil {
+	heap0 := heapInUse()
+	sw := start()
+	var err error
+	if o.Faces > 0 {
+		err = fillFaces(ctx, g, o.Seed, people, workers, o.Progress)
+	} else {
+		err = fillFingers(ctx, g, o.Seed, people, workers, o.Progress)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.LoadSeconds, _ = sw.elapsed()
+	per := float64(heapInUse()-heap0) / float64(max(o.Fingers, o.Faces))
+	if o.Faces > 0 {
+		res.BytesPerFace = per
+	} else {
+		res.BytesPerFinger = per
+	}
+	_, res.Identities = g.Len()
+
+	var probes []probe
+	if o.Faces > 0 {
+		probes = faceProbes(o.Seed, people, o.Searches)
+	} else if probes, err = makeProbes(ctx, o.Seed, people, o.Searches, workers, o.Progress); err != nil {
+		return nil, err
+	}
+	var c node.Config
+	c.Defaults()
+	pol := node.GalleryPolicy(mod, eng.(engine.Engine), &c, res.Identities)
+	lat := make([]time.Duration, len(probes))
+	mateRanks := []int{}
+	var counters comparisonCounter
+	sw = start()
+	for i, p := range probes {
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		lat := make([]time.Duration, len(probes))
-		var counters comparisonCounter
-		sw := start()
-		for i, p := range probes {
-			if err := ctx.Err(); err != nil {
+		t0 := time.Now()
+		var ps []search.ProbeSample
+		for _, s := range p.samples {
+			pr, err := eng.PrepareProbe(s.Data)
+			if err != nil {
 				return nil, err
 			}
-			t0 := time.Now()
-			var ps []search.ProbeSample
-			for _, s := range p.samples {
-				pr, err := eng.PrepareProbe(s.Data)
-				if err != nil {
-					return nil, err
-				}
-				ps = append(ps, search.ProbeSample{Position: s.Position, Probe: counters.wrap(pr)})
-			}
-			// As node.Identify does: the review threshold is the floor.
-			_, ids := g.Len()
-			pol := fingerPolicy(eng, ids)
-			_, review := pol.Thresholds(len(ps))
-			cands := g.Search(ps, pol.Cap, review)
-			d, cands := pol.Decide(cands, len(ps))
-			lat[i] = time.Since(t0)
-			top := ""
-			if len(cands) > 0 {
-				top = cands[0].IdentityID
-			}
-			ss.Accuracy.add(p, d, top)
-			if o.Progress != nil {
-				o.Progress(fmt.Sprintf("search %d", size), i+1, len(probes))
+			ps = append(ps, search.ProbeSample{Position: s.Position, Probe: counters.wrap(pr)})
+		}
+		// As node.Identify does: the review threshold is the floor.
+		_, review := pol.Thresholds(len(ps))
+		cands := g.Search(ps, pol.Cap, review)
+		d, cands := pol.Decide(cands, len(ps))
+		lat[i] = time.Since(t0)
+		top := ""
+		if len(cands) > 0 {
+			top = cands[0].IdentityID
+		}
+		res.Accuracy.add(p, d, top)
+		if p.enrolled && !o.Exhaustive {
+			// Not timed: where stage 1 ranked the mate.
+			mateRanks = append(mateRanks, stage1Rank(g, ps, personID(p.person), res.Identities))
+		}
+		if o.Progress != nil {
+			o.Progress("search", i+1, len(probes))
+		}
+	}
+	res.Seconds, res.CPUSeconds = sw.elapsed()
+	res.Comparisons = counters.total()
+	res.SearchesPerSec = perSec(len(probes), res.Seconds)
+	res.Latency = summarise(lat)
+	res.P50, res.P99 = res.Latency.P50, res.Latency.P99
+	for _, r := range penetrationRates {
+		if len(mateRanks) == 0 {
+			break
+		}
+		k := max(1, int(r*float64(res.Identities)))
+		hit := 0
+		for _, rank := range mateRanks {
+			if rank < k {
+				hit++
 			}
 		}
-		ss.Seconds, ss.CPUSeconds = sw.elapsed()
-		ss.Comparisons = counters.total()
-		ss.SearchesPerSec = perSec(len(probes), ss.Seconds)
-		if ss.Seconds > 0 {
-			ss.ComparisonsPerSec = float64(ss.Comparisons) / ss.Seconds
-		}
-		if ss.CPUSeconds > 0 {
-			ss.ComparisonsPerCPUSec = float64(ss.Comparisons) / ss.CPUSeconds
-		}
-		ss.Latency = summarise(lat)
-		res.Sizes = append(res.Sizes, ss)
+		res.Penetration = append(res.Penetration, PenetrationPoint{Rate: r, HitRate: float64(hit) / float64(len(mateRanks))})
 	}
 	runtime.KeepAlive(g)
 	return res, nil
 }
 
-// fingerPolicy is the decision policy of a node with the default
-// configuration for a fingerprint gallery of that many identities.
-func fingerPolicy(eng engine.Finger, identities int) search.Policy {
-	var c node.Config
-	c.Defaults()
-	return node.GalleryPolicy(biometric.Finger, eng, &c, identities)
+// stage1Rank is the 0-based rank of identity in stage 1's ranking, or
+// identities when it is beyond the largest penetration rate measured.
+func stage1Rank(g *search.Gallery, ps []search.ProbeSample, identity string, identities int) int {
+	k := max(1, int(penetrationRates[len(penetrationRates)-1]*float64(identities)))
+	for i, c := range g.Stage1(ps, k) {
+		if c.IdentityID == identity {
+			return i
+		}
+	}
+	return identities
+}
+
+// fillFingers adds impression 1 of both index fingers of people persons,
+// prepared on all workers in batches and added in person order, so that
+// runs are reproducible.
+func fillFingers(ctx context.Context, g *search.Gallery, seed uint64, people, workers int, progress Progress) error {
+	const batch = 4096
+	for lo := 0; lo < people; lo += batch {
+		hi := min(people, lo+batch)
+		prepared := make([][2]*fingerprint.Prepared, hi-lo)
+		if err := parallel(ctx, len(prepared), workers, func(i int) error {
+			for f := range indexFingers {
+				prepared[i][f] = fingerprint.Prepare(fingerTemplate(seed, lo+i, f, 1))
+			}
+			return nil
+		}, "", nil); err != nil {
+			return err
+		}
+		for i, pp := range prepared {
+			id := personID(lo + i)
+			for f, pos := range indexFingers {
+				g.AddPrepared(id, fmt.Sprintf("%s-%d", id, f), pos, pp[f])
+			}
+		}
+		if progress != nil {
+			progress("gallery", hi, people)
+		}
+	}
+	return nil
+}
+
+// faceGen is the synthetic face population of a seed.
+func faceGen(seed uint64) *synth.FaceGenerator {
+	return synth.NewFaceGenerator(seed, synth.DefaultFaceModel())
+}
+
+// faceTemplate is capture k of person p's face, quantised.
+func faceTemplate(gen *synth.FaceGenerator, p int, k uint64) face.Template {
+	id := uint64(p)
+	v := gen.Capture(gen.Identity(id), id, k, gen.Quality(id, k), 0)
+	t, err := face.Quantize(v)
+	if err != nil {
+		panic(err) // synth's embeddings are unit vectors
+	}
+	return t
+}
+
+// fillFaces adds capture 1 of each person's face.
+func fillFaces(ctx context.Context, g *search.Gallery, seed uint64, people, workers int, progress Progress) error {
+	gen := faceGen(seed)
+	const batch = 16384
+	for lo := 0; lo < people; lo += batch {
+		hi := min(people, lo+batch)
+		ts := make([]face.Template, hi-lo)
+		if err := parallel(ctx, len(ts), workers, func(i int) error {
+			ts[i] = faceTemplate(gen, lo+i, 1)
+			return nil
+		}, "", nil); err != nil {
+			return err
+		}
+		for i := range ts {
+			g.AddPrepared(personID(lo+i), "", biometric.UnknownFinger, &ts[i])
+		}
+		if progress != nil {
+			progress("gallery", hi, people)
+		}
+	}
+	return nil
+}
+
+// faceProbes returns n face probes, alternating enrolled people (capture
+// 2) and never-enrolled ones, as makeProbes does for fingers.
+func faceProbes(seed uint64, people, n int) []probe {
+	gen := faceGen(seed)
+	out := make([]probe, n)
+	for i := range out {
+		pr := probe{enrolled: i%2 == 0}
+		if pr.enrolled {
+			pr.person = int(int64(i/2) * int64(people) / int64(max(1, (n+1)/2)))
+		} else {
+			pr.person = people + i/2
+		}
+		t := faceTemplate(gen, pr.person, 2)
+		pr.samples = []node.SampleInput{{Modality: biometric.Face, Format: "face-embedding", Data: t.Bytes()}}
+		out[i] = pr
+	}
+	return out
 }
 
 // heapInUse returns the live heap after a full collection.
@@ -196,11 +326,14 @@ type countingProbe struct {
 	c     *comparisonCounter
 }
 
-func (c *comparisonCounter) wrap(p search.Probe) *countingProbe {
+func (c *comparisonCounter) wrap(p search.Probe) search.Probe {
 	cp := &countingProbe{inner: p, c: c}
 	c.mu.Lock()
 	c.probes = append(c.probes, cp)
 	c.mu.Unlock()
+	if _, ok := p.(search.VectorProbe); ok {
+		return vectorCountingProbe{cp}
+	}
 	return cp
 }
 
@@ -229,23 +362,40 @@ func (p *countingProbe) Clone() search.Probe {
 	return p.c.wrap(inner)
 }
 
+// vectorCountingProbe is a countingProbe that passes on the inner probe's
+// stage-1 vector.
+type vectorCountingProbe struct{ *countingProbe }
+
+// Vector implements search.VectorProbe.
+func (p vectorCountingProbe) Vector(dst []int8) { p.inner.(search.VectorProbe).Vector(dst) }
+
 // Table is the human-readable report of a search benchmark.
 func (r *SearchResult) Table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ebsp bench search: in-process 1:N fingerprint search (search.Gallery, engine.Finger), %d workers\n", r.Workers)
+	what, size, per := "fingerprint", fmt.Sprintf("%d fingers (%d people x 2 index fingers)", r.Fingers, r.Identities), r.BytesPerFinger
+	if r.Faces > 0 {
+		what, size, per = "face", fmt.Sprintf("%d faces", r.Faces), r.BytesPerFace
+	}
+	mode := fmt.Sprintf("two-stage, shortlist %.2f%% of identities (at least %d)", 100*r.Shortlist.Fraction, r.Shortlist.Min)
+	if r.Exhaustive {
+		mode = "exhaustive"
+	}
+	fmt.Fprintf(&b, "ebsp bench search: in-process 1:N %s search (search.Gallery), %d workers, %s\n", what, r.Workers, mode)
 	fmt.Fprintf(&b, "machine: %d CPUs, GOMAXPROCS %d, %s, load average %.2f at start\n",
 		r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Machine.GoVersion, r.Machine.Load1)
-	fmt.Fprintf(&b, "\n%9s %9s %9s %8s %8s %8s %8s %9s %12s %12s %12s\n",
-		"fingers", "B/tmpl", "searches", "search/s", "p50 ms", "p95 ms", "p99 ms", "CPU s", "cmp/s wall", "cmp/CPU-s", "cmp/search")
-	for _, s := range r.Sizes {
-		fmt.Fprintf(&b, "%9d %9.0f %9d %8.2f %8.1f %8.1f %8.1f %9.2f %12.0f %12.0f %12.0f\n",
-			s.Fingers, s.BytesPerTemplate, s.Searches, s.SearchesPerSec, s.Latency.P50, s.Latency.P95, s.Latency.P99,
-			s.CPUSeconds, s.ComparisonsPerSec, s.ComparisonsPerCPUSec, float64(s.Comparisons)/float64(max(1, s.Searches)))
+	b.WriteString(table([][2]string{
+		{"gallery", fmt.Sprintf("%s, built in %.1f s, %.0f heap bytes per template", size, r.LoadSeconds, per)},
+		{"searches", fmt.Sprintf("%d in %.2f s (CPU %.2f s), %.2f/s", r.Searches, r.Seconds, r.CPUSeconds, r.SearchesPerSec)},
+		{"latency ms", latencyRow(r.Latency)},
+		{"exact comparisons", fmt.Sprintf("%.0f per search", float64(r.Comparisons)/float64(max(1, r.Searches)))},
+		{"accuracy", r.Accuracy.String()},
+	}))
+	if len(r.Penetration) > 0 {
+		b.WriteString("\nstage 1: mated searches whose mate ranks within the penetration rate\n")
+		for _, p := range r.Penetration {
+			fmt.Fprintf(&b, "  %6.2f%% of identities (%d)  hit rate %.1f%%\n", 100*p.Rate,
+				max(1, int(p.Rate*float64(r.Identities))), 100*p.HitRate)
+		}
 	}
-	b.WriteString("\naccuracy (decision with the node's calibrated fingerprint thresholds)\n")
-	for _, s := range r.Sizes {
-		fmt.Fprintf(&b, "  %9d fingers: %s\n", s.Fingers, s.Accuracy)
-	}
-	b.WriteString("\ncmp/CPU-s is comparisons per second of process CPU time: what one unshared core does.\n")
 	return b.String()
 }

@@ -55,7 +55,43 @@ func (Face) PrepareProbe(data []byte) (search.Probe, error) {
 
 type faceProbe struct{ t *face.Template }
 
-func (p faceProbe) Compare(g any) float64 { return face.Compare(p.t, g.(*face.Template)) }
+// Compare implements search.Probe. The gallery hands a template it keeps
+// only as its stage-1 vector (search.VectorTemplate) as that []int8.
+func (p faceProbe) Compare(g any) float64 {
+	switch g := g.(type) {
+	case *face.Template:
+		return face.Compare(p.t, g)
+	case []int8:
+		return cosineInt8(p.t.Vector[:], g)
+	}
+	return 0
+}
+
+// cosineInt8 is the cosine similarity of two int8 vectors, 0 when either
+// is all zeros: face.Compare on the gallery's copy of the embedding.
+func cosineInt8(a, b []int8) float64 {
+	ab, aa, bb := search.DotInt8(a, b), search.DotInt8(a, a), search.DotInt8(b, b)
+	if aa == 0 || bb == 0 {
+		return 0
+	}
+	return float64(ab) / math.Sqrt(float64(aa)*float64(bb))
+}
+
+// Vector implements search.VectorProbe: a face's stage-1 vector is its
+// embedding.
+func (p faceProbe) Vector(dst []int8) { copy(dst, p.t.Vector[:]) }
+
+// VectorLen implements search.Indexer.
+func (Face) VectorLen() int { return face.Dim }
+
+// GalleryVector implements search.Indexer.
+func (Face) GalleryVector(prepared any, dst []int8) {
+	copy(dst, prepared.(*face.Template).Vector[:])
+}
+
+// VectorIsTemplate implements search.VectorTemplate: the gallery keeps a
+// face as its 512-byte vector alone.
+func (Face) VectorIsTemplate() bool { return true }
 
 // Iris matches iris codes (package iris, Daugman's fractional Hamming
 // distance over rotations). The score is 0.5 - HD, so that impostors centre

@@ -157,6 +157,21 @@ func FingerProbe(t fingerprint.Template) search.Probe {
 
 type fingerProbe struct{ m *fingerprint.Matcher }
 
+// VectorLen implements search.Indexer: stage 1 scans fingerprint.Vector.
+func (Finger) VectorLen() int { return fingerprint.VectorLen }
+
+// GalleryVector implements search.Indexer.
+func (Finger) GalleryVector(prepared any, dst []int8) {
+	v := prepared.(*fingerprint.Prepared).Vector()
+	copy(dst, v[:])
+}
+
+// Vector implements search.VectorProbe.
+func (p fingerProbe) Vector(dst []int8) {
+	v := p.m.Vector()
+	copy(dst, v[:])
+}
+
 func (p fingerProbe) Compare(g any) float64 { return p.m.Compare(g.(*fingerprint.Prepared)) }
 
 // Clone implements search.Cloner: a fingerprint.Matcher keeps scratch

@@ -2,12 +2,17 @@
 // templates for one modality, searched by every core in parallel, with
 // multi-sample fusion per identity and a bounded candidate list.
 //
-// A search has two stages, as large ABIS do: stage 1 compares every probe
-// sample with every gallery template of a compatible position and keeps the
-// best few hundred (identity, score) pairs per worker; stage 2 re-scores each
-// surviving identity exactly, fusing its best score per probe sample. The
-// engine that compares templates is pluggable (see Engine), so the same
-// gallery serves fingerprints, faces and irises.
+// A search has two stages, as large ABIS do. When the engine gives each
+// template a fixed-length int8 vector (Indexer), stage 1 scans the vectors,
+// kept end to end in one array, with an int8 dot-product kernel (ScanInt8),
+// fuses the scores per identity over the probe's samples, and keeps the
+// best identities (Shortlist: a penetration rate); stage 2 re-scores only
+// those with the engine's exact comparison. Without vectors, or with the
+// shortlist set to the whole gallery, stage 1 is the exact comparison of
+// every probe sample with every template of a compatible position, keeping
+// the best few hundred identities per worker, which stage 2 fuses exactly.
+// The engine that compares templates is pluggable (see Engine), so the
+// same gallery serves fingerprints, faces and irises.
 package search
 
 import (
@@ -15,7 +20,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sort"
 	"sync"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -71,6 +75,7 @@ type entry struct {
 	templateID string
 	position   biometric.FingerPosition
 	prepared   any
+	ord        int32 // the identity's ordinal (Gallery.names)
 }
 
 // Gallery holds the prepared templates of one modality. It is safe for
@@ -81,9 +86,24 @@ type Gallery struct {
 	engine  Engine
 	workers int
 
+	// ix is the engine as an Indexer, nil when it has no first-stage
+	// vectors; dim is their length.
+	ix  Indexer
+	dim int
+	// vecOnly: the vector is the template (VectorTemplate); entries hold
+	// no prepared form.
+	vecOnly bool
+
 	mu         sync.RWMutex
 	entries    []entry
 	byIdentity map[string][]int // indices into entries
+	// vecs holds the stage-1 vector of entries[i] at [i*dim:(i+1)*dim].
+	vecs []int8
+	// names[o] is the identity of ordinal o; ordinals are dense so that
+	// stage 1 fuses into plain arrays.
+	names     []string
+	ordOf     map[string]int32
+	shortlist Shortlist
 }
 
 // NewGallery returns an empty gallery for the engine's templates, searched by
@@ -92,7 +112,15 @@ func NewGallery(e Engine, workers int) *Gallery {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &Gallery{engine: e, workers: workers, byIdentity: map[string][]int{}}
+	g := &Gallery{engine: e, workers: workers, byIdentity: map[string][]int{}, ordOf: map[string]int32{},
+		shortlist: DefaultShortlist}
+	if ix, ok := e.(Indexer); ok && ix.VectorLen() > 0 {
+		g.ix, g.dim = ix, ix.VectorLen()
+		if vt, ok := e.(VectorTemplate); ok {
+			g.vecOnly = vt.VectorIsTemplate()
+		}
+	}
+	return g
 }
 
 // Engine returns the gallery's engine.
@@ -107,10 +135,7 @@ func (g *Gallery) Add(identity, templateID string, pos biometric.FingerPosition,
 	if err != nil {
 		return fmt.Errorf("search: add template %s: %w", templateID, err)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.byIdentity[identity] = append(g.byIdentity[identity], len(g.entries))
-	g.entries = append(g.entries, entry{identity: identity, templateID: templateID, position: pos, prepared: p})
+	g.AddPrepared(identity, templateID, pos, p)
 	return nil
 }
 
@@ -141,15 +166,27 @@ func compatible(p, q biometric.FingerPosition) bool {
 }
 
 // Search compares the probe samples with the gallery and returns at most
-// limit candidates, best first, each with its fused score (see Fuse).
-// Identities whose fused score is below floor are left out.
+// limit candidates, best first, each with its fused score (see fuse).
+// Identities whose fused score is below floor are left out. With stage-1
+// vectors (Indexer, and every probe a VectorProbe) only the shortlist is
+// compared exactly; see Shortlist.
 func (g *Gallery) Search(probes []ProbeSample, limit int, floor float64) []biometric.Candidate {
 	if len(probes) == 0 || limit <= 0 {
 		return nil
 	}
 	g.mu.RLock()
 	defer g.mu.RUnlock()
+	if pv := g.probeVectors(probes); pv != nil {
+		if k := g.shortlist.size(len(g.names)); k < len(g.names) {
+			return g.rescore(probes, g.stage1(probes, pv, k), limit, floor)
+		}
+	}
+	return g.exhaustive(probes, limit, floor)
+}
 
+// exhaustive is Search comparing every template exactly. The caller holds
+// the read lock.
+func (g *Gallery) exhaustive(probes []ProbeSample, limit int, floor float64) []biometric.Candidate {
 	// Stage 1: each worker scans a contiguous part of the gallery and keeps
 	// its best keep identities by single-sample score.
 	keep := max(4*limit, 64)
@@ -162,7 +199,7 @@ func (g *Gallery) Search(probes []ProbeSample, limit int, floor float64) []biome
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			shortlists[w] = g.scan(forWorker(probes), g.entries[lo:hi], keep)
+			shortlists[w] = g.scan(forWorker(probes), lo, hi, keep)
 		}()
 	}
 	wg.Wait()
@@ -182,12 +219,7 @@ func (g *Gallery) Search(probes []ProbeSample, limit int, floor float64) []biome
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
-		}
-		return out[i].IdentityID < out[j].IdentityID
-	})
+	sortCandidates(out)
 	if len(out) > limit {
 		out = out[:limit]
 	}
@@ -199,17 +231,18 @@ type scored struct {
 	score    float64
 }
 
-// scan returns the keep best (identity, score) pairs of a part of the
-// gallery, one per entry, unordered.
-func (g *Gallery) scan(probes []ProbeSample, part []entry, keep int) []scored {
+// scan returns the keep best (identity, score) pairs of entries [lo, hi),
+// one per entry, unordered.
+func (g *Gallery) scan(probes []ProbeSample, lo, hi int, keep int) []scored {
 	best := make([]scored, 0, keep)
 	minIdx, minScore := -1, math.Inf(-1)
+	part := g.entries[lo:hi]
 	for i := range part {
 		e := &part[i]
 		s := math.Inf(-1)
 		for _, p := range probes {
 			if compatible(p.Position, e.position) {
-				s = max(s, p.Probe.Compare(e.prepared))
+				s = max(s, p.Probe.Compare(g.template(e, i+lo)))
 			}
 		}
 		if math.IsInf(s, -1) {
@@ -228,6 +261,15 @@ func (g *Gallery) scan(probes []ProbeSample, part []entry, keep int) []scored {
 		}
 	}
 	return best
+}
+
+// template is what a probe compares with for entry e at index i: its
+// prepared form, or its vector when the gallery keeps only that.
+func (g *Gallery) template(e *entry, i int) any {
+	if g.vecOnly {
+		return g.vecs[i*g.dim : (i+1)*g.dim]
+	}
+	return e.prepared
 }
 
 func lowest(s []scored) (int, float64) {
@@ -251,7 +293,7 @@ func (g *Gallery) fuse(probes []ProbeSample, identity string) float64 {
 		for _, i := range g.byIdentity[identity] {
 			e := &g.entries[i]
 			if compatible(p.Position, e.position) {
-				best = max(best, p.Probe.Compare(e.prepared))
+				best = max(best, p.Probe.Compare(g.template(e, i)))
 			}
 		}
 		total += best
@@ -280,10 +322,34 @@ func (g *Gallery) Identities() int {
 
 // AddPrepared adds a template already prepared by the gallery's engine.
 func (g *Gallery) AddPrepared(identity, templateID string, pos biometric.FingerPosition, prepared any) {
+	var vec []int8
+	if g.ix != nil {
+		// Outside the lock: a vector costs about as much as a comparison.
+		vec = make([]int8, g.dim)
+		g.ix.GalleryVector(prepared, vec)
+		if g.vecOnly {
+			prepared = nil
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.byIdentity[identity] = append(g.byIdentity[identity], len(g.entries))
-	g.entries = append(g.entries, entry{identity: identity, templateID: templateID, position: pos, prepared: prepared})
+	g.add(entry{identity: identity, templateID: templateID, position: pos, prepared: prepared}, vec)
+}
+
+// add appends an entry and its vector; the caller holds the write lock.
+func (g *Gallery) add(e entry, vec []int8) {
+	o, ok := g.ordOf[e.identity]
+	if !ok {
+		o = int32(len(g.names))
+		g.ordOf[e.identity] = o
+		g.names = append(g.names, e.identity)
+	}
+	e.ord = o
+	g.byIdentity[e.identity] = append(g.byIdentity[e.identity], len(g.entries))
+	g.entries = append(g.entries, e)
+	if g.ix != nil {
+		g.vecs = append(g.vecs, vec...)
+	}
 }
 
 // RemoveTemplates forgets the templates with the given ids (of any
@@ -304,15 +370,31 @@ func (g *Gallery) RemoveTemplates(ids map[string]bool) int {
 // loop free of tombstone checks. The caller holds the write lock.
 func (g *Gallery) compact(keep func(*entry) bool) {
 	kept := g.entries[:0]
+	vecs := g.vecs[:0]
 	for i := range g.entries {
 		if keep(&g.entries[i]) {
 			kept = append(kept, g.entries[i])
+			if g.ix != nil {
+				// In place: the destination never runs ahead of the source.
+				vecs = append(vecs, g.vecs[i*g.dim:(i+1)*g.dim]...)
+			}
 		}
 	}
 	clear(g.entries[len(kept):]) // drop references for the collector
-	g.entries = kept
+	g.entries, g.vecs = kept, vecs
 	g.byIdentity = make(map[string][]int, len(g.byIdentity))
-	for i, e := range g.entries {
+	g.ordOf = make(map[string]int32, len(g.ordOf))
+	g.names = g.names[:0]
+	for i := range g.entries {
+		e := &g.entries[i]
+		o, ok := g.ordOf[e.identity]
+		if !ok {
+			o = int32(len(g.names))
+			g.ordOf[e.identity] = o
+			g.names = append(g.names, e.identity)
+		}
+		e.ord = o
 		g.byIdentity[e.identity] = append(g.byIdentity[e.identity], i)
 	}
+	clear(g.names[len(g.names):cap(g.names)])
 }

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/ebsp/ebsp/bench"
+	"github.com/ebsp/ebsp/search"
 )
 
 func init() {
@@ -93,30 +92,37 @@ load. A PostgreSQL run makes a schema of its own and drops it afterwards.
 func benchSearch(args []string) int {
 	fs, asJSON, seed := benchFlags("search", `usage: ebsp bench search [flags]
 
-Fills an in-memory gallery (search.Gallery with the node's fingerprint
-engine, no HTTP, no store) with synthetic index fingers and times 1:N
-searches at each gallery size in --fingers: comparisons per second (wall
-clock and per CPU-second), latency per search, heap bytes per template.
+Fills an in-memory gallery (search.Gallery with the node's fingerprint or
+face engine, no HTTP, no store) with synthetic people, two index fingers
+each (--fingers) or one face (--faces), and times 1:N searches, half by
+enrolled people: latency, searches per second, accuracy with the node's
+default thresholds, heap bytes per template, the time to build the
+gallery, and for a two-stage search where stage 1 ranked each mate
+(hit rate against penetration rate).
 
 `)
-	sizes := fs.String("fingers", "10000", "gallery sizes in fingers, comma-separated (e.g. 10000,100000)")
-	searches := fs.Int("searches", 20, "searches at each size, half by enrolled people")
+	fingers := fs.Int("fingers", 10000, "fingerprint gallery size in fingers (even: two per person)")
+	faces := fs.Int("faces", 0, "face gallery size (replaces --fingers)")
+	searches := fs.Int("searches", 20, "searches, half by enrolled people")
 	workers := fs.Int("workers", 0, "search goroutines (0: GOMAXPROCS)")
+	exhaustive := fs.Bool("exhaustive", false, "compare every template exactly (no stage 1), for comparison")
+	penetration := fs.Float64("penetration", 0, "stage-1 shortlist as a fraction of the identities (0: the default)")
+	minShort := fs.Int("shortlist-min", search.DefaultShortlist.Min, "identities the shortlist holds at least")
 	if ok, code := parseBench(fs, args); !ok {
 		return code
 	}
-	var ns []int
-	for _, f := range strings.Split(*sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			return fail("bench search", fmt.Errorf("--fingers %q: %q is not a number", *sizes, f))
-		}
-		ns = append(ns, n)
+	o := bench.SearchOptions{Fingers: *fingers, Searches: *searches, Workers: *workers, Exhaustive: *exhaustive, Seed: *seed}
+	if *faces > 0 {
+		o.Fingers, o.Faces = 0, *faces
+	}
+	if *penetration > 0 {
+		o.Shortlist = search.Shortlist{Min: *minShort, Fraction: *penetration}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	pb := newBenchProgress()
-	r, err := bench.RunSearch(ctx, bench.SearchOptions{Sizes: ns, Searches: *searches, Workers: *workers, Seed: *seed, Progress: pb.update})
+	o.Progress = pb.update
+	r, err := bench.RunSearch(ctx, o)
 	pb.finish()
 	if err != nil {
 		return fail("bench search", err)

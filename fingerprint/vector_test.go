@@ -1,0 +1,110 @@
+package fingerprint_test
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/synth"
+)
+
+var updateVectorMean = flag.Bool("update-vector-mean", false, "rewrite vector_mean.go from synthetic fingers")
+
+// TestVectorMean checks the centring table of Vector against a fresh
+// computation on the synthetic population it was made from.
+func TestVectorMean(t *testing.T) {
+	n := 4000
+	if !*updateVectorMean {
+		n = 500 // a sample: the mean of 4,000 is within noise of it
+	}
+	var mean [fingerprint.VectorLen]float64
+	k := 0
+	for i := range n {
+		f := synth.NewTemplateFinger(synth.NewFingerMaster(2026, uint64(i)))
+		h, ok := fingerprint.VectorHistogram(fingerprint.Prepare(f.Impression(1)))
+		if !ok {
+			continue
+		}
+		k++
+		for j := range h {
+			mean[j] += h[j]
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(k)
+	}
+	if *updateVectorMean {
+		var b strings.Builder
+		b.WriteString("package fingerprint\n\n// vectorMean is the mean of the unit pair histograms (pairHistogram) of\n// 4,000 synthetic fingers (synth seed 2026, impression 1), which Vector\n// subtracts. TestVectorMean recomputes it; run it with -update-vector-mean\n// to rewrite this file after changing the histogram.\nvar vectorMean = [VectorLen]float32{")
+		for j, x := range mean {
+			if j%8 == 0 {
+				b.WriteString("\n\t")
+			} else {
+				b.WriteString(" ")
+			}
+			fmt.Fprintf(&b, "%.5f,", x)
+		}
+		b.WriteString("\n}\n")
+		if err := os.WriteFile("vector_mean.go", []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	table := fingerprint.VectorMeanTable()
+	worst := 0.0
+	for j := range mean {
+		worst = max(worst, math.Abs(mean[j]-float64(table[j])))
+	}
+	if worst > 0.01 {
+		t.Errorf("vectorMean is off by up to %.4f from the mean of %d synthetic fingers: regenerate it with -update-vector-mean", worst, k)
+	}
+}
+
+// TestVectorRanksMates checks that the first-stage vector ranks a mate
+// high among synthetic fingers it was not tuned on (seed 11, not the
+// centring table's 2026): single fingers and two-finger identities.
+func TestVectorRanksMates(t *testing.T) {
+	const fingers, probes = 2000, 200
+	gallery := make([]fingerprint.Vector, fingers)
+	probe := make([]fingerprint.Vector, probes)
+	for i := range fingers {
+		f := synth.NewTemplateFinger(synth.NewFingerMaster(11, uint64(i)))
+		gallery[i] = fingerprint.Prepare(f.Impression(1)).Vector()
+		if i < probes {
+			probe[i] = fingerprint.Prepare(f.Impression(2)).Vector()
+		}
+	}
+	rank := func(score func(p, g int) int32, p, n int) int {
+		m, r := score(p, p), 0
+		for g := range n {
+			if g != p && score(p, g) >= m {
+				r++
+			}
+		}
+		return r
+	}
+	single := func(p, g int) int32 { return fingerprint.Dot(&probe[p], &gallery[g]) }
+	fused := func(p, g int) int32 { return single(2*p, 2*g) + single(2*p+1, 2*g+1) }
+	var rs, rf []int
+	for p := range probes {
+		rs = append(rs, rank(single, p, fingers))
+	}
+	for p := range probes / 2 {
+		rf = append(rf, rank(fused, p, fingers/2))
+	}
+	within := func(ranks []int, k int) float64 {
+		sort.Ints(ranks)
+		n := sort.SearchInts(ranks, k)
+		return float64(n) / float64(len(ranks))
+	}
+	s1, f1 := within(rs, fingers/100), within(rf, fingers/2/100)
+	t.Logf("mate within the best 1%%: %.1f%% of single fingers, %.1f%% of two-finger identities", 100*s1, 100*f1)
+	if s1 < 0.55 || f1 < 0.85 {
+		t.Errorf("mates rank too low: %.1f%% of fingers and %.1f%% of identities within the best 1%%", 100*s1, 100*f1)
+	}
+}

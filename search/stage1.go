@@ -1,0 +1,274 @@
+package search
+
+import (
+	"container/heap"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/ebsp/ebsp/biometric"
+)
+
+// Indexer is an Engine whose templates also have a fixed-length int8
+// vector for stage 1 (fingerprint.Vector, a face embedding): vectors whose
+// dot product is larger belong, more likely, to the same person. The
+// gallery keeps them end to end in one array and scans it with ScanInt8.
+type Indexer interface {
+	// VectorLen is the length of every vector; a multiple of 64 lets the
+	// scan use its widest loop.
+	VectorLen() int
+	// GalleryVector writes the vector of a template prepared by
+	// PrepareGallery into dst (VectorLen values).
+	GalleryVector(prepared any, dst []int8)
+}
+
+// VectorTemplate is an Indexer whose vector is the whole template (a face
+// embedding): the gallery keeps the vector only, not a second copy as the
+// prepared form, and hands it to Probe.Compare as a []int8.
+type VectorTemplate interface {
+	Indexer
+	VectorIsTemplate() bool
+}
+
+// VectorProbe is a Probe that has a stage-1 vector. A search whose probes
+// all have one, on a gallery whose engine is an Indexer, runs in two
+// stages.
+type VectorProbe interface {
+	Probe
+	// Vector writes the probe's vector into dst (VectorLen values).
+	Vector(dst []int8)
+}
+
+// Shortlist says how many identities stage 1 passes to the exact stage 2:
+// Fraction of the gallery's identities (the penetration rate), at least
+// Min. When that is the whole gallery the search is exhaustive.
+type Shortlist struct {
+	Min      int
+	Fraction float64
+}
+
+// DefaultShortlist is the shortlist of a new gallery. With fingerprints
+// (fingerprint.Vector) it lost no mate that exhaustive search found on
+// synthetic two-finger searches of galleries of 10,000 to 100,000 fingers
+// (docs/search.md gives the hit rate against penetration rate, and the
+// command); a smaller gallery than Min identities is searched exhaustively.
+var DefaultShortlist = Shortlist{Min: 1000, Fraction: 0.01}
+
+// Exhaustive is the shortlist of a gallery searched without stage 1.
+var Exhaustive = Shortlist{Fraction: 1}
+
+func (s Shortlist) size(identities int) int {
+	k := int(math.Ceil(s.Fraction * float64(identities)))
+	return min(identities, max(k, s.Min))
+}
+
+// SetShortlist changes the shortlist of later searches.
+func (g *Gallery) SetShortlist(s Shortlist) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.shortlist = s
+}
+
+// probeVectors returns the stage-1 vectors of the probe samples, nil when
+// the gallery or a probe has none.
+func (g *Gallery) probeVectors(probes []ProbeSample) [][]int8 {
+	if g.ix == nil {
+		return nil
+	}
+	out := make([][]int8, len(probes))
+	for i, p := range probes {
+		vp, ok := p.Probe.(VectorProbe)
+		if !ok {
+			return nil
+		}
+		out[i] = make([]int8, g.dim)
+		vp.Vector(out[i])
+	}
+	return out
+}
+
+// Stage1 returns the best k identities by stage-1 score alone, best first,
+// each with its fused stage-1 score (the sum over probe samples of the best
+// dot product with a template of a compatible position, negative ones
+// counting 0), or nil when the gallery or a probe has no vectors. It is
+// what Search shortlists, exposed to measure hit rate against penetration
+// rate.
+func (g *Gallery) Stage1(probes []ProbeSample, k int) []biometric.Candidate {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	pv := g.probeVectors(probes)
+	if pv == nil || k <= 0 {
+		return nil
+	}
+	ids := g.stage1(probes, pv, k)
+	out := make([]biometric.Candidate, len(ids))
+	for i, s := range ids {
+		out[i] = biometric.Candidate{IdentityID: g.names[s.ord], Score: float64(s.score)}
+	}
+	return out
+}
+
+// stage1 scans every vector with every probe vector of a compatible
+// position, fuses per identity (sum over samples of the best score) and
+// returns the best k identities, best first. The caller holds the read
+// lock.
+func (g *Gallery) stage1(probes []ProbeSample, pv [][]int8, k int) []ordScore {
+	n, ids, ns := len(g.entries), len(g.names), len(probes)
+	// Per sample, one score per entry, written by the workers in disjoint
+	// ranges; then fused per identity in one pass.
+	buf := getScores(ns*n + ns*ids)
+	defer putScores(buf)
+	scores, best := buf[:ns*n], buf[ns*n:]
+	wide := make([][]int16, ns)
+	for s := range pv {
+		wide[s] = widen(pv[s])
+	}
+	workers := min(g.workers, max(1, n/4096))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Go(func() { g.scanPart(probes, pv, wide, scores, lo, hi) })
+	}
+	wg.Wait()
+	clear(best)
+	for s := range ns {
+		bs, ss := best[s*ids:(s+1)*ids], scores[s*n:(s+1)*n]
+		for e := range g.entries {
+			if o := g.entries[e].ord; ss[e] > bs[o] {
+				bs[o] = ss[e]
+			}
+		}
+	}
+	h := make(ordHeap, 0, k)
+	for o := range ids {
+		var f int32
+		for s := range ns {
+			f += best[s*ids+o]
+		}
+		switch {
+		case len(h) < k:
+			heap.Push(&h, ordScore{int32(o), f})
+		case f > h[0].score:
+			h[0] = ordScore{int32(o), f}
+			heap.Fix(&h, 0)
+		}
+	}
+	sort.Slice(h, func(i, j int) bool {
+		if h[i].score != h[j].score {
+			return h[i].score > h[j].score
+		}
+		return h[i].ord < h[j].ord
+	})
+	return h
+}
+
+// scanPart writes the stage-1 score of entries [lo, hi) for each probe
+// sample: the dot product where the positions are compatible, else 0.
+func (g *Gallery) scanPart(probes []ProbeSample, pv [][]int8, wide [][]int16, scores []int32, lo, hi int) {
+	n, dim := len(g.entries), g.dim
+	for s, p := range probes {
+		out := scores[s*n : (s+1)*n]
+		if p.Position == biometric.UnknownFinger {
+			// Every entry is compatible: one call scans the whole part.
+			scanWide(g.vecs[lo*dim:hi*dim], dim, pv[s], wide[s], out[lo:hi])
+			continue
+		}
+		for e := lo; e < hi; e++ {
+			if compatible(p.Position, g.entries[e].position) {
+				scanWide(g.vecs[e*dim:(e+1)*dim], dim, pv[s], wide[s], out[e:e+1])
+			} else {
+				out[e] = 0
+			}
+		}
+	}
+}
+
+// scanWide is ScanInt8 with the probe already widened.
+func scanWide(vecs []int8, dim int, probe []int8, wide []int16, out []int32) {
+	if useAVX2 && dim%64 == 0 && len(out) > 0 {
+		_ = vecs[len(out)*dim-1]
+		scanInt8AVX2(&vecs[0], dim, &wide[0], &out[0], len(out))
+		return
+	}
+	for i := range out {
+		out[i] = dotInt8Go(vecs[i*dim:(i+1)*dim], probe)
+	}
+}
+
+// rescore is stage 2: the exact fused score of each shortlisted identity,
+// computed by all workers, each with its own probe clones. The caller
+// holds the read lock.
+func (g *Gallery) rescore(probes []ProbeSample, short []ordScore, limit int, floor float64) []biometric.Candidate {
+	scores := make([]float64, len(short))
+	workers := min(g.workers, max(1, len(short)/8))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			ps := forWorker(probes)
+			for i := w; i < len(short); i += workers {
+				scores[i] = g.fuse(ps, g.names[short[i].ord])
+			}
+		})
+	}
+	wg.Wait()
+	var out []biometric.Candidate
+	for i, s := range short {
+		if scores[i] >= floor {
+			out = append(out, biometric.Candidate{IdentityID: g.names[s.ord], Score: scores[i]})
+		}
+	}
+	sortCandidates(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// sortCandidates orders candidates best first, ties by identity.
+func sortCandidates(c []biometric.Candidate) {
+	sort.Slice(c, func(i, j int) bool {
+		if c[i].Score != c[j].Score {
+			return c[i].Score > c[j].Score
+		}
+		return c[i].IdentityID < c[j].IdentityID
+	})
+}
+
+// ordScore is an identity ordinal with its fused stage-1 score.
+type ordScore struct {
+	ord   int32
+	score int32
+}
+
+// ordHeap is a min-heap of scores: the weakest of the best k on top.
+type ordHeap []ordScore
+
+func (h ordHeap) Len() int { return len(h) }
+func (h ordHeap) Less(i, j int) bool {
+	if h[i].score != h[j].score {
+		return h[i].score < h[j].score
+	}
+	return h[i].ord > h[j].ord
+}
+func (h ordHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *ordHeap) Push(x any)   { *h = append(*h, x.(ordScore)) }
+func (h *ordHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// scorePool recycles the per-search score arrays (8 MB for a two-finger
+// search of a million fingers), which would otherwise be garbage at every
+// search.
+var scorePool sync.Pool
+
+func getScores(n int) []int32 {
+	if b, ok := scorePool.Get().(*[]int32); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]int32, n)
+}
+
+func putScores(b []int32) { scorePool.Put(&b) }

@@ -1,0 +1,133 @@
+package search
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ebsp/ebsp/biometric"
+)
+
+// int8Engine reads templates of 64 signed bytes, compares them by cosine,
+// and is its own stage-1 vector: a small real engine for the two-stage
+// path. With only set, it is a VectorTemplate.
+type int8Engine struct{ only bool }
+
+const int8Dim = 64
+
+func (int8Engine) Algorithm() string { return "test-int8/1" }
+func (int8Engine) PrepareGallery(b []byte) (any, error) {
+	if len(b) != int8Dim {
+		return nil, errors.New("bad length")
+	}
+	v := make([]int8, int8Dim)
+	for i, x := range b {
+		v[i] = int8(x)
+	}
+	return v, nil
+}
+func (e int8Engine) PrepareProbe(b []byte) (Probe, error) {
+	v, err := e.PrepareGallery(b)
+	if err != nil {
+		return nil, err
+	}
+	return int8Probe(v.([]int8)), nil
+}
+func (int8Engine) VectorLen() int                         { return int8Dim }
+func (int8Engine) GalleryVector(prepared any, dst []int8) { copy(dst, prepared.([]int8)) }
+func (e int8Engine) VectorIsTemplate() bool               { return e.only }
+
+type int8Probe []int8
+
+func (p int8Probe) Compare(g any) float64 {
+	v := g.([]int8)
+	return float64(DotInt8(p, v)) / math.Sqrt(float64(DotInt8(p, p))*float64(DotInt8(v, v)))
+}
+func (p int8Probe) Vector(dst []int8) { copy(dst, p) }
+
+func int8Sample(r *rand.Rand, base []int8, noise float64) []byte {
+	b := make([]byte, int8Dim)
+	for i := range b {
+		x := r.NormFloat64() * 40
+		if base != nil {
+			x = float64(base[i]) + noise*r.NormFloat64()
+		}
+		b[i] = byte(int8(max(-127, min(127, math.Round(x)))))
+	}
+	return b
+}
+
+// TestTwoStageMatchesExhaustive checks that the two-stage search finds the
+// mates exhaustive search finds, with the same exact fused scores, on a
+// gallery larger than the shortlist; and that removal keeps the vectors in
+// step with the entries.
+func TestTwoStageMatchesExhaustive(t *testing.T) {
+	for _, only := range []bool{false, true} {
+		t.Run(fmt.Sprint("vector-only=", only), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(7, 8))
+			eng := int8Engine{only: only}
+			g := NewGallery(eng, 2)
+			g.SetShortlist(Shortlist{Min: 20, Fraction: 0.01})
+			const people = 3000
+			tmpl := make([][2][]int8, people)
+			for i := range people {
+				id := fmt.Sprintf("id-%04d", i)
+				for f, pos := range []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex} {
+					b := int8Sample(r, nil, 0)
+					p, _ := eng.PrepareGallery(b)
+					tmpl[i][f] = p.([]int8)
+					if err := g.Add(id, fmt.Sprintf("%s-%d", id, f), pos, b); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if g.Remove("id-0000") != 2 {
+				t.Fatal("remove")
+			}
+			for _, who := range []int{1, 1234, 2999} {
+				var probes []ProbeSample
+				for f, pos := range []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex} {
+					p, _ := eng.PrepareProbe(int8Sample(r, tmpl[who][f], 30))
+					probes = append(probes, ProbeSample{pos, p})
+				}
+				two := g.Search(probes, 5, 0)
+				g.SetShortlist(Exhaustive)
+				all := g.Search(probes, 5, 0)
+				g.SetShortlist(Shortlist{Min: 20, Fraction: 0.01})
+				want := fmt.Sprintf("id-%04d", who)
+				if len(two) == 0 || two[0].IdentityID != want || all[0].IdentityID != want {
+					t.Fatalf("person %d: two-stage %v, exhaustive %v", who, two, all)
+				}
+				if two[0].Score != all[0].Score {
+					t.Errorf("person %d: two-stage score %v, exhaustive %v", who, two[0].Score, all[0].Score)
+				}
+				st := g.Stage1(probes, 30)
+				if len(st) != 30 || st[0].IdentityID != want {
+					t.Errorf("person %d: stage 1 ranks %v first of %d", who, st[0], len(st))
+				}
+			}
+			// The removed identity's own probe must not find it.
+			p, _ := eng.PrepareProbe(int8Sample(r, tmpl[0][0], 1))
+			for _, c := range g.Search([]ProbeSample{{biometric.RightIndex, p}}, 5, 0) {
+				if c.IdentityID == "id-0000" {
+					t.Fatal("removed identity found")
+				}
+			}
+		})
+	}
+}
+
+// TestShortlistSize checks the penetration arithmetic.
+func TestShortlistSize(t *testing.T) {
+	s := Shortlist{Min: 100, Fraction: 0.01}
+	for _, c := range []struct{ ids, want int }{{50, 50}, {1000, 100}, {100000, 1000}, {100001, 1001}} {
+		if got := s.size(c.ids); got != c.want {
+			t.Errorf("size(%d) = %d, want %d", c.ids, got, c.want)
+		}
+	}
+	if Exhaustive.size(12345) != 12345 {
+		t.Error("Exhaustive is not the whole gallery")
+	}
+}
