@@ -47,11 +47,9 @@ type Shortlist struct {
 	Fraction float64
 }
 
-// DefaultShortlist is the shortlist of a new gallery. With fingerprints
-// (fingerprint.Vector) it lost no mate that exhaustive search found on
-// synthetic two-finger searches of galleries of 10,000 to 100,000 fingers
-// (docs/search.md gives the hit rate against penetration rate, and the
-// command); a smaller gallery than Min identities is searched exhaustively.
+// DefaultShortlist is the shortlist of a new gallery; a gallery of fewer
+// than Min identities is searched exhaustively. docs/search.md gives the
+// hit rate against penetration rate it was chosen from, and the commands.
 var DefaultShortlist = Shortlist{Min: 1000, Fraction: 0.01}
 
 // Exhaustive is the shortlist of a gallery searched without stage 1.
