@@ -168,6 +168,11 @@ func (d *decoder) header() error {
 // segments, skipping the entropy-coded data.
 func (d *decoder) body(decode bool) error {
 	d.sink = coefficientSink{max: d.frame.width * d.frame.height}
+	if decode {
+		// At most one coefficient per pixel: one allocation instead of
+		// the copies of a growing slice.
+		d.sink.coef = make([]float32, 0, d.sink.max)
+	}
 	for {
 		m, off, err := d.marker()
 		if err != nil {
@@ -277,8 +282,11 @@ func DecodeBytes(data []byte, opts *DecodeOptions) (*image.Gray, *Metadata, erro
 	}
 	plane := make([]float32, w*h)
 	unquantize(plane, w, d.sink.coef, &d.dqt, l)
+	tmp := d.sink.coef[:cap(d.sink.coef)]
 	d.sink.coef = nil
-	tmp := make([]float32, w*h)
+	if len(tmp) < w*h {
+		tmp = make([]float32, w*h)
+	}
 	reconstruct(plane, tmp, w, l, d.dtt)
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	toPixels(img.Pix, plane, d.frame.shift, d.frame.scale)
@@ -297,11 +305,14 @@ func DecodeBytes(data []byte, opts *DecodeOptions) (*image.Gray, *Metadata, erro
 func (d *decoder) fixCount(want int) string {
 	got := len(d.sink.coef)
 	if got < want {
-		// One exact allocation: append would grow the slice by up to
-		// half again more than the frame needs.
-		full := make([]int32, want)
-		copy(full, d.sink.coef)
-		d.sink.coef = full
+		if cap(d.sink.coef) >= want {
+			d.sink.coef = d.sink.coef[:want]
+			clear(d.sink.coef[got:])
+		} else {
+			full := make([]float32, want)
+			copy(full, d.sink.coef)
+			d.sink.coef = full
+		}
 	}
 	if got < want {
 		return fmt.Sprintf("the blocks hold %d coefficients, the coded subbands %d: taken in order as one stream, the missing ones at the end as zero (as the NIST reference decoder does)", got, want)

@@ -74,8 +74,10 @@ func (r *bitReader) peek16() uint32 {
 }
 
 // coefficientSink receives decoded coefficients and enforces the bound.
+// Coefficients are kept as float32 (exact: they are at most 16 bits), so
+// that the buffer serves again as the synthesis's scratch plane.
 type coefficientSink struct {
-	coef []int32
+	coef []float32
 	max  int
 }
 
@@ -83,9 +85,13 @@ func (s *coefficientSink) zeros(n, off int) error {
 	if len(s.coef)+n > s.max {
 		return fmt.Errorf("%w: entropy-coded data near offset %d holds more than %d coefficients", ErrFormat, off, s.max)
 	}
-	for ; n > 0; n-- {
-		s.coef = append(s.coef, 0)
+	if len(s.coef)+n > cap(s.coef) {
+		s.coef = append(s.coef, make([]float32, n)...)
+		return nil
 	}
+	run := s.coef[len(s.coef) : len(s.coef)+n]
+	clear(run)
+	s.coef = s.coef[:len(s.coef)+n]
 	return nil
 }
 
@@ -93,7 +99,7 @@ func (s *coefficientSink) value(v int32, off int) error {
 	if len(s.coef) >= s.max {
 		return fmt.Errorf("%w: entropy-coded data near offset %d holds more than %d coefficients", ErrFormat, off, s.max)
 	}
-	s.coef = append(s.coef, v)
+	s.coef = append(s.coef, float32(v))
 	return nil
 }
 

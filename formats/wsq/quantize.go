@@ -7,7 +7,7 @@ package wsq
 
 // unquantize places the coefficients (in subband order, uncoded subbands
 // skipped) into the plane, in the reference decoder's single precision.
-func unquantize(plane []float32, width int, coef []int32, t *quantTable, l *layout) {
+func unquantize(plane []float32, width int, coef []float32, t *quantTable, l *layout) {
 	c := t.binCenter
 	i := 0
 	for k, r := range l.subbands {
@@ -23,9 +23,9 @@ func unquantize(plane []float32, width int, coef []int32, t *quantTable, l *layo
 				i++
 				switch {
 				case p > 0:
-					row[x] = float32(q*(float32(p)-c)) + hz
+					row[x] = float32(q*(p-c)) + hz
 				case p < 0:
-					row[x] = float32(q*(float32(p)+c)) - hz
+					row[x] = float32(q*(p+c)) - hz
 				default:
 					row[x] = 0
 				}

@@ -75,6 +75,8 @@ type term struct {
 type synthPlan struct {
 	start []int32
 	terms []term
+	reg   [2]regular
+	edges []int32 // the outputs outside the regular runs
 }
 
 // newSynthPlan plans the synthesis of a line of n samples whose subbands
@@ -151,9 +153,80 @@ func newSynthPlan(t *transformTable, n int, inv bool) *synthPlan {
 	return p
 }
 
-// line synthesises one line: out[j] from in (both n samples).
-func (p *synthPlan) line(out, in []float32) {
-	for j := range out {
+// regular describes the outputs of one parity p of a synthesis plan away
+// from the ends of the line: output j = 2m+p, for m in [mlo, mhi), is the
+// sum of in[off[t]+m]*coef[t] in t order. Those outputs are computed a
+// whole run at a time (weightedSum), the others from their term lists.
+type regular struct {
+	mlo, mhi int
+	off      []int
+	coef     []float32
+}
+
+// findRegular finds, for each parity, the longest run of outputs around
+// the middle of the line whose terms follow one pattern shifted by one
+// input sample per two outputs.
+func (p *synthPlan) findRegular(n int) {
+	for par := 0; par < 2; par++ {
+		mid := (n/2)&^1 + par
+		if mid >= n {
+			continue
+		}
+		m0 := mid / 2
+		ref := p.terms[p.start[mid]:p.start[mid+1]]
+		matches := func(j int) bool {
+			ts := p.terms[p.start[j]:p.start[j+1]]
+			if len(ts) != len(ref) {
+				return false
+			}
+			for t := range ts {
+				if ts[t].coef != ref[t].coef || int(ts[t].src)-j/2 != int(ref[t].src)-m0 {
+					return false
+				}
+			}
+			return true
+		}
+		lo, hi := mid, mid+2
+		for lo-2 >= 0 && matches(lo-2) {
+			lo -= 2
+		}
+		for hi < n && matches(hi) {
+			hi += 2
+		}
+		r := &p.reg[par]
+		r.mlo, r.mhi = lo/2, (hi-par+1)/2
+		for _, t := range ref {
+			r.off = append(r.off, int(t.src)-m0)
+			r.coef = append(r.coef, t.coef)
+		}
+	}
+	for j := 0; j < n; j++ {
+		if r := &p.reg[j&1]; j/2 < r.mlo || j/2 >= r.mhi {
+			p.edges = append(p.edges, int32(j))
+		}
+	}
+}
+
+// line synthesises one line: out[j] from in (both n samples). scratch
+// holds at least n/2+1 samples and srcs len(terms) slices.
+func (p *synthPlan) line(out, in, scratch []float32, srcs [][]float32) {
+	for par := range p.reg {
+		r := &p.reg[par]
+		cnt := r.mhi - r.mlo
+		if cnt <= 0 {
+			continue
+		}
+		srcs = srcs[:len(r.off)]
+		for t, o := range r.off {
+			srcs[t] = in[o+r.mlo : o+r.mhi]
+		}
+		dst := scratch[:cnt]
+		weightedSum(dst, srcs, r.coef)
+		for i, v := range dst {
+			out[2*(r.mlo+i)+par] = v
+		}
+	}
+	for _, j := range p.edges {
 		ts := p.terms[p.start[j]:p.start[j+1]]
 		var s float32
 		for _, t := range ts {
@@ -165,10 +238,108 @@ func (p *synthPlan) line(out, in []float32) {
 	}
 }
 
-// planCache keeps the plans of one decode, keyed by length and inversion.
+// weightedSum sets dst[x] to the sum over t of srcs[t][x]*coefs[t], each
+// product rounded to single precision and added in increasing t, which is
+// the reference decoder's order. The standard 9/7 filters give seven or
+// nine terms, which run as one loop each; other counts go four terms at a
+// time through dst.
+func weightedSum(dst []float32, srcs [][]float32, coefs []float32) {
+	switch len(srcs) {
+	case 7:
+		sum7(dst, srcs, coefs)
+		return
+	case 9:
+		sum9(dst, srcs, coefs)
+		return
+	}
+	for t := 0; t < len(srcs); {
+		k := min(4, len(srcs)-t)
+		if k == 4 {
+			sum4(dst, srcs[t:t+4], coefs[t:t+4], t == 0)
+		} else {
+			for i := 0; i < k; i++ {
+				sum1(dst, srcs[t+i], coefs[t+i], t+i == 0)
+			}
+		}
+		t += k
+	}
+	if len(srcs) == 0 {
+		clear(dst)
+	}
+}
+
+func sum7(dst []float32, s [][]float32, c []float32) {
+	n := len(dst)
+	a0, a1, a2, a3 := s[0][:n], s[1][:n], s[2][:n], s[3][:n]
+	a4, a5, a6 := s[4][:n], s[5][:n], s[6][:n]
+	c0, c1, c2, c3, c4, c5, c6 := c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+	for x := range dst {
+		v := float32(a0[x] * c0)
+		v += float32(a1[x] * c1)
+		v += float32(a2[x] * c2)
+		v += float32(a3[x] * c3)
+		v += float32(a4[x] * c4)
+		v += float32(a5[x] * c5)
+		v += float32(a6[x] * c6)
+		dst[x] = v
+	}
+}
+
+func sum9(dst []float32, s [][]float32, c []float32) {
+	n := len(dst)
+	a0, a1, a2, a3 := s[0][:n], s[1][:n], s[2][:n], s[3][:n]
+	a4, a5, a6, a7, a8 := s[4][:n], s[5][:n], s[6][:n], s[7][:n], s[8][:n]
+	c0, c1, c2, c3, c4, c5, c6, c7, c8 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+	for x := range dst {
+		v := float32(a0[x] * c0)
+		v += float32(a1[x] * c1)
+		v += float32(a2[x] * c2)
+		v += float32(a3[x] * c3)
+		v += float32(a4[x] * c4)
+		v += float32(a5[x] * c5)
+		v += float32(a6[x] * c6)
+		v += float32(a7[x] * c7)
+		v += float32(a8[x] * c8)
+		dst[x] = v
+	}
+}
+
+func sum4(dst []float32, s [][]float32, c []float32, first bool) {
+	n := len(dst)
+	a0, a1, a2, a3 := s[0][:n], s[1][:n], s[2][:n], s[3][:n]
+	c0, c1, c2, c3 := c[0], c[1], c[2], c[3]
+	for x := range dst {
+		var v float32
+		if !first {
+			v = dst[x]
+		}
+		v += float32(a0[x] * c0)
+		v += float32(a1[x] * c1)
+		v += float32(a2[x] * c2)
+		v += float32(a3[x] * c3)
+		dst[x] = v
+	}
+}
+
+func sum1(dst, a []float32, c float32, first bool) {
+	a = a[:len(dst)]
+	for x := range dst {
+		var v float32
+		if !first {
+			v = dst[x]
+		}
+		dst[x] = v + float32(a[x]*c)
+	}
+}
+
+// planCache keeps the plans of one decode, keyed by length and inversion,
+// and the scratch space of the synthesis.
 type planCache struct {
-	t     *transformTable
-	plans map[[2]int]*synthPlan
+	t       *transformTable
+	plans   map[[2]int]*synthPlan
+	scratch []float32
+	srcs    [][]float32
+	coefs   []float32
 }
 
 func (c *planCache) get(n int, inv bool) *synthPlan {
@@ -180,6 +351,7 @@ func (c *planCache) get(n int, inv bool) *synthPlan {
 		return p
 	}
 	p := newSynthPlan(c.t, n, inv)
+	p.findRegular(n)
 	c.plans[k] = p
 	return p
 }
@@ -190,6 +362,10 @@ func (c *planCache) get(n int, inv bool) *synthPlan {
 // size.
 func reconstruct(data, tmp []float32, width int, l *layout, t *transformTable) {
 	c := &planCache{t: t, plans: map[[2]int]*synthPlan{}}
+	maxTerms := len(t.synthLow) + len(t.synthHigh)
+	c.srcs = make([][]float32, maxTerms)
+	c.scratch = make([]float32, width/2+1)
+	c.coefs = make([]float32, maxTerms)
 	for k := numNodes - 1; k >= 0; k-- {
 		r := l.nodes[k]
 		if r.w == 0 || r.h == 0 {
@@ -201,20 +377,20 @@ func reconstruct(data, tmp []float32, width int, l *layout, t *transformTable) {
 		// still sums its terms in the reference order.
 		cp := c.get(r.h, r.invY)
 		for j := 0; j < r.h; j++ {
-			dst := tmp[j*width : j*width+r.w]
 			ts := cp.terms[cp.start[j]:cp.start[j+1]]
-			clear(dst)
-			for _, tm := range ts {
-				src := data[base+int(tm.src)*width : base+int(tm.src)*width+r.w]
-				cf := tm.coef
-				for x, v := range src {
-					dst[x] += float32(v * cf)
-				}
+			srcs := c.srcs[:len(ts)]
+			coefs := c.coefs[:len(ts)]
+			for i, tm := range ts {
+				o := base + int(tm.src)*width
+				srcs[i] = data[o : o+r.w]
+				coefs[i] = tm.coef
 			}
+			weightedSum(tmp[j*width:j*width+r.w], srcs, coefs)
 		}
+		// Rows: the regular middle of each row a run at a time.
 		rp := c.get(r.w, r.invX)
 		for j := 0; j < r.h; j++ {
-			rp.line(data[base+j*width:base+j*width+r.w], tmp[j*width:j*width+r.w])
+			rp.line(data[base+j*width:base+j*width+r.w], tmp[j*width:j*width+r.w], c.scratch, c.srcs)
 		}
 	}
 }
