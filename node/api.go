@@ -64,10 +64,11 @@ func (n *Node) Handler() http.Handler {
 			paths.Handle(rt.path, http.NotFoundHandler())
 		}
 	}
-	for _, m := range n.mounts {
-		mux.Handle(m.prefix, m.h)
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := n.mounted(r.URL.Path); h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if _, pat := mux.Handler(r); pat != "" {
 			mux.ServeHTTP(w, r)
 			return

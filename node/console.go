@@ -2,10 +2,12 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
@@ -23,14 +25,28 @@ import (
 // exchange operations as the API, never a second copy of them.
 
 // Mount serves h under prefix (a path ending in "/") from Handler, beside
-// the API routes; h does its own authentication. Call it before Handler.
+// the API routes, from now on; h does its own authentication.
 func (n *Node) Mount(prefix string, h http.Handler) {
+	n.mountMu.Lock()
+	defer n.mountMu.Unlock()
 	n.mounts = append(n.mounts, mount{prefix, h})
 }
 
 type mount struct {
 	prefix string
 	h      http.Handler
+}
+
+// mounted returns the handler mounted for path, or nil.
+func (n *Node) mounted(path string) http.Handler {
+	n.mountMu.Lock()
+	defer n.mountMu.Unlock()
+	for _, m := range n.mounts {
+		if strings.HasPrefix(path, m.prefix) {
+			return m.h
+		}
+	}
+	return nil
 }
 
 // Authenticate returns the caller of r by its verified client certificate
@@ -148,4 +164,16 @@ func (n *Node) galleryFinger(s *store.Sample) (fingerprint.Template, *image.Gray
 		return fingerprint.Template{}, nil, fmt.Errorf("image: %w", err)
 	}
 	return t, img, nil
+}
+
+// ErrorStatus is the HTTP status the API would answer for err: the status
+// of its code for an API error, 500 for anything else.
+func ErrorStatus(err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		if st, ok := codeStatus[ae.Code]; ok {
+			return st
+		}
+	}
+	return http.StatusInternalServerError
 }

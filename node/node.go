@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,7 +42,8 @@ type Node struct {
 	draining  atomic.Bool // shutting down: /readyz answers 503
 	now       func() time.Time
 	exchange  *partnerships // nil unless EnableExchange
-	mounts    []mount       // handlers served beside the API (Mount)
+	mountMu   sync.Mutex
+	mounts    []mount // handlers served beside the API (Mount)
 }
 
 // New returns a node over an open store with the engines for the modalities

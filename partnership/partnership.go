@@ -45,6 +45,11 @@ type Member struct {
 	Operator  *node.Client // enroller and searcher
 	Examiner  *node.Client // examiner: decides step-2 cases
 	Admin     *node.Client
+	// Tokens are the bearer tokens of the node's staff by principal name:
+	// <state>-operator (enroller, searcher), <state>-examiner and
+	// <state>-examiner-2 (two, for four-eyes agreements), <state>-auditor
+	// and <state>-admin. They are made afresh at each start.
+	Tokens    map[string]string
 	Log       *audit.Log
 	LogDir    string
 	LogPubKey string // note verifier key of the node's log
@@ -134,15 +139,25 @@ func startMember(ctx context.Context, o Options, state string, creds *exchange.N
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	tok := map[string]string{"operator": rand.Text(), "examiner": rand.Text(), "admin": rand.Text()}
+	staff := []struct {
+		name  string
+		roles []node.Role
+	}{
+		{"operator", []node.Role{node.RoleEnroller, node.RoleSearcher}},
+		{"examiner", []node.Role{node.RoleExaminer}},
+		{"examiner-2", []node.Role{node.RoleExaminer}},
+		{"auditor", []node.Role{node.RoleAuditor}},
+		{"admin", []node.Role{node.RoleAdmin}},
+	}
 	cfg := &node.Config{State: state, Agency: state + "-border-agency", DataDir: dir, Store: "sqlite", Listen: "127.0.0.1:0",
-		RatePerSecond: 1e6, Burst: 1e6,
-		Tokens: []node.TokenConfig{
-			{Name: state + "-operator", SHA256: node.TokenHash(tok["operator"]), Roles: []node.Role{node.RoleEnroller, node.RoleSearcher}},
-			{Name: state + "-examiner", SHA256: node.TokenHash(tok["examiner"]), Roles: []node.Role{node.RoleExaminer}},
-			{Name: state + "-admin", SHA256: node.TokenHash(tok["admin"]), Roles: []node.Role{node.RoleAdmin}},
-		}}
-	m := &Member{State: state, LogDir: filepath.Join(dir, "audit"), LogPubKey: creds.LogKey}
+		RatePerSecond: 1e6, Burst: 1e6}
+	tok := map[string]string{}
+	for _, p := range staff {
+		name, t := state+"-"+p.name, rand.Text()
+		tok[name] = t
+		cfg.Tokens = append(cfg.Tokens, node.TokenConfig{Name: name, SHA256: node.TokenHash(t), Roles: p.roles})
+	}
+	m := &Member{State: state, LogDir: filepath.Join(dir, "audit"), LogPubKey: creds.LogKey, Tokens: tok}
 	st, err := node.OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -181,9 +196,9 @@ func startMember(ctx context.Context, o Options, state string, creds *exchange.N
 	go partnerSrv.Serve(tls.NewListener(partnerLn, partnerSrv.TLSConfig))
 	m.close = append(m.close, func() { partnerSrv.Close() })
 	m.URL = "http://" + api.Addr().String()
-	m.Operator = node.NewClient(m.URL, tok["operator"], nil)
-	m.Examiner = node.NewClient(m.URL, tok["examiner"], nil)
-	m.Admin = node.NewClient(m.URL, tok["admin"], nil)
+	m.Operator = node.NewClient(m.URL, tok[state+"-operator"], nil)
+	m.Examiner = node.NewClient(m.URL, tok[state+"-examiner"], nil)
+	m.Admin = node.NewClient(m.URL, tok[state+"-admin"], nil)
 	return m, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/console"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/node"
 )
@@ -40,6 +41,8 @@ func runNode(args []string) int {
 
 Runs one state's biometric node. Settings come from the config file (JSON, see
 docs/node.md), then environment variables, then flags, each overriding the last.
+The node also serves its web console under /console/ (sign in with a token of
+the configuration; see docs/console.md).
 
 `)
 	cfgPath := fs.String("config", os.Getenv("EBSP_CONFIG"), "JSON configuration file (env EBSP_CONFIG)")
@@ -112,6 +115,11 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	if err != nil {
 		return err
 	}
+	con, err := console.New(console.Options{Node: n, Log: log})
+	if err != nil {
+		return err
+	}
+	n.Mount(console.Prefix, con)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return err
