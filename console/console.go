@@ -289,6 +289,7 @@ var funcs = template.FuncMap{
 	"percent": func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 	"score":   func(f float64) string { return fmt.Sprintf("%.4f", f) },
 	"join":    strings.Join,
+	"inc":     func(i int) int { return i + 1 },
 }
 
 // roundDuration keeps durations readable: seconds under an hour, minutes

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -17,6 +18,7 @@ type operatorData struct {
 	Formats   []option
 	Positions []option
 	Partners  []partnerOption
+	Purposes  []string // every purpose some agreement permits
 	Identify  *node.IdentifyResponse
 	Step1     *step1View
 	Case      *caseView
@@ -72,6 +74,9 @@ func (c *Console) operatorData() *operatorData {
 		po := partnerOption{State: party.State, Agreement: a.ID, Fields: a.Disclosure}
 		for _, p := range a.Purposes {
 			po.Purposes = append(po.Purposes, string(p.Purpose))
+			if !slices.Contains(d.Purposes, string(p.Purpose)) {
+				d.Purposes = append(d.Purposes, string(p.Purpose))
+			}
 		}
 		for t := range a.Searches {
 			if t == exchange.Tenprint || t == exchange.Latent {

@@ -39,12 +39,12 @@ type Options struct {
 
 // Member is one state's node with the credentials of its staff.
 type Member struct {
-	State     string
-	Node      *node.Node
-	URL       string       // base URL of the node's API
-	Operator  *node.Client // enroller and searcher
-	Examiner  *node.Client // examiner: decides step-2 cases
-	Admin     *node.Client
+	State    string
+	Node     *node.Node
+	URL      string       // base URL of the node's API
+	Operator *node.Client // enroller and searcher
+	Examiner *node.Client // examiner: decides step-2 cases
+	Admin    *node.Client
 	// Tokens are the bearer tokens of the node's staff by principal name:
 	// <state>-operator (enroller, searcher), <state>-examiner and
 	// <state>-examiner-2 (two, for four-eyes agreements), <state>-auditor
