@@ -12,3 +12,12 @@ func Identification(tail Tail, fpirHit, fpirReview float64, candidateCap, identi
 	return search.Policy{Hit: tail.ScoreAt(fpirHit / size), Review: tail.ScoreAt(fpirReview / size),
 		Mean: tail.Mean, Cap: candidateCap}
 }
+
+// Verification is the 1:1 score threshold for n fused samples at a
+// per-comparison false-match rate fmr, read off the tail: it does not
+// depend on any gallery's size, since a verification compares with one
+// identity only.
+func Verification(tail Tail, fmr float64, n int) float64 {
+	hit, _ := search.Policy{Hit: tail.ScoreAt(fmr), Mean: tail.Mean}.Thresholds(n)
+	return hit
+}

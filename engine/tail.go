@@ -17,13 +17,30 @@ import (
 type Tail struct {
 	Mean   float64     `json:"mean"`   // mean impostor score
 	Points []TailPoint `json:"points"` // FMR decreasing
+	// Source says what the tail was measured on, e.g. "fvc-real" or
+	// "gallery"; "assumed" for a model that no measurement backs.
+	Source string `json:"source,omitempty"`
+	// Comparisons is the number of impostor comparisons measured; 0 for a
+	// tail no measurement backs, which Calibrated reports.
+	Comparisons int `json:"comparisons,omitempty"`
+	// MeasuredFMR is the lowest FMR the measurement resolves: points below
+	// it are extrapolated, by Method ("" for the exponential of ScoreAt).
+	MeasuredFMR float64 `json:"measured_fmr,omitempty"`
+	Method      string  `json:"method,omitempty"`
 }
+
+// Calibrated reports whether the tail rests on measured impostor
+// comparisons. A node never answers "hit" from a tail that does not.
+func (t Tail) Calibrated() bool { return t.Comparisons > 0 }
 
 // Validate reports what is wrong with a tail read from a configuration:
 // FMRs must lie in (0, 1) and decrease, scores must not decrease.
 func (t Tail) Validate() error {
 	if len(t.Points) == 0 {
 		return errors.New("no points")
+	}
+	if t.Comparisons < 0 || t.MeasuredFMR < 0 || t.MeasuredFMR >= 1 {
+		return fmt.Errorf("comparisons %d, measured_fmr %v: want comparisons ≥ 0 and 0 ≤ measured_fmr < 1", t.Comparisons, t.MeasuredFMR)
 	}
 	for i, p := range t.Points {
 		if !(p.FMR > 0 && p.FMR < 1) || math.IsNaN(p.Score) || math.IsInf(p.Score, 0) {
@@ -69,10 +86,11 @@ func (t Tail) FMRAt(score float64) float64 {
 
 // TailOf measures the tail of a sample of impostor scores: the mean, and
 // the score at FMRs 1e-1, 1e-2, ... down to what the sample resolves (at
-// least 10 scores at or above the last point). It sorts imp.
+// least 10 scores at or above the last point), as measured, without the
+// safety margins of Fit. It sorts imp.
 func TailOf(imp []float64) Tail {
 	slices.Sort(imp)
-	t := Tail{}
+	t := Tail{Comparisons: len(imp)}
 	if len(imp) == 0 {
 		return t
 	}
@@ -88,6 +106,7 @@ func TailOf(imp []float64) Tail {
 		}
 		k := int(math.Ceil(f * n))
 		t.Points = append(t.Points, TailPoint{Score: imp[len(imp)-k], FMR: f})
+		t.MeasuredFMR = f
 	}
 	return t
 }
@@ -127,9 +146,9 @@ func (t Tail) ScoreAt(fmr float64) float64 {
 }
 
 // gaussianTail is the tail of a normal distribution with the given mean and
-// standard deviation, at FMRs 1e-1 ... 1e-12.
+// standard deviation, at FMRs 1e-1 ... 1e-12: a model, not a measurement.
 func gaussianTail(mean, sd float64) Tail {
-	t := Tail{Mean: mean}
+	t := Tail{Mean: mean, Source: "assumed"}
 	for e := 1; e <= 12; e++ {
 		f := math.Pow(10, -float64(e))
 		z := math.Sqrt2 * math.Erfinv(1-2*f)

@@ -32,7 +32,7 @@ func TestFingerTail(t *testing.T) {
 	for _, p := range got.Points {
 		t.Logf("{Score: %.5f, FMR: %g},", p.Score, p.FMR)
 	}
-	want := Finger{}.Tail()
+	want := SyntheticFingerTail
 	if d := math.Abs(got.Mean - want.Mean); d > 0.002 {
 		t.Errorf("impostor mean %.5f, engine says %.5f", got.Mean, want.Mean)
 	}
@@ -73,7 +73,7 @@ func TestTailScoreAt(t *testing.T) {
 // TestTailFMRAt checks that FMRAt inverts ScoreAt, inside the measured
 // points and on the extrapolated tail.
 func TestTailFMRAt(t *testing.T) {
-	tl := Finger{}.Tail()
+	tl := SyntheticFingerTail
 	for _, f := range []float64{0.05, 1e-2, 3e-4, 1e-6, 1e-9} {
 		if got := tl.FMRAt(tl.ScoreAt(f)); math.Abs(math.Log10(got)-math.Log10(f)) > 1e-9 {
 			t.Errorf("FMRAt(ScoreAt(%g)) = %g", f, got)
@@ -90,6 +90,12 @@ func TestTailFMRAt(t *testing.T) {
 // down to what the number of comparisons resolves (at least 10 comparisons
 // above the last point), and the genuine scores.
 func MeasureFingerTail(seed uint64, fingers int) (Tail, []float64) {
+	imp, gen := measureFinger(seed, fingers)
+	return TailOf(imp), gen
+}
+
+// measureFinger returns the impostor and genuine scores of MeasureFingerTail.
+func measureFinger(seed uint64, fingers int) (imp, gen []float64) {
 	probes := make([]fingerprint.Template, fingers)
 	gallery := make([]*fingerprint.Prepared, fingers)
 	for i := range fingers {
@@ -119,6 +125,5 @@ func MeasureFingerTail(seed uint64, fingers int) (Tail, []float64) {
 		}()
 	}
 	wg.Wait()
-	imp, gen := slices.Concat(imps...), slices.Concat(gens...)
-	return TailOf(imp), gen
+	return slices.Concat(imps...), slices.Concat(gens...)
 }

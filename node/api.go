@@ -39,6 +39,7 @@ var routes = []route{
 	{method: "GET", path: "/healthz", public: true, handle: (*Node).handleHealth},
 	{method: "GET", path: "/readyz", public: true, handle: (*Node).handleReady},
 	{method: "GET", path: "/metrics", roles: []Role{RoleAuditor}, handle: (*Node).handleMetrics},
+	{method: "GET", path: "/v1/calibration", roles: []Role{RoleSearcher, RoleExaminer, RoleAuditor}, handle: (*Node).handleCalibration},
 	{method: "GET", path: "/v1/openapi.json", roles: []Role{RoleEnroller, RoleSearcher, RoleExaminer, RoleAuditor}, handle: (*Node).handleOpenAPI},
 	{method: "POST", path: "/v1/enrolments", roles: []Role{RoleEnroller}, handle: (*Node).handleEnrol},
 	{method: "POST", path: "/v1/identify", roles: []Role{RoleSearcher, RoleExaminer}, handle: (*Node).handleIdentify},

@@ -1,12 +1,17 @@
 package node
 
 import (
+	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/face"
 )
 
 // TestConfiguredTail gives a node a measured impostor tail: its thresholds
@@ -21,8 +26,8 @@ func TestConfiguredTail(t *testing.T) {
 	if math.Abs(pol.Hit-want) > 1e-12 || pol.Mean != heavy.Mean {
 		t.Fatalf("hit threshold %v, mean %v; want %v and %v from the configured tail", pol.Hit, pol.Mean, want, heavy.Mean)
 	}
-	if def := (engine.Finger{}).Tail().ScoreAt(tn.cfg.FPIRHit / 10); pol.Hit <= def {
-		t.Fatalf("configured heavier tail gives hit %v, not above the built-in %v", pol.Hit, def)
+	if def := (engine.Finger{}).Tail().ScoreAt(tn.cfg.FPIRHit / 10); pol.Hit == def {
+		t.Fatalf("configured tail gives hit %v, the built-in tail's", pol.Hit)
 	}
 	for _, bad := range []engine.Tail{
 		{},
@@ -35,5 +40,137 @@ func TestConfiguredTail(t *testing.T) {
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "impostor_tails.finger") {
 			t.Errorf("tail %+v: Validate said %v", bad, err)
 		}
+	}
+}
+
+// assumedFace is the face engine with a tail no measurement backs.
+type assumedFace struct{ engine.Face }
+
+func (assumedFace) Tail() engine.Tail {
+	return engine.Tail{Mean: 0, Source: "assumed", Points: []engine.TailPoint{{Score: 0.1, FMR: 1e-1}, {Score: 0.2, FMR: 1e-3}}}
+}
+
+func faceSampleOf(t *testing.T, seed int) SampleInput {
+	t.Helper()
+	v := make([]float32, face.Dim)
+	for i := range v {
+		v[i] = float32(math.Sin(float64(seed*7919 + i*31)))
+	}
+	tmpl, err := face.Quantize(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return SampleInput{Modality: biometric.Face, Format: "face-embedding", Data: tmpl.Bytes()}
+}
+
+// TestUncalibratedNeverHits gives a node a face engine whose tail is an
+// assumption: the very embedding that was enrolled comes back as review,
+// never hit, and 1:1 as review, never match; GET /v1/calibration says so.
+func TestUncalibratedNeverHits(t *testing.T) {
+	tn := newTestNode(t, nil)
+	tn.engines[biometric.Face] = assumedFace{}
+	s := faceSampleOf(t, 1)
+	if st, b := tn.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("F1", []SampleInput{s})); st != 201 {
+		t.Fatalf("enrol: %d %v", st, b)
+	}
+	st, b := tn.call(t, RoleSearcher, "POST", "/v1/identify", map[string]any{"samples": []SampleInput{s}})
+	if st != 200 || b["decision"] != "review" {
+		t.Fatalf("identify the enrolled face with an assumed tail: %d %v, want review", st, b)
+	}
+	st, b = tn.call(t, RoleSearcher, "POST", "/v1/verify", map[string]any{"identity_id": "F1", "samples": []SampleInput{s}})
+	if st != 200 || b["decision"] != "review" {
+		t.Fatalf("verify the enrolled face with an assumed tail: %d %v, want review", st, b)
+	}
+	cal := tn.Calibration()
+	for _, c := range cal.Modalities {
+		want := c.Modality == biometric.Finger
+		if c.Calibrated != want {
+			t.Errorf("%s: calibrated %v, want %v", c.Modality, c.Calibrated, want)
+		}
+	}
+}
+
+// TestCalibrationReport checks what GET /v1/calibration and the metrics
+// say of the default fingerprint tail: real images, how deep, and the FPIR
+// it implies, which is the target while the threshold's FMR lies on the tail.
+func TestCalibrationReport(t *testing.T) {
+	tn := newTestNode(t, nil)
+	enrolPeople(t, tn, 5)
+	st, b := tn.call(t, RoleAuditor, "GET", "/v1/calibration", nil)
+	if st != 200 {
+		t.Fatalf("GET /v1/calibration: %d %v", st, b)
+	}
+	var finger ModalityCalibration
+	for _, c := range tn.Calibration().Modalities {
+		if c.Modality == biometric.Finger {
+			finger = c
+		}
+	}
+	def := engine.Finger{}.Tail()
+	if finger.Tail != "fvc-real" || finger.Comparisons != def.Comparisons || finger.MeasuredFMR != def.MeasuredFMR ||
+		!finger.Calibrated || finger.GalleryIdentities != 5 {
+		t.Fatalf("finger calibration %+v", finger)
+	}
+	if math.Abs(finger.FPIRImplied-tn.cfg.FPIRHit) > 1e-9 || !finger.Extrapolated {
+		t.Errorf("FPIR implied %v (extrapolated %v), want the target %v beyond the measured 1e-3", finger.FPIRImplied, finger.Extrapolated, tn.cfg.FPIRHit)
+	}
+	req, _ := http.NewRequest("GET", tn.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+roleTokens[RoleAuditor])
+	resp, err := tn.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	metric := func(name string) float64 {
+		for line := range strings.Lines(string(body)) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatalf("%s: %v", line, err)
+				}
+				return f
+			}
+		}
+		t.Fatalf("metrics lack %s", name)
+		return 0
+	}
+	if v := metric(`ebsp_calibration_tail_comparisons{modality="finger",tail="fvc-real"}`); v != 14400 {
+		t.Errorf("tail comparisons metric %v, want 14400", v)
+	}
+	if v := metric(`ebsp_calibration_fpir_implied{modality="finger",tail="fvc-real"}`); math.Abs(v-tn.cfg.FPIRHit) > 1e-9 {
+		t.Errorf("implied FPIR metric %v, want %v", v, tn.cfg.FPIRHit)
+	}
+}
+
+// TestVerifyOwnFMR checks that the 1:1 threshold is the tail's score at
+// fmr_verify, and that it does not move as the gallery grows.
+func TestVerifyOwnFMR(t *testing.T) {
+	tn := newTestNode(t, func(c *Config) { c.FMRVerify = 1e-3 })
+	enrolPeople(t, tn, 1)
+	verify := func() map[string]any {
+		st, b := tn.call(t, RoleSearcher, "POST", "/v1/verify", map[string]any{"identity_id": "P000", "samples": person(t, 0, 2)})
+		if st != 200 {
+			t.Fatalf("verify: %d %v", st, b)
+		}
+		return b
+	}
+	first := verify()
+	want := engine.Verification(engine.Finger{}.Tail(), 1e-3, 2)
+	if th := first["threshold"].(float64); math.Abs(th-want) > 1e-12 || first["fmr"].(float64) != 1e-3 {
+		t.Fatalf("verify threshold %v at fmr %v, want %v at 1e-3", th, first["fmr"], want)
+	}
+	for p := 1; p < 12; p++ {
+		if st, b := tn.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody(fmt.Sprintf("Q%03d", p), person(t, p, 1))); st != 201 {
+			t.Fatalf("enrol: %d %v", st, b)
+		}
+	}
+	if th := verify()["threshold"].(float64); th != first["threshold"].(float64) {
+		t.Errorf("verify threshold moved from %v to %v as the gallery grew", first["threshold"], th)
+	}
+	c := &Config{FMRVerify: 2}
+	c.Defaults()
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "fmr_verify") {
+		t.Errorf("fmr_verify 2: Validate said %v", err)
 	}
 }

@@ -16,6 +16,9 @@ type metrics struct {
 	enrolments prometheus.Counter
 	erasures   prometheus.Counter
 	gallery    *prometheus.GaugeVec
+	tailDepth  *prometheus.GaugeVec // impostor comparisons behind each modality's tail
+	tailFMR    *prometheus.GaugeVec // lowest FMR the tail measures
+	fpir       *prometheus.GaugeVec // FPIR the tail implies for the hit threshold now
 }
 
 func newMetrics(n *Node) *metrics {
@@ -39,7 +42,16 @@ func newMetrics(n *Node) *metrics {
 	m.gallery = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ebsp_gallery_templates", Help: "Templates held in memory for matching, by modality.",
 	}, []string{"modality"})
-	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.enrolments, m.erasures, m.gallery,
+	m.tailDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ebsp_calibration_tail_comparisons", Help: "Impostor comparisons measured for the tail the thresholds follow, by modality and tail (0: no measurement, hits disabled).",
+	}, []string{"modality", "tail"})
+	m.tailFMR = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ebsp_calibration_tail_measured_fmr", Help: "Lowest FMR the tail measures; below it the tail is extrapolated.",
+	}, []string{"modality", "tail"})
+	m.fpir = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ebsp_calibration_fpir_implied", Help: "FPIR the tail implies for the hit threshold at the current gallery size.",
+	}, []string{"modality", "tail"})
+	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.enrolments, m.erasures, m.gallery, m.tailDepth, m.tailFMR, m.fpir,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -48,5 +60,10 @@ func (m *metrics) setGallery(n *Node) {
 	for mod, g := range n.galleries {
 		t, _ := g.Len()
 		m.gallery.WithLabelValues(string(mod)).Set(float64(t))
+	}
+	for _, c := range n.Calibration().Modalities {
+		m.tailDepth.WithLabelValues(string(c.Modality), c.Tail).Set(float64(c.Comparisons))
+		m.tailFMR.WithLabelValues(string(c.Modality), c.Tail).Set(c.MeasuredFMR)
+		m.fpir.WithLabelValues(string(c.Modality), c.Tail).Set(c.FPIRImplied)
 	}
 }

@@ -70,6 +70,7 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engi
 		n.galleries[m] = search.NewGallery(e, cfg.Workers)
 	}
 	n.metrics = newMetrics(n)
+	n.metrics.setGallery(n)
 	return n, nil
 }
 
@@ -379,6 +380,9 @@ func (n *Node) Identify(ctx context.Context, req *IdentifyRequest) (*IdentifyRes
 	hit, review := pol.Thresholds(len(probes))
 	cands := g.Search(probes, pol.Cap, review)
 	dec, out := pol.Decide(cands, len(probes))
+	if dec == biometric.Hit && !n.calibrated(mod) {
+		dec = biometric.Review // no measured tail says what a hit's FPIR is
+	}
 	if out == nil {
 		out = []biometric.Candidate{}
 	}
@@ -394,11 +398,14 @@ type VerifyRequest struct {
 	Samples    []SampleInput `json:"samples"`
 }
 
-// VerifyResponse is the result of a 1:1 comparison.
+// VerifyResponse is the result of a 1:1 comparison. Its threshold is the
+// score at the configured per-comparison false-match rate (fmr_verify),
+// whatever the gallery's size.
 type VerifyResponse struct {
-	Decision  string  `json:"decision"` // "match" or "no_match"
+	Decision  string  `json:"decision"` // "match", "no_match", or "review" when the modality has no calibrated tail
 	Score     float64 `json:"score"`
 	Threshold float64 `json:"threshold"`
+	FMR       float64 `json:"fmr"` // the false-match rate the threshold is set for
 }
 
 // Verify compares the samples with one identity's templates (1:1).
@@ -414,12 +421,15 @@ func (n *Node) Verify(ctx context.Context, req *VerifyRequest) (*VerifyResponse,
 	if !ok {
 		return nil, errf(CodeNotFound, fmt.Sprintf("no %s templates for that identity", mod))
 	}
-	hit, _ := n.policy(mod).Thresholds(len(probes))
+	th := engine.Verification(n.cfg.tail(mod, n.engines[mod]), n.cfg.FMRVerify, len(probes))
 	d := "no_match"
-	if score >= hit {
+	switch {
+	case score >= th && n.calibrated(mod):
 		d = "match"
+	case score >= th:
+		d = "review" // no measured tail says what the threshold's FMR is
 	}
-	return &VerifyResponse{Decision: d, Score: score, Threshold: hit}, nil
+	return &VerifyResponse{Decision: d, Score: score, Threshold: th, FMR: n.cfg.FMRVerify}, nil
 }
 
 // Identity reads an identity with its encounters, samples and flags.
@@ -459,6 +469,15 @@ func (c *Config) tail(m biometric.Modality, e engine.Engine) engine.Tail {
 		return t
 	}
 	return e.Tail()
+}
+
+// calibrated reports whether modality m's thresholds rest on a measured
+// impostor tail (or on thresholds the configuration fixes): only then may a
+// decision be a hit or a match.
+func (n *Node) calibrated(m biometric.Modality) bool {
+	_, fixed := n.cfg.Thresholds[m]
+	_, configured := n.cfg.ImpostorTails[m]
+	return fixed || configured || n.engines[m].Tail().Calibrated()
 }
 
 // Store returns the node's store.

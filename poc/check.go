@@ -10,6 +10,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/eval"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/search"
 )
@@ -169,8 +170,8 @@ func CheckExtrapolation(ctx context.Context, o CheckOptions) (*CheckResult, erro
 		row.FMR, row.FMRLow, row.FMRHigh = e.FMR, e.Low, e.High
 		row.Predicted = float64(pairs) * e.FMR
 		alpha := 1 - o.Confidence
-		row.PredictedLow = binomialQuantile(alpha/2, pairs, e.Low)
-		row.PredictedHigh = binomialQuantile(1-alpha/2, pairs, e.High)
+		row.PredictedLow = eval.BinomialQuantile(alpha/2, pairs, e.Low)
+		row.PredictedHigh = eval.BinomialQuantile(1-alpha/2, pairs, e.High)
 
 		say("direct run, %d finger(s): %d probes against %d identities", n, o.Probes, o.GalleryPeople)
 		var observed atomic.Int64

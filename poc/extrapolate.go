@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/ebsp/ebsp/eval"
 )
 
 // Scores are measured single-finger comparison scores: impostor (different
@@ -103,11 +105,11 @@ func EstimateTail(sc *Scores, n int, tn, conf float64) (TailEstimate, error) {
 	below, gt := tupleCount(sc.Genuine, n, func(sum float64) bool { return sum < tn })
 	if gt > 0 {
 		e.FNMR = float64(below) / float64(gt)
-		e.FNMRLow, e.FNMRHigh = clopperPearson(below, gt, conf)
+		e.FNMRLow, e.FNMRHigh = eval.ClopperPearson(below, gt, conf)
 	}
 	if n == 1 {
 		e.FMR = float64(e.Observed) / float64(N)
-		e.Low, e.High = clopperPearson(e.Observed, N, conf)
+		e.Low, e.High = eval.ClopperPearson(e.Observed, N, conf)
 		return e, nil
 	}
 	g := newScoreGrid(sc)
@@ -228,7 +230,7 @@ func (g scoreGrid) envelopes(impostor, genuine []float64, alpha float64) (lo, hi
 	// unseen tail U_last sits at the cap.
 	prev := 1.0
 	for _, l := range levels {
-		u := math.Min(cpUpper(l.k, N, a), prev)
+		u := math.Min(eval.CPUpper(l.k, N, a), prev)
 		hi.mass[g.index(l.x, math.Ceil)] += prev - u
 		prev = u
 	}
@@ -238,7 +240,7 @@ func (g scoreGrid) envelopes(impostor, genuine []float64, alpha float64) (lo, hi
 	prevL := 0.0
 	for i := len(levels) - 1; i >= 0; i-- {
 		l := levels[i]
-		lb := math.Max(cpLower(l.k, N, a), prevL)
+		lb := math.Max(eval.CPLower(l.k, N, a), prevL)
 		lo.mass[g.index(l.x, math.Floor)] += lb - prevL
 		prevL = lb
 	}

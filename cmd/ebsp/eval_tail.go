@@ -26,7 +26,7 @@ var tailGallerySizes = []int{1_000, 100_000, 10_000_000, 270_000_000}
 // impostor_tails setting, and shows what the built-in tail's thresholds
 // would do on that data.
 func runEvalTail(args []string) int {
-	fs := newFlagSet("eval tail", `usage: ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]
+	fs := newFlagSet("eval tail", `usage: ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--source NAME] [--json] [--out FILE]
 
 Pools the impostor comparisons of the score files (every row of kind
 "impostor": the ext protocol), measures their upper tail (the score at FMR
@@ -34,12 +34,16 @@ Pools the impostor comparisons of the score files (every row of kind
 for several gallery sizes, the hit threshold (FPIR 0.1%) the node sets with
 its built-in fingerprint tail and with the measured one, and the FPIR the
 built-in threshold would really give if the data's impostors are like these.
-A node takes the measured tail with "impostor_tails": {"finger": ...} in its
-configuration.`)
+With --fit the tail is the one engine.Fit makes (docs/node.md, "Calibrating
+the thresholds"): points on the safe side of their sampling error, extended
+to FMR 1e-12. A node takes the tail with "impostor_tails": {"finger": ...} in
+its configuration.`)
 	var files stringList
 	fs.Var(&files, "scores", "score `file` written by 'ebsp eval fingerprint --scores' (repeat, or separate by commas, to pool several data sets)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	out := fs.String("out", "", "also write the measured tail to this `file`, in the form of the node configuration's impostor_tails.finger")
+	fit := fs.Bool("fit", false, "measure on the safe side and extend the tail to FMR 1e-12 by a generalised Pareto fit bounded by its 95% confidence interval (engine.Fit) instead of the plain measured points")
+	source := fs.String("source", "measured", "what the scores were measured on, recorded in the tail (e.g. fvc-real)")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -57,6 +61,14 @@ configuration.`)
 	}
 	n := len(imp)
 	measured := engine.TailOf(imp)
+	measured.Source = *source
+	if *fit {
+		t, err := engine.Fit(imp, *source, 1)
+		if err != nil {
+			return fail("eval tail", err)
+		}
+		measured = t
+	}
 	if err := measured.Validate(); err != nil {
 		return fail("eval tail", fmt.Errorf("%d impostor comparisons do not resolve a tail (want at least 100): %w", n, err))
 	}

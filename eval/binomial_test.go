@@ -1,4 +1,4 @@
-package poc
+package eval
 
 import (
 	"math"
@@ -38,13 +38,13 @@ func TestClopperPearson(t *testing.T) {
 		{10, 10, math.Pow(0.025, 0.1), 1},
 		{0, 1_000_000, 0, 3.6889e-6},
 	} {
-		lo, hi := clopperPearson(tc.k, tc.n, 0.95)
+		lo, hi := ClopperPearson(tc.k, tc.n, 0.95)
 		if math.Abs(lo-tc.lo) > 1e-6*math.Max(tc.lo, 1e-3) || math.Abs(hi-tc.hi) > 1e-4*tc.hi {
 			t.Errorf("CP(%d/%d) = [%.7g, %.7g]: want [%.7g, %.7g]", tc.k, tc.n, lo, hi, tc.lo, tc.hi)
 		}
 	}
 	// Coverage by construction: at the bounds the tail probabilities are α/2.
-	lo, hi := clopperPearson(7, 1000, 0.95)
+	lo, hi := ClopperPearson(7, 1000, 0.95)
 	if p := binomialSF(7, 1000, lo); math.Abs(p-0.025) > 1e-6 {
 		t.Errorf("P(K >= 7 | lo) = %g: want 0.025", p)
 	}
@@ -54,11 +54,11 @@ func TestClopperPearson(t *testing.T) {
 }
 
 func TestBinomialQuantile(t *testing.T) {
-	if q := binomialQuantile(0.5, 100, 0.5); q != 50 {
+	if q := BinomialQuantile(0.5, 100, 0.5); q != 50 {
 		t.Errorf("median of Bin(100, .5) = %d: want 50", q)
 	}
 	// Bin(1e7, 1e-5): mean 100, sd 10.
-	lo, hi := binomialQuantile(0.025, 10_000_000, 1e-5), binomialQuantile(0.975, 10_000_000, 1e-5)
+	lo, hi := BinomialQuantile(0.025, 10_000_000, 1e-5), BinomialQuantile(0.975, 10_000_000, 1e-5)
 	if lo < 78 || lo > 82 || hi < 118 || hi > 122 {
 		t.Errorf("95%% range of Bin(1e7, 1e-5) = [%d, %d]: want about [80, 120]", lo, hi)
 	}

@@ -1,4 +1,4 @@
-package poc
+package eval
 
 import (
 	"math"
@@ -94,28 +94,28 @@ func binomialSF(k, n int64, p float64) float64 {
 // binomialCDF returns P(K <= k) for K ~ Binomial(n, p).
 func binomialCDF(k, n int64, p float64) float64 { return 1 - binomialSF(k+1, n, p) }
 
-// clopperPearson returns the exact two-sided interval at confidence conf for
+// ClopperPearson returns the exact two-sided interval at confidence conf for
 // a proportion with k successes in n trials: the p at which observing k or
 // more (resp. k or fewer) has probability (1-conf)/2. With k = 0 the lower
 // bound is 0 and the upper is 1-(α/2)^(1/n), about 3.7/n at 95%: the
 // resolution of n trials.
-func clopperPearson(k, n int64, conf float64) (lo, hi float64) {
+func ClopperPearson(k, n int64, conf float64) (lo, hi float64) {
 	alpha := 1 - conf
-	return cpLower(k, n, alpha/2), cpUpper(k, n, alpha/2)
+	return CPLower(k, n, alpha/2), CPUpper(k, n, alpha/2)
 }
 
-// cpLower returns the one-sided lower bound at level 1-a: the p with
+// CPLower returns the one-sided lower bound at level 1-a: the p with
 // P(K >= k | p) = a.
-func cpLower(k, n int64, a float64) float64 {
+func CPLower(k, n int64, a float64) float64 {
 	if k <= 0 {
 		return 0
 	}
 	return solveIncreasing(func(p float64) float64 { return binomialSF(k, n, p) }, a)
 }
 
-// cpUpper returns the one-sided upper bound at level 1-a: the p with
+// CPUpper returns the one-sided upper bound at level 1-a: the p with
 // P(K <= k | p) = a.
-func cpUpper(k, n int64, a float64) float64 {
+func CPUpper(k, n int64, a float64) float64 {
 	if k >= n {
 		return 1
 	}
@@ -145,9 +145,9 @@ func solveIncreasing(f func(float64) float64, y float64) float64 {
 	return math.Exp((lo + hi) / 2)
 }
 
-// binomialQuantiles returns the smallest k with P(K <= k) >= q for
+// BinomialQuantile returns the smallest k with P(K <= k) >= q for
 // K ~ Binomial(n, p).
-func binomialQuantile(q float64, n int64, p float64) int64 {
+func BinomialQuantile(q float64, n int64, p float64) int64 {
 	if p <= 0 {
 		return 0
 	}
