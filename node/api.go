@@ -163,7 +163,9 @@ func (n *Node) wrap(rt route) http.Handler {
 			var ae *apiError
 			if !errors.As(err, &ae) {
 				n.log.Error("request failed", "route", name, "err", err.Error())
-				ae = errf(CodeInternal, "internal error")
+				if ae = n.storageError(err); ae == nil {
+					ae = errf(CodeInternal, "internal error")
+				}
 			}
 			writeError(sw, ae)
 		}
@@ -184,7 +186,12 @@ func (n *Node) handleReady(w http.ResponseWriter, r *http.Request, _ *Principal)
 	}
 	if err := n.store.Ping(r.Context()); err != nil {
 		n.log.Warn("store not reachable", "err", err.Error())
-		return errf(CodeUnavailable, "store not reachable")
+		return errf(CodeStorageUnavailable, "store not reachable")
+	}
+	if f := n.storageFault.Load(); f != nil && time.Since(f.at) < storageFaultHold {
+		// 503 whatever the fault: not ready, and why.
+		return &apiError{Code: f.code, status: http.StatusServiceUnavailable,
+			Message: fmt.Sprintf("a write failed %s ago: %s", time.Since(f.at).Round(time.Second), f.code)}
 	}
 	writeJSON(w, 200, map[string]string{"status": "ready"})
 	return nil

@@ -2,9 +2,12 @@ package node
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ebsp/ebsp/store"
 )
 
 // defaultRetry is the Retry-After of a storage failure.
@@ -28,6 +31,7 @@ const (
 	CodePartnerLogFork     = "partner_log_fork"    // 409: the partner's log does not extend the checkpoint held here; evidence kept
 	CodePartnerUnavailable = "partner_unavailable" // 502: the partner's endpoint did not answer, or failed
 	CodeStorageUnavailable = "storage_unavailable" // 503: the store or audit log failed or is unreachable; retry
+	CodeStorageFull        = "storage_full"        // 507: the disk or database is full; nothing was written
 	CodeBodyTooLarge       = "body_too_large"      // 413
 	CodeUnsupportedMedia   = "unsupported_media"   // 415: body is not application/json
 	CodeBadSample          = "bad_sample"          // 422: sample data unreadable (corrupt image, bad template)
@@ -46,7 +50,7 @@ var codeStatus = map[string]int{
 	CodeUnsupportedMedia: 415, CodeBadSample: 422, CodeSampleTooLarge: 422,
 	CodeLowQuality: 422, CodeUnsupported: 422, CodeRateLimited: 429,
 	CodeUnavailable: 503, CodeInternal: 500,
-	CodeUnknownCase: 404, CodeNotCandidate: 404, CodeUnknownAgreement: 404, CodeStorageUnavailable: 503,
+	CodeUnknownCase: 404, CodeNotCandidate: 404, CodeUnknownAgreement: 404, CodeStorageUnavailable: 503, CodeStorageFull: 507,
 	CodePartnerLogFork: 409, CodePartnerUnavailable: 502,
 }
 
@@ -57,6 +61,7 @@ type apiError struct {
 	Message string `json:"message"`
 	// RetryAfter, when set, is sent as the Retry-After header.
 	RetryAfter time.Duration `json:"-"`
+	status     int // when set, instead of the code's status
 	cause      error
 }
 
@@ -80,6 +85,9 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if !ok {
 		status = 500
 	}
+	if e.status != 0 {
+		status = e.status
+	}
 	if e.RetryAfter == 0 && status == http.StatusServiceUnavailable && e.Code != CodeUnavailable {
 		e.RetryAfter = defaultRetry
 	}
@@ -87,4 +95,34 @@ func writeError(w http.ResponseWriter, e *apiError) {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, status, map[string]*apiError{"error": e})
+}
+
+// storageFault is the latest write the store refused for want of space or
+// of a server: /readyz reports it for storageFaultHold after.
+type storageFault struct {
+	code string
+	at   time.Time
+}
+
+// storageFaultHold is how long /readyz reports a storage fault after the
+// last failed write: long enough for a load balancer to see it, short
+// enough that a node whose disk was freed or whose database came back is
+// ready again without a restart.
+const storageFaultHold = 30 * time.Second
+
+// storageError maps a full or unreachable store to 507 storage_full or
+// 503 storage_unavailable with Retry-After, and remembers it for /readyz;
+// nil for any other error.
+func (n *Node) storageError(err error) *apiError {
+	var ae *apiError
+	switch {
+	case errors.Is(err, store.ErrFull):
+		ae = &apiError{Code: CodeStorageFull, Message: "the node's storage is full; nothing was written", RetryAfter: time.Minute, cause: err}
+	case errors.Is(err, store.ErrUnavailable):
+		ae = &apiError{Code: CodeStorageUnavailable, Message: "the node's store is unreachable; nothing was written", RetryAfter: 5 * time.Second, cause: err}
+	default:
+		return nil
+	}
+	n.storageFault.Store(&storageFault{code: ae.Code, at: time.Now()})
+	return ae
 }

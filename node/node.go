@@ -44,6 +44,9 @@ type Node struct {
 	exchange  *partnerships // nil unless EnableExchange
 	mountMu   sync.Mutex
 	mounts    []mount // handlers served beside the API (Mount)
+	// storageFault is the latest write refused for a full or unreachable
+	// store (storageError); /readyz reports it for a while.
+	storageFault atomic.Pointer[storageFault]
 }
 
 // New returns a node over an open store with the engines for the modalities

@@ -21,6 +21,12 @@ var (
 	ErrNotFound  = errors.New("store: not found")
 	ErrDuplicate = errors.New("store: duplicate id")
 	ErrInvalid   = errors.New("store: invalid record")
+	// ErrFull: the disk or database is out of space; nothing was written.
+	// The node answers 507 and /readyz reports it until writes succeed.
+	ErrFull = errors.New("store: storage full")
+	// ErrUnavailable: the database cannot be reached or refused to work
+	// (connection lost, server shutting down, I/O error); retry later.
+	ErrUnavailable = errors.New("store: storage unavailable")
 )
 
 // Provenance says where a datum came from, on what legal basis it is held and

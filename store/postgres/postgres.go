@@ -22,6 +22,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -109,7 +111,7 @@ func (s *Store) checkDurable(ctx context.Context) error {
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return classify("ping", err)
 	}
 	return nil
 }
@@ -127,6 +129,7 @@ const (
 	codeNotNullViolation    = "23502"
 	codeCheckViolation      = "23514"
 	codeStringTooLong       = "22001"
+	codeDiskFull            = "53100"
 )
 
 // classify wraps a constraint failure in the store error it means,
@@ -140,12 +143,28 @@ func classify(op string, err error) error {
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
+		// Classes 53 (insufficient resources, 53100 disk full), 08
+		// (connection exception), 57P (operator intervention: the server
+		// shuts down) and 58 (system error, I/O):
+		// https://www.postgresql.org/docs/15/errcodes-appendix.html.
+		switch {
+		case pe.Code == codeDiskFull:
+			return fmt.Errorf("postgres: %s: %w: %s", op, store.ErrFull, pe.Message)
+		case strings.HasPrefix(pe.Code, "53"), strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57P"), strings.HasPrefix(pe.Code, "58"):
+			return fmt.Errorf("postgres: %s: %w: %s", op, store.ErrUnavailable, pe.Message)
+		}
 		switch pe.Code {
 		case codeUniqueViolation:
 			return fmt.Errorf("postgres: %s: %w: %s (%s)", op, store.ErrDuplicate, pe.Message, pe.Detail)
 		case codeForeignKeyViolation, codeNotNullViolation, codeCheckViolation, codeStringTooLong:
 			return fmt.Errorf("postgres: %s: %w: %s", op, store.ErrInvalid, pe.Message)
 		}
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		// The server cannot be reached or dropped the connection.
+		return fmt.Errorf("postgres: %s: %w: %v", op, store.ErrUnavailable, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }

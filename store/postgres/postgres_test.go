@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"github.com/ebsp/ebsp/internal/testneed"
 	"net/url"
 	"os"
@@ -210,4 +211,38 @@ func TestKill9(t *testing.T) {
 func FuzzEnroll(f *testing.F) {
 	testDSN(f)
 	storetest.FuzzEnroll(f, open)
+}
+
+// TestLostServerIsErrUnavailable: when the server ends the node's
+// connections (as a restart or failover does), the next call fails with
+// store.ErrUnavailable, which the node answers 503 with Retry-After.
+func TestLostServerIsErrUnavailable(t *testing.T) {
+	dsn := freshSchema(t)
+	app := "ebsp_unavail_" + strings.ReplaceAll(t.Name(), "/", "_")
+	if strings.Contains(dsn, "://") {
+		dsn += "&application_name=" + app
+	} else {
+		dsn += " application_name=" + app
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := s.Counts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.Counts(ctx)
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("after the server ended the connection: %v, want store.ErrUnavailable", err)
+	}
 }

@@ -37,6 +37,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -188,8 +189,18 @@ func classify(op string, err error) error {
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrDuplicate) || errors.Is(err, store.ErrInvalid) {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("sqlite: %s: %w: %v", op, store.ErrFull, err)
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
+		// Primary result codes (the low byte): https://sqlite.org/rescode.html.
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL:
+			return fmt.Errorf("sqlite: %s: %w: %v", op, store.ErrFull, err)
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("sqlite: %s: %w: %v", op, store.ErrUnavailable, err)
+		}
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 			return fmt.Errorf("sqlite: %s: %w: %v", op, store.ErrDuplicate, err)

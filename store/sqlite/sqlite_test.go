@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,3 +191,36 @@ func TestGroupCommit(t *testing.T) {
 }
 
 func FuzzEnroll(f *testing.F) { storetest.FuzzEnroll(f, open) }
+
+// TestFullIsErrFull: a database that cannot grow (SQLite's page limit, as a
+// full disk would) refuses an enrolment with store.ErrFull and keeps
+// nothing of it; reads still work.
+func TestFullIsErrFull(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "ebsp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var pages int
+	if err := s.w.QueryRow("PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	e := storetest.SampleEnrolment()
+	for i := range e.Samples {
+		e.Samples[i].Data = make([]byte, 64<<10) // more than the pages left
+	}
+	err = s.Enroll(ctx, e)
+	if !errors.Is(err, store.ErrFull) {
+		t.Fatalf("Enroll on a full database: %v, want store.ErrFull", err)
+	}
+	if _, err := s.Identity(ctx, e.Identity.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after the refused enrolment: %v, want ErrNotFound", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+}
