@@ -61,7 +61,7 @@ type apiError struct {
 	Message string `json:"message"`
 	// RetryAfter, when set, is sent as the Retry-After header.
 	RetryAfter time.Duration `json:"-"`
-	status     int // when set, instead of the code's status
+	status     int           // when set, instead of the code's status
 	cause      error
 }
 
