@@ -1,0 +1,222 @@
+package privacy
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/multiparty"
+	"github.com/tuneinsight/lattigo/v6/utils"
+	"github.com/tuneinsight/lattigo/v6/utils/sampling"
+)
+
+// Party is one state's side of an agreement's encrypted search: its share
+// of the joint secret key and, after the setup, the joint evaluation keys.
+// The same Party acts as requester (EncryptProbe, Count) and as responder
+// (Search): the agreement applies in both directions.
+//
+// A Party is safe for concurrent use after Finish.
+type Party struct {
+	params Params
+	sk     *rlwe.SecretKey
+	seed   []byte
+
+	// setup state
+	eph      *rlwe.SecretKey
+	rkgCRP   multiparty.RelinearizationKeyGenCRP
+	gkgCRP   []multiparty.GaloisKeyGenCRP
+	own1     *Round1
+	relin1   multiparty.RelinearizationKeyGenShare
+	relin2   multiparty.RelinearizationKeyGenShare
+	galois   []*rlwe.GaloisKey
+	finished bool
+
+	evk *rlwe.MemEvaluationKeySet
+}
+
+// Round1 is a party's first setup message: its round-one share of the
+// relinearisation key and its shares of every rotation key.
+type Round1 struct {
+	Relin  multiparty.RelinearizationKeyGenShare
+	Galois []multiparty.GaloisKeyGenShare
+}
+
+// Round2 is a party's second setup message: its round-two share of the
+// relinearisation key.
+type Round2 struct {
+	Relin multiparty.RelinearizationKeyGenShare
+}
+
+// NewParty draws a fresh secret-key share for one agreement. seed is the
+// common reference string both parties derive the same way (for instance
+// SHA-256 over the agreement id and a nonce from each side); it must be at
+// least 16 bytes and fresh per agreement.
+func NewParty(p Params, seed []byte) (*Party, error) {
+	if len(seed) < 16 {
+		return nil, errors.New("privacy: common reference seed shorter than 16 bytes")
+	}
+	kg := rlwe.NewKeyGenerator(p.CKKS)
+	return &Party{params: p, sk: kg.GenSecretKeyNew(), seed: append([]byte(nil), seed...)}, nil
+}
+
+// Params returns the party's parameters.
+func (pa *Party) Params() Params { return pa.params }
+
+// galoisKeys lists the rotations the search needs and at which level: the
+// baby and giant steps of the similarity products at the probe's level,
+// and the rotations of the final slot sum at level 0 only (a key at level 0
+// is a few hundred times smaller than one at the top level).
+func (p Params) galoisKeys() (els []uint64, full []bool) {
+	baby := p.baby()
+	seen := map[uint64]bool{}
+	add := func(rot int, top bool) {
+		el := p.CKKS.GaloisElementForRotation(rot)
+		if seen[el] {
+			return
+		}
+		seen[el] = true
+		els = append(els, el)
+		full = append(full, top)
+	}
+	add(1, true)
+	if p.Dim > baby {
+		add(baby, true)
+	}
+	for r := 1; r < p.Slots(); r <<= 1 {
+		add(r, false)
+	}
+	return
+}
+
+// baby is the baby-step size of the similarity products: rotations 1..baby-1
+// of the probe are computed once per query, rotations by multiples of baby
+// once per gallery block.
+func (p Params) baby() int { return min(16, p.Dim) }
+
+func (p Params) evkParams(top bool) rlwe.EvaluationKeyParameters {
+	if top {
+		return rlwe.EvaluationKeyParameters{}
+	}
+	return rlwe.EvaluationKeyParameters{LevelQ: utils.Pointy(0), LevelP: utils.Pointy(0)}
+}
+
+// crs returns the common reference string; both parties read it in the
+// same order (relinearisation, then rotation keys in galoisKeys order).
+func (pa *Party) sampleCRPs() error {
+	crs, err := sampling.NewKeyedPRNG(pa.seed)
+	if err != nil {
+		return fmt.Errorf("privacy: common reference string: %w", err)
+	}
+	rkg := multiparty.NewRelinearizationKeyGenProtocol(pa.params.CKKS)
+	pa.rkgCRP = rkg.SampleCRP(crs)
+	gkg := multiparty.NewGaloisKeyGenProtocol(pa.params.CKKS)
+	els, full := pa.params.galoisKeys()
+	pa.gkgCRP = make([]multiparty.GaloisKeyGenCRP, len(els))
+	for i := range els {
+		pa.gkgCRP[i] = gkg.SampleCRP(crs, pa.params.evkParams(full[i]))
+	}
+	return nil
+}
+
+// Round1 starts the key setup and returns the message for the peer.
+func (pa *Party) Round1() (*Round1, error) {
+	if pa.own1 != nil {
+		return nil, errors.New("privacy: Round1 called twice")
+	}
+	if err := pa.sampleCRPs(); err != nil {
+		return nil, err
+	}
+	rkg := multiparty.NewRelinearizationKeyGenProtocol(pa.params.CKKS)
+	eph, r1, r2 := rkg.AllocateShare()
+	rkg.GenShareRoundOne(pa.sk, pa.rkgCRP, eph, &r1)
+	pa.eph, pa.relin2 = eph, r2
+	m := &Round1{Relin: r1}
+	gkg := multiparty.NewGaloisKeyGenProtocol(pa.params.CKKS)
+	els, full := pa.params.galoisKeys()
+	for i, el := range els {
+		sh := gkg.AllocateShare(pa.params.evkParams(full[i]))
+		if err := gkg.GenShare(pa.sk, el, pa.gkgCRP[i], &sh); err != nil {
+			return nil, fmt.Errorf("privacy: rotation key share %d: %w", i, err)
+		}
+		m.Galois = append(m.Galois, sh)
+	}
+	pa.own1 = m
+	return m, nil
+}
+
+// Round2 takes the peer's first message and returns the second one.
+func (pa *Party) Round2(peer *Round1) (*Round2, error) {
+	if pa.own1 == nil {
+		return nil, errors.New("privacy: Round2 before Round1")
+	}
+	if peer == nil || len(peer.Galois) != len(pa.own1.Galois) {
+		return nil, errors.New("privacy: peer's round-one message does not match these parameters")
+	}
+	rkg := multiparty.NewRelinearizationKeyGenProtocol(pa.params.CKKS)
+	_, agg, _ := rkg.AllocateShare()
+	rkg.AggregateShares(pa.own1.Relin, peer.Relin, &agg)
+	pa.relin1 = agg
+	rkg.GenShareRoundTwo(pa.eph, pa.sk, agg, &pa.relin2)
+
+	gkg := multiparty.NewGaloisKeyGenProtocol(pa.params.CKKS)
+	els, full := pa.params.galoisKeys()
+	pa.galois = make([]*rlwe.GaloisKey, len(els))
+	for i := range els {
+		sh := gkg.AllocateShare(pa.params.evkParams(full[i]))
+		if err := gkg.AggregateShares(pa.own1.Galois[i], peer.Galois[i], &sh); err != nil {
+			return nil, fmt.Errorf("privacy: rotation key %d: %w", i, err)
+		}
+		gk := rlwe.NewGaloisKey(pa.params.CKKS, pa.params.evkParams(full[i]))
+		if err := gkg.GenGaloisKey(sh, pa.gkgCRP[i], gk); err != nil {
+			return nil, fmt.Errorf("privacy: rotation key %d: %w", i, err)
+		}
+		pa.galois[i] = gk
+	}
+	return &Round2{Relin: pa.relin2}, nil
+}
+
+// Finish takes the peer's second message and assembles the joint
+// evaluation keys.
+func (pa *Party) Finish(peer *Round2) error {
+	if pa.galois == nil {
+		return errors.New("privacy: Finish before Round2")
+	}
+	if peer == nil {
+		return errors.New("privacy: missing round-two message")
+	}
+	rkg := multiparty.NewRelinearizationKeyGenProtocol(pa.params.CKKS)
+	_, _, agg := rkg.AllocateShare()
+	rkg.AggregateShares(pa.relin2, peer.Relin, &agg)
+	rlk := rlwe.NewRelinearizationKey(pa.params.CKKS)
+	rkg.GenRelinearizationKey(pa.relin1, agg, rlk)
+	pa.evk = rlwe.NewMemEvaluationKeySet(rlk, pa.galois...)
+	pa.eph, pa.own1, pa.galois = nil, nil, nil
+	pa.finished = true
+	return nil
+}
+
+// Setup runs the whole two-party key setup between a and b in one process
+// (tests, benchmarks, the PoC simulator); over a network each party calls
+// Round1, Round2 and Finish with the peer's messages.
+func Setup(a, b *Party) error {
+	a1, err := a.Round1()
+	if err != nil {
+		return err
+	}
+	b1, err := b.Round1()
+	if err != nil {
+		return err
+	}
+	a2, err := a.Round2(b1)
+	if err != nil {
+		return err
+	}
+	b2, err := b.Round2(a1)
+	if err != nil {
+		return err
+	}
+	if err := a.Finish(b2); err != nil {
+		return err
+	}
+	return b.Finish(a2)
+}

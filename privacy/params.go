@@ -1,0 +1,94 @@
+package privacy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+)
+
+// Params fixes everything both parties of an agreement must share: the CKKS
+// parameters, the embedding dimension and the similarity threshold.
+type Params struct {
+	// CKKS is the scheme's parameter set (ring, modulus chain, scale).
+	CKKS ckks.Parameters
+	// Dim is the length of the (reduced) embeddings compared, a power of
+	// two that divides the number of slots.
+	Dim int
+	// Threshold is the cosine similarity above which a gallery entry counts.
+	Threshold float64
+	// FloodSigma is the standard deviation of the noise the responder adds
+	// to its decryption share (noise flooding; see docs/privacy.md).
+	FloodSigma float64
+}
+
+// Depth of the circuit: one level for the similarities and the levels of
+// the composite step polynomial.
+func circuitDepth() int { return 1 + signDepth() }
+
+// modulusChain returns the bit sizes of the ciphertext modulus chain: q0
+// holds the final count (up to 2^20 entries at scale 2^38 fits 60 bits),
+// then one 38-bit prime per level of the circuit.
+func modulusChain() []int {
+	q := []int{60}
+	for range circuitDepth() {
+		q = append(q, 38)
+	}
+	return q
+}
+
+// DefaultParams returns the deployment parameters: CKKS over the
+// conjugate-invariant ring of degree 2^15 (32768 real slots, so one
+// ciphertext carries the similarities of 32768 gallery entries), a 516-bit
+// ciphertext modulus and a 183-bit key-switching modulus (699 bits in all,
+// below the 881 bits the Homomorphic Encryption Standard allows at degree
+// 2^15 for 128-bit security with a ternary secret), 128-d embeddings.
+func DefaultParams(threshold float64) (Params, error) {
+	return NewParams(15, 128, threshold)
+}
+
+// NewParams builds parameters for ring degree 2^logN and dim-dimensional
+// embeddings. Degrees below 2^15 with this modulus chain are NOT secure; the
+// package's tests use them for speed.
+func NewParams(logN, dim int, threshold float64) (Params, error) {
+	p, err := ckks.NewParametersFromLiteral(ckks.ParametersLiteral{
+		LogN:            logN,
+		LogQ:            modulusChain(),
+		LogP:            []int{61, 61, 61},
+		LogDefaultScale: 38,
+		RingType:        ring.ConjugateInvariant,
+	})
+	if err != nil {
+		return Params{}, fmt.Errorf("privacy: ckks parameters: %w", err)
+	}
+	if dim <= 0 || bits.OnesCount(uint(dim)) != 1 || dim > p.MaxSlots() {
+		return Params{}, fmt.Errorf("privacy: dimension %d is not a power of two up to %d", dim, p.MaxSlots())
+	}
+	if !(threshold > -1 && threshold < 1) {
+		return Params{}, errors.New("privacy: threshold must lie in (-1, 1)")
+	}
+	return Params{CKKS: p, Dim: dim, Threshold: threshold, FloodSigma: defaultFloodSigma}, nil
+}
+
+// defaultFloodSigma is the flooding noise added to the responder's
+// decryption share: 2^26, which keeps the decoded count within about 0.1 of
+// the true value (measured by TestCountFlooded) while hiding the low bits
+// of the evaluation noise. docs/privacy.md discusses why this is far from
+// the flooding a proof of circuit privacy needs.
+var defaultFloodSigma = math.Exp2(26)
+
+// Slots is the number of gallery entries one ciphertext carries.
+func (p Params) Slots() int { return p.CKKS.MaxSlots() }
+
+// span maps similarities in [-1, 1] to the step polynomial's input
+// interval [-1, 1]: z = (x - t) / (1 + t).
+func (p Params) span() float64 { return 1 + p.Threshold }
+
+// Margin is the half-width of the band around the threshold in which the
+// encrypted decision may differ from the plaintext one: the step
+// approximation distinguishes inputs at least 2^-signLogAlpha from zero
+// after the affine map, i.e. similarities at least Margin from Threshold.
+func (p Params) Margin() float64 { return p.span() * math.Exp2(-signLogAlpha) }

@@ -1,0 +1,184 @@
+package privacy
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// testParams are small and NOT secure (ring degree 2^12 with a 700-bit
+// modulus); they exercise the same circuit quickly.
+func testParams(t testing.TB, dim int) Params {
+	t.Helper()
+	p, err := NewParams(12, dim, 0.35)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func testParties(t testing.TB, p Params) (req, resp *Party) {
+	t.Helper()
+	seed := []byte("ebsp privacy test agreement seed")
+	req, err := NewParty(p, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = NewParty(p, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Setup(req, resp); err != nil {
+		t.Fatal(err)
+	}
+	return req, resp
+}
+
+// randomUnit draws a random direction in dim dimensions.
+func randomUnit(r *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+// near returns a unit vector at cosine c from unit vector u.
+func near(r *rand.Rand, u []float32, c float64) []float32 {
+	n := randomUnit(r, len(u))
+	var dot, nn float64
+	for i := range u {
+		dot += float64(n[i] * u[i])
+	}
+	for i := range n {
+		n[i] -= float32(dot) * u[i]
+		nn += float64(n[i] * n[i])
+	}
+	s := math.Sqrt(1-c*c) / math.Sqrt(nn)
+	out := make([]float32, len(u))
+	for i := range u {
+		out[i] = float32(c)*u[i] + float32(s)*n[i]
+	}
+	return out
+}
+
+func normalised(v []float32) []float32 {
+	u, _ := unit(v)
+	out := make([]float32, len(u))
+	for i := range u {
+		out[i] = float32(u[i])
+	}
+	return out
+}
+
+func TestSearchCounts(t *testing.T) {
+	p := testParams(t, 32)
+	req, resp := testParties(t, p)
+	r := rand.New(rand.NewPCG(1, 2))
+	probe := normalised(randomUnit(r, p.Dim))
+	// Two blocks: some entries clearly above the threshold, the rest random
+	// (cosines around 0 ± 0.18 in 32 dimensions).
+	n := p.Slots() + 100
+	vecs := make([][]float32, n)
+	above := map[int]bool{5: true, 77: true, p.Slots() + 3: true}
+	for i := range vecs {
+		if above[i] {
+			vecs[i] = near(r, probe, 0.7)
+		} else {
+			vecs[i] = randomUnit(r, p.Dim)
+		}
+	}
+	g, err := NewGallery(p.Dim, vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sims, _ := g.Similarities(probe)
+	want, inMargin := 0, 0
+	for _, s := range sims {
+		if s > p.Threshold {
+			want++
+		}
+		if math.Abs(s-p.Threshold) < p.Margin() {
+			inMargin++
+		}
+	}
+	pr, err := req.EncryptProbe(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := resp.Search(g, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := req.Count(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("count %.4f, plaintext %d, entries within the margin %d", got, want, inMargin)
+	if inMargin == 0 && math.Round(got) != float64(want) {
+		t.Fatalf("count %.4f, want %d", got, want)
+	}
+	if math.Abs(got-float64(want)) > 0.5+float64(inMargin) {
+		t.Fatalf("count %.4f too far from %d (%d entries in the margin)", got, want, inMargin)
+	}
+	// The responder alone cannot read the count.
+	if alone, err := resp.Count(reply); err == nil && math.Abs(alone-got) < 1 {
+		t.Fatalf("responder's own share decrypts the reply to %.3f", alone)
+	}
+}
+
+func TestDecisionsWithinMargin(t *testing.T) {
+	p := testParams(t, 128)
+	req, resp := testParties(t, p)
+	r := rand.New(rand.NewPCG(3, 4))
+	probe := normalised(randomUnit(r, p.Dim))
+	vecs := make([][]float32, p.Slots())
+	for i := range vecs {
+		switch {
+		case i%500 == 7:
+			vecs[i] = near(r, probe, 0.3+0.1*r.Float64()) // around the threshold
+		case i%300 == 11:
+			vecs[i] = near(r, probe, 0.5+0.4*r.Float64())
+		default:
+			vecs[i] = randomUnit(r, p.Dim)
+		}
+	}
+	g, err := NewGallery(p.Dim, vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sims, _ := g.Similarities(probe)
+	pr, err := req.EncryptProbe(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tr, err := resp.SearchTrace(g, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := tr.Decisions(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var agree, outside int
+	var maxErr float64
+	for i, s := range sims {
+		if (dec[i] > 0.5) == (s > p.Threshold) {
+			agree++
+		} else if math.Abs(s-p.Threshold) >= p.Margin() {
+			outside++
+			t.Errorf("entry %d: similarity %.4f, encrypted step %.4f, outside the margin %.4f", i, s, dec[i], p.Margin())
+		}
+		if math.Abs(s-p.Threshold) >= p.Margin() {
+			want := 0.0
+			if s > p.Threshold {
+				want = 1
+			}
+			maxErr = max(maxErr, math.Abs(dec[i]-want))
+		}
+	}
+	t.Logf("%d/%d decisions agree; largest step error outside the margin %.2g", agree, len(sims), maxErr)
+	if maxErr > 1e-3 {
+		t.Errorf("step error %.2g outside the margin", maxErr)
+	}
+}

@@ -1,0 +1,309 @@
+package privacy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/multiparty"
+	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+)
+
+// galleryQuant is the fixed-point scale of stored gallery values: a
+// unit-length 128-d embedding has coordinates well inside ±0.5, which
+// int8/256 holds to 0.002.
+const galleryQuant = 256
+
+// Gallery is a responder's plaintext gallery of unit-length embeddings,
+// stored as int8 fixed point (value/256), one entry per row.
+type Gallery struct {
+	dim  int
+	n    int
+	vals []int8
+}
+
+// NewGallery normalises and quantises the embeddings (each of length dim).
+func NewGallery(dim int, vecs [][]float32) (*Gallery, error) {
+	g := &Gallery{dim: dim, n: len(vecs), vals: make([]int8, len(vecs)*dim)}
+	for i, v := range vecs {
+		if len(v) != dim {
+			return nil, fmt.Errorf("privacy: gallery entry %d has %d values, want %d", i, len(v), dim)
+		}
+		u, err := unit(v)
+		if err != nil {
+			return nil, fmt.Errorf("privacy: gallery entry %d: %w", i, err)
+		}
+		for j, x := range u {
+			g.vals[i*dim+j] = int8(max(-127, min(127, math.Round(x*galleryQuant))))
+		}
+	}
+	return g, nil
+}
+
+// Len is the number of gallery entries.
+func (g *Gallery) Len() int { return g.n }
+
+// Dim is the embedding length.
+func (g *Gallery) Dim() int { return g.dim }
+
+// value returns coordinate j of entry e as stored.
+func (g *Gallery) value(e, j int) float64 { return float64(g.vals[e*g.dim+j]) / galleryQuant }
+
+// Similarities returns the plaintext cosine similarity of a probe with every
+// gallery entry as stored (what the encrypted search approximates).
+func (g *Gallery) Similarities(probe []float32) ([]float64, error) {
+	if len(probe) != g.dim {
+		return nil, fmt.Errorf("privacy: probe has %d values, want %d", len(probe), g.dim)
+	}
+	u, err := unit(probe)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, g.n)
+	for e := range out {
+		var s float64
+		for j, x := range u {
+			s += x * g.value(e, j)
+		}
+		out[e] = s
+	}
+	return out, nil
+}
+
+// Reply is the responder's answer: the count ciphertext at level 0 with the
+// responder's noise-flooded decryption share already added to C0, so that
+// the requester's own share alone finishes the decryption.
+type Reply struct {
+	Scale float64
+	C0    ring.Poly
+	C1    ring.Poly
+}
+
+// Search runs the responder's side on a received probe.
+func (pa *Party) Search(g *Gallery, pr *Probe) (*Reply, error) {
+	r, _, err := pa.SearchTrace(g, pr)
+	return r, err
+}
+
+// SearchTrace is Search that also keeps the per-entry encrypted decisions
+// in a Trace, for measurement.
+func (pa *Party) SearchTrace(g *Gallery, pr *Probe) (*Reply, *Trace, error) {
+	if !pa.finished {
+		return nil, nil, errors.New("privacy: key setup not finished")
+	}
+	if g.dim != pa.params.Dim {
+		return nil, nil, fmt.Errorf("privacy: gallery has dimension %d, parameters %d", g.dim, pa.params.Dim)
+	}
+	ct, err := pa.complete(pr)
+	if err != nil {
+		return nil, nil, err
+	}
+	blocks, err := pa.evaluate(g, ct)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr := &Trace{responder: pa, n: g.n}
+	for _, b := range blocks {
+		tr.blocks = append(tr.blocks, b.CopyNew())
+	}
+	eval := ckks.NewEvaluator(pa.params.CKKS, pa.evk)
+	sum := blocks[0]
+	for _, b := range blocks[1:] {
+		if err := eval.Add(sum, b, sum); err != nil {
+			return nil, nil, fmt.Errorf("privacy: sum blocks: %w", err)
+		}
+	}
+	total := ckks.NewCiphertext(pa.params.CKKS, 1, sum.Level())
+	if err := eval.InnerSum(sum, 1, pa.params.Slots(), total); err != nil {
+		return nil, nil, fmt.Errorf("privacy: sum slots: %w", err)
+	}
+	if total.Level() != 0 {
+		eval.DropLevel(total, total.Level())
+	}
+	if err := pa.floodedShare(total); err != nil {
+		return nil, nil, err
+	}
+	return &Reply{Scale: total.Scale.Float64(), C0: total.Value[0], C1: total.Value[1]}, tr, nil
+}
+
+// floodedShare adds the responder's decryption share s_B·c1 + e_flood to c0:
+// a collective key switch from s_B to the zero key with flooding noise of
+// standard deviation FloodSigma.
+func (pa *Party) floodedShare(ct *rlwe.Ciphertext) error {
+	sigma := pa.params.FloodSigma
+	ks, err := multiparty.NewKeySwitchProtocol(pa.params.CKKS, ring.DiscreteGaussian{Sigma: sigma, Bound: 6 * sigma})
+	if err != nil {
+		return fmt.Errorf("privacy: decryption share: %w", err)
+	}
+	share := ks.AllocateShare(ct.Level())
+	ks.GenShare(pa.sk, rlwe.NewSecretKey(pa.params.CKKS), ct, &share)
+	ks.KeySwitch(ct, share, ct)
+	return nil
+}
+
+// Count finishes the decryption of a reply with the requester's own share
+// and returns the decrypted (real-valued) count; round it for the number of
+// entries above the threshold.
+func (pa *Party) Count(r *Reply) (float64, error) {
+	p := pa.params
+	if r == nil || r.C0.Level() != 0 || r.C1.Level() != 0 || r.C0.N() != p.CKKS.N() || r.C1.N() != p.CKKS.N() {
+		return 0, errors.New("privacy: reply does not match these parameters")
+	}
+	if !(r.Scale > 1) || math.IsInf(r.Scale, 0) {
+		return 0, errors.New("privacy: reply has an invalid scale")
+	}
+	ct := ckks.NewCiphertext(p.CKKS, 1, 0)
+	ct.Value[0].CopyLvl(0, r.C0)
+	ct.Value[1].CopyLvl(0, r.C1)
+	ct.Scale = rlwe.NewScale(r.Scale)
+	pt := rlwe.NewDecryptor(p.CKKS, pa.sk).DecryptNew(ct)
+	vals := make([]float64, p.Slots())
+	if err := ckks.NewEncoder(p.CKKS).Decode(pt, vals); err != nil {
+		return 0, fmt.Errorf("privacy: decode count: %w", err)
+	}
+	// Every slot holds the count; their mean averages the per-slot noise.
+	var s float64
+	for _, v := range vals {
+		s += v
+	}
+	return s / float64(len(vals)), nil
+}
+
+// evaluate returns, per block of Slots() gallery entries, a ciphertext at
+// level 0 whose slot i is the step of entry i's similarity (1 above the
+// threshold, 0 below).
+//
+// Similarities: with the probe repeated with period d across the slots,
+// rot_k(probe)[i] = u[(i+k) mod d], so Σ_k rot_k(probe) ⊙ D_k with
+// D_k[i] = w·g_{e(i)}[(i+k) mod d] puts w·<u, g_e(i)> in slot i (the
+// diagonal method of Halevi and Shoup, "Algorithms in HElib", CRYPTO 2014).
+// Writing k = baby·j' + j, the rotations are split into baby steps of the
+// probe (computed once per query) and giant steps of the partial sums
+// (once per block, Horner order), with the plaintexts pre-rotated, which
+// costs nothing.
+func (pa *Party) evaluate(g *Gallery, ct *rlwe.Ciphertext) ([]*rlwe.Ciphertext, error) {
+	p := pa.params
+	eval := ckks.NewEvaluator(p.CKKS, pa.evk)
+	baby := p.baby()
+	babies := make([]*rlwe.Ciphertext, baby)
+	babies[0] = ct
+	for j := 1; j < baby; j++ {
+		babies[j] = ckks.NewCiphertext(p.CKKS, 1, ct.Level())
+		if err := eval.Rotate(babies[j-1], 1, babies[j]); err != nil {
+			return nil, fmt.Errorf("privacy: baby-step rotation: %w", err)
+		}
+	}
+	nb := max(1, (g.n+p.Slots()-1)/p.Slots())
+	out := make([]*rlwe.Ciphertext, nb)
+	errs := make([]error, nb)
+	workers := min(nb, runtime.GOMAXPROCS(0))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := pa.newWorker()
+			for b := range next {
+				out[b], errs[b] = w.block(g, b, babies)
+			}
+		}()
+	}
+	for b := range nb {
+		next <- b
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// worker holds one goroutine's evaluators and buffers.
+type worker struct {
+	p    Params
+	eval *ckks.Evaluator
+	ecd  *ckks.Encoder
+	poly *polynomial.Evaluator
+	vals []float64
+	pt   *rlwe.Plaintext
+}
+
+func (pa *Party) newWorker() *worker {
+	p := pa.params
+	eval := ckks.NewEvaluator(p.CKKS, pa.evk)
+	level := p.probeLevel()
+	pt := ckks.NewPlaintext(p.CKKS, level)
+	// Gallery plaintexts are scaled by the prime the product is rescaled by,
+	// so the similarities come out at the default scale.
+	pt.Scale = rlwe.NewScale(p.CKKS.Q()[level])
+	return &worker{p: p, eval: eval, ecd: ckks.NewEncoder(p.CKKS), poly: polynomial.NewEvaluator(p.CKKS, eval),
+		vals: make([]float64, p.Slots()), pt: pt}
+}
+
+// block evaluates gallery block b: similarities, then the step.
+func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+	p := w.p
+	S, d, baby := p.Slots(), p.Dim, len(babies)
+	giant := d / baby
+	scale := 1 / p.span()
+	level := babies[0].Level()
+	var acc *rlwe.Ciphertext
+	inner := ckks.NewCiphertext(p.CKKS, 1, level)
+	for gs := giant - 1; gs >= 0; gs-- {
+		inner.Value[0].Zero()
+		inner.Value[1].Zero()
+		inner.Scale = babies[0].Scale.Mul(w.pt.Scale)
+		for j := range baby {
+			// E[m] = w·G[e((m − baby·gs) mod S)][(m + j) mod d]
+			for m := range S {
+				i := m - baby*gs
+				if i < 0 {
+					i += S
+				}
+				e := b*S + i
+				if e < g.n {
+					w.vals[m] = scale * g.value(e, (m+j)%d)
+				} else {
+					w.vals[m] = 0
+				}
+			}
+			if err := w.ecd.Encode(w.vals, w.pt); err != nil {
+				return nil, fmt.Errorf("privacy: encode gallery block %d: %w", b, err)
+			}
+			if err := w.eval.MulThenAdd(babies[j], w.pt, inner); err != nil {
+				return nil, fmt.Errorf("privacy: similarity block %d: %w", b, err)
+			}
+		}
+		if acc == nil {
+			acc = inner.CopyNew()
+			continue
+		}
+		if err := w.eval.Rotate(acc, baby, acc); err != nil {
+			return nil, fmt.Errorf("privacy: giant-step rotation: %w", err)
+		}
+		if err := w.eval.Add(acc, inner, acc); err != nil {
+			return nil, fmt.Errorf("privacy: similarity block %d: %w", b, err)
+		}
+	}
+	if err := w.eval.Rescale(acc, acc); err != nil {
+		return nil, fmt.Errorf("privacy: rescale block %d: %w", b, err)
+	}
+	// z = (x − t)/(1 + t): the similarity already carries the 1/(1+t).
+	if err := w.eval.Add(acc, -p.Threshold*scale, acc); err != nil {
+		return nil, fmt.Errorf("privacy: shift block %d: %w", b, err)
+	}
+	var err error
+	for i, poly := range stepPolynomials() {
+		if acc, err = w.poly.Evaluate(acc, poly, p.CKKS.DefaultScale()); err != nil {
+			return nil, fmt.Errorf("privacy: step polynomial %d, block %d: %w", i, b, err)
+		}
+	}
+	return acc, nil
+}
