@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/poc"
@@ -25,7 +27,7 @@ import (
 
 // Options control a demo run.
 type Options struct {
-	Out           string    // output folder; node data under Out/nodes
+	Out           string    // output folder; node data under Out/partnership
 	People        int       // enrolled population of the US node
 	PartnerPeople int       // enrolled population of each partner node
 	Probes        int       // US searches: half enrolled people, half never enrolled
@@ -33,6 +35,9 @@ type Options struct {
 	Out2          io.Writer // where the table and summary are printed
 	Workers       int       // concurrent clients for enrolment
 	Report        bool      // end with the Proof-of-Concept report
+	// Progress, when set, receives progress lines for the long stages
+	// (internal/progress); the cmd gives standard error.
+	Progress io.Writer
 }
 
 // Summary is written to Out/demo-summary.json.
@@ -95,7 +100,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
-	nodesDir := filepath.Join(o.Out, "nodes")
+	// Not Out/nodes: that is where the PoC run keeps (and removes) nodes of
+	// its own.
+	nodesDir := filepath.Join(o.Out, "partnership")
 	// A demo starts from nothing: an earlier run's node data would be
 	// enrolled twice.
 	if err := os.RemoveAll(nodesDir); err != nil {
@@ -110,25 +117,51 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	defer logf.Close()
 	partners := []string{"GB", "DE", "NL"}
+	stages := 3
+	if o.Report {
+		stages = 4
+	}
+	stage := 0
+	say := func(format string, a ...any) {
+		stage++
+		fmt.Fprintf(o.Out2, "\n[%d/%d] "+format+"\n", append([]any{stage, stages}, a...)...)
+	}
+	fmt.Fprintf(o.Out2, "ebsp demo: a partnership of four national biometric nodes on this machine (loopback):\n"+
+		"US (the hub) and %s. Each has its own CA and keys (in memory), and its SQLite\n"+
+		"store and transparency log under %s/<state>; the nodes' own logs (JSON lines)\n"+
+		"go to %s.\n",
+		strings.Join(partners, ", "), nodesDir, filepath.Join(o.Out, "nodes.log"))
 	p, err := partnership.Start(ctx, partnership.Options{Dir: nodesDir, Hub: "US", Partners: partners, Log: logf})
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
 	cl := p.Members["US"].Operator
+	usKey := p.Members["US"].LogPubKey
 
-	fmt.Fprintf(o.Out2, "ebsp demo: nodes US (hub), %v on loopback, each with its own CA, SQLite store and transparency log under %s\n", partners, nodesDir)
-	fmt.Fprintf(o.Out2, "enrolling %d synthetic people at US and %d at each partner (2 index fingers each, ISO/IEC 19794-2 templates)...\n", o.People, o.PartnerPeople)
+	say("enrolling a synthetic population made on the spot: %d people at US and %d at each of %s\n"+
+		"      (two index fingers each, as ISO/IEC 19794-2 minutiae templates; 1 in 10 carries a flag)",
+		o.People, o.PartnerPeople, strings.Join(partners, ", "))
 	es := time.Now()
-	if err := enrolResidents(ctx, p.Members["US"], o.Seed, 0, o.People, o.Workers, "US"); err != nil {
+	job := progress.Start(o.Progress, "enrolling at US", o.People)
+	err = enrolResidents(ctx, p.Members["US"], o.Seed, 0, o.People, o.Workers, "US", job)
+	job.Done()
+	if err != nil {
 		return nil, fmt.Errorf("demo: enrol: %w", err)
 	}
 	enrolRate := float64(o.People) / time.Since(es).Seconds()
+	job = progress.Start(o.Progress, "enrolling at "+strings.Join(partners, ", "), len(partners)*o.PartnerPeople)
 	for k, s := range partners {
-		if err := enrolResidents(ctx, p.Members[s], o.Seed, partnerBase(k), o.PartnerPeople, o.Workers, s); err != nil {
+		if err := enrolResidents(ctx, p.Members[s], o.Seed, partnerBase(k), o.PartnerPeople, o.Workers, s, job); err != nil {
 			return nil, fmt.Errorf("demo: enrol at %s: %w", s, err)
 		}
 	}
+	job.Done()
+	fmt.Fprintf(o.Out2, "      enrolled; US at %.0f enrolments/s\n", enrolRate)
+
+	say("%d identifications at the US border: %d of enrolled people (a second capture of their fingers),\n"+
+		"      %d of people never enrolled; each is a 1:N search of the US gallery", o.Probes, (o.Probes+1)/2, o.Probes/2)
+	job = progress.Start(o.Progress, "identifications at US", o.Probes)
 
 	sum := &Summary{Seed: o.Seed, People: o.People, Fingers: 2 * o.People, Probes: o.Probes, EnrolPerSec: enrolRate}
 	type row struct {
@@ -182,7 +215,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			sum.CorrectNoHits++
 		}
 		rows = append(rows, r)
+		job.Add(1)
 	}
+	job.Done()
 	sum.P50ms, sum.P99ms = percentile(lat, 0.50), percentile(lat, 0.99)
 
 	fmt.Fprintf(o.Out2, "\n%-18s %-12s %-8s %-12s %8s %8s\n", "probe", "expected", "decision", "top", "score", "ms")
@@ -200,7 +235,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		sum.TrueHits, sum.MissedHits, sum.FalseHits, sum.CorrectNoHits, sum.Reviews)
 	fmt.Fprintf(o.Out2, "search latency p50 %.2f ms, p99 %.2f ms\n", sum.P50ms, sum.P99ms)
 
-	fmt.Fprintf(o.Out2, "\ncross-border searches under the agreements (step 1 hit/no-hit, step 2 only after the partner's examiner confirms):\n")
+	say("cross-border searches under the agreements: US border encounters searched at each partner, and\n" +
+		"      partners searching the US; step 1 answers hit or no-hit only, step 2 releases the agreed fields\n" +
+		"      only after the partner's examiner confirms; then every node's audit log is verified")
 	ex, err := exchangeRound(ctx, p, o, partners, o.Out2)
 	if err != nil {
 		return nil, err
@@ -213,23 +250,35 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	p.Close()
 
 	if o.Report {
-		fmt.Fprintf(o.Out2, "\nProof-of-Concept report (sharing models compared on real nodes, extrapolated to national scale)...\n")
 		sc, err := poc.SmallScenario()
 		if err != nil {
 			return nil, err
 		}
+		say("the Proof-of-Concept report. It is not about the four nodes above: it runs the %q scenario\n"+
+			"      (examples/poc-small.json: %s, on nodes of its own, with a population whose overlaps between\n"+
+			"      states are known), because comparing sharing models (national only, bulk copy, hub, step 1/step 2)\n"+
+			"      needs each model run on the same people, which one live partnership cannot give.\n"+
+			"      It measures matcher scores, extrapolates to national scale and writes %s",
+			sc.Name, scenarioStates(sc), filepath.Join(o.Out, "report.html"))
 		if _, err := poc.RunWith(ctx, sc, o.Out, poc.Options{Progress: o.Out2}); err != nil {
 			return nil, fmt.Errorf("demo: report: %w", err)
 		}
 		sum.Report = filepath.Join(o.Out, "report.html")
-		fmt.Fprintf(o.Out2, "report written to %s (and report.json)\n", sum.Report)
+		fmt.Fprintf(o.Out2, "      report written to %s (and report.json)\n", sum.Report)
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	b, _ := json.MarshalIndent(sum, "", "  ")
 	if err := os.WriteFile(filepath.Join(o.Out, "demo-summary.json"), append(b, '\n'), 0o644); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(o.Out2, "summary written to %s\n", filepath.Join(o.Out, "demo-summary.json"))
+	fmt.Fprintf(o.Out2, "\ndone in %.0f s. Written:\n  %s  the counts above\n  %s  the nodes' logs\n"+
+		"  %s/  the four nodes' stores and audit logs, kept after the run\n",
+		sum.Seconds, filepath.Join(o.Out, "demo-summary.json"), filepath.Join(o.Out, "nodes.log"), nodesDir)
+	if o.Report {
+		fmt.Fprintf(o.Out2, "  %s, report.json  the Proof-of-Concept report\n", filepath.Join(o.Out, "report.html"))
+	}
+	fmt.Fprintf(o.Out2, "Check the US node's audit log as a partner would:\n  ebsp audit verify --log %s --key '%s'\n",
+		filepath.Join(nodesDir, "US", "audit"), usKey)
 	return sum, nil
 }
 
@@ -276,4 +325,16 @@ func parallel(n, w int, f func(int) error) error {
 	}
 	wg.Wait()
 	return first
+}
+
+// scenarioStates lists a PoC scenario's states: "USA, DEU, NLD and POL".
+func scenarioStates(sc *poc.Scenario) string {
+	codes := make([]string, len(sc.States))
+	for i, st := range sc.States {
+		codes[i] = st.Code
+	}
+	if len(codes) < 2 {
+		return strings.Join(codes, "")
+	}
+	return strings.Join(codes[:len(codes)-1], ", ") + " and " + codes[len(codes)-1]
 }

@@ -13,8 +13,8 @@ import (
 // (poc has its own tests), and checks its accounting and outcomes.
 func TestDemoSmall(t *testing.T) {
 	dir := t.TempDir()
-	var out bytes.Buffer
-	sum, err := Run(t.Context(), Options{Out: dir, People: 60, PartnerPeople: 40, Probes: 20, Seed: 5, Out2: &out})
+	var out, prog bytes.Buffer
+	sum, err := Run(t.Context(), Options{Out: dir, People: 60, PartnerPeople: 40, Probes: 20, Seed: 5, Out2: &out, Progress: &prog})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -55,5 +55,26 @@ func TestDemoSmall(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "audit log of US") {
 		t.Errorf("output does not report the audit verification:\n%s", out.String())
+	}
+	// Every stage says what it does, the long ones report progress, and
+	// the output names what the run wrote, which is there afterwards.
+	for _, want := range []string{"[1/3] enrolling", "[2/3] 20 identifications", "[3/3] cross-border searches", "nodes.log", "ebsp audit verify --log"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "[GB") {
+		t.Errorf("output prints a Go slice:\n%s", out.String())
+	}
+	for _, want := range []string{"enrolling at US: started, 60 to do", "enrolling at US: done, 60 in", "enrolling at GB, DE, NL: done, 120 in",
+		"identifications at US: done, 20 in", "cross-border searches: done"} {
+		if !strings.Contains(prog.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, prog.String())
+		}
+	}
+	for _, f := range []string{"nodes.log", "partnership/US/ebsp.db", "partnership/US/audit"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the demo's %s: %v", f, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/store"
@@ -58,8 +59,9 @@ func partnerBase(k int) int { return (k + 1) * 100000 }
 
 const strangerBase = 900000
 
-func enrolResidents(ctx context.Context, m *partnership.Member, seed uint64, base, n, workers int, state string) error {
+func enrolResidents(ctx context.Context, m *partnership.Member, seed uint64, base, n, workers int, state string, job *progress.Job) error {
 	return parallel(n, workers, func(i int) error {
+		defer job.Add(1)
 		p := base + i
 		s, err := samples(seed, p, 1)
 		if err != nil {
@@ -114,7 +116,10 @@ func exchangeRound(ctx context.Context, p *partnership.Partnership, o Options, p
 		}
 	}
 	fields := []string{"names", "date_of_birth", "nationality", "case_reference"}
+	job := progress.Start(o.Progress, "cross-border searches", len(tasks))
+	defer job.Done()
 	for _, t := range tasks {
+		job.Add(1)
 		req, resp := p.Members[t.from], p.Members[t.to]
 		s, err := samples(o.Seed, t.person, 2)
 		if err != nil {

@@ -2,12 +2,13 @@ package poc
 
 import (
 	"context"
-	"github.com/ebsp/ebsp/internal/testneed"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ebsp/ebsp/internal/testneed"
 
 	"github.com/chromedp/chromedp"
 )

@@ -111,7 +111,7 @@ func CheckExtrapolation(ctx context.Context, o CheckOptions) (*CheckResult, erro
 	g := search.NewGallery(eng, o.Workers)
 	say("direct run: enrolling %d people x %d fingers", o.GalleryPeople, len(o.Fingers))
 	isos := make([][][]byte, o.GalleryPeople+o.Probes)
-	err = parallel(ctx, o.Workers, len(isos), func(i int) {
+	err = parallel(ctx, o.Workers, len(isos), nil, func(i int) {
 		isos[i] = make([][]byte, len(o.Fingers))
 		imp := uint64(1)
 		if i >= o.GalleryPeople {
@@ -175,7 +175,7 @@ func CheckExtrapolation(ctx context.Context, o CheckOptions) (*CheckResult, erro
 
 		say("direct run, %d finger(s): %d probes against %d identities", n, o.Probes, o.GalleryPeople)
 		var observed atomic.Int64
-		err = parallel(ctx, 1, o.Probes, func(p int) {
+		err = parallel(ctx, 1, o.Probes, nil, func(p int) {
 			var probes []search.ProbeSample
 			for f := range n {
 				pr, err := eng.PrepareProbe(isos[o.GalleryPeople+p][f])

@@ -22,6 +22,7 @@ import (
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/store"
 	"github.com/ebsp/ebsp/store/sqlite"
@@ -253,7 +254,7 @@ func (p *population) enrolRecord(ctx context.Context, sn *stateNode, faces *synt
 
 // startPartnership starts a node per state (and the hub when the bulk-copy
 // model is run) under dir and enrols the population.
-func startPartnership(ctx context.Context, s *Scenario, pop *population, dir string, th node.Thresholds, workers int) (_ *partnership, err error) {
+func startPartnership(ctx context.Context, s *Scenario, pop *population, dir string, th node.Thresholds, workers int, w io.Writer) (_ *partnership, err error) {
 	p := &partnership{s: s, pop: pop, nodes: map[string]*stateNode{}}
 	defer func() {
 		if err != nil {
@@ -301,7 +302,7 @@ func startPartnership(ctx context.Context, s *Scenario, pop *population, dir str
 	}
 	var firstErr error
 	var once sync.Once
-	perr := parallel(ctx, workers, len(jobs), func(i int) {
+	perr := parallel(ctx, workers, len(jobs), progress.Start(w, "  enrolling records", len(jobs)), func(i int) {
 		j := jobs[i]
 		rec := pop.people[j.idx].records[j.state]
 		if err := pop.enrolRecord(ctx, j.sn, faces, j.idx, j.si, j.state, rec); err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/search"
 )
@@ -56,7 +57,7 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 
 	// 1. Score samples and the operating point.
 	say("measuring %d impostor and %d genuine comparisons with the fingerprint matcher", s.Extrapolation.ImpostorComparisons, s.Extrapolation.GenuineComparisons)
-	sc, err := MeasureScores(ctx, uint64(s.Seed)+seedScores, s.Extrapolation.ImpostorComparisons, s.Extrapolation.GenuineComparisons, o.Workers)
+	sc, err := measureScores(ctx, uint64(s.Seed)+seedScores, s.Extrapolation.ImpostorComparisons, s.Extrapolation.GenuineComparisons, o.Workers, o.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +113,7 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		return nil, err
 	}
 	say("starting %d nodes and enrolling the population", len(s.States)+b2i(hasModel(s, ModelBulkCopy)))
-	p, err := startPartnership(ctx, s, pop, nodesDir, node.Thresholds{Hit: rep.Threshold, Review: rep.Threshold, ImpostorMean: rep.ImpostorMean}, o.Workers)
+	p, err := startPartnership(ctx, s, pop, nodesDir, node.Thresholds{Hit: rep.Threshold, Review: rep.Threshold, ImpostorMean: rep.ImpostorMean}, o.Workers, o.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,9 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		}
 	}()
 	say("searching %d border encounters", len(pop.travellers))
-	outcomes, err := p.runEncounters(ctx, nil)
+	searching := progress.Start(o.Progress, "  border encounters searched", len(pop.travellers))
+	outcomes, err := p.runEncounters(ctx, func(done, _ int) { searching.Set(done) })
+	searching.Done()
 	if err != nil {
 		return nil, err
 	}

@@ -3,12 +3,14 @@ package poc
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"sync"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/internal/progress"
 )
 
 // allFingers are the ten FGP codes in order: score samples use every finger
@@ -35,6 +37,12 @@ const (
 // So consecutive runs of n scores are real n-finger comparisons, which is
 // what TailEstimate.Observed counts.
 func MeasureScores(ctx context.Context, seed uint64, impostor, genuine, workers int) (*Scores, error) {
+	return measureScores(ctx, seed, impostor, genuine, workers, nil)
+}
+
+// measureScores is MeasureScores reporting its three steps on w
+// (internal/progress; nil: silent).
+func measureScores(ctx context.Context, seed uint64, impostor, genuine, workers int, w io.Writer) (*Scores, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -49,7 +57,7 @@ func MeasureScores(ctx context.Context, seed uint64, impostor, genuine, workers 
 	gallery := make([][]*fingerprint.Prepared, galleryPeople)
 	second := make([][]fingerprint.Template, galleryPeople)
 	probeT := make([][]fingerprint.Template, probes)
-	err := parallel(ctx, workers, galleryPeople+probes, func(i int) {
+	err := parallel(ctx, workers, galleryPeople+probes, progress.Start(w, "  making synthetic templates (people)", galleryPeople+probes), func(i int) {
 		if i < galleryPeople {
 			gallery[i] = make([]*fingerprint.Prepared, len(allFingers))
 			if i < genuinePeople {
@@ -74,7 +82,7 @@ func MeasureScores(ctx context.Context, seed uint64, impostor, genuine, workers 
 	}
 
 	sc := &Scores{Impostor: make([]float64, pairs*len(allFingers)), Genuine: make([]float64, genuinePeople*len(allFingers))}
-	err = parallel(ctx, workers, probes, func(p int) {
+	err = parallel(ctx, workers, probes, progress.Start(w, "  impostor comparisons (probe people)", probes), func(p int) {
 		for f := range allFingers {
 			m := fingerprint.NewMatcher(probeT[p][f])
 			for g := range side {
@@ -89,7 +97,7 @@ func MeasureScores(ctx context.Context, seed uint64, impostor, genuine, workers 
 	if err != nil {
 		return nil, err
 	}
-	err = parallel(ctx, workers, genuinePeople, func(i int) {
+	err = parallel(ctx, workers, genuinePeople, progress.Start(w, "  genuine comparisons (people)", genuinePeople), func(i int) {
 		for f := range allFingers {
 			sc.Genuine[i*len(allFingers)+f] = fingerprint.NewMatcher(second[i][f]).Compare(gallery[i][f])
 		}
@@ -101,8 +109,9 @@ func MeasureScores(ctx context.Context, seed uint64, impostor, genuine, workers 
 }
 
 // parallel runs fn(0..n-1) on workers goroutines, stopping early when ctx
-// ends.
-func parallel(ctx context.Context, workers, n int, fn func(i int)) error {
+// ends, and counts each call on job (nil: not reported) and ends it.
+func parallel(ctx context.Context, workers, n int, job *progress.Job, fn func(i int)) error {
+	defer job.Done()
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(workers, max(n, 1)) {
@@ -111,6 +120,7 @@ func parallel(ctx context.Context, workers, n int, fn func(i int)) error {
 			defer wg.Done()
 			for i := range next {
 				fn(i)
+				job.Add(1)
 			}
 		}()
 	}

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"sync"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/ebsp/ebsp/bench"
+	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/search"
 )
 
@@ -22,8 +19,8 @@ func init() {
 const benchUsage = `usage: ebsp bench <what> [flags]
 
 Measures ebsp on a synthetic population (two index fingers per person) and
-prints a table, or one JSON object with --json. A progress bar shows on
-stderr: a bar on a terminal, otherwise a line per stage and every few seconds.
+prints a table, or one JSON object with --json. Progress goes to
+stderr: a bar on a terminal, otherwise a line per phase and every 5 s.
 
 commands:
   node      a node on loopback (SQLite or PostgreSQL): enrolment and
@@ -81,8 +78,8 @@ load. A PostgreSQL run makes a schema of its own and drops it afterwards.
 	defer stop()
 	pb := newBenchProgress()
 	r, err := bench.RunNode(ctx, bench.NodeOptions{Store: *storeURL, DataDir: *data, Fingers: *fingers, Concurrency: *conc,
-		Searches: *searches, SearchConcurrency: *sconc, Seed: *seed, Progress: pb.update})
-	pb.finish()
+		Searches: *searches, SearchConcurrency: *sconc, Seed: *seed, Progress: pb.Update})
+	pb.Done()
 	if err != nil {
 		return fail("bench node", err)
 	}
@@ -121,9 +118,9 @@ gallery, and for a two-stage search where stage 1 ranked each mate
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	pb := newBenchProgress()
-	o.Progress = pb.update
+	o.Progress = pb.Update
 	r, err := bench.RunSearch(ctx, o)
-	pb.finish()
+	pb.Done()
 	if err != nil {
 		return fail("bench search", err)
 	}
@@ -153,8 +150,8 @@ Half the probes are by people GB enrolled (hits), half by strangers.
 	defer stop()
 	pb := newBenchProgress()
 	r, err := bench.RunExchange(ctx, bench.ExchangeOptions{DataDir: *data, PartnerFingers: *fingers, Requests: *requests,
-		Concurrency: *conc, Seed: *seed, Progress: pb.update})
-	pb.finish()
+		Concurrency: *conc, Seed: *seed, Progress: pb.Update})
+	pb.Done()
 	if err != nil {
 		return fail("bench exchange", err)
 	}
@@ -169,45 +166,6 @@ func benchOutput(asJSON bool, v any, table string) int {
 	return emitJSON("bench", v)
 }
 
-// benchProgress shows one progress bar per benchmark phase on stderr, only
-// when stderr is a terminal.
-type benchProgress struct {
-	mu    sync.Mutex
-	tty   bool
-	phase string
-	bar   *progressbar.ProgressBar
-}
-
-func newBenchProgress() *benchProgress {
-	return &benchProgress{tty: term.IsTerminal(int(os.Stderr.Fd()))}
-}
-
-func (p *benchProgress) update(phase string, done, total int) {
-	if !p.tty {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if phase != p.phase {
-		if p.bar != nil {
-			p.bar.Finish()
-		}
-		p.phase = phase
-		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(phase),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100_000_000))
-	}
-	// Workers report out of order; the bar only moves forward.
-	if int64(done) > int64(p.bar.State().CurrentNum) {
-		p.bar.Set(done)
-	}
-}
-
-func (p *benchProgress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Finish()
-		p.bar = nil
-	}
-}
+// newBenchProgress reports a benchmark's phases on stderr
+// (internal/progress).
+func newBenchProgress() *progress.Phases { return progress.NewPhases(os.Stderr, "bench") }

@@ -17,15 +17,18 @@ func runDemo(args []string) int {
 	fs := newFlagSet("demo", `usage: ebsp demo [flags]
 
 Runs a partnership on loopback: a US node (the hub) and GB, DE and NL nodes,
-each with its own CA, embedded SQLite store and transparency log under --out.
-Enrols a synthetic population generated on the spot (no data files), runs US
-identifications of enrolled and never-enrolled people, then cross-border
-searches under the agreements (step 1 hit/no-hit, step 2 after a scripted
-examiner confirms), verifies every node's audit log, and ends with the
-Proof-of-Concept report. Writes OUT/demo-summary.json, OUT/report.html and
-OUT/report.json.
+each with its own CA, embedded SQLite store and transparency log under
+OUT/partnership. Enrols a synthetic population generated on the spot (no data
+files), runs US identifications of enrolled and never-enrolled people, then
+cross-border searches under the agreements (step 1 hit/no-hit, step 2 after
+a scripted examiner confirms), verifies every node's audit log, and ends with
+the Proof-of-Concept report of the poc-small scenario (examples/poc-small.json,
+on nodes of its own: comparing sharing models needs a population of its own).
 
-`)
+Says what it does at each stage on standard output, with progress on
+standard error (a bar on a terminal, a line every 5 s otherwise). Writes
+OUT/demo-summary.json, OUT/nodes.log (the nodes' JSON logs),
+OUT/partnership/ (kept), OUT/report.html and OUT/report.json.`)
 	out := fs.String("out", "ebsp-demo", "output folder")
 	people := fs.Int("people", 1000, "people enrolled at the US node")
 	partnerPeople := fs.Int("partner-people", 400, "people enrolled at each partner node")
@@ -41,7 +44,7 @@ OUT/report.json.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if _, err := demo.Run(ctx, demo.Options{Out: *out, People: *people, PartnerPeople: *partnerPeople,
-		Probes: *probes, Seed: *seed, Out2: os.Stdout, Report: *report}); err != nil {
+		Probes: *probes, Seed: *seed, Out2: os.Stdout, Report: *report, Progress: os.Stderr}); err != nil {
 		return fail("demo", err)
 	}
 	return 0

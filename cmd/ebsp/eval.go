@@ -6,13 +6,10 @@ import (
 	"math"
 	"os"
 	"strconv"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/fingerprint/fvc"
+	"github.com/ebsp/ebsp/internal/progress"
 )
 
 func init() {
@@ -59,17 +56,11 @@ points; rates are fractions.`)
 		return fail("eval", fmt.Errorf("--dpi %d out of range 100-5000", *dpi))
 	}
 	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation}}
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		var bar *progressbar.ProgressBar
-		opt.Progress = func(done, total int) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(os.Stderr),
-					progressbar.OptionSetDescription("eval"), progressbar.OptionShowCount(),
-					progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-			}
-			_ = bar.Set(done)
-		}
-	}
+	// Progress on stderr: a bar on a terminal, a line every 5 s otherwise
+	// (internal/progress).
+	pb := progress.NewPhases(os.Stderr, "eval")
+	opt.Progress = func(done, total int) { pb.Update("templates and comparisons", done, total) }
+	defer pb.Done()
 	// fvc.Run times each load (reading, decoding, extracting) in CPU time
 	// of the thread doing it.
 	load := func(path string) (fingerprint.Template, error) { return loadFingerprint(path, *dpi) }

@@ -9,13 +9,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/internal/strictjson"
 	"github.com/ebsp/ebsp/synth"
 )
@@ -43,15 +42,10 @@ func runSynth(args []string) int {
 	return dispatch("synth", synthUsage, args, map[string]func([]string) int{"people": synthPeople, "fingerprints": synthFingerprints})
 }
 
-// newProgress returns a progress bar on stderr when stderr is a terminal,
-// and a silent one otherwise (so logs and pipes stay clean).
-func newProgress(n int, what string) *progressbar.ProgressBar {
-	if !term.IsTerminal(int(os.Stderr.Fd())) {
-		return progressbar.DefaultSilent(int64(n), what)
-	}
-	return progressbar.NewOptions(n, progressbar.OptionSetWriter(os.Stderr), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100_000_000))
+// newProgress reports a synth job on stderr (internal/progress: a bar on a
+// terminal, a line every few seconds otherwise).
+func newProgress(n int, what string) *progress.Job {
+	return progress.Start(os.Stderr, "synth: "+what, n)
 }
 
 func writeJSONFile(path string, v any) error {
@@ -82,7 +76,7 @@ func synthPeople(args []string) int {
 	out := fs.String("out", "", "output folder (created); gets truth.json and one folder per state with records.jsonl, manifest.json and nist/")
 	seed := fs.Int64("seed", -1, "override the scenario's seed (-1 keeps it)")
 	nist := fs.Bool("nist", true, "also write each encounter as an ANSI/NIST-ITL 1-2011 transaction, <state>/nist/<record>_<n>.an2: Type-1, Type-2 biographic data, fingers as Type-9 INCITS 378 minutiae, or Type-14 WSQ images when the scenario sets biometrics.finger_images")
-	workers := fs.Int("workers", 1, "people whose transactions are made in parallel (image level renders fingers: about a second each)")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "people whose transactions are made in parallel (image level renders fingers: about a second each); default: GOMAXPROCS")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
@@ -157,7 +151,7 @@ func synthPeople(args []string) int {
 			return fail("synth people", err)
 		}
 	}
-	bar.Finish()
+	bar.Done()
 	if err := writeJSONFile(filepath.Join(*out, "truth.json"), man); err != nil {
 		return fail("synth people", err)
 	}
@@ -255,7 +249,7 @@ func writeTransactions(pop *synth.Population, out string, workers int) (map[stri
 	}
 	close(jobs)
 	wg.Wait()
-	bar.Finish()
+	bar.Done()
 	return files, errors.Join(errs...)
 }
 
@@ -305,7 +299,7 @@ func synthFingerprints(args []string) int {
 	templates := fs.Bool("templates", false, "template level: write <finger>_<impression>.iso (ISO/IEC 19794-2:2005 minutiae drawn directly from the master model) instead of images; thousands per second")
 	nist := fs.Bool("nist", true, "also write each impression as an ANSI/NIST-ITL 1-2011 transaction, nist/<finger>_<impression>.an2: Type-1, Type-2 and a Type-14 record with the image WSQ-compressed at 0.75 bpp (image level only)")
 	fgp := fs.Int("fgp", 0, "finger position written in the Type-14 FGP (ANSI/NIST-ITL Table 8: 1-10, 0 unknown); masters are not drawn for a particular finger")
-	workers := fs.Int("workers", 1, "fingers rendered in parallel")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "fingers rendered in parallel (default GOMAXPROCS: the output does not depend on it)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
@@ -368,7 +362,7 @@ func synthFingerprints(args []string) int {
 	}
 	close(jobs)
 	wg.Wait()
-	bar.Finish()
+	bar.Done()
 	if err := errors.Join(errs...); err != nil {
 		return fail("synth fingerprints", err)
 	}
