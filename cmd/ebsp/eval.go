@@ -18,14 +18,15 @@ func init() {
 
 func runEval(args []string) int {
 	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]
+       ebsp eval face --dataset DIR [--models DIR] [--json]
        ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]
 
 fingerprint measures the fingerprint engine's accuracy and speed on a data set
-(FVC protocol); tail measures the impostor tail of score files and the
-thresholds it implies.
+(FVC protocol); face the face pipeline's on a labelled folder of photos; tail
+measures the impostor tail of score files and the thresholds it implies.
 
-'ebsp eval fingerprint -h' and 'ebsp eval tail -h' explain the flags.`, args,
-		map[string]func([]string) int{"fingerprint": evalFingerprint, "tail": runEvalTail})
+'ebsp eval fingerprint -h', 'ebsp eval face -h' and 'ebsp eval tail -h' explain the flags.`, args,
+		map[string]func([]string) int{"fingerprint": evalFingerprint, "face": runEvalFace, "tail": runEvalTail})
 }
 
 func evalFingerprint(args []string) int {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package pipelinetest
+
+const underRace = false

@@ -1,0 +1,6 @@
+//go:build race
+
+package pipelinetest
+
+// underRace: see Load.
+const underRace = true
