@@ -81,7 +81,7 @@ type Leaf struct {
 	Handling   []string  `json:"handling,omitempty"`    // handling tags on a release
 	Actor      string    `json:"actor,omitempty"`       // pseudonymous officer or examiner id
 	Message    string    `json:"message,omitempty"`     // hex SHA-256 of the signed message header
-	Count      int       `json:"count,omitempty"`       // records deleted by a retention run
+	Count      int       `json:"count,omitempty"`       // records deleted by a retention run; cases withdrawn; invalid messages counted (refusal)
 }
 
 // maxLeafBytes bounds one encoded leaf; a longer record is refused on append

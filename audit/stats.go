@@ -88,7 +88,7 @@ func Statistics(leaves []Leaf, p Period) ([]Row, error) {
 		case KindExpiry:
 			c.Expired++
 		case KindRefusal:
-			c.Refusals[l.Reason]++
+			c.Refusals[l.Reason] += max(l.Count, 1) // invalid messages are logged as counts (exchange)
 		case KindRequestSent:
 			c.Sent++
 		}

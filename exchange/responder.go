@@ -59,6 +59,7 @@ type Responder struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	tlsCert    tls.Certificate
+	junkCount  junkCounter
 	state      store.ExchangeState
 
 	mu        sync.Mutex
@@ -200,14 +201,16 @@ type Response struct {
 // the message type the endpoint accepts. Serve overwrites raw with zeros
 // before it returns: a step-1 request holds the probe.
 func (r *Responder) Serve(ctx context.Context, typ MsgType, peerChain []*x509.Certificate, raw []byte) Response {
-	env, a, rf := r.opener.Open(raw, r.agreement, typ)
-	// Clear the raw bytes as soon as they are parsed: for a step-1 request
-	// they hold the probe.
+	// Clear the raw bytes once parsed: a step-1 request holds the probe.
 	defer clear(raw)
 	partner := ""
 	if len(peerChain) > 0 && len(peerChain[len(peerChain)-1].Subject.Country) == 1 {
 		partner = peerChain[len(peerChain)-1].Subject.Country[0]
 	}
+	if over, retry := r.junkCount.limited(partner, r.now()); over {
+		return junkLimited(retry)
+	}
+	env, a, rf := r.opener.Open(raw, r.agreement, typ)
 	if rf == nil {
 		p := a.Partner(r.self.State)
 		if len(peerChain) == 0 || !bytes.Equal(peerChain[len(peerChain)-1].Raw, p.CA().Raw) {
@@ -215,12 +218,14 @@ func (r *Responder) Serve(ctx context.Context, typ MsgType, peerChain []*x509.Ce
 		}
 	}
 	if rf != nil {
-		defer func() {
-			if env != nil {
-				clear(env.Body)
-			}
-		}()
-		return r.refusal(env, a, partner, "", rf)
+		if env != nil {
+			clear(env.Body)
+		}
+		if rf.Reason == ReasonStorage || rf.Reason == ReasonOverloaded {
+			// This node's trouble, not the peer's.
+			return plainRefusal(rf)
+		}
+		return r.junk(partner, rf)
 	}
 	defer clear(env.Body)
 	switch typ {

@@ -69,6 +69,9 @@ func (r *Responder) Sweep() (SweepResult, error) {
 		r.logExpiry(c, expiryReason(c), now)
 		res.Expired++
 	}
+	if err := r.flushJunk(now); err != nil {
+		return res, err
+	}
 	for k, n := range deleted {
 		if _, err := r.log.Append(audit.Leaf{Time: now, Kind: audit.KindRetention, Partner: k.partner, Agreement: k.agreement, Count: n}); err != nil {
 			return res, err

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"go/ast"
@@ -311,13 +312,68 @@ func TestSafeguardTransportSecurity(t *testing.T) {
 
 	// Replies are checked the same way by the client: a reply signed by
 	// the wrong key is refused (the client's opener is the same code).
-	var refusals int
-	for _, l := range p.leaves(t) {
-		if l.Kind == audit.KindRefusal {
-			refusals++
+	//
+	// The twelve invalid messages are counted, not logged one by one: no
+	// leaf until the next Sweep, then one per reason with its count.
+	count := func() (leaves, total int) {
+		for _, l := range p.leaves(t) {
+			if l.Kind == audit.KindRefusal {
+				leaves++
+				total += max(l.Count, 1)
+			}
+		}
+		return
+	}
+	if n, _ := count(); n != 0 {
+		t.Fatalf("%d refusal leaves before the sweep, want 0", n)
+	}
+	if _, err := p.resp.Sweep(); err != nil {
+		t.Fatal(err)
+	}
+	if leaves, total := count(); total != 12 || leaves >= 12 {
+		t.Fatalf("%d refusal leaves counting %d messages, want fewer leaves counting 12", leaves, total)
+	}
+}
+
+// TestJunkRateLimited: a holder of a partner-certified TLS certificate
+// that posts junk gets junkBurst answers, then 429 too_many_invalid with
+// Retry-After without its messages being read; the whole flood costs one
+// leaf per reason at the next sweep, and a real partner's requests still
+// pass once the allowance refills.
+func TestJunkRateLimited(t *testing.T) {
+	p := newPartnership(t, nil)
+	hc := p.rawClient(p.us.TLS)
+	before := p.log.Size()
+	var limited int
+	var retry string
+	for range 200 {
+		st, h, _ := p.post(t, hc, PathStep1, []byte(`{"junk":true}`))
+		if st == http.StatusTooManyRequests {
+			limited++
+			retry = h.Get("Retry-After")
 		}
 	}
-	if refusals != 12 {
-		t.Fatalf("%d refusals logged, want 12", refusals)
+	if limited != 200-junkBurst || retry == "" {
+		t.Fatalf("%d of 200 junk posts limited (Retry-After %q), want %d", limited, retry, 200-junkBurst)
+	}
+	if p.log.Size() != before {
+		t.Fatalf("junk wrote %d leaves before the sweep", p.log.Size()-before)
+	}
+	if _, err := p.resp.Sweep(); err != nil {
+		t.Fatal(err)
+	}
+	var total int
+	for _, l := range p.leaves(t)[before:] {
+		if l.Kind != audit.KindRefusal || l.Partner != "US" {
+			t.Fatalf("sweep wrote %+v", l)
+		}
+		total += l.Count
+	}
+	if n := p.log.Size() - before; n != 2 || total != 200 {
+		t.Fatalf("sweep wrote %d leaves counting %d messages, want 2 counting 200", n, total)
+	}
+	p.clock.Advance(time.Minute)
+	if _, err := p.client.Step1(context.Background(), border(freshProbe(rand.New(rand.NewPCG(1, 1))))); err != nil {
+		t.Fatalf("a valid request after the junk: %v", err)
 	}
 }
