@@ -19,14 +19,18 @@ func init() {
 func runEval(args []string) int {
 	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]
        ebsp eval face --dataset DIR [--models DIR] [--json]
-       ebsp eval tail --scores FILE [--scores FILE ...] [--json] [--out FILE]
+       ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--json] [--out FILE]
+       ebsp eval identification --dataset DIR [--dataset DIR ...] [--dpi N ...] [--json]
 
 fingerprint measures the fingerprint engine's accuracy and speed on a data set
 (FVC protocol); face the face pipeline's on a labelled folder of photos; tail
-measures the impostor tail of score files and the thresholds it implies.
+measures the impostor tail of score files and the thresholds it implies;
+identification runs open-set 1:N searches of real images through a fresh
+node with the default configuration (FPIR, FNIR).
 
-'ebsp eval fingerprint -h', 'ebsp eval face -h' and 'ebsp eval tail -h' explain the flags.`, args,
-		map[string]func([]string) int{"fingerprint": evalFingerprint, "face": runEvalFace, "tail": runEvalTail})
+'ebsp eval fingerprint -h', 'ebsp eval face -h', 'ebsp eval tail -h' and
+'ebsp eval identification -h' explain the flags.`, args,
+		map[string]func([]string) int{"fingerprint": evalFingerprint, "face": runEvalFace, "tail": runEvalTail, "identification": runEvalIdentification})
 }
 
 func evalFingerprint(args []string) int {
