@@ -22,16 +22,27 @@ func init() {
 }
 
 const tmplUsage = `usage: ebsp template --explain OUTDIR IMAGE [--dpi N]
-       ebsp template extract IMAGE [--dpi N] [--format iso|ansi|json] -o OUT
-       ebsp template dump FILE [--json]
+       ebsp template extract IMAGE [--dpi N] [--format FORMAT] -o OUT
+       ebsp template dump FILE [--view N] [--json]
+       ebsp template convert IN OUT --to FORMAT [--json]
 
 --explain writes every extraction stage as PNG and JSON; extract writes a
 minutiae template (ISO/IEC 19794-2:2005 by default); dump prints a template
-(ISO, ANSI or JSON). IMAGE is PNG, JPEG, BMP or TIFF, 8-bit grey or colour.
-'ebsp template extract -h' and 'ebsp template dump -h' explain their flags.`
+(any ISO or ANSI edition, or JSON); convert rewrites a minutiae record in
+another edition and says what the conversion loses. FORMAT is iso2005 (or
+iso), iso2011, ansi2004 (or ansi), ansi2009, ansi2009am1, and for extract
+also json. IMAGE is PNG, JPEG, BMP or TIFF, 8-bit grey or colour.
+'ebsp template SUBCOMMAND -h' explains a subcommand's flags.`
+
+// tmplFormats names the minutiae record formats on the command line.
+var tmplFormats = map[string]iso19794.MinutiaeFormat{
+	"iso": iso19794.ISO19794_2_2005, "iso2005": iso19794.ISO19794_2_2005, "iso2011": iso19794.ISO19794_2_2011,
+	"ansi": iso19794.ANSI378_2004, "ansi2004": iso19794.ANSI378_2004, "ansi2009": iso19794.ANSI378_2009,
+	"ansi2009am1": iso19794.ANSI378_2009AM1,
+}
 
 func tmplMain(args []string) int {
-	if code, ran := runSub(args, map[string]func([]string) int{"extract": tmplExtract, "dump": tmplDump}); ran {
+	if code, ran := runSub(args, map[string]func([]string) int{"extract": tmplExtract, "dump": tmplDump, "convert": tmplConvert}); ran {
 		return code
 	}
 	fs := newFlagSet("template", tmplUsage)
@@ -82,10 +93,10 @@ func tmplMain(args []string) int {
 }
 
 func tmplExtract(args []string) int {
-	fs := newFlagSet("template extract", "usage: ebsp template extract IMAGE [--dpi N] [--format iso|ansi|json] -o OUT")
+	fs := newFlagSet("template extract", "usage: ebsp template extract IMAGE [--dpi N] [--format iso2005|iso2011|ansi2004|ansi2009|ansi2009am1|json] -o OUT")
 	dpi := fs.Int("dpi", 500, "resolution of IMAGE in pixels per inch")
 	out := fs.String("o", "", "write the template to `OUT` ('-' for standard output)")
-	format := fs.String("format", "iso", "template format: iso (ISO/IEC 19794-2:2005), ansi (ANSI INCITS 378-2004) or json")
+	format := fs.String("format", "iso", "template format: iso or iso2005 (ISO/IEC 19794-2:2005), iso2011, ansi or ansi2004 (ANSI INCITS 378-2004), ansi2009, ansi2009am1, or json")
 	finger := fs.Int("finger", 0, "finger position code 0-10 to record (0 unknown)")
 	pos, ok, code := parseArgs(fs, args, func(pos []string) bool { return *out != "" && len(pos) == 1 })
 	if !ok {
@@ -100,12 +111,9 @@ func tmplExtract(args []string) int {
 		return fail("template extract", fmt.Errorf("%s: %w", pos[0], err))
 	}
 	var data []byte
-	switch *format {
-	case "iso", "ansi":
-		f := iso19794.ISO19794_2_2005
-		if *format == "ansi" {
-			f = iso19794.ANSI378_2004
-		}
+	f, isRecord := tmplFormats[*format]
+	switch {
+	case isRecord:
 		rec, err := iso19794.MinutiaeRecordFromTemplate(t, f, biometric.FingerPosition(*finger))
 		if err != nil {
 			return fail("template extract", err)
@@ -113,13 +121,13 @@ func tmplExtract(args []string) int {
 		if data, err = rec.Marshal(); err != nil {
 			return fail("template extract", err)
 		}
-	case "json":
+	case *format == "json":
 		if data, err = json.MarshalIndent(tmplFile{Format: tmplFormat, Template: t}, "", " "); err != nil {
 			return fail("template extract", err)
 		}
 		data = append(data, '\n')
 	default:
-		return fail("template extract", fmt.Errorf("unknown --format %q (iso, ansi or json)", *format))
+		return fail("template extract", fmt.Errorf("unknown --format %q (iso2005, iso2011, ansi2004, ansi2009, ansi2009am1 or json)", *format))
 	}
 	if *out == "-" {
 		_, err = os.Stdout.Write(data)
@@ -185,6 +193,58 @@ func tmplDump(args []string) int {
 			typ = "bifurcation"
 		}
 		fmt.Printf("%6d %5d %6.1f  %-12s %3d\n", m.X, m.Y, m.Angle*180/math.Pi, typ, m.Quality)
+	}
+	return 0
+}
+
+func tmplConvert(args []string) int {
+	fs := newFlagSet("template convert", "usage: ebsp template convert IN OUT --to iso2005|iso2011|ansi2004|ansi2009|ansi2009am1 [--json]")
+	to := fs.String("to", "", "format to write: iso2005, iso2011, ansi2004, ansi2009 or ansi2009am1")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, ok, code := parseArgs(fs, args, func(pos []string) bool { return *to != "" && len(pos) == 2 })
+	if !ok {
+		return code
+	}
+	f, known := tmplFormats[*to]
+	if !known {
+		return fail("template convert", fmt.Errorf("unknown --to %q (iso2005, iso2011, ansi2004, ansi2009 or ansi2009am1)", *to))
+	}
+	data, err := tmplReadFile(pos[0], 16<<20)
+	if err != nil {
+		return fail("template convert", err)
+	}
+	rec, warns, err := iso19794.ParseMinutiae(data)
+	if err != nil {
+		return fail("template convert", fmt.Errorf("%s: %w", pos[0], err))
+	}
+	conv, losses, err := iso19794.ConvertMinutiae(rec, f)
+	if err != nil {
+		return fail("template convert", fmt.Errorf("%s: %w", pos[0], err))
+	}
+	out, err := conv.Marshal()
+	if err != nil {
+		return fail("template convert", err)
+	}
+	if err := os.WriteFile(pos[1], out, 0o644); err != nil {
+		return fail("template convert", err)
+	}
+	var warnings []string
+	for _, w := range warns {
+		warnings = append(warnings, w.String())
+	}
+	if *asJSON {
+		return emitJSON("template convert", map[string]any{"from": rec.Format.String(), "to": f.String(), "bytes": len(out),
+			"views": len(conv.Views), "warnings": warnings, "losses": losses})
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(os.Stderr, "%s: warning: %s\n", pos[0], w)
+	}
+	fmt.Printf("%s (%s) -> %s (%s): %d bytes, %d view(s)\n", pos[0], rec.Format, pos[1], f, len(out), len(conv.Views))
+	if len(losses) == 0 {
+		fmt.Println("nothing lost")
+	}
+	for _, l := range losses {
+		fmt.Println("lost:", l)
 	}
 	return 0
 }

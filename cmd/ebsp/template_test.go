@@ -56,3 +56,47 @@ func TestTemplateCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateDumpConvertShared dumps every shared minutiae record (all
+// editions) and converts the 2011 and 2009 samples to every other edition.
+func TestTemplateDumpConvertShared(t *testing.T) {
+	dir := shareddata.Dir(t, "formats/minutiae")
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*"))
+	n := 0
+	for _, f := range files {
+		if filepath.Ext(f) == ".json" {
+			continue
+		}
+		n++
+		if rc := tmplMain([]string{"dump", f}); rc != 0 {
+			t.Errorf("dump %s: exit %d", f, rc)
+		}
+	}
+	if n < 12 {
+		t.Errorf("only %d minutiae records under %s", n, dir)
+	}
+	out := filepath.Join(t.TempDir(), "c.fmr")
+	for _, in := range []string{"fingerprintio/iso19794p2v2011-sample.dat", "fingerprintio/ansi378v2009am1-sample.dat", "libbiomeval/fmr.ansi2007"} {
+		for name, f := range tmplFormats {
+			if rc := tmplMain([]string{"convert", filepath.Join(dir, in), out, "--to", name}); rc != 0 {
+				t.Fatalf("convert %s --to %s: exit %d", in, name, rc)
+			}
+			rec, warns, err := iso19794.ParseMinutiae(mustReadT(t, out))
+			if err != nil || len(warns) > 0 || rec.Format != f {
+				t.Errorf("convert %s --to %s: wrote %v %v %v", in, name, rec, warns, err)
+			}
+		}
+	}
+	if rc := tmplMain([]string{"convert", filepath.Join(dir, "libbiomeval/fmr.ansi2007"), out, "--to", "iso2020"}); rc == 0 {
+		t.Error("convert to an unknown format: exit 0")
+	}
+}
+
+func mustReadT(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -8,16 +8,25 @@ import (
 	"github.com/ebsp/ebsp/biometric"
 )
 
-// MinutiaeFormat says which standard a finger minutiae record follows. The
-// two share the magic "FMR\0" and version " 20\0" and differ in the record
-// header (ANSI 378 has a shorter length field and a CBEFF product identifier).
+// MinutiaeFormat says which standard and edition a finger minutiae record
+// follows. All share the magic "FMR\0". The 2004/2005 editions have version
+// " 20\0" and differ in the record header (ANSI 378 has a shorter length
+// field and a CBEFF product identifier); ISO/IEC 19794-2:2011 and ANSI
+// INCITS 378-2009 both have version "030\0" and are told apart by their
+// lengths; 378-2009 Amendment 1 has "035\0".
 type MinutiaeFormat uint8
 
 // The supported finger minutiae record formats.
 const (
 	ISO19794_2_2005 MinutiaeFormat = 1 // ISO/IEC 19794-2:2005 clause 7
 	ANSI378_2004    MinutiaeFormat = 2 // ANSI INCITS 378-2004 clause 6
+	ISO19794_2_2011 MinutiaeFormat = 3 // ISO/IEC 19794-2:2011 with ISO/IEC 19794-1:2011 headers
+	ANSI378_2009    MinutiaeFormat = 4 // ANSI INCITS 378-2009
+	ANSI378_2009AM1 MinutiaeFormat = 5 // ANSI INCITS 378-2009 with Amendment 1 (2010)
 )
+
+// MinutiaeFormats lists every format the reader and writer handle.
+var MinutiaeFormats = []MinutiaeFormat{ISO19794_2_2005, ANSI378_2004, ISO19794_2_2011, ANSI378_2009, ANSI378_2009AM1}
 
 func (f MinutiaeFormat) String() string {
 	switch f {
@@ -25,6 +34,12 @@ func (f MinutiaeFormat) String() string {
 		return "ISO/IEC 19794-2:2005"
 	case ANSI378_2004:
 		return "ANSI INCITS 378-2004"
+	case ISO19794_2_2011:
+		return "ISO/IEC 19794-2:2011"
+	case ANSI378_2009:
+		return "ANSI INCITS 378-2009"
+	case ANSI378_2009AM1:
+		return "ANSI INCITS 378-2009/AM1"
 	}
 	return fmt.Sprintf("MinutiaeFormat(%d)", uint8(f))
 }
@@ -73,9 +88,19 @@ type MinutiaeRecord struct {
 	// capture device (§7.3.4 / §6.4.5).
 	EquipmentCompliance uint8
 	EquipmentID         uint16
-	Width, Height       uint16 // image size in pixels
-	XRes, YRes          uint16 // resolution in pixels per centimetre
-	Views               []FingerView
+	// Width, Height, XRes and YRes are the image size in pixels and the
+	// resolution in pixels per centimetre of the 2004/2005 editions; the
+	// 2009/2011 editions give them per view (FingerView).
+	Width, Height uint16
+	XRes, YRes    uint16
+	// DeviceCertification is ISO/IEC 19794-2:2011's device certification
+	// block flag (0 or 1) or ANSI INCITS 378-2009's capture device
+	// certification byte. EquipmentID holds 378-2009's sensor identifier.
+	DeviceCertification uint8
+	// ShortHeader marks an ANSI "030" record with the 20-byte header (a
+	// 2004-style capture equipment field) instead of 378-2009's 21 bytes.
+	ShortHeader bool
+	Views       []FingerView
 }
 
 // FingerView is one finger impression of a record: its minutiae and its
@@ -84,9 +109,26 @@ type FingerView struct {
 	Position   biometric.FingerPosition // 0-10 (§7.3.1)
 	ViewNumber uint8                    // 0-15, several views of one finger
 	Impression uint8                    // impression type (LiveScanPlain...)
-	Quality    uint8                    // finger quality 0-100
+	Quality    uint8                    // finger quality 0-100 (2009/2011: or 254, 255)
 	Minutiae   []Minutia
 	Extended   []ExtendedBlock
+
+	// Fields of the 2009 and 2011 editions.
+	Width, Height, XRes, YRes uint16 // this view's image size and resolution (pixels per centimetre)
+	// QualityVendor and QualityAlgorithm identify what computed Quality
+	// (ANSI INCITS 378-2009).
+	QualityVendor, QualityAlgorithm uint16
+	// ISO/IEC 19794-2:2011 representation header: capture time, capture
+	// device technology, vendor and type, quality blocks (Quality is the
+	// first block's score) and certification blocks.
+	Captured                 CaptureDateTime
+	DeviceTechnology         uint8
+	DeviceVendor, DeviceType uint16
+	Qualities                []QualityBlock
+	Certifications           []CertificationBlock
+	// MinutiaSize (5 without minutia quality, or 6) and EndingType (how a
+	// ridge ending's position is defined) of ISO/IEC 19794-2:2011.
+	MinutiaSize, EndingType uint8
 }
 
 // Minutia is a minutia as the record codes it. Angle is in the record's
@@ -142,6 +184,12 @@ func DetectMinutiaeFormat(data []byte) (MinutiaeFormat, error) {
 	if err := checkMagic(data); err != nil {
 		return 0, err
 	}
+	switch string(data[4:8]) {
+	case "035\x00":
+		return ANSI378_2009AM1, nil
+	case "030\x00":
+		return detect2011(data), nil
+	}
 	if len(data) < 14 {
 		return 0, fmt.Errorf("%w: %d bytes, a header needs at least %d", ErrTruncated, len(data), isoHeaderLen)
 	}
@@ -161,10 +209,10 @@ func checkMagic(data []byte) error {
 		return fmt.Errorf("%w: no \"FMR\\0\" at offset 0", ErrNotMinutiae)
 	}
 	switch string(data[4:8]) {
-	case " 20\x00", "020\x00":
+	case " 20\x00", "020\x00", "030\x00", "035\x00":
 		return nil
 	}
-	return fmt.Errorf("%w: version %q at offset 4 (only \" 20\", the 2004/2005 editions, is read)", ErrUnsupportedVersion, string(data[4:7]))
+	return fmt.Errorf("%w: version %q at offset 4 (\" 20\" for the 2004/2005 editions, \"030\" for 2009/2011 and \"035\" for ANSI 378-2009/AM1 are read)", ErrUnsupportedVersion, string(data[4:7]))
 }
 
 // reader walks the input and collects warnings.
@@ -188,13 +236,31 @@ func (r *fmrReader) u16(off int) int { return int(binary.BigEndian.Uint16(r.data
 
 // ParseMinutiaeAs reads a record in the given format.
 func ParseMinutiaeAs(data []byte, f MinutiaeFormat) (*MinutiaeRecord, []Warning, error) {
-	if f != ISO19794_2_2005 && f != ANSI378_2004 {
-		return nil, nil, fmt.Errorf("iso19794: unknown minutiae format %d", f)
+	if err := checkFormat(f); err != nil {
+		return nil, nil, err
 	}
 	if err := checkMagic(data); err != nil {
 		return nil, nil, err
 	}
+	if want := versionOf(f); string(data[4:8]) != want && !(want == " 20\x00" && string(data[4:8]) == "020\x00") {
+		return nil, nil, fmt.Errorf("%w: version %q at offset 4, %s has %q", ErrUnsupportedVersion, string(data[4:7]), f, want[:3])
+	}
 	r := &fmrReader{data: data}
+	if newEdition(f) {
+		rec := &MinutiaeRecord{Format: f}
+		var declared, end int
+		var err error
+		if f == ISO19794_2_2011 {
+			declared, end, err = r.parse2011(rec)
+		} else {
+			declared, end, err = r.parse2009(rec)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		r.checkEnd(declared, end)
+		return rec, r.warnings, nil
+	}
 	if string(data[4:8]) == "020\x00" {
 		r.warn(4, "version bytes %q instead of \" 20\\0\"", string(data[4:8]))
 	}
@@ -254,6 +320,14 @@ func ParseMinutiaeAs(data []byte, f MinutiaeFormat) (*MinutiaeRecord, []Warning,
 		rec.Views = append(rec.Views, v)
 		off = next
 	}
+	r.checkEnd(declared, off)
+	return rec, r.warnings, nil
+}
+
+// checkEnd compares the declared record length with where the views end
+// (off) and the input's length.
+func (r *fmrReader) checkEnd(declared, off int) {
+	data := r.data
 	switch {
 	case declared == off && off == len(data):
 	case declared == off:
@@ -266,7 +340,26 @@ func ParseMinutiaeAs(data []byte, f MinutiaeFormat) (*MinutiaeRecord, []Warning,
 	default:
 		r.warn(8, "record declares %d bytes, its views end at %d and the input has %d", declared, off, len(data))
 	}
-	return rec, r.warnings, nil
+}
+
+func checkFormat(f MinutiaeFormat) error {
+	for _, g := range MinutiaeFormats {
+		if f == g {
+			return nil
+		}
+	}
+	return fmt.Errorf("iso19794: unknown minutiae format %d", f)
+}
+
+// versionOf is the version field of format f.
+func versionOf(f MinutiaeFormat) string {
+	switch f {
+	case ISO19794_2_2011, ANSI378_2009:
+		return "030\x00"
+	case ANSI378_2009AM1:
+		return "035\x00"
+	}
+	return " 20\x00"
 }
 
 func allZero(b []byte) bool {

@@ -31,10 +31,14 @@ func (rec *MinutiaeRecord) Template(i int) (fingerprint.Template, error) {
 	}
 	v := rec.Views[i]
 	unit := isoAngleUnit
-	if rec.Format == ANSI378_2004 {
+	if isANSI(rec.Format) {
 		unit = ansiAngleUnit
 	}
-	xres, yres := float64(rec.XRes), float64(rec.YRes)
+	width, height, xr, yr := rec.Width, rec.Height, rec.XRes, rec.YRes
+	if newEdition(rec.Format) {
+		width, height, xr, yr = v.Width, v.Height, v.XRes, v.YRes
+	}
+	xres, yres := float64(xr), float64(yr)
 	if xres == 0 {
 		xres = 197
 	}
@@ -43,8 +47,8 @@ func (rec *MinutiaeRecord) Template(i int) (fingerprint.Template, error) {
 	}
 	sy := xres / yres
 	t := fingerprint.Template{
-		Width:    int(rec.Width),
-		Height:   int(math.Round(float64(rec.Height) * sy)),
+		Width:    int(width),
+		Height:   int(math.Round(float64(height) * sy)),
 		DPI:      ppcmToDPI(int(xres)),
 		Quality:  int(min(v.Quality, 100)),
 		Minutiae: make([]fingerprint.Minutia, len(v.Minutiae)),
@@ -60,10 +64,25 @@ func (rec *MinutiaeRecord) Template(i int) (fingerprint.Template, error) {
 			Y:       int(math.Round(float64(m.Y) * sy)),
 			Angle:   a,
 			Type:    typ,
-			Quality: min(m.Quality, 100),
+			Quality: minutiaQuality(m.Quality, rec.Format),
 		}
 	}
 	return t, nil
+}
+
+// isANSI reports whether f codes angles in ANSI 378's 2-degree units.
+func isANSI(f MinutiaeFormat) bool {
+	return f == ANSI378_2004 || f == ANSI378_2009 || f == ANSI378_2009AM1
+}
+
+// minutiaQuality is a record's minutia quality as a template's 0-100, 0
+// meaning not reported: the 2009/2011 editions' 254 (not reported) and 255
+// (failed) become 0.
+func minutiaQuality(q uint8, f MinutiaeFormat) uint8 {
+	if newEdition(f) && q > 100 {
+		return 0
+	}
+	return min(q, 100)
 }
 
 // MinutiaeRecordFromTemplate makes a one-view record of t in format f for the
@@ -84,7 +103,7 @@ func MinutiaeRecordFromTemplate(t fingerprint.Template, f MinutiaeFormat, pos bi
 		return nil, fmt.Errorf("iso19794: template has %d minutiae, a finger view holds at most 255", len(t.Minutiae))
 	}
 	unit, turn := isoAngleUnit, 256
-	if f == ANSI378_2004 {
+	if isANSI(f) {
 		unit, turn = ansiAngleUnit, 180
 	}
 	v := FingerView{Position: pos, Impression: LiveScanPlain, Quality: uint8(max(0, min(t.Quality, 100)))}
@@ -103,12 +122,22 @@ func MinutiaeRecordFromTemplate(t fingerprint.Template, f MinutiaeFormat, pos bi
 		}
 		v.Minutiae[j] = Minutia{Type: typ, X: uint16(m.X), Y: uint16(m.Y), Angle: uint8(a), Quality: min(m.Quality, 100)}
 	}
-	rec := &MinutiaeRecord{
-		Format: f,
-		Width:  uint16(t.Width), Height: uint16(t.Height),
-		XRes: uint16(res), YRes: uint16(res),
-		Views: []FingerView{v},
+	rec := &MinutiaeRecord{Format: f}
+	if newEdition(f) {
+		v.Width, v.Height, v.XRes, v.YRes = uint16(t.Width), uint16(t.Height), uint16(res), uint16(res)
+		for j := range v.Minutiae {
+			if v.Minutiae[j].Quality == 0 {
+				v.Minutiae[j].Quality = 254 // not reported
+			}
+		}
+		if f == ISO19794_2_2011 {
+			v.MinutiaSize = 6
+			v.Qualities = []QualityBlock{{Score: v.Quality}}
+		}
+	} else {
+		rec.Width, rec.Height, rec.XRes, rec.YRes = uint16(t.Width), uint16(t.Height), uint16(res), uint16(res)
 	}
+	rec.Views = []FingerView{v}
 	if err := rec.Validate(); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package iso19794
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -25,6 +26,11 @@ type sampleExpect struct {
 	warnings []string       // substrings, one per expected warning, in order
 	// exact: what Marshal writes equals the input up to the declared length.
 	exact bool
+	// exactBody: the same except for the record length field, which the
+	// input declares wrongly.
+	exactBody bool
+	// short: an ANSI "030" record with the 20-byte header.
+	short bool
 	// marshalErr: a strict write refuses the record with this substring.
 	marshalErr string
 }
@@ -42,10 +48,20 @@ var samples = map[string]sampleExpect{
 		},
 		marshalErr: "ANSI 378 angle 213 out of range",
 	},
-	"fingerprintio/ansi378v2009-sample.dat":    {err: ErrUnsupportedVersion},
-	"fingerprintio/ansi378v2009am1-sample.dat": {err: ErrUnsupportedVersion},
-	"fingerprintio/iso19794p2v2011-sample.dat": {err: ErrUnsupportedVersion},
-	"libbiomeval/fmr.ansi2007":                 {err: ErrUnsupportedVersion},
+	"fingerprintio/ansi378v2009-sample.dat": {
+		format: ANSI378_2009, minutiae: []int{27, 22}, ext: [][]uint16{nil, {ExtRidgeCount}},
+		warnings:  []string{"record declares 363 bytes, its views end at 364"},
+		exactBody: true,
+	},
+	"fingerprintio/ansi378v2009am1-sample.dat": {
+		format: ANSI378_2009AM1, minutiae: []int{27, 22}, ext: [][]uint16{nil, {ExtRidgeCount}}, exact: true,
+	},
+	"fingerprintio/iso19794p2v2011-sample.dat": {
+		format: ISO19794_2_2011, minutiae: []int{27, 22}, ext: [][]uint16{nil, {0x0221}}, exact: true,
+	},
+	"libbiomeval/fmr.ansi2007": {
+		format: ANSI378_2009, minutiae: []int{27, 22}, ext: [][]uint16{nil, {ExtRidgeCount}}, exact: true, short: true,
+	},
 	"fingerprintio/iso19794p2v2005-sample.dat": {
 		format: ISO19794_2_2005, minutiae: []int{27, 22}, ext: [][]uint16{nil, {0x0221}},
 		warnings: []string{"extended block lengths exclude their 4-byte header"},
@@ -146,6 +162,12 @@ func TestSharedSamples(t *testing.T) {
 			}
 			if want.exact && !bytes.Equal(out, data[:len(out)]) {
 				t.Errorf("Marshal differs from the input's %d record bytes", len(out))
+			}
+			if want.exactBody && (len(out) != len(data) || !bytes.Equal(out[:8], data[:8]) || !bytes.Equal(out[12:], data[12:])) {
+				t.Errorf("Marshal differs from the input beyond the record length field")
+			}
+			if rec.ShortHeader != want.short {
+				t.Errorf("ShortHeader %v, want %v", rec.ShortHeader, want.short)
 			}
 			checkRoundTrip(t, rec, out)
 		})
@@ -381,7 +403,8 @@ func TestReaderErrors(t *testing.T) {
 	}{
 		"empty":        {nil, ErrNotMinutiae},
 		"not FMR":      {[]byte("FIR\x00 20\x00xxxxxxxxxxxxxxxx"), ErrNotMinutiae},
-		"2011":         {[]byte("FMR\x00030\x00xxxxxxxxxxxxxxxx"), ErrUnsupportedVersion},
+		"version 040":  {[]byte("FMR\x00040\x00xxxxxxxxxxxxxxxx"), ErrUnsupportedVersion},
+		"2009 cut":     {[]byte("FMR\x00030\x00xxxxxxxxxxxxxxxx"), ErrTruncated},
 		"short header": {valid[:20], ErrTruncated},
 		"cut minutiae": {valid[:35], ErrTruncated},
 		"cut ext len":  {valid[:len(valid)-1], ErrTruncated},
@@ -390,4 +413,145 @@ func TestReaderErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", name, err, tc.want)
 		}
 	}
+	// The newer editions, cut anywhere, fail as truncated when read as
+	// what they are.
+	for _, f := range []MinutiaeFormat{ISO19794_2_2011, ANSI378_2009, ANSI378_2009AM1} {
+		rec, err := MinutiaeRecordFromTemplate(fingerprint.Template{Width: 300, Height: 400, DPI: 500,
+			Minutiae: []fingerprint.Minutia{{X: 10, Y: 20, Angle: 1, Type: fingerprint.Ending}, {X: 30, Y: 40, Angle: 2, Type: fingerprint.Bifurcation}}}, f, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := rec.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 8; n < len(full); n++ {
+			if _, _, err := ParseMinutiaeAs(full[:n], f); !errors.Is(err, ErrTruncated) {
+				t.Errorf("%v cut to %d of %d bytes: err = %v, want ErrTruncated", f, n, len(full), err)
+			}
+		}
+	}
+}
+
+// TestNewEditionsMatchFingerprintIO compares the 2009/2011 samples with
+// FingerprintIO's decodes beside them (an independent reader): every
+// view's size, resolution and quality and every minutia.
+func TestNewEditionsMatchFingerprintIO(t *testing.T) {
+	dir := shareddata.Dir(t, "formats/minutiae/fingerprintio")
+	type fioMinutia struct {
+		X       int `json:"positionX"`
+		Y       int `json:"positionY"`
+		Angle   int `json:"angle"`
+		Quality int `json:"quality"`
+	}
+	type fioView struct {
+		Width, Height int
+		ResolutionX   int `json:"resolutionX"`
+		Quality       int `json:"quality"`
+		Qrecords      []struct{ Quality int }
+		Minutiae      []fioMinutia
+	}
+	for _, name := range []string{"iso19794p2v2011", "ansi378v2009", "ansi378v2009am1"} {
+		var want struct{ Fingerprints []fioView }
+		if err := json.Unmarshal(mustReadFile(t, filepath.Join(dir, name+"-sample.json")), &want); err != nil {
+			t.Fatal(err)
+		}
+		rec, _, err := ParseMinutiae(mustReadFile(t, filepath.Join(dir, name+"-sample.dat")))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(rec.Views) != len(want.Fingerprints) {
+			t.Fatalf("%s: %d views, FingerprintIO %d", name, len(rec.Views), len(want.Fingerprints))
+		}
+		for i, w := range want.Fingerprints {
+			v := rec.Views[i]
+			q := w.Quality
+			if len(w.Qrecords) > 0 {
+				q = w.Qrecords[0].Quality
+			}
+			if int(v.Width) != w.Width || int(v.Height) != w.Height || int(v.XRes) != w.ResolutionX || int(v.Quality) != q {
+				t.Errorf("%s view %d: %dx%d at %d, quality %d; FingerprintIO %+v", name, i, v.Width, v.Height, v.XRes, v.Quality, w)
+			}
+			if len(v.Minutiae) != len(w.Minutiae) {
+				t.Fatalf("%s view %d: %d minutiae, FingerprintIO %d", name, i, len(v.Minutiae), len(w.Minutiae))
+			}
+			for j, m := range w.Minutiae {
+				g := v.Minutiae[j]
+				if int(g.X) != m.X || int(g.Y) != m.Y || int(g.Angle) != m.Angle || int(g.Quality) != m.Quality {
+					t.Errorf("%s view %d minutia %d: %+v, FingerprintIO %+v", name, i, j, g, m)
+				}
+			}
+		}
+	}
+}
+
+func mustReadFile(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestConvertMinutiae converts every shared sample the strict writer
+// accepts to every format and back, and checks that minutiae survive
+// within the angle units' rounding and that a lossy direction says so.
+func TestConvertMinutiae(t *testing.T) {
+	dir := shareddata.Dir(t, "formats/minutiae")
+	for rel := range samples {
+		data := mustReadFile(t, filepath.Join(dir, rel))
+		rec, _, err := ParseMinutiae(data)
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if rec.Validate() != nil {
+			continue // the sloppy samples the strict writer refuses
+		}
+		for _, to := range MinutiaeFormats {
+			conv, losses, err := ConvertMinutiae(rec, to)
+			if err != nil {
+				t.Errorf("%s -> %v: %v", rel, to, err)
+				continue
+			}
+			out, err := conv.Marshal()
+			if err != nil {
+				t.Fatalf("%s -> %v: %v", rel, to, err)
+			}
+			back, warns, err := ParseMinutiae(out)
+			if err != nil || len(warns) > 0 || back.Format != to {
+				t.Fatalf("%s -> %v: reading it back: %v %v %v", rel, to, err, warns, back.Format)
+			}
+			if isANSI(rec.Format) != isANSI(to) && !containsString(losses, "minutia directions are rounded") {
+				t.Errorf("%s -> %v: losses %q do not mention the angle rounding", rel, to, losses)
+			}
+			if rec.Format == to && len(losses) > 0 {
+				t.Errorf("%s -> same format: losses %q", rel, losses)
+			}
+			for i := range rec.Views {
+				a, _ := rec.Template(i)
+				b, _ := back.Template(i)
+				if len(a.Minutiae) != len(b.Minutiae) || a.Width != b.Width || a.DPI != b.DPI {
+					t.Fatalf("%s -> %v view %d: template %dx%d %d dpi %d minutiae, was %dx%d %d dpi %d", rel, to, i,
+						b.Width, b.Height, b.DPI, len(b.Minutiae), a.Width, a.Height, a.DPI, len(a.Minutiae))
+				}
+				for j := range a.Minutiae {
+					ma, mb := a.Minutiae[j], b.Minutiae[j]
+					d := math.Abs(math.Remainder(ma.Angle-mb.Angle, 2*math.Pi))
+					if ma.X != mb.X || ma.Y != mb.Y || ma.Type != mb.Type || d > 1.01*math.Pi/180 {
+						t.Errorf("%s -> %v view %d minutia %d: %+v, was %+v", rel, to, i, j, mb, ma)
+					}
+				}
+			}
+		}
+	}
+}
+
+func containsString(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

@@ -15,6 +15,12 @@ func (rec *MinutiaeRecord) Marshal() ([]byte, error) {
 	if err := rec.Validate(); err != nil {
 		return nil, err
 	}
+	switch rec.Format {
+	case ISO19794_2_2011:
+		return rec.marshal2011(), nil
+	case ANSI378_2009, ANSI378_2009AM1:
+		return rec.marshal2009(), nil
+	}
 	body := 0
 	for _, v := range rec.Views {
 		body += viewHeaderLen + len(v.Minutiae)*minutiaLen + 2
@@ -71,14 +77,21 @@ func (rec *MinutiaeRecord) Marshal() ([]byte, error) {
 // Validate reports the first field that a strict writer refuses, naming the
 // view and minutia.
 func (rec *MinutiaeRecord) Validate() error {
-	if rec.Format != ISO19794_2_2005 && rec.Format != ANSI378_2004 {
-		return fmt.Errorf("iso19794: unknown minutiae format %d", rec.Format)
+	if err := checkFormat(rec.Format); err != nil {
+		return err
 	}
-	if rec.EquipmentCompliance > 0x0f || rec.EquipmentID > 0x0fff {
-		return fmt.Errorf("iso19794: capture equipment compliance %d / id %d exceed 4 / 12 bits", rec.EquipmentCompliance, rec.EquipmentID)
-	}
-	if rec.XRes == 0 || rec.YRes == 0 {
-		return fmt.Errorf("iso19794: resolution %dx%d pixels/cm must not be zero", rec.XRes, rec.YRes)
+	next := newEdition(rec.Format)
+	if next {
+		if err := rec.validate2009(); err != nil {
+			return err
+		}
+	} else {
+		if rec.EquipmentCompliance > 0x0f || rec.EquipmentID > 0x0fff {
+			return fmt.Errorf("iso19794: capture equipment compliance %d / id %d exceed 4 / 12 bits", rec.EquipmentCompliance, rec.EquipmentID)
+		}
+		if rec.XRes == 0 || rec.YRes == 0 {
+			return fmt.Errorf("iso19794: resolution %dx%d pixels/cm must not be zero", rec.XRes, rec.YRes)
+		}
 	}
 	if len(rec.Views) == 0 || len(rec.Views) > 255 {
 		return fmt.Errorf("iso19794: %d finger views, want 1-255", len(rec.Views))
@@ -87,13 +100,13 @@ func (rec *MinutiaeRecord) Validate() error {
 		if v.Position < biometric.UnknownFinger || v.Position > biometric.LeftLittle {
 			return fmt.Errorf("iso19794: view %d: finger position %d out of range 0-10", i, v.Position)
 		}
-		if v.ViewNumber > 15 {
+		if !next && v.ViewNumber > 15 { // 4 bits in the 2004/2005 editions
 			return fmt.Errorf("iso19794: view %d: view number %d exceeds 15", i, v.ViewNumber)
 		}
 		if !validImpression(v.Impression) {
 			return fmt.Errorf("iso19794: view %d: impression type %d is not defined", i, v.Impression)
 		}
-		if v.Quality > 100 {
+		if v.Quality > 100 && !(next && v.Quality >= 254) {
 			return fmt.Errorf("iso19794: view %d: finger quality %d above 100", i, v.Quality)
 		}
 		if len(v.Minutiae) > 255 {
@@ -109,7 +122,7 @@ func (rec *MinutiaeRecord) Validate() error {
 				return fmt.Errorf("iso19794: view %d minutia %d: (%d,%d) outside the %dx%d image", i, j, m.X, m.Y, rec.Width, rec.Height)
 			case rec.Format == ANSI378_2004 && m.Angle >= 180:
 				return fmt.Errorf("iso19794: view %d minutia %d: ANSI 378 angle %d out of range 0-179", i, j, m.Angle)
-			case m.Quality > 100:
+			case m.Quality > 100 && !next:
 				return fmt.Errorf("iso19794: view %d minutia %d: quality %d above 100", i, j, m.Quality)
 			}
 		}
