@@ -224,11 +224,14 @@ func (n *Node) handleEnrol(w http.ResponseWriter, r *http.Request, _ *Principal)
 		q := r.URL.Query()
 		req = EnrolRequest{Identity: IdentityInput{ID: q.Get("identity_id")}, Encounter: EncounterInput{Purpose: q.Get("purpose")},
 			Provenance: store.Provenance{LegalBasis: q.Get("legal_basis")}, Samples: s}
+		if e := idempotencyKey(r, &req); e != nil {
+			return e
+		}
 		resp, err := n.Enroll(r.Context(), &req)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusCreated, struct {
+		writeJSON(w, enrolStatus(resp), struct {
 			*EnrolResponse
 			Skipped []string `json:"skipped,omitempty"`
 		}{resp, skipped})
@@ -237,12 +240,39 @@ func (n *Node) handleEnrol(w http.ResponseWriter, r *http.Request, _ *Principal)
 	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}
+	if e := idempotencyKey(r, &req); e != nil {
+		return e
+	}
 	resp, err := n.Enroll(r.Context(), &req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	writeJSON(w, enrolStatus(resp), resp)
 	return nil
+}
+
+// idempotencyKey takes the Idempotency-Key header as the encounter id of
+// an enrolment that names none, so that a client that lost the reply can
+// send the same request again and get the first result (200, "replayed")
+// instead of a second enrolment.
+func idempotencyKey(r *http.Request, req *EnrolRequest) *apiError {
+	k := r.Header.Get("Idempotency-Key")
+	switch {
+	case k == "":
+	case req.Encounter.ID == "":
+		req.Encounter.ID = k
+	case req.Encounter.ID != k:
+		return errf(CodeInvalidField, "Idempotency-Key differs from encounter.id; send one or the same")
+	}
+	return nil
+}
+
+// enrolStatus is 201 for a new enrolment, 200 for a replayed one.
+func enrolStatus(resp *EnrolResponse) int {
+	if resp.Replayed {
+		return http.StatusOK
+	}
+	return http.StatusCreated
 }
 
 func (n *Node) handleIdentify(w http.ResponseWriter, r *http.Request, _ *Principal) error {

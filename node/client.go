@@ -3,8 +3,10 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -83,10 +85,34 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	return nil
 }
 
-// Enroll posts an enrolment.
+// Enroll posts an enrolment. When req names no encounter id it gets a
+// random one, so that the enrolment is idempotent: a request whose reply
+// was lost (connection reset, node killed after the commit) is sent again,
+// up to three times, and the node answers the first enrolment's result
+// (Replayed) rather than enrolling the person twice.
 func (c *Client) Enroll(ctx context.Context, req *EnrolRequest) (*EnrolResponse, error) {
+	if req.Encounter.ID == "" {
+		r := *req
+		r.Encounter.ID = "enc-" + rand.Text()
+		req = &r
+	}
 	var out EnrolResponse
-	return &out, c.do(ctx, "POST", "/v1/enrolments", req, &out)
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = c.do(ctx, "POST", "/v1/enrolments", req, &out); err == nil {
+			return &out, nil
+		}
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status != http.StatusServiceUnavailable || ctx.Err() != nil {
+			return nil, err // an answer: retrying would get the same
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(try+1) * 500 * time.Millisecond):
+		}
+	}
+	return nil, err
 }
 
 // Identify runs a 1:N search.

@@ -138,6 +138,40 @@ type EnrolResponse struct {
 	IdentityID  string         `json:"identity_id"`
 	EncounterID string         `json:"encounter_id"`
 	Samples     []SampleResult `json:"samples"`
+	// Replayed is set when the encounter was enrolled before: a retry
+	// with the same client-supplied encounter id (or Idempotency-Key)
+	// answers the first enrolment and writes nothing.
+	Replayed bool `json:"replayed,omitempty"`
+}
+
+// enrolledBefore answers a retried enrolment: when req's client-supplied
+// encounter id is already stored, under the identity req names (or any
+// identity when req names none) and with as many samples, it returns what
+// the first enrolment answered. Otherwise the id is a genuine clash: nil.
+func (n *Node) enrolledBefore(ctx context.Context, req *EnrolRequest, samples int) *EnrolResponse {
+	f, ok := n.store.(store.EncounterFinder)
+	if !ok {
+		return nil
+	}
+	idn, err := f.EncounterIdentity(ctx, req.Encounter.ID)
+	if err != nil || req.Identity.ID != "" && req.Identity.ID != idn {
+		return nil
+	}
+	rec, err := n.store.Identity(ctx, idn)
+	if err != nil {
+		return nil
+	}
+	resp := &EnrolResponse{IdentityID: idn, EncounterID: req.Encounter.ID, Replayed: true}
+	for _, s := range rec.Samples {
+		if s.EncounterID == req.Encounter.ID {
+			_, searchable := n.galleries[s.Modality]
+			resp.Samples = append(resp.Samples, SampleResult{ID: s.ID, Modality: s.Modality, Position: s.Position, Quality: s.Quality, Template: searchable})
+		}
+	}
+	if len(resp.Samples) != samples {
+		return nil
+	}
+	return resp
 }
 
 const maxIDLen = 128
@@ -239,6 +273,11 @@ func (n *Node) Enroll(ctx context.Context, req *EnrolRequest) (*EnrolResponse, e
 	}
 	if err := n.store.Enroll(ctx, e); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
+			if req.Encounter.ID != "" {
+				if resp := n.enrolledBefore(ctx, req, len(e.Samples)); resp != nil {
+					return resp, nil
+				}
+			}
 			return nil, errf(CodeDuplicateID, "an encounter, sample or template id is already in use")
 		}
 		if errors.Is(err, store.ErrInvalid) {

@@ -153,3 +153,13 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// EncounterFinder is implemented by engines that find an encounter's
+// identity by the encounter's id (both engines of this module): what makes
+// an enrolment retried with the same client-supplied encounter id
+// idempotent (the node answers the first enrolment's result).
+type EncounterFinder interface {
+	// EncounterIdentity returns the id of the identity an encounter
+	// belongs to, ErrNotFound when there is no such encounter.
+	EncounterIdentity(ctx context.Context, encounterID string) (string, error)
+}

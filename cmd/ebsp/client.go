@@ -101,6 +101,7 @@ func runEnroll(args []string) int {
 	id := cf.fs.String("identity", "", "existing identity id to add the encounter to (new identity when empty)")
 	legal := cf.fs.String("legal-basis", "", "legal basis of the enrolment (required)")
 	purpose := cf.fs.String("purpose", "", "encounter purpose, e.g. visa, border_crossing, arrest")
+	encounter := cf.fs.String("encounter", "", "the encounter's id, e.g. the visa application number (random when empty); sending the same id again, as the command does after a lost reply, enrols nothing twice")
 	if ok, code := cf.parse(args); !ok {
 		return code
 	}
@@ -114,7 +115,7 @@ func runEnroll(args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	resp, err := cl.Enroll(ctx, &node.EnrolRequest{Identity: node.IdentityInput{ID: *id}, Encounter: node.EncounterInput{Purpose: *purpose},
+	resp, err := cl.Enroll(ctx, &node.EnrolRequest{Identity: node.IdentityInput{ID: *id}, Encounter: node.EncounterInput{ID: *encounter, Purpose: *purpose},
 		Provenance: storeProvenance(*legal), Samples: s})
 	if err != nil {
 		return fail("enroll", err)
@@ -122,7 +123,11 @@ func runEnroll(args []string) int {
 	if *cf.json {
 		return emitJSON("enroll", resp)
 	}
-	fmt.Printf("enrolled identity %s, encounter %s\n", resp.IdentityID, resp.EncounterID)
+	if resp.Replayed {
+		fmt.Printf("already enrolled (nothing written): identity %s, encounter %s\n", resp.IdentityID, resp.EncounterID)
+	} else {
+		fmt.Printf("enrolled identity %s, encounter %s\n", resp.IdentityID, resp.EncounterID)
+	}
 	for _, s := range resp.Samples {
 		fmt.Printf("  sample %s  %s %-18s quality %3d  searchable %v\n", s.ID, s.Modality, s.Position, s.Quality, s.Template)
 	}

@@ -148,3 +148,13 @@ func (s *Store) Counts(ctx context.Context) (identities, templates int, err erro
 	}
 	return identities, templates, nil
 }
+
+// EncounterIdentity returns the identity of an encounter.
+func (s *Store) EncounterIdentity(ctx context.Context, encounterID string) (string, error) {
+	var id string
+	err := s.pool.QueryRow(ctx, "SELECT identity_id FROM encounters WHERE id = $1", encounterID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("postgres: encounter %q: %w", encounterID, store.ErrNotFound)
+	}
+	return id, classify("encounter", err)
+}

@@ -176,3 +176,13 @@ func (s *Store) Counts(ctx context.Context) (identities, templates int, err erro
 	}
 	return identities, templates, nil
 }
+
+// EncounterIdentity returns the identity of an encounter.
+func (s *Store) EncounterIdentity(ctx context.Context, encounterID string) (string, error) {
+	var id string
+	err := s.r.QueryRowContext(ctx, "SELECT identity_id FROM encounters WHERE id = ?", encounterID).Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", fmt.Errorf("sqlite: encounter %q: %w", encounterID, store.ErrNotFound)
+	}
+	return id, classify("encounter", err)
+}

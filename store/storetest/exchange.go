@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -126,5 +127,23 @@ func testExchangeState(t *testing.T, open Opener) {
 	}
 	if fresh, _ := s.RememberNonce(ctx, "DE/de-node", n1, t0.Add(time.Minute)); !fresh {
 		t.Error("a pruned nonce is still held")
+	}
+}
+
+// testEncounterIdentity checks store.EncounterFinder: an enrolled
+// encounter names its identity; an unknown one is ErrNotFound.
+func testEncounterIdentity(t *testing.T, open Opener) {
+	s := open(t)
+	f, ok := s.(store.EncounterFinder)
+	if !ok {
+		t.Fatal("the engine does not implement store.EncounterFinder")
+	}
+	e := SampleEnrolment()
+	mustEnroll(t, s, e)
+	if id, err := f.EncounterIdentity(ctxT(t), e.Encounter.ID); err != nil || id != e.Identity.ID {
+		t.Fatalf("EncounterIdentity(%s) = %q, %v; want %q", e.Encounter.ID, id, err, e.Identity.ID)
+	}
+	if _, err := f.EncounterIdentity(ctxT(t), "no-such-encounter"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("EncounterIdentity(unknown) = %v, want ErrNotFound", err)
 	}
 }

@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentSameIdentity", testConcurrentSameIdentity},
 		{"UseAfterClose", testUseAfterClose},
 		{"ExchangeState", testExchangeState},
+		{"EncounterIdentity", testEncounterIdentity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
