@@ -1,0 +1,171 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/ebsp/ebsp/biometric"
+)
+
+// Client is the node's side of a cluster: it routes enrolments and
+// erasures to the owning shard and scatter-gathers searches.
+type Client struct {
+	nc      *nats.Conn
+	prefix  string
+	ring    *Ring
+	timeout time.Duration
+
+	searches, partial atomic.Int64
+}
+
+// NewClient returns a client for the shards of ring. timeout bounds how
+// long a search waits for a shard before it answers without it.
+func NewClient(nc *nats.Conn, prefix string, ring *Ring, timeout time.Duration) *Client {
+	return &Client{nc: nc, prefix: prefix, ring: ring, timeout: timeout}
+}
+
+// Result is a scatter-gathered search.
+type Result struct {
+	// Candidates are the best of every shard that answered, best first.
+	Candidates []biometric.Candidate
+	// Partial is true when a shard did not answer (Missing names them):
+	// an identity on it could not be found, so a no-hit is not a no-hit.
+	Partial bool
+	Missing []string
+	// Templates is the number of templates the answering shards hold.
+	Templates int
+}
+
+// Stats returns the searches made and how many of them were partial.
+func (c *Client) Stats() (searches, partial int64) { return c.searches.Load(), c.partial.Load() }
+
+// Search sends the probe to every shard and merges what they answer
+// within the client's timeout.
+func (c *Client) Search(ctx context.Context, samples []Sample, limit int, floor float64) (*Result, error) {
+	body, err := json.Marshal(searchRequest{Samples: samples, Limit: limit, Floor: floor})
+	if err != nil {
+		return nil, err
+	}
+	shards := c.ring.Shards()
+	replies := make([]*searchReply, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, s := range shards {
+		wg.Go(func() {
+			rctx, cancel := context.WithTimeout(ctx, c.timeout)
+			defer cancel()
+			msg, err := c.nc.RequestWithContext(rctx, subject(c.prefix, s, opSearch), body)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			var r searchReply
+			if err := json.Unmarshal(msg.Data, &r); err != nil {
+				errs[i] = err
+				return
+			}
+			if r.Error != "" {
+				errs[i] = errors.New(r.Error)
+				return
+			}
+			replies[i] = &r
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	for i, r := range replies {
+		if r == nil {
+			res.Missing = append(res.Missing, shards[i])
+			continue
+		}
+		res.Candidates = append(res.Candidates, r.Candidates...)
+		res.Templates += r.Templates
+	}
+	c.searches.Add(1)
+	if len(res.Missing) > 0 {
+		res.Partial = true
+		c.partial.Add(1)
+	}
+	if len(res.Missing) == len(shards) {
+		return res, fmt.Errorf("cluster: no shard answered the search (first: %v)", errs[0])
+	}
+	sort.Slice(res.Candidates, func(i, j int) bool {
+		a, b := res.Candidates[i], res.Candidates[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		return a.IdentityID < b.IdentityID
+	})
+	if len(res.Candidates) > limit {
+		res.Candidates = res.Candidates[:limit]
+	}
+	return res, nil
+}
+
+// Enrol sends identities to their owning shards (one request per shard)
+// and returns when every shard has logged them.
+func (c *Client) Enrol(ctx context.Context, es ...Enrolment) error {
+	by := map[string][]Enrolment{}
+	for _, e := range es {
+		by[c.ring.Owner(e.Identity)] = append(by[c.ring.Owner(e.Identity)], e)
+	}
+	for shard, batch := range by {
+		var r reply
+		if err := c.request(ctx, shard, opEnrol, enrolRequest{Identities: batch}, &r); err != nil {
+			return err
+		}
+		if r.Error != "" {
+			return fmt.Errorf("cluster: shard %s: enrol: %s", shard, r.Error)
+		}
+	}
+	return nil
+}
+
+// Remove erases an identity on its shard and returns how many templates
+// went.
+func (c *Client) Remove(ctx context.Context, identity string) (int, error) {
+	shard := c.ring.Owner(identity)
+	var r reply
+	if err := c.request(ctx, shard, opRemove, removeRequest{Identity: identity}, &r); err != nil {
+		return 0, err
+	}
+	if r.Error != "" {
+		return 0, fmt.Errorf("cluster: shard %s: remove: %s", shard, r.Error)
+	}
+	return r.Count, nil
+}
+
+// Info asks one shard for its size.
+func (c *Client) Info(ctx context.Context, shard string) (Info, error) {
+	var in Info
+	err := c.request(ctx, shard, opInfo, struct{}{}, &in)
+	return in, err
+}
+
+func (c *Client) request(ctx context.Context, shard, op string, req, out any) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, max(c.timeout, 30*time.Second))
+	defer cancel()
+	msg, err := c.nc.RequestWithContext(rctx, subject(c.prefix, shard, op), body)
+	if err != nil {
+		return fmt.Errorf("cluster: shard %s: %s: %w", shard, op, err)
+	}
+	if err := json.Unmarshal(msg.Data, out); err != nil {
+		return fmt.Errorf("cluster: shard %s: %s: bad reply: %w", shard, op, err)
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/synth"
+)
+
+// fingerRecord is impression k of synthetic finger f as a stored template.
+func fingerRecord(t testing.TB, f uint64, k uint64, pos biometric.FingerPosition) []byte {
+	m := synth.NewFingerMaster(5, f)
+	master := synth.TemplateMaster(m)
+	rec, err := iso19794.MinutiaeRecordFromTemplate(synth.TemplateImpression(m, &master, k), iso19794.ISO19794_2_2005, pos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := rec.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func person(t testing.TB, p int, k uint64) ([]Template, []Sample) {
+	var ts []Template
+	var ss []Sample
+	for f, pos := range []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex} {
+		d := fingerRecord(t, uint64(2*p+f), k, pos)
+		ts = append(ts, Template{ID: fmt.Sprintf("P%d-%d", p, f), Position: pos, Data: d})
+		ss = append(ss, Sample{Position: pos, Data: d})
+	}
+	return ts, ss
+}
+
+func TestRingPlacement(t *testing.T) {
+	r, err := NewRing([]string{"a", "b", "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for i := range 30000 {
+		count[r.Owner(fmt.Sprint("P", i))]++
+	}
+	for s, n := range count {
+		if n < 8000 || n > 12000 {
+			t.Errorf("shard %s holds %d of 30000", s, n)
+		}
+	}
+	// Adding a shard moves identities only onto it.
+	r4, _ := NewRing([]string{"a", "b", "c", "d"})
+	moved := 0
+	for i := range 30000 {
+		id := fmt.Sprint("P", i)
+		if o := r4.Owner(id); o != r.Owner(id) {
+			if o != "d" {
+				t.Fatalf("%s moved from %s to %s, not to the new shard", id, r.Owner(id), o)
+			}
+			moved++
+		}
+	}
+	if moved < 5000 || moved > 10000 {
+		t.Errorf("%d of 30000 moved to the fourth shard, want about a quarter", moved)
+	}
+	if _, err := NewRing([]string{"a", "a"}); err == nil {
+		t.Error("repeated shard accepted")
+	}
+}
+
+// TestScatterGather runs three matchers with shard logs on an embedded
+// NATS server: enrolments reach the owning shard, a search finds the mate
+// whatever shard holds it, a stopped shard makes answers partial (never
+// a silent no-hit), and a matcher restarted on its log answers in full
+// again with its identities.
+func TestScatterGather(t *testing.T) {
+	srv, err := StartServer("127.0.0.1", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	connect := func() *nats.Conn {
+		nc, err := nats.Connect(srv.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	dir := t.TempDir()
+	shards := []string{"s1", "s2", "s3"}
+	start := func(s string) *Matcher {
+		m, err := NewMatcher(connect(), MatcherConfig{Prefix: "t", Shard: s, Engine: engine.Finger{}, Workers: 1, Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	ms := map[string]*Matcher{}
+	for _, s := range shards {
+		ms[s] = start(s)
+	}
+	ring, _ := NewRing(shards)
+	c := NewClient(connect(), "t", ring, 2*time.Second)
+	ctx := context.Background()
+	const people = 60
+	var es []Enrolment
+	for p := range people {
+		ts, _ := person(t, p, 1)
+		es = append(es, Enrolment{Identity: fmt.Sprint("P", p), Templates: ts})
+	}
+	if err := c.Enrol(ctx, es...); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, s := range shards {
+		in, err := c.Info(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += in.Identities
+	}
+	if total != people {
+		t.Fatalf("shards hold %d identities, want %d", total, people)
+	}
+	// A person on s2, searched with another impression.
+	who := -1
+	for p := range people {
+		if ring.Owner(fmt.Sprint("P", p)) == "s2" {
+			who = p
+			break
+		}
+	}
+	_, probe := person(t, who, 2)
+	res, err := c.Search(ctx, probe, 5, 0.01)
+	if err != nil || res.Partial || len(res.Candidates) == 0 || res.Candidates[0].IdentityID != fmt.Sprint("P", who) {
+		t.Fatalf("full search: %+v, %v", res, err)
+	}
+	// s2 goes away: partial, and says which shard is missing.
+	ms["s2"].Close()
+	res, err = c.Search(ctx, probe, 5, 0.01)
+	if err != nil || !res.Partial || len(res.Missing) != 1 || res.Missing[0] != "s2" {
+		t.Fatalf("search without s2: %+v, %v", res, err)
+	}
+	if _, partial := c.Stats(); partial != 1 {
+		t.Errorf("partial searches counted %d, want 1", partial)
+	}
+	// Restarted on its log: full, and the person is found again.
+	ms["s2"] = start("s2")
+	res, err = c.Search(ctx, probe, 5, 0.01)
+	if err != nil || res.Partial || len(res.Candidates) == 0 || res.Candidates[0].IdentityID != fmt.Sprint("P", who) {
+		t.Fatalf("search after restart: %+v, %v", res, err)
+	}
+	// Erasure goes to the owner and survives a restart.
+	if n, err := c.Remove(ctx, fmt.Sprint("P", who)); err != nil || n != 2 {
+		t.Fatalf("remove: %d, %v", n, err)
+	}
+	ms["s2"].Close()
+	ms["s2"] = start("s2")
+	res, err = c.Search(ctx, probe, 5, 0.01)
+	if err != nil || res.Partial {
+		t.Fatal(res, err)
+	}
+	for _, cd := range res.Candidates {
+		if cd.IdentityID == fmt.Sprint("P", who) {
+			t.Fatal("erased identity found after restart")
+		}
+	}
+}
+
+// TestShardLogTornAndCorrupt checks that a record torn at the end is cut
+// off and that a bad record followed by good ones is refused.
+func TestShardLogTornAndCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.log")
+	var got []logRecord
+	l, err := openShardLog(path, func(r logRecord) error { got = append(got, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []logRecord{
+		{op: logEnrol, identity: "a", tmpl: []Template{{ID: "a1", Position: 2, Data: []byte{1, 2, 3}}}},
+		{op: logRemove, identity: "b"},
+		{op: logEnrol, identity: "c", tmpl: []Template{{ID: "c1", Position: 7, Data: []byte{9}}}},
+	}
+	for _, r := range recs {
+		if err := l.append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.close()
+	full, _ := os.ReadFile(path)
+	// Torn: the last record loses its last byte.
+	os.WriteFile(path, full[:len(full)-1], 0o600)
+	got = nil
+	l, err = openShardLog(path, func(r logRecord) error { got = append(got, r); return nil })
+	if err != nil || len(got) != 2 || got[1].identity != "b" {
+		t.Fatalf("torn tail: %v records, %v", len(got), err)
+	}
+	l.close()
+	if st, _ := os.Stat(path); st.Size() >= int64(len(full)-1) {
+		t.Errorf("torn tail not cut: %d bytes", st.Size())
+	}
+	// Corrupt: a byte of the first record's payload flipped.
+	bad := append([]byte(nil), full...)
+	bad[10] ^= 0xff
+	os.WriteFile(path, bad, 0o600)
+	if _, err := openShardLog(path, func(logRecord) error { return nil }); err == nil {
+		t.Error("corrupt record before good ones loaded")
+	}
+}
+
+// FuzzDecodeRecord: any payload decodes or fails, without panic, and a
+// decoded record encodes back to the same bytes.
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add(encodeRecord(logRecord{op: logEnrol, identity: "id", tmpl: []Template{{ID: "t", Position: 1, Data: []byte("xyz")}}}))
+	f.Add(encodeRecord(logRecord{op: logRemove, identity: "id"}))
+	f.Add([]byte{1, 0, 5})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := decodeRecord(b)
+		if err != nil {
+			return
+		}
+		if got := encodeRecord(r); string(got) != string(b) {
+			t.Fatalf("round trip %x -> %x", b, got)
+		}
+	})
+}

@@ -1,0 +1,195 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/ebsp/ebsp/search"
+)
+
+// MatcherConfig configures a matcher.
+type MatcherConfig struct {
+	// Prefix starts every subject ("ebsp", say); Shard names the shard.
+	Prefix, Shard string
+	// Engine compares the shard's templates; Workers searches in parallel
+	// (GOMAXPROCS when 0).
+	Engine  search.Engine
+	Workers int
+	// Dir holds the shard log; empty keeps the shard in memory only (tests,
+	// benchmarks that fill shards themselves).
+	Dir string
+}
+
+// Matcher serves one shard over NATS.
+type Matcher struct {
+	cfg  MatcherConfig
+	nc   *nats.Conn
+	g    *search.Gallery
+	log  *shardLog
+	mu   sync.Mutex // serialises writes: log order is gallery order
+	subs []*nats.Subscription
+}
+
+// NewMatcher loads the shard from its log (when cfg.Dir is set) and
+// answers its subjects on nc until Close.
+func NewMatcher(nc *nats.Conn, cfg MatcherConfig) (*Matcher, error) {
+	if cfg.Prefix == "" || cfg.Shard == "" || cfg.Engine == nil {
+		return nil, errors.New("cluster: a matcher needs a subject prefix, a shard name and an engine")
+	}
+	m := &Matcher{cfg: cfg, nc: nc, g: search.NewGallery(cfg.Engine, cfg.Workers)}
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("cluster: matcher: %w", err)
+		}
+		l, err := openShardLog(filepath.Join(cfg.Dir, "shard-"+cfg.Shard+".log"), m.apply)
+		if err != nil {
+			return nil, err
+		}
+		m.log = l
+	}
+	for op, h := range map[string]nats.MsgHandler{opSearch: m.onSearch, opEnrol: m.onEnrol, opRemove: m.onRemove, opInfo: m.onInfo} {
+		s, err := nc.QueueSubscribe(subject(cfg.Prefix, cfg.Shard, op), queueGroup, h)
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("cluster: matcher: subscribe: %w", err)
+		}
+		m.subs = append(m.subs, s)
+	}
+	if err := nc.Flush(); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("cluster: matcher: %w", err)
+	}
+	return m, nil
+}
+
+// Gallery is the shard's gallery, for filling it directly (benchmarks).
+func (m *Matcher) Gallery() *search.Gallery { return m.g }
+
+// Close stops answering and closes the shard log.
+func (m *Matcher) Close() error {
+	for _, s := range m.subs {
+		_ = s.Unsubscribe()
+	}
+	if m.log != nil {
+		return m.log.close()
+	}
+	return nil
+}
+
+// apply replays one log record into the gallery.
+func (m *Matcher) apply(r logRecord) error {
+	switch r.op {
+	case logEnrol:
+		for _, t := range r.tmpl {
+			if err := m.g.Add(r.identity, t.ID, t.Position, t.Data); err != nil {
+				return err
+			}
+		}
+	case logRemove:
+		m.g.Remove(r.identity)
+	}
+	return nil
+}
+
+func respond(msg *nats.Msg, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"error":"cluster: cannot encode the reply"}`)
+	}
+	_ = msg.Respond(b)
+}
+
+func (m *Matcher) onSearch(msg *nats.Msg) {
+	var req searchRequest
+	out := searchReply{Shard: m.cfg.Shard}
+	if err := json.Unmarshal(msg.Data, &req); err != nil {
+		out.Error = "bad search request: " + err.Error()
+		respond(msg, out)
+		return
+	}
+	var probes []search.ProbeSample
+	for i, s := range req.Samples {
+		p, err := m.cfg.Engine.PrepareProbe(s.Data)
+		if err != nil {
+			out.Error = fmt.Sprintf("sample %d: %v", i, err)
+			respond(msg, out)
+			return
+		}
+		probes = append(probes, search.ProbeSample{Position: s.Position, Probe: p})
+	}
+	out.Candidates = m.g.Search(probes, req.Limit, req.Floor)
+	out.Templates, _ = m.g.Len()
+	respond(msg, out)
+}
+
+func (m *Matcher) onEnrol(msg *nats.Msg) {
+	var req enrolRequest
+	if err := json.Unmarshal(msg.Data, &req); err != nil {
+		respond(msg, reply{Error: "bad enrol request: " + err.Error()})
+		return
+	}
+	// Prepare first, so that a bad template is refused before anything is
+	// logged: the log holds only what the gallery accepted.
+	type prepared struct {
+		id, tid string
+		t       Template
+		p       any
+	}
+	var ps []prepared
+	recs := make([]logRecord, 0, len(req.Identities))
+	for _, e := range req.Identities {
+		if e.Identity == "" {
+			respond(msg, reply{Error: "empty identity"})
+			return
+		}
+		for _, t := range e.Templates {
+			p, err := m.cfg.Engine.PrepareGallery(t.Data)
+			if err != nil {
+				respond(msg, reply{Error: fmt.Sprintf("identity %s template %s: %v", e.Identity, t.ID, err)})
+				return
+			}
+			ps = append(ps, prepared{e.Identity, t.ID, t, p})
+		}
+		recs = append(recs, logRecord{op: logEnrol, identity: e.Identity, tmpl: e.Templates})
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.log != nil {
+		if err := m.log.append(recs...); err != nil {
+			respond(msg, reply{Error: err.Error()})
+			return
+		}
+	}
+	for _, p := range ps {
+		m.g.AddPrepared(p.id, p.tid, p.t.Position, p.p)
+	}
+	respond(msg, reply{Count: len(ps)})
+}
+
+func (m *Matcher) onRemove(msg *nats.Msg) {
+	var req removeRequest
+	if err := json.Unmarshal(msg.Data, &req); err != nil || req.Identity == "" {
+		respond(msg, reply{Error: "bad remove request"})
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.log != nil {
+		if err := m.log.append(logRecord{op: logRemove, identity: req.Identity}); err != nil {
+			respond(msg, reply{Error: err.Error()})
+			return
+		}
+	}
+	respond(msg, reply{Count: m.g.Remove(req.Identity)})
+}
+
+func (m *Matcher) onInfo(msg *nats.Msg) {
+	t, ids := m.g.Len()
+	respond(msg, Info{Shard: m.cfg.Shard, Templates: t, Identities: ids})
+}

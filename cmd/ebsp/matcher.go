@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/cluster"
+	"github.com/ebsp/ebsp/engine"
+)
+
+func init() {
+	register("matcher", "serve one shard of a gallery over NATS (package cluster)", runMatcher)
+}
+
+func runMatcher(args []string) int {
+	fs := newFlagSet("matcher", `usage: ebsp matcher --nats URL --shard NAME [flags]
+
+Holds one shard of a node's gallery and answers its searches, enrolments
+and erasures over NATS (subjects PREFIX.shard.NAME.*; docs/scale.md). The
+shard is kept in an append-only log in --data and reloaded from it at
+start; an enrolment is acknowledged only once it is synced there. Runs
+until SIGINT or SIGTERM. With --ready-file it writes "ready" to that file
+once it answers.`)
+	url := fs.String("nats", nats.DefaultURL, "NATS server URL(s), comma-separated")
+	shard := fs.String("shard", "", "shard name (required)")
+	prefix := fs.String("prefix", "ebsp", "subject prefix")
+	data := fs.String("data", "", "directory of the shard log (empty: memory only)")
+	modality := fs.String("modality", "finger", "finger or face")
+	workers := fs.Int("workers", 0, "search goroutines (0: GOMAXPROCS)")
+	ready := fs.String("ready-file", "", "write \"ready\" to this file once answering")
+	if _, ok, code := parseArgs(fs, args, nArgs(0)); !ok {
+		return code
+	}
+	if *shard == "" {
+		fmt.Fprintln(os.Stderr, "ebsp matcher: --shard is required")
+		return 2
+	}
+	engines := engine.Defaults()
+	eng, ok := engines[biometric.Modality(*modality)]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "ebsp matcher: --modality %q: want finger or face\n", *modality)
+		return 2
+	}
+	// Reconnect for ever: a NATS server restart must not end the matcher.
+	nc, err := nats.Connect(*url, nats.Name("ebsp matcher "+*shard), nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond))
+	if err != nil {
+		return fail("matcher", err)
+	}
+	defer nc.Close()
+	t0 := time.Now()
+	m, err := cluster.NewMatcher(nc, cluster.MatcherConfig{Prefix: *prefix, Shard: *shard, Engine: eng, Workers: *workers, Dir: *data})
+	if err != nil {
+		return fail("matcher", err)
+	}
+	defer m.Close()
+	tn, ids := m.Gallery().Len()
+	fmt.Fprintf(os.Stderr, "ebsp matcher: shard %s: %d templates of %d identities loaded in %.2f s; serving on %s\n",
+		*shard, tn, ids, time.Since(t0).Seconds(), nc.ConnectedUrlRedacted())
+	if *ready != "" {
+		if err := os.WriteFile(*ready, []byte("ready"), 0o600); err != nil {
+			return fail("matcher", err)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return 0
+}

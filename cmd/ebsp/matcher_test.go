@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/cluster"
+)
+
+// startMatcher runs `ebsp matcher` for one shard and waits until it
+// answers.
+func startMatcher(t *testing.T, bin, url, shard, dir string) *exec.Cmd {
+	t.Helper()
+	ready := filepath.Join(dir, shard+".ready")
+	os.Remove(ready)
+	cmd := exec.Command(bin, "matcher", "--nats", url, "--shard", shard, "--prefix", "kt", "--data", dir,
+		"--workers", "1", "--ready-file", ready)
+	logf, err := os.OpenFile(filepath.Join(dir, shard+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logf.Close() })
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			return cmd
+		}
+	}
+	out, _ := os.ReadFile(filepath.Join(dir, shard+".out"))
+	t.Fatalf("matcher %s not ready in 60 s:\n%s", shard, out)
+	return nil
+}
+
+// TestMatcherKill9 runs three `ebsp matcher` processes on a real NATS
+// server, searches continuously, kills one with SIGKILL while searches are
+// in flight, and checks that no search fails (those in flight at the kill
+// included) and that every search started after it is answered partial,
+// naming the dead shard (never an error or a silent no-hit); then
+// restarts it on its shard log and checks full answers that find a person
+// it holds.
+func TestMatcherKill9(t *testing.T) {
+	bin := buildEbsp(t)
+	srv, err := cluster.StartServer("127.0.0.1", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	dir := t.TempDir()
+	shards := []string{"m1", "m2", "m3"}
+	procs := map[string]*exec.Cmd{}
+	for _, s := range shards {
+		procs[s] = startMatcher(t, bin, srv.ClientURL(), s, dir)
+	}
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ring, _ := cluster.NewRing(shards)
+	c := cluster.NewClient(nc, "kt", ring, 3*time.Second)
+	ctx := context.Background()
+	pos := []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex}
+	const people = 150
+	var es []cluster.Enrolment
+	for p := range people {
+		e := cluster.Enrolment{Identity: fmt.Sprint("P", p)}
+		for f, ps := range pos {
+			s := isoSample(t, uint64(2*p+f), ps)
+			e.Templates = append(e.Templates, cluster.Template{ID: fmt.Sprintf("P%d-%d", p, f), Position: ps, Data: s.Data})
+		}
+		es = append(es, e)
+	}
+	if err := c.Enrol(ctx, es...); err != nil {
+		t.Fatal(err)
+	}
+	// A person held by m2, the shard to be killed; the probe is the
+	// enrolled impression, so that the answer is certain.
+	who := -1
+	for p := range people {
+		if ring.Owner(fmt.Sprint("P", p)) == "m2" {
+			who = p
+			break
+		}
+	}
+	var probe []cluster.Sample
+	for _, tm := range es[who].Templates {
+		probe = append(probe, cluster.Sample{Position: tm.Position, Data: tm.Data})
+	}
+	res, err := c.Search(ctx, probe, 5, 0.05)
+	if err != nil || res.Partial || len(res.Candidates) == 0 || res.Candidates[0].IdentityID != fmt.Sprint("P", who) {
+		t.Fatalf("before the kill: %+v, %v", res, err)
+	}
+
+	// Search continuously from two clients; kill m2 in the middle.
+	var mu sync.Mutex
+	var after []*cluster.Result
+	var errs []error
+	killed := make(chan struct{})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				wasKilled := false
+				select {
+				case <-killed:
+					wasKilled = true
+				default:
+				}
+				r, err := c.Search(ctx, probe, 5, 0.05)
+				mu.Lock()
+				if wasKilled {
+					after = append(after, r)
+				}
+				if err != nil { // any search, the ones in flight at the kill too
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := procs["m2"].Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = procs["m2"].Process.Wait()
+	close(killed)
+	time.Sleep(4 * time.Second) // longer than the client's timeout
+	close(stop)
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("searches after the kill failed: %v", errs[0])
+	}
+	if len(after) == 0 {
+		t.Fatal("no search completed after the kill")
+	}
+	for _, r := range after {
+		if r == nil || !r.Partial || len(r.Missing) != 1 || r.Missing[0] != "m2" {
+			t.Fatalf("answer after the kill not flagged partial for m2: %+v", r)
+		}
+	}
+	if _, partial := c.Stats(); partial < int64(len(after)) {
+		t.Errorf("partial counter %d, want at least %d", partial, len(after))
+	}
+
+	// Restarted on its log, m2 answers again, with its identities.
+	procs["m2"] = startMatcher(t, bin, srv.ClientURL(), "m2", dir)
+	res, err = c.Search(ctx, probe, 5, 0.05)
+	if err != nil || res.Partial || len(res.Candidates) == 0 || res.Candidates[0].IdentityID != fmt.Sprint("P", who) {
+		t.Fatalf("after the restart: %+v, %v", res, err)
+	}
+	t.Logf("%d searches answered partial while m2 was down", len(after))
+}
