@@ -149,3 +149,28 @@ func (p irisProbe) Compare(g any) float64 {
 	r := iris.Compare(p.c, g.(*iris.Code), irisMaxShift)
 	return 0.5 - iris.NormalizedHD(r.HD, r.Valid)
 }
+
+// GalleryProbe implements Prober: the gallery keeps a face as its vector.
+func (Face) GalleryProbe(tmpl any) (search.Probe, error) {
+	switch v := tmpl.(type) {
+	case *face.Template:
+		return faceProbe{v}, nil
+	case []int8:
+		var t face.Template
+		if len(v) != face.Dim {
+			return nil, fmt.Errorf("engine: face gallery vector of length %d", len(v))
+		}
+		copy(t.Vector[:], v)
+		return faceProbe{&t}, nil
+	}
+	return nil, fmt.Errorf("engine: face gallery template of type %T", tmpl)
+}
+
+// GalleryProbe implements Prober.
+func (Iris) GalleryProbe(tmpl any) (search.Probe, error) {
+	c, ok := tmpl.(*iris.Code)
+	if !ok {
+		return nil, fmt.Errorf("engine: iris gallery template of type %T", tmpl)
+	}
+	return irisProbe{c}, nil
+}

@@ -204,3 +204,12 @@ func (p fingerProbe) Compare(g any) float64 { return p.m.Compare(g.(*fingerprint
 // Clone implements search.Cloner: a fingerprint.Matcher keeps scratch
 // space, so each search worker needs its own.
 func (p fingerProbe) Clone() search.Probe { return fingerProbe{p.m.Clone()} }
+
+// GalleryProbe implements Prober.
+func (Finger) GalleryProbe(tmpl any) (search.Probe, error) {
+	p, ok := tmpl.(*fingerprint.Prepared)
+	if !ok {
+		return nil, fmt.Errorf("engine: finger gallery template of type %T", tmpl)
+	}
+	return fingerProbe{fingerprint.NewMatcherPrepared(p)}, nil
+}

@@ -5,6 +5,3 @@ func VectorHistogram(p *Prepared) ([VectorLen]float64, bool) { return p.pairHist
 
 // VectorMeanTable exposes vectorMean to the external tests.
 func VectorMeanTable() [VectorLen]float32 { return vectorMean }
-
-// NewMatcherPrepared is a Matcher for an already prepared probe.
-func NewMatcherPrepared(p *Prepared) *Matcher { return newMatcher(p) }

@@ -150,6 +150,11 @@ func NewMatcherWith(probe Template, o MatchOptions) *Matcher {
 	return m
 }
 
+// NewMatcherPrepared returns a Matcher whose probe is a template already
+// prepared for a gallery, so that two gallery templates can be compared
+// (a node's self-calibration samples such pairs).
+func NewMatcherPrepared(p *Prepared) *Matcher { return newMatcher(p) }
+
 func newMatcher(p *Prepared) *Matcher {
 	// Through a variable: the constant expression is not an integer.
 	th := float64(mccMaxDTheta)

@@ -398,3 +398,17 @@ func (g *Gallery) compact(keep func(*entry) bool) {
 	}
 	clear(g.names[len(g.names):cap(g.names)])
 }
+
+// Entry returns the identity of entry i and what a probe compares with for
+// it (the prepared template, or the stage-1 vector where the gallery keeps
+// only that); ok is false when i is out of range, as it may be once the
+// gallery has shrunk. Self-calibration samples pairs of entries with it.
+func (g *Gallery) Entry(i int) (identity string, tmpl any, ok bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if i < 0 || i >= len(g.entries) {
+		return "", nil, false
+	}
+	e := &g.entries[i]
+	return e.identity, g.template(e, i), true
+}
