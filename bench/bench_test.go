@@ -193,3 +193,27 @@ func (m *phaseSet) seen(p string) bool {
 	defer m.mu.Unlock()
 	return m.phases[p]
 }
+
+// TestRunPrivacy runs the privacy benchmark on a small gallery with
+// insecure, fast parameters and checks the figures it must print.
+func TestRunPrivacy(t *testing.T) {
+	r, err := RunPrivacy(context.Background(), PrivacyOptions{Gallery: 300, Queries: 2, Dim: 64, LogN: 12, Train: 300, Heldout: 100, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SecureParameters || r.Dimensions != 64 || r.Gallery != 300 || r.Mated != 1 {
+		t.Fatalf("unexpected result %+v", r)
+	}
+	if r.BytesUp == 0 || r.BytesDown == 0 || r.SecondsPerQuery <= 0 || r.CPUSecondsPerQuery <= 0 {
+		t.Fatalf("sizes or times missing: %+v", r)
+	}
+	if r.DisagreementsOutsideMargin != 0 || r.EntryAgreement < 0.999 {
+		t.Fatalf("entry agreement %.6f, %d disagreements outside the margin", r.EntryAgreement, r.DisagreementsOutsideMargin)
+	}
+	if r.MatedHits != 1 || r.NonMatedHits != 0 {
+		t.Fatalf("hits on mated %d, non-mated %d", r.MatedHits, r.NonMatedHits)
+	}
+	if r.Reduction.ImpostorSDReduced <= r.Reduction.ImpostorSDFull {
+		t.Errorf("reduction did not widen the impostor spread (%.4f → %.4f)", r.Reduction.ImpostorSDFull, r.Reduction.ImpostorSDReduced)
+	}
+}
