@@ -187,8 +187,8 @@ the counts and of every entry's encrypted decision with the plaintext ones.
 	defer stop()
 	pb := newBenchProgress()
 	r, err := bench.RunPrivacy(ctx, bench.PrivacyOptions{Gallery: *gallery, Queries: *queries, Dim: *dim, LogN: *logN,
-		Seed: *seed, Progress: pb.update})
-	pb.finish()
+		Seed: *seed, Progress: pb.Update})
+	pb.Done()
 	if err != nil {
 		return fail("bench privacy", err)
 	}
