@@ -152,7 +152,9 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// personal data: nothing of the console is kept by the browser.
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer the browser sends
+	// "Origin: null" on the console's own form posts, which checkPost refuses.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	if _, pat := c.mux.Handler(r); pat == "" {

@@ -116,6 +116,7 @@ type fingerView struct {
 	Pairs, Score     string
 	NoGallery        bool
 	ProbeN, GalleryN int
+	GalleryLabel     string
 }
 
 // panel is one side of a comparison drawn as SVG: the template's frame,
@@ -179,7 +180,9 @@ func (c *Console) caseData(r *http.Request, k *exchange.ExaminerCase, s *session
 		cv := candidateView{Rank: i + 1, Identity: id, Score: cmp.Score, Threshold: cmp.Threshold,
 			Above: cmp.Score >= cmp.Threshold, Confirmed: k.ConfirmedCandidate == id}
 		for _, f := range cmp.Fingers {
-			cv.Fingers = append(cv.Fingers, fingerPanels(f))
+			fv := fingerPanels(f)
+			fv.GalleryLabel = "Gallery print of " + id
+			cv.Fingers = append(cv.Fingers, fv)
 		}
 		d.Candidates = append(d.Candidates, cv)
 	}
