@@ -15,7 +15,8 @@ cd "$(dirname "$0")"
 need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)     # the docs/node.md walk-through test
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm) # face model weights, the OpenAPI linters
 if [ ${#need_apt[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   echo "test.sh: installing ${need_apt[*]} from Debian's packages" >&2
   apt-get update -qq >/dev/null
@@ -63,6 +64,22 @@ if [ "$(sha256sum "$EBSP_AXE_JS" | cut -d' ' -f1)" != "$axe_sha256" ]; then
   echo "test.sh: $EBSP_AXE_JS is not axe-core $axe_version as pinned (SHA-256 differs)" >&2
   exit 1
 fi
+
+# node/openapi.json must be clean, errors and warnings, under Redocly's
+# recommended rules and Spectral's spectral:oas. Both come from npm, pinned,
+# installed once into a cache folder outside the repository (Redocly CLI 1.x
+# runs on Debian 12's Node.js 18 as on newer ones).
+tools="${EBSP_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ebsp-tools}"
+redocly_version=1.34.20 spectral_version=6.16.3
+if ! grep -qs "\"version\": \"$redocly_version\"" "$tools/node_modules/@redocly/cli/package.json" ||
+   ! grep -qs "\"version\": \"$spectral_version\"" "$tools/node_modules/@stoplight/spectral-cli/package.json"; then
+  echo "test.sh: installing @redocly/cli@$redocly_version and @stoplight/spectral-cli@$spectral_version into $tools" >&2
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \
+    "@redocly/cli@$redocly_version" "@stoplight/spectral-cli@$spectral_version" >/dev/null
+fi
+"$tools/node_modules/.bin/redocly" lint --extends recommended-strict --format=summary node/openapi.json
+"$tools/node_modules/.bin/spectral" lint --fail-severity=warn -r node/openapi.spectral.yaml node/openapi.json
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

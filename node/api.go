@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -41,6 +42,7 @@ var routes = []route{
 	{method: "GET", path: "/metrics", roles: []Role{RoleAuditor}, handle: (*Node).handleMetrics},
 	{method: "GET", path: "/v1/calibration", roles: []Role{RoleSearcher, RoleExaminer, RoleAuditor}, handle: (*Node).handleCalibration},
 	{method: "GET", path: "/v1/openapi.json", roles: []Role{RoleEnroller, RoleSearcher, RoleExaminer, RoleAuditor}, handle: (*Node).handleOpenAPI},
+	{method: "GET", path: "/v1/api.html", public: true, handle: (*Node).handleAPIPage},
 	{method: "POST", path: "/v1/enrolments", roles: []Role{RoleEnroller}, handle: (*Node).handleEnrol},
 	{method: "POST", path: "/v1/identify", roles: []Role{RoleSearcher, RoleExaminer}, handle: (*Node).handleIdentify},
 	{method: "POST", path: "/v1/verify", roles: []Role{RoleSearcher, RoleExaminer}, handle: (*Node).handleVerify},
@@ -118,7 +120,8 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 }
 
 // wrap adds, in order: panic recovery, metrics and the access log,
-// authentication (401), the rate limit (429), the body limit (413) and the
+// authentication (401), the rate limit (429: per principal, or per client
+// address on the routes that need no credentials), the body limit (413) and the
 // role check (403).
 func (n *Node) wrap(rt route) http.Handler {
 	name := rt.method + " " + rt.path
@@ -140,7 +143,25 @@ func (n *Node) wrap(rt route) http.Handler {
 			n.log.Info("request", "route", name, "status", sw.status, "principal", principal, "ms", float64(d.Microseconds())/1000)
 		}()
 		var p *Principal
-		if !rt.public {
+		limited := func(l *limiters, key string) bool {
+			ok, wait := l.allow(key)
+			if !ok {
+				sw.Header().Set("Retry-After", strconv.Itoa(wait))
+				writeError(sw, errf(CodeRateLimited, fmt.Sprintf("over %v requests per second; retry after %d s", n.cfg.RatePerSecond, wait)))
+			}
+			return !ok
+		}
+		if rt.public {
+			// Probes need no credentials, so they are limited per client
+			// address: they cannot be turned into load on the node.
+			host, _, err := net.SplitHostPort(r.RemoteAddr)
+			if err != nil {
+				host = r.RemoteAddr
+			}
+			if limited(n.public, host) {
+				return
+			}
+		} else {
 			p = n.auth.authenticate(r)
 			if p == nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ebsp"`)
@@ -148,9 +169,7 @@ func (n *Node) wrap(rt route) http.Handler {
 				return
 			}
 			principal = p.Name
-			if ok, wait := n.limits.allow(p.Name); !ok {
-				sw.Header().Set("Retry-After", strconv.Itoa(wait))
-				writeError(sw, errf(CodeRateLimited, fmt.Sprintf("over %v requests per second; retry after %d s", n.cfg.RatePerSecond, wait)))
+			if limited(n.limits, p.Name) {
 				return
 			}
 			if !p.Has(rt.roles...) {

@@ -214,6 +214,46 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+// TestPublicRateLimit: the routes that need no credentials are limited per
+// client address, so probes cannot be turned into load.
+func TestPublicRateLimit(t *testing.T) {
+	tn := newTestNode(t, func(c *Config) { c.RatePerSecond = 1; c.Burst = 3 })
+	for _, path := range []string{"/healthz", "/readyz"} {
+		var last int
+		for range 4 {
+			resp, err := tn.srv.Client().Get(tn.srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			last = resp.StatusCode
+			observe("GET", path, last)
+			if last == 429 && resp.Header.Get("Retry-After") == "" {
+				t.Errorf("%s: 429 without Retry-After", path)
+			}
+		}
+		if last != 429 {
+			t.Errorf("%s: 4th request within a second from one address: %d, want 429", path, last)
+		}
+	}
+	// A principal's own bucket is not the address's.
+	if st, _ := tn.call(t, RoleAuditor, "GET", "/v1/openapi.json", nil); st != 200 {
+		t.Errorf("authenticated request from the same address: %d", st)
+	}
+}
+
+// TestLimitersStayBounded: buckets for many addresses are forgotten once
+// idle, and never exceed maxLimiters.
+func TestLimitersStayBounded(t *testing.T) {
+	l := newLimiters(1000, 1)
+	for i := range 3 * maxLimiters {
+		l.allow("addr-" + strconv.Itoa(i))
+	}
+	if len(l.by) > maxLimiters {
+		t.Fatalf("%d buckets kept, limit %d", len(l.by), maxLimiters)
+	}
+}
+
 // TestLogsHoldNoPersonalData enrols and searches, then checks the node's log
 // for the name, the tokens and the template bytes.
 func TestLogsHoldNoPersonalData(t *testing.T) {

@@ -37,6 +37,7 @@ type Node struct {
 	log       *slog.Logger
 	auth      *authenticator
 	limits    *limiters
+	public    *limiters // per client address, for the routes without credentials
 	metrics   *metrics
 	ready     atomic.Bool
 	draining  atomic.Bool // shutting down: /readyz answers 503
@@ -67,6 +68,7 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engi
 		cfg: cfg, store: st, engines: engines, log: log, auth: auth,
 		galleries: map[biometric.Modality]*search.Gallery{},
 		limits:    newLimiters(cfg.RatePerSecond, cfg.Burst),
+		public:    newLimiters(cfg.RatePerSecond, cfg.Burst),
 		now:       time.Now,
 	}
 	for m, e := range engines {

@@ -8,7 +8,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// limiters holds one token bucket per principal.
+// limiters holds one token bucket per principal (or, for the routes that
+// need no credentials, per client address).
 type limiters struct {
 	mu    sync.Mutex
 	rate  rate.Limit
@@ -30,6 +31,9 @@ func (l *limiters) allow(name string) (bool, int) {
 	l.mu.Lock()
 	lim, ok := l.by[name]
 	if !ok {
+		if len(l.by) >= maxLimiters {
+			l.prune()
+		}
 		lim = rate.NewLimiter(l.rate, l.burst)
 		l.by[name] = lim
 	}
@@ -40,4 +44,23 @@ func (l *limiters) allow(name string) (bool, int) {
 		return false, int(math.Ceil(max(d, time.Second).Seconds()))
 	}
 	return true, 0
+}
+
+// maxLimiters bounds the buckets kept: client addresses are many.
+const maxLimiters = 4096
+
+// prune drops the buckets that are full again (their principal or address
+// has been idle for burst/rate): forgetting them changes no decision. If
+// none is, it drops them all, a bounded leniency towards whoever floods
+// the map with addresses. l.mu is held.
+func (l *limiters) prune() {
+	now := time.Now()
+	for k, lim := range l.by {
+		if lim.TokensAt(now) >= float64(l.burst) {
+			delete(l.by, k)
+		}
+	}
+	if len(l.by) >= maxLimiters {
+		clear(l.by)
+	}
 }
