@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/console"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
@@ -35,6 +36,11 @@ type Options struct {
 	Out2          io.Writer // where the table and summary are printed
 	Workers       int       // concurrent clients for enrolment
 	Report        bool      // end with the Proof-of-Concept report
+	// Serve keeps the nodes running after the summary, with their web
+	// consoles, until ctx ends: Run prints each console's URL and the
+	// staff's tokens, and leaves a step-2 case waiting at each partner for
+	// an examiner to decide in the browser.
+	Serve bool
 	// Progress, when set, receives progress lines for the long stages
 	// (internal/progress); the cmd gives standard error.
 	Progress io.Writer
@@ -136,6 +142,15 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	defer p.Close()
+	if o.Serve {
+		for _, m := range p.Members {
+			c, err := console.New(console.Options{Node: m.Node})
+			if err != nil {
+				return nil, err
+			}
+			m.Node.Mount(console.Prefix, c)
+		}
+	}
 	cl := p.Members["US"].Operator
 	usKey := p.Members["US"].LogPubKey
 
@@ -247,7 +262,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		ex.Requests, ex.Hits, ex.TrueHits, ex.FalseHits, ex.NoHits, ex.Missed, ex.Refused)
 	fmt.Fprintf(o.Out2, "examiners confirmed %d, rejected %d; releases %d (only allow-listed fields: %v)\n", ex.Confirmed, ex.Rejected, ex.Released, ex.ReleasedOK)
 	fmt.Fprintf(o.Out2, "step-1 round trip p50 %.2f ms, p99 %.2f ms; audit logs verified: %v\n", ex.P50ms, ex.P99ms, ex.AuditOK)
-	p.Close()
+	if !o.Serve {
+		p.Close()
+	}
 
 	if o.Report {
 		sc, err := poc.SmallScenario()
@@ -279,6 +296,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	fmt.Fprintf(o.Out2, "Check the US node's audit log as a partner would:\n  ebsp audit verify --log %s --key '%s'\n",
 		filepath.Join(nodesDir, "US", "audit"), usKey)
+	if o.Serve {
+		if err := serve(ctx, p, o, partners); err != nil {
+			return nil, err
+		}
+	}
 	return sum, nil
 }
 

@@ -28,13 +28,19 @@ on nodes of its own: comparing sharing models needs a population of its own).
 Says what it does at each stage on standard output, with progress on
 standard error (a bar on a terminal, a line every 5 s otherwise). Writes
 OUT/demo-summary.json, OUT/nodes.log (the nodes' JSON logs),
-OUT/partnership/ (kept), OUT/report.html and OUT/report.json.`)
+OUT/partnership/ (kept), OUT/report.html and OUT/report.json.
+
+With --serve the nodes keep running after the summary with their web consoles
+(docs/console.md): it prints each console's URL and the demo staff's tokens,
+and leaves a US disclosure request waiting at each partner for an examiner to
+decide in the browser.`)
 	out := fs.String("out", "ebsp-demo", "output folder")
 	people := fs.Int("people", 1000, "people enrolled at the US node")
 	partnerPeople := fs.Int("partner-people", 400, "people enrolled at each partner node")
 	probes := fs.Int("probes", 100, "US identifications, half of enrolled people")
 	report := fs.Bool("report", true, "end with the Proof-of-Concept report")
 	seed := fs.Uint64("seed", 1, "population seed")
+	serve := fs.Bool("serve", false, "keep the nodes running after the summary, with their web consoles; print each console's URL and the staff's tokens (Ctrl-C stops)")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -44,7 +50,7 @@ OUT/partnership/ (kept), OUT/report.html and OUT/report.json.`)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if _, err := demo.Run(ctx, demo.Options{Out: *out, People: *people, PartnerPeople: *partnerPeople,
-		Probes: *probes, Seed: *seed, Out2: os.Stdout, Report: *report, Progress: os.Stderr}); err != nil {
+		Probes: *probes, Seed: *seed, Out2: os.Stdout, Report: *report, Progress: os.Stderr, Serve: *serve}); err != nil {
 		return fail("demo", err)
 	}
 	return 0
