@@ -41,6 +41,7 @@ var routes = []route{
 	{method: "GET", path: "/readyz", public: true, handle: (*Node).handleReady},
 	{method: "GET", path: "/metrics", roles: []Role{RoleAuditor}, handle: (*Node).handleMetrics},
 	{method: "GET", path: "/v1/calibration", roles: []Role{RoleSearcher, RoleExaminer, RoleAuditor}, handle: (*Node).handleCalibration},
+	{method: "GET", path: "/v1/calibration/duplicates", roles: []Role{RoleExaminer}, handle: (*Node).handleDuplicates},
 	{method: "GET", path: "/v1/openapi.json", roles: []Role{RoleEnroller, RoleSearcher, RoleExaminer, RoleAuditor}, handle: (*Node).handleOpenAPI},
 	{method: "GET", path: "/v1/api.html", public: true, handle: (*Node).handleAPIPage},
 	{method: "POST", path: "/v1/enrolments", roles: []Role{RoleEnroller}, handle: (*Node).handleEnrol},

@@ -30,6 +30,7 @@ func TestRoleMatrix(t *testing.T) {
 		"GET /v1/identities/{id}":                       {RoleExaminer, RoleAdmin},
 		"DELETE /v1/identities/{id}":                    {RoleAdmin},
 		"GET /v1/calibration":                           {RoleSearcher, RoleExaminer, RoleAuditor, RoleAdmin},
+		"GET /v1/calibration/duplicates":                {RoleExaminer, RoleAdmin},
 		"POST /v1/exchange/search":                      {RoleSearcher, RoleAdmin},
 		"POST /v1/exchange/disclosures":                 {RoleSearcher, RoleAdmin},
 		"GET /v1/exchange/disclosures/{partner}/{case}": {RoleSearcher, RoleAdmin},

@@ -45,6 +45,11 @@ type ModalityCalibration struct {
 	// threshold at the configured per-comparison false-match rate.
 	VerifyFMR       float64 `json:"verify_fmr"`
 	VerifyThreshold float64 `json:"verify_threshold"`
+	// SelfCalibration is the impostor comparisons of the gallery sampled
+	// so far (self_calibration), and Duplicates the pairs of identities
+	// they found scoring like one person (GET /v1/calibration/duplicates).
+	SelfCalibration int64 `json:"self_calibration_comparisons"`
+	Duplicates      int   `json:"duplicates"`
 }
 
 // CalibrationResponse is the body of GET /v1/calibration.
@@ -56,9 +61,10 @@ type CalibrationResponse struct {
 // thresholds follow and what they imply now.
 func (n *Node) Calibration() *CalibrationResponse {
 	var out CalibrationResponse
-	for m, e := range n.engines {
-		tail := n.cfg.tail(m, e)
-		_, configured := n.cfg.ImpostorTails[m]
+	dups := n.Duplicates()
+	for m := range n.engines {
+		tail, from := n.tail(m)
+		configured := from == "configured"
 		_, fixed := n.cfg.Thresholds[m]
 		_, ids := n.galleries[m].Len()
 		pol := n.policy(m)
@@ -75,10 +81,21 @@ func (n *Node) Calibration() *CalibrationResponse {
 			FPIRTarget: n.cfg.FPIRHit, FPIRImplied: math.Min(1, float64(max(ids, 1))*fmr),
 			Extrapolated: tail.MeasuredFMR > 0 && fmr < tail.MeasuredFMR,
 			VerifyFMR:    n.cfg.FMRVerify, VerifyThreshold: engine.Verification(tail, n.cfg.FMRVerify, 1),
+			SelfCalibration: n.selfCalProgress(m), Duplicates: len(dups[m]),
 		})
 	}
 	slices.SortFunc(out.Modalities, func(a, b ModalityCalibration) int { return strings.Compare(string(a.Modality), string(b.Modality)) })
 	return &out
+}
+
+// DuplicatesResponse is the body of GET /v1/calibration/duplicates.
+type DuplicatesResponse struct {
+	Duplicates map[biometric.Modality][]engine.Mate `json:"duplicates"`
+}
+
+func (n *Node) handleDuplicates(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	writeJSON(w, 200, DuplicatesResponse{n.Duplicates()})
+	return nil
 }
 
 func (n *Node) handleCalibration(w http.ResponseWriter, r *http.Request, _ *Principal) error {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
@@ -172,5 +174,96 @@ func TestVerifyOwnFMR(t *testing.T) {
 	c.Defaults()
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "fmr_verify") {
 		t.Errorf("fmr_verify 2: Validate said %v", err)
+	}
+}
+
+// TestSelfCalibration runs a node's self-calibration over a gallery with one
+// person enrolled twice: the sampled comparisons are reported, survive a
+// restart, and the pair is listed as a possible duplicate, not measured as
+// an impostor; GET /v1/calibration/duplicates shows it to an examiner.
+func TestSelfCalibration(t *testing.T) {
+	dir := t.TempDir()
+	mod := func(c *Config) {
+		c.DataDir = dir
+		c.SelfCalibration.ComparisonsPerSecond = 1_000_000
+	}
+	tn := newTestNode(t, mod)
+	enrolPeople(t, tn, 12)
+	// The same captures submitted again under another identity (synthetic
+	// impressions of one finger score below the mate score: 0.2-0.4 against
+	// real prints' 0.42-0.61, docs/synthetic-data.md).
+	if st, b := tn.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("TWICE", person(t, 0, 1))); st != 201 {
+		t.Fatalf("enrol again: %d %v", st, b)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- tn.RunSelfCalibration(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(tn.Duplicates()[biometric.Finger]) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := tn.Duplicates()[biometric.Finger]
+	if len(got) != 1 || got[0].A != "P000" || got[0].B != "TWICE" {
+		t.Fatalf("duplicates %v after %d comparisons: want P000 and TWICE", got, tn.selfCalProgress(biometric.Finger))
+	}
+	measured := tn.selfCalProgress(biometric.Finger)
+	if measured == 0 {
+		t.Fatal("no comparisons sampled")
+	}
+	st, b := tn.call(t, RoleExaminer, "GET", "/v1/calibration/duplicates", nil)
+	if st != 200 || !strings.Contains(fmt.Sprint(b), "TWICE") {
+		t.Fatalf("GET /v1/calibration/duplicates: %d %v", st, b)
+	}
+	// A restarted node over the same data folder resumes.
+	again := newTestNode(t, mod)
+	if c := again.selfCalProgress(biometric.Finger); c != measured {
+		t.Errorf("after restart %d comparisons, before %d", c, measured)
+	}
+	if d := again.Duplicates()[biometric.Finger]; len(d) != 1 {
+		t.Errorf("after restart duplicates %v", d)
+	}
+	// 12 people's comparisons are far from deep enough: the thresholds
+	// still follow the engine's tail.
+	if _, src := again.tail(biometric.Finger); src != "engine" {
+		t.Errorf("thresholds follow the %s tail", src)
+	}
+}
+
+// TestGalleryTailDeepEnough checks the rule by which a node's own tail
+// replaces the default: at least 100,000 comparisons, and the hit
+// threshold's FMR no more than two decades beyond what it measured.
+func TestGalleryTailDeepEnough(t *testing.T) {
+	tn := newTestNode(t, func(c *Config) { c.SelfCalibration.ComparisonsPerSecond = 1 })
+	enrolPeople(t, tn, 10)
+	own := engine.SyntheticFingerTail // 1e-3/10 = 1e-4 per comparison: measured
+	own.Source = "gallery"
+	tn.selfcal.tails[biometric.Finger] = own
+	if _, src := tn.tail(biometric.Finger); src != "gallery" {
+		t.Fatalf("a deep gallery tail: thresholds follow the %s tail", src)
+	}
+	var c ModalityCalibration
+	for _, x := range tn.Calibration().Modalities {
+		if x.Modality == biometric.Finger {
+			c = x
+		}
+	}
+	if c.Tail != "gallery" || c.HitThreshold != own.ScoreAt(tn.cfg.FPIRHit/10) {
+		t.Errorf("calibration %+v", c)
+	}
+	shallow := own
+	shallow.MeasuredFMR = 1e-1 // 1e-4 is three decades beyond
+	tn.selfcal.tails[biometric.Finger] = shallow
+	if _, src := tn.tail(biometric.Finger); src != "engine" {
+		t.Errorf("a shallow gallery tail: thresholds follow the %s tail", src)
+	}
+	few := own
+	few.Comparisons = 99_999
+	tn.selfcal.tails[biometric.Finger] = few
+	if _, src := tn.tail(biometric.Finger); src != "engine" {
+		t.Errorf("a gallery tail of 99,999 comparisons: thresholds follow the %s tail", src)
 	}
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// 1e-4): the verification threshold is the score a fraction FMRVerify
 	// of impostor comparisons reach, whatever the gallery's size.
 	FMRVerify float64 `json:"fmr_verify"`
+	// SelfCalibration, when on, has the node measure the impostor tail of
+	// its own gallery in the background (RunSelfCalibration).
+	SelfCalibration SelfCalibrationConfig `json:"self_calibration"`
 	// Thresholds, when set for a modality, fix its single-sample score
 	// thresholds instead (scaled for n fused samples, see search.Policy).
 	Thresholds map[biometric.Modality]Thresholds `json:"thresholds,omitempty"`
@@ -63,6 +66,14 @@ type Config struct {
 	MinQuality int `json:"min_quality"`
 	// Workers is the number of search goroutines (GOMAXPROCS when 0).
 	Workers int `json:"workers"`
+}
+
+// SelfCalibrationConfig paces the background measurement of the gallery's
+// impostor tail. ComparisonsPerSecond 0 (the default) leaves it off; a
+// fingerprint comparison takes about 14 µs of CPU, so 5,000 a second is
+// about 7% of one core.
+type SelfCalibrationConfig struct {
+	ComparisonsPerSecond int `json:"comparisons_per_second"`
 }
 
 // TLSConfig names the node's certificate and, for mutual TLS, the CA that
@@ -135,6 +146,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: want 0 < fpir_hit %v <= fpir_review %v < 1", c.FPIRHit, c.FPIRReview)
 	case !(c.FMRVerify > 0 && c.FMRVerify < 1):
 		return fmt.Errorf("config: fmr_verify %v: want 0 < fmr_verify < 1", c.FMRVerify)
+	case c.SelfCalibration.ComparisonsPerSecond < 0:
+		return fmt.Errorf("config: self_calibration.comparisons_per_second %d: want 0 (off) or more", c.SelfCalibration.ComparisonsPerSecond)
 	case c.MinQuality < 0 || c.MinQuality > 100:
 		return fmt.Errorf("config: min_quality %d: want 0 to 100", c.MinQuality)
 	case c.RatePerSecond < 0 || c.Burst < 0:

@@ -48,6 +48,7 @@ type Node struct {
 	// storageFault is the latest write refused for a full or unreachable
 	// store (storageError); /readyz reports it for a while.
 	storageFault atomic.Pointer[storageFault]
+	selfcal      *selfCal // nil unless self_calibration is on
 }
 
 // New returns a node over an open store with the engines for the modalities
@@ -73,6 +74,9 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engi
 	}
 	for m, e := range engines {
 		n.galleries[m] = search.NewGallery(e, cfg.Workers)
+	}
+	if err := n.loadSelfCal(); err != nil {
+		return nil, err
 	}
 	n.metrics = newMetrics(n)
 	n.metrics.setGallery(n)
@@ -465,7 +469,8 @@ func (n *Node) Verify(ctx context.Context, req *VerifyRequest) (*VerifyResponse,
 	if !ok {
 		return nil, errf(CodeNotFound, fmt.Sprintf("no %s templates for that identity", mod))
 	}
-	th := engine.Verification(n.cfg.tail(mod, n.engines[mod]), n.cfg.FMRVerify, len(probes))
+	tail, _ := n.tail(mod)
+	th := engine.Verification(tail, n.cfg.FMRVerify, len(probes))
 	d := "no_match"
 	switch {
 	case score >= th && n.calibrated(mod):
@@ -520,20 +525,33 @@ func (c *Config) tail(m biometric.Modality, e engine.Engine) engine.Tail {
 // decision be a hit or a match.
 func (n *Node) calibrated(m biometric.Modality) bool {
 	_, fixed := n.cfg.Thresholds[m]
-	_, configured := n.cfg.ImpostorTails[m]
-	return fixed || configured || n.engines[m].Tail().Calibrated()
+	tail, src := n.tail(m)
+	return fixed || src == "configured" || tail.Calibrated()
 }
 
 // Store returns the node's store.
 func (n *Node) Store() store.Store { return n.store }
 
+// tail returns the impostor tail modality m's thresholds follow now, and
+// where it comes from: the configuration's ("configured"), the gallery's
+// own once self-calibration has measured it deep enough for the gallery's
+// size ("gallery"), or the engine's built-in one ("engine").
+func (n *Node) tail(m biometric.Modality) (engine.Tail, string) {
+	if t, ok := n.cfg.ImpostorTails[m]; ok {
+		return t, "configured"
+	}
+	if t, ok := n.selfTail(m); ok {
+		return t, "gallery"
+	}
+	return n.engines[m].Tail(), "engine"
+}
+
 // policy returns the decision policy of a modality for the gallery as it is
 // now: fixed thresholds when the configuration sets them, otherwise the
-// scores at which the engine's impostor tail gives the configured
+// scores at which the impostor tail (Node.tail) gives the configured
 // false-positive identification rates against this many identities.
 func (n *Node) policy(m biometric.Modality) search.Policy {
-	e := n.engines[m]
-	tail := n.cfg.tail(m, e)
+	tail, _ := n.tail(m)
 	if t, ok := n.cfg.Thresholds[m]; ok {
 		mean := t.ImpostorMean
 		if mean == 0 {
@@ -542,7 +560,7 @@ func (n *Node) policy(m biometric.Modality) search.Policy {
 		return search.Policy{Hit: t.Hit, Review: t.Review, Mean: mean, Cap: n.cfg.CandidateCap}
 	}
 	_, ids := n.galleries[m].Len()
-	return GalleryPolicy(m, e, n.cfg, ids)
+	return engine.Identification(tail, n.cfg.FPIRHit, n.cfg.FPIRReview, n.cfg.CandidateCap, ids)
 }
 
 // GalleryPolicy is the decision policy a node with configuration cfg uses

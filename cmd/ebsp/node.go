@@ -153,6 +153,11 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	}
 	log.Info("node ready", "gallery_load_ms", time.Since(start).Milliseconds())
 	go n.RunRetention(ctx, time.Minute)
+	go func() {
+		if err := n.RunSelfCalibration(ctx); err != nil {
+			log.Error("self-calibration stopped", "err", err.Error())
+		}
+	}()
 	if readyFile != "" {
 		if err := os.WriteFile(readyFile, []byte(scheme+"://"+ln.Addr().String()), 0o600); err != nil {
 			return err

@@ -1,0 +1,165 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
+)
+
+// Self-calibration (docs/node.md, "Self-calibration"): with
+// self_calibration.comparisons_per_second set, RunSelfCalibration samples
+// impostor comparisons of the node's own gallery in the background
+// (engine.Sampler), saves the state under data_dir every minute and at the
+// end, and refits the gallery's tail. The node's thresholds follow that tail
+// once it is deep enough for the gallery's size (deepEnough); until then
+// the engine's conservative default.
+
+// selfCal is the node's self-calibration state.
+type selfCal struct {
+	mu       sync.Mutex
+	samplers map[biometric.Modality]*engine.Sampler
+	tails    map[biometric.Modality]engine.Tail // the latest fit
+}
+
+// selfCalMinComparisons is the least a gallery's own tail must measure
+// before it is used.
+const selfCalMinComparisons = 100_000
+
+func (n *Node) selfCalPath(m biometric.Modality) string {
+	return filepath.Join(n.cfg.DataDir, "selfcal-"+string(m)+".gob")
+}
+
+// loadSelfCal reads the saved samplers of the modalities whose engine can
+// compare two gallery templates.
+func (n *Node) loadSelfCal() error {
+	if n.cfg.SelfCalibration.ComparisonsPerSecond == 0 {
+		return nil
+	}
+	n.selfcal = &selfCal{samplers: map[biometric.Modality]*engine.Sampler{}, tails: map[biometric.Modality]engine.Tail{}}
+	for m, e := range n.engines {
+		if _, ok := e.(engine.Prober); !ok {
+			continue
+		}
+		s, err := engine.LoadSampler(n.selfCalPath(m), uint64(time.Now().UnixNano()))
+		if err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+		n.selfcal.samplers[m] = s
+		if t, err := s.Tail("gallery"); err == nil {
+			n.selfcal.tails[m] = t
+		}
+	}
+	return nil
+}
+
+// RunSelfCalibration samples impostor comparisons of the gallery until ctx
+// ends, at most self_calibration.comparisons_per_second of them on one
+// goroutine that sleeps between batches (so that searches keep the cores),
+// saving the state every minute and when it stops. It returns at once when
+// self-calibration is off.
+func (n *Node) RunSelfCalibration(ctx context.Context) error {
+	sc := n.selfcal
+	if sc == nil {
+		return nil
+	}
+	const batch = 64
+	rate := n.cfg.SelfCalibration.ComparisonsPerSecond
+	pause := time.Duration(float64(time.Second) * batch / float64(rate))
+	lastSave := time.Now()
+	save := func() error {
+		for m, s := range sc.samplers {
+			if err := s.Save(n.selfCalPath(m)); err != nil {
+				return fmt.Errorf("node: save self-calibration: %w", err)
+			}
+			if t, err := s.Tail("gallery"); err == nil {
+				sc.mu.Lock()
+				sc.tails[m] = t
+				sc.mu.Unlock()
+			}
+		}
+		n.metrics.setGallery(n)
+		return nil
+	}
+	for {
+		made := 0
+		for m, s := range sc.samplers {
+			k, err := s.Step(n.galleries[m], n.engines[m].(engine.Prober), batch, n.mateScore(m))
+			if err != nil {
+				return err
+			}
+			made += k
+		}
+		if time.Since(lastSave) > time.Minute {
+			if err := save(); err != nil {
+				return err
+			}
+			lastSave = time.Now()
+		}
+		wait := pause
+		if made == 0 {
+			wait = time.Second // an empty gallery, or the samplers are full
+		}
+		select {
+		case <-ctx.Done():
+			return save()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// mateScore is the score at or above which a sampled pair counts as one
+// person enrolled twice: the engine's default tail at FMR 1e-7 per
+// comparison (0.42 for fingerprints, where real genuine pairs score 0.42-0.61
+// on average), so that of the at most 4 million comparisons sampled fewer
+// than one impostor is expected on the list.
+func (n *Node) mateScore(m biometric.Modality) float64 {
+	return n.engines[m].Tail().ScoreAt(1e-7)
+}
+
+// selfTail returns the gallery's own tail of modality m when it is deep
+// enough for the gallery's size: at least selfCalMinComparisons, and the
+// hit threshold's FMR (fpir_hit / identities) no more than two decades
+// beyond what it measured.
+func (n *Node) selfTail(m biometric.Modality) (engine.Tail, bool) {
+	if n.selfcal == nil {
+		return engine.Tail{}, false
+	}
+	n.selfcal.mu.Lock()
+	t, ok := n.selfcal.tails[m]
+	n.selfcal.mu.Unlock()
+	if !ok || t.Comparisons < selfCalMinComparisons {
+		return engine.Tail{}, false
+	}
+	_, ids := n.galleries[m].Len()
+	if n.cfg.FPIRHit/float64(max(ids, 1)) < t.MeasuredFMR/100 {
+		return engine.Tail{}, false
+	}
+	return t, true
+}
+
+// Duplicates returns, per modality, the pairs of identities the
+// self-calibration found scoring like one person: a deduplication list for
+// examiners.
+func (n *Node) Duplicates() map[biometric.Modality][]engine.Mate {
+	out := map[biometric.Modality][]engine.Mate{}
+	if n.selfcal == nil {
+		return out
+	}
+	for m, s := range n.selfcal.samplers {
+		out[m] = s.Mates()
+	}
+	return out
+}
+
+// selfCalProgress returns the comparisons sampled of modality m so far.
+func (n *Node) selfCalProgress(m biometric.Modality) int64 {
+	if n.selfcal == nil || n.selfcal.samplers[m] == nil {
+		return 0
+	}
+	return n.selfcal.samplers[m].Comparisons()
+}
