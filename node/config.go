@@ -66,6 +66,26 @@ type Config struct {
 	MinQuality int `json:"min_quality"`
 	// Workers is the number of search goroutines (GOMAXPROCS when 0).
 	Workers int `json:"workers"`
+	// Exchange, when set, makes the node a member of partnerships
+	// (docs/exchange.md): package partnership reads it.
+	Exchange *ExchangeConfig `json:"exchange,omitempty"`
+}
+
+// ExchangeConfig is a node's membership of partnerships: where it answers
+// partners, its credentials and the agreements it holds. Paths are as
+// given (relative ones to the working directory).
+type ExchangeConfig struct {
+	// Listen is the partner endpoint's TCP address (mutual TLS), e.g.
+	// "0.0.0.0:9443". Partners reach it at the endpoint their copy of
+	// each agreement names.
+	Listen string `json:"listen"`
+	// Credentials is the directory `ebsp pki node` wrote: node.pem and
+	// node.key (mutual TLS), sign.pem and sign.key (message signing),
+	// log.key and log.pub (the transparency log's checkpoint key), ca.pem.
+	Credentials string `json:"credentials"`
+	// Agreements are the agreement files this node is a party to (as
+	// `ebsp pki agreement` writes them), one per partner.
+	Agreements []string `json:"agreements"`
 }
 
 // SelfCalibrationConfig paces the background measurement of the gallery's
@@ -171,6 +191,16 @@ func (c *Config) Validate() error {
 	}
 	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
 		return fmt.Errorf("config: tls needs cert_file and key_file")
+	}
+	if x := c.Exchange; x != nil {
+		switch {
+		case x.Listen == "":
+			return fmt.Errorf("config: exchange.listen: the partner endpoint's address is required, e.g. \"0.0.0.0:9443\"")
+		case x.Credentials == "":
+			return fmt.Errorf("config: exchange.credentials: the directory 'ebsp pki node' wrote is required")
+		case len(x.Agreements) == 0:
+			return fmt.Errorf("config: exchange.agreements: at least one agreement file is required")
+		}
 	}
 	return nil
 }

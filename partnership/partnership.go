@@ -9,7 +9,6 @@ package partnership
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -169,15 +168,13 @@ func startMember(ctx context.Context, o Options, state string, creds *exchange.N
 		m.Close()
 		return nil, err
 	}
-	if m.Log, err = audit.Open(m.LogDir, creds.LogSigner); err != nil {
+	ms, err := Join(n, dir, creds, agreements, partnerLn, logger)
+	if err != nil {
 		m.Close()
 		return nil, err
 	}
-	m.close = append(m.close, func() { m.Log.Close() })
-	if err := n.EnableExchange(node.ExchangeSetup{Credentials: creds, Agreements: agreements, Log: m.Log}); err != nil {
-		m.Close()
-		return nil, err
-	}
+	m.Log = ms.Log
+	m.close = append(m.close, ms.Close)
 	if err := n.LoadGallery(ctx, nil); err != nil {
 		m.Close()
 		return nil, err
@@ -191,10 +188,6 @@ func startMember(ctx context.Context, o Options, state string, creds *exchange.N
 	apiSrv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go apiSrv.Serve(api)
 	m.close = append(m.close, func() { apiSrv.Close() })
-	partnerSrv := &http.Server{Handler: n.PartnerHandler(), TLSConfig: n.Responder().TLSConfig(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	go partnerSrv.Serve(tls.NewListener(partnerLn, partnerSrv.TLSConfig))
-	m.close = append(m.close, func() { partnerSrv.Close() })
 	m.URL = "http://" + api.Addr().String()
 	m.Operator = node.NewClient(m.URL, tok[state+"-operator"], nil)
 	m.Examiner = node.NewClient(m.URL, tok[state+"-examiner"], nil)

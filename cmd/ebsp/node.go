@@ -19,6 +19,7 @@ import (
 	"github.com/ebsp/ebsp/console"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/partnership"
 )
 
 func init() {
@@ -115,6 +116,27 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	if err != nil {
 		return err
 	}
+	var member *partnership.Membership
+	if cfg.Exchange != nil {
+		creds, agreements, err := partnership.LoadExchange(cfg)
+		if err != nil {
+			return err
+		}
+		pln, err := net.Listen("tcp", cfg.Exchange.Listen)
+		if err != nil {
+			return fmt.Errorf("config: exchange.listen %s: %w", cfg.Exchange.Listen, err)
+		}
+		if member, err = partnership.Join(n, cfg.DataDir, creds, agreements, pln, log); err != nil {
+			pln.Close()
+			return err
+		}
+		defer member.Close()
+		ids := make([]string, len(agreements))
+		for i, a := range agreements {
+			ids[i] = a.ID
+		}
+		log.Info("partner endpoint listening", "addr", pln.Addr().String(), "node", creds.Node, "agreements", strings.Join(ids, ","))
+	}
 	con, err := console.New(console.Options{Node: n, Log: log})
 	if err != nil {
 		return err
@@ -176,6 +198,11 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	// Shutdown closes the listener, then waits for the requests in flight.
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("requests still in flight after %s: %w", d.timeout, err)
+	}
+	if member != nil {
+		if err := member.Shutdown(sctx); err != nil {
+			return fmt.Errorf("partner requests still in flight after %s: %w", d.timeout, err)
+		}
 	}
 	storeOpen = false
 	if err := st.Close(); err != nil {
