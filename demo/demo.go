@@ -296,6 +296,11 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	fmt.Fprintf(o.Out2, "Check the US node's audit log as a partner would:\n  ebsp audit verify --log %s --key '%s'\n",
 		filepath.Join(nodesDir, "US", "audit"), usKey)
+	// The demo's faces are synthetic embeddings, so that it needs no model
+	// download; docs/face.md is the way to real photos.
+	fmt.Fprintf(o.Out2, "Faces here are synthetic embeddings. To enrol and search face photos (JPEG, PNG,\n"+
+		"ISO/IEC 19794-5, ANSI/NIST Type-10): ebsp models fetch, then ebsp node --face-models DIR;\n"+
+		"ebsp eval face --dataset DIR measures the recogniser (docs/face.md).\n")
 	if o.Serve {
 		if err := serve(ctx, p, o, partners); err != nil {
 			return nil, err

@@ -9,9 +9,11 @@ import (
 	"github.com/ebsp/ebsp/search"
 )
 
-// Face matches face embeddings (package face: 512-d, int8, cosine).
-// ebsp has no face recogniser of its own, so a face image is stored as a
-// sample but only an embedding ("face-embedding") is searchable.
+// Face matches face embeddings from an outside recogniser or package synth
+// (package face: 512-d, int8, cosine). It is the face engine of a node
+// started without the face models: a face photo is then stored as a sample
+// but only an embedding ("face-embedding") is searchable. With the models,
+// FacePhotos takes its place.
 type Face struct{}
 
 // Algorithm implements search.Engine.
@@ -32,7 +34,8 @@ var faceTail = gaussianTail(0, 0.05)
 // Template implements Engine.
 func (Face) Template(s *Sample, _ int) ([]byte, int, error) {
 	if s.Format != "face-embedding" {
-		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("face format %q cannot be searched here: want face-embedding", s.Format))
+		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("face format %q cannot be searched here: want face-embedding; "+
+			"to search face photos, run 'ebsp models fetch' and start the node with --face-models (docs/face.md)", s.Format))
 	}
 	t, err := face.Parse(s.Data)
 	if err != nil {

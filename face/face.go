@@ -1,8 +1,11 @@
-// Package face is ebsp's face comparator: a face template is a fixed-length
-// embedding vector (512 dimensions, as modern deep face recognisers such as
-// ArcFace produce), stored quantised to int8, and two templates compare by
-// cosine similarity. It does no image processing: embeddings come from an
-// outside recogniser or from package synth.
+// Package face holds ebsp's face templates and their comparison.
+//
+// Template is an embedding from an outside recogniser or from package synth
+// (512 dimensions, as ArcFace-class recognisers produce), stored quantised
+// to int8 and compared by cosine similarity. Embedding is the 128-value
+// embedding of ebsp's own recogniser (package face/pipeline turns photos
+// into them), stored as int8 with its scale and compared by Euclidean
+// distance.
 package face
 
 import (

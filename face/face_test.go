@@ -89,3 +89,36 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestEmbeddingRoundTrip(t *testing.T) {
+	a, b := make([]float32, RecogniserDim), make([]float32, RecogniserDim)
+	for i := range a {
+		a[i] = float32(math.Sin(float64(i))) * 0.2
+		b[i] = float32(math.Cos(float64(i))) * 0.15
+	}
+	var want float64
+	for i := range a {
+		want += float64((a[i] - b[i]) * (a[i] - b[i]))
+	}
+	want = math.Sqrt(want)
+	ea, err := QuantizeEmbedding(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb, _ := QuantizeEmbedding(b)
+	pa, err := ParseEmbedding(ea.Bytes())
+	if err != nil || pa != ea {
+		t.Fatalf("round trip: %v", err)
+	}
+	if d := Distance(&pa, &eb); math.Abs(d-want) > 0.01 {
+		t.Errorf("distance %v after quantising, want %v", d, want)
+	}
+	for name, bad := range map[string][]byte{"short": make([]byte, 5), "zero scale": make([]byte, EmbeddingSize)} {
+		if _, err := ParseEmbedding(bad); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := QuantizeEmbedding(make([]float32, RecogniserDim)); err == nil {
+		t.Error("all zeros: no error")
+	}
+}

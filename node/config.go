@@ -62,6 +62,11 @@ type Config struct {
 	// vouches for it. The built-in fingerprint tail is a conservative one
 	// measured on 14,400 comparisons of real images (docs/node.md).
 	ImpostorTails map[biometric.Modality]engine.Tail `json:"impostor_tails,omitempty"`
+	// FaceModels is the directory of the face models (ebsp models fetch).
+	// When set, the node searches face photos with ebsp's recogniser
+	// (engine.FacePhotos, docs/face.md) instead of outside 512-d embeddings;
+	// the two keep different templates.
+	FaceModels string `json:"face_models,omitempty"`
 	// MinQuality is the quality gate (0-100) for enrolled fingerprint images.
 	MinQuality int `json:"min_quality"`
 	// Workers is the number of search goroutines (GOMAXPROCS when 0).

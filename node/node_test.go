@@ -15,6 +15,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/face/pipeline/pipelinetest"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/synth"
 )
@@ -64,7 +65,13 @@ func newTestNode(t testing.TB, mod func(*Config)) *testNode {
 		t.Fatal(err)
 	}
 	buf := &syncBuffer{}
-	n, err := New(cfg, st, engine.Defaults(), slog.New(slog.NewJSONHandler(buf, nil)))
+	engines := engine.Defaults()
+	if cfg.FaceModels != "" {
+		// Tests set FaceModels to ask for the recogniser; pipelinetest
+		// finds the models (or stops the test) wherever they are.
+		engines[biometric.Face] = engine.FacePhotos{Pipeline: pipelinetest.Load(t)}
+	}
+	n, err := New(cfg, st, engines, slog.New(slog.NewJSONHandler(buf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

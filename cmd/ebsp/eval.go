@@ -18,7 +18,7 @@ func init() {
 
 func runEval(args []string) int {
 	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]
-       ebsp eval face --dataset DIR [--models DIR] [--json]
+       ebsp eval face --dataset DIR [--models DIR] [--json] [--scores FILE]
        ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--json] [--out FILE]
        ebsp eval identification --dataset DIR [--dataset DIR ...] [--dpi N ...] [--json]
 

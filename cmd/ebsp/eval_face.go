@@ -13,14 +13,15 @@ func runEvalFace(args []string) int {
 
 Enrols every photo of DIR/labels.csv with the face pipeline (BlazeFace,
 alignment, dlib's ResNet) and compares every pair: genuine pairs share an
-identity, impostor pairs do not; the score is the negated Euclidean distance
-of the embeddings. Prints the pair counts, EER, TAR at FAR 1e-3 with its
+identity, impostor pairs do not; the score is 1 − the Euclidean distance of
+the embeddings, as the node's face engine scores. Prints the pair counts, EER, TAR at FAR 1e-3 with its
 distance threshold, failures to enrol and the median time per photo (reading
 and decoding plus the pipeline) in CPU time of the one thread doing the
 work; rates are fractions.`)
 	dataset := fs.String("dataset", "", "`folder` of photos with a labels.csv (columns file, identity)")
 	dir := fs.String("models", models.DefaultDir(), "`directory` of the face models (ebsp models fetch)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file`, which 'ebsp eval tail' reads")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -35,6 +36,11 @@ work; rates are fractions.`)
 	rep, err := faceeval.Run(p, *dataset)
 	if err != nil {
 		return fail("eval face", err)
+	}
+	if *scores != "" {
+		if err := writeScores(*scores, rep.Comparisons); err != nil {
+			return fail("eval face", err)
+		}
 	}
 	if *asJSON {
 		return emitJSON("eval face", rep)

@@ -18,6 +18,7 @@ import (
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/console"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/face/pipeline"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/partnership"
 )
@@ -51,6 +52,7 @@ the configuration; see docs/console.md).
 	dataDir := fs.String("data", os.Getenv("EBSP_DATA_DIR"), "data directory for the SQLite store (env EBSP_DATA_DIR)")
 	storeURL := fs.String("store", os.Getenv("EBSP_STORE"), "sqlite, or a postgres:// URL (env EBSP_STORE)")
 	state := fs.String("state", os.Getenv("EBSP_STATE"), "ISO 3166-1 alpha-3 code of the node's state (env EBSP_STATE)")
+	faceModels := fs.String("face-models", os.Getenv("EBSP_FACE_MODELS"), "directory of the face models ('ebsp models fetch'): face photos become searchable (env EBSP_FACE_MODELS)")
 	readyFile := fs.String("ready-file", "", "write the listening address to this file once ready (for scripts and tests)")
 	drainDelay := fs.Duration("drain-delay", 2*time.Second, "on SIGTERM or SIGINT, answer /readyz with 503 for this long before closing the listener, so that load balancers stop sending requests")
 	drainTimeout := fs.Duration("drain-timeout", 30*time.Second, "then wait at most this long for the requests in flight to finish")
@@ -65,7 +67,7 @@ the configuration; see docs/console.md).
 		}
 		cfg = c
 	}
-	for dst, v := range map[*string]string{&cfg.Listen: *listen, &cfg.DataDir: *dataDir, &cfg.Store: *storeURL, &cfg.State: *state} {
+	for dst, v := range map[*string]string{&cfg.Listen: *listen, &cfg.DataDir: *dataDir, &cfg.Store: *storeURL, &cfg.State: *state, &cfg.FaceModels: *faceModels} {
 		if v != "" {
 			*dst = v
 		}
@@ -112,7 +114,16 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 			st.Close()
 		}
 	}()
-	n, err := node.New(cfg, st, engine.Defaults(), log)
+	engines := engine.Defaults()
+	if cfg.FaceModels != "" {
+		p, err := pipeline.Load(cfg.FaceModels)
+		if err != nil {
+			return err
+		}
+		engines[biometric.Face] = engine.FacePhotos{Pipeline: p}
+		log.Info("face photos searchable", "models", cfg.FaceModels, "algorithm", engine.FacePhotosAlgorithm)
+	}
+	n, err := node.New(cfg, st, engines, log)
 	if err != nil {
 		return err
 	}

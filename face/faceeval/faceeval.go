@@ -7,9 +7,10 @@
 // The folder holds images and a labels.csv whose header names at least the
 // columns "file" (a path relative to the folder) and "identity". Genuine
 // pairs are all pairs of photos of one identity, impostor pairs all pairs of
-// photos of different identities. A comparison's score is the negated
-// Euclidean distance of the embeddings (dlib's metric: higher is more alike;
-// dlib's own decision threshold is a distance of 0.6).
+// photos of different identities. A comparison's score is 1 − the Euclidean
+// distance of the embeddings (dlib's metric, turned so that higher is more
+// alike; dlib's own decision threshold, a distance of 0.6, is a score of
+// 0.4), the score the node's face engine gives.
 package faceeval
 
 import (
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/eval"
+	"github.com/ebsp/ebsp/face"
 	"github.com/ebsp/ebsp/face/pipeline"
 	"github.com/ebsp/ebsp/fingerprint/fvc"
 )
@@ -100,9 +102,13 @@ type Report struct {
 	// CPUTime says whether times are thread CPU time (false: wall time, on
 	// systems without a per-thread clock).
 	CPUTime bool `json:"cpu_time"`
+	// Comparisons are every pair's score (Std false: there is no
+	// standard/extended split), for score files.
+	Comparisons []fvc.Comparison `json:"-"`
 }
 
-// Run evaluates the pipeline on dir, in one goroutine.
+// Run evaluates the pipeline on dir, in one goroutine. Embeddings are
+// compared as the node stores them (face.Embedding, int8 with a scale).
 func Run(p *pipeline.Pipeline, dir string) (*Report, error) {
 	samples, err := ReadLabels(dir)
 	if err != nil {
@@ -110,7 +116,7 @@ func Run(p *pipeline.Pipeline, dir string) (*Report, error) {
 	}
 	rep := &Report{Dataset: dir, Samples: len(samples), CPUTime: true}
 	ids := map[string]bool{}
-	embs := make([][]float32, len(samples))
+	embs := make([]*face.Embedding, len(samples))
 	var all, dec, pipe []float64
 	for i, s := range samples {
 		ids[s.Identity] = true
@@ -134,7 +140,11 @@ func Run(p *pipeline.Pipeline, dir string) (*Report, error) {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: %v", s.File, err))
 			continue
 		}
-		embs[i] = res.Embedding
+		e, err := face.QuantizeEmbedding(res.Embedding)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.File, err)
+		}
+		embs[i] = &e
 		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 		dec, pipe, all = append(dec, ms(d1)), append(pipe, ms(d2)), append(all, ms(d1+d2))
 	}
@@ -144,17 +154,19 @@ func Run(p *pipeline.Pipeline, dir string) (*Report, error) {
 	rep.ImpostorDistanceMin = math.Inf(1)
 	for i := range samples {
 		for j := i + 1; j < len(samples); j++ {
-			s := math.NaN() // a failure to enrol scores lowest
+			d := math.NaN() // a failure to enrol scores lowest
 			if embs[i] != nil && embs[j] != nil {
-				s = -Distance(embs[i], embs[j])
+				d = face.Distance(embs[i], embs[j])
 			}
-			if samples[i].Identity == samples[j].Identity {
-				genuine = append(genuine, s)
-				rep.GenuineDistanceMax = max(rep.GenuineDistanceMax, -s)
+			gen := samples[i].Identity == samples[j].Identity
+			if gen {
+				genuine = append(genuine, 1-d)
+				rep.GenuineDistanceMax = max(rep.GenuineDistanceMax, d)
 			} else {
-				impostor = append(impostor, s)
-				rep.ImpostorDistanceMin = min(rep.ImpostorDistanceMin, -s)
+				impostor = append(impostor, 1-d)
+				rep.ImpostorDistanceMin = min(rep.ImpostorDistanceMin, d)
 			}
+			rep.Comparisons = append(rep.Comparisons, fvc.Comparison{Probe: samples[i].File, Gallery: samples[j].File, Genuine: gen, Score: 1 - d})
 		}
 	}
 	rep.GenuinePairs, rep.ImpostorPairs = len(genuine), len(impostor)
@@ -165,18 +177,8 @@ func Run(p *pipeline.Pipeline, dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.TARAtFAR1e3, rep.ThresholdFAR1e3 = 1-fnmr, -thr
+	rep.TARAtFAR1e3, rep.ThresholdFAR1e3 = 1-fnmr, 1-thr
 	return rep, nil
-}
-
-// Distance is the Euclidean distance of two embeddings.
-func Distance(a, b []float32) float64 {
-	var s float64
-	for i := range a {
-		d := float64(a[i] - b[i])
-		s += d * d
-	}
-	return math.Sqrt(s)
 }
 
 func median(v []float64) float64 {

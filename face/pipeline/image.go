@@ -33,7 +33,13 @@ func (m *RGB) at(x, y, c int) float32 {
 
 // Decode reads a JPEG or PNG photo after checking its dimensions from the
 // header against MaxSide and MaxPixels.
-func Decode(b []byte) (*RGB, error) {
+func Decode(b []byte) (*RGB, error) { return DecodeLimit(b, 0) }
+
+// DecodeLimit is Decode with a tighter bound on the pixels (0: MaxPixels).
+func DecodeLimit(b []byte, maxPixels int) (*RGB, error) {
+	if maxPixels <= 0 || maxPixels > MaxPixels {
+		maxPixels = MaxPixels
+	}
 	var dec func([]byte) (image.Image, error)
 	var cfg image.Config
 	var err error
@@ -52,9 +58,9 @@ func Decode(b []byte) (*RGB, error) {
 	if err != nil {
 		return nil, &Error{Code: CodeUnreadable, Msg: fmt.Sprintf("image header: %v", err)}
 	}
-	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxSide || cfg.Height > MaxSide || cfg.Width*cfg.Height > MaxPixels {
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxSide || cfg.Height > MaxSide || cfg.Width*cfg.Height > maxPixels {
 		return nil, &Error{Code: CodeTooLarge, Msg: fmt.Sprintf("image is %dx%d pixels; at most %dx%d and %d pixels are accepted",
-			cfg.Width, cfg.Height, MaxSide, MaxSide, MaxPixels)}
+			cfg.Width, cfg.Height, MaxSide, MaxSide, maxPixels)}
 	}
 	img, err := dec(b)
 	if err != nil {

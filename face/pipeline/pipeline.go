@@ -83,8 +83,12 @@ type Result struct {
 }
 
 // Process decodes a JPEG or PNG photo and returns the embedding of its face.
-func (p *Pipeline) Process(img []byte) (*Result, error) {
-	m, err := Decode(img)
+func (p *Pipeline) Process(img []byte) (*Result, error) { return p.ProcessLimit(img, 0) }
+
+// ProcessLimit is Process with a tighter bound on the photo's pixels (0:
+// MaxPixels), checked from the header.
+func (p *Pipeline) ProcessLimit(img []byte, maxPixels int) (*Result, error) {
+	m, err := DecodeLimit(img, maxPixels)
 	if err != nil {
 		return nil, err
 	}
