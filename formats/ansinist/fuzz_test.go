@@ -118,6 +118,7 @@ func FuzzDecodeXML(f *testing.F) {
 	}
 	f.Add([]byte(`<itl:NISTBiometricInformationExchangePackage xmlns:itl="http://biometrics.nist.gov/standard/2011" xmlns:biom="http://niem.gov/niem/biometrics/1.0"><itl:PackageInformationRecord><biom:RecordCategoryCode>1</biom:RecordCategoryCode></itl:PackageInformationRecord></itl:NISTBiometricInformationExchangePackage>`))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		CheckXMLContent(in) // must not panic, whatever the input
 		tr, _, err := DecodeXML(in)
 		if err != nil {
 			return
@@ -133,8 +134,20 @@ func FuzzDecodeXML(f *testing.F) {
 		if d := sameModel(sortedModel(tr), sortedModel(back)); d != "" {
 			t.Fatalf("XML round trip changed the model: %s", d)
 		}
+		if problems, err := CheckXMLContent(x); err != nil || hasOrderProblem(problems) {
+			t.Fatalf("our XML breaks the schema's element order: %v %q", err, problems)
+		}
 		if _, err := tr.Encode(); err != nil {
 			t.Fatalf("valid for XML but not for the traditional writer: %v", err)
 		}
 	})
+}
+
+func hasOrderProblem(problems []string) bool {
+	for _, p := range problems {
+		if strings.Contains(p, "schema orders it before") {
+			return true
+		}
+	}
+	return false
 }

@@ -302,6 +302,9 @@ func containerFor(typ int, e XMLEdition, r *Record) string {
 	case 13:
 		if r != nil {
 			if p, ok := r.Int(13); ok && p >= 20 && p <= 38 {
+				if e == XML2011 {
+					return "b:PalmprintImage" // itl.xsd (2015) has no itl:PalmprintImage
+				}
 				return "itl:PalmprintImage"
 			}
 		}
@@ -848,6 +851,10 @@ func (t *Transaction) EncodeXMLEdition(ed XMLEdition) ([]byte, error) {
 	for _, r := range t.Records {
 		root.kids = append(root.kids, encodeRecordXML(r, ed, itl, t.Type1().Field(13).Item(0, 0)))
 	}
+	// The mapping tables write elements roughly in order; the schema's
+	// content models put every element's children exactly in order.
+	s := schemaFor(ed)
+	s.orderBySchema(root, s.rootType)
 	w := &xmlWriter{prefixes: map[string]string{itl: "itl", nsNC: "nc", NSExtension: "ebsp"}}
 	if ed == XML2008 {
 		w.prefixes[nsANSI2008] = "ansi-nist"
@@ -953,13 +960,12 @@ func (e *xmlEncoder) writeExtensions(rn *xnode, r *Record, done map[int]bool, do
 	}
 	sort.SliceStable(rest, func(i, j int) bool { return rest[i].Number < rest[j].Number })
 	if r.Type == 2 {
-		if len(rest) == 0 && (domainTree || len(r.xmlExtra) > 0) {
+		if len(rest) == 0 {
+			// No container: the schema's container requires a
+			// domain-defined detail, and there is none to write.
 			return
 		}
 		c := e.path(rn, parsePath(type2Container))
-		if len(rest) == 0 {
-			return // an empty container: a Type-2 without domain fields
-		}
 		name := "DomainDefinedDescriptiveDetail"
 		if domainTree {
 			name = "OtherDescriptiveDetail"

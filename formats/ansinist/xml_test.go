@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -194,6 +195,117 @@ func TestXMLMapTable(t *testing.T) {
 				t.Errorf("Type-%d field %d mapped twice", typ, m.num)
 			}
 			seen[m.num] = true
+		}
+	}
+}
+
+// xmlGap is a departure from a schema's content model that ebsp's XML
+// still has, with the reason; TestXMLContentModels accepts only these.
+type xmlGap struct {
+	edition XMLEdition
+	match   *regexp.Regexp
+	why     string
+}
+
+var xmlGaps = []xmlGap{
+	{XML2011, regexp.MustCompile(`itl:Package(LowResolutionGrayscale|LowResolutionBinary|HighResolutionBinary)ImageRecord is not allowed`),
+		"1-2011 withdrew record Types 3, 5 and 6; itl.xsd (2015) has no element for them"},
+	{XML2011, regexp.MustCompile(`PackageUserDefinedImageRecord(\[\d+\])?: b:RecordImage is not allowed`),
+		"itl.xsd's Type-7 holds the abstract b:BiometricImage, which only a domain schema substitutes"},
+	{XML2008, regexp.MustCompile(`itl:PackageDescriptiveTextRecord is required|itl:UserDefinedDescriptiveText is required`),
+		"2-2008 requires a Type-2 record with domain-defined text; the source has none"},
+	{XML2008, regexp.MustCompile(`b:(FaceImageAcquisitionProfile|TransactionImageResolutionDetails|MinutiaeQuantity|PalmPosition) is required|itl:MinutiaDetail is required`),
+		"a mandatory field (10.013 SAP, 1.011/1.012 NSR/NTR, the standard minutiae block, the palm position) is missing in the source"},
+	{XML2008, regexp.MustCompile(`(b:LocationCountryISO3166Alpha3Code|b:TransactionApplicationProfile|b:ExtendedFeatureSetMinutiae|b:INCITSMinutiae|itl:PackageSourceRepresentationRecord|itl:PalmprintImageQuality|itl:FingerprintImageQuality|b:FingerPositionCode|b:PhysicalFeature\w+) is not allowed|itl:RecordMinutiae is required`),
+		"fields of the 1-2011 edition (Type-1 country codes and application profiles, EFS and INCITS minutiae, Type-20, palm qualities) or SMT descriptors in a face record have no 2-2008 element in that place"},
+	{XML2008, regexp.MustCompile(`PackageUserDefinedImageRecord(\[\d+\])?: b:RecordImage is abstract`),
+		"2-2008 has no concrete element for a Type-7 record's user-defined image; ebsp writes the abstract b:RecordImage"},
+	{XML2008, regexp.MustCompile(`inti:DomainDefinedDescriptiveDetail is not allowed|itl:DomainDefinedDescriptiveText is required`),
+		"INT-I is a profile of 1-2011: its Type-2 tree has no place in a 2-2008 document"},
+	{XML2008, regexp.MustCompile(`ebsp:\w+ is not allowed|itl:DomainDefinedDescriptiveText is required|b:FingerprintImageMajorCasePrint, at most 1 allowed`),
+		"ebsp's extension elements are declared for 1-2011 only (extension.xsd), so in 2-2008 no field the mapping lacks has a valid place; 2-2008 allows one major case print in a latent"},
+}
+
+// TestXMLContentModels writes every shared transaction (traditional and
+// XML) in both XML editions and checks each document against the content
+// models of its schema (CheckXMLContent): element order everywhere, and
+// cardinality, allowed and abstract elements except the gaps xmlGaps
+// lists.
+func TestXMLContentModels(t *testing.T) {
+	type doc struct {
+		name string
+		tr   *Transaction
+	}
+	// What ebsp builds itself: a slap with segments, a search response.
+	slap, _ := buildSlap()
+	aseg := slap.Records[len(slap.Records)-1].Field(25)
+	aseg.Subfields = aseg.Subfields[:1] // the second polygon is left invalid on purpose for TestSegments
+	docs := []doc{{"built slap", slap}, {"built response", NewResponse(slap, "R1", true, []Candidate{{"REF1", 9000}})}}
+	for _, p := range append(traditionalFiles(t), xmlFiles(t)...) {
+		in, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, _, err := DecodeAny(in)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if why, ok := unwritable[filepath.Base(p)]; ok {
+			why.fix(tr)
+		}
+		docs = append(docs, doc{filepath.Base(p), tr})
+	}
+	count, accepted := map[XMLEdition]int{}, map[XMLEdition]int{}
+	for _, d := range docs {
+		tr, p := d.tr, d.name
+		for _, ed := range []XMLEdition{XML2008, XML2011} {
+			x, err := tr.EncodeXMLEdition(ed)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			problems, err := CheckXMLContent(x)
+			if err != nil {
+				t.Fatalf("%s edition %d: %v", p, ed, err)
+			}
+			count[ed]++
+		next:
+			for _, pr := range problems {
+				if !strings.Contains(pr, "schema orders it before") {
+					for _, g := range xmlGaps {
+						if g.edition == ed && g.match.MatchString(pr) {
+							accepted[ed]++
+							continue next
+						}
+					}
+				}
+				t.Errorf("%s edition %d: %s", p, ed, pr)
+			}
+		}
+	}
+	for _, ed := range []XMLEdition{XML2008, XML2011} {
+		t.Logf("edition %d: %d documents, 0 order departures, %d departures of the kinds xmlGaps lists", ed, count[ed], accepted[ed])
+	}
+}
+
+// TestCheckXMLContent checks that the checker finds what it should: an
+// element out of order, one too many, a missing one and a stranger.
+func TestCheckXMLContent(t *testing.T) {
+	const head = `<itl:NISTBiometricInformationExchangePackage xmlns:itl="http://biometrics.nist.gov/standard/2011" xmlns:biom="http://niem.gov/niem/biometrics/1.0">`
+	for name, c := range map[string]struct{ body, want string }{
+		"valid":    {`<itl:PackageInformationRecord><biom:RecordCategoryCode>1</biom:RecordCategoryCode><biom:Transaction/></itl:PackageInformationRecord>`, ""},
+		"order":    {`<itl:PackageInformationRecord><biom:Transaction/><biom:RecordCategoryCode>1</biom:RecordCategoryCode></itl:PackageInformationRecord>`, "schema orders it before"},
+		"too many": {`<itl:PackageInformationRecord><biom:RecordCategoryCode>1</biom:RecordCategoryCode><biom:Transaction/><biom:Transaction/></itl:PackageInformationRecord>`, "at most 1"},
+		"missing":  {`<itl:PackageInformationRecord><biom:RecordCategoryCode>1</biom:RecordCategoryCode></itl:PackageInformationRecord>`, "b:Transaction is required"},
+		"stranger": {`<itl:PackageInformationRecord><biom:RecordCategoryCode>1</biom:RecordCategoryCode><biom:Transaction/><biom:Other/></itl:PackageInformationRecord>`, "b:Other is not allowed"},
+		"no type1": {`<itl:PackageDescriptiveTextRecord/>`, "itl:PackageInformationRecord is required"},
+	} {
+		problems, err := CheckXMLContent([]byte(head + c.body + `</itl:NISTBiometricInformationExchangePackage>`))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := strings.Join(problems, "; ")
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: problems %q, want %q", name, got, c.want)
 		}
 	}
 }

@@ -66,7 +66,7 @@ var containers = map[int][]string{
 	10: {"itl:FaceImage", "b:FaceImage", "b:PhysicalFeatureImage"},
 	13: {"itl:FingerprintImage", "itl:PalmprintImage", "b:FingerImpressionImage"},
 	14: {"itl:FingerprintImage", "b:FingerImpressionImage"},
-	15: {"b:PalmprintImage"}, 16: {"b:TestImage"}, 17: {"itl:IrisImage", "b:IrisImage"},
+	15: {"b:PalmprintImage"}, 16: {"itl:TestImage", "b:TestImage"}, 17: {"itl:IrisImage", "b:IrisImage"},
 	20: {"b:SourceImage"}, 99: {"b:CBEFFImage"},
 }
 
@@ -170,7 +170,7 @@ func imageCommon(typ int) []xmlMap {
 	}
 	switch typ {
 	case 16:
-		m = append(m, xmlMap{3, "$C", "", []string{"b:BinaryDescriptionText"}})
+		m = append(m, xmlMap{3, "$C", "", []string{"nc:BinaryDescriptionText|b:BinaryDescriptionText"}})
 	case 17:
 		m = append(m, xmlMap{3, "$C", "", []string{"b:IrisEyePositionCode"}},
 			xmlMap{14, "$C", "", []string{"b:IrisEyeRotationAngleMeasure"}},
