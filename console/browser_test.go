@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,11 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ebsp/ebsp/internal/chromium"
 	"github.com/ebsp/ebsp/internal/testneed"
 )
-
-// chromiumPath is Debian's Chromium (apt-get install chromium).
-const chromiumPath = "/usr/bin/chromium"
 
 // axeVersion is the axe-core release test.sh installs with npm.
 const axeVersion = "4.10.3"
@@ -42,35 +39,7 @@ func axeScript(t *testing.T) string {
 }
 
 // browser starts headless Chromium for one test.
-func browser(t *testing.T) context.Context {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		testneed.Missing(t, "no Chromium at %s (install it with apt-get install -y chromium): %v", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	// The first action starts the browser and must not carry a timeout
-	// (that would stop the browser); the test's actions are bounded.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium: %v", err)
-	}
-	tctx, tcancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(tcancel)
-	return tctx
-}
+func browser(t *testing.T) context.Context { return chromium.Start(t, 60*time.Second) }
 
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()

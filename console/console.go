@@ -211,7 +211,7 @@ func (c *Console) page(need []node.Role, h handler) http.HandlerFunc {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, c.o.MaxUpload)
 			if err := checkPost(r, s.csrf); err != nil {
-				c.render(w, r, http.StatusForbidden, "error", s, view{Title: "Forbidden", Error: err.Error()})
+				c.render(w, r, http.StatusForbidden, "error", s, view{Title: "Forbidden", Error: "Refused: " + err.Error() + "."})
 				return
 			}
 		}

@@ -10,13 +10,10 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/exchange"
-	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/store"
-	"github.com/ebsp/ebsp/synth"
 )
 
 // pair is a running partnership of a US and a GB node (real stores,
@@ -57,23 +54,12 @@ func newPair(t testing.TB, fourEyes bool) *pair {
 	return x
 }
 
-func finger(t testing.TB, f int, k uint64, pos biometric.FingerPosition) node.SampleInput {
-	m := synth.NewFingerMaster(99, uint64(f))
-	mt := synth.TemplateMaster(m)
-	rec, err := iso19794.MinutiaeRecordFromTemplate(synth.TemplateImpression(m, &mt, k), iso19794.ISO19794_2_2005, pos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := rec.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return node.SampleInput{Modality: biometric.Finger, Position: pos, Format: "iso19794-2", Data: b}
-}
-
-// personSamples are impression k of person p's two index fingers.
 func personSamples(t testing.TB, p int, k uint64) []node.SampleInput {
-	return []node.SampleInput{finger(t, 2*p, k, biometric.RightIndex), finger(t, 2*p+1, k, biometric.LeftIndex)}
+	s, err := partnership.SyntheticSamples(99, p, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // asked are the fields the US asks for in the tests: three of the four on

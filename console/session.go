@@ -149,12 +149,12 @@ func checkPost(r *http.Request, want string) error {
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
-			return errors.New("This form was sent from another site.")
+			return errors.New("this form was sent from another site")
 		}
 	}
 	got := r.PostFormValue("csrf") // parses a multipart body too
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return errors.New("This form is out of date or was not sent from the console; reload the page and try again.")
+		return errors.New("this form is out of date or was not sent from the console; reload the page and try again")
 	}
 	return nil
 }

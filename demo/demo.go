@@ -18,12 +18,10 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/console"
-	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/poc"
-	"github.com/ebsp/ebsp/synth"
 )
 
 // Options control a demo run.
@@ -68,33 +66,10 @@ type Summary struct {
 	Report string `json:"report,omitempty"`
 }
 
-// indexFingers are the fingers the demo's border captures take: the two
-// index fingers, as US-VISIT did at first and many border systems still do.
-var indexFingers = []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex}
-
-// fingerISO makes the ISO/IEC 19794-2 record of impression k of a person's
-// finger; person p's fingers are synthetic fingers 2p and 2p+1.
-func fingerISO(seed uint64, person, finger int, impression uint64) ([]byte, error) {
-	m := synth.NewFingerMaster(seed, uint64(2*person+finger))
-	master := synth.TemplateMaster(m)
-	t := synth.TemplateImpression(m, &master, impression)
-	rec, err := iso19794.MinutiaeRecordFromTemplate(t, iso19794.ISO19794_2_2005, indexFingers[finger])
-	if err != nil {
-		return nil, err
-	}
-	return rec.Marshal()
-}
-
+// samples are the demo's border captures of a person: the two index
+// fingers (partnership.SyntheticSamples).
 func samples(seed uint64, person int, impression uint64) ([]node.SampleInput, error) {
-	var out []node.SampleInput
-	for f := range indexFingers {
-		b, err := fingerISO(seed, person, f, impression)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, node.SampleInput{Modality: biometric.Finger, Position: indexFingers[f], Format: "iso19794-2", Data: b})
-	}
-	return out, nil
+	return partnership.SyntheticSamples(seed, person, impression)
 }
 
 // Run runs the demo and returns its summary.

@@ -20,9 +20,12 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/exchange"
+	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/synth"
 )
 
 // Options describe a partnership.
@@ -208,4 +211,30 @@ func (p *Partnership) Close() {
 	for _, m := range p.Members {
 		m.Close()
 	}
+}
+
+// IndexFingers are the fingers of SyntheticSamples: the two index fingers,
+// as US-VISIT took at first and many border systems still do.
+var IndexFingers = []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex}
+
+// SyntheticSamples are impression k of synthetic person p's index fingers
+// as ISO/IEC 19794-2:2005 records, to enrol and search when trying a
+// partnership: person p's fingers are synthetic fingers 2p and 2p+1 of the
+// seed, and different impressions of one person match.
+func SyntheticSamples(seed uint64, person int, impression uint64) ([]node.SampleInput, error) {
+	var out []node.SampleInput
+	for f, pos := range IndexFingers {
+		m := synth.NewFingerMaster(seed, uint64(2*person+f))
+		master := synth.TemplateMaster(m)
+		rec, err := iso19794.MinutiaeRecordFromTemplate(synth.TemplateImpression(m, &master, impression), iso19794.ISO19794_2_2005, pos)
+		if err != nil {
+			return nil, err
+		}
+		b, err := rec.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, node.SampleInput{Modality: biometric.Finger, Position: pos, Format: "iso19794-2", Data: b})
+	}
+	return out, nil
 }

@@ -12,31 +12,18 @@ import (
 	"testing"
 
 	"github.com/ebsp/ebsp/audit"
-	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/exchange"
-	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/store"
-	"github.com/ebsp/ebsp/synth"
 	"golang.org/x/mod/sumdb/note"
 )
 
-func finger(t testing.TB, f int, k uint64, pos biometric.FingerPosition) node.SampleInput {
-	m := synth.NewFingerMaster(99, uint64(f))
-	mt := synth.TemplateMaster(m)
-	rec, err := iso19794.MinutiaeRecordFromTemplate(synth.TemplateImpression(m, &mt, k), iso19794.ISO19794_2_2005, pos)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := rec.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return node.SampleInput{Modality: biometric.Finger, Position: pos, Format: "iso19794-2", Data: b}
-}
-
 func personSamples(t testing.TB, p int, k uint64) []node.SampleInput {
-	return []node.SampleInput{finger(t, 2*p, k, biometric.RightIndex), finger(t, 2*p+1, k, biometric.LeftIndex)}
+	s, err := SyntheticSamples(99, p, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // TestHitConfirmReleaseAndPurge runs the exchange between two real nodes

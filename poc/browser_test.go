@@ -1,20 +1,15 @@
 package poc
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/ebsp/ebsp/internal/testneed"
-
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is Debian's Chromium (apt-get install chromium).
-const chromiumPath = "/usr/bin/chromium"
+	"github.com/ebsp/ebsp/internal/chromium"
+)
 
 // plotCheck is what the page reports about one inline SVG plot.
 type plotCheck struct {
@@ -29,38 +24,17 @@ type plotCheck struct {
 // Chromium, checks that every plot rendered with a size and drawn marks,
 // and saves a screenshot (kept with go test -artifacts).
 func TestReportInBrowser(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		testneed.Missing(t, "no Chromium at %s (install it with apt-get install -y chromium): %v", chromiumPath, err)
-	}
+	chromium.Need(t)
 	if testing.Short() {
 		t.Skip("needs the small run; skipped with -short")
 	}
 	_, dir := runSmall(t)
 	page := "file://" + filepath.Join(dir, "report.html")
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The first action starts the browser and must not carry a timeout
-	// (that would stop the browser); later ones are bounded.
-	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+	tctx := chromium.Start(t, 45*time.Second)
+	if err := chromedp.Do(tctx, chromedp.Navigate(page)); err != nil {
 		t.Fatalf("chromium: open %s: %v", page, err)
 	}
-	tctx, tcancel := context.WithTimeout(ctx, 45*time.Second)
-	defer tcancel()
 	// Navigate returns after the load event; the page has no script, so
 	// everything is laid out by then.
 	title, err := chromedp.Run(tctx, chromedp.Title())
