@@ -67,7 +67,6 @@ func (pa *Party) Params() Params { return pa.params }
 // and the rotations of the final slot sum at level 0 only (a key at level 0
 // is a few hundred times smaller than one at the top level).
 func (p Params) galoisKeys() (els []uint64, full []bool) {
-	baby := p.baby()
 	seen := map[uint64]bool{}
 	add := func(rot int, top bool) {
 		el := p.CKKS.GaloisElementForRotation(rot)
@@ -79,8 +78,10 @@ func (p Params) galoisKeys() (els []uint64, full []bool) {
 		full = append(full, top)
 	}
 	add(1, true)
-	if p.Dim > baby {
-		add(baby, true)
+	for _, b := range babySteps {
+		if p.Dim > b {
+			add(b, true)
+		}
 	}
 	for r := 1; r < p.Slots(); r <<= 1 {
 		add(r, false)
@@ -88,10 +89,24 @@ func (p Params) galoisKeys() (els []uint64, full []bool) {
 	return
 }
 
-// baby is the baby-step size of the similarity products: rotations 1..baby-1
-// of the probe are computed once per query, rotations by multiples of baby
-// once per gallery block.
-func (p Params) baby() int { return min(16, p.Dim) }
+// babySteps are the baby-step sizes the search may use (see baby).
+var babySteps = []int{16, 64}
+
+// baby is the baby-step size of the similarity products for a gallery of
+// blocks ciphertexts: rotations 1..baby-1 of the probe are computed once per
+// query, rotations by baby once per block and giant step, so the number of
+// rotations is baby−1 + blocks·(Dim/baby − 1); baby picks the cheaper.
+func (p Params) baby(blocks int) int {
+	best, cost := 0, 0
+	for _, b := range babySteps {
+		b = min(b, p.Dim)
+		c := b - 1 + blocks*(p.Dim/b-1)
+		if best == 0 || c < cost {
+			best, cost = b, c
+		}
+	}
+	return best
+}
 
 func (p Params) evkParams(top bool) rlwe.EvaluationKeyParameters {
 	if top {

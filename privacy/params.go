@@ -43,7 +43,7 @@ func modulusChain() []int {
 // DefaultParams returns the deployment parameters: CKKS over the
 // conjugate-invariant ring of degree 2^15 (32768 real slots, so one
 // ciphertext carries the similarities of 32768 gallery entries), a 516-bit
-// ciphertext modulus and a 183-bit key-switching modulus (699 bits in all,
+// ciphertext modulus and a 305-bit key-switching modulus (821 bits in all,
 // below the 881 bits the Homomorphic Encryption Standard allows at degree
 // 2^15 for 128-bit security with a ternary secret), 128-d embeddings.
 func DefaultParams(threshold float64) (Params, error) {
@@ -57,7 +57,11 @@ func NewParams(logN, dim int, threshold float64) (Params, error) {
 	p, err := ckks.NewParametersFromLiteral(ckks.ParametersLiteral{
 		LogN:            logN,
 		LogQ:            modulusChain(),
-		LogP:            []int{61, 61, 61},
+		// Five 61-bit special primes: key switching then splits the 13
+		// ciphertext primes into 3 digits, which makes rotation and
+		// relinearisation keys smaller and key switching faster than with
+		// fewer special primes.
+		LogP:            []int{61, 61, 61, 61, 61},
 		LogDefaultScale: 38,
 		RingType:        ring.ConjugateInvariant,
 	})

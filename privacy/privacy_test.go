@@ -1,6 +1,7 @@
 package privacy
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -128,6 +129,16 @@ func TestSearchCounts(t *testing.T) {
 }
 
 func TestDecisionsWithinMargin(t *testing.T) {
+	for _, baby := range babySteps {
+		t.Run(fmt.Sprintf("baby%d", baby), func(t *testing.T) {
+			defer func(old []int) { babySteps = old }(babySteps)
+			babySteps = []int{baby}
+			testDecisions(t)
+		})
+	}
+}
+
+func testDecisions(t *testing.T) {
 	p := testParams(t, 128)
 	req, resp := testParties(t, p)
 	r := rand.New(rand.NewPCG(3, 4))
@@ -180,5 +191,27 @@ func TestDecisionsWithinMargin(t *testing.T) {
 	t.Logf("%d/%d decisions agree; largest step error outside the margin %.2g", agree, len(sims), maxErr)
 	if maxErr > 1e-3 {
 		t.Errorf("step error %.2g outside the margin", maxErr)
+	}
+}
+
+// TestEncodeMatchesLattigo checks the search's own gallery encoder against
+// Lattigo's.
+func TestEncodeMatchesLattigo(t *testing.T) {
+	p := testParams(t, 16)
+	_, resp := testParties(t, p)
+	w := resp.newWorker()
+	r := rand.New(rand.NewPCG(9, 9))
+	for i := range w.vals {
+		w.vals[i] = r.Float64() - 0.5
+	}
+	if err := w.encode(); err != nil {
+		t.Fatal(err)
+	}
+	want := w.pt.CopyNew()
+	if err := w.ecd.Encode(w.vals, want); err != nil {
+		t.Fatal(err)
+	}
+	if !w.pt.Value.Equal(&want.Value) {
+		t.Fatal("gallery encoding differs from Lattigo's")
 	}
 }
