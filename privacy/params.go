@@ -78,11 +78,13 @@ func NewParams(logN, dim int, threshold float64) (Params, error) {
 }
 
 // defaultFloodSigma is the flooding noise added to the responder's
-// decryption share: 2^26, which keeps the decoded count within about 0.1 of
-// the true value (measured by TestCountFlooded) while hiding the low bits
-// of the evaluation noise. docs/privacy.md discusses why this is far from
-// the flooding a proof of circuit privacy needs.
-var defaultFloodSigma = math.Exp2(26)
+// decryption share: 2^33. The requester reads the count as the mean of all
+// slots, whose error from the flooding is about σ/scale = 2^-5, so rounding
+// stays exact (16 standard deviations to ±0.5), while the flooding exceeds
+// the evaluation noise by about 22 bits (TestFlooding measures both).
+// docs/privacy.md discusses why that is short of what a proof of circuit
+// privacy needs.
+var defaultFloodSigma = math.Exp2(33)
 
 // Slots is the number of gallery entries one ciphertext carries.
 func (p Params) Slots() int { return p.CKKS.MaxSlots() }
