@@ -119,3 +119,39 @@ func TestExaminerDecisionReleases(t *testing.T) {
 		t.Errorf("released %v", ds.Release.Fields)
 	}
 }
+
+// Four eyes through the console: the first examiner's confirmation
+// releases nothing and takes the confirm buttons away from them; the
+// second examiner's confirmation releases.
+func TestFourEyesInConsole(t *testing.T) {
+	x := newPair(t, true)
+	id := x.openCase(t, 5)
+	first, second := newBrowserless(t, x.gb), newBrowserless(t, x.gb)
+	c1 := first.signin(x.gb.Tokens["GB-examiner"])
+	c2 := second.signin(x.gb.Tokens["GB-examiner-2"])
+	confirm := url.Values{"decision": {"confirm"}, "candidate": {"GB-005"}}
+	confirm.Set("csrf", c1)
+	if st, _, _ := first.post("/console/examiner/cases/"+id, confirm); st != http.StatusSeeOther {
+		t.Fatalf("first confirmation: %d", st)
+	}
+	if ds, err := x.us.Operator.Disclosure(context.Background(), "GB", id); err != nil || ds.Release != nil {
+		t.Fatalf("released after one confirmation: %+v %v", ds, err)
+	}
+	if _, _, body := second.get("/console/examiner"); !strings.Contains(body, "confirmed by GB-examiner; a second examiner must confirm") {
+		t.Errorf("queue does not show the first confirmation")
+	}
+	if _, _, body := first.get("/console/examiner/cases/" + id); strings.Contains(body, `value="confirm"`) {
+		t.Errorf("the first examiner is offered to confirm again")
+	}
+	if st, _, body := first.post("/console/examiner/cases/"+id, confirm); st != http.StatusConflict || !strings.Contains(body, "four eyes") {
+		t.Errorf("the first examiner confirmed twice: %d", st)
+	}
+	confirm.Set("csrf", c2)
+	if st, _, _ := second.post("/console/examiner/cases/"+id, confirm); st != http.StatusSeeOther {
+		t.Fatalf("second confirmation: %d", st)
+	}
+	ds, err := x.us.Operator.Disclosure(context.Background(), "GB", id)
+	if err != nil || ds.Release == nil || ds.Release.Fields["names"] != "Gbperson 5" {
+		t.Fatalf("after two confirmations: %+v %v", ds, err)
+	}
+}

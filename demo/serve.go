@@ -18,23 +18,28 @@ func serve(ctx context.Context, p *partnership.Partnership, o Options, partners 
 	type pending struct{ partner, id string }
 	var cases []pending
 	for k, s := range partners {
-		smp, err := samples(o.Seed, partnerBase(k)+1, 2)
-		if err != nil {
-			return err
+		// The first of the partner's residents the US search finds (the
+		// matcher may miss one on a poor impression).
+		for i := 1; i <= 5; i++ {
+			smp, err := samples(o.Seed, partnerBase(k)+i, 2)
+			if err != nil {
+				return err
+			}
+			res, err := us.Operator.ExchangeSearch(ctx, &node.ExchangeSearchRequest{Partner: s, Purpose: "border_screening",
+				LegalBasis: "demo: border check", Officer: "US-officer-demo", Samples: smp})
+			if err != nil {
+				return fmt.Errorf("demo: search of %s for a case to serve: %w", s, err)
+			}
+			if res.Outcome != "hit" {
+				continue
+			}
+			dc, err := us.Operator.RequestDisclosure(ctx, &node.ExchangeDisclosureRequest{Partner: s, Reference: res.Reference, Officer: "US-officer-demo"})
+			if err != nil {
+				return fmt.Errorf("demo: disclosure request to %s: %w", s, err)
+			}
+			cases = append(cases, pending{s, dc.Case})
+			break
 		}
-		res, err := us.Operator.ExchangeSearch(ctx, &node.ExchangeSearchRequest{Partner: s, Purpose: "border_screening",
-			LegalBasis: "demo: border check", Officer: "US-officer-demo", Samples: smp})
-		if err != nil {
-			return fmt.Errorf("demo: search of %s for a case to serve: %w", s, err)
-		}
-		if res.Outcome != "hit" {
-			continue
-		}
-		dc, err := us.Operator.RequestDisclosure(ctx, &node.ExchangeDisclosureRequest{Partner: s, Reference: res.Reference, Officer: "US-officer-demo"})
-		if err != nil {
-			return fmt.Errorf("demo: disclosure request to %s: %w", s, err)
-		}
-		cases = append(cases, pending{s, dc.Case})
 	}
 	fmt.Fprintf(o.Out2, "\nThe nodes keep running with their web consoles (Ctrl-C stops them). Sign in with a token:\n")
 	for _, s := range append([]string{"US"}, partners...) {
