@@ -24,9 +24,11 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 # running PID: whether the process runs (a killed node whose parent shell
 # has gone may linger as a zombie until init reaps it: not running).
 running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [ -r "/proc/$1/stat" ] || return 0 # no procfs: trust kill -0
   local st
-  st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $st != Z* ]]
+  st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "$st" != Z ]
 }
 
 port_of() { # STATE KIND(api|partner)
