@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/eval"
 )
 
@@ -297,4 +298,44 @@ func convolve(a, b []float64) []float64 {
 		}
 	}
 	return out
+}
+
+// nationalFPIR is the target FPIR of the national operating point: a
+// node's default fpir_hit.
+const nationalFPIR = 0.001
+
+// OperatingPoint is the national gallery at the threshold a node's policy
+// would set there: the single-finger hit threshold at which the impostor
+// tail gives the target FPIR against that many identities
+// (engine.Identification), scaled for n fingers, and what it then costs and
+// expects. The FMR, FPIR (SearchFalseHitRate) and FNMR are estimated from
+// this run's measured scores at that fused threshold (EstimateTail), so the
+// FPIR can be compared with the target the tail promised.
+type OperatingPoint struct {
+	// Tail names the tail the threshold rests on: the tail fitted to this
+	// run's synthetic impostor scores, or the node's default real-image
+	// tail.
+	Tail       string  `json:"tail"`
+	FPIRTarget float64 `json:"fpir_target"`
+	// SingleFingerThreshold is the policy's single-finger hit threshold at
+	// the national gallery size.
+	SingleFingerThreshold float64 `json:"single_finger_threshold"`
+	NationalEstimate
+}
+
+// OperatingPoints computes the operating point of each finger count for a
+// tail at a gallery size and target FPIR.
+func OperatingPoints(sc *Scores, tail engine.Tail, name string, fpir float64, fingers []int, gallery, searchesPerDay int64, conf float64) ([]OperatingPoint, error) {
+	pol := engine.Identification(tail, fpir, min(10*fpir, 0.5), 1, int(min(gallery, math.MaxInt32)))
+	var out []OperatingPoint
+	for _, n := range fingers {
+		tn, _ := pol.Thresholds(n)
+		e, err := EstimateTail(sc, n, tn, conf)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, OperatingPoint{Tail: name, FPIRTarget: fpir, SingleFingerThreshold: pol.Hit,
+			NationalEstimate: National(e, gallery, searchesPerDay)})
+	}
+	return out, nil
 }

@@ -30,8 +30,14 @@ type Report struct {
 	// DET are detection-error trade-off points per finger count.
 	DET []DETCurve `json:"det"`
 	// Extrapolation is the national-scale false-match estimate per finger
-	// count, at the home state's national gallery and daily volume.
+	// count, at the home state's national gallery and daily volume, at the
+	// PoC's own threshold (set for its small galleries, not a national one).
 	Extrapolation []NationalEstimate `json:"extrapolation"`
+	// OperatingPoints are the national gallery at the thresholds a node's
+	// policy sets there for the target FPIR, per finger count, with the
+	// tail fitted to this run's synthetic impostor scores and with the
+	// node's default real-image tail.
+	OperatingPoints []OperatingPoint `json:"operating_points"`
 	// ModelsNational scales each model to national galleries and volumes.
 	ModelsNational []NationalModel `json:"models_national"`
 	// Models are the measured results of the simulated day.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/search"
@@ -98,6 +99,23 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		rep.DET = append(rep.DET, detCurve(sc, n))
 	}
 	rep.ModelsNational = modelsNational(s, tails[len(s.Capture.Fingers)])
+	synthTail, err := engine.Fit(slices.Clone(sc.Impostor), "synthetic", uint64(s.Seed))
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range []struct {
+		tail engine.Tail
+		name string
+	}{
+		{synthTail, fmt.Sprintf("fitted to this run's %d synthetic impostor comparisons (engine.Fit)", len(sc.Impostor))},
+		{engine.FVCFingerTail, fmt.Sprintf("the node's default: %d comparisons of real FVC images (engine.FVCFingerTail)", engine.FVCFingerTail.Comparisons)},
+	} {
+		ops, err := OperatingPoints(sc, t.tail, t.name, nationalFPIR, s.Extrapolation.Fingers, s.Extrapolation.Gallery, int64(s.Border.EncountersPerDay), s.Extrapolation.Confidence)
+		if err != nil {
+			return nil, err
+		}
+		rep.OperatingPoints = append(rep.OperatingPoints, ops...)
+	}
 
 	// 3. The partnership on real nodes.
 	pop, err := newPopulation(s)
