@@ -30,16 +30,9 @@ func QuantizeEmbedding(v []float32) (Embedding, error) {
 	if len(v) != RecogniserDim {
 		return e, fmt.Errorf("face: embedding has %d values, want %d", len(v), RecogniserDim)
 	}
-	var maxAbs float64
-	for i, x := range v {
-		a := math.Abs(float64(x))
-		if math.IsNaN(a) || math.IsInf(a, 0) {
-			return e, fmt.Errorf("face: embedding value %d is %v", i, x)
-		}
-		maxAbs = max(maxAbs, a)
-	}
-	if maxAbs == 0 {
-		return e, fmt.Errorf("face: embedding is all zeros")
+	maxAbs, err := largest(v)
+	if err != nil {
+		return e, err
 	}
 	e.Scale = float32(maxAbs / 127)
 	for i, x := range v {

@@ -30,22 +30,32 @@ func Quantize(v []float32) (Template, error) {
 	if len(v) != Dim {
 		return t, fmt.Errorf("face: embedding has %d values, want %d", len(v), Dim)
 	}
-	var maxAbs float64
-	for i, x := range v {
-		a := math.Abs(float64(x))
-		if math.IsNaN(a) || math.IsInf(a, 0) {
-			return t, fmt.Errorf("face: embedding value %d is %v", i, x)
-		}
-		maxAbs = max(maxAbs, a)
-	}
-	if maxAbs == 0 {
-		return t, errors.New("face: embedding is all zeros")
+	maxAbs, err := largest(v)
+	if err != nil {
+		return t, err
 	}
 	s := 127 / maxAbs
 	for i, x := range v {
 		t.Vector[i] = int8(math.Round(float64(x) * s))
 	}
 	return t, nil
+}
+
+// largest returns the largest magnitude in v, refusing NaN, infinities and
+// an all-zero vector.
+func largest(v []float32) (float64, error) {
+	var m float64
+	for i, x := range v {
+		a := math.Abs(float64(x))
+		if math.IsNaN(a) || math.IsInf(a, 0) {
+			return 0, fmt.Errorf("face: embedding value %d is %v", i, x)
+		}
+		m = max(m, a)
+	}
+	if m == 0 {
+		return 0, errors.New("face: embedding is all zeros")
+	}
+	return m, nil
 }
 
 // Compare returns the cosine similarity of two templates, in [-1, 1]; 0 when

@@ -59,13 +59,9 @@ func (c *Conv) Affine(scale, shift []float32) error {
 
 // Apply runs the layer on t.
 func (c *Conv) Apply(t *Tensor) (*Tensor, error) {
-	if t.C != c.In {
-		return nil, fmt.Errorf("nn: conv with %d inputs applied to %v", c.In, t)
-	}
-	oh, pt := window(t.H, c.KH, c.Stride, c.Padding)
-	ow, pl := window(t.W, c.KW, c.Stride, c.Padding)
-	if oh == 0 || ow == 0 {
-		return nil, fmt.Errorf("nn: %dx%d conv over %v leaves no output", c.KH, c.KW, t)
+	oh, ow, pt, pl, err := placeWindow(t, "conv", c.In, c.KH, c.KW, c.Stride, c.Padding)
+	if err != nil {
+		return nil, err
 	}
 	o := New(oh, ow, c.Out)
 	k := c.KH * c.KW * c.In
@@ -84,6 +80,21 @@ func (c *Conv) Apply(t *Tensor) (*Tensor, error) {
 		Relu(o)
 	}
 	return o, nil
+}
+
+// placeWindow checks that t has the layer's input channels and returns the
+// output size and the padding before the input (top, left) of a kh×kw
+// window moved by stride.
+func placeWindow(t *Tensor, layer string, in, kh, kw, stride int, p Padding) (oh, ow, pt, pl int, err error) {
+	if t.C != in {
+		return 0, 0, 0, 0, fmt.Errorf("nn: %s with %d input channels applied to %v", layer, in, t)
+	}
+	oh, pt = window(t.H, kh, stride, p)
+	ow, pl = window(t.W, kw, stride, p)
+	if oh == 0 || ow == 0 {
+		return 0, 0, 0, 0, fmt.Errorf("nn: %dx%d %s over %v leaves no output", kh, kw, layer, t)
+	}
+	return oh, ow, pt, pl, nil
 }
 
 // im2col lays out every output pixel's receptive field as one row of
@@ -139,13 +150,9 @@ func NewDepthwise(shape []int, filter []float32, stride int, p Padding) (*Depthw
 
 // Apply runs the layer on t.
 func (d *Depthwise) Apply(t *Tensor) (*Tensor, error) {
-	if t.C != d.C {
-		return nil, fmt.Errorf("nn: depthwise conv with %d channels applied to %v", d.C, t)
-	}
-	oh, pt := window(t.H, d.KH, d.Stride, d.Padding)
-	ow, pl := window(t.W, d.KW, d.Stride, d.Padding)
-	if oh == 0 || ow == 0 {
-		return nil, fmt.Errorf("nn: %dx%d depthwise conv over %v leaves no output", d.KH, d.KW, t)
+	oh, ow, pt, pl, err := placeWindow(t, "depthwise conv", d.C, d.KH, d.KW, d.Stride, d.Padding)
+	if err != nil {
+		return nil, err
 	}
 	o := New(oh, ow, d.C)
 	c := d.C

@@ -112,8 +112,8 @@ func TestQuality(t *testing.T) {
 	}{
 		"no face":      {grey, []pipeline.Code{pipeline.CodeNoFace}},
 		"two faces":    {two, []pipeline.Code{pipeline.CodeSeveralFaces}},
-		"small":        {scaled(face, 14), []pipeline.Code{pipeline.CodeFaceTooSmall, pipeline.CodeNoFace}},
-		"quarter turn": {turned, []pipeline.Code{pipeline.CodePose, pipeline.CodeNoFace}},
+		"small":        {scaled(face, 14), []pipeline.Code{pipeline.CodeFaceTooSmall}},
+		"quarter turn": {turned, []pipeline.Code{pipeline.CodePose}},
 	} {
 		_, err := p.Process(encodePNG(t, c.img))
 		got := pipeline.CodeOf(err)
