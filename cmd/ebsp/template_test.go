@@ -81,7 +81,11 @@ func TestTemplateDumpConvertShared(t *testing.T) {
 			if rc := tmplMain([]string{"convert", filepath.Join(dir, in), out, "--to", name}); rc != 0 {
 				t.Fatalf("convert %s --to %s: exit %d", in, name, rc)
 			}
-			rec, warns, err := iso19794.ParseMinutiae(mustReadT(t, out))
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, warns, err := iso19794.ParseMinutiae(data)
 			if err != nil || len(warns) > 0 || rec.Format != f {
 				t.Errorf("convert %s --to %s: wrote %v %v %v", in, name, rec, warns, err)
 			}
@@ -90,13 +94,4 @@ func TestTemplateDumpConvertShared(t *testing.T) {
 	if rc := tmplMain([]string{"convert", filepath.Join(dir, "libbiomeval/fmr.ansi2007"), out, "--to", "iso2020"}); rc == 0 {
 		t.Error("convert to an unknown format: exit 0")
 	}
-}
-
-func mustReadT(t *testing.T, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

@@ -285,22 +285,16 @@ func sum7(dst []float32, s [][]float32, c []float32) {
 	}
 }
 
+// sum9 is sum7 and then the last two products, added to each sum in
+// the same order a single loop would.
 func sum9(dst []float32, s [][]float32, c []float32) {
+	sum7(dst, s[:7], c[:7])
 	n := len(dst)
-	a0, a1, a2, a3 := s[0][:n], s[1][:n], s[2][:n], s[3][:n]
-	a4, a5, a6, a7, a8 := s[4][:n], s[5][:n], s[6][:n], s[7][:n], s[8][:n]
-	c0, c1, c2, c3, c4, c5, c6, c7, c8 := c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
+	a7, a8 := s[7][:n], s[8][:n]
+	c7, c8 := c[7], c[8]
 	for x := range dst {
-		v := float32(a0[x] * c0)
-		v += float32(a1[x] * c1)
-		v += float32(a2[x] * c2)
-		v += float32(a3[x] * c3)
-		v += float32(a4[x] * c4)
-		v += float32(a5[x] * c5)
-		v += float32(a6[x] * c6)
-		v += float32(a7[x] * c7)
-		v += float32(a8[x] * c8)
-		dst[x] = v
+		v := dst[x] + float32(a7[x]*c7)
+		dst[x] = v + float32(a8[x]*c8)
 	}
 }
 
