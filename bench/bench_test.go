@@ -82,7 +82,7 @@ func TestSearch(t *testing.T) {
 	for _, o := range []SearchOptions{
 		{Fingers: 160, Searches: 6, Workers: 2, Seed: 3, Exhaustive: true},
 		// More identities than the shortlist's minimum: two stages.
-		{Fingers: 400, Searches: 6, Workers: 2, Seed: 3, Shortlist: search.Shortlist{Min: 20, Fraction: 0.05}},
+		{Fingers: 400, Searches: 6, Workers: 2, Seed: 3, Shortlist: search.Shortlist{Min: 20, Fraction: 0.05}, Compact: true},
 		{Faces: 3000, Searches: 6, Workers: 2, Seed: 3, Shortlist: search.Shortlist{Min: 20, Fraction: 0.01}},
 	} {
 		r, err := RunSearch(context.Background(), o)

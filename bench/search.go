@@ -30,6 +30,9 @@ type SearchOptions struct {
 	Workers int
 	// Exhaustive compares every template exactly (no stage 1).
 	Exhaustive bool
+	// Compact keeps fingerprint templates in their compact form
+	// (search.Gallery.SetCompact).
+	Compact bool
 	// Shortlist overrides search.DefaultShortlist when its Fraction is set.
 	Shortlist search.Shortlist
 	Seed      uint64
@@ -45,6 +48,7 @@ type SearchResult struct {
 	Shards     int              `json:"shards"`
 	Identities int              `json:"identities"`
 	Exhaustive bool             `json:"exhaustive"`
+	Compact    bool             `json:"compact"`
 	Shortlist  search.Shortlist `json:"shortlist"`
 	// LoadSeconds is the time to build the gallery: make the synthetic
 	// templates, prepare them and add them.
@@ -102,7 +106,7 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	res := &SearchResult{Machine: machine(), Workers: workers, Fingers: o.Fingers, Faces: o.Faces,
-		Searches: o.Searches, Exhaustive: o.Exhaustive}
+		Searches: o.Searches, Exhaustive: o.Exhaustive, Compact: o.Compact && o.Fingers > 0}
 	var eng search.Engine = engine.Finger{}
 	mod := biometric.Finger
 	if o.Faces > 0 {
@@ -117,6 +121,7 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 		res.Shortlist = search.Exhaustive
 	}
 	g.SetShortlist(res.Shortlist)
+	g.SetCompact(res.Compact)
 
 	heap0 := heapInUse()
 	sw := start()
@@ -379,6 +384,9 @@ func (r *SearchResult) Table() string {
 	mode := fmt.Sprintf("two-stage, shortlist %.2f%% of identities (at least %d)", 100*r.Shortlist.Fraction, r.Shortlist.Min)
 	if r.Exhaustive {
 		mode = "exhaustive"
+	}
+	if r.Compact {
+		mode += ", compact templates"
 	}
 	fmt.Fprintf(&b, "ebsp bench search: in-process 1:N %s search (search.Gallery), %d workers, %s\n", what, r.Workers, mode)
 	fmt.Fprintf(&b, "machine: %d CPUs, GOMAXPROCS %d, %s, load average %.2f at start\n",

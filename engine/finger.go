@@ -193,6 +193,10 @@ func (Finger) GalleryVector(prepared any, dst []int8) {
 	copy(dst, v[:])
 }
 
+// Compact implements search.Compacter: the prepared form without its pair
+// geometry table (fingerprint.Prepared.Compact).
+func (Finger) Compact(prepared any) any { return prepared.(*fingerprint.Prepared).Compact() }
+
 // Vector implements search.VectorProbe.
 func (p fingerProbe) Vector(dst []int8) {
 	v := p.m.Vector()

@@ -97,6 +97,9 @@ type Matcher struct {
 	order []int32
 	// touched keeps what touch read, so that its loads are not dropped.
 	touched uint64
+	// gpair holds the pair geometry computed for a compact gallery
+	// template (Prepared.Compact).
+	gpair []uint32
 }
 
 // mccCand is a candidate pair of a comparison: key packs the probe
@@ -493,9 +496,26 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		m.edges = make([]mccEdge, mccMaxNR*(mccMaxNR-1))
 	}
 	edges := m.edges[:n*(n-1)]
+	gpair := g.pair
+	if gpair == nil {
+		// A compact gallery template: compute the entries read below.
+		if cap(m.gpair) < nb*nb {
+			m.gpair = make([]uint32, mccMaxMinutiae*mccMaxMinutiae)
+		}
+		gpair = m.gpair[:nb*nb]
+		for t := 0; t < n; t++ {
+			for k := t + 1; k < n; k++ {
+				v := uint32(0) // the table's diagonal
+				if bk[t] != bk[k] {
+					v = g.pairAt(int(bk[t]), int(bk[k]))
+				}
+				gpair[int(bk[t])*nb+int(bk[k])] = v
+			}
+		}
+	}
 	ne := 0
 	for t := 0; t < n; t++ {
-		rowA, rowB := a.pair[int(ak[t])*na:][:na], g.pair[int(bk[t])*nb:][:nb]
+		rowA, rowB := a.pair[int(ak[t])*na:][:na], gpair[int(bk[t])*nb:][:nb]
 		turnT := turn[t]
 		for k := t + 1; k < n; k++ {
 			pa, pb := rowA[ak[k]], rowB[bk[k]]

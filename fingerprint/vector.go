@@ -76,8 +76,14 @@ func (p *Prepared) Vector() Vector {
 func (p *Prepared) pairHistogram() ([VectorLen]float64, bool) {
 	var h [VectorLen]float64
 	n := p.n
+	pair := p.pair
+	if pair == nil && n > 0 { // a compact form
+		c := *p
+		c.buildGeometry()
+		pair = c.pair
+	}
 	for i := 0; i < n; i++ {
-		row := p.pair[i*n : (i+1)*n]
+		row := pair[i*n : (i+1)*n]
 		for j, pk := range row {
 			if j == i {
 				continue

@@ -108,3 +108,28 @@ func TestVectorRanksMates(t *testing.T) {
 		t.Errorf("mates rank too low: %.1f%% of fingers and %.1f%% of identities within the best 1%%", 100*s1, 100*f1)
 	}
 }
+
+// TestCompactComparesTheSame checks that a compact gallery template
+// (Prepared.Compact) scores exactly as the full one, and gives the same
+// vector.
+func TestCompactComparesTheSame(t *testing.T) {
+	var gallery []*fingerprint.Prepared
+	var probes []fingerprint.Template
+	for i := range 40 {
+		f := synth.NewTemplateFinger(synth.NewFingerMaster(21, uint64(i)))
+		gallery = append(gallery, fingerprint.Prepare(f.Impression(1)))
+		probes = append(probes, f.Impression(2))
+	}
+	for i, pt := range probes {
+		m := fingerprint.NewMatcher(pt)
+		for j, g := range gallery {
+			c := g.Compact()
+			if a, b := m.Compare(g), m.Compare(c); a != b {
+				t.Fatalf("probe %d, gallery %d: full %v, compact %v", i, j, a, b)
+			}
+		}
+	}
+	if gallery[3].Vector() != gallery[3].Compact().Vector() {
+		t.Error("compact form gives another vector")
+	}
+}

@@ -104,6 +104,7 @@ type Gallery struct {
 	names     []string
 	ordOf     map[string]int32
 	shortlist Shortlist
+	compacted bool // keep the engine's compact form (SetCompact)
 }
 
 // NewGallery returns an empty gallery for the engine's templates, searched by
@@ -333,6 +334,9 @@ func (g *Gallery) AddPrepared(identity, templateID string, pos biometric.FingerP
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if c, ok := g.engine.(Compacter); ok && g.compacted && prepared != nil {
+		prepared = c.Compact(prepared)
+	}
 	g.add(entry{identity: identity, templateID: templateID, position: pos, prepared: prepared}, vec)
 }
 

@@ -30,6 +30,15 @@ type VectorTemplate interface {
 	VectorIsTemplate() bool
 }
 
+// Compacter is an Engine that can shrink a prepared gallery template into
+// a form that compares the same but more slowly (fingerprint's
+// Prepared.Compact): for a gallery so large that only stage 1 touches
+// every template and memory, not the shortlist's comparisons, is what
+// limits it. See Gallery.SetCompact.
+type Compacter interface {
+	Compact(prepared any) any
+}
+
 // VectorProbe is a Probe that has a stage-1 vector. A search whose probes
 // all have one, on a gallery whose engine is an Indexer, runs in two
 // stages.
@@ -65,6 +74,15 @@ func (g *Gallery) SetShortlist(s Shortlist) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.shortlist = s
+}
+
+// SetCompact makes templates added from now on be kept in the engine's
+// compact form (Compacter), after their stage-1 vector is taken; it does
+// nothing for an engine without one.
+func (g *Gallery) SetCompact(on bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.compacted = on
 }
 
 // probeVectors returns the stage-1 vectors of the probe samples, nil when

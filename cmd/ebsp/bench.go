@@ -108,10 +108,21 @@ gallery, and for a two-stage search where stage 1 ranked each mate
 	exhaustive := fs.Bool("exhaustive", false, "compare every template exactly (no stage 1), for comparison")
 	penetration := fs.Float64("penetration", 0, "stage-1 shortlist as a fraction of the identities (0: the default)")
 	minShort := fs.Int("shortlist-min", search.DefaultShortlist.Min, "identities the shortlist holds at least")
+	compact := fs.String("compact", "auto", `keep fingerprint templates compact (no pair table): "on", "off", or "auto" (on above 200000 fingers)`)
 	if ok, code := parseBench(fs, args); !ok {
 		return code
 	}
 	o := bench.SearchOptions{Fingers: *fingers, Searches: *searches, Workers: *workers, Exhaustive: *exhaustive, Seed: *seed}
+	switch *compact {
+	case "on":
+		o.Compact = true
+	case "off":
+	case "auto":
+		o.Compact = *fingers > 200000
+	default:
+		fmt.Fprintf(os.Stderr, "ebsp bench search: --compact %q: want on, off or auto\n", *compact)
+		return 2
+	}
 	if *faces > 0 {
 		o.Fingers, o.Faces = 0, *faces
 	}
