@@ -33,6 +33,12 @@ type SearchOptions struct {
 	// Compact keeps fingerprint templates in their compact form
 	// (search.Gallery.SetCompact).
 	Compact bool
+	// Shards, when above 0, spreads the gallery over that many `ebsp
+	// matcher` processes (Executable) on an embedded NATS server, each
+	// filling its share of the synthetic population; searches are
+	// scatter-gathered by a cluster.Client.
+	Shards     int
+	Executable string
 	// Shortlist overrides search.DefaultShortlist when its Fraction is set.
 	Shortlist search.Shortlist
 	Seed      uint64
@@ -68,6 +74,8 @@ type SearchResult struct {
 	P99            float64 `json:"p99_ms"`
 	Latency        Latency `json:"latency"`
 	Accuracy
+	// Partial counts the answers a shard was missing from.
+	Partial int `json:"partial_answers"`
 	// Penetration is, for the mated searches, how often stage 1 ranked the
 	// mate's identity within each penetration rate (fraction of the
 	// gallery's identities): the hit-rate/penetration-rate curve of AFIS
@@ -123,26 +131,32 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	g.SetShortlist(res.Shortlist)
 	g.SetCompact(res.Compact)
 
-	heap0 := heapInUse()
-	sw := start()
-	var err error
-	if o.Faces > 0 {
-		err = fillFaces(ctx, g, o.Seed, people, workers, o.Progress)
+	var srch searcher
+	if o.Shards > 0 {
+		cl, err := startShards(ctx, o, res)
+		if err != nil {
+			return nil, err
+		}
+		defer cl.stop()
+		srch = cl
 	} else {
-		err = fillFingers(ctx, g, o.Seed, people, workers, o.Progress)
+		heap0 := heapInUse()
+		sw := start()
+		if err := FillGallery(ctx, g, Fill{Fingers: o.Fingers, Faces: o.Faces, Seed: o.Seed, Workers: workers}, o.Progress); err != nil {
+			return nil, err
+		}
+		res.LoadSeconds, _ = sw.elapsed()
+		per := float64(heapInUse()-heap0) / float64(max(o.Fingers, o.Faces))
+		if o.Faces > 0 {
+			res.BytesPerFace = per
+		} else {
+			res.BytesPerFinger = per
+		}
+		_, res.Identities = g.Len()
+		srch = localSearcher{g, eng}
 	}
-	if err != nil {
-		return nil, err
-	}
-	res.LoadSeconds, _ = sw.elapsed()
-	per := float64(heapInUse()-heap0) / float64(max(o.Fingers, o.Faces))
-	if o.Faces > 0 {
-		res.BytesPerFace = per
-	} else {
-		res.BytesPerFinger = per
-	}
-	_, res.Identities = g.Len()
 
+	var err error
 	var probes []probe
 	if o.Faces > 0 {
 		probes = faceProbes(o.Seed, people, o.Searches)
@@ -155,31 +169,29 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	lat := make([]time.Duration, len(probes))
 	mateRanks := []int{}
 	var counters comparisonCounter
-	sw = start()
+	sw := start()
 	for i, p := range probes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		t0 := time.Now()
-		var ps []search.ProbeSample
-		for _, s := range p.samples {
-			pr, err := eng.PrepareProbe(s.Data)
-			if err != nil {
-				return nil, err
-			}
-			ps = append(ps, search.ProbeSample{Position: s.Position, Probe: counters.wrap(pr)})
-		}
 		// As node.Identify does: the review threshold is the floor.
-		_, review := pol.Thresholds(len(ps))
-		cands := g.Search(ps, pol.Cap, review)
-		d, cands := pol.Decide(cands, len(ps))
+		_, review := pol.Thresholds(len(p.samples))
+		cands, ps, partial, err := srch.search(ctx, p, pol.Cap, review, &counters)
+		if err != nil {
+			return nil, err
+		}
+		if partial {
+			res.Partial++
+		}
+		d, cands := pol.Decide(cands, len(p.samples))
 		lat[i] = time.Since(t0)
 		top := ""
 		if len(cands) > 0 {
 			top = cands[0].IdentityID
 		}
 		res.Accuracy.add(p, d, top)
-		if p.enrolled && !o.Exhaustive {
+		if p.enrolled && !o.Exhaustive && o.Shards == 0 {
 			// Not timed: where stage 1 ranked the mate.
 			mateRanks = append(mateRanks, stage1Rank(g, ps, personID(p.person), res.Identities))
 		}
@@ -221,26 +233,57 @@ func stage1Rank(g *search.Gallery, ps []search.ProbeSample, identity string, ide
 	return identities
 }
 
-// fillFingers adds impression 1 of both index fingers of people persons,
-// prepared on all workers in batches and added in person order, so that
-// runs are reproducible.
-func fillFingers(ctx context.Context, g *search.Gallery, seed uint64, people, workers int, progress Progress) error {
-	const batch = 4096
+// Fill describes a synthetic gallery: Fingers fingers (two index fingers
+// per person) or Faces faces (one per person) of a seed's population,
+// optionally only the people Owns accepts (a shard's share), prepared on
+// Workers goroutines.
+type Fill struct {
+	Fingers, Faces int
+	Seed           uint64
+	Workers        int
+	Owns           func(identity string) bool
+}
+
+// FillGallery adds the synthetic gallery f to g: impression (capture) 1 of
+// each person, prepared in batches on all workers and added in person
+// order, so that runs are reproducible.
+func FillGallery(ctx context.Context, g *search.Gallery, f Fill, progress Progress) error {
+	people, batch := f.Fingers/2, 4096
+	var gen *synth.FaceGenerator
+	if f.Faces > 0 {
+		people, batch, gen = f.Faces, 16384, faceGen(f.Seed)
+	}
+	workers := max(1, f.Workers)
 	for lo := 0; lo < people; lo += batch {
 		hi := min(people, lo+batch)
-		prepared := make([][2]*fingerprint.Prepared, hi-lo)
-		if err := parallel(ctx, len(prepared), workers, func(i int) error {
-			for f := range indexFingers {
-				prepared[i][f] = fingerprint.Prepare(fingerTemplate(seed, lo+i, f, 1))
+		var mine []int
+		for p := lo; p < hi; p++ {
+			if f.Owns == nil || f.Owns(personID(p)) {
+				mine = append(mine, p)
+			}
+		}
+		fingers := make([][2]*fingerprint.Prepared, len(mine))
+		faces := make([]face.Template, len(mine))
+		if err := parallel(ctx, len(mine), workers, func(i int) error {
+			if gen != nil {
+				faces[i] = faceTemplate(gen, mine[i], 1)
+				return nil
+			}
+			for fi := range indexFingers {
+				fingers[i][fi] = fingerprint.Prepare(fingerTemplate(f.Seed, mine[i], fi, 1))
 			}
 			return nil
 		}, "", nil); err != nil {
 			return err
 		}
-		for i, pp := range prepared {
-			id := personID(lo + i)
-			for f, pos := range indexFingers {
-				g.AddPrepared(id, fmt.Sprintf("%s-%d", id, f), pos, pp[f])
+		for i, p := range mine {
+			id := personID(p)
+			if gen != nil {
+				g.AddPrepared(id, "", biometric.UnknownFinger, &faces[i])
+				continue
+			}
+			for fi, pos := range indexFingers {
+				g.AddPrepared(id, fmt.Sprintf("%s-%d", id, fi), pos, fingers[i][fi])
 			}
 		}
 		if progress != nil {
@@ -264,29 +307,6 @@ func faceTemplate(gen *synth.FaceGenerator, p int, k uint64) face.Template {
 		panic(err) // synth's embeddings are unit vectors
 	}
 	return t
-}
-
-// fillFaces adds capture 1 of each person's face.
-func fillFaces(ctx context.Context, g *search.Gallery, seed uint64, people, workers int, progress Progress) error {
-	gen := faceGen(seed)
-	const batch = 16384
-	for lo := 0; lo < people; lo += batch {
-		hi := min(people, lo+batch)
-		ts := make([]face.Template, hi-lo)
-		if err := parallel(ctx, len(ts), workers, func(i int) error {
-			ts[i] = faceTemplate(gen, lo+i, 1)
-			return nil
-		}, "", nil); err != nil {
-			return err
-		}
-		for i := range ts {
-			g.AddPrepared(personID(lo+i), "", biometric.UnknownFinger, &ts[i])
-		}
-		if progress != nil {
-			progress("gallery", hi, people)
-		}
-	}
-	return nil
 }
 
 // faceProbes returns n face probes, alternating enrolled people (capture
@@ -388,7 +408,11 @@ func (r *SearchResult) Table() string {
 	if r.Compact {
 		mode += ", compact templates"
 	}
-	fmt.Fprintf(&b, "ebsp bench search: in-process 1:N %s search (search.Gallery), %d workers, %s\n", what, r.Workers, mode)
+	where := fmt.Sprintf("in-process (search.Gallery), %d workers", r.Workers)
+	if r.Shards > 0 {
+		where = fmt.Sprintf("over %d ebsp matcher processes on NATS (cluster.Client)", r.Shards)
+	}
+	fmt.Fprintf(&b, "ebsp bench search: 1:N %s search %s, %s\n", what, where, mode)
 	fmt.Fprintf(&b, "machine: %d CPUs, GOMAXPROCS %d, %s, load average %.2f at start\n",
 		r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Machine.GoVersion, r.Machine.Load1)
 	b.WriteString(table([][2]string{
@@ -397,6 +421,7 @@ func (r *SearchResult) Table() string {
 		{"latency ms", latencyRow(r.Latency)},
 		{"exact comparisons", fmt.Sprintf("%.0f per search", float64(r.Comparisons)/float64(max(1, r.Searches)))},
 		{"accuracy", r.Accuracy.String()},
+		{"partial answers", fmt.Sprint(r.Partial)},
 	}))
 	if len(r.Penetration) > 0 {
 		b.WriteString("\nstage 1: mated searches whose mate ranks within the penetration rate\n")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -191,5 +192,8 @@ func (m *Matcher) onRemove(msg *nats.Msg) {
 
 func (m *Matcher) onInfo(msg *nats.Msg) {
 	t, ids := m.g.Len()
-	respond(msg, Info{Shard: m.cfg.Shard, Templates: t, Identities: ids})
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	respond(msg, Info{Shard: m.cfg.Shard, Templates: t, Identities: ids, HeapBytes: int64(ms.HeapAlloc)})
 }

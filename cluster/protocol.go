@@ -69,4 +69,6 @@ type Info struct {
 	Shard      string `json:"shard"`
 	Templates  int    `json:"templates"`
 	Identities int    `json:"identities"`
+	// HeapBytes is the matcher process's live Go heap after a collection.
+	HeapBytes int64 `json:"heap_bytes"`
 }

@@ -52,8 +52,8 @@ type VectorProbe interface {
 // Fraction of the gallery's identities (the penetration rate), at least
 // Min. When that is the whole gallery the search is exhaustive.
 type Shortlist struct {
-	Min      int
-	Fraction float64
+	Min      int     `json:"min"`
+	Fraction float64 `json:"fraction"`
 }
 
 // DefaultShortlist is the shortlist of a new gallery; a gallery of fewer

@@ -108,11 +108,20 @@ gallery, and for a two-stage search where stage 1 ranked each mate
 	exhaustive := fs.Bool("exhaustive", false, "compare every template exactly (no stage 1), for comparison")
 	penetration := fs.Float64("penetration", 0, "stage-1 shortlist as a fraction of the identities (0: the default)")
 	minShort := fs.Int("shortlist-min", search.DefaultShortlist.Min, "identities the shortlist holds at least")
+	shards := fs.Int("shards", 0, "spread the gallery over this many ebsp matcher processes on an embedded NATS server (0: in this process)")
 	compact := fs.String("compact", "auto", `keep fingerprint templates compact (no pair table): "on", "off", or "auto" (on above 200000 fingers)`)
 	if ok, code := parseBench(fs, args); !ok {
 		return code
 	}
-	o := bench.SearchOptions{Fingers: *fingers, Searches: *searches, Workers: *workers, Exhaustive: *exhaustive, Seed: *seed}
+	o := bench.SearchOptions{Fingers: *fingers, Searches: *searches, Workers: *workers, Exhaustive: *exhaustive, Seed: *seed,
+		Shards: *shards}
+	if *shards > 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return fail("bench search", err)
+		}
+		o.Executable = exe
+	}
 	switch *compact {
 	case "on":
 		o.Compact = true

@@ -5,14 +5,19 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/ebsp/ebsp/bench"
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/cluster"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/search"
 )
 
 func init() {
@@ -35,6 +40,13 @@ once it answers.`)
 	modality := fs.String("modality", "finger", "finger or face")
 	workers := fs.Int("workers", 0, "search goroutines (0: GOMAXPROCS)")
 	ready := fs.String("ready-file", "", "write \"ready\" to this file once answering")
+	penetration := fs.Float64("penetration", search.DefaultShortlist.Fraction, "stage-1 shortlist as a fraction of the shard's identities (1: exhaustive)")
+	minShort := fs.Int("shortlist-min", search.DefaultShortlist.Min, "identities the shortlist holds at least")
+	compact := fs.Bool("compact", false, "keep fingerprint templates compact (no pair table; search.Gallery.SetCompact)")
+	ringNames := fs.String("ring", "", "for --synth-*: every shard of the ring, comma-separated (this one included)")
+	synthFingers := fs.Int("synth-fingers", 0, "benchmarks: fill the shard with its share of this many synthetic fingers (not logged)")
+	synthFaces := fs.Int("synth-faces", 0, "benchmarks: fill the shard with its share of this many synthetic faces (not logged)")
+	seed := fs.Uint64("seed", 1, "synthetic population seed for --synth-*")
 	if _, ok, code := parseArgs(fs, args, nArgs(0)); !ok {
 		return code
 	}
@@ -61,6 +73,22 @@ once it answers.`)
 		return fail("matcher", err)
 	}
 	defer m.Close()
+	m.Gallery().SetShortlist(search.Shortlist{Min: *minShort, Fraction: *penetration})
+	m.Gallery().SetCompact(*compact)
+	if *synthFingers > 0 || *synthFaces > 0 {
+		ring, err := cluster.NewRing(strings.Split(*ringNames, ","))
+		if err != nil {
+			return fail("matcher", err)
+		}
+		if !slices.Contains(ring.Shards(), *shard) {
+			return fail("matcher", fmt.Errorf("--ring %q does not hold shard %q", *ringNames, *shard))
+		}
+		f := bench.Fill{Fingers: *synthFingers, Faces: *synthFaces, Seed: *seed, Workers: runtime.GOMAXPROCS(0),
+			Owns: func(id string) bool { return ring.Owner(id) == *shard }}
+		if err := bench.FillGallery(context.Background(), m.Gallery(), f, nil); err != nil {
+			return fail("matcher", err)
+		}
+	}
 	tn, ids := m.Gallery().Len()
 	fmt.Fprintf(os.Stderr, "ebsp matcher: shard %s: %d templates of %d identities loaded in %.2f s; serving on %s\n",
 		*shard, tn, ids, time.Since(t0).Seconds(), nc.ConnectedUrlRedacted())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -169,4 +170,28 @@ func TestMatcherKill9(t *testing.T) {
 		t.Fatalf("after the restart: %+v, %v", res, err)
 	}
 	t.Logf("%d searches answered partial while m2 was down", len(after))
+}
+
+// TestBenchSearchShards runs `ebsp bench search --shards 2`: two matcher
+// processes fill their shares of the synthetic gallery, and the
+// scatter-gathered searches find every enrolled person, in full answers.
+func TestBenchSearchShards(t *testing.T) {
+	bin := buildEbsp(t)
+	out, err := exec.Command(bin, "bench", "search", "--fingers", "400", "--searches", "6", "--shards", "2", "--json").Output()
+	if err != nil {
+		t.Fatalf("bench search --shards: %v\n%s", err, out)
+	}
+	var r struct {
+		Fingers, Shards, Identities, Searches int
+		TrueHits                              int     `json:"true_hits"`
+		MissedHits                            int     `json:"missed_hits"`
+		Partial                               int     `json:"partial_answers"`
+		BytesPerFinger                        float64 `json:"bytes_per_finger"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if r.Shards != 2 || r.Identities != 200 || r.TrueHits != 3 || r.MissedHits != 0 || r.Partial != 0 || r.BytesPerFinger <= 0 {
+		t.Errorf("bench over shards: %+v", r)
+	}
 }
