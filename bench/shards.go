@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/cluster"
