@@ -85,7 +85,7 @@ func TestUncalibratedNeverHits(t *testing.T) {
 	}
 	cal := tn.Calibration()
 	for _, c := range cal.Modalities {
-		want := c.Modality == biometric.Finger
+		want := c.Modality != biometric.Face // the assumed tail
 		if c.Calibrated != want {
 			t.Errorf("%s: calibrated %v, want %v", c.Modality, c.Calibrated, want)
 		}
