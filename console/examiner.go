@@ -54,7 +54,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) (int
 	v := view{Title: "Examiner queue"}
 	cases, err := c.cases(s)
 	if err != nil {
-		v.Error = gateError(err, s)
+		v.Error = err.Error()
 		return statusOf(err), "queue", v
 	}
 	now := c.now()
@@ -76,14 +76,6 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) (int
 	v.Data = rows
 	v.Notice = r.URL.Query().Get("done")
 	return http.StatusOK, "queue", v
-}
-
-// gateError says why the exchange's gate refused, in the examiner's words.
-func gateError(err error, s *session) string {
-	if s.secret == "" {
-		return "The exchange's examiner gate checks the examiner's token on every decision; sign in with your token to work on cases. (" + err.Error() + ")"
-	}
-	return err.Error()
 }
 
 // statusOf is the HTTP status of a node error (its API status), 500 for
@@ -152,7 +144,7 @@ func (c *Console) caseView(w http.ResponseWriter, r *http.Request, s *session) (
 	v := view{Title: "Case"}
 	k, err := c.findCase(s, r.PathValue("id"))
 	if err != nil {
-		v.Error = gateError(err, s)
+		v.Error = err.Error()
 		return statusOf(err), "error", v
 	}
 	if k == nil {
@@ -252,7 +244,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) (in
 		d.Reason = ""
 	}
 	if err := c.n.DecideCase(r.Context(), &s.principal, s.secret, id, d); err != nil {
-		return c.caseAgain(r, s, id, gateError(err, s))
+		return c.caseAgain(r, s, id, err.Error())
 	}
 	what := "rejected"
 	if d.Confirm {

@@ -34,7 +34,8 @@ type session struct {
 	principal node.Principal
 	// secret is the bearer token the person signed in with, kept because
 	// the exchange's examiner gate checks it again on every decision (as
-	// it does for the API); empty for a certificate sign-in.
+	// it does for the API); empty for a certificate sign-in, for which the
+	// node presents its own secret of the certificate principal.
 	secret  string
 	certCN  string // the client certificate's CN, for a certificate sign-in
 	created time.Time

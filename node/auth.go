@@ -1,6 +1,8 @@
 package node
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -36,6 +38,7 @@ func (r Role) Valid() bool {
 type Principal struct {
 	Name  string // for logs and rate limits; never the credential
 	Roles []Role
+	cert  bool // authenticated by a client certificate, not a token
 }
 
 // Has reports whether p holds one of the roles (admin holds all).
@@ -67,10 +70,14 @@ type tokenEntry struct {
 type authenticator struct {
 	tokens      []tokenEntry
 	clientRoles map[string][]Role // client certificate CN -> roles
+	gateKey     [32]byte          // keys certGate; random per process
 }
 
 func newAuthenticator(c *Config) (*authenticator, error) {
 	a := &authenticator{clientRoles: map[string][]Role{}}
+	if _, err := rand.Read(a.gateKey[:]); err != nil {
+		return nil, err
+	}
 	for i, t := range c.Tokens {
 		raw, err := hex.DecodeString(t.SHA256)
 		if err != nil || len(raw) != sha256.Size {
@@ -113,7 +120,7 @@ func (a *authenticator) authenticate(r *http.Request) *Principal {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 		cn := r.TLS.VerifiedChains[0][0].Subject.CommonName
 		if roles, ok := a.clientRoles[cn]; ok {
-			return &Principal{Name: "cert:" + cn, Roles: roles}
+			return &Principal{Name: "cert:" + cn, Roles: roles, cert: true}
 		}
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -138,4 +145,25 @@ func (a *authenticator) authenticateToken(tok string) *Principal {
 		}
 	}
 	return found
+}
+
+// certGate is the secret with which a principal authenticated by client
+// certificate opens the exchange's examiner gate (which checks a secret
+// per examiner, a token for the others): an HMAC of the principal's name
+// under a key that never leaves the process.
+func (a *authenticator) certGate(name string) string {
+	m := hmac.New(sha256.New, a.gateKey[:])
+	m.Write([]byte(name))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// certExaminer reports whether secret is the certGate secret of examiner,
+// a certificate principal whose common name has the examiner role.
+func (a *authenticator) certExaminer(examiner, secret string) bool {
+	cn, ok := strings.CutPrefix(examiner, "cert:")
+	if !ok {
+		return false
+	}
+	p := Principal{Roles: a.clientRoles[cn]}
+	return len(p.Roles) > 0 && p.Has(RoleExaminer) && hmac.Equal([]byte(secret), []byte(a.certGate(examiner)))
 }

@@ -170,12 +170,26 @@ func (d exchangeDiscloser) Disclose(ctx context.Context, id string, fields []str
 }
 
 // examinerAuth lets the node's examiners open the step-2 gate: the
-// examiner id is the principal's name, the secret its bearer token.
+// examiner id is the principal's name, the secret its bearer token, or for
+// an examiner authenticated by client certificate the node's certGate
+// secret of that name.
 type examinerAuth struct{ a *authenticator }
 
 func (e examinerAuth) Authenticate(examiner, secret string) bool {
+	if e.a.certExaminer(examiner, secret) {
+		return true
+	}
 	p := e.a.authenticateToken(secret)
 	return p != nil && p.Name == examiner && p.Has(RoleExaminer)
+}
+
+// gateSecret is what p presents at the examiner gate: its bearer token,
+// or for a certificate principal the node's secret for it.
+func (n *Node) gateSecret(p *Principal, token string) string {
+	if p.cert {
+		return n.auth.certGate(p.Name)
+	}
+	return token
 }
 
 // ExchangeSearchRequest is the body of POST /v1/exchange/search: a step-1
@@ -426,13 +440,13 @@ func (n *Node) handleExchangeDecide(w http.ResponseWriter, r *http.Request, pr *
 // ExaminerQueue lists the step-2 cases waiting for an examiner, oldest
 // deadline first: what GET /v1/exchange/cases answers and the console
 // shows. secret is the examiner's bearer token, which the exchange's gate
-// checks again.
+// checks again (ignored for a principal authenticated by certificate).
 func (n *Node) ExaminerQueue(p *Principal, secret string) ([]exchange.ExaminerCase, error) {
 	x, err := n.exchangeOn()
 	if err != nil {
 		return nil, err
 	}
-	cases, err := x.responder.Queue(p.Name, secret)
+	cases, err := x.responder.Queue(p.Name, n.gateSecret(p, secret))
 	if err != nil {
 		return nil, refusalError(err)
 	}
@@ -447,7 +461,7 @@ func (n *Node) DecideCase(ctx context.Context, p *Principal, secret, caseID stri
 	if err != nil {
 		return err
 	}
-	err = x.responder.DecideCase(ctx, p.Name, secret, caseID, exchange.Decision{Confirm: d.Confirm, Candidate: d.Candidate, Reason: d.Reason})
+	err = x.responder.DecideCase(ctx, p.Name, n.gateSecret(p, secret), caseID, exchange.Decision{Confirm: d.Confirm, Candidate: d.Candidate, Reason: d.Reason})
 	if err != nil {
 		return exchangeError(err)
 	}
