@@ -1,0 +1,5 @@
+//go:build !race
+
+package ansinist
+
+const raceEnabled = false
