@@ -31,7 +31,7 @@ func londonPhoto(t *testing.T, id, shot string) []byte {
 // photo (smiling where the enrolment was neutral).
 func TestFacePhotos(t *testing.T) {
 	tn := newTestNode(t, func(c *Config) { c.FaceModels = "test" })
-	ids := []string{"001", "002", "005", "012", "030", "043"}
+	ids := []string{"001", "012", "043"} // one per format
 	for i, id := range ids {
 		jpeg := londonPhoto(t, id, "03")
 		var st int

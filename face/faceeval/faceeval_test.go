@@ -15,6 +15,7 @@ import (
 // pair (so above the FAR 1e-3 threshold) and within dlib's 0.6.
 func TestLondonSubset(t *testing.T) {
 	dir := shareddata.Dir(t, "faces/frl_london_subset")
+	pipelinetest.SkipUnderRace(t)
 	p := pipelinetest.Load(t)
 	rep, err := Run(p, dir)
 	if err != nil {

@@ -86,6 +86,7 @@ func TestDecodeRejects(t *testing.T) {
 
 // TestQuality runs photos the pipeline must refuse, each with its own code.
 func TestQuality(t *testing.T) {
+	pipelinetest.SkipUnderRace(t)
 	p := pipelinetest.Load(t)
 	face := london(t, "001_03.jpg")
 	other := london(t, "002_03.jpg")
@@ -131,6 +132,7 @@ func TestQuality(t *testing.T) {
 // how the photo reaches the pipeline: a PNG of the decoded JPEG, and the
 // photo at half its size, stay far closer than dlib's 0.6.
 func TestSameFaceAcrossEncodings(t *testing.T) {
+	pipelinetest.SkipUnderRace(t)
 	p := pipelinetest.Load(t)
 	b, err := os.ReadFile(filepath.Join(shareddata.Dir(t, "faces/frl_london_subset"), "images", "003_03.jpg"))
 	if err != nil {
@@ -189,6 +191,7 @@ func FuzzProcess(f *testing.F) {
 	f.Add(uint8(128), uint8(3), uint16(300), uint16(1))
 	f.Add(uint8(7), uint8(77), uint16(1), uint16(700))
 	f.Fuzz(func(t *testing.T, seed, step uint8, w, h uint16) {
+		pipelinetest.SkipUnderRace(t)
 		p := pipelinetest.Load(t)
 		w, h = w%800+1, h%800+1
 		img := image.NewRGBA(image.Rect(0, 0, int(w), int(h)))

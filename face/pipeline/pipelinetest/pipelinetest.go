@@ -20,14 +20,8 @@ var (
 
 // Load returns the pipeline with the models of models.DefaultDir (./test.sh
 // sets EBSP_MODELS_DIR and fetches them), loaded once per test binary.
-//
-// Under -race, which makes the networks' Go loops tens of times slower, it
-// skips: ./test.sh runs the face packages a second time without it.
 func Load(t testing.TB) *pipeline.Pipeline {
 	t.Helper()
-	if underRace {
-		t.Skip("face pipeline tests run without -race (./test.sh's second pass)")
-	}
 	once.Do(func() { p, err = pipeline.Load(models.DefaultDir()) })
 	if errors.Is(err, models.ErrMissing) {
 		testneed.Missing(t, "face model weights: %v (./test.sh does this)", err)
@@ -36,4 +30,14 @@ func Load(t testing.TB) *pipeline.Pipeline {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// SkipUnderRace skips a test that runs many photos through the pipeline when
+// -race is on, which makes the networks' Go loops many times slower:
+// ./test.sh runs the face packages a second time without it.
+func SkipUnderRace(t testing.TB) {
+	t.Helper()
+	if underRace {
+		t.Skip("runs without -race (./test.sh's second pass)")
+	}
 }

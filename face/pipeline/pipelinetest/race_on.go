@@ -2,5 +2,5 @@
 
 package pipelinetest
 
-// underRace: see Load.
+// underRace: see SkipUnderRace.
 const underRace = true
