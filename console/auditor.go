@@ -167,8 +167,8 @@ func (c *Console) logState() logState {
 	return st
 }
 
-// verify runs what `ebsp audit verify --log DIR --key KEY` runs, on the
-// log's directory as it is on disk.
+// verify runs what `ebsp audit verify --log DIR --key KEY CHECKPOINT` runs,
+// on the log's directory as it is on disk, with the log's latest checkpoint.
 func (c *Console) verify(w http.ResponseWriter, r *http.Request, s *session) (int, string, view) {
 	l, key := c.n.AuditLog()
 	if l == nil {
@@ -182,7 +182,13 @@ func (c *Console) verify(w http.ResponseWriter, r *http.Request, s *session) (in
 	if err != nil {
 		return http.StatusInternalServerError, "error", view{Title: "Oversight", Error: err.Error()}
 	}
-	rep := e.Verify(filepath.Join(l.Dir(), audit.CheckpointFile), v, nil)
+	// The checkpoint file on disk is rewritten now and then; the log's
+	// latest checkpoint, signed now, commits to every leaf.
+	var kept []audit.SignedCheckpoint
+	if signed, _, err := l.Checkpoint(); err == nil {
+		kept = append(kept, audit.SignedCheckpoint{Source: "latest", Signed: signed})
+	}
+	rep := e.Verify(filepath.Join(l.Dir(), audit.CheckpointFile), v, kept)
 	c.log.Info("console: audit log verified", "principal", s.principal.Name, "leaves", rep.Leaves, "ok", rep.OK())
 	return c.auditorPage(r, rep)
 }
@@ -262,8 +268,8 @@ func barChart(partner string, rows []statsRow) chart {
 	if len(rows) > 12 {
 		rows = rows[len(rows)-12:]
 	}
-	const left, top, bottom, barW, gap = 44.0, 10.0, 28.0, 9.0, 14.0
-	const plotH = 150.0
+	const left, top, bottom, barW, gap = 44.0, 10.0, 28.0, 14.0, 20.0
+	const plotH = 180.0
 	groupW := float64(len(metrics))*barW + gap
 	ch := chart{ID: "chart-" + strings.ToLower(partner), Width: int(left + groupW*float64(len(rows)) + 10), Height: int(top + plotH + bottom),
 		Left: left - 4, TickX: left - 8, LabelY: top + plotH + 18}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -228,8 +229,10 @@ func TestBrowserAuditorSeesStatisticsChange(t *testing.T) {
 	do(t, ctx, "verify now", chromedp.Click(chromedp.CSS(`form[action^="/console/auditor/verify"] button`)),
 		chromedp.WaitVisible(chromedp.CSS("#verify-h")))
 	verdict := eval[string](t, ctx, `document.querySelector("#verify-h").textContent`)
-	if verdict != "Verified" {
-		t.Errorf("verify now: %q", verdict)
+	report := eval[string](t, ctx, `document.querySelector("section.verify").textContent`)
+	size := x.gb.Log.Size()
+	if verdict != "Verified" || !strings.Contains(report, fmt.Sprintf("ok: the latest checkpoint, size %d", size)) {
+		t.Errorf("verify now: %q, %q; want the latest checkpoint of all %d leaves verified", verdict, report, size)
 	}
 	checkAxe(t, ctx, axe, "the oversight screen after verify now")
 	screenshot(t, ctx, "auditor-verified")
