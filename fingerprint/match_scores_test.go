@@ -20,7 +20,7 @@ import (
 )
 
 // The matcher's score scale is a contract: the node's decision thresholds
-// (node.fingerTail) and every figure in docs/fingerprint-matching.md were
+// (engine.FVCFingerTail, engine.SyntheticFingerTail) and every figure in docs/fingerprint-matching.md were
 // measured on it. TestScoresPinned holds the scores of fixed template pairs
 // to what the matcher gave when they were recorded, so that a speed change
 // cannot move them unnoticed. For each set the golden file holds:

@@ -46,10 +46,11 @@ func templateSetDigest(seed uint64, fingers int) string {
 }
 
 // TestTemplateGolden pins the template level's output for three seeds. The
-// node's score thresholds (node/finger.go, fingerTail) were measured on
-// these templates (node/tail.go, MeasureFingerTail): a change here that is
-// meant must be followed by re-running go test ./node -run TestFingerTail
-// and, if it fails, re-measuring the tail; then update the digests.
+// synthetic impostor tail (engine.SyntheticFingerTail, which tests and
+// synthetic galleries use) was measured on these templates
+// (MeasureFingerTail in engine's tests): a change here that is meant must be
+// followed by re-running go test ./engine -run TestFingerTail and, if it
+// fails, re-measuring the tail; then update the digests.
 func TestTemplateGolden(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		// Other architectures may fuse multiply-adds and so round differently.

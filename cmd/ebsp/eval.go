@@ -21,16 +21,18 @@ func runEval(args []string) int {
        ebsp eval face --dataset DIR [--models DIR] [--json] [--scores FILE]
        ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--json] [--out FILE]
        ebsp eval identification --dataset DIR [--dataset DIR ...] [--dpi N ...] [--json]
+       ebsp eval compare --scores FILE [...] --against FILE [...] [--json]
 
 fingerprint measures the fingerprint engine's accuracy and speed on a data set
 (FVC protocol); face the face pipeline's on a labelled folder of photos; tail
 measures the impostor tail of score files and the thresholds it implies;
 identification runs open-set 1:N searches of real images through a fresh
-node with the default configuration (FPIR, FNIR).
+node with the default configuration (FPIR, FNIR); compare gives the
+Kolmogorov-Smirnov distances between two groups of score files.
 
 'ebsp eval fingerprint -h', 'ebsp eval face -h', 'ebsp eval tail -h' and
 'ebsp eval identification -h' explain the flags.`, args,
-		map[string]func([]string) int{"fingerprint": evalFingerprint, "face": runEvalFace, "tail": runEvalTail, "identification": runEvalIdentification})
+		map[string]func([]string) int{"fingerprint": evalFingerprint, "face": runEvalFace, "tail": runEvalTail, "identification": runEvalIdentification, "compare": runEvalCompare})
 }
 
 func evalFingerprint(args []string) int {

@@ -53,7 +53,7 @@ its configuration.`)
 	}
 	var imp []float64
 	for _, f := range files {
-		s, err := readImpostorScores(f)
+		s, err := readScores(f, "impostor")
 		if err != nil {
 			return fail("eval tail", err)
 		}
@@ -120,9 +120,10 @@ its configuration.`)
 	return 0
 }
 
-// readImpostorScores reads the impostor rows of a score file written by
-// `ebsp eval fingerprint --scores` (header scoresHeader).
-func readImpostorScores(path string) ([]float64, error) {
+// readScores reads the rows of one kind ("impostor" or "genuine") of a
+// score file written by `ebsp eval fingerprint --scores` (header
+// scoresHeader).
+func readScores(path, kind string) ([]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -146,7 +147,7 @@ func readImpostorScores(path string) ([]float64, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if rec[2] != "impostor" {
+		if rec[2] != kind {
 			continue
 		}
 		s, err := strconv.ParseFloat(rec[4], 64)
