@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"io"
+	"sync"
 )
 
 // decoder walks the marker segments of one WSQ file held in memory.
@@ -171,7 +172,7 @@ func (d *decoder) body(decode bool) error {
 	if decode {
 		// At most one coefficient per pixel: one allocation instead of
 		// the copies of a growing slice.
-		d.sink.coef = make([]float32, 0, d.sink.max)
+		d.sink.coef = getPlane(d.sink.max)[:0]
 	}
 	for {
 		m, off, err := d.marker()
@@ -280,7 +281,8 @@ func DecodeBytes(data []byte, opts *DecodeOptions) (*image.Gray, *Metadata, erro
 	if got := len(d.sink.coef); got != want {
 		d.meta.Warnings = append(d.meta.Warnings, d.fixCount(want))
 	}
-	plane := make([]float32, w*h)
+	plane := getPlane(w * h)
+	clear(plane) // subbands that are not coded stay zero
 	unquantize(plane, w, d.sink.coef, &d.dqt, l)
 	tmp := d.sink.coef[:cap(d.sink.coef)]
 	d.sink.coef = nil
@@ -290,9 +292,26 @@ func DecodeBytes(data []byte, opts *DecodeOptions) (*image.Gray, *Metadata, erro
 	reconstruct(plane, tmp, w, l, d.dtt)
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	toPixels(img.Pix, plane, d.frame.shift, d.frame.scale)
+	putPlane(plane)
+	putPlane(tmp)
 	d.fillPPI()
 	return img, &d.meta, nil
 }
+
+// planes keeps the two image-sized float buffers of finished decodes for
+// the next ones: decoding a stream of fingers then allocates (and the
+// collector clears and scans) little. A buffer is reused only when large
+// enough; the limits on a single decode are unchanged.
+var planes sync.Pool
+
+func getPlane(n int) []float32 {
+	if p, ok := planes.Get().(*[]float32); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float32, n)
+}
+
+func putPlane(b []float32) { planes.Put(&b) }
 
 // fixCount deals with a coefficient count that does not match the coded
 // subbands. Some encoders end a block early when the rest of its subbands

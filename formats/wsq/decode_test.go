@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ebsp/ebsp/internal/shareddata"
@@ -256,5 +257,48 @@ func TestDecodeBoundedMemory(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if n := after.TotalAlloc - before.TotalAlloc; n > 12*512*512+1<<20 {
 		t.Errorf("512x512 frame allocated %d bytes", n)
+	}
+}
+
+// TestDecodeConcurrent decodes different files at once: the pooled
+// buffers must never be shared between decodes.
+func TestDecodeConcurrent(t *testing.T) {
+	pairs := exactPairs(t)
+	type job struct{ wsq, png string }
+	var jobs []job
+	for w, p := range pairs {
+		if st, err := os.Stat(w); err == nil && st.Size() < 30000 {
+			jobs = append(jobs, job{w, p})
+		}
+	}
+	if raceEnabled && len(jobs) > 2 {
+		jobs = jobs[:2] // the race detector slows the float loops tenfold
+	}
+	want := map[string]*image.Gray{}
+	for _, j := range jobs {
+		want[j.wsq] = readGrayPNG(t, j.png)
+	}
+	errs := make(chan error, 4*len(jobs))
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := range jobs {
+				j := jobs[(i+g)%len(jobs)]
+				img, _, err := DecodeBytes(mustRead(t, j.wsq), nil)
+				if err == nil && !bytes.Equal(img.Pix, want[j.wsq].Pix) {
+					err = fmt.Errorf("%s: pixels differ from the reference decode", j.wsq)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
