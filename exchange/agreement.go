@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/country"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -219,8 +220,8 @@ func (a *Agreement) Validate() error {
 	}
 	for i := range a.Parties {
 		p := &a.Parties[i]
-		if len(p.State) != 2 || strings.ToUpper(p.State) != p.State || strings.Trim(p.State, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			return bad("parties[%d].state %q is not an ISO 3166-1 alpha-2 code", i, p.State)
+		if _, err := country.ParseAlpha2(p.State); err != nil {
+			return bad("parties[%d].state: %v", i, err)
 		}
 		if p.Node == "" || len(p.Node) > 64 || strings.ContainsAny(p.Node, " \t\r\n/+") {
 			return bad("parties[%d].node %q must be 1-64 characters without spaces, slashes or plus", i, p.Node)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/country"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -59,8 +60,8 @@ func serial() *big.Int {
 
 // NewCA makes a self-signed CA for state, valid from now for validity.
 func NewCA(state string, now time.Time, validity time.Duration) (*CA, error) {
-	if len(state) != 2 || strings.ToUpper(state) != state {
-		return nil, fmt.Errorf("exchange: CA state %q is not an ISO 3166-1 alpha-2 code", state)
+	if _, err := country.ParseAlpha2(state); err != nil {
+		return nil, fmt.Errorf("exchange: CA state: %v", err)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

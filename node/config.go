@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/country"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/internal/strictjson"
 )
@@ -12,7 +13,9 @@ import (
 // Config is a node's configuration, read from a JSON file. Zero values take
 // the defaults in Defaults.
 type Config struct {
-	// State is the ISO 3166-1 alpha-3 code of the state that runs the node.
+	// State is the ISO 3166-1 code of the state that runs the node,
+	// alpha-3 (alpha-2 is taken and turned into alpha-3 by Defaults);
+	// "XXX" (the default) says no state is set.
 	State string `json:"state"`
 	// Agency is the default source agency of records this node enrols.
 	Agency string `json:"agency"`
@@ -120,7 +123,10 @@ type TokenConfig struct {
 // Defaults fills zero fields of c with the defaults.
 func (c *Config) Defaults() {
 	if c.State == "" {
-		c.State = "XXX"
+		c.State = NoState
+	}
+	if cc, err := country.Parse(c.State); err == nil {
+		c.State = cc.String()
 	}
 	if c.Agency == "" {
 		c.Agency = c.State + "-node"
@@ -160,8 +166,17 @@ func (c *Config) Defaults() {
 	}
 }
 
+// NoState is the State of a node whose configuration names none (an ISO
+// 3166-1 user-assigned code, so that it is no state's).
+const NoState = "XXX"
+
 // Validate reports the first thing wrong with c, naming the field.
 func (c *Config) Validate() error {
+	if c.State != NoState {
+		if _, err := country.Parse(c.State); err != nil {
+			return fmt.Errorf("config: state: %v", err)
+		}
+	}
 	switch {
 	case c.MaxBodyBytes < 1024:
 		return fmt.Errorf("config: max_body_bytes %d: want at least 1024", c.MaxBodyBytes)

@@ -23,7 +23,7 @@ func TestMutualTLSRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := exchange.NewCA("ZZ", now, 24*time.Hour)
+	other, err := exchange.NewCA("FR", now, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

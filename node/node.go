@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/country"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/search"
 	"github.com/ebsp/ebsp/store"
@@ -110,7 +111,7 @@ type IdentityInput struct {
 	ID          string   `json:"id,omitempty"`
 	Names       []string `json:"names,omitempty"`
 	DateOfBirth string   `json:"date_of_birth,omitempty"`
-	Nationality []string `json:"nationality,omitempty"`
+	Nationality []string `json:"nationality,omitempty"` // ISO 3166-1, alpha-2 or alpha-3; stored alpha-3
 	CaseRef     string   `json:"case_reference,omitempty"`
 }
 
@@ -223,6 +224,14 @@ func (n *Node) Enroll(ctx context.Context, req *EnrolRequest) (*EnrolResponse, e
 			return nil, e
 		}
 	}
+	nationality := make([]string, len(req.Identity.Nationality))
+	for i, s := range req.Identity.Nationality {
+		c, err := country.Parse(s)
+		if err != nil {
+			return nil, errf(CodeInvalidField, fmt.Sprintf("identity.nationality[%d]: %v", i, err))
+		}
+		nationality[i] = c.String() // stored alpha-3
+	}
 	prov := req.Provenance
 	if prov.SourceAgency == "" {
 		prov.SourceAgency = n.cfg.Agency
@@ -232,7 +241,7 @@ func (n *Node) Enroll(ctx context.Context, req *EnrolRequest) (*EnrolResponse, e
 	}
 	now := n.now().UTC()
 	idn := store.Identity{ID: req.Identity.ID, Names: req.Identity.Names, DateOfBirth: req.Identity.DateOfBirth,
-		Nationality: req.Identity.Nationality, CaseRef: req.Identity.CaseRef, Created: now, Provenance: prov}
+		Nationality: nationality, CaseRef: req.Identity.CaseRef, Created: now, Provenance: prov}
 	if idn.ID == "" {
 		idn.ID = newID()
 	}

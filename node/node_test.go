@@ -53,7 +53,7 @@ func (s *syncBuffer) String() string {
 
 func newTestNode(t testing.TB, mod func(*Config)) *testNode {
 	t.Helper()
-	cfg := &Config{State: "TST", DataDir: t.TempDir(), RatePerSecond: 1000, Burst: 1000}
+	cfg := &Config{State: "USA", DataDir: t.TempDir(), RatePerSecond: 1000, Burst: 1000}
 	for r, tok := range roleTokens {
 		cfg.Tokens = append(cfg.Tokens, TokenConfig{Name: "user-" + string(r), SHA256: TokenHash(tok), Roles: []Role{r}})
 	}

@@ -37,7 +37,7 @@ func (f *faultyStore) Enroll(ctx context.Context, e store.Enrolment) error {
 // one 503 storage_unavailable, both with Retry-After, and /readyz says so;
 // once writes succeed again and the hold has passed, the node is ready.
 func TestStorageFaults(t *testing.T) {
-	cfg := &Config{State: "TST", DataDir: t.TempDir(), RatePerSecond: 1000, Burst: 1000}
+	cfg := &Config{State: "USA", DataDir: t.TempDir(), RatePerSecond: 1000, Burst: 1000}
 	for r, tok := range roleTokens {
 		cfg.Tokens = append(cfg.Tokens, TokenConfig{Name: "user-" + string(r), SHA256: TokenHash(tok), Roles: []Role{r}})
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/country"
 	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
@@ -27,16 +28,6 @@ import (
 // responder's examiner queue and its transparency log (package audit). The
 // responder searches its node through the node's own API (nodeSearcher), so
 // the gallery, the matcher and the decision policy are the node's.
-
-// alpha2 maps the scenario's ISO 3166-1 alpha-3 codes to the alpha-2 codes
-// the exchange's certificates and agreements use.
-var alpha2 = map[string]string{
-	"USA": "US", "GBR": "GB", "CAN": "CA", "AUS": "AU", "NZL": "NZ", "DEU": "DE", "FRA": "FR", "ITA": "IT",
-	"ESP": "ES", "NLD": "NL", "BEL": "BE", "POL": "PL", "AUT": "AT", "CHE": "CH", "SWE": "SE", "NOR": "NO",
-	"DNK": "DK", "FIN": "FI", "IRL": "IE", "PRT": "PT", "GRC": "GR", "CZE": "CZ", "HUN": "HU", "ROU": "RO",
-	"BGR": "BG", "HRV": "HR", "SVK": "SK", "SVN": "SI", "LTU": "LT", "LVA": "LV", "EST": "EE", "LUX": "LU",
-	"MLT": "MT", "CYP": "CY", "ISL": "IS", "JPN": "JP", "KOR": "KR", "ISR": "IL",
-}
 
 // examinerSecret authenticates the simulated examiner at each responder;
 // random per run, never stored.
@@ -142,9 +133,11 @@ func (p *partnership) startExchange(dir string) error {
 	codes := map[string]string{}
 	seen := map[string]bool{}
 	for _, st := range s.States {
-		c, ok := alpha2[st.Code]
-		if !ok || seen[c] {
-			return fmt.Errorf("poc: state %s: no alpha-2 code known for the exchange's certificates", st.Code)
+		// The exchange's certificates and agreements carry alpha-2 codes.
+		cc, err := country.ParseAlpha3(st.Code)
+		c := cc.Alpha2()
+		if err != nil || seen[c] {
+			return fmt.Errorf("poc: state %s: %v", st.Code, err)
 		}
 		seen[c] = true
 		codes[st.Code] = c

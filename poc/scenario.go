@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/country"
 	"github.com/ebsp/ebsp/internal/strictjson"
 )
 
@@ -283,15 +284,8 @@ func (s *Scenario) Partners() []State {
 }
 
 func isAlpha3(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if c[i] < 'A' || c[i] > 'Z' {
-			return false
-		}
-	}
-	return true
+	_, err := country.ParseAlpha3(c)
+	return err == nil
 }
 
 func fraction(v float64) bool { return v >= 0 && v <= 1 && !math.IsNaN(v) }
@@ -312,7 +306,7 @@ func (s *Scenario) Validate() error {
 	for i, st := range s.States {
 		switch {
 		case !isAlpha3(st.Code):
-			return bad("states[%d].code %q: want an ISO 3166-1 alpha-3 code (three capital letters)", i, st.Code)
+			return bad("states[%d].code %q: want an officially assigned ISO 3166-1 alpha-3 code, such as USA", i, st.Code)
 		case seen[st.Code]:
 			return bad("states[%d].code %q: listed twice", i, st.Code)
 		case st.Gallery < 1 || st.Gallery > maxGallery:

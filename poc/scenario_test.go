@@ -51,7 +51,8 @@ func TestScenarioErrors(t *testing.T) {
 	}
 	for _, tc := range []struct{ old, new, want string }{
 		{`"home": "USA"`, `"home": "GBR"`, `home "GBR": not one of the states`},
-		{`"code": "DEU"`, `"code": "DE"`, `states[1].code "DE": want an ISO 3166-1 alpha-3`},
+		{`"code": "DEU"`, `"code": "DE"`, `states[1].code "DE": want an officially assigned ISO 3166-1 alpha-3`},
+		{`"code": "DEU"`, `"code": "XXX"`, `states[1].code "XXX": want an officially assigned ISO 3166-1 alpha-3`},
 		{`"code": "NLD"`, `"code": "DEU"`, `states[2].code "DEU": listed twice`},
 		{`"gallery": 500`, `"gallery": 0`, `states[0] (USA).gallery 0`},
 		{`"derogatory": 0.05`, `"derogatory": 1.5`, `states[1] (DEU).derogatory 1.5`},

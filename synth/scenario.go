@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/country"
 	"github.com/ebsp/ebsp/internal/strictjson"
 )
 
@@ -150,8 +151,8 @@ func (sc *Scenario) Validate() error {
 	var codes []string
 	var total float64
 	for i, s := range sc.States {
-		if len(s.Code) != 3 {
-			return fmt.Errorf("synth: scenario: state %d: code %q is not ISO 3166-1 alpha-3", i, s.Code)
+		if _, err := country.ParseAlpha3(s.Code); err != nil {
+			return fmt.Errorf("synth: scenario: state %d: %v", i, err)
 		}
 		if slices.Contains(codes, s.Code) {
 			return fmt.Errorf("synth: scenario: state %s listed twice", s.Code)

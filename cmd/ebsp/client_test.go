@@ -21,7 +21,7 @@ func TestClientCommands(t *testing.T) {
 	bin := buildEbsp(t)
 	dir := t.TempDir()
 	token := "client-test-token"
-	cfg := node.Config{State: "TST", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
+	cfg := node.Config{State: "USA", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
 		Tokens: []node.TokenConfig{{Name: "officer", SHA256: node.TokenHash(token), Roles: []node.Role{node.RoleEnroller, node.RoleSearcher}}}}
 	cfgPath := filepath.Join(dir, "node.json")
 	b, _ := json.Marshal(cfg)

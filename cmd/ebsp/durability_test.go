@@ -85,7 +85,7 @@ func TestKill9KeepsAcknowledgedEnrolments(t *testing.T) {
 	bin := buildEbsp(t)
 	dir := t.TempDir()
 	token := "durability-test-token"
-	cfg := node.Config{State: "TST", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), RatePerSecond: 1e6, Burst: 1e6,
+	cfg := node.Config{State: "USA", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), RatePerSecond: 1e6, Burst: 1e6,
 		Tokens: []node.TokenConfig{{Name: "t", SHA256: node.TokenHash(token), Roles: []node.Role{node.RoleAdmin}}}}
 	if pg := os.Getenv("EBSP_TEST_DURABILITY_POSTGRES"); pg != "" {
 		cfg.Store = pg

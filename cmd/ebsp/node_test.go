@@ -23,7 +23,7 @@ func TestNodeStopsOnSIGTERM(t *testing.T) {
 	bin := buildEbsp(t)
 	dir := t.TempDir()
 	token := "sigterm-test-token"
-	cfg := node.Config{State: "TST", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
+	cfg := node.Config{State: "USA", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"),
 		Tokens: []node.TokenConfig{{Name: "t", SHA256: node.TokenHash(token), Roles: []node.Role{node.RoleAdmin}}}}
 	cfgPath := filepath.Join(dir, "node.json")
 	b, _ := json.Marshal(cfg)

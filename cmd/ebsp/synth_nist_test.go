@@ -32,7 +32,7 @@ func newSynthNode(t *testing.T) *synthNode {
 	t.Helper()
 	dir := t.TempDir()
 	tok := "synth-nist-test-token"
-	cfg := &node.Config{State: "TST", DataDir: dir, RatePerSecond: 1000, Burst: 1000,
+	cfg := &node.Config{State: "USA", DataDir: dir, RatePerSecond: 1000, Burst: 1000,
 		Tokens: []node.TokenConfig{{Name: "officer", SHA256: node.TokenHash(tok), Roles: []node.Role{node.RoleEnroller, node.RoleSearcher}}},
 		// The people are synthetic: the node is calibrated with the tail
 		// measured on synthetic fingers, not the conservative real-image

@@ -124,7 +124,7 @@ func Run(ctx context.Context, sets []Set, opt Options) (*Result, error) {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	cfg := &node.Config{State: "EVL", DataDir: dir}
+	cfg := &node.Config{State: node.NoState, DataDir: dir}
 	if opt.Tail != nil {
 		cfg.ImpostorTails = map[biometric.Modality]engine.Tail{biometric.Finger: *opt.Tail}
 	}
