@@ -28,7 +28,7 @@ type FacePhotos struct {
 // FacePhotosAlgorithm names the template: the recogniser's embedding,
 // int8 with its scale. The version changes when the pipeline's models or
 // alignment change, since old and new embeddings do not compare.
-const FacePhotosAlgorithm = "ebsp-face-dlib-resnet/1"
+const FacePhotosAlgorithm = face.EmbeddingAlgorithm
 
 // Algorithm implements search.Engine.
 func (FacePhotos) Algorithm() string { return FacePhotosAlgorithm }

@@ -133,12 +133,16 @@ func (c *Client) Step1(ctx context.Context, p Step1Params) (*Step1Result, error)
 	if err != nil {
 		return nil, err
 	}
+	faces := encodeFaces(p.Probe)
 	req := Step1Request{Purpose: p.Purpose, LegalBasis: p.LegalBasis, Officer: p.Officer, SearchType: p.SearchType,
-		OffenceMaxYears: p.OffenceMaxYears, Fingers: fingers}
+		OffenceMaxYears: p.OffenceMaxYears, Fingers: fingers, Faces: faces}
 	var rep Step1Reply
 	sent, err := c.roundTrip(ctx, "", PathStep1, MsgStep1Request, MsgStep1Reply, func(known int64) any { req.KnownTreeSize = known; return &req }, &rep, func() *AuditProof { return &rep.Audit })
 	for i := range fingers {
 		clear(fingers[i].Record)
+	}
+	for i := range faces {
+		clear(faces[i].Embedding)
 	}
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/ebsp/ebsp/face"
 )
 
 // FuzzOpenEnvelope feeds arbitrary bytes to the envelope verifier: it must
@@ -48,11 +50,31 @@ func FuzzDecodeProbe(f *testing.F) {
 	f.Add(w[0].Record)
 	f.Add([]byte("FMR\x00 20\x00"))
 	f.Fuzz(func(t *testing.T, rec []byte) {
-		p, err := decodeProbe([]WireFinger{{Position: 2, Format: wireFormat, Record: rec}})
+		p, err := decodeProbe([]WireFinger{{Position: 2, Format: wireFormat, Record: rec}}, nil)
 		if err == nil && (len(p.Fingers) != 1 || len(p.Fingers[0].Template.Minutiae) > maxProbeMinutiae) {
 			t.Fatalf("accepted probe outside limits")
 		}
 	})
+}
+
+// FuzzDecodeProbeFaces feeds arbitrary bytes as a probe's face embedding.
+func FuzzDecodeProbeFaces(f *testing.F) {
+	good := make([]byte, face.EmbeddingSize)
+	good[0], good[face.RecogniserDim+3] = 5, 0x3c // scale 2^-7-ish, a positive float
+	f.Add(good)
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, emb []byte) {
+		p, err := decodeProbe(nil, []WireFace{{Format: FaceFormat, Embedding: emb}})
+		if err == nil && (len(p.Faces) != 1 || len(p.Faces[0]) != face.EmbeddingSize) {
+			t.Fatalf("accepted face outside limits")
+		}
+	})
+	if _, err := decodeProbe([]WireFinger{{}}, []WireFace{{Format: FaceFormat, Embedding: good}}); err == nil {
+		f.Error("a probe of fingers and faces was accepted")
+	}
+	if _, err := decodeProbe(nil, []WireFace{{Format: "other", Embedding: good}}); err == nil {
+		f.Error("a face of another format was accepted")
+	}
 }
 
 // FuzzParseAgreement feeds arbitrary agreement files.

@@ -16,6 +16,7 @@ type Step1Request struct {
 	OffenceMaxYears int          `json:"offence_max_years,omitempty"` // serious_crime: maximum custodial sentence of the offence
 	KnownTreeSize   int64        `json:"known_tree_size"`             // size of the latest checkpoint of the responder's log the requester holds
 	Fingers         []WireFinger `json:"fingers"`
+	Faces           []WireFace   `json:"faces,omitempty"` // a face search's probe, instead of fingers
 }
 
 // Step1Reply is the automated answer: hit or no_hit, nothing more.

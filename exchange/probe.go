@@ -3,16 +3,35 @@ package exchange
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/face"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/formats/iso19794"
 )
 
 // Probe is what a requester searches with: fingerprint templates by finger
-// position. (Other modalities will add fields.)
+// position, or face embeddings (one modality per probe).
 type Probe struct {
 	Fingers []FingerProbe
+	// Faces are embeddings of ebsp's face recogniser (face.Embedding
+	// encodings, algorithm FaceFormat): partners exchange templates, never
+	// the photos.
+	Faces [][]byte
+}
+
+// FaceFormat names the face templates a probe carries: the embedding of
+// ebsp's recogniser (docs/face.md), the node's face template algorithm.
+const FaceFormat = face.EmbeddingAlgorithm
+
+// maxProbeFaces bounds the faces of one probe.
+const maxProbeFaces = 4
+
+// WireFace is one face of a probe on the wire.
+type WireFace struct {
+	Format    string `json:"format"` // FaceFormat
+	Embedding []byte `json:"embedding"`
 }
 
 // FingerProbe is one finger of a probe.
@@ -45,6 +64,10 @@ func (p *Probe) wipe() {
 		p.Fingers[i].Template = fingerprint.Template{}
 	}
 	p.Fingers = nil
+	for _, f := range p.Faces {
+		clear(f)
+	}
+	p.Faces = nil
 }
 
 // Limits on a probe (a tenprint card has at most 10 rolled and 4 plain
@@ -65,7 +88,34 @@ type WireFinger struct {
 
 const wireFormat = "iso19794-2:2005"
 
-// encodeProbe converts a probe to its wire form.
+// encodeFaces converts a probe's faces to their wire form.
+func encodeFaces(p Probe) []WireFace {
+	var out []WireFace
+	for _, f := range p.Faces {
+		out = append(out, WireFace{Format: FaceFormat, Embedding: slices.Clone(f)})
+	}
+	return out
+}
+
+// decodeFaces parses the faces of a probe on the wire.
+func decodeFaces(w []WireFace) ([][]byte, error) {
+	if len(w) > maxProbeFaces {
+		return nil, fmt.Errorf("probe has %d faces, limit %d", len(w), maxProbeFaces)
+	}
+	var out [][]byte
+	for i, f := range w {
+		if f.Format != FaceFormat {
+			return nil, fmt.Errorf("probe face %d: format %q, want %q", i, f.Format, FaceFormat)
+		}
+		if _, err := face.ParseEmbedding(f.Embedding); err != nil {
+			return nil, fmt.Errorf("probe face %d: %v", i, err)
+		}
+		out = append(out, slices.Clone(f.Embedding))
+	}
+	return out, nil
+}
+
+// encodeProbe converts a probe's fingers to their wire form.
 func encodeProbe(p Probe) ([]WireFinger, error) {
 	out := make([]WireFinger, 0, len(p.Fingers))
 	for i, f := range p.Fingers {
@@ -82,11 +132,20 @@ func encodeProbe(p Probe) ([]WireFinger, error) {
 	return out, nil
 }
 
-// decodeProbe parses the wire form, bounding the work by the limits above.
-func decodeProbe(w []WireFinger) (Probe, error) {
+// decodeProbe parses the wire form, bounding the work by the limits above:
+// fingers or faces, not both.
+func decodeProbe(w []WireFinger, faces []WireFace) (Probe, error) {
 	var p Probe
+	if len(faces) > 0 {
+		if len(w) > 0 {
+			return p, fmt.Errorf("probe has fingers and faces: one modality per probe")
+		}
+		var err error
+		p.Faces, err = decodeFaces(faces)
+		return p, err
+	}
 	if len(w) == 0 {
-		return p, fmt.Errorf("probe has no fingers")
+		return p, fmt.Errorf("probe has no fingers and no faces")
 	}
 	if len(w) > maxProbeFingers {
 		return p, fmt.Errorf("probe has %d fingers, limit %d", len(w), maxProbeFingers)

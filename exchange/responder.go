@@ -291,8 +291,11 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 	if err := decodeBody(env.Body, &req); err != nil {
 		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "step-1 request: %v", err))
 	}
-	probe, err := decodeProbe(req.Fingers)
+	probe, err := decodeProbe(req.Fingers, req.Faces)
 	clear(req.Fingers)
+	for i := range req.Faces {
+		clear(req.Faces[i].Embedding)
+	}
 	// The probe lives only in this stack frame (and, for a hit, in the
 	// in-memory case until an examiner decides); wipe it on every path.
 	defer probe.wipe()
@@ -319,9 +322,11 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 	if !ok {
 		return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonSearchType, "search type %q is not permitted by agreement %s", req.SearchType, a.ID))
 	}
-	if m := searchModality[req.SearchType]; !slices.Contains(a.Modalities, m) || m != biometric.Finger {
-		// Probes carry fingerprints only so far.
+	if m := searchModality[req.SearchType]; !slices.Contains(a.Modalities, m) || (m != biometric.Finger && m != biometric.Face) {
+		// Probes carry fingerprints or faces.
 		return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonModality, "modality %s is not permitted for %s", m, req.SearchType))
+	} else if (m == biometric.Face) != (len(probe.Faces) > 0) {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "a %s search needs a probe of %s samples only", req.SearchType, m))
 	}
 	// Quota: a request that passed every other check counts, whatever its
 	// outcome; request N+1 of the UTC day is refused until midnight UTC.

@@ -20,6 +20,11 @@ type Embedding struct {
 	Scale  float32
 }
 
+// EmbeddingAlgorithm names Embedding templates wherever they are stored or
+// sent (the node's template algorithm, the exchange's probe format). Its
+// version changes when the recogniser's embeddings stop being comparable.
+const EmbeddingAlgorithm = "ebsp-face-dlib-resnet/1"
+
 // EmbeddingSize is the length of Embedding.Bytes: the 128 values, then the
 // scale as a little-endian IEEE 754 float32.
 const EmbeddingSize = RecogniserDim + 4

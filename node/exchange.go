@@ -115,17 +115,33 @@ func (p *partnerships) client(state string) (*exchange.Client, error) {
 type exchangeSearcher struct{ n *Node }
 
 func (s exchangeSearcher) Search(ctx context.Context, p exchange.Probe) ([]biometric.Candidate, error) {
-	if len(p.Fingers) == 0 {
+	mod := biometric.Finger
+	var probes []search.ProbeSample
+	for _, f := range p.Fingers {
+		probes = append(probes, search.ProbeSample{Position: f.Position, Probe: engine.FingerProbe(f.Template)})
+	}
+	if len(p.Faces) > 0 {
+		// Faces compare only with this node's own recogniser's templates.
+		mod = biometric.Face
+		eng, ok := s.n.engines[mod]
+		if !ok || eng.Algorithm() != exchange.FaceFormat {
+			return nil, errors.New("node: face probe, but this node does not search face photos (--face-models)")
+		}
+		for _, f := range p.Faces {
+			pr, err := eng.PrepareProbe(f)
+			if err != nil {
+				return nil, err
+			}
+			probes = append(probes, search.ProbeSample{Probe: pr})
+		}
+	}
+	if len(probes) == 0 {
 		return nil, errors.New("node: empty probe")
 	}
-	probes := make([]search.ProbeSample, len(p.Fingers))
-	for i, f := range p.Fingers {
-		probes[i] = search.ProbeSample{Position: f.Position, Probe: engine.FingerProbe(f.Template)}
-	}
-	pol := s.n.policy(biometric.Finger)
+	pol := s.n.policy(mod)
 	hit, _ := pol.Thresholds(len(probes))
 	var out []biometric.Candidate
-	for _, c := range s.n.galleries[biometric.Finger].Search(probes, max(pol.Cap, 10), hit) {
+	for _, c := range s.n.galleries[mod].Search(probes, max(pol.Cap, 10), hit) {
 		if c.Score >= hit {
 			out = append(out, c)
 		}
@@ -315,8 +331,22 @@ func (n *Node) ExchangeSearch(ctx context.Context, req *ExchangeSearchRequest) (
 		if e := validateSample(i, s); e != nil {
 			return nil, e
 		}
+		if s.Modality == biometric.Face {
+			// A face probe travels as this node's recogniser's embedding.
+			eng, ok := n.engines[biometric.Face]
+			if !ok || eng.Algorithm() != exchange.FaceFormat {
+				return nil, errf(CodeUnsupported, fmt.Sprintf("samples[%d]: partner face searches need the face models: "+
+					"run 'ebsp models fetch' and start the node with --face-models", i))
+			}
+			tmpl, _, err := eng.Template(s, n.cfg.MaxImagePixels)
+			if err != nil {
+				return nil, prefixSample(i, err)
+			}
+			probe.Faces = append(probe.Faces, tmpl)
+			continue
+		}
 		if s.Modality != biometric.Finger {
-			return nil, errf(CodeUnsupported, fmt.Sprintf("samples[%d]: partner searches take fingerprints", i))
+			return nil, errf(CodeUnsupported, fmt.Sprintf("samples[%d]: partner searches take fingerprints or faces", i))
 		}
 		tmpl, _, err := engine.Finger{}.Template(s, n.cfg.MaxImagePixels)
 		if err != nil {
@@ -328,8 +358,11 @@ func (n *Node) ExchangeSearch(ctx context.Context, req *ExchangeSearchRequest) (
 		}
 		probe.Fingers = append(probe.Fingers, exchange.FingerProbe{Position: s.Position, Template: t})
 	}
-	if len(probe.Fingers) == 0 {
-		return nil, errf(CodeInvalidField, "samples: at least one fingerprint is needed")
+	if len(probe.Fingers) == 0 && len(probe.Faces) == 0 {
+		return nil, errf(CodeInvalidField, "samples: at least one fingerprint or face is needed")
+	}
+	if len(probe.Fingers) > 0 && len(probe.Faces) > 0 {
+		return nil, errf(CodeInvalidField, "samples: fingerprints or faces, one modality per partner search")
 	}
 	c, err := p.client(req.Partner)
 	if err != nil {
@@ -338,6 +371,9 @@ func (n *Node) ExchangeSearch(ctx context.Context, req *ExchangeSearchRequest) (
 	st := exchange.SearchType(req.SearchType)
 	if st == "" {
 		st = exchange.Tenprint
+		if len(probe.Faces) > 0 {
+			st = exchange.FaceSearch
+		}
 	}
 	res, err := c.Step1(ctx, exchange.Step1Params{Purpose: exchange.Purpose(req.Purpose), LegalBasis: req.LegalBasis,
 		Officer: req.Officer, SearchType: st, OffenceMaxYears: req.OffenceMaxYears, Probe: probe})

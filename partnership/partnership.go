@@ -37,6 +37,9 @@ type Options struct {
 	// Agreement, when set, adjusts each hub-partner agreement before it is
 	// signed off by both sides (purposes, quotas, disclosure ...).
 	Agreement func(a *exchange.Agreement)
+	// Node, when set, adjusts each state's node configuration and engines
+	// before the node starts (a face recogniser, fixed thresholds ...).
+	Node func(state string, cfg *node.Config, engines map[biometric.Modality]engine.Engine)
 }
 
 // Member is one state's node with the credentials of its staff.
@@ -166,7 +169,11 @@ func startMember(ctx context.Context, o Options, state string, creds *exchange.N
 	}
 	m.close = append(m.close, func() { st.Close() })
 	logger := slog.New(slog.NewJSONHandler(o.Log, nil)).With("state", state)
-	n, err := node.New(cfg, st, engine.Defaults(), logger)
+	engines := engine.Defaults()
+	if o.Node != nil {
+		o.Node(state, cfg, engines)
+	}
+	n, err := node.New(cfg, st, engines, logger)
 	if err != nil {
 		m.Close()
 		return nil, err
