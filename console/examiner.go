@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"math"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/ebsp/ebsp/exchange"
@@ -74,7 +73,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) (int
 		rows = append(rows, row)
 	}
 	v.Data = rows
-	v.Notice = r.URL.Query().Get("done")
+	v.Notice = c.sessions.takeFlash(s)
 	return http.StatusOK, "queue", v
 }
 
@@ -253,7 +252,8 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) (in
 			what += "; a second examiner must confirm before anything is released"
 		}
 	}
-	http.Redirect(w, r, "/console/examiner?done="+url.QueryEscape("Case "+id+": "+what+"."), http.StatusSeeOther)
+	c.sessions.setFlash(s, "Case "+id+": "+what+".")
+	http.Redirect(w, r, "/console/examiner", http.StatusSeeOther)
 	return 0, "", view{}
 }
 

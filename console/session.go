@@ -38,6 +38,7 @@ type session struct {
 	// node presents its own secret of the certificate principal.
 	secret  string
 	certCN  string // the client certificate's CN, for a certificate sign-in
+	flash   string // a notice for the next page (not in the URL, where a link could forge it)
 	created time.Time
 	seen    time.Time
 }
@@ -121,6 +122,20 @@ func (s *sessions) start(p *node.Principal, secret, cn string) *session {
 	}
 	s.by[ss.id] = ss
 	return ss
+}
+
+func (s *sessions) setFlash(ss *session, msg string) {
+	s.mu.Lock()
+	ss.flash = msg
+	s.mu.Unlock()
+}
+
+func (s *sessions) takeFlash(ss *session) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := ss.flash
+	ss.flash = ""
+	return m
 }
 
 func (s *sessions) end(id string) {
