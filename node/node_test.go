@@ -17,6 +17,7 @@ import (
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/face/pipeline/pipelinetest"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/store"
 	"github.com/ebsp/ebsp/synth"
 )
 
@@ -53,6 +54,13 @@ func (s *syncBuffer) String() string {
 
 func newTestNode(t testing.TB, mod func(*Config)) *testNode {
 	t.Helper()
+	return newTestNodeOver(t, mod, nil)
+}
+
+// newTestNodeOver is newTestNode over the store wrap returns for the
+// node's real store (nil: the store itself).
+func newTestNodeOver(t testing.TB, mod func(*Config), wrap func(store.Store) store.Store) *testNode {
+	t.Helper()
 	cfg := &Config{State: "USA", DataDir: t.TempDir(), RatePerSecond: 1000, Burst: 1000}
 	for r, tok := range roleTokens {
 		cfg.Tokens = append(cfg.Tokens, TokenConfig{Name: "user-" + string(r), SHA256: TokenHash(tok), Roles: []Role{r}})
@@ -71,7 +79,11 @@ func newTestNode(t testing.TB, mod func(*Config)) *testNode {
 		// finds the models (or stops the test) wherever they are.
 		engines[biometric.Face] = engine.FacePhotos{Pipeline: pipelinetest.Load(t)}
 	}
-	n, err := New(cfg, st, engines, slog.New(slog.NewJSONHandler(buf, nil)))
+	var ns store.Store = st
+	if wrap != nil {
+		ns = wrap(st)
+	}
+	n, err := New(cfg, ns, engines, slog.New(slog.NewJSONHandler(buf, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/store"
 )
 
@@ -37,26 +34,9 @@ func (f *faultyStore) Enroll(ctx context.Context, e store.Enrolment) error {
 // one 503 storage_unavailable, both with Retry-After, and /readyz says so;
 // once writes succeed again and the hold has passed, the node is ready.
 func TestStorageFaults(t *testing.T) {
-	cfg := &Config{State: "USA", DataDir: t.TempDir(), RatePerSecond: 1000, Burst: 1000}
-	for r, tok := range roleTokens {
-		cfg.Tokens = append(cfg.Tokens, TokenConfig{Name: "user-" + string(r), SHA256: TokenHash(tok), Roles: []Role{r}})
-	}
-	st, err := OpenStore(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	fs := &faultyStore{Store: st}
-	n, err := New(cfg, fs, engine.Defaults(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.LoadGallery(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(n.Handler())
-	defer srv.Close()
-	tn := &testNode{Node: n, srv: srv, log: &syncBuffer{}}
+	fs := &faultyStore{}
+	tn := newTestNodeOver(t, nil, func(st store.Store) store.Store { fs.Store = st; return fs })
+	n, srv := tn.Node, tn.srv
 	ready := func() (int, string) {
 		resp, err := http.Get(srv.URL + "/readyz")
 		if err != nil {

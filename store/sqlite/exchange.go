@@ -25,24 +25,34 @@ func (s *Store) SetAgreementStatus(ctx context.Context, a store.AgreementStatus)
 	return classify("agreement status", err)
 }
 
-// AgreementStatuses returns every recorded agreement status.
-func (s *Store) AgreementStatuses(ctx context.Context) ([]store.AgreementStatus, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT agreement, suspended, actor, changed FROM exchange_agreements ORDER BY agreement")
+// queryAll runs a read query and scans every row with scan.
+func queryAll[T any](ctx context.Context, s *Store, op, q string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, classify("agreement statuses", err)
+		return nil, classify(op, err)
 	}
 	defer rows.Close()
-	var out []store.AgreementStatus
+	var out []T
 	for rows.Next() {
-		var a store.AgreementStatus
-		var changed int64
-		if err := rows.Scan(&a.Agreement, &a.Suspended, &a.Actor, &changed); err != nil {
-			return nil, classify("agreement statuses", err)
+		v, err := scan(rows)
+		if err != nil {
+			return nil, classify(op, err)
 		}
-		a.Changed = fromMicros(sql.NullInt64{Int64: changed, Valid: true})
-		out = append(out, a)
+		out = append(out, v)
 	}
-	return out, classify("agreement statuses", rows.Err())
+	return out, classify(op, rows.Err())
+}
+
+// AgreementStatuses returns every recorded agreement status.
+func (s *Store) AgreementStatuses(ctx context.Context) ([]store.AgreementStatus, error) {
+	return queryAll(ctx, s, "agreement statuses", "SELECT agreement, suspended, actor, changed FROM exchange_agreements ORDER BY agreement",
+		func(rows *sql.Rows) (store.AgreementStatus, error) {
+			var a store.AgreementStatus
+			var changed int64
+			err := rows.Scan(&a.Agreement, &a.Suspended, &a.Actor, &changed)
+			a.Changed = fromMicros(sql.NullInt64{Int64: changed, Valid: true})
+			return a, err
+		})
 }
 
 // PutQuota records a partner's use of a daily quota; a lower count than
@@ -56,21 +66,12 @@ func (s *Store) PutQuota(ctx context.Context, q store.ExchangeQuota) error {
 
 // Quotas returns the quota counts of day.
 func (s *Store) Quotas(ctx context.Context, day string) ([]store.ExchangeQuota, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT agreement, partner, search_type, day, used FROM exchange_quota WHERE day = ?
-		ORDER BY agreement, partner, search_type`, day)
-	if err != nil {
-		return nil, classify("quotas", err)
-	}
-	defer rows.Close()
-	var out []store.ExchangeQuota
-	for rows.Next() {
+	return queryAll(ctx, s, "quotas", `SELECT agreement, partner, search_type, day, used FROM exchange_quota WHERE day = ?
+		ORDER BY agreement, partner, search_type`, func(rows *sql.Rows) (store.ExchangeQuota, error) {
 		var q store.ExchangeQuota
-		if err := rows.Scan(&q.Agreement, &q.Partner, &q.SearchType, &q.Day, &q.Used); err != nil {
-			return nil, classify("quotas", err)
-		}
-		out = append(out, q)
-	}
-	return out, classify("quotas", rows.Err())
+		err := rows.Scan(&q.Agreement, &q.Partner, &q.SearchType, &q.Day, &q.Used)
+		return q, err
+	}, day)
 }
 
 // RememberNonce records a nonce unless the sender used it already.
@@ -86,22 +87,13 @@ func (s *Store) RememberNonce(ctx context.Context, sender string, nonce []byte, 
 
 // Nonces returns the nonces that expire after t.
 func (s *Store) Nonces(ctx context.Context, after time.Time) ([]store.ExchangeNonce, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT sender, nonce, expires FROM exchange_nonces WHERE expires > ?", after.UnixMicro())
-	if err != nil {
-		return nil, classify("nonces", err)
-	}
-	defer rows.Close()
-	var out []store.ExchangeNonce
-	for rows.Next() {
+	return queryAll(ctx, s, "nonces", "SELECT sender, nonce, expires FROM exchange_nonces WHERE expires > ?", func(rows *sql.Rows) (store.ExchangeNonce, error) {
 		var n store.ExchangeNonce
 		var exp int64
-		if err := rows.Scan(&n.Sender, &n.Nonce, &exp); err != nil {
-			return nil, classify("nonces", err)
-		}
+		err := rows.Scan(&n.Sender, &n.Nonce, &exp)
 		n.Expires = fromMicros(sql.NullInt64{Int64: exp, Valid: true})
-		out = append(out, n)
-	}
-	return out, classify("nonces", rows.Err())
+		return n, err
+	}, after.UnixMicro())
 }
 
 // PutCase writes a case.
@@ -120,20 +112,11 @@ func (s *Store) DeleteCase(ctx context.Context, id string) error {
 
 // Cases returns every case, by id.
 func (s *Store) Cases(ctx context.Context) ([]store.ExchangeCase, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, agreement, status, data FROM exchange_cases ORDER BY id")
-	if err != nil {
-		return nil, classify("cases", err)
-	}
-	defer rows.Close()
-	var out []store.ExchangeCase
-	for rows.Next() {
+	return queryAll(ctx, s, "cases", "SELECT id, agreement, status, data FROM exchange_cases ORDER BY id", func(rows *sql.Rows) (store.ExchangeCase, error) {
 		var c store.ExchangeCase
-		if err := rows.Scan(&c.ID, &c.Agreement, &c.Status, &c.Data); err != nil {
-			return nil, classify("cases", err)
-		}
-		out = append(out, c)
-	}
-	return out, classify("cases", rows.Err())
+		err := rows.Scan(&c.ID, &c.Agreement, &c.Status, &c.Data)
+		return c, err
+	})
 }
 
 // PruneExchange deletes expired nonces and past days' quota counts.
