@@ -292,6 +292,10 @@ var funcs = template.FuncMap{
 	"score":   func(f float64) string { return fmt.Sprintf("%.4f", f) },
 	"join":    strings.Join,
 	"inc":     func(i int) int { return i + 1 },
+	// fingerFormat: what a partner search takes (fingerprints only).
+	"fingerFormat": func(f string) bool {
+		return f != "face-embedding" && f != "ansi-nist" && !strings.HasPrefix(f, "face:")
+	},
 }
 
 // roundDuration keeps durations readable: seconds under an hour, minutes

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/exchange"
@@ -46,12 +47,15 @@ type caseView struct {
 }
 
 // The sample formats the search form takes: fingerprint images and
-// templates (the node's finger engine), face embeddings, and ANSI/NIST-ITL
-// transactions whose fingerprints are searched.
+// templates (the node's finger engine), face photos (a node with face
+// models) and embeddings, and ANSI/NIST-ITL transactions whose fingerprints
+// are searched. A "face:" prefix marks a face sample in an image format
+// fingerprints also use.
 var formats = []option{
 	{"png", "fingerprint image (PNG)"}, {"jpeg", "fingerprint image (JPEG)"}, {"wsq", "fingerprint image (WSQ)"},
 	{"bmp", "fingerprint image (BMP)"}, {"tiff", "fingerprint image (TIFF)"},
 	{"iso19794-2", "fingerprint template (ISO/IEC 19794-2)"}, {"ansi378", "fingerprint template (ANSI INCITS 378)"},
+	{"face:jpeg", "face photo (JPEG)"}, {"face:png", "face photo (PNG)"}, {"face:iso19794-5", "face record (ISO/IEC 19794-5)"},
 	{"face-embedding", "face (embedding)"}, {"ansi-nist", "ANSI/NIST-ITL transaction"},
 }
 
@@ -110,6 +114,10 @@ func uploaded(r *http.Request) ([]byte, error) {
 // sampleOf makes the API sample of the upload.
 func sampleOf(r *http.Request, data []byte) (node.SampleInput, error) {
 	s := node.SampleInput{Format: r.PostFormValue("format"), Data: data}
+	if f, ok := strings.CutPrefix(s.Format, "face:"); ok {
+		s.Modality, s.Format = biometric.Face, f
+		return s, nil
+	}
 	switch s.Format {
 	case "face-embedding":
 		s.Modality = biometric.Face
