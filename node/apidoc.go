@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -114,12 +115,7 @@ func renderAPIPage(spec []byte) ([]byte, error) {
 		tags[i] = pageTag{Name: t.Name, Description: t.Description}
 		tagAt[t.Name] = i
 	}
-	paths := make([]string, 0, len(d.Paths))
-	for p := range d.Paths {
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(d.Paths)) {
 		item := d.Paths[p]
 		var shared []oaParam
 		if raw, ok := item["parameters"]; ok {
@@ -139,11 +135,11 @@ func renderAPIPage(spec []byte) ([]byte, error) {
 			po := pageOp{ID: op.OperationID, Method: strings.ToUpper(m), Path: p, Summary: op.Summary, Description: op.Description,
 				Public: op.Security != nil && len(*op.Security) == 0, Params: append(slices.Clone(shared), op.Parameters...)}
 			if op.RequestBody != nil {
-				for _, media := range sortedKeys(op.RequestBody.Content) {
+				for _, media := range slices.Sorted(maps.Keys(op.RequestBody.Content)) {
 					po.Bodies = append(po.Bodies, pageBody{Media: media, Schema: schemaHTML(op.RequestBody.Content[media].Schema)})
 				}
 			}
-			for _, code := range sortedKeys(op.Responses) {
+			for _, code := range slices.Sorted(maps.Keys(op.Responses)) {
 				r := op.Responses[code]
 				desc := r.Description
 				if r.Ref != "" {
@@ -164,7 +160,7 @@ func renderAPIPage(spec []byte) ([]byte, error) {
 		}
 	}
 	var schemas []pageSchema
-	for _, name := range sortedKeys(d.Components.Schemas) {
+	for _, name := range slices.Sorted(maps.Keys(d.Components.Schemas)) {
 		schemas = append(schemas, pageSchema{Name: name, Body: schemaHTML(d.Components.Schemas[name])})
 	}
 	var buf bytes.Buffer
@@ -174,15 +170,6 @@ func renderAPIPage(spec []byte) ([]byte, error) {
 		Schemas []pageSchema
 	}{d, tags, schemas})
 	return buf.Bytes(), err
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	slices.Sort(k)
-	return k
 }
 
 // schemaHTML renders a JSON Schema as a nested list: type, description,
@@ -260,7 +247,7 @@ func writeSchema(b *strings.Builder, s any, depth int) {
 		}
 	}
 	b.WriteString("<ul>")
-	for _, name := range sortedKeys(props) {
+	for _, name := range slices.Sorted(maps.Keys(props)) {
 		fmt.Fprintf(b, `<li><code>%s</code>`, esc(name))
 		if required[name] {
 			b.WriteString(` <span class="req">required</span>`)

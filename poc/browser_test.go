@@ -51,6 +51,18 @@ func TestReportInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chromium: %v", err)
 	}
+	// Every table fits the page: none hides columns behind a scrollbar
+	// (the models' table was 17 columns wide and did).
+	overflow, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("table")).filter(t => {
+		const box = (t.closest(".wide") || document.body).getBoundingClientRect();
+		return t.getBoundingClientRect().right > box.right + 1;
+	}).map(t => t.rows[0].textContent.slice(0, 60))`))
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	for _, h := range overflow {
+		t.Errorf("a table is wider than the page: %q", h)
+	}
 	shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(80))
 	if err != nil {
 		t.Fatalf("chromium: screenshot: %v", err)

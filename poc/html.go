@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -23,10 +25,11 @@ type figure struct {
 func (r *Report) HTML(w io.Writer) error {
 	data := struct {
 		*Report
-		Figures []figure
-		Home    *State
-		Method  []string
-	}{Report: r, Home: r.Scenario.state(r.Scenario.Home)}
+		Figures    []figure
+		Home       *State
+		Method     []string
+		ModelTable modelTable
+	}{Report: r, Home: r.Scenario.state(r.Scenario.Home), ModelTable: r.modelTable()}
 	data.Figures = r.figures()
 	data.Method = r.method()
 	return reportTemplate.Execute(w, data)
@@ -37,20 +40,25 @@ func (r *Report) figures() []figure {
 	s := r.Scenario
 
 	det := LineChart{Title: "Detection error trade-off (DET)", XLabel: "false-match rate per comparison (log)", YLabel: "false non-match rate (log)", LogX: true, LogY: true}
+	var unseen []string
 	for _, c := range r.DET {
 		ser := Series{Name: fmt.Sprintf("%d finger%s", c.Fingers, plural(c.Fingers))}
-		// A rate of zero has no place on a log axis: it is drawn at half the
-		// sample's resolution, on the edge, as the caption says.
-		fmrFloor, fnmrFloor := 0.5/float64(max(c.Impostor, 1)), 0.5/float64(max(c.Genuine, 1))
+		// Only observed points are drawn: a rate of zero has no place on a
+		// log axis, and drawing it anywhere (the old "floor" lines) made a
+		// curve that ran out of errors look worse than one that did not.
+		// What was not observed is said in the caption.
 		for _, p := range c.Points {
-			ser.X = append(ser.X, max(p.FMR, fmrFloor))
-			ser.Y = append(ser.Y, max(p.FNMR, fnmrFloor))
+			if p.FMR > 0 && p.FNMR > 0 {
+				ser.X = append(ser.X, p.FMR)
+				ser.Y = append(ser.Y, p.FNMR)
+			}
 		}
 		det.Series = append(det.Series, ser)
+		unseen = append(unseen, detUnseen(c, len(ser.X)))
 	}
 	figs = append(figs, figure{ID: "det", Title: "How often the matcher errs", SVG: det.SVG(),
-		Caption: fmt.Sprintf("Each line is the fingerprint matcher with 1, 2 or 10 fingers fused. Moving left means a stricter threshold: fewer false matches (wrongly linking two different people), at the price of more false non-matches (missing a person who is enrolled). Measured on %s impostor and %s genuine synthetic comparisons (for n fingers, n of them make one comparison). A rate of zero, which a log scale cannot show, is drawn at half the sample's resolution: such points mean \"not observed\", not \"never\".",
-			formatNumber(float64(r.ImpostorScores)), formatNumber(float64(r.GenuineScores)))})
+		Caption: fmt.Sprintf("Each line is the fingerprint matcher with 1, 2 or 10 fingers fused. Moving left means a stricter threshold: fewer false matches (wrongly linking two different people), at the price of more false non-matches (missing a person who is enrolled). Measured on %s impostor and %s genuine synthetic comparisons (for n fingers, n of them make one comparison). Only thresholds at which both errors were observed are drawn; where one was not, the sample only bounds it, which no point on a log scale can show: %s",
+			formatNumber(float64(r.ImpostorScores)), formatNumber(float64(r.GenuineScores)), strings.Join(unseen, " "))})
 
 	ext := BarChart{Title: fmt.Sprintf("Expected false matches per day at %s gallery entries", formatNumber(float64(s.Extrapolation.Gallery))), XLabel: "fingers captured", YLabel: "false matches per day (log)", LogY: true}
 	var lo, pt, hi BarSeries
@@ -167,6 +175,88 @@ func (r *Report) method() []string {
 	}
 }
 
+// detUnseen says in words what curve c's plot leaves out: the thresholds
+// at which no false match (or no false non-match) was observed, and what
+// the sample says of them then. drawn is how many points were drawn.
+func detUnseen(c DETCurve, drawn int) string {
+	name := fmt.Sprintf("%d finger%s", c.Fingers, plural(c.Fingers))
+	var noFM, noFNM int
+	minFNMR := math.Inf(1) // FNMR at the strictest threshold with no false match seen
+	minFMR := math.Inf(1)  // FMR at the loosest threshold with no false non-match seen
+	for _, p := range c.Points {
+		if p.FMR == 0 {
+			noFM++
+			minFNMR = math.Min(minFNMR, p.FNMR)
+		}
+		if p.FNMR == 0 {
+			noFNM++
+			minFMR = math.Min(minFMR, p.FMR)
+		}
+	}
+	var parts []string
+	if noFM > 0 {
+		parts = append(parts, fmt.Sprintf("at its %d strictest thresholds no false match was observed among %s comparisons (false-match rate below %.2g), with a false non-match rate of %s or more",
+			noFM, formatNumber(float64(c.Impostor)), 1/float64(max(c.Impostor, 1)), strconv.FormatFloat(100*minFNMR, 'g', 3, 64)+"%"))
+	}
+	if noFNM > 0 {
+		parts = append(parts, fmt.Sprintf("at its %d loosest thresholds no false non-match was observed among %s comparisons (rate below %.2g), with a false-match rate of %.2g or more",
+			noFNM, formatNumber(float64(c.Genuine)), 1/float64(max(c.Genuine, 1)), minFMR))
+	}
+	switch {
+	case len(parts) == 0:
+		return name + ": every point drawn."
+	case drawn == 0:
+		return name + ": no point with both errors observed, so no line; " + strings.Join(parts, "; ") + "."
+	}
+	return name + ": " + strings.Join(parts, "; ") + "."
+}
+
+// modelTable is the models' measures with one column per model and one
+// row per measure: seventeen measures side by side were wider than the
+// page, and their last columns hid behind a scrollbar some browsers do not
+// show.
+type modelTable struct {
+	Models []string
+	Rows   []modelRow
+}
+
+type modelRow struct {
+	Measure string
+	Values  []string
+}
+
+func (r *Report) modelTable() modelTable {
+	var t modelTable
+	for _, m := range r.Models {
+		t.Models = append(t.Models, m.Label)
+	}
+	row := func(measure string, f func(m ModelResult) string) {
+		mr := modelRow{Measure: measure}
+		for _, m := range r.Models {
+			mr.Values = append(mr.Values, f(m))
+		}
+		t.Rows = append(t.Rows, mr)
+	}
+	d := func(v int) string { return fmt.Sprint(v) }
+	row("searches", func(m ModelResult) string { return d(m.Searches) })
+	row("identified", func(m ModelResult) string { return d(m.TrueIdentifications) })
+	row("gained by sharing", func(m ModelResult) string { return d(m.GainedBySharing) })
+	row("of them derogatory", func(m ModelResult) string { return d(m.DerogatoryGained) })
+	row("missed", func(m ModelResult) string { return d(m.Missed) })
+	row("false matches", func(m ModelResult) string { return d(m.FalseMatches) })
+	row("innocent people disclosed", func(m ModelResult) string { return d(m.InnocentDisclosed) })
+	row("records disclosed", func(m ModelResult) string { return d(m.RecordsDisclosed) })
+	row("records per partner hit", func(m ModelResult) string { return fmt.Sprintf("%.2f", m.RecordsPerPartnerHit) })
+	row("probes kept by partners", func(m ModelResult) string { return d(m.ProbesRetained) })
+	row("messages", func(m ModelResult) string { return formatNumber(float64(m.Messages)) })
+	row("bytes", func(m ModelResult) string { return fmt.Sprintf("%.1f kB", float64(m.Bytes)/1000) })
+	row("refused (quota)", func(m ModelResult) string { return d(m.Refused) })
+	row("latency median / p99", func(m ModelResult) string { return fmt.Sprintf("%.1f ms / %.1f ms", m.LatencyMedianMs, m.LatencyP99Ms) })
+	row("examiner cases", func(m ModelResult) string { return d(m.ExaminerCases) })
+	row("examiner hours", func(m ModelResult) string { return fmt.Sprintf("%.1f", m.ExaminerHours) })
+	return t
+}
+
 var funcs = template.FuncMap{
 	"num": formatNumber,
 	"numi": func(v any) string {
@@ -207,7 +297,9 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; ver
 th:first-child, td:first-child { text-align: left; }
 figure { margin: 1.5rem 0; } figcaption { font-size: 0.9rem; color: #444; max-width: 45rem; }
 svg.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
-.wide { overflow-x: auto; } .wide table { font-size: 0.8rem; }
+.wide { overflow-x: auto; scrollbar-width: auto; scrollbar-color: #888 #eee; padding-bottom: 0.3rem; }
+.wide::-webkit-scrollbar { height: 10px; } .wide::-webkit-scrollbar-thumb { background: #888; } .wide::-webkit-scrollbar-track { background: #eee; }
+table.models th { white-space: normal; overflow-wrap: anywhere; min-width: 5rem; }
 .note { background: #f6f6f0; padding: 0.5rem 1rem; border-left: 4px solid #c9b458; }
 .ok { color: #1a7f37; } .bad { color: #b42318; font-weight: bold; }
 </style>
@@ -264,10 +356,10 @@ svg.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
 <p>Gallery {{numi .Scenario.Extrapolation.Gallery}} entries, {{numi .Scenario.Border.EncountersPerDay}} searches a day. "Searches with a false hit" is the chance that one search of a person who is not enrolled returns somebody.</p>
 
 <h2>Measured on the nodes (simulated day)</h2>
-<div class="wide"><table>
-<tr><th>model</th><th>searches</th><th>identified</th><th>gained</th><th>of them derogatory</th><th>missed</th><th>false matches</th><th>innocent disclosed</th><th>records disclosed</th><th>records per partner hit</th><th>probes kept by partners</th><th>messages</th><th>bytes</th><th>refused (quota)</th><th>latency median / p99</th><th>examiner cases</th><th>examiner hours</th></tr>
-{{range .Models}}<tr><td>{{.Label}}</td><td>{{.Searches}}</td><td>{{.TrueIdentifications}}</td><td>{{.GainedBySharing}}</td><td>{{.DerogatoryGained}}</td><td>{{.Missed}}</td><td>{{.FalseMatches}}</td><td>{{.InnocentDisclosed}}</td><td>{{.RecordsDisclosed}}</td><td>{{printf "%.2f" .RecordsPerPartnerHit}}</td><td>{{.ProbesRetained}}</td><td>{{numi .Messages}}</td><td>{{kb .Bytes}}</td><td>{{.Refused}}</td><td>{{ms .LatencyMedianMs}} / {{ms .LatencyP99Ms}}</td><td>{{.ExaminerCases}}</td><td>{{printf "%.1f" .ExaminerHours}}</td></tr>
-{{end}}</table></div>
+{{with .ModelTable}}<div class="wide" tabindex="0" role="region" aria-label="measures per sharing model"><table class="models">
+<tr><th>measure</th>{{range .Models}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr><td>{{.Measure}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table></div>{{end}}
 {{range .Models}}{{if .BulkRecords}}<p>Bulk copy: {{numi .BulkRecords}} records of {{numi .BulkPeople}} people not enrolled at home ({{kb .BulkBytes}}) were handed to the hub before the first search.</p>{{end}}{{end}}
 <p>Travellers: {{index .Travellers "home"}} enrolled at home, {{index .Travellers "partner"}} drawn from partners, {{index .Travellers "unknown"}} enrolled nowhere.</p>
 
