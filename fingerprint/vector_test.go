@@ -133,3 +133,42 @@ func TestCompactComparesTheSame(t *testing.T) {
 		t.Error("compact form gives another vector")
 	}
 }
+
+// BenchmarkCompareCompact is one comparison against a compact gallery
+// template (Prepared.Compact), against the full form as a sub-benchmark:
+// what a shortlisted candidate costs in a compact gallery.
+func BenchmarkCompareCompact(b *testing.B) {
+	var gallery []*fingerprint.Prepared
+	var probes []*fingerprint.Matcher
+	for i := range 64 {
+		f := synth.NewTemplateFinger(synth.NewFingerMaster(21, uint64(i)))
+		gallery = append(gallery, fingerprint.Prepare(f.Impression(1)))
+		probes = append(probes, fingerprint.NewMatcher(f.Impression(2)))
+	}
+	compact := make([]*fingerprint.Prepared, len(gallery))
+	for i, g := range gallery {
+		compact[i] = g.Compact()
+	}
+	for _, c := range []struct {
+		name string
+		g    []*fingerprint.Prepared
+	}{{"full", gallery}, {"compact", compact}} {
+		b.Run(c.name, func(b *testing.B) {
+			sink := 0.0
+			for i := 0; i < b.N; i++ {
+				sink += probes[(i/64)%64].Compare(c.g[i%64])
+			}
+			_ = sink
+		})
+	}
+}
+
+// BenchmarkVector is the cost of a template's stage-1 vector from its
+// prepared form.
+func BenchmarkVector(b *testing.B) {
+	f := synth.NewTemplateFinger(synth.NewFingerMaster(21, 1))
+	p := fingerprint.Prepare(f.Impression(1))
+	for b.Loop() {
+		_ = p.Vector()
+	}
+}

@@ -131,3 +131,37 @@ func TestShortlistSize(t *testing.T) {
 		t.Error("Exhaustive is not the whole gallery")
 	}
 }
+
+// BenchmarkStage1Fingers is stage 1 of a two-finger search over a gallery
+// of 200,000 fingers (two positions, 256-byte vectors): the scan, the
+// per-identity fusion and the shortlist of 1,000. ns/op divided by the
+// gallery size is the stage-1 cost per finger.
+func BenchmarkStage1Fingers(b *testing.B) {
+	const people, dim = 100000, 256
+	r := rand.New(rand.NewPCG(1, 2))
+	g := NewGallery(vecIndexer{dim}, 1)
+	for p := range people {
+		for _, pos := range []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex} {
+			g.AddPrepared(fmt.Sprint(p), "", pos, randInt8(r, dim))
+		}
+	}
+	probes := []ProbeSample{{biometric.RightIndex, int8Probe(randInt8(r, dim))}, {biometric.LeftIndex, int8Probe(randInt8(r, dim))}}
+	pv := g.probeVectors(probes)
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for range b.N {
+		g.stage1(probes, pv, 1000)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(2*people), "ns/finger")
+	// CPU time, for a shared machine: what one unshared core would take.
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N)/(2*people), "cpu-ns/finger")
+}
+
+// vecIndexer is an Indexer of dim-long []int8 prepared forms.
+type vecIndexer struct{ dim int }
+
+func (vecIndexer) Algorithm() string                      { return "test-vec/1" }
+func (vecIndexer) PrepareGallery(b []byte) (any, error)   { return nil, errors.New("unused") }
+func (vecIndexer) PrepareProbe(b []byte) (Probe, error)   { return nil, errors.New("unused") }
+func (v vecIndexer) VectorLen() int                       { return v.dim }
+func (vecIndexer) GalleryVector(prepared any, dst []int8) { copy(dst, prepared.([]int8)) }
