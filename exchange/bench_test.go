@@ -94,6 +94,7 @@ func benchSetup(b *testing.B, exact bool) (*partnership, []Probe) {
 		prepareBenchPeople(people)
 	}
 	p := newPartnership(b, func(a *Agreement) { a.Searches[Tenprint] = SearchRule{DailyQuota: 1 << 30} })
+	p.gallery.real = nil // mcc_bruteforce: every probe against every finger
 	for _, person := range people {
 		p.gallery.add(person)
 	}

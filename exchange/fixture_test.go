@@ -23,8 +23,10 @@ import (
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/search"
 	"github.com/ebsp/ebsp/store"
 	"github.com/ebsp/ebsp/synth"
 )
@@ -97,18 +99,31 @@ type galleryPerson struct {
 // 3,540 pairs when measured).
 const matchThreshold = 0.1
 
-// memGallery is the test-only gallery: a brute-force 1:N search with the
-// fingerprint package's matcher, split over the available cores.
+// memGallery is the tests' gallery. By default its searches go through
+// the node's own 1:N gallery (search.Gallery with the fingerprint engine of
+// package engine: stage-1 shortlist, then MCC re-rank), so the safeguard
+// tests run against the gallery a real node searches; with real nil (the
+// MCC benchmark) it compares the probe with every person, split over the
+// available cores. Disclose returns more than asked, so that the
+// responder's minimisation is what is tested.
 type memGallery struct {
 	mu       sync.Mutex
 	people   []*galleryPerson
+	real     *search.Gallery
 	searches atomic.Int64
 	discl    atomic.Int64
+}
+
+func newMemGallery() *memGallery {
+	return &memGallery{real: search.NewGallery(engine.Finger{}, 0)}
 }
 
 func (g *memGallery) add(p *galleryPerson) {
 	g.mu.Lock()
 	g.people = append(g.people, p)
+	if g.real != nil && p.prep != nil {
+		g.real.AddPrepared(p.id, p.id+"-t", biometric.RightIndex, p.prep)
+	}
 	g.mu.Unlock()
 }
 
@@ -122,7 +137,21 @@ func (g *memGallery) Search(ctx context.Context, p Probe) ([]biometric.Candidate
 	g.searches.Add(1)
 	g.mu.Lock()
 	people := slices.Clone(g.people)
+	real := g.real
 	g.mu.Unlock()
+	if real != nil {
+		var probes []search.ProbeSample
+		for _, f := range p.Fingers {
+			probes = append(probes, search.ProbeSample{Position: f.Position, Probe: engine.FingerProbe(f.Template)})
+		}
+		var out []biometric.Candidate
+		for _, c := range real.Search(probes, len(people), matchThreshold) {
+			if c.Score >= matchThreshold {
+				out = append(out, c)
+			}
+		}
+		return out, ctx.Err()
+	}
 	best := make([]float64, len(people))
 	for _, f := range p.Fingers {
 		m := fingerprint.NewMatcher(f.Template)
@@ -221,7 +250,7 @@ func newPartnership(t testing.TB, edit func(a *Agreement)) *partnership {
 // st (nil: in memory).
 func newPartnershipState(t testing.TB, edit func(a *Agreement), st store.ExchangeState) *partnership {
 	t.Helper()
-	p := &partnership{clock: &testClock{t: time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)}, gallery: &memGallery{}, logs: &bytes.Buffer{}}
+	p := &partnership{clock: &testClock{t: time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)}, gallery: newMemGallery(), logs: &bytes.Buffer{}}
 	var err error
 	// Certificates must be valid both at the test clock (message checks)
 	// and at the real time (the TLS handshake).
