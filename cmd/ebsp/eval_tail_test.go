@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/internal/shareddata"
 )
 
 // TestEvalTail pools two score files with known impostor scores and checks
@@ -67,5 +70,55 @@ func TestEvalTail(t *testing.T) {
 	os.WriteFile(bad, []byte("a,b,c,d,e\n"), 0o644)
 	if _, rc := captureStdout(t, func() int { return runEval([]string{"tail", "--scores", bad}) }); rc != 1 {
 		t.Fatalf("bad header: exit %d, want 1", rc)
+	}
+}
+
+// TestFVCFingerTailReproduced runs the commands engine.FVCFingerTail's
+// comment gives, on the five shared FVC sets, and checks every point of the
+// node's default fingerprint tail against what they print: the measured
+// points and the extrapolated ones down to FMR 1e-12 (Fit is
+// deterministic), so that a matcher or extractor change that moves the
+// real-image tail cannot leave the default behind unnoticed.
+func TestFVCFingerTailReproduced(t *testing.T) {
+	if underRace {
+		t.Skip("extracting 400 images under -race takes minutes: test.sh runs cmd/ebsp again without it")
+	}
+	dir := t.TempDir()
+	args := []string{"tail", "--fit", "--source", "fvc-real", "--json", "--out", filepath.Join(dir, "tail.json")}
+	for _, s := range []struct {
+		name string
+		dpi  int
+	}{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}} {
+		csv := filepath.Join(dir, s.name+".csv")
+		text, rc := captureStdout(t, func() int {
+			return runEval([]string{"fingerprint", "--dataset", shareddata.Dir(t, "fingerprints/"+s.name), "--dpi", fmt.Sprint(s.dpi), "--json", "--scores", csv})
+		})
+		if rc != 0 {
+			t.Fatalf("eval fingerprint %s: exit %d: %s", s.name, rc, text)
+		}
+		args = append(args, "--scores", csv)
+	}
+	if text, rc := captureStdout(t, func() int { return runEval(args) }); rc != 0 {
+		t.Fatalf("eval tail: exit %d: %s", rc, text)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "tail.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got engine.Tail
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := engine.FVCFingerTail
+	if got.Comparisons != want.Comparisons || got.MeasuredFMR != want.MeasuredFMR || got.Source != want.Source ||
+		len(got.Points) != len(want.Points) || math.Abs(got.Mean-want.Mean) > 1e-5 {
+		t.Fatalf("measured %d comparisons to FMR %g (%s), %d points, mean %.5f; engine.FVCFingerTail says %d, %g (%s), %d, %.5f",
+			got.Comparisons, got.MeasuredFMR, got.Source, len(got.Points), got.Mean, want.Comparisons, want.MeasuredFMR, want.Source, len(want.Points), want.Mean)
+	}
+	for i, p := range got.Points {
+		// The constants are the measured scores rounded up to 5 decimals.
+		if w := want.Points[i]; w.FMR != p.FMR && math.Abs(w.FMR-p.FMR) > 1e-9*w.FMR || w.Score < p.Score || w.Score-p.Score > 1e-5 {
+			t.Errorf("FMR %g: measured %.6f, engine.FVCFingerTail says %.5f at %g", p.FMR, p.Score, w.Score, w.FMR)
+		}
 	}
 }
