@@ -55,8 +55,8 @@ func DefaultParams(threshold float64) (Params, error) {
 // package's tests use them for speed.
 func NewParams(logN, dim int, threshold float64) (Params, error) {
 	p, err := ckks.NewParametersFromLiteral(ckks.ParametersLiteral{
-		LogN:            logN,
-		LogQ:            modulusChain(),
+		LogN: logN,
+		LogQ: modulusChain(),
 		// Five 61-bit special primes: key switching then splits the 13
 		// ciphertext primes into 3 digits, which makes rotation and
 		// relinearisation keys smaller and key switching faster than with
