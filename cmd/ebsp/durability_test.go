@@ -176,3 +176,50 @@ func readIdentity(ctx context.Context, cl *node.Client, id string) (*store.Ident
 	err := cl.Get(ctx, "/v1/identities/"+strings.ReplaceAll(id, "/", ""), &rec)
 	return &rec, err
 }
+
+// TestEnrolRetryAfterKill9: an enrolment committed by a node killed with
+// SIGKILL before its reply reached the client (the client saw a reset) is
+// sent again with the same encounter id, as node.Client and ebsp enroll
+// do, to the restarted node: the answer is the first enrolment's
+// (replayed), and the person is enrolled once.
+func TestEnrolRetryAfterKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the node binary")
+	}
+	bin := buildEbsp(t)
+	dir := t.TempDir()
+	token := "retry-test-token"
+	cfg := node.Config{State: "USA", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), RatePerSecond: 1e6, Burst: 1e6,
+		Tokens: []node.TokenConfig{{Name: "t", SHA256: node.TokenHash(token), Roles: []node.Role{node.RoleAdmin}}}}
+	cfgPath := filepath.Join(dir, "node.json")
+	b, _ := json.Marshal(cfg)
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd, url := startNodeProcess(t, bin, cfgPath, dir)
+	ctx := context.Background()
+	req := &node.EnrolRequest{Encounter: node.EncounterInput{ID: "visa-2026-000042"}, Provenance: store.Provenance{LegalBasis: "test"},
+		Samples: []node.SampleInput{isoSample(t, 4242, biometric.RightIndex)}}
+	first, err := node.NewClient(url, token, nil).Enroll(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reply is treated as lost: the node dies right after the commit.
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	cmd, url = startNodeProcess(t, bin, cfgPath, dir)
+	again, err := node.NewClient(url, token, nil).Enroll(ctx, req)
+	if err != nil || !again.Replayed || again.IdentityID != first.IdentityID || again.EncounterID != first.EncounterID {
+		t.Fatalf("retry after the restart: %+v %v; first %+v", again, err, first)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	st, err := node.OpenStore(ctx, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if ids, templates, err := st.Counts(ctx); err != nil || ids != 1 || templates != 1 {
+		t.Fatalf("store after the retry: %d identities, %d templates, %v; want 1 and 1", ids, templates, err)
+	}
+}
