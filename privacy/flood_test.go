@@ -61,14 +61,7 @@ func TestFlooding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr, err := req.EncryptProbe(probe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply, err := resp.Search(g, pr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reply, pr := search(t, req, resp, g, probe)
 	bare := replyNoise(t, req, reply)
 	resp.params.FloodSigma = defaultFloodSigma
 	reply, err = resp.Search(g, pr)

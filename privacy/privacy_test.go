@@ -63,6 +63,20 @@ func near(r *rand.Rand, u []float32, c float64) []float32 {
 	return out
 }
 
+// search encrypts probe at req and searches g at resp.
+func search(t *testing.T, req, resp *Party, g *Gallery, probe []float32) (*Reply, *Probe) {
+	t.Helper()
+	pr, err := req.EncryptProbe(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err := resp.Search(g, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply, pr
+}
+
 func normalised(v []float32) []float32 {
 	u, _ := unit(v)
 	out := make([]float32, len(u))
@@ -103,14 +117,7 @@ func TestSearchCounts(t *testing.T) {
 			inMargin++
 		}
 	}
-	pr, err := req.EncryptProbe(probe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply, err := resp.Search(g, pr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reply, _ := search(t, req, resp, g, probe)
 	got, err := req.Count(reply)
 	if err != nil {
 		t.Fatal(err)
