@@ -183,7 +183,10 @@ func (p *partnership) startExchange(dir string) error {
 			Searches:   map[exchange.SearchType]exchange.SearchRule{exchange.Tenprint: {DailyQuota: quota, CandidateCap: s.Agreement.CandidateCap}},
 			Disclosure: exchangeFields(s.Agreement.Disclosure),
 			Handling:   exchange.Handling{NoOnwardTransfer: true, DestroyAfter: exchange.Duration(30 * 24 * time.Hour)},
-			Retention:  exchange.Duration(time.Duration(max(s.Agreement.RetentionDays, 1)) * 24 * time.Hour),
+			// A responder must hold a step-1 hit's probe until the step-2
+			// deadline (exchange.Agreement.Validate); the scenario's
+			// retention_days (0: query and purge) is modelled in models.go.
+			Retention: exchange.Duration(max(time.Duration(s.Agreement.RetentionDays)*24*time.Hour, exchange.DefaultStep2Deadline)),
 		}
 		if err := a.Validate(); err != nil {
 			ln.Close()
