@@ -104,9 +104,12 @@ func fingerLess(a, b string) bool {
 // Comparison is one scored pair of the protocol.
 type Comparison struct {
 	Probe, Gallery string // file names
-	Genuine        bool
-	Std            bool // an impostor pair of the FVC standard protocol
-	Score          float64
+	// ProbeIndex and GalleryIndex are the two samples' places in
+	// Report.Quality (Scan's order).
+	ProbeIndex, GalleryIndex int
+	Genuine                  bool
+	Std                      bool // an impostor pair of the FVC standard protocol
+	Score                    float64
 }
 
 // Loader makes the template of a sample file. Run times each call with
@@ -135,8 +138,11 @@ type Report struct {
 	ExtractMsMedian float64
 	// CPUTime says that ExtractMsMedian and ComparisonsPerSecond were
 	// timed by thread CPU time (see ThreadCPU); false: by the wall clock.
-	CPUTime        bool
-	Comparisons    []Comparison
+	CPUTime     bool
+	Comparisons []Comparison
+	// Quality is each sample's quality 0-100 (fingerprint.Template.Quality)
+	// in Scan's order; 0 for a failure to extract.
+	Quality        []int
 	EERStd, EERExt float64
 	FNMRAtFMR1e2   float64 // from ext
 	FNMRAtFMR1e3   float64 // from ext
@@ -175,6 +181,7 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 	matchers := make([]*fingerprint.Matcher, len(samples))
 	var times []float64
 	rep.CPUTime = true
+	rep.Quality = make([]int, len(samples))
 	for i, s := range samples {
 		var t fingerprint.Template
 		var err error
@@ -187,6 +194,7 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 			continue
 		}
 		times = append(times, float64(d)/float64(time.Millisecond))
+		rep.Quality[i] = t.Quality
 		prepared[i] = fingerprint.Prepare(t)
 		matchers[i] = fingerprint.NewMatcherWith(t, opt.Match)
 	}
@@ -212,7 +220,7 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 	for _, p := range genuine {
 		s := score(p)
 		gen = append(gen, s)
-		rep.Comparisons = append(rep.Comparisons, Comparison{filepath.Base(samples[p[0]].Path), filepath.Base(samples[p[1]].Path), true, false, s})
+		rep.Comparisons = append(rep.Comparisons, comparison(samples, p, true, false, s))
 		step()
 	}
 	for _, p := range ext {
@@ -221,7 +229,7 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 		if isStd[p] {
 			impStd = append(impStd, s)
 		}
-		rep.Comparisons = append(rep.Comparisons, Comparison{filepath.Base(samples[p[0]].Path), filepath.Base(samples[p[1]].Path), false, isStd[p], s})
+		rep.Comparisons = append(rep.Comparisons, comparison(samples, p, false, isStd[p], s))
 		step()
 	}
 	if len(gen) == 0 || len(impExt) == 0 {
@@ -242,6 +250,33 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 	rep.ComparisonsPerSecond, cpu = Speed(matchers, prepared, 500*time.Millisecond)
 	rep.CPUTime = rep.CPUTime && cpu
 	return rep, nil
+}
+
+func comparison(samples []Sample, p [2]int, genuine, std bool, score float64) Comparison {
+	return Comparison{Probe: filepath.Base(samples[p[0]].Path), Gallery: filepath.Base(samples[p[1]].Path),
+		ProbeIndex: p[0], GalleryIndex: p[1], Genuine: genuine, Std: std, Score: score}
+}
+
+// ERCFractions are the shares of samples ERC rejects by default.
+var ERCFractions = []float64{0, 0.01, 0.02, 0.05, 0.10}
+
+// ERC is the error-versus-reject curve of the sample quality over the
+// reports' ext comparisons pooled (one report: that set's curve): FNMR at
+// FMR fmr after rejecting each fraction of the lowest-quality samples of
+// all the reports together (eval.ERC).
+func ERC(reps []*Report, fmr float64, fractions []float64) ([]eval.ERCPoint, error) {
+	var q []float64
+	var pairs []eval.QualityPair
+	for _, r := range reps {
+		off := len(q)
+		for _, v := range r.Quality {
+			q = append(q, float64(v))
+		}
+		for _, c := range r.Comparisons {
+			pairs = append(pairs, eval.QualityPair{A: off + c.ProbeIndex, B: off + c.GalleryIndex, Genuine: c.Genuine, Score: c.Score})
+		}
+	}
+	return eval.ERC(q, pairs, fmr, fractions)
 }
 
 // Pairs returns the protocol's pairs as indices into samples (sorted as
