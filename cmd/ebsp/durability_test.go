@@ -20,15 +20,41 @@ import (
 	"github.com/ebsp/ebsp/synth"
 )
 
-// buildEbsp compiles this command into a temporary folder.
+// ebspBuild is this command compiled once for all the tests of the
+// package that run it as a process (buildEbsp); TestMain removes it.
+var ebspBuild struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildEbsp compiles this command into a temporary folder, once per test
+// binary.
 func buildEbsp(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ebsp")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	b := &ebspBuild
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "ebsp-bin-"); b.err != nil {
+			return
+		}
+		b.bin = filepath.Join(b.dir, "ebsp")
+		if out, err := exec.Command("go", "build", "-o", b.bin, ".").CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return bin
+	return b.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if ebspBuild.dir != "" {
+		os.RemoveAll(ebspBuild.dir)
+	}
+	os.Exit(code)
 }
 
 // startNodeProcess runs `ebsp node` as a child process and waits until it
