@@ -145,3 +145,13 @@ func quoteWords(w []string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestOneLine: a multi-line error (a driver listing every address it
+// tried, errors.Join) prints as one line, each distinct line once.
+func TestOneLine(t *testing.T) {
+	in := "postgres: failed to connect to `user=u database=x`:\n\t[::1]:5432 (localhost): dial error: connection refused\n\t127.0.0.1:5432 (localhost): dial error: connection refused\n\t127.0.0.1:5432 (localhost): dial error: connection refused\n"
+	want := "postgres: failed to connect to `user=u database=x`: [::1]:5432 (localhost): dial error: connection refused; 127.0.0.1:5432 (localhost): dial error: connection refused"
+	if got := oneLine(in); got != want {
+		t.Errorf("oneLine:\n got %q\nwant %q", got, want)
+	}
+}

@@ -106,7 +106,18 @@ func oneLine(s string) string {
 			parts = append(parts, l)
 		}
 	}
-	return strings.Join(parts, "; ")
+	var b strings.Builder
+	for i, p := range parts {
+		switch {
+		case i == 0:
+		case strings.HasSuffix(parts[i-1], ":"):
+			b.WriteString(" ") // "failed to connect: addr1 ...; addr2 ..."
+		default:
+			b.WriteString("; ")
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // newFlagSet makes a command's flag set with the one help shape every
