@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
@@ -64,6 +67,7 @@ func (n *Node) EnableExchange(s ExchangeSetup) error {
 	if err != nil {
 		return err
 	}
+	n.watchCertificates(s)
 	n.exchange = &partnerships{setup: s, responder: r, clients: map[string]*exchange.Client{},
 		evidenceDir: filepath.Join(n.cfg.DataDir, "evidence")}
 	return nil
@@ -539,4 +543,49 @@ func (n *Node) PartnerCheckpoints(state string) [][]byte {
 		return nil
 	}
 	return c.Checkpoints()
+}
+
+// certWarning is how long before a certificate expires the node warns.
+const certWarning = 30 * 24 * time.Hour
+
+// watchCertificates exports the time left on every certificate the
+// exchange rests on (this node's mutual-TLS and signing certificates, its
+// CA, each partner's CA) as ebsp_exchange_certificate_expiry_seconds, and
+// logs a warning for each that expires within 30 days or has expired: an
+// expired certificate stops the exchange (handshakes and envelope checks
+// refuse it), so the operator must see it coming.
+func (n *Node) watchCertificates(s ExchangeSetup) {
+	type named struct {
+		name string
+		cert *x509.Certificate
+	}
+	var certs []named
+	if len(s.Credentials.TLS.Certificate) > 0 {
+		if c, err := x509.ParseCertificate(s.Credentials.TLS.Certificate[0]); err == nil {
+			certs = append(certs, named{"tls", c})
+		}
+	}
+	certs = append(certs, named{"sign", s.Credentials.SignCert}, named{"ca", s.Credentials.CACert})
+	for _, a := range s.Agreements {
+		if p := a.Partner(s.Credentials.State); p != nil {
+			certs = append(certs, named{"partner_ca:" + a.ID, p.CA()})
+		}
+	}
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ebsp_exchange_certificate_expiry_seconds",
+		Help: "Seconds until a certificate of the exchange expires (negative: expired), by certificate."}, []string{"certificate"})
+	now := s.Now()
+	for _, c := range certs {
+		if c.cert == nil {
+			continue
+		}
+		left := c.cert.NotAfter.Sub(now)
+		g.WithLabelValues(c.name).Set(left.Seconds())
+		if left < certWarning {
+			n.log.Warn("exchange certificate expires soon", "certificate", c.name, "subject", c.cert.Subject.String(),
+				"not_after", c.cert.NotAfter.UTC().Format(time.RFC3339), "days_left", int(left.Hours()/24))
+		}
+	}
+	if err := n.metrics.reg.Register(g); err != nil {
+		n.log.Warn("certificate expiry metric not registered", "err", err.Error())
+	}
 }
