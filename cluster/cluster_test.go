@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,7 +183,7 @@ func TestShardLogTornAndCorrupt(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.log")
 	var got []logRecord
-	l, err := openShardLog(path, func(r logRecord) error { got = append(got, r); return nil })
+	l, err := openShardLog(path, 0, func(r logRecord) error { got = append(got, r); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestShardLogTornAndCorrupt(t *testing.T) {
 	// Torn: the last record loses its last byte.
 	os.WriteFile(path, full[:len(full)-1], 0o600)
 	got = nil
-	l, err = openShardLog(path, func(r logRecord) error { got = append(got, r); return nil })
+	l, err = openShardLog(path, 0, func(r logRecord) error { got = append(got, r); return nil })
 	if err != nil || len(got) != 2 || got[1].identity != "b" {
 		t.Fatalf("torn tail: %v records, %v", len(got), err)
 	}
@@ -213,7 +214,7 @@ func TestShardLogTornAndCorrupt(t *testing.T) {
 	bad := append([]byte(nil), full...)
 	bad[10] ^= 0xff
 	os.WriteFile(path, bad, 0o600)
-	if _, err := openShardLog(path, func(logRecord) error { return nil }); err == nil {
+	if _, err := openShardLog(path, 0, func(logRecord) error { return nil }); err == nil {
 		t.Error("corrupt record before good ones loaded")
 	}
 }
@@ -234,3 +235,78 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestMatcherSnapshot checks that a matcher restarts from its snapshot
+// plus the log records after it, and that a damaged or stale snapshot is
+// rebuilt from the log, with the same shard either way.
+func TestMatcherSnapshot(t *testing.T) {
+	srv, err := StartServer("127.0.0.1", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	dir := t.TempDir()
+	cfg := MatcherConfig{Prefix: "s", Shard: "a", Engine: engine.Finger{}, Workers: 1, Dir: dir}
+	ring, _ := NewRing([]string{"a"})
+	c := NewClient(nc, "s", ring, 5*time.Second)
+	ctx := context.Background()
+	enrol := func(p int) {
+		ts, _ := person(t, p, 1)
+		if err := c.Enrol(ctx, Enrolment{Identity: fmt.Sprint("P", p), Templates: ts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := NewMatcher(nc, cfg)
+	if err != nil || m.SnapshotState != "none" {
+		t.Fatalf("first start: %q, %v", m.SnapshotState, err)
+	}
+	for p := range 10 {
+		enrol(p)
+	}
+	m.Close()
+	restart := func(want string) *Matcher {
+		t.Helper()
+		m, err := NewMatcher(nc, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(m.SnapshotState, want) {
+			t.Fatalf("snapshot state %q, want %q", m.SnapshotState, want)
+		}
+		if n, ids := m.Gallery().Len(); n != 2*ids || ids != 10 {
+			t.Fatalf("%d templates of %d identities after restart (%s)", n, ids, m.SnapshotState)
+		}
+		_, probe := person(t, 3, 2)
+		res, err := c.Search(ctx, probe, 3, 0.01)
+		if err != nil || len(res.Candidates) == 0 || res.Candidates[0].IdentityID != "P3" {
+			t.Fatalf("search after restart (%s): %+v %v", m.SnapshotState, res, err)
+		}
+		m.Close()
+		return m
+	}
+	// The first start wrote an empty snapshot; ten enrolments since: the
+	// log after it is replayed and a new snapshot written.
+	restart("loaded")
+	restart("loaded")
+	snap := filepath.Join(dir, "shard-a.snap")
+	b, _ := os.ReadFile(snap)
+	b[len(b)/2] ^= 1
+	os.WriteFile(snap, b, 0o600)
+	restart("rebuilt")
+	restart("loaded")
+	stale := cfg
+	stale.Engine = renamedFinger{}
+	cfg = stale
+	restart("rebuilt") // another engine name: stale
+}
+
+// renamedFinger is engine.Finger with another prepared version, as a new
+// release of the matcher would have.
+type renamedFinger struct{ engine.Finger }
+
+func (renamedFinger) PreparedVersion() string { return "mcc-prepared/99" }

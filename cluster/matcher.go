@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,9 +23,12 @@ type MatcherConfig struct {
 	// (GOMAXPROCS when 0).
 	Engine  search.Engine
 	Workers int
-	// Dir holds the shard log; empty keeps the shard in memory only (tests,
-	// benchmarks that fill shards themselves).
+	// Dir holds the shard log and its snapshot; empty keeps the shard in
+	// memory only (tests, benchmarks that fill shards themselves).
 	Dir string
+	// Setup, when set, configures the gallery before anything is loaded
+	// (shortlist, compact templates).
+	Setup func(*search.Gallery)
 }
 
 // Matcher serves one shard over NATS.
@@ -35,6 +39,9 @@ type Matcher struct {
 	log  *shardLog
 	mu   sync.Mutex // serialises writes: log order is gallery order
 	subs []*nats.Subscription
+	// SnapshotState says how the shard was loaded: "none" (no snapshot
+	// yet), "loaded", or "rebuilt: " and why the snapshot was not used.
+	SnapshotState string
 }
 
 // NewMatcher loads the shard from its log (when cfg.Dir is set) and
@@ -43,16 +50,14 @@ func NewMatcher(nc *nats.Conn, cfg MatcherConfig) (*Matcher, error) {
 	if cfg.Prefix == "" || cfg.Shard == "" || cfg.Engine == nil {
 		return nil, errors.New("cluster: a matcher needs a subject prefix, a shard name and an engine")
 	}
-	m := &Matcher{cfg: cfg, nc: nc, g: search.NewGallery(cfg.Engine, cfg.Workers)}
+	m := &Matcher{cfg: cfg, nc: nc, g: m0gallery(cfg)}
 	if cfg.Dir != "" {
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("cluster: matcher: %w", err)
 		}
-		l, err := openShardLog(filepath.Join(cfg.Dir, "shard-"+cfg.Shard+".log"), m.apply)
-		if err != nil {
+		if err := m.load(); err != nil {
 			return nil, err
 		}
-		m.log = l
 	}
 	for op, h := range map[string]nats.MsgHandler{opSearch: m.onSearch, opEnrol: m.onEnrol, opRemove: m.onRemove, opInfo: m.onInfo} {
 		s, err := nc.QueueSubscribe(subject(cfg.Prefix, cfg.Shard, op), queueGroup, h)
@@ -67,6 +72,86 @@ func NewMatcher(nc *nats.Conn, cfg MatcherConfig) (*Matcher, error) {
 		return nil, fmt.Errorf("cluster: matcher: %w", err)
 	}
 	return m, nil
+}
+
+func m0gallery(cfg MatcherConfig) *search.Gallery {
+	g := search.NewGallery(cfg.Engine, cfg.Workers)
+	if cfg.Setup != nil {
+		cfg.Setup(g)
+	}
+	return g
+}
+
+// load fills the gallery from the shard's snapshot and the log records
+// after it, or from the whole log when the snapshot is missing, stale or
+// damaged; then it writes a fresh snapshot if the log went beyond it.
+func (m *Matcher) load() error {
+	logPath := filepath.Join(m.cfg.Dir, "shard-"+m.cfg.Shard+".log")
+	from, replayed := int64(0), 0
+	apply := func(r logRecord) error { replayed++; return m.apply(r) }
+	if f, err := os.Open(m.snapshotPath()); err == nil {
+		meta, err := m.g.ReadSnapshot(f)
+		f.Close()
+		switch {
+		case err != nil:
+			m.SnapshotState = "rebuilt: " + err.Error()
+		case len(meta) != 8:
+			m.SnapshotState = "rebuilt: snapshot without a log position"
+		default:
+			from = int64(binary.BigEndian.Uint64(meta))
+			m.SnapshotState = "loaded"
+		}
+	} else {
+		m.SnapshotState = "none"
+	}
+	l, err := openShardLog(logPath, from, apply)
+	if errors.Is(err, errLogOffset) {
+		m.SnapshotState = "rebuilt: " + err.Error()
+		m.g, from, replayed = m0gallery(m.cfg), 0, 0
+		l, err = openShardLog(logPath, 0, apply)
+	}
+	if err != nil {
+		return err
+	}
+	m.log = l
+	if m.SnapshotState != "loaded" || replayed > 0 {
+		return m.WriteSnapshot()
+	}
+	return nil
+}
+
+func (m *Matcher) snapshotPath() string {
+	return filepath.Join(m.cfg.Dir, "shard-"+m.cfg.Shard+".snap")
+}
+
+// WriteSnapshot writes the gallery and the log position it covers to the
+// shard's snapshot file, atomically (a temporary file, synced, renamed).
+func (m *Matcher) WriteSnapshot() error {
+	if m.log == nil {
+		return errors.New("cluster: a matcher without --data has no snapshot")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	tmp := m.snapshotPath() + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("cluster: snapshot: %w", err)
+	}
+	err = m.g.WriteSnapshot(f, binary.BigEndian.AppendUint64(nil, uint64(m.log.size)))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, m.snapshotPath())
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cluster: snapshot: %w", err)
+	}
+	return nil
 }
 
 // Gallery is the shard's gallery, for filling it directly (benchmarks).

@@ -49,9 +49,15 @@ type logRecord struct {
 	tmpl     []Template
 }
 
-// openShardLog opens (creating) the log at path and replays it through
-// apply. A torn last record is truncated away.
-func openShardLog(path string, apply func(logRecord) error) (*shardLog, error) {
+// errLogOffset says that a snapshot's log position is not a record
+// boundary of the log: the snapshot belongs to another log.
+var errLogOffset = errors.New("cluster: the snapshot's log position is not in this shard log")
+
+// openShardLog opens (creating) the log at path and replays the records
+// at or after offset from through apply (those before it are checked,
+// not applied: a snapshot holds them). A torn last record is truncated
+// away.
+func openShardLog(path string, from int64, apply func(logRecord) error) (*shardLog, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: shard log: %w", err)
@@ -63,6 +69,7 @@ func openShardLog(path string, apply func(logRecord) error) (*shardLog, error) {
 	}
 	r := bufio.NewReaderSize(f, 1<<20)
 	var off int64
+	boundary := from == 0
 	var hdr [8]byte
 	for {
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
@@ -96,11 +103,22 @@ func openShardLog(path string, apply func(logRecord) error) (*shardLog, error) {
 			f.Close()
 			return nil, fmt.Errorf("cluster: shard log %s: record at offset %d: %w", path, off, err)
 		}
+		if off == from {
+			boundary = true
+		}
+		if off < from {
+			off += 8 + int64(n)
+			continue
+		}
 		if err := apply(rec); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("cluster: shard log %s: record at offset %d: %w", path, off, err)
 		}
 		off += 8 + int64(n)
+	}
+	if !boundary && from != off {
+		f.Close()
+		return nil, errLogOffset
 	}
 	if off != st.Size() {
 		if err := f.Truncate(off); err != nil {

@@ -193,6 +193,26 @@ func (Finger) GalleryVector(prepared any, dst []int8) {
 	copy(dst, v[:])
 }
 
+// PreparedVersion implements search.PreparedCodec: the prepared form's
+// codec, its cylinder layout and the stage-1 vector's version.
+func (Finger) PreparedVersion() string {
+	return fmt.Sprintf("mcc-prepared/%d vector/%d", fingerprint.PreparedFormatVersion, fingerprint.VectorVersion)
+}
+
+// MarshalPrepared implements search.PreparedCodec.
+func (Finger) MarshalPrepared(prepared any) ([]byte, error) {
+	return prepared.(*fingerprint.Prepared).MarshalBinary()
+}
+
+// UnmarshalPrepared implements search.PreparedCodec.
+func (Finger) UnmarshalPrepared(data []byte) (any, error) {
+	p := new(fingerprint.Prepared)
+	if err := p.UnmarshalBinary(data); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // Compact implements search.Compacter: the prepared form without its pair
 // geometry table (fingerprint.Prepared.Compact).
 func (Finger) Compact(prepared any) any { return prepared.(*fingerprint.Prepared).Compact() }

@@ -28,6 +28,10 @@ const (
 	mccCodecVersion = 1
 )
 
+// PreparedFormatVersion is the version of MarshalBinary's form, for the
+// names of stores that keep it (search.PreparedCodec).
+const PreparedFormatVersion = mccCodecVersion
+
 // ErrPreparedFormat is returned by UnmarshalBinary for bytes that are not a
 // prepared template of this version and cylinder layout.
 var ErrPreparedFormat = errors.New("fingerprint: not a prepared template of this format")

@@ -29,8 +29,10 @@ func runMatcher(args []string) int {
 
 Holds one shard of a node's gallery and answers its searches, enrolments
 and erasures over NATS (subjects PREFIX.shard.NAME.*; docs/scale.md). The
-shard is kept in an append-only log in --data and reloaded from it at
-start; an enrolment is acknowledged only once it is synced there. Runs
+shard is kept in an append-only log in --data, with a snapshot of its
+prepared templates and stage-1 vectors (versioned by the engine; a stale
+or damaged one is rebuilt from the log, never loaded) from which it
+restarts; an enrolment is acknowledged only once it is synced to the log. Runs
 until SIGINT or SIGTERM. With --ready-file it writes "ready" to that file
 once it answers.`)
 	url := fs.String("nats", nats.DefaultURL, "NATS server URL(s), comma-separated")
@@ -68,13 +70,16 @@ once it answers.`)
 	}
 	defer nc.Close()
 	t0 := time.Now()
-	m, err := cluster.NewMatcher(nc, cluster.MatcherConfig{Prefix: *prefix, Shard: *shard, Engine: eng, Workers: *workers, Dir: *data})
+	setup := func(g *search.Gallery) {
+		g.SetShortlist(search.Shortlist{Min: *minShort, Fraction: *penetration})
+		g.SetCompact(*compact)
+	}
+	m, err := cluster.NewMatcher(nc, cluster.MatcherConfig{Prefix: *prefix, Shard: *shard, Engine: eng, Workers: *workers,
+		Dir: *data, Setup: setup})
 	if err != nil {
 		return fail("matcher", err)
 	}
 	defer m.Close()
-	m.Gallery().SetShortlist(search.Shortlist{Min: *minShort, Fraction: *penetration})
-	m.Gallery().SetCompact(*compact)
 	if *synthFingers > 0 || *synthFaces > 0 {
 		ring, err := cluster.NewRing(strings.Split(*ringNames, ","))
 		if err != nil {
@@ -90,8 +95,8 @@ once it answers.`)
 		}
 	}
 	tn, ids := m.Gallery().Len()
-	fmt.Fprintf(os.Stderr, "ebsp matcher: shard %s: %d templates of %d identities loaded in %.2f s; serving on %s\n",
-		*shard, tn, ids, time.Since(t0).Seconds(), nc.ConnectedUrlRedacted())
+	fmt.Fprintf(os.Stderr, "ebsp matcher: shard %s: %d templates of %d identities loaded in %.2f s (snapshot: %s); serving on %s\n",
+		*shard, tn, ids, time.Since(t0).Seconds(), m.SnapshotState, nc.ConnectedUrlRedacted())
 	if *ready != "" {
 		if err := os.WriteFile(*ready, []byte("ready"), 0o600); err != nil {
 			return fail("matcher", err)

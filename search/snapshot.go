@@ -1,0 +1,217 @@
+package search
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/ebsp/ebsp/biometric"
+)
+
+// PreparedCodec is an Engine whose prepared gallery forms can be written
+// and read back, so that a gallery restarts from a snapshot instead of
+// preparing every template again.
+type PreparedCodec interface {
+	// PreparedVersion names the stored form; it changes whenever the
+	// prepared form or the stage-1 vector of the same template would, so
+	// that a snapshot of another version is rebuilt, never loaded.
+	PreparedVersion() string
+	MarshalPrepared(prepared any) ([]byte, error)
+	UnmarshalPrepared(data []byte) (any, error)
+}
+
+// A snapshot is
+//
+//	"EBSPGSN1" | str16 engine algorithm | str16 prepared version |
+//	u32 vector length | u32 len, meta | u64 entries |
+//	entries: str16 identity | str16 template id | u8 position |
+//	         vector | u32 len, prepared form |
+//	u32 CRC-32C of everything before it
+//
+// (big-endian; str16 is a u16 length and the bytes).
+const snapshotMagic = "EBSPGSN1"
+
+// ErrSnapshotStale is returned by ReadSnapshot for a snapshot of another
+// engine, prepared-form version or vector length: the caller rebuilds.
+var ErrSnapshotStale = errors.New("search: snapshot made by another engine or version")
+
+// maxSnapshotField bounds one field of a snapshot, so that a corrupt
+// length cannot make the reader allocate without limit.
+const maxSnapshotField = 1 << 20
+
+// snapshotVersion is the engine's prepared version, or "" when the gallery
+// keeps vectors only.
+func (g *Gallery) snapshotVersion() (string, error) {
+	if g.vecOnly {
+		return "vector-only", nil
+	}
+	c, ok := g.engine.(PreparedCodec)
+	if !ok {
+		return "", fmt.Errorf("search: engine %s cannot store prepared templates", g.engine.Algorithm())
+	}
+	return c.PreparedVersion(), nil
+}
+
+// WriteSnapshot writes every template of the gallery, prepared, with its
+// stage-1 vector and the caller's meta bytes (a log position, say).
+func (g *Gallery) WriteSnapshot(w io.Writer, meta []byte) error {
+	ver, err := g.snapshotVersion()
+	if err != nil {
+		return err
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	crc := crc32.New(crcTable)
+	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 1<<20)
+	var b []byte
+	b = append(b, snapshotMagic...)
+	b = appendStr16(b, g.engine.Algorithm())
+	b = appendStr16(b, ver)
+	b = binary.BigEndian.AppendUint32(b, uint32(g.dim))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(meta)))
+	b = append(b, meta...)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(g.entries)))
+	if _, err := bw.Write(b); err != nil {
+		return err
+	}
+	codec, _ := g.engine.(PreparedCodec)
+	for i := range g.entries {
+		e := &g.entries[i]
+		b = appendStr16(b[:0], e.identity)
+		b = appendStr16(b, e.templateID)
+		b = append(b, byte(e.position))
+		for _, x := range g.vecs[i*g.dim : (i+1)*g.dim] {
+			b = append(b, byte(x))
+		}
+		var p []byte
+		if !g.vecOnly {
+			if p, err = codec.MarshalPrepared(e.prepared); err != nil {
+				return fmt.Errorf("search: snapshot template %s: %w", e.templateID, err)
+			}
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(len(p)))
+		b = append(b, p...)
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	_, err = w.Write(binary.BigEndian.AppendUint32(nil, crc.Sum32()))
+	return err
+}
+
+// ReadSnapshot replaces the gallery's templates with a snapshot's and
+// returns its meta bytes. A snapshot of another engine or version gives
+// ErrSnapshotStale; a damaged one (checksum, lengths, a prepared form the
+// engine refuses) an error; in both cases the gallery is left as it was.
+func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
+	ver, err := g.snapshotVersion()
+	if err != nil {
+		return nil, err
+	}
+	crc := crc32.New(crcTable)
+	sr := &snapReader{r: io.TeeReader(bufio.NewReaderSize(r, 1<<20), crc)}
+	if string(sr.bytes(len(snapshotMagic))) != snapshotMagic || sr.err != nil {
+		return nil, fmt.Errorf("search: snapshot: no %q header", snapshotMagic)
+	}
+	alg, sver, dim := sr.str16(), sr.str16(), int(sr.u32())
+	if sr.err != nil {
+		return nil, fmt.Errorf("search: snapshot header: %w", sr.err)
+	}
+	if alg != g.engine.Algorithm() || sver != ver || dim != g.dim {
+		return nil, fmt.Errorf("%w: %s %s vectors of %d, this gallery %s %s vectors of %d", ErrSnapshotStale,
+			alg, sver, dim, g.engine.Algorithm(), ver, g.dim)
+	}
+	meta := sr.bytes(int(sr.u32()))
+	n := sr.u64()
+	if sr.err != nil {
+		return nil, fmt.Errorf("search: snapshot header: %w", sr.err)
+	}
+	fresh := NewGallery(g.engine, g.workers)
+	fresh.compacted = g.compacted
+	codec, _ := g.engine.(PreparedCodec)
+	for i := uint64(0); i < n; i++ {
+		id, tid := sr.str16(), sr.str16()
+		pos := biometric.FingerPosition(sr.byte())
+		vec := make([]int8, dim)
+		for j, x := range sr.bytes(dim) {
+			vec[j] = int8(x)
+		}
+		pb := sr.bytes(int(sr.u32()))
+		if sr.err != nil {
+			return nil, fmt.Errorf("search: snapshot entry %d: %w", i, sr.err)
+		}
+		if id == "" {
+			return nil, fmt.Errorf("search: snapshot entry %d: empty identity", i)
+		}
+		var p any
+		if !g.vecOnly {
+			if p, err = codec.UnmarshalPrepared(pb); err != nil {
+				return nil, fmt.Errorf("search: snapshot entry %d: %w", i, err)
+			}
+			if c, ok := g.engine.(Compacter); ok && fresh.compacted {
+				p = c.Compact(p)
+			}
+		}
+		fresh.add(entry{identity: id, templateID: tid, position: pos, prepared: p}, vec)
+	}
+	sum := crc.Sum32()
+	var tail [4]byte
+	if _, err := io.ReadFull(sr.r, tail[:]); err != nil || binary.BigEndian.Uint32(tail[:]) != sum {
+		return nil, errors.New("search: snapshot fails its checksum")
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.entries, g.vecs, g.byIdentity, g.names, g.ordOf = fresh.entries, fresh.vecs, fresh.byIdentity, fresh.names, fresh.ordOf
+	return meta, nil
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func appendStr16(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
+	return append(b, s...)
+}
+
+// snapReader reads a snapshot's fields, keeping the first error.
+type snapReader struct {
+	r   io.Reader
+	err error
+	buf [8]byte
+}
+
+func (s *snapReader) bytes(n int) []byte {
+	if s.err != nil {
+		return nil
+	}
+	if n < 0 || n > maxSnapshotField {
+		s.err = fmt.Errorf("field of %d bytes (at most %d)", n, maxSnapshotField)
+		return nil
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.r, b); err != nil {
+		s.err = fmt.Errorf("ends early: %w", err)
+		return nil
+	}
+	return b
+}
+
+func (s *snapReader) fixed(n int) []byte {
+	if s.err != nil {
+		return s.buf[:n]
+	}
+	if _, err := io.ReadFull(s.r, s.buf[:n]); err != nil {
+		s.err = fmt.Errorf("ends early: %w", err)
+	}
+	return s.buf[:n]
+}
+
+func (s *snapReader) byte() byte    { return s.fixed(1)[0] }
+func (s *snapReader) u32() uint32   { return binary.BigEndian.Uint32(s.fixed(4)) }
+func (s *snapReader) u64() uint64   { return binary.BigEndian.Uint64(s.fixed(8)) }
+func (s *snapReader) str16() string { return string(s.bytes(int(binary.BigEndian.Uint16(s.fixed(2))))) }
