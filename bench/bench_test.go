@@ -197,6 +197,9 @@ func (m *phaseSet) seen(p string) bool {
 // TestRunPrivacy runs the privacy benchmark on a small gallery with
 // insecure, fast parameters and checks the figures it must print.
 func TestRunPrivacy(t *testing.T) {
+	if underRace {
+		t.Skip("slow under -race")
+	}
 	r, err := RunPrivacy(context.Background(), PrivacyOptions{Gallery: 300, Queries: 2, Dim: 64, LogN: 12, Train: 300, Heldout: 100, Seed: 7})
 	if err != nil {
 		t.Fatal(err)

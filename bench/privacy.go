@@ -46,16 +46,24 @@ type PrivacyResult struct {
 	Disagreements  int     `json:"entry_disagreements"`
 	// DisagreementsOutsideMargin must be 0: every disagreement lies within
 	// Margin of the threshold.
-	DisagreementsOutsideMargin int       `json:"entry_disagreements_outside_margin"`
-	MaxCountError              float64   `json:"max_count_error"`
-	MatedHits                  int       `json:"mated_hits"`     // mated queries answered hit (count ≥ 1)
-	NonMatedHits               int       `json:"non_mated_hits"` // non-mated queries answered hit
-	SetupSeconds               float64   `json:"setup_seconds"`
-	SetupBytes                 int       `json:"setup_bytes_each_way"`
-	LogN                       int       `json:"log_n"`
-	SecureParameters           bool      `json:"secure_parameters"`
-	Reduction                  Reduction `json:"reduction"`
-	Machine                    Machine   `json:"machine"`
+	DisagreementsOutsideMargin int     `json:"entry_disagreements_outside_margin"`
+	MaxCountError              float64 `json:"max_count_error"`
+	// DecisionMin and DecisionMax bound the decrypted per-entry step values
+	// over all queries (ideally 0 and 1); MaxCountVsDecisions is the largest
+	// gap between a decrypted count and the sum of that query's decrypted
+	// per-entry decisions, which tells a fault in the slot sum or the
+	// decryption from one in a single entry's step.
+	DecisionMin         float64   `json:"decision_min"`
+	DecisionMax         float64   `json:"decision_max"`
+	MaxCountVsDecisions float64   `json:"max_count_vs_decisions"`
+	MatedHits           int       `json:"mated_hits"`     // mated queries answered hit (count ≥ 1)
+	NonMatedHits        int       `json:"non_mated_hits"` // non-mated queries answered hit
+	SetupSeconds        float64   `json:"setup_seconds"`
+	SetupBytes          int       `json:"setup_bytes_each_way"`
+	LogN                int       `json:"log_n"`
+	SecureParameters    bool      `json:"secure_parameters"`
+	Reduction           Reduction `json:"reduction"`
+	Machine             Machine   `json:"machine"`
 }
 
 // Reduction is the accuracy cost of reducing face embeddings, measured on
@@ -227,7 +235,13 @@ func RunPrivacy(ctx context.Context, o PrivacyOptions) (*PrivacyResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		want := 0
+		want, sumDec := 0, 0.0
+		for _, d := range dec {
+			sumDec += d
+			res.DecisionMin = min(res.DecisionMin, d)
+			res.DecisionMax = max(res.DecisionMax, d)
+		}
+		res.MaxCountVsDecisions = max(res.MaxCountVsDecisions, math.Abs(count-sumDec))
 		for i, s := range sims {
 			above := s > params.Threshold
 			if above {
@@ -460,7 +474,8 @@ func (r *PrivacyResult) Table() string {
 		{"queries", fmt.Sprintf("%d (%d mated): hits on mated %d, on non-mated %d", r.Queries, r.Mated, r.MatedHits, r.NonMatedHits)},
 		{"per query", fmt.Sprintf("%.2f s wall, %.2f s CPU", r.SecondsPerQuery, r.CPUSecondsPerQuery)},
 		{"bytes", fmt.Sprintf("up %d (%.2f MiB), down %d (%.2f MiB)", r.BytesUp, float64(r.BytesUp)/(1<<20), r.BytesDown, float64(r.BytesDown)/(1<<20))},
-		{"count agreement", fmt.Sprintf("%.4f (largest count error %.3g)", r.CountAgreement, r.MaxCountError)},
+		{"count agreement", fmt.Sprintf("%.4f (largest count error %.3g; largest gap to the sum of the decisions %.3g)", r.CountAgreement, r.MaxCountError, r.MaxCountVsDecisions)},
+		{"decisions", fmt.Sprintf("decrypted step values between %.3g and %.3g", r.DecisionMin, r.DecisionMax)},
 		{"entry agreement", fmt.Sprintf("%.6f (%d disagreements, %d outside the margin)", r.EntryAgreement, r.Disagreements, r.DisagreementsOutsideMargin)},
 	}))
 	return b.String()

@@ -40,6 +40,9 @@ func replyNoise(t *testing.T, req *Party, reply *Reply) float64 {
 // docs/privacy.md states. EBSP_PRIVACY_LOGN=15 runs it with the deployment
 // ring degree (slow).
 func TestFlooding(t *testing.T) {
+	if underRace {
+		t.Skip("slow under -race; no concurrency of its own")
+	}
 	logN := 12
 	if os.Getenv("EBSP_PRIVACY_LOGN") == "15" {
 		logN = 15

@@ -136,6 +136,9 @@ func TestSearchCounts(t *testing.T) {
 }
 
 func TestDecisionsWithinMargin(t *testing.T) {
+	if underRace {
+		t.Skip("slow under -race; the search's concurrency is covered by TestSearchCounts")
+	}
 	for _, baby := range babySteps {
 		t.Run(fmt.Sprintf("baby%d", baby), func(t *testing.T) {
 			defer func(old []int) { babySteps = old }(babySteps)
