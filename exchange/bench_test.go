@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/formats/iso19794"
+	"github.com/ebsp/ebsp/store"
+	"github.com/ebsp/ebsp/store/sqlite"
 )
 
 // indexGallery is an exact-match index (SHA-256 of a finger's ISO record ->
@@ -88,12 +91,23 @@ func prepareBenchPeople(people []*galleryPerson) {
 // clock. With exact, the responder searches the exact-match index,
 // otherwise it compares with the MCC matcher. Hit probes are enrolled
 // impressions, the others fingers nobody enrolled; half the probes hit.
-func benchSetup(b *testing.B, exact bool) (*partnership, []Probe) {
+// With durable, the responder keeps its state (nonces, quota counts,
+// cases) in a SQLite store, as a node does.
+func benchSetup(b *testing.B, exact, durable bool) (*partnership, []Probe) {
 	people := benchPeople()
 	if !exact {
 		prepareBenchPeople(people)
 	}
-	p := newPartnership(b, func(a *Agreement) { a.Searches[Tenprint] = SearchRule{DailyQuota: 1 << 30} })
+	var st store.ExchangeState
+	if durable {
+		s, err := sqlite.Open(filepath.Join(b.TempDir(), "gb.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		st = s
+	}
+	p := newPartnershipState(b, func(a *Agreement) { a.Searches[Tenprint] = SearchRule{DailyQuota: 1 << 30} }, st)
 	p.gallery.real = nil // mcc_bruteforce: every probe against every finger
 	for _, person := range people {
 		p.gallery.add(person)
@@ -133,13 +147,16 @@ func benchSetup(b *testing.B, exact bool) (*partnership, []Probe) {
 //     end-to-end time on a gallery searched without an index.
 //   - exact_index: the search is an exact-match lookup, so the time is the
 //     exchange's own overhead (TLS, signatures, audit log, proofs).
+//   - exact_index_durable: the same with the responder's state in a SQLite
+//     store (the nonce, the quota count and, for a hit, the case written
+//     before the reply), as a node runs it.
 func BenchmarkStep1RoundTrip(b *testing.B) {
 	for _, v := range []struct {
-		name  string
-		exact bool
-	}{{"exact_index_10000_fingers", true}, {"mcc_bruteforce_10000_fingers", false}} {
+		name           string
+		exact, durable bool
+	}{{"exact_index_10000_fingers", true, false}, {"exact_index_durable_10000_fingers", true, true}, {"mcc_bruteforce_10000_fingers", false, false}} {
 		b.Run(v.name, func(b *testing.B) {
-			p, probes := benchSetup(b, v.exact)
+			p, probes := benchSetup(b, v.exact, v.durable)
 			lat := make([]time.Duration, 0, b.N)
 			hits := 0
 			b.ResetTimer()
@@ -167,7 +184,7 @@ func BenchmarkStep1RoundTrip(b *testing.B) {
 // one responder sustains from 16 concurrent requesters (exact index, so
 // the exchange and its audit log are what is measured).
 func BenchmarkStep1Throughput(b *testing.B) {
-	p, probes := benchSetup(b, true)
+	p, probes := benchSetup(b, true, false)
 	b.SetParallelism(8)
 	start := time.Now()
 	b.ResetTimer()
