@@ -231,24 +231,24 @@ func TestSynthPeopleNIST(t *testing.T) {
 			}
 			os.WriteFile(sc, []byte(fmt.Sprintf(`{"seed": 9, "people": %d, "multi_state_rate": 1, "foreign_share": 0,
 				"encounters": {"visa": 0, "border_crossing": 1.5, "arrest": 0.3},
-				"states": [{"code": "AAA", "name": "A", "weight": 1}, {"code": "BBB", "name": "B", "weight": 1}],
+				"states": [{"code": "AUT", "name": "A", "weight": 1}, {"code": "BEL", "name": "B", "weight": 1}],
 				"biometrics": {"fingers": %s, "face": false, "finger_images": %v}}`, people, fingers, images)), 0o644)
 			out := filepath.Join(dir, "out")
 			if rc := synthPeople([]string{"--scenario", sc, "--out", out, "--workers", "2"}); rc != 0 {
 				t.Fatalf("exit code %d", rc)
 			}
-			a, b := readStateManifest(t, filepath.Join(out, "AAA")), readStateManifest(t, filepath.Join(out, "BBB"))
+			a, b := readStateManifest(t, filepath.Join(out, "AUT")), readStateManifest(t, filepath.Join(out, "BEL"))
 			sn := newSynthNode(t)
-			owner := map[string]string{} // person -> AAA record
+			owner := map[string]string{} // person -> AUT record
 			wantType := 9
 			if images {
 				wantType = 14
 			}
 			for _, r := range a.Records {
 				if len(r.Transactions) == 0 {
-					t.Fatalf("AAA record %s has no transactions", r.RecordID)
+					t.Fatalf("AUT record %s has no transactions", r.RecordID)
 				}
-				file := filepath.Join(out, "AAA", r.Transactions[0])
+				file := filepath.Join(out, "AUT", r.Transactions[0])
 				tx := readCleanTransaction(t, file)
 				if got := tx.Records[1].Value(9); got != r.RecordID {
 					t.Errorf("%s: Type-2 OCA %q", file, got)
@@ -265,7 +265,7 @@ func TestSynthPeopleNIST(t *testing.T) {
 				if !ok || len(r.Transactions) == 0 {
 					continue
 				}
-				file := filepath.Join(out, "BBB", r.Transactions[len(r.Transactions)-1])
+				file := filepath.Join(out, "BEL", r.Transactions[len(r.Transactions)-1])
 				readCleanTransaction(t, file)
 				res := sn.identify(t, file)
 				searched++

@@ -15,7 +15,7 @@ func TestSynthPeopleCommand(t *testing.T) {
 	dir := t.TempDir()
 	sc := filepath.Join(dir, "scenario.json")
 	os.WriteFile(sc, []byte(`{"seed": 7, "people": 40, "multi_state_rate": 0.5,
-		"states": [{"code": "AAA", "name": "A", "weight": 1}, {"code": "BBB", "name": "B", "weight": 1}]}`), 0o644)
+		"states": [{"code": "AUT", "name": "A", "weight": 1}, {"code": "BEL", "name": "B", "weight": 1}]}`), 0o644)
 	out := filepath.Join(dir, "out")
 	if rc := synthPeople([]string{"--scenario", sc, "--out", out, "--json"}); rc != 0 {
 		t.Fatalf("exit code %d", rc)
@@ -43,7 +43,7 @@ func TestSynthPeopleCommand(t *testing.T) {
 	}
 	// Every record in the truth is in its state's records, once.
 	seen := map[string]int{}
-	for _, st := range []string{"AAA", "BBB"} {
+	for _, st := range []string{"AUT", "BEL"} {
 		f, err := os.Open(filepath.Join(out, st, "records.jsonl"))
 		if err != nil {
 			t.Fatal(err)
