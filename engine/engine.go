@@ -21,7 +21,8 @@ type Engine interface {
 	search.Engine
 	// Template returns the template bytes to store (in the engine's
 	// Algorithm) and the sample's quality 0-100. Errors are *Error values
-	// with codes CodeBadSample, CodeSampleTooLarge or CodeUnsupported.
+	// with codes CodeBadSample, CodeSampleTooLarge, CodeUnsupported or
+	// CodeNotAFingerprint.
 	Template(s *Sample, maxPixels int) (tmpl []byte, quality int, err error)
 	// Tail is the engine's measured impostor score tail, from which the
 	// node sets its thresholds for the gallery's size (see Tail), unless
@@ -62,6 +63,9 @@ const (
 	CodeBadSample      = "bad_sample"       // sample data unreadable (corrupt image, bad template)
 	CodeSampleTooLarge = "sample_too_large" // image dimensions over the limit
 	CodeUnsupported    = "unsupported"      // a format the engine cannot use
+	// CodeNotAFingerprint: a fingerprint image in which no fingerprint
+	// ridges were found (a face photograph, a document, noise).
+	CodeNotAFingerprint = "not_a_fingerprint"
 )
 
 // Error is what is wrong with a sample, with a machine-readable code.

@@ -114,7 +114,7 @@ func (Finger) Template(s *Sample, maxPixels int) ([]byte, int, error) {
 		}
 		t, err = fingerprint.Extract(img, dpi, nil)
 		if err != nil {
-			return nil, 0, errf(CodeBadSample, err.Error())
+			return nil, 0, extractError(err)
 		}
 	case "png", "jpeg", "bmp", "tiff":
 		img, _, err := raster.Decode(s.Data, maxPixels)
@@ -130,7 +130,7 @@ func (Finger) Template(s *Sample, maxPixels int) ([]byte, int, error) {
 		}
 		t, err = fingerprint.Extract(img, dpi, nil)
 		if err != nil {
-			return nil, 0, errf(CodeBadSample, err.Error())
+			return nil, 0, extractError(err)
 		}
 	default:
 		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("fingerprint format %q: want png, jpeg, bmp, tiff, iso19794-2 or ansi378", s.Format))
@@ -144,6 +144,17 @@ func (Finger) Template(s *Sample, maxPixels int) ([]byte, int, error) {
 		return nil, 0, errf(CodeBadSample, err.Error())
 	}
 	return data, t.Quality, nil
+}
+
+// extractError gives an extraction error its code: an image without
+// fingerprint ridges (a face photograph, a document, noise: the
+// extractor's fingerprint check, fingerprint/validity.go) is
+// CodeNotAFingerprint, anything else CodeBadSample.
+func extractError(err error) *Error {
+	if errors.Is(err, fingerprint.ErrNoFingerprint) {
+		return errf(CodeNotAFingerprint, err.Error())
+	}
+	return errf(CodeBadSample, err.Error())
 }
 
 // DecodeFinger reads a stored fingerprint template (an ISO/IEC

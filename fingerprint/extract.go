@@ -179,6 +179,9 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 		return Template{}, fmt.Errorf("%w: foreground of %d px with measurable ridges, need %d",
 			ErrNoFingerprint, seg.fgBlocks*BlockSize*BlockSize, segMinArea)
 	}
+	if err := checkRidges(freq, seg); err != nil {
+		return Template{}, err
+	}
 	if tr != nil {
 		tr.Take(StageMask, seg.maskImage())
 		tr.Take(StageOrientation, ori.field(seg))
@@ -207,6 +210,9 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 	qf.blockClarity(enh, seg, freq)
 	if tr != nil {
 		tr.Take(StageQuality, qf.field())
+	}
+	if err := checkClarity(ori, qf, seg); err != nil {
+		return Template{}, err
 	}
 	ms := make([]Minutia, 0, len(kept))
 	for _, m := range kept {

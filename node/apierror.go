@@ -37,6 +37,7 @@ const (
 	CodeBadSample          = "bad_sample"          // 422: sample data unreadable (corrupt image, bad template)
 	CodeSampleTooLarge     = "sample_too_large"    // 422: image dimensions over the limit
 	CodeLowQuality         = "low_quality"         // 422: sample below the quality gate
+	CodeNotAFingerprint    = "not_a_fingerprint"   // 422: a fingerprint image without fingerprint ridges (a face photo, a document, noise)
 	CodeUnsupported        = "unsupported"         // 422: modality or format this node cannot use for that call
 	CodeRateLimited        = "rate_limited"        // 429
 	CodeUnavailable        = "unavailable"         // 503: not ready
@@ -48,7 +49,7 @@ var codeStatus = map[string]int{
 	CodeUnauthenticated: 401, CodeForbidden: 403, CodeNotFound: 404,
 	CodeMethodNotAllowed: 405, CodeDuplicateID: 409, CodeCaseState: 409, CodeBodyTooLarge: 413,
 	CodeUnsupportedMedia: 415, CodeBadSample: 422, CodeSampleTooLarge: 422,
-	CodeLowQuality: 422, CodeUnsupported: 422, CodeRateLimited: 429,
+	CodeLowQuality: 422, CodeNotAFingerprint: 422, CodeUnsupported: 422, CodeRateLimited: 429,
 	CodeUnavailable: 503, CodeInternal: 500,
 	CodeUnknownCase: 404, CodeNotCandidate: 404, CodeUnknownAgreement: 404, CodeStorageUnavailable: 503, CodeStorageFull: 507,
 	CodePartnerLogFork: 409, CodePartnerUnavailable: 502,

@@ -58,6 +58,11 @@ func TestEvalFingerprintSets(t *testing.T) {
 		t.Errorf("pooled ERC: rejecting %d images took FNMR from %v to %v, want 20 images and lower", p5.Rejected, p0.FNMR, p5.FNMR)
 	}
 	for _, s := range got.Sets {
+		// The fingerprint check (fingerprint/validity.go) refuses no real
+		// print: failures to extract stay at none.
+		if s.FailuresToExtract != 0 {
+			t.Errorf("%s: %d failures to extract", filepath.Base(s.Dataset), s.FailuresToExtract)
+		}
 		t.Logf("%s: FNMR @ FMR 0.1%% %.2f%% -> %.2f%% at 5%% rejected", filepath.Base(s.Dataset), 100*at(s.ERC, 0).FNMR, 100*at(s.ERC, 0.05).FNMR)
 	}
 	for _, f := range got.LeaveOneOut {

@@ -1,0 +1,72 @@
+package node
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/internal/shareddata"
+)
+
+func sharedSample(t *testing.T, rel, format string) SampleInput {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(shareddata.Dir(t, filepath.Dir(rel)), filepath.Base(rel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return SampleInput{Modality: biometric.Finger, Position: biometric.RightIndex, Format: format, Data: b}
+}
+
+// TestFingerQualityGate: the enrolment answer gives a real image's quality;
+// a node whose min_quality is above it refuses the same image with 422
+// low_quality and writes nothing; a face photograph sent as a fingerprint
+// is refused with 422 not_a_fingerprint, as an enrolment and as a probe,
+// whatever the gate.
+func TestFingerQualityGate(t *testing.T) {
+	print := sharedSample(t, "fingerprints/fvc2002_DB1_B/101_1.tif", "tiff")
+	face := sharedSample(t, "faces/frl_london_subset/images/001_03.jpg", "jpeg")
+
+	open := newTestNode(t, func(c *Config) { c.MinQuality = 0 })
+	st, b := open.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G1", []SampleInput{print}))
+	if st != 201 {
+		t.Fatalf("enrol a real print: %d %v", st, b)
+	}
+	q := int(b["samples"].([]any)[0].(map[string]any)["quality"].(float64))
+	if q < 1 || q > 100 {
+		t.Fatalf("quality %d in the enrolment answer, want 1-100", q)
+	}
+	t.Logf("FVC2002 DB1 101_1: quality %d", q)
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/v1/enrolments", enrolBody("G2", []SampleInput{face})},
+		{"/v1/identify", map[string]any{"samples": []SampleInput{face}}},
+	} {
+		role := RoleEnroller
+		if c.path == "/v1/identify" {
+			role = RoleSearcher
+		}
+		st, b := open.call(t, role, "POST", c.path, c.body)
+		if st != 422 || errCode(b) != CodeNotAFingerprint {
+			t.Errorf("face photo as a fingerprint, %s: %d %v; want 422 %s", c.path, st, b, CodeNotAFingerprint)
+		} else {
+			t.Logf("%s: %v", c.path, b)
+		}
+	}
+
+	strict := newTestNode(t, func(c *Config) { c.MinQuality = q + 1 })
+	st, b = strict.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G3", []SampleInput{print}))
+	if st != 422 || errCode(b) != CodeLowQuality || !strings.Contains(b["error"].(map[string]any)["message"].(string), "below the gate") {
+		t.Errorf("below the gate: %d %v; want 422 %s", st, b, CodeLowQuality)
+	}
+	if ids, _, err := strict.store.Counts(t.Context()); err != nil || ids != 0 {
+		t.Errorf("refused enrolment left %d identities (%v)", ids, err)
+	}
+	at := newTestNode(t, func(c *Config) { c.MinQuality = q })
+	if st, b := at.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G4", []SampleInput{print})); st != 201 {
+		t.Errorf("at the gate: %d %v; want 201", st, b)
+	}
+}
