@@ -2,7 +2,6 @@ package fingerprint_test
 
 import (
 	"flag"
-	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -140,6 +139,6 @@ func TestVectorIndexFVC(t *testing.T) {
 		t.Logf("%11.1f%% %12d %13.1f%% %15.2f%%", 100*rate, k, 100*float64(hit)/float64(len(probes)), 100*float64(miss)/float64(len(probes)))
 	}
 	if missAll == len(probes) {
-		t.Fatal(fmt.Sprint("no probe found its mate"))
+		t.Fatal("no probe found its mate")
 	}
 }

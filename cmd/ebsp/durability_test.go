@@ -62,9 +62,19 @@ func TestMain(m *testing.M) {
 func startNodeProcess(t *testing.T, bin, cfgPath, dir string, flags ...string) (*exec.Cmd, string) {
 	t.Helper()
 	ready := filepath.Join(dir, "ready")
+	return startProcess(t, bin, append([]string{"node", "--config", cfgPath, "--ready-file", ready}, flags...),
+		filepath.Join(dir, "node.log"), ready)
+}
+
+// startProcess runs bin with args as a child process, its output appended
+// to logPath, and waits until it writes the ready file; it returns the
+// process and what the file holds. The process is killed when the test
+// ends.
+func startProcess(t *testing.T, bin string, args []string, logPath, ready string) (*exec.Cmd, string) {
+	t.Helper()
 	os.Remove(ready)
-	cmd := exec.Command(bin, append([]string{"node", "--config", cfgPath, "--ready-file", ready}, flags...)...)
-	logf, err := os.OpenFile(filepath.Join(dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	cmd := exec.Command(bin, args...)
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +84,13 @@ func startNodeProcess(t *testing.T, bin, cfgPath, dir string, flags ...string) (
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
 			return cmd, string(b)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	log, _ := os.ReadFile(filepath.Join(dir, "node.log"))
-	t.Fatalf("node did not become ready in 60 s; log:\n%s", log)
+	log, _ := os.ReadFile(logPath)
+	t.Fatalf("%s %s did not become ready in 60 s; log:\n%s", filepath.Base(bin), args[0], log)
 	return nil, ""
 }
 

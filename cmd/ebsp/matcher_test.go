@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -22,28 +21,10 @@ import (
 // answers.
 func startMatcher(t *testing.T, bin, url, shard, dir string) *exec.Cmd {
 	t.Helper()
-	ready := filepath.Join(dir, shard+".ready")
-	os.Remove(ready)
-	cmd := exec.Command(bin, "matcher", "--nats", url, "--shard", shard, "--prefix", "kt", "--data", dir,
-		"--workers", "1", "--ready-file", ready)
-	logf, err := os.OpenFile(filepath.Join(dir, shard+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logf.Close() })
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if _, err := os.Stat(ready); err == nil {
-			return cmd
-		}
-	}
-	out, _ := os.ReadFile(filepath.Join(dir, shard+".out"))
-	t.Fatalf("matcher %s not ready in 60 s:\n%s", shard, out)
-	return nil
+	cmd, _ := startProcess(t, bin, []string{"matcher", "--nats", url, "--shard", shard, "--prefix", "kt", "--data", dir,
+		"--workers", "1", "--ready-file", filepath.Join(dir, shard+".ready")},
+		filepath.Join(dir, shard+".out"), filepath.Join(dir, shard+".ready"))
+	return cmd
 }
 
 // TestMatcherKill9 runs three `ebsp matcher` processes on a real NATS
