@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
@@ -166,12 +167,14 @@ func (pa *Party) Count(r *Reply) (float64, error) {
 	if err := ckks.NewEncoder(p.CKKS).Decode(pt, vals); err != nil {
 		return 0, fmt.Errorf("privacy: decode count: %w", err)
 	}
-	// Every slot holds the count; their mean averages the per-slot noise.
-	var s float64
-	for _, v := range vals {
-		s += v
-	}
-	return s / float64(len(vals)), nil
+	// Every slot holds the count. The median of the slots, not their mean:
+	// in 4 of 26 queries of ebsp bench privacy at ring degree 2^15 (galleries
+	// of 40,000 and 100,000) the mean was off by exactly 256 while every
+	// entry's decision and the sum of the decisions were right, as if one
+	// or two slots decoded 2^22-2^23 away (q0/scale = 2^22); the cause is not
+	// found yet. The median ignores a few such slots.
+	slices.Sort(vals)
+	return vals[len(vals)/2], nil
 }
 
 // evaluate returns, per block of Slots() gallery entries, a ciphertext at
