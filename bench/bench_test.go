@@ -110,7 +110,15 @@ func TestSearch(t *testing.T) {
 		if r.BytesPerFinger+r.BytesPerFace <= 0 || r.Identities != r.Fingers/2+r.Faces || r.LoadSeconds <= 0 {
 			t.Errorf("%+v: %+v", o, r)
 		}
-		if a := r.Accuracy; !a.consistent(6) {
+		if a := r.Accuracy; r.Faces > 0 {
+			// Synthetic faces follow the recogniser's London distances, and
+			// the engine's fitted tail puts the hit threshold (FMR about
+			// 3e-7 per comparison here) among the genuine scores: a mate
+			// may end as review, never as a miss or a false hit.
+			if a.MissedHits != 0 || a.FalseHits != 0 || a.TrueHits == 0 || a.TrueHits+a.Reviews+a.CorrectNoHits != 6 {
+				t.Errorf("%+v: accuracy %s", o, a)
+			}
+		} else if !a.consistent(6) {
 			t.Errorf("%+v: accuracy %s", o, a)
 		}
 		if !strings.Contains(r.Table(), "latency ms") {

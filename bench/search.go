@@ -263,7 +263,7 @@ func FillGallery(ctx context.Context, g *search.Gallery, f Fill, progress Progre
 			}
 		}
 		fingers := make([][2]*fingerprint.Prepared, len(mine))
-		faces := make([]face.Template, len(mine))
+		faces := make([]face.Embedding, len(mine))
 		if err := parallel(ctx, len(mine), workers, func(i int) error {
 			if gen != nil {
 				faces[i] = faceTemplate(gen, mine[i], 1)
@@ -298,15 +298,10 @@ func faceGen(seed uint64) *synth.FaceGenerator {
 	return synth.NewFaceGenerator(seed, synth.DefaultFaceModel())
 }
 
-// faceTemplate is capture k of person p's face, quantised.
-func faceTemplate(gen *synth.FaceGenerator, p int, k uint64) face.Template {
+// faceTemplate is capture k of person p's face, as the node stores it.
+func faceTemplate(gen *synth.FaceGenerator, p int, k uint64) face.Embedding {
 	id := uint64(p)
-	v := gen.Capture(gen.Identity(id), id, k, gen.Quality(id, k), 0)
-	t, err := face.Quantize(v)
-	if err != nil {
-		panic(err) // synth's embeddings are unit vectors
-	}
-	return t
+	return gen.Embedding(gen.Identity(id), id, k, gen.Quality(id, k), 0)
 }
 
 // faceProbes returns n face probes, alternating enrolled people (capture

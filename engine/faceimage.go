@@ -7,12 +7,13 @@ import (
 	"github.com/ebsp/ebsp/face"
 	"github.com/ebsp/ebsp/face/pipeline"
 	"github.com/ebsp/ebsp/formats/iso19794"
-	"github.com/ebsp/ebsp/search"
 )
 
 // FacePhotos matches face photos with ebsp's own recogniser (package
 // face/pipeline: BlazeFace, alignment, dlib's ResNet; docs/face.md). It
-// makes templates of JPEG and PNG photos, of ISO/IEC 19794-5 face image
+// is Face with the pipeline: it also takes "face-embedding" samples (the
+// recogniser's embeddings, from elsewhere or from package synth) and makes
+// templates of JPEG and PNG photos, of ISO/IEC 19794-5 face image
 // records (their first JPEG image) and so of ANSI/NIST-ITL Type-10 records,
 // which the node hands over as JPEG or PNG samples. A template is a
 // face.Embedding; the score is 1 − the Euclidean distance of two
@@ -22,6 +23,7 @@ import (
 // (ebsp node --face-models): the two keep different templates (Algorithm),
 // and a gallery holds one engine's.
 type FacePhotos struct {
+	Face
 	Pipeline *pipeline.Pipeline
 }
 
@@ -30,11 +32,8 @@ type FacePhotos struct {
 // alignment change, since old and new embeddings do not compare.
 const FacePhotosAlgorithm = face.EmbeddingAlgorithm
 
-// Algorithm implements search.Engine.
-func (FacePhotos) Algorithm() string { return FacePhotosAlgorithm }
-
 // Formats implements Engine.
-func (FacePhotos) Formats() []string { return []string{"jpeg", "png", "iso19794-5"} }
+func (FacePhotos) Formats() []string { return []string{"jpeg", "png", "iso19794-5", "face-embedding"} }
 
 // Tail implements Engine: a normal model (not a calibration, so the node
 // answers review, never hit, until a measured tail is configured) with the
@@ -53,6 +52,8 @@ func (e FacePhotos) Template(s *Sample, maxPixels int) ([]byte, int, error) {
 	img := s.Data
 	switch s.Format {
 	case "jpeg", "png":
+	case "face-embedding":
+		return embeddingTemplate(s.Data)
 	case "iso19794-5":
 		rec, _, err := iso19794.ParseFaceImage(s.Data)
 		if err != nil {
@@ -93,26 +94,4 @@ func (e FacePhotos) Template(s *Sample, maxPixels int) ([]byte, int, error) {
 		return nil, 0, errf(CodeBadSample, err.Error())
 	}
 	return t.Bytes(), int(math.Round(100 * float64(r.Face.Score))), nil
-}
-
-// PrepareGallery implements search.Engine.
-func (FacePhotos) PrepareGallery(data []byte) (any, error) {
-	t, err := face.ParseEmbedding(data)
-	return &t, err
-}
-
-// PrepareProbe implements search.Engine.
-func (FacePhotos) PrepareProbe(data []byte) (search.Probe, error) {
-	t, err := face.ParseEmbedding(data)
-	return embeddingProbe{&t}, err
-}
-
-type embeddingProbe struct{ t *face.Embedding }
-
-// Compare implements search.Probe.
-func (p embeddingProbe) Compare(g any) float64 {
-	if g, ok := g.(*face.Embedding); ok {
-		return 1 - face.Distance(p.t, g)
-	}
-	return math.Inf(-1)
 }

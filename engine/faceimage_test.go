@@ -24,7 +24,8 @@ func TestFacePhotosRefusals(t *testing.T) {
 		"jpeg 2000 record": {Sample{Format: "iso19794-5", Data: jp2}, CodeUnsupported, "JPEG 2000"},
 		"bad record":       {Sample{Format: "iso19794-5", Data: []byte("FAC\x00nonsense")}, CodeBadSample, ""},
 		"no models":        {Sample{Format: "jpeg", Data: []byte{0xff, 0xd8, 0xff}}, CodeUnsupported, "ebsp models fetch"},
-		"other format":     {Sample{Format: "face-embedding", Data: make([]byte, 512)}, CodeUnsupported, "want one of"},
+		"other format":     {Sample{Format: "iris-code", Data: make([]byte, 512)}, CodeUnsupported, "want one of"},
+		"512-d embedding":  {Sample{Format: "face-embedding", Data: make([]byte, 512)}, CodeBadSample, "want 132"},
 	} {
 		c.s.Modality = biometric.Face
 		_, _, err := FacePhotos{}.Template(&c.s, 0)

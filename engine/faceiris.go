@@ -9,15 +9,18 @@ import (
 	"github.com/ebsp/ebsp/search"
 )
 
-// Face matches face embeddings from an outside recogniser or package synth
-// (package face: 512-d, int8, cosine). It is the face engine of a node
-// started without the face models: a face photo is then stored as a sample
-// but only an embedding ("face-embedding") is searchable. With the models,
-// FacePhotos takes its place.
+// Face matches face embeddings of ebsp's recogniser (package face:
+// face.Embedding, 128 int8 values with their scale; the score is 1 − the
+// Euclidean distance, dlib's metric), whether the recogniser ran elsewhere
+// or package synth drew them. It is the face engine of a node started
+// without the face models: a face photo is then stored as a sample but only
+// an embedding ("face-embedding") is searchable. With the models,
+// FacePhotos takes its place and compares the same way.
 type Face struct{}
 
-// Algorithm implements search.Engine.
-func (Face) Algorithm() string { return "ebsp-face-embedding/1" }
+// Algorithm implements search.Engine: the recogniser's embedding, so that
+// a gallery of embeddings and one of photos hold the same templates.
+func (Face) Algorithm() string { return face.EmbeddingAlgorithm }
 
 // Formats implements Engine.
 func (Face) Formats() []string { return []string{"face-embedding"} }
@@ -26,27 +29,29 @@ func (Face) Formats() []string { return []string{"face-embedding"} }
 func (Face) Tail() Tail { return FaceTail }
 
 // FaceTail is the face engine's impostor tail measured on synthetic
-// embeddings (synth's face model, whose impostor cosines spread about 0 with
-// a standard deviation near 0.05, the figure of a modern recogniser,
-// docs/synthetic-data.md): 3,998,000 comparisons of capture 2 of each of 2,000
-// identities against capture 1 of every other, measured and extended by Fit
-// (TestFaceIrisTails -tail-identities 2000 -v). It is a synthetic tail until
-// the face pipeline's embeddings of real photos are measured; configure
-// impostor_tails.face from your recogniser's own measurement.
-var FaceTail = Tail{Mean: -0.00004, Source: "synthetic", Comparisons: 3_998_000, MeasuredFMR: 1e-5, Method: FitMethod,
+// embeddings (synth's face model, fitted to the recogniser's distances on
+// the shared London face set, docs/synthetic-data.md): 3,998,000
+// comparisons of capture 2 of each of 2,000 identities against capture 1 of
+// every other, measured and extended by Fit (TestFaceIrisTails
+// -tail-identities 2000 -v). It describes synth's population, not a real
+// one: FacePhotos does not use it, and a node configures
+// impostor_tails.face from its recogniser's own measurement. Scores are at
+// most 1 (distance 0), so the points Fit extends beyond 1 (FMR 1e-9 and
+// below) say that no score reaches those rates.
+var FaceTail = Tail{Mean: 0.15239, Source: "synthetic", Comparisons: 3_998_000, MeasuredFMR: 1e-5, Method: FitMethod,
 	Points: []TailPoint{
-		{Score: 0.06397, FMR: 1e-1},
-		{Score: 0.11588, FMR: 1e-2},
-		{Score: 0.15366, FMR: 1e-3},
-		{Score: 0.18410, FMR: 1e-4},
-		{Score: 0.21314, FMR: 1e-5},
-		{Score: 0.28708, FMR: 1e-6},
-		{Score: 0.32991, FMR: 1e-7},
-		{Score: 0.37275, FMR: 1e-8},
-		{Score: 0.41559, FMR: 1e-9},
-		{Score: 0.45843, FMR: 1e-10},
-		{Score: 0.50127, FMR: 1e-11},
-		{Score: 0.54411, FMR: 1e-12},
+		{Score: 0.28235, FMR: 1e-1},
+		{Score: 0.39051, FMR: 1e-2},
+		{Score: 0.46562, FMR: 1e-3},
+		{Score: 0.52494, FMR: 1e-4},
+		{Score: 0.57569, FMR: 1e-5},
+		{Score: 0.73888, FMR: 1e-6},
+		{Score: 0.82606, FMR: 1e-7},
+		{Score: 0.91323, FMR: 1e-8},
+		{Score: 1.00041, FMR: 1e-9},
+		{Score: 1.08758, FMR: 1e-10},
+		{Score: 1.17475, FMR: 1e-11},
+		{Score: 1.26193, FMR: 1e-12},
 	}}
 
 // Template implements Engine.
@@ -55,7 +60,13 @@ func (Face) Template(s *Sample, _ int) ([]byte, int, error) {
 		return nil, 0, errf(CodeUnsupported, fmt.Sprintf("face format %q cannot be searched here: want face-embedding; "+
 			"to search face photos, run 'ebsp models fetch' and start the node with --face-models (docs/face.md)", s.Format))
 	}
-	t, err := face.Parse(s.Data)
+	return embeddingTemplate(s.Data)
+}
+
+// embeddingTemplate checks a "face-embedding" sample: face.Embedding's
+// bytes.
+func embeddingTemplate(data []byte) ([]byte, int, error) {
+	t, err := face.ParseEmbedding(data)
 	if err != nil {
 		return nil, 0, errf(CodeBadSample, err.Error())
 	}
@@ -64,55 +75,88 @@ func (Face) Template(s *Sample, _ int) ([]byte, int, error) {
 
 // PrepareGallery implements search.Engine.
 func (Face) PrepareGallery(data []byte) (any, error) {
-	t, err := face.Parse(data)
+	t, err := face.ParseEmbedding(data)
 	return &t, err
 }
 
 // PrepareProbe implements search.Engine.
 func (Face) PrepareProbe(data []byte) (search.Probe, error) {
-	t, err := face.Parse(data)
-	return faceProbe{&t}, err
+	t, err := face.ParseEmbedding(data)
+	return embeddingProbe{&t}, err
 }
 
-type faceProbe struct{ t *face.Template }
+// embeddingProbe compares a probe embedding with the gallery's.
+type embeddingProbe struct{ t *face.Embedding }
 
-// Compare implements search.Probe. The gallery hands a template it keeps
-// only as its stage-1 vector (search.VectorTemplate) as that []int8.
-func (p faceProbe) Compare(g any) float64 {
-	switch g := g.(type) {
-	case *face.Template:
-		return face.Compare(p.t, g)
-	case []int8:
-		return cosineInt8(p.t.Vector[:], g)
+// Compare implements search.Probe.
+func (p embeddingProbe) Compare(g any) float64 {
+	if g, ok := g.(*face.Embedding); ok {
+		return 1 - face.Distance(p.t, g)
+	}
+	return math.Inf(-1)
+}
+
+// Stage 1 (search.Indexer) ranks by Euclidean distance, not by the dot
+// product of the stored int8 values: those are scaled per embedding, and
+// the recogniser's embeddings share a common mean whose dot product with
+// each identity's offset would outweigh the offsets' own agreement (a
+// shortlist of 1% then missed most mates). For a probe a, the gallery
+// embedding b nearest to it maximises a·b − |b|²/2, which is an int8 dot
+// product of faceVectorLen values: the first face.RecogniserDim are a and b
+// at the fixed scale faceStage1Scale, the rest −127 for the probe and
+// |b|²/2 at that scale, split into values of at most 127, for the gallery.
+const (
+	faceVectorLen   = 192
+	faceStage1Scale = 192 // embedding values up to ±0.66 (London's reach 0.51)
+)
+
+// stage1Values writes e at the fixed scale, clamped to int8.
+func stage1Values(e *face.Embedding, dst []int8) float64 {
+	var sq float64
+	for i, x := range e.Vector {
+		v := float64(x) * float64(e.Scale)
+		sq += v * v
+		dst[i] = int8(max(-127, min(127, math.Round(v*faceStage1Scale))))
+	}
+	return sq
+}
+
+// Vector implements search.VectorProbe.
+func (p embeddingProbe) Vector(dst []int8) {
+	stage1Values(p.t, dst)
+	for i := face.RecogniserDim; i < faceVectorLen; i++ {
+		dst[i] = -127
+	}
+}
+
+// VectorLen implements search.Indexer.
+func (Face) VectorLen() int { return faceVectorLen }
+
+// GalleryVector implements search.Indexer.
+func (Face) GalleryVector(prepared any, dst []int8) {
+	sq := stage1Values(prepared.(*face.Embedding), dst)
+	rest := int(math.Round(sq / 2 * faceStage1Scale * faceStage1Scale / 127))
+	n := faceVectorLen - face.RecogniserDim
+	for i := range n {
+		dst[face.RecogniserDim+i] = int8(min(127, rest/n+b2i(i < rest%n)))
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
 	return 0
 }
 
-// cosineInt8 is the cosine similarity of two int8 vectors, 0 when either
-// is all zeros: face.Compare on the gallery's copy of the embedding.
-func cosineInt8(a, b []int8) float64 {
-	ab, aa, bb := search.DotInt8(a, b), search.DotInt8(a, a), search.DotInt8(b, b)
-	if aa == 0 || bb == 0 {
-		return 0
+// GalleryProbe implements Prober.
+func (Face) GalleryProbe(tmpl any) (search.Probe, error) {
+	t, ok := tmpl.(*face.Embedding)
+	if !ok {
+		return nil, fmt.Errorf("engine: face gallery template of type %T", tmpl)
 	}
-	return float64(ab) / math.Sqrt(float64(aa)*float64(bb))
+	return embeddingProbe{t}, nil
 }
-
-// Vector implements search.VectorProbe: a face's stage-1 vector is its
-// embedding.
-func (p faceProbe) Vector(dst []int8) { copy(dst, p.t.Vector[:]) }
-
-// VectorLen implements search.Indexer.
-func (Face) VectorLen() int { return face.Dim }
-
-// GalleryVector implements search.Indexer.
-func (Face) GalleryVector(prepared any, dst []int8) {
-	copy(dst, prepared.(*face.Template).Vector[:])
-}
-
-// VectorIsTemplate implements search.VectorTemplate: the gallery keeps a
-// face as its 512-byte vector alone.
-func (Face) VectorIsTemplate() bool { return true }
 
 // Iris matches iris codes (package iris, Daugman's fractional Hamming
 // distance over rotations). The score is 0.5 - HD, so that impostors centre
@@ -186,22 +230,6 @@ type irisProbe struct{ c *iris.Code }
 func (p irisProbe) Compare(g any) float64 {
 	r := iris.Compare(p.c, g.(*iris.Code), irisMaxShift)
 	return 0.5 - iris.NormalizedHD(r.HD, r.Valid)
-}
-
-// GalleryProbe implements Prober: the gallery keeps a face as its vector.
-func (Face) GalleryProbe(tmpl any) (search.Probe, error) {
-	switch v := tmpl.(type) {
-	case *face.Template:
-		return faceProbe{v}, nil
-	case []int8:
-		var t face.Template
-		if len(v) != face.Dim {
-			return nil, fmt.Errorf("engine: face gallery vector of length %d", len(v))
-		}
-		copy(t.Vector[:], v)
-		return faceProbe{&t}, nil
-	}
-	return nil, fmt.Errorf("engine: face gallery template of type %T", tmpl)
 }
 
 // GalleryProbe implements Prober.

@@ -2,35 +2,33 @@ package engine
 
 import (
 	"flag"
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/face"
 	"math"
 	"testing"
 
-	"github.com/ebsp/ebsp/face"
 	"github.com/ebsp/ebsp/synth"
 )
 
 var faceIrisIDs = flag.Int("tail-identities", 0, "identities for TestFaceIrisTails (0: a small default); with -v it prints the fitted tails")
 
 // measureFaces scores capture 2 of each of n synthetic faces against
-// capture 1 of every other (synth.DefaultFaceModel, seed seed).
+// capture 1 of every other (synth.DefaultFaceModel, seed seed) with the
+// face engine's comparison.
 func measureFaces(seed uint64, n int) []float64 {
 	g := synth.NewFaceGenerator(seed, synth.DefaultFaceModel())
-	probes, gallery := make([]face.Template, n), make([]face.Template, n)
+	probes, gallery := make([]embeddingProbe, n), make([]any, n)
 	for i := range n {
 		id := g.Identity(uint64(i))
-		for c, dst := range []*face.Template{&gallery[i], &probes[i]} {
-			t, err := face.Quantize(g.Capture(id, uint64(i), uint64(c+1), g.Quality(uint64(i), uint64(c+1)), 0))
-			if err != nil {
-				panic(err)
-			}
-			*dst = t
-		}
+		q1, q2 := g.Quality(uint64(i), 1), g.Quality(uint64(i), 2)
+		e1, e2 := g.Embedding(id, uint64(i), 1, q1, 0), g.Embedding(id, uint64(i), 2, q2, 0)
+		gallery[i], probes[i] = &e1, embeddingProbe{&e2}
 	}
 	var imp []float64
 	for i := range n {
 		for j := range n {
 			if i != j {
-				imp = append(imp, face.Compare(&probes[i], &gallery[j]))
+				imp = append(imp, probes[i].Compare(gallery[j]))
 			}
 		}
 	}
@@ -106,6 +104,50 @@ func TestFaceIrisTails(t *testing.T) {
 			if w := c.want.ScoreAt(p.FMR); w < p.Score-0.01 {
 				t.Errorf("%s at FMR %g: measured %.5f, engine says %.5f", c.name, p.FMR, p.Score, w)
 			}
+		}
+	}
+}
+
+// TestFaceEmbeddingsOnePath checks that synthetic embeddings go through the
+// same template and comparison with and without the face models: Face and
+// FacePhotos make the same template of a "face-embedding" sample and score
+// a genuine pair far above an impostor one, as 1 − the distance.
+func TestFaceEmbeddingsOnePath(t *testing.T) {
+	g := synth.NewFaceGenerator(3, synth.DefaultFaceModel())
+	sample := func(id, capture uint64) *Sample {
+		e := g.Embedding(g.Identity(id), id, capture, 0.8, 0)
+		return &Sample{Modality: biometric.Face, Format: "face-embedding", Data: e.Bytes()}
+	}
+	score := func(eng Engine, a, b *Sample) float64 {
+		ta, _, err := eng.Template(a, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb, _, err := eng.Template(b, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := eng.PrepareProbe(ta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gal, err := eng.PrepareGallery(tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Compare(gal)
+	}
+	a, b, c := sample(1, 1), sample(1, 2), sample(2, 1)
+	for _, eng := range []Engine{Face{}, FacePhotos{}} {
+		if eng.Algorithm() != face.EmbeddingAlgorithm {
+			t.Errorf("%T: algorithm %s", eng, eng.Algorithm())
+		}
+		gen, imp := score(eng, a, b), score(eng, a, c)
+		if gen < 0.6 || imp > 0.5 {
+			t.Errorf("%T: genuine %.3f, impostor %.3f; want about 0.8 and 0.16", eng, gen, imp)
+		}
+		if gen != score(Face{}, a, b) || imp != score(Face{}, a, c) {
+			t.Errorf("%T scores differently from Face", eng)
 		}
 	}
 }

@@ -54,11 +54,11 @@ func (assumedFace) Tail() engine.Tail {
 
 func faceSampleOf(t *testing.T, seed int) SampleInput {
 	t.Helper()
-	v := make([]float32, face.Dim)
+	v := make([]float32, face.RecogniserDim)
 	for i := range v {
 		v[i] = float32(math.Sin(float64(seed*7919 + i*31)))
 	}
-	tmpl, err := face.Quantize(v)
+	tmpl, err := face.QuantizeEmbedding(v)
 	if err != nil {
 		t.Fatal(err)
 	}

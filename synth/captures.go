@@ -13,7 +13,7 @@ import (
 // Captures are the biometric samples taken at one encounter, as templates.
 type Captures struct {
 	Fingers     []FingerCapture `json:"fingers,omitempty"`
-	Face        *face.Template  `json:"-"`
+	Face        *face.Embedding `json:"-"`
 	FaceQuality float64         `json:"face_quality,omitempty"`
 	Irises      []IrisCapture   `json:"-"`
 	DNA         *dna.Profile    `json:"dna,omitempty"`
@@ -67,10 +67,8 @@ func (p *Population) Captures(per *Person, e *Encounter) Captures {
 		when, _ := time.Parse(time.DateOnly, e.Date)
 		years := when.Sub(start).Hours() / 24 / 365.25
 		q := g.face.Quality(id, e.Capture)
-		t, err := face.Quantize(g.face.Capture(g.face.Identity(id), id, e.Capture, q, years))
-		if err == nil { // a unit vector always quantises
-			c.Face, c.FaceQuality = &t, q
-		}
+		t := g.face.Embedding(g.face.Identity(id), id, e.Capture, q, years)
+		c.Face, c.FaceQuality = &t, q
 	}
 	if p.Scenario.Biometrics.Irises {
 		for eye := range 2 {

@@ -23,8 +23,8 @@ type StateRecord struct {
 	Encounters    []EncounterRecord `json:"encounters"`
 }
 
-// EncounterRecord is an encounter with its samples. Face templates are the
-// 512 int8 values of face.Template.Bytes, iris codes iris.Code's binary
+// EncounterRecord is an encounter with its samples. Face templates are
+// face.Embedding.Bytes (the node's "face-embedding" format), iris codes iris.Code's binary
 // form, both base64 (standard alphabet).
 type EncounterRecord struct {
 	Kind        string        `json:"kind"`
