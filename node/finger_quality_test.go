@@ -25,11 +25,11 @@ func sharedSample(t *testing.T, rel, format string) SampleInput {
 // is refused with 422 not_a_fingerprint, as an enrolment and as a probe,
 // whatever the gate.
 func TestFingerQualityGate(t *testing.T) {
-	print := sharedSample(t, "fingerprints/fvc2002_DB1_B/101_1.tif", "tiff")
+	fp := sharedSample(t, "fingerprints/fvc2002_DB1_B/101_1.tif", "tiff")
 	face := sharedSample(t, "faces/frl_london_subset/images/001_03.jpg", "jpeg")
 
 	open := newTestNode(t, func(c *Config) { c.MinQuality = 0 })
-	st, b := open.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G1", []SampleInput{print}))
+	st, b := open.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G1", []SampleInput{fp}))
 	if st != 201 {
 		t.Fatalf("enrol a real print: %d %v", st, b)
 	}
@@ -58,7 +58,7 @@ func TestFingerQualityGate(t *testing.T) {
 	}
 
 	strict := newTestNode(t, func(c *Config) { c.MinQuality = q + 1 })
-	st, b = strict.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G3", []SampleInput{print}))
+	st, b = strict.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G3", []SampleInput{fp}))
 	if st != 422 || errCode(b) != CodeLowQuality || !strings.Contains(b["error"].(map[string]any)["message"].(string), "below the gate") {
 		t.Errorf("below the gate: %d %v; want 422 %s", st, b, CodeLowQuality)
 	}
@@ -66,7 +66,7 @@ func TestFingerQualityGate(t *testing.T) {
 		t.Errorf("refused enrolment left %d identities (%v)", ids, err)
 	}
 	at := newTestNode(t, func(c *Config) { c.MinQuality = q })
-	if st, b := at.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G4", []SampleInput{print})); st != 201 {
+	if st, b := at.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G4", []SampleInput{fp})); st != 201 {
 		t.Errorf("at the gate: %d %v; want 201", st, b)
 	}
 }
