@@ -67,8 +67,9 @@ type Config struct {
 	ImpostorTails map[biometric.Modality]engine.Tail `json:"impostor_tails,omitempty"`
 	// FaceModels is the directory of the face models (ebsp models fetch).
 	// When set, the node searches face photos with ebsp's recogniser
-	// (engine.FacePhotos, docs/face.md) instead of outside 512-d embeddings;
-	// the two keep different templates.
+	// (engine.FacePhotos, docs/face.md) as well as the recogniser's
+	// embeddings ("face-embedding"), which a node without them takes alone;
+	// both keep the same template.
 	FaceModels string `json:"face_models,omitempty"`
 	// MinQuality is the quality gate (0-100) for enrolled fingerprint images.
 	MinQuality int `json:"min_quality"`

@@ -185,8 +185,8 @@ func benchPrivacy(args []string) int {
 	fs, asJSON, seed := benchFlags("privacy", `usage: ebsp bench privacy --gallery N [flags]
 
 Measures the encrypted hit count of package privacy on synthetic faces.
-Learns a PCA projection from 512-d to --dim on a separate synthetic
-population and reports its accuracy cost (EER, TAR at FAR 1e-3) on held-out
+Learns a PCA projection (centring, then from 128-d to --dim) on a separate
+synthetic population and reports its accuracy cost (EER, TAR at FAR 1e-3) on held-out
 identities, where it also picks the threshold (the lowest 0.01 step whose
 margin lies above every held-out impostor score). Then sets up a two-party
 key, enrols --gallery faces at the responder and runs --queries searches
