@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -310,3 +311,56 @@ func TestMatcherSnapshot(t *testing.T) {
 type renamedFinger struct{ engine.Finger }
 
 func (renamedFinger) PreparedVersion() string { return "mcc-prepared/99" }
+
+// TestNATSServerRestart checks that a matcher and a client connected with
+// Connect ride out a NATS server restart: while the server is down a
+// search fails or is partial, and once it is back on the same address,
+// answers are full again without restarting either side.
+func TestNATSServerRestart(t *testing.T) {
+	srv, err := StartServer("127.0.0.1", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := srv.ClientURL()
+	port := srv.Addr().(*net.TCPAddr).Port
+	mc, err := Connect(url, "matcher")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	m, err := NewMatcher(mc, MatcherConfig{Prefix: "r", Shard: "a", Engine: engine.Finger{}, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	cc, err := Connect(url, "client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	ring, _ := NewRing([]string{"a"})
+	c := NewClient(cc, "r", ring, time.Second)
+	ctx := context.Background()
+	ts, probe := person(t, 1, 1)
+	if err := c.Enrol(ctx, Enrolment{Identity: "P1", Templates: ts}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Shutdown()
+	if res, err := c.Search(ctx, probe, 3, 0.01); err == nil && !res.Partial {
+		t.Fatalf("search with the server down answered in full: %+v", res)
+	}
+	srv2, err := StartServer("127.0.0.1", port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv2.Shutdown()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		res, err := c.Search(ctx, probe, 3, 0.01)
+		if err == nil && !res.Partial && len(res.Candidates) > 0 && res.Candidates[0].IdentityID == "P1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no full answer 20 s after the server came back: %+v, %v", res, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // StartServer runs a NATS server in this process, listening on host:port
@@ -21,4 +22,15 @@ func StartServer(host string, port int) (*server.Server, error) {
 		return nil, fmt.Errorf("cluster: nats server on %s:%d not ready in 10 s", host, port)
 	}
 	return s, nil
+}
+
+// Connect connects to NATS as a matcher or node should: reconnecting for
+// ever, every quarter second, so that a NATS server restart is ridden out
+// (requests made while it is down fail and make answers partial).
+func Connect(url, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: connect to %s: %w", url, err)
+	}
+	return nc, nil
 }

@@ -63,8 +63,7 @@ once it answers.`)
 		return 2
 	}
 	// Reconnect for ever: a NATS server restart must not end the matcher.
-	nc, err := nats.Connect(*url, nats.Name("ebsp matcher "+*shard), nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond))
+	nc, err := cluster.Connect(*url, "ebsp matcher "+*shard)
 	if err != nil {
 		return fail("matcher", err)
 	}
