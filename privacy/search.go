@@ -167,12 +167,11 @@ func (pa *Party) Count(r *Reply) (float64, error) {
 	if err := ckks.NewEncoder(p.CKKS).Decode(pt, vals); err != nil {
 		return 0, fmt.Errorf("privacy: decode count: %w", err)
 	}
-	// Every slot holds the count. The median of the slots, not their mean:
-	// in 4 of 26 queries of ebsp bench privacy at ring degree 2^15 (galleries
-	// of 40,000 and 100,000) the mean was off by exactly 256 while every
-	// entry's decision and the sum of the decisions were right, as if one
-	// or two slots decoded 2^22-2^23 away (q0/scale = 2^22); the cause is not
-	// found yet. The median ignores a few such slots.
+	// Every slot holds the count plus noise; read their median. (With the
+	// slot-sum keys limited to one special prime, see evkParams, the mean
+	// was off by exactly 256 in 4 of 26 bench queries while every entry's
+	// decision was right; the median also ignores such a fault in a few
+	// slots.)
 	slices.Sort(vals)
 	return vals[len(vals)/2], nil
 }
