@@ -6,90 +6,6 @@ import (
 	"testing"
 )
 
-func unit(seed int) []float32 {
-	v := make([]float32, Dim)
-	x := uint32(seed*2654435761 + 1)
-	var n float64
-	for i := range v {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		v[i] = float32(int32(x)) / (1 << 31)
-		n += float64(v[i]) * float64(v[i])
-	}
-	for i := range v {
-		v[i] /= float32(math.Sqrt(n))
-	}
-	return v
-}
-
-func TestCompareMatchesFloatCosine(t *testing.T) {
-	a, b := unit(1), unit(2)
-	mix := make([]float32, Dim)
-	for i := range mix {
-		mix[i] = 0.8*a[i] + 0.6*b[i]
-	}
-	var want float64
-	for i := range a {
-		want += float64(a[i]) * float64(mix[i])
-	}
-	ta, err := Quantize(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, _ := Quantize(mix)
-	got := Compare(&ta, &tm)
-	if math.Abs(got-want) > 0.01 {
-		t.Fatalf("quantised cosine %.4f, float cosine %.4f", got, want)
-	}
-	if s := Compare(&ta, &ta); math.Abs(s-1) > 1e-9 {
-		t.Fatalf("self similarity %.6f, want 1", s)
-	}
-}
-
-func TestQuantizeRejects(t *testing.T) {
-	if _, err := Quantize(make([]float32, 3)); err == nil {
-		t.Error("short vector accepted")
-	}
-	if _, err := Quantize(make([]float32, Dim)); err == nil {
-		t.Error("zero vector accepted")
-	}
-	v := unit(3)
-	v[7] = float32(math.NaN())
-	if _, err := Quantize(v); err == nil {
-		t.Error("NaN accepted")
-	}
-}
-
-func TestBytesRoundTrip(t *testing.T) {
-	ta, _ := Quantize(unit(4))
-	back, err := Parse(ta.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if back != ta {
-		t.Fatal("round trip changed the template")
-	}
-}
-
-func FuzzParse(f *testing.F) {
-	ta, _ := Quantize(unit(5))
-	f.Add(ta.Bytes())
-	f.Add([]byte{1, 2, 3})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		tp, err := Parse(b)
-		if err != nil {
-			return
-		}
-		if !bytes.Equal(tp.Bytes(), b) {
-			t.Fatal("Parse/Bytes not inverse")
-		}
-		if s := Compare(&tp, &tp); s != 0 && math.Abs(s-1) > 1e-9 {
-			t.Fatalf("self similarity %v", s)
-		}
-	})
-}
-
 func TestEmbeddingRoundTrip(t *testing.T) {
 	a, b := make([]float32, RecogniserDim), make([]float32, RecogniserDim)
 	for i := range a {
@@ -121,4 +37,40 @@ func TestEmbeddingRoundTrip(t *testing.T) {
 	if _, err := QuantizeEmbedding(make([]float32, RecogniserDim)); err == nil {
 		t.Error("all zeros: no error")
 	}
+}
+
+func TestQuantizeEmbeddingRejects(t *testing.T) {
+	if _, err := QuantizeEmbedding(make([]float32, 3)); err == nil {
+		t.Error("3 values: no error")
+	}
+	for _, x := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+		v := make([]float32, RecogniserDim)
+		v[7] = x
+		if _, err := QuantizeEmbedding(v); err == nil {
+			t.Errorf("value %v: no error", x)
+		}
+	}
+}
+
+func FuzzParseEmbedding(f *testing.F) {
+	v := make([]float32, RecogniserDim)
+	for i := range v {
+		v[i] = float32(math.Sin(float64(i)))
+	}
+	e, _ := QuantizeEmbedding(v)
+	f.Add(e.Bytes())
+	f.Add(make([]byte, EmbeddingSize))
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParseEmbedding(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(p.Bytes(), b) {
+			t.Fatal("ParseEmbedding and Bytes do not round-trip")
+		}
+		if d := Distance(&p, &p); d != 0 {
+			t.Fatalf("distance to itself %v", d)
+		}
+	})
 }
