@@ -150,7 +150,37 @@ func (s exchangeSearcher) Search(ctx context.Context, p exchange.Probe) ([]biome
 			out = append(out, c)
 		}
 	}
+	d := biometric.NoHit
+	if len(out) > 0 {
+		d = biometric.Hit
+	}
+	s.n.metrics.partner.WithLabelValues(string(d)).Inc()
+	if f := s.n.observer.Load(); f != nil {
+		(*f)(PartnerSearch{Decision: d, Candidates: out})
+	}
 	return out, nil
+}
+
+// PartnerSearch is what the node answered a partner's step-1 search: the
+// decision and the candidates (identity ids and scores, best first) behind
+// the opaque reference the partner receives.
+type PartnerSearch struct {
+	Decision   biometric.Decision
+	Candidates []biometric.Candidate
+}
+
+// ObservePartnerSearches calls f, synchronously, with every partner search
+// the node answers: the ground truth a simulation (the PoC) needs behind
+// the partner's opaque reply, without a second exchange. f must not keep
+// the candidates' slice. nil stops observing. Operators do not need it: the
+// transparency log and ebsp_partner_search_decisions_total say the same
+// without identities.
+func (n *Node) ObservePartnerSearches(f func(PartnerSearch)) {
+	if f == nil {
+		n.observer.Store(nil)
+		return
+	}
+	n.observer.Store(&f)
 }
 
 // exchangeDiscloser reads the fields an agreement may release.

@@ -13,6 +13,7 @@ type metrics struct {
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	decisions  *prometheus.CounterVec
+	partner    *prometheus.CounterVec // partners' step-1 searches answered, by decision
 	enrolments prometheus.Counter
 	erasures   prometheus.Counter
 	gallery    *prometheus.GaugeVec
@@ -33,6 +34,9 @@ func newMetrics(n *Node) *metrics {
 	m.decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ebsp_identify_decisions_total", Help: "1:N identification decisions.",
 	}, []string{"decision"})
+	m.partner = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ebsp_partner_search_decisions_total", Help: "Partners' step-1 searches of this node's gallery, by decision (hit, no_hit).",
+	}, []string{"decision"})
 	m.enrolments = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ebsp_enrolments_total", Help: "Acknowledged enrolments.",
 	})
@@ -51,7 +55,7 @@ func newMetrics(n *Node) *metrics {
 	m.fpir = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ebsp_calibration_fpir_implied", Help: "FPIR the tail implies for the hit threshold at the current gallery size.",
 	}, []string{"modality", "tail"})
-	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.enrolments, m.erasures, m.gallery, m.tailDepth, m.tailFMR, m.fpir,
+	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.partner, m.enrolments, m.erasures, m.gallery, m.tailDepth, m.tailFMR, m.fpir,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -32,6 +32,7 @@ import (
 // Node is one state's biometric node.
 type Node struct {
 	cfg       *Config
+	observer  atomic.Pointer[func(PartnerSearch)] // ObservePartnerSearches
 	store     store.Store
 	engines   map[biometric.Modality]engine.Engine
 	galleries map[biometric.Modality]*search.Gallery

@@ -40,6 +40,9 @@ type Options struct {
 	// Node, when set, adjusts each state's node configuration and engines
 	// before the node starts (a face recogniser, fixed thresholds ...).
 	Node func(state string, cfg *node.Config, engines map[biometric.Modality]engine.Engine)
+	// Listener, when set, wraps each state's partner-endpoint listener
+	// (the PoC counts the bytes that cross the border on it).
+	Listener func(state string, ln net.Listener) net.Listener
 }
 
 // Member is one state's node with the credentials of its staff.
@@ -97,6 +100,9 @@ func Start(ctx context.Context, o Options) (*Partnership, error) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
+		}
+		if o.Listener != nil {
+			ln = o.Listener(s, ln)
 		}
 		preps[s] = &prep{creds: creds, partner: ln}
 	}

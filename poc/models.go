@@ -46,7 +46,7 @@ func (p *partnership) runEncounters(ctx context.Context, progress func(done, tot
 	fields := exchangeFields(s.Agreement.Disclosure)
 	out := make([]encounterOutcome, 0, len(p.pop.travellers))
 	for i, t := range p.pop.travellers {
-		samples, probe, err := p.pop.capture(t.person, impressionBorderBase+uint64(i))
+		samples, err := p.pop.fingerSamples(t.person, impressionBorderBase+uint64(i))
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +78,7 @@ func (p *partnership) runEncounters(ctx context.Context, progress func(done, tot
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				cr, res, err := side.step1(ctx, samples, probe)
+				cr, res, err := side.step1(ctx, samples)
 				if err != nil {
 					fail(err)
 					return

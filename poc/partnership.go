@@ -19,11 +19,12 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/country"
 	"github.com/ebsp/ebsp/engine"
-	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
+	ebspp "github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/store"
 	"github.com/ebsp/ebsp/store/sqlite"
 	"github.com/ebsp/ebsp/synth"
@@ -41,8 +42,9 @@ type partnership struct {
 	// bulkBytes and bulkRecords are the one-off transfer of the bulk copy.
 	bulkBytes, bulkRecords int64
 	bulkPeople             int
-	// ex are the exchange responders and the home state's clients, one per
-	// partner, when a model that searches partners is run.
+	ps                     *ebspp.Partnership
+	// ex are the home state's views of its partners, one per partner, when
+	// a model that searches partners is run.
 	ex   []*exchangeSide
 	exBy map[string]*exchangeSide
 }
@@ -51,8 +53,7 @@ type partnership struct {
 type stateNode struct {
 	code   string
 	n      *node.Node
-	st     store.Store
-	srv    *http.Server
+	stop   func()
 	client *node.Client
 	count  *countingTransport
 	// person maps the node's identity ids to population indices; source
@@ -102,20 +103,49 @@ func (b *countingBody) Read(p []byte) (int, error) {
 // hash).
 func runToken() string { return rand.Text() }
 
-// startNode starts one node for a state on a loopback port.
-func startNode(ctx context.Context, code, dir, token string, th node.Thresholds, cap int) (*stateNode, error) {
-	cfg := &node.Config{
-		State: code, Agency: code + "-border", Listen: "127.0.0.1:0", DataDir: dir, Store: "sqlite",
-		Tokens: []node.TokenConfig{{Name: "poc-run", SHA256: node.TokenHash(token),
-			Roles: []node.Role{node.RoleEnroller, node.RoleSearcher, node.RoleExaminer, node.RoleAuditor}}},
-		// The run drives the nodes as fast as it can; rate limits would
-		// only measure themselves.
-		RatePerSecond: 1e6, Burst: 1e6,
-		CandidateCap: cap,
-		// One threshold, no review band: a candidate at or above it is a
-		// hit that a human (or, in some models, nobody) acts on.
-		Thresholds: map[biometric.Modality]node.Thresholds{biometric.Finger: th},
+// pocToken is the run's principal at every node: it enrols the population,
+// searches at home, reads records (the examiner role: what an automatic
+// return hands over) and reads the metrics. Step-2 decisions go through
+// each partner node's own examiner principal.
+func pocToken(token string) node.TokenConfig {
+	return node.TokenConfig{Name: "poc-run", SHA256: node.TokenHash(token),
+		Roles: []node.Role{node.RoleEnroller, node.RoleSearcher, node.RoleExaminer, node.RoleAuditor}}
+}
+
+// pocConfig is the node configuration of the run: the run drives the nodes
+// as fast as it can (rate limits would only measure themselves), with one
+// threshold and no review band (a candidate at or above it is a hit that a
+// human, or in some models nobody, acts on), and the fingerprint engine
+// only.
+func pocConfig(cfg *node.Config, engines map[biometric.Modality]engine.Engine, token string, th node.Thresholds, cap int) {
+	cfg.Tokens = append(cfg.Tokens, pocToken(token))
+	cfg.RatePerSecond, cfg.Burst = 1e6, 1e6
+	cfg.CandidateCap = cap
+	cfg.Thresholds = map[biometric.Modality]node.Thresholds{biometric.Finger: th}
+	for m := range engines {
+		if m != biometric.Finger {
+			delete(engines, m)
+		}
 	}
+	engines[biometric.Finger] = engine.Finger{}
+}
+
+// newStateNode is the run's handle on a running node: its client with the
+// run's token, counting bytes.
+func newStateNode(code string, n *node.Node, url, token string, stop func()) *stateNode {
+	cl := node.NewClient(url, token, nil)
+	ct := &countingTransport{base: cl.HTTP.Transport}
+	cl.HTTP.Transport = ct
+	return &stateNode{code: code, n: n, stop: stop, client: cl, count: ct,
+		person: map[string]int{}, source: map[string]string{}}
+}
+
+// startHub starts the bulk-copy hub, a national node that is no party to
+// any agreement, on a loopback port.
+func startHub(ctx context.Context, code, dir, token string, th node.Thresholds, cap int) (*stateNode, error) {
+	cfg := &node.Config{State: code, Agency: code + "-border", Listen: "127.0.0.1:0", DataDir: dir, Store: "sqlite"}
+	engines := map[biometric.Modality]engine.Engine{}
+	pocConfig(cfg, engines, token, th, cap)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("poc: node %s: %w", code, err)
 	}
@@ -123,7 +153,7 @@ func startNode(ctx context.Context, code, dir, token string, th node.Thresholds,
 	if err != nil {
 		return nil, fmt.Errorf("poc: node %s: %w", code, err)
 	}
-	n, err := node.New(cfg, st, map[biometric.Modality]engine.Engine{biometric.Finger: engine.Finger{}}, slog.New(slog.DiscardHandler))
+	n, err := node.New(cfg, st, engines, slog.New(slog.DiscardHandler))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("poc: node %s: %w", code, err)
@@ -139,55 +169,85 @@ func startNode(ctx context.Context, code, dir, token string, th node.Thresholds,
 	}
 	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	cl := node.NewClient("http://"+ln.Addr().String(), token, nil)
-	ct := &countingTransport{base: cl.HTTP.Transport}
-	cl.HTTP.Transport = ct
-	return &stateNode{code: code, n: n, st: st, srv: srv, client: cl, count: ct,
-		person: map[string]int{}, source: map[string]string{}}, nil
+	return newStateNode(code, n, "http://"+ln.Addr().String(), token, func() { srv.Close(); st.Close() }), nil
 }
 
-func (sn *stateNode) close() {
-	sn.srv.Close()
-	sn.st.Close()
+// startStates starts the scenario's states as a partnership
+// (partnership.Start): the home state as the hub with an agreement with
+// every partner on the scenario's terms.
+func (p *partnership) startStates(ctx context.Context, dir, token string, th node.Thresholds) error {
+	s := p.s
+	alpha2 := map[string]string{} // scenario code (alpha-3) -> the partnership's (alpha-2)
+	for _, st := range s.States {
+		c, err := country.ParseAlpha3(st.Code)
+		if err != nil {
+			return fmt.Errorf("poc: state %s: %v", st.Code, err)
+		}
+		alpha2[st.Code] = c.Alpha2()
+	}
+	var partners []string
+	for _, st := range s.Partners() {
+		partners = append(partners, alpha2[st.Code])
+	}
+	wires := map[string]*countingListener{}
+	ps, err := ebspp.Start(ctx, ebspp.Options{
+		Dir: dir, Hub: alpha2[s.Home], Partners: partners,
+		Agreement: s.agreementTerms,
+		Node: func(_ string, cfg *node.Config, engines map[biometric.Modality]engine.Engine) {
+			pocConfig(cfg, engines, token, th, s.Agreement.CandidateCap)
+		},
+		Listener: func(state string, ln net.Listener) net.Listener {
+			w := &countingListener{Listener: ln}
+			wires[state] = w
+			return w
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("poc: %w", err)
+	}
+	p.ps = ps
+	for _, st := range s.States {
+		m := ps.Members[alpha2[st.Code]]
+		p.nodes[st.Code] = newStateNode(st.Code, m.Node, m.URL, token, func() {})
+	}
+	p.exBy = map[string]*exchangeSide{}
+	for _, st := range s.Partners() {
+		a2 := alpha2[st.Code]
+		side := newExchangeSide(st.Code, a2, p.nodes[st.Code], ps.Members[a2], ps.Members[alpha2[s.Home]], wires[a2], s.Agreement.CandidateCap)
+		p.ex = append(p.ex, side)
+		p.exBy[st.Code] = side
+	}
+	return nil
 }
+
+func (sn *stateNode) close() { sn.stop() }
 
 func (p *partnership) close() {
-	for _, sn := range p.nodes {
-		sn.close()
-	}
 	if p.hub != nil {
 		p.hub.close()
 	}
-	for _, side := range p.ex {
-		side.close()
+	if p.ps != nil {
+		p.ps.Close()
 	}
 }
 
 // fingerSamples are the ISO/IEC 19794-2 records of one capture of a
-// person's fingers, as a border station would send them, and the same
-// capture as an exchange probe.
+// person's fingers, as a border station would send them.
 func (p *population) fingerSamples(personIndex int, impression uint64) ([]node.SampleInput, error) {
-	out, _, err := p.capture(personIndex, impression)
-	return out, err
-}
-
-func (p *population) capture(personIndex int, impression uint64) ([]node.SampleInput, exchange.Probe, error) {
 	out := make([]node.SampleInput, 0, len(p.fingers))
-	var probe exchange.Probe
 	for _, pos := range p.fingers {
 		t := fingerTemplate(p.seed, personIndex, pos, impression)
-		probe.Fingers = append(probe.Fingers, exchange.FingerProbe{Position: pos, Template: t})
 		rec, err := iso19794.MinutiaeRecordFromTemplate(t, iso19794.ISO19794_2_2005, pos)
 		if err != nil {
-			return nil, probe, fmt.Errorf("poc: person %d finger %d: %w", personIndex, pos, err)
+			return nil, fmt.Errorf("poc: person %d finger %d: %w", personIndex, pos, err)
 		}
 		data, err := rec.Marshal()
 		if err != nil {
-			return nil, probe, fmt.Errorf("poc: person %d finger %d: %w", personIndex, pos, err)
+			return nil, fmt.Errorf("poc: person %d finger %d: %w", personIndex, pos, err)
 		}
 		out = append(out, node.SampleInput{Modality: biometric.Finger, Position: pos, Format: "iso19794-2", Data: data})
 	}
-	return out, probe, nil
+	return out, nil
 }
 
 // faceSample is a synthetic face embedding (little-endian float32), kept by
@@ -262,26 +322,18 @@ func startPartnership(ctx context.Context, s *Scenario, pop *population, dir str
 		}
 	}()
 	token := runToken()
-	for _, st := range s.States {
-		sn, err := startNode(ctx, st.Code, filepath.Join(dir, st.Code), token, th, s.Agreement.CandidateCap)
-		if err != nil {
-			return nil, err
-		}
-		p.nodes[st.Code] = sn
+	if err := p.startStates(ctx, dir, token, th); err != nil {
+		return nil, err
+	}
+	if !hasModel(s, ModelPrum) && !hasModel(s, ModelQueryPurge) && !hasModel(s, ModelDHSAsk) {
+		// No model searches partners: the nodes are still partners, but the
+		// run sends no partner search.
+		p.ex, p.exBy = nil, nil
 	}
 	if hasModel(s, ModelBulkCopy) {
-		p.hub, err = startNode(ctx, s.Home, filepath.Join(dir, s.Home+"-hub"), token, th, s.Agreement.CandidateCap)
+		p.hub, err = startHub(ctx, s.Home, filepath.Join(dir, s.Home+"-hub"), token, th, s.Agreement.CandidateCap)
 		if err != nil {
 			return nil, err
-		}
-	}
-	if hasModel(s, ModelPrum) || hasModel(s, ModelQueryPurge) || hasModel(s, ModelDHSAsk) {
-		if err := p.startExchange(dir); err != nil {
-			return nil, err
-		}
-		p.exBy = map[string]*exchangeSide{}
-		for _, side := range p.ex {
-			p.exBy[side.code] = side
 		}
 	}
 	faces := synth.NewFaceGenerator(pop.seed, synth.DefaultFaceModel())
@@ -459,8 +511,9 @@ func (sn *stateNode) stats(ctx context.Context) (NodeStats, error) {
 		switch name {
 		case "ebsp_enrolments_total":
 			ns.Enrolments = int64(val)
-		case "ebsp_identify_decisions_total":
-			ns.Decisions[labels["decision"]] = int64(val)
+		case "ebsp_identify_decisions_total", "ebsp_partner_search_decisions_total":
+			// A node's own searches and the partners' step-1 searches of it.
+			ns.Decisions[labels["decision"]] += int64(val)
 		case "ebsp_gallery_templates":
 			if labels["modality"] == string(biometric.Finger) {
 				ns.Templates = int64(val)
