@@ -12,7 +12,6 @@ import (
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/node"
-	"github.com/ebsp/ebsp/store"
 )
 
 // copyTree copies the regular files under src into dst.
@@ -54,18 +53,8 @@ func copyTree(t *testing.T, src, dst string) {
 // the records.
 func TestBackupRestore(t *testing.T) {
 	ctx := context.Background()
-	p, err := Start(ctx, Options{Dir: t.TempDir(), Hub: "US", Partners: []string{"GB"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, us, gb := startUSGB(t, 5)
 	defer p.Close()
-	us, gb := p.Members["US"], p.Members["GB"]
-	for i := range 5 {
-		if _, err := gb.Operator.Enroll(ctx, &node.EnrolRequest{Identity: node.IdentityInput{ID: fmt.Sprintf("GB-%d", i), Names: []string{"N"}},
-			Provenance: store.Provenance{LegalBasis: "test"}, Samples: personSamples(t, i, 1)}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for i := range 3 {
 		if _, err := us.Operator.ExchangeSearch(ctx, &node.ExchangeSearchRequest{Partner: "GB", Purpose: "border_screening",
 			LegalBasis: "test", Officer: "o-1", Samples: personSamples(t, i, 2)}); err != nil {

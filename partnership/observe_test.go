@@ -20,19 +20,8 @@ import (
 // sees only the opaque reply.
 func TestPartnerSearchesObserved(t *testing.T) {
 	ctx := context.Background()
-	p, err := Start(ctx, Options{Dir: t.TempDir(), Hub: "US", Partners: []string{"GB"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, us, gb := startUSGB(t, 10)
 	defer p.Close()
-	us, gb := p.Members["US"], p.Members["GB"]
-	for i := range 10 {
-		if _, err := gb.Operator.Enroll(ctx, &node.EnrolRequest{
-			Identity:   node.IdentityInput{ID: fmt.Sprintf("GB-%03d", i), Names: []string{"Gbperson"}, Nationality: []string{"GBR"}},
-			Provenance: store.Provenance{LegalBasis: "test"}, Samples: personSamples(t, i, 1)}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	var mu sync.Mutex
 	var seen []node.PartnerSearch
 	gb.Node.ObservePartnerSearches(func(ps node.PartnerSearch) {
@@ -48,7 +37,7 @@ func TestPartnerSearchesObserved(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) != 2 || seen[0].Decision != biometric.Hit || len(seen[0].Candidates) == 0 || seen[0].Candidates[0].IdentityID != "GB-003" ||
+	if len(seen) != 2 || seen[0].Decision != biometric.Hit || len(seen[0].Candidates) == 0 || seen[0].Candidates[0].IdentityID != "GB-3" ||
 		seen[1].Decision != biometric.NoHit || len(seen[1].Candidates) != 0 {
 		t.Fatalf("observed %+v: want a hit on GB-003, then a no-hit", seen)
 	}
@@ -65,4 +54,24 @@ func TestPartnerSearchesObserved(t *testing.T) {
 			t.Errorf("GB metrics lack %s", want)
 		}
 	}
+}
+
+// startUSGB starts a partnership of US and GB and enrols synthetic persons
+// 0 to n-1 at GB as GB-0 ... (impression 1).
+func startUSGB(t *testing.T, n int) (p *Partnership, us, gb *Member) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := Start(ctx, Options{Dir: t.TempDir(), Hub: "US", Partners: []string{"GB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	us, gb = p.Members["US"], p.Members["GB"]
+	for i := range n {
+		if _, err := gb.Operator.Enroll(ctx, &node.EnrolRequest{Identity: node.IdentityInput{ID: fmt.Sprintf("GB-%d", i), Names: []string{"A Person"}},
+			Provenance: store.Provenance{LegalBasis: "test"}, Samples: personSamples(t, i, 1)}); err != nil {
+			p.Close()
+			t.Fatal(err)
+		}
+	}
+	return p, us, gb
 }

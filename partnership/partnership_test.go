@@ -166,16 +166,8 @@ func TestHitConfirmReleaseAndPurge(t *testing.T) {
 // longer allows answers 409 case_state; reinstating says "reinstated".
 func TestExchangeErrorCodes(t *testing.T) {
 	ctx := context.Background()
-	p, err := Start(ctx, Options{Dir: t.TempDir(), Hub: "US", Partners: []string{"GB"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, us, gb := startUSGB(t, 2)
 	defer p.Close()
-	us, gb := p.Members["US"], p.Members["GB"]
-	if _, err := gb.Operator.Enroll(ctx, &node.EnrolRequest{Identity: node.IdentityInput{ID: "GB-1", Names: []string{"A Person"}},
-		Provenance: store.Provenance{LegalBasis: "test"}, Samples: personSamples(t, 1, 1)}); err != nil {
-		t.Fatal(err)
-	}
 	res, err := us.Operator.ExchangeSearch(ctx, &node.ExchangeSearchRequest{Partner: "GB", Purpose: "border_screening",
 		LegalBasis: "test", Officer: "officer-1", Samples: personSamples(t, 1, 2)})
 	if err != nil || res.Outcome != "hit" {
