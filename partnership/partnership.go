@@ -57,7 +57,9 @@ type Member struct {
 	// <state>-operator (enroller, searcher), <state>-examiner and
 	// <state>-examiner-2 (two, for four-eyes agreements), <state>-auditor
 	// and <state>-admin. They are made afresh at each start.
-	Tokens    map[string]string
+	Tokens map[string]string
+	// Log, LogDir and LogPubKey are the node's transparency log; none for
+	// a national node (StartNational).
 	Log       *audit.Log
 	LogDir    string
 	LogPubKey string // note verifier key of the node's log
@@ -146,9 +148,49 @@ func Start(ctx context.Context, o Options) (*Partnership, error) {
 func nodeName(state string) string { return fmt.Sprintf("%s-node", state) }
 
 func startMember(ctx context.Context, o Options, state string, creds *exchange.NodeCredentials, partnerLn net.Listener, agreements []*exchange.Agreement) (*Member, error) {
+	m, logger, err := newMember(ctx, o, state)
+	if err != nil {
+		return nil, err
+	}
+	m.LogPubKey = creds.LogKey
+	ms, err := Join(m.Node, filepath.Join(o.Dir, state), creds, agreements, partnerLn, logger)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.Log, m.LogDir = ms.Log, ms.LogDir
+	m.close = append(m.close, ms.Close)
+	if err := m.serve(ctx, logger); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// StartNational runs one state's node under o.Dir/state as Start runs each
+// member's, but party to no agreement: a national node (the PoC's
+// bulk-copy hub). o.Hub and o.Partners are not used. Close stops it.
+func StartNational(ctx context.Context, o Options, state string) (*Member, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	m, logger, err := newMember(ctx, o, state)
+	if err != nil {
+		return nil, fmt.Errorf("partnership: node %s: %w", state, err)
+	}
+	if err := m.serve(ctx, logger); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("partnership: node %s: %w", state, err)
+	}
+	return m, nil
+}
+
+// newMember opens a state's store under o.Dir/state and makes its node,
+// with fresh tokens for its staff.
+func newMember(ctx context.Context, o Options, state string) (*Member, *slog.Logger, error) {
 	dir := filepath.Join(o.Dir, state)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	staff := []struct {
 		name  string
@@ -168,10 +210,10 @@ func startMember(ctx context.Context, o Options, state string, creds *exchange.N
 		tok[name] = t
 		cfg.Tokens = append(cfg.Tokens, node.TokenConfig{Name: name, SHA256: node.TokenHash(t), Roles: p.roles})
 	}
-	m := &Member{State: state, LogDir: filepath.Join(dir, "audit"), LogPubKey: creds.LogKey, Tokens: tok}
+	m := &Member{State: state, Tokens: tok}
 	st, err := node.OpenStore(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m.close = append(m.close, func() { st.Close() })
 	logger := slog.New(slog.NewJSONHandler(o.Log, nil)).With("state", state)
@@ -179,36 +221,30 @@ func startMember(ctx context.Context, o Options, state string, creds *exchange.N
 	if o.Node != nil {
 		o.Node(state, cfg, engines)
 	}
-	n, err := node.New(cfg, st, engines, logger)
-	if err != nil {
+	if m.Node, err = node.New(cfg, st, engines, logger); err != nil {
 		m.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	ms, err := Join(n, dir, creds, agreements, partnerLn, logger)
-	if err != nil {
-		m.Close()
-		return nil, err
+	return m, logger, nil
+}
+
+// serve loads the member's gallery and serves its API on a loopback port.
+func (m *Member) serve(ctx context.Context, logger *slog.Logger) error {
+	if err := m.Node.LoadGallery(ctx, nil); err != nil {
+		return err
 	}
-	m.Log = ms.Log
-	m.close = append(m.close, ms.Close)
-	if err := n.LoadGallery(ctx, nil); err != nil {
-		m.Close()
-		return nil, err
-	}
-	m.Node = n
 	api, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		m.Close()
-		return nil, err
+		return err
 	}
-	apiSrv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	apiSrv := &http.Server{Handler: m.Node.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go apiSrv.Serve(api)
 	m.close = append(m.close, func() { apiSrv.Close() })
 	m.URL = "http://" + api.Addr().String()
-	m.Operator = node.NewClient(m.URL, tok[state+"-operator"], nil)
-	m.Examiner = node.NewClient(m.URL, tok[state+"-examiner"], nil)
-	m.Admin = node.NewClient(m.URL, tok[state+"-admin"], nil)
-	return m, nil
+	m.Operator = node.NewClient(m.URL, m.Tokens[m.State+"-operator"], nil)
+	m.Examiner = node.NewClient(m.URL, m.Tokens[m.State+"-examiner"], nil)
+	m.Admin = node.NewClient(m.URL, m.Tokens[m.State+"-admin"], nil)
+	return nil
 }
 
 // Close stops the member's servers and closes its store and log.

@@ -6,11 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,7 +24,6 @@ import (
 	"github.com/ebsp/ebsp/node"
 	ebspp "github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/store"
-	"github.com/ebsp/ebsp/store/sqlite"
 	"github.com/ebsp/ebsp/synth"
 )
 
@@ -140,36 +137,21 @@ func newStateNode(code string, n *node.Node, url, token string, stop func()) *st
 		person: map[string]int{}, source: map[string]string{}}
 }
 
-// startHub starts the bulk-copy hub, a national node that is no party to
-// any agreement, on a loopback port.
+// startHub starts the bulk-copy hub: a national node, party to no
+// agreement, assembled as the partnership's nodes are.
 func startHub(ctx context.Context, code, dir, token string, th node.Thresholds, cap int) (*stateNode, error) {
-	cfg := &node.Config{State: code, Agency: code + "-border", Listen: "127.0.0.1:0", DataDir: dir, Store: "sqlite"}
-	engines := map[biometric.Modality]engine.Engine{}
-	pocConfig(cfg, engines, token, th, cap)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("poc: node %s: %w", code, err)
-	}
-	st, err := sqlite.Open(filepath.Join(dir, "ebsp.db"))
+	c, err := country.ParseAlpha3(code)
 	if err != nil {
-		return nil, fmt.Errorf("poc: node %s: %w", code, err)
+		return nil, fmt.Errorf("poc: hub %s: %v", code, err)
 	}
-	n, err := node.New(cfg, st, engines, slog.New(slog.DiscardHandler))
+	m, err := ebspp.StartNational(ctx, ebspp.Options{Dir: dir,
+		Node: func(_ string, cfg *node.Config, engines map[biometric.Modality]engine.Engine) {
+			pocConfig(cfg, engines, token, th, cap)
+		}}, c.Alpha2())
 	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("poc: node %s: %w", code, err)
+		return nil, fmt.Errorf("poc: hub: %w", err)
 	}
-	if err := n.LoadGallery(ctx, nil); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("poc: node %s: %w", code, err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		st.Close()
-		return nil, fmt.Errorf("poc: node %s: %w", code, err)
-	}
-	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	return newStateNode(code, n, "http://"+ln.Addr().String(), token, func() { srv.Close(); st.Close() }), nil
+	return newStateNode(code, m.Node, m.URL, token, m.Close), nil
 }
 
 // startStates starts the scenario's states as a partnership
@@ -331,7 +313,7 @@ func startPartnership(ctx context.Context, s *Scenario, pop *population, dir str
 		p.ex, p.exBy = nil, nil
 	}
 	if hasModel(s, ModelBulkCopy) {
-		p.hub, err = startHub(ctx, s.Home, filepath.Join(dir, s.Home+"-hub"), token, th, s.Agreement.CandidateCap)
+		p.hub, err = startHub(ctx, s.Home, filepath.Join(dir, "hub"), token, th, s.Agreement.CandidateCap)
 		if err != nil {
 			return nil, err
 		}
