@@ -99,7 +99,9 @@ type ModelResult struct {
 	// for the step-2 case).
 	ProbesRetained int `json:"probes_retained_by_partners"`
 	// Messages and Bytes are cross-border requests and responses (each a
-	// message) and their body bytes; Refused are requests over the quota.
+	// message) and their bytes (the exchange's: all that crossed the
+	// partner endpoint's connections, TLS included; an automatic return's:
+	// the bodies); Refused are requests over the quota.
 	Messages int64 `json:"messages"`
 	Bytes    int64 `json:"bytes"`
 	Refused  int   `json:"refused_by_quota"`
