@@ -406,7 +406,7 @@ func (r *reductionResult) tarAt(t float64) float64 {
 }
 
 // unitF normalises v; with quant it first rounds each normalised value to
-// the gallery's int8/256 fixed point, as privacy.Gallery stores entries.
+// the gallery's int8/128 fixed point, as privacy.Gallery stores entries.
 func unitF(v []float32, quant bool) []float64 {
 	var n float64
 	for _, x := range v {
@@ -417,7 +417,7 @@ func unitF(v []float32, quant bool) []float64 {
 	for i, x := range v {
 		out[i] = float64(x) / n
 		if quant {
-			out[i] = max(-127, min(127, math.Round(out[i]*256))) / 256
+			out[i] = max(-127, min(127, math.Round(out[i]*128))) / 128
 		}
 	}
 	return out
