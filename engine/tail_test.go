@@ -22,7 +22,7 @@ var tailFingers = flag.Int("tail-fingers", 0, "fingers for TestFingerTail (0: a 
 func TestFingerTail(t *testing.T) {
 	n := *tailFingers
 	if n == 0 {
-		n = 160
+		n = 300 // 89,700 comparisons: at 160 the point at 1e-3 rested on 25 and strayed by 0.004
 		if raceEnabled {
 			n = 60
 		}

@@ -300,6 +300,7 @@ svg.plot { max-width: 100%; height: auto; border: 1px solid #eee; }
 .wide { overflow-x: auto; scrollbar-width: auto; scrollbar-color: #888 #eee; padding-bottom: 0.3rem; }
 .wide::-webkit-scrollbar { height: 10px; } .wide::-webkit-scrollbar-thumb { background: #888; } .wide::-webkit-scrollbar-track { background: #eee; }
 table.models th { white-space: normal; overflow-wrap: anywhere; min-width: 5rem; }
+table.ops { font-size: 0.8rem; } table.ops th { white-space: normal; }
 .note { background: #f6f6f0; padding: 0.5rem 1rem; border-left: 4px solid #c9b458; }
 .ok { color: #1a7f37; } .bad { color: #b42318; font-weight: bold; }
 </style>
@@ -342,7 +343,7 @@ table.models th { white-space: normal; overflow-wrap: anywhere; min-width: 5rem;
 
 <h2>National operating point</h2>
 <p>The thresholds a node's policy sets at a national gallery of {{numi .Scenario.Extrapolation.Gallery}} identities for a target FPIR of 0.1%: the single-finger score at which the impostor tail gives FMR = 0.1% / {{numi .Scenario.Extrapolation.Gallery}}, scaled for n fingers. The FMR, the share of searches with a false hit (FPIR) and the FNMR at that threshold are then estimated from this run's measured scores. Each row says which tail the threshold rests on: the one fitted to this run's synthetic scores, or the node's default tail measured on real images, whose margin for 14,400 comparisons puts the single-finger threshold above any score at this size.</p>
-<table>
+<table class="ops">
 <tr><th>tail</th><th>fingers</th><th>single-finger threshold</th><th>fused threshold</th><th>FMR per comparison</th><th>bounds</th><th>searches with a false hit (FPIR)</th><th>bounds</th><th>false matches per day</th><th>FNMR (missed identifications)</th><th>bounds</th></tr>
 {{range .OperatingPoints}}<tr><td>{{.Tail}}</td><td>{{fingers .Fingers}}</td><td>{{printf "%.4g" .SingleFingerThreshold}}</td><td>{{printf "%.4g" .Threshold}}</td><td>{{num .FMR}}</td><td>{{num .Low}} to {{num .High}}</td><td>{{pct .SearchFalseHitRate}}</td><td>{{pct .SearchFalseHitRateLow}} to {{pct .SearchFalseHitRateHigh}}</td><td>{{num .FalseMatchesPerDay}}</td><td>{{pct .FNMR}}</td><td>{{pct .FNMRLow}} to {{pct .FNMRHigh}}</td></tr>
 {{end}}</table>

@@ -25,11 +25,21 @@ const (
 	minutiaBaseP    = 0.62 // chance that a cell holds a minutia far from singular points
 	minutiaNearGain = 0.6  // extra chance near a singular point
 	endingShare     = 0.6  // share of ridge endings
-	missRate        = 0.14 // impression: a minutia the extractor will not see
-	spuriousMean    = 4.5  // impression: false minutiae from noise and creases
+	// The extractor-error terms below were fitted (issue 14) so that the
+	// genuine scores of template-level mates under our matcher match those of
+	// the real FVC 2002 sets (fitted) and were checked on the FVC 2004 sets
+	// (held out); figures and commands in docs/synthetic-data.md. Real
+	// extractors on these sensors lose and invent far fewer minutiae per
+	// impression than the first guesses (0.14 missed, 4.5 spurious) had it.
+	missRate        = 0.07 // impression: a minutia the extractor will not see
+	spuriousMean    = 1.0  // impression: false minutiae from noise and creases
 	typeFlipRate    = 0.08 // impression: ending seen as bifurcation or back
-	posJitter       = 2.75 // impression: px, sd of position error
-	angleJitter     = 0.10 // impression: rad, sd of direction error
+	posJitter       = 1.5  // impression: px, sd of position error
+	angleJitter     = 0.06 // impression: rad, sd of direction error
+	edgeMissGain    = 0.1  // impression: extra miss chance at the rim of the contact area
+	templateWobble  = 0.6  // share of the image level's small-scale skin displacement that moves minutiae
+	poorCaptureRate = 0.04 // impression: chance of a poor capture
+	poorCaptureMiss = 0.55 // impression: miss rate of a poor capture
 	borderMargin    = 10   // px kept free along the image border
 	contactUsable   = 0.96 // fraction of the contact ellipse where minutiae are reliable
 	minutiaMinSpace = 0.15 // jitter keeps candidates this fraction of a cell from its sides
@@ -216,7 +226,7 @@ func templateImpression(m *FingerMaster, points []masterPoint, impression uint64
 		wob: newWobble(m, impression)}
 	regime := ImpressionRegime(impression)
 	reseed(pcg, m.Seed, "finger-impression-look", m.Finger, impression)
-	im.wobble = lookWobble(r, regime)
+	im.wobble = templateWobble * lookWobble(r, regime)
 	// The extractor-error stream is the template level's own, on SplitMix64.
 	rm := splitMix{deriveSeed(m.Seed, "finger-impression-minutiae", m.Finger, impression)}
 	miss, spurious := missRate, spuriousMean
@@ -228,6 +238,12 @@ func templateImpression(m *FingerMaster, points []masterPoint, impression uint64
 	}
 	t := fingerprint.Template{Width: ImpressionWidth, Height: ImpressionHeight, DPI: 500,
 		Quality: qualityLo + rm.IntN(qualityHi-qualityLo+1)}
+	// A few captures are poor whatever the regime (smudged, partly lifted):
+	// the extractor then loses many minutiae. They give the low tail of real
+	// genuine scores (a few per cent of FVC 2002 mates score below 0.12).
+	if rm.Float64() < poorCaptureRate {
+		miss = poorCaptureMiss
+	}
 	g := &im.g
 	for i := range points {
 		p := &points[i]
@@ -241,7 +257,7 @@ func templateImpression(m *FingerMaster, points []masterPoint, impression uint64
 		// the square root is not needed).
 		pm := miss
 		if c2 > 0.75*0.75 {
-			pm += 0.25 * (math.Sqrt(c2) - 0.75) / 0.25
+			pm += edgeMissGain * (math.Sqrt(c2) - 0.75) / 0.25
 		}
 		if u < pm {
 			continue
