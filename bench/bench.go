@@ -27,6 +27,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/fingerprint/fvc"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/synth"
@@ -184,11 +185,11 @@ type stopwatch struct {
 	cpu  time.Duration
 }
 
-func start() stopwatch { return stopwatch{time.Now(), processCPU()} }
+func start() stopwatch { return stopwatch{time.Now(), fvc.ProcessCPU()} }
 
 // elapsed returns the wall-clock and CPU seconds since start.
 func (s stopwatch) elapsed() (wall, cpu float64) {
-	return time.Since(s.wall).Seconds(), (processCPU() - s.cpu).Seconds()
+	return time.Since(s.wall).Seconds(), (fvc.ProcessCPU() - s.cpu).Seconds()
 }
 
 // Accuracy counts the outcomes of searches with known ground truth.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/fingerprint/fvc"
 )
 
 // int8Engine reads templates of 64 signed bytes, compares them by cosine,
@@ -147,14 +148,14 @@ func BenchmarkStage1Fingers(b *testing.B) {
 	}
 	probes := []ProbeSample{{biometric.RightIndex, int8Probe(randInt8(r, dim))}, {biometric.LeftIndex, int8Probe(randInt8(r, dim))}}
 	pv := g.probeVectors(probes)
-	cpu0 := processCPU()
+	cpu0 := fvc.ProcessCPU()
 	b.ResetTimer()
 	for range b.N {
 		g.stage1(probes, pv, 1000)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(2*people), "ns/finger")
 	// CPU time, for a shared machine: what one unshared core would take.
-	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N)/(2*people), "cpu-ns/finger")
+	b.ReportMetric(float64((fvc.ProcessCPU()-cpu0).Nanoseconds())/float64(b.N)/(2*people), "cpu-ns/finger")
 }
 
 // vecIndexer is an Indexer of dim-long []int8 prepared forms.
