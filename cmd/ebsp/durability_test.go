@@ -119,16 +119,7 @@ func TestKill9KeepsAcknowledgedEnrolments(t *testing.T) {
 	bin := buildEbsp(t)
 	dir := t.TempDir()
 	token := "durability-test-token"
-	cfg := node.Config{State: "USA", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), RatePerSecond: 1e6, Burst: 1e6,
-		Tokens: []node.TokenConfig{{Name: "t", SHA256: node.TokenHash(token), Roles: []node.Role{node.RoleAdmin}}}}
-	if pg := os.Getenv("EBSP_TEST_DURABILITY_POSTGRES"); pg != "" {
-		cfg.Store = pg
-	}
-	cfgPath := filepath.Join(dir, "node.json")
-	b, _ := json.Marshal(cfg)
-	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, cfgPath := writeAdminNodeConfig(t, dir, token, os.Getenv("EBSP_TEST_DURABILITY_POSTGRES"))
 	cmd, url := startNodeProcess(t, bin, cfgPath, dir)
 	cl := node.NewClient(url, token, nil)
 
@@ -223,13 +214,7 @@ func TestEnrolRetryAfterKill9(t *testing.T) {
 	bin := buildEbsp(t)
 	dir := t.TempDir()
 	token := "retry-test-token"
-	cfg := node.Config{State: "USA", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), RatePerSecond: 1e6, Burst: 1e6,
-		Tokens: []node.TokenConfig{{Name: "t", SHA256: node.TokenHash(token), Roles: []node.Role{node.RoleAdmin}}}}
-	cfgPath := filepath.Join(dir, "node.json")
-	b, _ := json.Marshal(cfg)
-	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg, cfgPath := writeAdminNodeConfig(t, dir, token, "")
 	cmd, url := startNodeProcess(t, bin, cfgPath, dir)
 	ctx := context.Background()
 	req := &node.EnrolRequest{Encounter: node.EncounterInput{ID: "visa-2026-000042"}, Provenance: store.Provenance{LegalBasis: "test"},
@@ -256,4 +241,23 @@ func TestEnrolRetryAfterKill9(t *testing.T) {
 	if ids, templates, err := st.Counts(ctx); err != nil || ids != 1 || templates != 1 {
 		t.Fatalf("store after the retry: %d identities, %d templates, %v; want 1 and 1", ids, templates, err)
 	}
+}
+
+// writeAdminNodeConfig writes DIR/node.json for a node on a free loopback
+// port with its data in DIR/data, the store storeURL ("" for SQLite), no
+// rate limit and one admin token, and returns it and its path.
+func writeAdminNodeConfig(t *testing.T, dir, token, storeURL string) (node.Config, string) {
+	t.Helper()
+	cfg := node.Config{State: "USA", Listen: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), Store: storeURL,
+		RatePerSecond: 1e6, Burst: 1e6,
+		Tokens: []node.TokenConfig{{Name: "t", SHA256: node.TokenHash(token), Roles: []node.Role{node.RoleAdmin}}}}
+	path := filepath.Join(dir, "node.json")
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, path
 }

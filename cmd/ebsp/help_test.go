@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/ebsp/ebsp/internal/testneed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,7 +87,7 @@ func TestCompletion(t *testing.T) {
 	bin := buildEbsp(t)
 	bash, err := exec.LookPath("bash")
 	if err != nil {
-		t.Skip("bash is not installed")
+		testneed.Missing(t, "bash is not installed (apt-get install bash)")
 	}
 	script, err := exec.Command(bin, "completion", "bash").Output()
 	if err != nil {
