@@ -1,0 +1,142 @@
+package privacy
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSetupOverWire runs the key setup through the wire formats, as two
+// nodes do, stores and restores both parties, and checks that the restored
+// pair searches and counts like parties set up in one process.
+func TestSetupOverWire(t *testing.T) {
+	p := testParams(t, 64)
+	seed := []byte("ebsp privacy wire agreement seed")
+	a, err := NewParty(p, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewParty(p, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire := func(m1 *Round1) *Round1 {
+		raw, err := p.MarshalRound1(m1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(raw) != p.Round1Size() {
+			t.Fatalf("round 1 is %d bytes, Round1Size %d", len(raw), p.Round1Size())
+		}
+		back, err := p.UnmarshalRound1(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A residue at or above its modulus is refused.
+		bad := bytes.Clone(raw)
+		for i := len(round1Magic) + 1; i < len(round1Magic)+9; i++ {
+			bad[i] = 0xff
+		}
+		if _, err := p.UnmarshalRound1(bad); err == nil {
+			t.Error("round 1 with an out-of-range residue accepted")
+		}
+		if _, err := p.UnmarshalRound1(raw[:len(raw)-1]); err == nil {
+			t.Error("truncated round 1 accepted")
+		}
+		return back
+	}
+	wire2 := func(m2 *Round2) *Round2 {
+		raw, err := p.MarshalRound2(m2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := p.UnmarshalRound2(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return back
+	}
+	a1, _ := a.Round1()
+	b1, _ := b.Round1()
+	a2, err := a.Round2(wire(b1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, err := b.Round2(wire(a1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Finish(wire2(b2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Finish(wire2(a2)); err != nil {
+		t.Fatal(err)
+	}
+	restore := func(pa *Party) *Party {
+		raw, err := pa.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := UnmarshalParty(p, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _ := NewParams(12, 64, 0.4)
+		if _, err := UnmarshalParty(other, raw); err == nil {
+			t.Error("party restored under another threshold")
+		}
+		return back
+	}
+	a, b = restore(a), restore(b)
+
+	r := rand.New(rand.NewPCG(18, 1))
+	vecs := make([][]float32, 300)
+	for i := range vecs {
+		vecs[i] = randomUnit(r, 64)
+	}
+	g, err := NewGallery(64, vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		probe []float32
+		want  int
+	}{{near(r, normalised(vecs[7]), 0.8), 1}, {randomUnit(r, 64), 0}} {
+		reply, _ := search(t, a, b, g, c.probe)
+		n, err := a.Count(reply)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(math.Round(n)) != c.want {
+			t.Errorf("count %v, want %d", n, c.want)
+		}
+	}
+}
+
+func TestProjectionWire(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, 2))
+	train := make([][]float32, 100)
+	for i := range train {
+		train[i] = randomUnit(r, 32)
+	}
+	pr, err := LearnProjection(train, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := pr.MarshalBinary()
+	back, err := UnmarshalProjection(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := pr.Apply(train[3])
+	y, _ := back.Apply(train[3])
+	for i := range x {
+		if x[i] != y[i] {
+			t.Fatalf("coordinate %d: %v after the round trip, %v before", i, y[i], x[i])
+		}
+	}
+	if _, err := UnmarshalProjection(raw[:len(raw)-8]); err == nil {
+		t.Error("truncated projection accepted")
+	}
+}
