@@ -24,12 +24,22 @@ type Client struct {
 	timeout time.Duration
 
 	searches, partial atomic.Int64
+
+	// wmu serialises enrolments and erasures with a rebalance's pages;
+	// removed, set until a rebalance has settled placement, holds the
+	// identities erased since the client started.
+	wmu     sync.Mutex
+	removed map[string]bool
+	// pageBytes bounds a rebalance page (handOffPageBytes; tests lower it).
+	pageBytes int
 }
 
 // NewClient returns a client for the shards of ring. timeout bounds how
 // long a search waits for a shard before it answers without it.
 func NewClient(nc *nats.Conn, prefix string, ring *Ring, timeout time.Duration) *Client {
-	return &Client{nc: nc, prefix: prefix, ring: ring, timeout: timeout}
+	// Until a Rebalance has settled placement, an identity may be on a
+	// shard other than its owner: erasures go to every shard.
+	return &Client{nc: nc, prefix: prefix, ring: ring, timeout: timeout, pageBytes: handOffPageBytes, removed: map[string]bool{}}
 }
 
 // Result is a scatter-gathered search.
@@ -100,6 +110,21 @@ func (c *Client) Search(ctx context.Context, samples []Sample, limit int, floor 
 	if len(res.Missing) == len(shards) {
 		return res, fmt.Errorf("cluster: no shard answered the search (first: %v)", errs[0])
 	}
+	// An identity moving between shards (Rebalance) may be on two for a
+	// moment: keep its best candidate once.
+	best := map[string]int{}
+	merged := res.Candidates[:0]
+	for _, cd := range res.Candidates {
+		if i, ok := best[cd.IdentityID]; ok {
+			if cd.Score > merged[i].Score {
+				merged[i] = cd
+			}
+			continue
+		}
+		best[cd.IdentityID] = len(merged)
+		merged = append(merged, cd)
+	}
+	res.Candidates = merged
 	sort.Slice(res.Candidates, func(i, j int) bool {
 		a, b := res.Candidates[i], res.Candidates[j]
 		if a.Score != b.Score {
@@ -116,6 +141,13 @@ func (c *Client) Search(ctx context.Context, samples []Sample, limit int, floor 
 // Enrol sends identities to their owning shards (one request per shard)
 // and returns when every shard has logged them.
 func (c *Client) Enrol(ctx context.Context, es ...Enrolment) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.enrol(ctx, es)
+}
+
+// enrol sends enrolments to their owners; the caller holds wmu.
+func (c *Client) enrol(ctx context.Context, es []Enrolment) error {
 	by := map[string][]Enrolment{}
 	for _, e := range es {
 		by[c.ring.Owner(e.Identity)] = append(by[c.ring.Owner(e.Identity)], e)
@@ -134,17 +166,60 @@ func (c *Client) Enrol(ctx context.Context, es ...Enrolment) error {
 
 // Remove erases an identity on its shard and returns how many templates
 // went.
+//
+// Until a rebalance has settled placement (a client's first Rebalance
+// returned without error) the identity may still be on another shard, so
+// the erasure goes to every shard; every one must answer.
 func (c *Client) Remove(ctx context.Context, identity string) (int, error) {
-	shard := c.ring.Owner(identity)
-	var r reply
-	if err := c.request(ctx, shard, opRemove, removeRequest{Identity: identity}, &r); err != nil {
-		return 0, err
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	shards := []string{c.ring.Owner(identity)}
+	if c.removed != nil {
+		c.removed[identity] = true
+		shards = c.ring.Shards()
 	}
-	if r.Error != "" {
-		return 0, fmt.Errorf("cluster: shard %s: remove: %s", shard, r.Error)
+	n := 0
+	for _, shard := range shards {
+		var r reply
+		if err := c.request(ctx, shard, opRemove, removeRequest{Identity: identity}, &r); err != nil {
+			return n, err
+		}
+		if r.Error != "" {
+			return n, fmt.Errorf("cluster: shard %s: remove: %s", shard, r.Error)
+		}
+		n += r.Count
 	}
-	return r.Count, nil
+	return n, nil
 }
+
+// Verify compares the samples with one identity's templates on its shard
+// (1:1); found is false when the shard holds none of them. While a
+// rebalance has settled placement, an identity not yet on its owner is
+// looked for on every shard.
+func (c *Client) Verify(ctx context.Context, identity string, samples []Sample) (score float64, found bool, err error) {
+	shards := []string{c.ring.Owner(identity)}
+	c.wmu.Lock()
+	if c.removed != nil {
+		shards = c.ring.Shards()
+	}
+	c.wmu.Unlock()
+	for _, shard := range shards {
+		var r verifyReply
+		if err := c.request(ctx, shard, opVerify, verifyRequest{Identity: identity, Samples: samples}, &r); err != nil {
+			return 0, false, err
+		}
+		if r.Error != "" {
+			return 0, false, fmt.Errorf("cluster: shard %s: verify: %s", shard, r.Error)
+		}
+		if r.Found && (!found || r.Score > score) {
+			score, found = r.Score, true
+		}
+	}
+	return score, found, nil
+}
+
+// Ring returns the client's ring.
+func (c *Client) Ring() *Ring { return c.ring }
 
 // Info asks one shard for its size.
 func (c *Client) Info(ctx context.Context, shard string) (Info, error) {

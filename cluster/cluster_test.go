@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -362,5 +364,166 @@ func TestNATSServerRestart(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no full answer 20 s after the server came back: %+v, %v", res, err)
 		}
+	}
+}
+
+// TestRebalance adds a fourth shard to three that hold 120 identities
+// with logs, and rebalances while other goroutines enrol new identities,
+// add templates to identities on the move, and erase some: afterwards
+// every live identity is on its owner under the new ring and nowhere
+// else, with each of its templates exactly once; the identities that
+// moved are exactly those the new ring gives the new shard; erased ones
+// are nowhere; and the whole thing survives a restart of every matcher.
+func TestRebalance(t *testing.T) {
+	srv, err := StartServer("127.0.0.1", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	dir := t.TempDir()
+	ms := map[string]*Matcher{}
+	start := func(s string) {
+		m, err := NewMatcher(nc, MatcherConfig{Prefix: "rb", Shard: s, Engine: engine.Finger{}, Workers: 1, Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms[s] = m
+	}
+	old := []string{"s1", "s2", "s3"}
+	for _, s := range old {
+		start(s)
+	}
+	ring3, _ := NewRing(old)
+	ctx := context.Background()
+	c3 := NewClient(nc, "rb", ring3, 5*time.Second)
+	// want[identity] = its template ids, the truth the shards must hold.
+	want := map[string][]string{}
+	var mu sync.Mutex
+	const people = 120
+	var es []Enrolment
+	for p := range people {
+		ts, _ := person(t, p, 1)
+		id := fmt.Sprint("P", p)
+		es = append(es, Enrolment{Identity: id, Templates: ts})
+		want[id] = []string{ts[0].ID, ts[1].ID}
+	}
+	if err := c3.Enrol(ctx, es...); err != nil {
+		t.Fatal(err)
+	}
+	start("s4")
+	ring4, _ := NewRing(append(old, "s4"))
+	c4 := NewClient(nc, "rb", ring4, 5*time.Second)
+	c4.pageBytes = 1 // a page an identity: many chances to interleave
+	var movedWant []string
+	for id := range want {
+		if ring4.Owner(id) == "s4" {
+			movedWant = append(movedWant, id)
+		}
+	}
+	// Writers during the rebalance: new people, an extra template for
+	// people who are moving, erasures of others.
+	var wg sync.WaitGroup
+	extra := 0
+	for _, id := range movedWant[:min(5, len(movedWant))] {
+		extra++
+		wg.Go(func() {
+			var p int
+			fmt.Sscanf(id, "P%d", &p)
+			d := fingerRecord(t, uint64(1000+p), 1, biometric.RightThumb)
+			tid := id + "-extra"
+			if err := c4.Enrol(ctx, Enrolment{Identity: id, Templates: []Template{{ID: tid, Position: biometric.RightThumb, Data: d}}}); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			want[id] = append(want[id], tid)
+			mu.Unlock()
+		})
+	}
+	for p := people; p < people+30; p++ {
+		wg.Go(func() {
+			ts, _ := person(t, p, 1)
+			id := fmt.Sprint("P", p)
+			if err := c4.Enrol(ctx, Enrolment{Identity: id, Templates: ts}); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			want[id] = []string{ts[0].ID, ts[1].ID}
+			mu.Unlock()
+		})
+	}
+	erased := []string{movedWant[len(movedWant)-1], "P7", "P8"}
+	for _, id := range erased {
+		wg.Go(func() {
+			if _, err := c4.Remove(ctx, id); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			delete(want, id)
+			mu.Unlock()
+		})
+	}
+	st, err := c4.Rebalance(ctx)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stay := 0
+	for _, id := range movedWant {
+		if !slices.Contains(erased, id) {
+			stay++
+		}
+	}
+	// An erasure may land before or after its identity's page moved.
+	if st.Identities < stay || st.Identities > len(movedWant) {
+		t.Errorf("rebalance moved %d identities; the new ring gives s4 %d of the first %d, %d of them not erased", st.Identities, len(movedWant), people, stay)
+	}
+	check := func(when string) {
+		t.Helper()
+		total := 0
+		for s, m := range ms {
+			n, _ := m.Gallery().Len()
+			total += n
+			for id, tids := range want {
+				for _, tid := range tids {
+					if has := m.Gallery().HasTemplate(id, tid); has != (ring4.Owner(id) == s) {
+						t.Errorf("%s: shard %s holds %s/%s: %v; its owner is %s", when, s, id, tid, has, ring4.Owner(id))
+					}
+				}
+			}
+			for _, id := range erased {
+				if m.Gallery().Remove(id) != 0 {
+					t.Errorf("%s: erased %s still on %s", when, id, s)
+				}
+			}
+		}
+		n := 0
+		for _, tids := range want {
+			n += len(tids)
+		}
+		if total != n {
+			t.Errorf("%s: shards hold %d templates, want %d (none lost, none twice)", when, total, n)
+		}
+	}
+	check("after the rebalance")
+	if st2, err := c4.Rebalance(ctx); err != nil || st2.Identities != 0 {
+		t.Errorf("a second rebalance moved %d identities (%v), want none", st2.Identities, err)
+	}
+	for s, m := range ms {
+		m.Close()
+		start(s)
+	}
+	check("after restarting every matcher")
+	// Searches find a moved person on the new shard, once.
+	var p int
+	fmt.Sscanf(movedWant[0], "P%d", &p)
+	_, probe := person(t, p, 2)
+	res, err := c4.Search(ctx, probe, 5, 0.01)
+	if err != nil || res.Partial || len(res.Candidates) == 0 || res.Candidates[0].IdentityID != movedWant[0] {
+		t.Fatalf("search for a moved person: %+v, %v", res, err)
 	}
 }

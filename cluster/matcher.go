@@ -39,6 +39,8 @@ type Matcher struct {
 	log  *shardLog
 	mu   sync.Mutex // serialises writes: log order is gallery order
 	subs []*nats.Subscription
+	// handOff is the rebalance in progress on this shard's side (onHandOff).
+	handOff *handOff
 	// SnapshotState says how the shard was loaded: "none" (no snapshot
 	// yet), "loaded", or "rebuilt: " and why the snapshot was not used.
 	SnapshotState string
@@ -59,7 +61,9 @@ func NewMatcher(nc *nats.Conn, cfg MatcherConfig) (*Matcher, error) {
 			return nil, err
 		}
 	}
-	for op, h := range map[string]nats.MsgHandler{opSearch: m.onSearch, opEnrol: m.onEnrol, opRemove: m.onRemove, opInfo: m.onInfo} {
+	handlers := map[string]nats.MsgHandler{opSearch: m.onSearch, opEnrol: m.onEnrol, opRemove: m.onRemove, opInfo: m.onInfo,
+		opVerify: m.onVerify, opHandOff: m.onHandOff, opRelease: m.onRelease}
+	for op, h := range handlers {
 		s, err := nc.QueueSubscribe(subject(cfg.Prefix, cfg.Shard, op), queueGroup, h)
 		if err != nil {
 			m.Close()
@@ -86,7 +90,7 @@ func m0gallery(cfg MatcherConfig) *search.Gallery {
 // after it, or from the whole log when the snapshot is missing, stale or
 // damaged; then it writes a fresh snapshot if the log went beyond it.
 func (m *Matcher) load() error {
-	logPath := filepath.Join(m.cfg.Dir, "shard-"+m.cfg.Shard+".log")
+	logPath := m.logPath()
 	from, replayed := int64(0), 0
 	apply := func(r logRecord) error { replayed++; return m.apply(r) }
 	if f, err := os.Open(m.snapshotPath()); err == nil {
@@ -118,6 +122,10 @@ func (m *Matcher) load() error {
 		return m.WriteSnapshot()
 	}
 	return nil
+}
+
+func (m *Matcher) logPath() string {
+	return filepath.Join(m.cfg.Dir, "shard-"+m.cfg.Shard+".log")
 }
 
 func (m *Matcher) snapshotPath() string {
@@ -199,19 +207,42 @@ func (m *Matcher) onSearch(msg *nats.Msg) {
 		respond(msg, out)
 		return
 	}
-	var probes []search.ProbeSample
-	for i, s := range req.Samples {
-		p, err := m.cfg.Engine.PrepareProbe(s.Data)
-		if err != nil {
-			out.Error = fmt.Sprintf("sample %d: %v", i, err)
-			respond(msg, out)
-			return
-		}
-		probes = append(probes, search.ProbeSample{Position: s.Position, Probe: p})
+	probes, err := m.probes(req.Samples)
+	if err != nil {
+		out.Error = err.Error()
+		respond(msg, out)
+		return
 	}
 	out.Candidates = m.g.Search(probes, req.Limit, req.Floor)
 	out.Templates, _ = m.g.Len()
 	respond(msg, out)
+}
+
+func (m *Matcher) probes(samples []Sample) ([]search.ProbeSample, error) {
+	var probes []search.ProbeSample
+	for i, s := range samples {
+		p, err := m.cfg.Engine.PrepareProbe(s.Data)
+		if err != nil {
+			return nil, fmt.Errorf("sample %d: %v", i, err)
+		}
+		probes = append(probes, search.ProbeSample{Position: s.Position, Probe: p})
+	}
+	return probes, nil
+}
+
+func (m *Matcher) onVerify(msg *nats.Msg) {
+	var req verifyRequest
+	if err := json.Unmarshal(msg.Data, &req); err != nil || req.Identity == "" {
+		respond(msg, verifyReply{Error: "bad verify request"})
+		return
+	}
+	probes, err := m.probes(req.Samples)
+	if err != nil {
+		respond(msg, verifyReply{Error: err.Error()})
+		return
+	}
+	score, ok := m.g.Verify(probes, req.Identity)
+	respond(msg, verifyReply{Score: score, Found: ok})
 }
 
 func (m *Matcher) onEnrol(msg *nats.Msg) {
@@ -229,12 +260,27 @@ func (m *Matcher) onEnrol(msg *nats.Msg) {
 	}
 	var ps []prepared
 	recs := make([]logRecord, 0, len(req.Identities))
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, e := range req.Identities {
 		if e.Identity == "" {
 			respond(msg, reply{Error: "empty identity"})
 			return
 		}
+		// A template the shard holds already (a retried enrolment, a
+		// rebalance's copy of what was also enrolled here) is kept once.
+		var fresh []Template
+		seen := map[string]bool{}
 		for _, t := range e.Templates {
+			if !seen[t.ID] && !m.g.HasTemplate(e.Identity, t.ID) {
+				fresh = append(fresh, t)
+			}
+			seen[t.ID] = true
+		}
+		if len(fresh) == 0 {
+			continue
+		}
+		for _, t := range fresh {
 			p, err := m.cfg.Engine.PrepareGallery(t.Data)
 			if err != nil {
 				respond(msg, reply{Error: fmt.Sprintf("identity %s template %s: %v", e.Identity, t.ID, err)})
@@ -242,11 +288,9 @@ func (m *Matcher) onEnrol(msg *nats.Msg) {
 			}
 			ps = append(ps, prepared{e.Identity, t.ID, t, p})
 		}
-		recs = append(recs, logRecord{op: logEnrol, identity: e.Identity, tmpl: e.Templates})
+		recs = append(recs, logRecord{op: logEnrol, identity: e.Identity, tmpl: fresh})
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.log != nil {
+	if m.log != nil && len(recs) > 0 {
 		if err := m.log.append(recs...); err != nil {
 			respond(msg, reply{Error: err.Error()})
 			return

@@ -10,6 +10,12 @@ const (
 	opEnrol  = "enrol"
 	opRemove = "remove"
 	opInfo   = "info"
+	opVerify = "verify"
+	// opHandOff pages through the identities a shard holds but the
+	// request's ring places elsewhere (the rebalance's source side);
+	// opRelease drops identities that have been copied to their owner.
+	opHandOff = "handoff"
+	opRelease = "release"
 )
 
 // queueGroup is the NATS queue group matchers subscribe in.
@@ -71,4 +77,39 @@ type Info struct {
 	Identities int    `json:"identities"`
 	// HeapBytes is the matcher process's live Go heap after a collection.
 	HeapBytes int64 `json:"heap_bytes"`
+}
+
+type verifyRequest struct {
+	Identity string   `json:"identity"`
+	Samples  []Sample `json:"samples"`
+}
+
+type verifyReply struct {
+	Score float64 `json:"score"`
+	Found bool    `json:"found"`
+	Error string  `json:"error,omitempty"`
+}
+
+// handOffRequest asks a shard for a page of the identities it holds that
+// Ring places on another shard, in identity order after After; a page
+// holds at most MaxBytes of template data (NATS bounds a message).
+type handOffRequest struct {
+	Ring     []string `json:"ring"`
+	After    string   `json:"after,omitempty"`
+	MaxBytes int      `json:"max_bytes"`
+}
+
+type handOffReply struct {
+	Identities []Enrolment `json:"identities"`
+	// More is true when identities after the last remain.
+	More  bool   `json:"more"`
+	Error string `json:"error,omitempty"`
+}
+
+// releaseRequest drops identities from a shard once their owner holds
+// them; an identity the ring places on this shard is kept whatever the
+// request says.
+type releaseRequest struct {
+	Ring       []string `json:"ring"`
+	Identities []string `json:"identities"`
 }

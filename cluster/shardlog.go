@@ -67,54 +67,22 @@ func openShardLog(path string, from int64, apply func(logRecord) error) (*shardL
 		f.Close()
 		return nil, fmt.Errorf("cluster: shard log: %w", err)
 	}
-	r := bufio.NewReaderSize(f, 1<<20)
-	var off int64
 	boundary := from == 0
-	var hdr [8]byte
-	for {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if err == io.EOF {
-				break
-			}
-			// A partial header at the end: torn.
-			break
-		}
-		n, sum := binary.BigEndian.Uint32(hdr[:4]), binary.BigEndian.Uint32(hdr[4:])
-		if n > maxRecord {
-			f.Close()
-			return nil, fmt.Errorf("cluster: shard log %s: record at offset %d claims %d bytes (at most %d): corrupt", path, off, n, maxRecord)
-		}
-		if off+8+int64(n) > st.Size() {
-			break // torn: the record runs past the end of the file
-		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(r, payload); err != nil {
-			break
-		}
-		if crc32.Checksum(payload, crcTable) != sum {
-			if off+8+int64(n) == st.Size() {
-				break // the last record, torn in place
-			}
-			f.Close()
-			return nil, fmt.Errorf("cluster: shard log %s: record at offset %d fails its checksum and is not the last: corrupt", path, off)
-		}
-		rec, err := decodeRecord(payload)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("cluster: shard log %s: record at offset %d: %w", path, off, err)
-		}
-		if off == from {
+	off, err := readRecords(f, st.Size(), path, func(at int64, rec logRecord) error {
+		if at == from {
 			boundary = true
 		}
-		if off < from {
-			off += 8 + int64(n)
-			continue
+		if at < from {
+			return nil
 		}
 		if err := apply(rec); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("cluster: shard log %s: record at offset %d: %w", path, off, err)
+			return fmt.Errorf("cluster: shard log %s: record at offset %d: %w", path, at, err)
 		}
-		off += 8 + int64(n)
+		return nil
+	})
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
 	if !boundary && from != off {
 		f.Close()
@@ -131,6 +99,46 @@ func openShardLog(path string, from int64, apply func(logRecord) error) (*shardL
 		return nil, err
 	}
 	return &shardLog{f: f, size: off}, nil
+}
+
+// readRecords reads the records of a log of size bytes from its start,
+// calling fn with each record's offset, and returns the offset where the
+// good records end: a torn last record is left out, a bad one followed
+// by more data is an error.
+func readRecords(f io.Reader, size int64, path string, fn func(off int64, rec logRecord) error) (int64, error) {
+	r := bufio.NewReaderSize(f, 1<<20)
+	var off int64
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return off, nil // the end, or a partial header at the end: torn
+		}
+		n, sum := binary.BigEndian.Uint32(hdr[:4]), binary.BigEndian.Uint32(hdr[4:])
+		if n > maxRecord {
+			return off, fmt.Errorf("cluster: shard log %s: record at offset %d claims %d bytes (at most %d): corrupt", path, off, n, maxRecord)
+		}
+		if off+8+int64(n) > size {
+			return off, nil // torn: the record runs past the end of the file
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(r, payload); err != nil {
+			return off, nil
+		}
+		if crc32.Checksum(payload, crcTable) != sum {
+			if off+8+int64(n) == size {
+				return off, nil // the last record, torn in place
+			}
+			return off, fmt.Errorf("cluster: shard log %s: record at offset %d fails its checksum and is not the last: corrupt", path, off)
+		}
+		rec, err := decodeRecord(payload)
+		if err != nil {
+			return off, fmt.Errorf("cluster: shard log %s: record at offset %d: %w", path, off, err)
+		}
+		if err := fn(off, rec); err != nil {
+			return off, err
+		}
+		off += 8 + int64(n)
+	}
 }
 
 // append writes records and syncs the file.

@@ -313,6 +313,20 @@ func (g *Gallery) Verify(probes []ProbeSample, identity string) (float64, bool) 
 	return g.fuse(probes, identity), true
 }
 
+// HasTemplate reports whether the gallery holds a template of that id
+// under the identity: a matcher skips a template it holds already, so that
+// an enrolment sent twice (a retry, a rebalance's copy) is kept once.
+func (g *Gallery) HasTemplate(identity, templateID string) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for _, i := range g.byIdentity[identity] {
+		if g.entries[i].templateID == templateID {
+			return true
+		}
+	}
+	return false
+}
+
 // Identities returns the number of distinct identities with a template at
 // one of the positions; used to scale thresholds with gallery size.
 func (g *Gallery) Identities() int {
