@@ -36,6 +36,9 @@ type ClientConfig struct {
 	// (LogForkError), one JSON file each, for the data-protection
 	// authority.
 	EvidenceDir string
+	// Revocations, when set, refuses a partner whose TLS server
+	// certificate or reply signing certificate is revoked.
+	Revocations *Revocations
 }
 
 // Client is the requesting side of the exchange with one partner. It
@@ -95,14 +98,15 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		roots := x509.NewCertPool()
 		roots.AddCert(partner.CA())
 		rt = &http.Transport{
-			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, Certificates: []tls.Certificate{nc.TLS}},
+			TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, Certificates: []tls.Certificate{nc.TLS},
+				VerifyConnection: func(cs tls.ConnectionState) error { return cfg.Revocations.verifyConnection(cs.VerifiedChains) }},
 			MaxIdleConnsPerHost: 64,
 			ForceAttemptHTTP2:   true,
 		}
 	}
 	return &Client{
 		self: self, partner: partner, a: cfg.Agreement, base: strings.TrimSuffix(base, "/"),
-		sealer: NewSealer(nc, now), opener: &Opener{Self: self, Now: now, Window: cfg.Window},
+		sealer: NewSealer(nc, now), opener: &Opener{Self: self, Now: now, Window: cfg.Window, Revocations: cfg.Revocations},
 		http: &http.Client{Transport: rt, Timeout: 60 * time.Second}, now: now, log: cfg.Log,
 		received: &Received{recs: map[string]ReceivedRecord{}}, evidenceDir: cfg.EvidenceDir,
 	}, nil
@@ -231,7 +235,9 @@ func (c *Client) roundTrip(ctx context.Context, caseID, path string, reqType, re
 	resp, err := c.http.Do(hreq)
 	clear(raw)
 	if err != nil {
-		return nil, fmt.Errorf("exchange: %w: %s: %v", ErrPartnerUnreachable, path, err)
+		// Both wrapped: a handshake refused for a revoked certificate
+		// carries its *Refusal (certificate_revoked).
+		return nil, fmt.Errorf("exchange: %w: %s: %w", ErrPartnerUnreachable, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxEnvelopeBytes+1))

@@ -164,6 +164,7 @@ const (
 	ReasonSearchFailed       = "search_failed"
 	ReasonOverloaded         = "overloaded"
 	ReasonDeliveryInProgress = "delivery_in_progress"
+	// ReasonRevoked (revocation.go): certificate_revoked.
 )
 
 // Refusal is a request refused, with a reason code, an HTTP status and, for
@@ -201,6 +202,9 @@ type Opener struct {
 	// recorded there, and one it already holds is a replay, so that a
 	// restart inside the window does not forget what was seen.
 	Nonces NonceStore
+	// Revocations, when set, refuses a signing certificate it lists
+	// (certificate_revoked), checked on every message.
+	Revocations *Revocations
 }
 
 // NonceStore is a durable replay cache (store.ExchangeState is one).
@@ -255,6 +259,9 @@ func (o *Opener) Open(raw []byte, find func(id string) *Agreement, want ...MsgTy
 	now := o.Now()
 	cert, rf := o.verifyCert(e.Cert, partner, e.From, now)
 	if rf != nil {
+		return &e, a, rf
+	}
+	if rf := o.Revocations.checkChain([]*x509.Certificate{cert}, "signing certificate"); rf != nil {
 		return &e, a, rf
 	}
 	if len(e.Sig) != ed25519.SignatureSize || !ed25519.Verify(cert.PublicKey.(ed25519.PublicKey), e.signedBytes(), e.Sig) {

@@ -250,6 +250,14 @@ func newPartnership(t testing.TB, edit func(a *Agreement)) *partnership {
 // st (nil: in memory).
 func newPartnershipState(t testing.TB, edit func(a *Agreement), st store.ExchangeState) *partnership {
 	t.Helper()
+	return newPartnershipWith(t, edit, st, nil)
+}
+
+// newPartnershipWith is newPartnershipState with a hook that sees the
+// partnership's credentials and may change the responder's and the
+// client's configuration before they start.
+func newPartnershipWith(t testing.TB, edit func(a *Agreement), st store.ExchangeState, configure func(p *partnership, rc *ResponderConfig, cc *ClientConfig)) *partnership {
+	t.Helper()
 	p := &partnership{clock: &testClock{t: time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)}, gallery: newMemGallery(), logs: &bytes.Buffer{}}
 	var err error
 	// Certificates must be valid both at the test clock (message checks)
@@ -299,6 +307,11 @@ func newPartnershipState(t testing.TB, edit func(a *Agreement), st store.Exchang
 		Now: p.clock.Now, Logger: slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		State: st,
 	}
+	usCopy, _ := ParseAgreement(raw)
+	cc := ClientConfig{Credentials: p.us, Agreement: usCopy, Now: p.clock.Now}
+	if configure != nil {
+		configure(p, &p.respCfg, &cc)
+	}
 	if p.resp, err = NewResponder(p.respCfg); err != nil {
 		t.Fatal(err)
 	}
@@ -307,8 +320,7 @@ func newPartnershipState(t testing.TB, edit func(a *Agreement), st store.Exchang
 	p.srv.TLS = p.resp.TLSConfig()
 	p.srv.StartTLS()
 	t.Cleanup(p.srv.Close)
-	usCopy, _ := ParseAgreement(raw)
-	if p.client, err = NewClient(ClientConfig{Credentials: p.us, Agreement: usCopy, Now: p.clock.Now}); err != nil {
+	if p.client, err = NewClient(cc); err != nil {
 		t.Fatal(err)
 	}
 	return p

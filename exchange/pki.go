@@ -314,3 +314,44 @@ func LoadCA(dir string) (*CA, error) {
 func (nc *NodeCredentials) Party(endpoint string) Party {
 	return Party{State: nc.State, Node: nc.Node, CACert: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: nc.CACert.Raw})), LogKey: nc.LogKey, Endpoint: endpoint}
 }
+
+// CRLFile is the revocation list a CA directory keeps (`ebsp pki revoke`).
+const CRLFile = "crl.pem"
+
+// Revoke returns a new revocation list of the CA (PEM, "X509 CRL"): the
+// entries of prev (nil for the first list), plus serials revoked at now
+// that prev does not hold yet, numbered one above prev, valid until
+// now+validity (its next update). A node re-reads the file it is given
+// (Revocations.Reload); partners get a copy the same way they got the
+// agreement.
+func (ca *CA) Revoke(prev *x509.RevocationList, serials []*big.Int, now time.Time, validity time.Duration) ([]byte, *x509.RevocationList, error) {
+	tmpl := &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now, NextUpdate: now.Add(validity)}
+	seen := map[string]bool{}
+	if prev != nil {
+		if err := prev.CheckSignatureFrom(ca.Cert); err != nil {
+			return nil, nil, fmt.Errorf("exchange: the previous revocation list is not this CA's: %v", err)
+		}
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, prev.RevokedCertificateEntries...)
+		for _, e := range prev.RevokedCertificateEntries {
+			seen[e.SerialNumber.String()] = true
+		}
+		if prev.Number != nil {
+			tmpl.Number = new(big.Int).Add(prev.Number, big.NewInt(1))
+		}
+	}
+	for _, s := range serials {
+		if !seen[s.String()] {
+			seen[s.String()] = true
+			tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: now.UTC()})
+		}
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.Cert, ca.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: signing the revocation list: %v", err)
+	}
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), crl, nil
+}

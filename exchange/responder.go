@@ -41,6 +41,9 @@ type ResponderConfig struct {
 	// and cases durable (state.go); nil keeps them in memory only, lost
 	// when the process stops.
 	State store.ExchangeState
+	// Revocations, when set, refuses revoked partner certificates at the
+	// TLS handshake and on every envelope (revocation.go).
+	Revocations *Revocations
 }
 
 // Responder is the responding side of the exchange: it answers partners'
@@ -61,6 +64,7 @@ type Responder struct {
 	tlsCert    tls.Certificate
 	junkCount  junkCounter
 	state      store.ExchangeState
+	revoked    *Revocations
 
 	mu        sync.Mutex
 	suspended map[string]bool
@@ -135,8 +139,9 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 	r := &Responder{
 		self:       self,
 		sealer:     NewSealer(cfg.Credentials, now),
-		opener:     &Opener{Self: self, Now: now, Window: cfg.Window},
+		opener:     &Opener{Self: self, Now: now, Window: cfg.Window, Revocations: cfg.Revocations},
 		state:      cfg.State,
+		revoked:    cfg.Revocations,
 		agreements: map[string]*Agreement{},
 		searcher:   cfg.Searcher,
 		discloser:  cfg.Discloser,
@@ -185,6 +190,9 @@ func (r *Responder) TLSConfig() *tls.Config {
 		Certificates: []tls.Certificate{r.tlsCert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		ClientCAs:    pool,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			return r.revoked.verifyConnection(cs.VerifiedChains)
+		},
 	}
 }
 
@@ -215,6 +223,10 @@ func (r *Responder) Serve(ctx context.Context, typ MsgType, peerChain []*x509.Ce
 		p := a.Partner(r.self.State)
 		if len(peerChain) == 0 || !bytes.Equal(peerChain[len(peerChain)-1].Raw, p.CA().Raw) {
 			rf = refuse(http.StatusForbidden, ReasonWrongPeer, "TLS client certificate does not chain to the %s CA of agreement %s", p.State, a.ID)
+		} else {
+			// A connection opened before the CRL listed its certificate
+			// stays open under keep-alive: check the chain on every message.
+			rf = r.revoked.checkChain(peerChain, "TLS client certificate")
 		}
 	}
 	if rf != nil {

@@ -30,6 +30,7 @@ const (
 	CodeUnknownAgreement   = "unknown_agreement"   // 404: no agreement of that id
 	CodePartnerLogFork     = "partner_log_fork"    // 409: the partner's log does not extend the checkpoint held here; evidence kept
 	CodePartnerUnavailable = "partner_unavailable" // 502: the partner's endpoint did not answer, or failed
+	CodeCertificateRevoked = "certificate_revoked" // 403: a revocation list names this node's certificate (the partner refused it) or the partner's (refused here)
 	CodeStorageUnavailable = "storage_unavailable" // 503: the store or audit log failed or is unreachable; retry
 	CodeStorageFull        = "storage_full"        // 507: the disk or database is full; nothing was written
 	CodeBodyTooLarge       = "body_too_large"      // 413
@@ -52,7 +53,7 @@ var codeStatus = map[string]int{
 	CodeLowQuality: 422, CodeNotAFingerprint: 422, CodeUnsupported: 422, CodeRateLimited: 429,
 	CodeUnavailable: 503, CodeInternal: 500,
 	CodeUnknownCase: 404, CodeNotCandidate: 404, CodeUnknownAgreement: 404, CodeStorageUnavailable: 503, CodeStorageFull: 507,
-	CodePartnerLogFork: 409, CodePartnerUnavailable: 502,
+	CodePartnerLogFork: 409, CodePartnerUnavailable: 502, CodeCertificateRevoked: 403,
 }
 
 // apiError is an error with a machine-readable code; handlers return it and

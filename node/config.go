@@ -95,6 +95,16 @@ type ExchangeConfig struct {
 	// Agreements are the agreement files this node is a party to (as
 	// `ebsp pki agreement` writes them), one per partner.
 	Agreements []string `json:"agreements"`
+	// RevocationLists are certificate revocation lists (X.509 CRLs, PEM
+	// or DER, as `ebsp pki revoke` writes them) of the partners' CAs and
+	// of this state's CA. Each must be signed by the CA of one of the
+	// agreements. They are re-read every 30 seconds and on SIGHUP; a
+	// certificate they list is refused at the TLS handshake and on every
+	// message.
+	RevocationLists []string `json:"revocation_lists,omitempty"`
+	// ExpiryWarningDays is how long before a certificate of the exchange
+	// expires the node starts to warn in its log (daily); 0 means 30.
+	ExpiryWarningDays int `json:"expiry_warning_days,omitempty"`
 }
 
 // SelfCalibrationConfig paces the background measurement of the gallery's
@@ -221,6 +231,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: exchange.credentials: the directory 'ebsp pki node' wrote is required")
 		case len(x.Agreements) == 0:
 			return fmt.Errorf("config: exchange.agreements: at least one agreement file is required")
+		case x.ExpiryWarningDays < 0:
+			return fmt.Errorf("config: exchange.expiry_warning_days: %d is negative", x.ExpiryWarningDays)
 		}
 	}
 	return nil

@@ -5,8 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +31,12 @@ type ExchangeSetup struct {
 	Agreements  []*exchange.Agreement
 	Log         *audit.Log
 	Now         func() time.Time // nil: time.Now
+	// Revocations, when set, are checked at every handshake and message,
+	// both as responder and as client (exchange.Revocations).
+	Revocations *exchange.Revocations
+	// ExpiryWarning is how long before a certificate expires the node
+	// warns; 0 means 30 days.
+	ExpiryWarning time.Duration
 }
 
 // partnerships is the node's side of the exchange: the responder that
@@ -40,6 +48,7 @@ type partnerships struct {
 	clients   map[string]*exchange.Client // by partner state
 	// evidenceDir receives the evidence of partner log forks.
 	evidenceDir string
+	certs       *certWatch
 }
 
 // EnableExchange makes the node a party to its agreements: it answers
@@ -62,13 +71,13 @@ func (n *Node) EnableExchange(s ExchangeSetup) error {
 	}
 	r, err := exchange.NewResponder(exchange.ResponderConfig{
 		Credentials: s.Credentials, Agreements: s.Agreements, Searcher: exchangeSearcher{n}, Discloser: exchangeDiscloser{n},
-		Log: s.Log, Examiners: examinerAuth{n.auth}, Now: s.Now, Logger: n.log, State: state,
+		Log: s.Log, Examiners: examinerAuth{n.auth}, Now: s.Now, Logger: n.log, State: state, Revocations: s.Revocations,
 	})
 	if err != nil {
 		return err
 	}
-	n.watchCertificates(s)
-	n.exchange = &partnerships{setup: s, responder: r, clients: map[string]*exchange.Client{},
+	w := n.watchCertificates(s)
+	n.exchange = &partnerships{setup: s, responder: r, clients: map[string]*exchange.Client{}, certs: w,
 		evidenceDir: filepath.Join(n.cfg.DataDir, "evidence")}
 	return nil
 }
@@ -102,7 +111,7 @@ func (p *partnerships) client(state string) (*exchange.Client, error) {
 		if a.Party(p.setup.Credentials.State) != nil && a.Partner(p.setup.Credentials.State) != nil &&
 			a.Partner(p.setup.Credentials.State).State == state {
 			c, err := exchange.NewClient(exchange.ClientConfig{Credentials: p.setup.Credentials, Agreement: a, Now: p.setup.Now, Log: p.setup.Log,
-				EvidenceDir: p.evidenceDir})
+				EvidenceDir: p.evidenceDir, Revocations: p.setup.Revocations})
 			if err != nil {
 				return nil, err
 			}
@@ -283,10 +292,15 @@ func refusalError(err error) error {
 	if errors.As(err, &fork) {
 		return &apiError{Code: CodePartnerLogFork, Message: fork.Error(), cause: err}
 	}
+	var r *exchange.Refusal
+	if errors.As(err, &r) && r.Reason == exchange.ReasonRevoked {
+		// Either the partner refused this node's certificate, or this
+		// node refused the partner's at the handshake or on its reply.
+		return &apiError{Code: CodeCertificateRevoked, Message: strings.TrimPrefix(r.Error(), "exchange: "), cause: err}
+	}
 	if errors.Is(err, exchange.ErrPartnerUnreachable) {
 		return &apiError{Code: CodePartnerUnavailable, Message: "the partner's endpoint did not answer", cause: err}
 	}
-	var r *exchange.Refusal
 	if errors.As(err, &r) {
 		code := CodeForbidden
 		switch {
@@ -575,47 +589,113 @@ func (n *Node) PartnerCheckpoints(state string) [][]byte {
 	return c.Checkpoints()
 }
 
-// certWarning is how long before a certificate expires the node warns.
+// certWarning is how long before a certificate expires the node warns,
+// unless ExchangeSetup.ExpiryWarning says otherwise.
 const certWarning = 30 * 24 * time.Hour
+
+// namedCert is a certificate the exchange rests on, with its metric label.
+type namedCert struct {
+	name string
+	cert *x509.Certificate
+}
+
+// certWatch follows the certificates of the exchange and the revocation
+// lists: their time left is computed at every scrape of /metrics, and
+// check warns in the log, at most once a day each, for those within the
+// warning window (or past it).
+type certWatch struct {
+	certs  []namedCert
+	rv     *exchange.Revocations
+	window time.Duration
+	now    func() time.Time
+	log    *slog.Logger
+	certsD *prometheus.Desc
+	crlD   *prometheus.Desc
+	mu     sync.Mutex
+	warned map[string]time.Time // by name: when last warned
+}
+
+func (w *certWatch) Describe(ch chan<- *prometheus.Desc) { ch <- w.certsD; ch <- w.crlD }
+
+func (w *certWatch) Collect(ch chan<- prometheus.Metric) {
+	now := w.now()
+	for _, c := range w.certs {
+		ch <- prometheus.MustNewConstMetric(w.certsD, prometheus.GaugeValue, c.cert.NotAfter.Sub(now).Seconds(), c.name)
+	}
+	if w.rv != nil {
+		for path, next := range w.rv.NextUpdates() {
+			if !next.IsZero() {
+				ch <- prometheus.MustNewConstMetric(w.crlD, prometheus.GaugeValue, next.Sub(now).Seconds(), filepath.Base(path))
+			}
+		}
+	}
+}
+
+// check logs a warning for each certificate that expires within the
+// window, and each revocation list past its next update, at most once a
+// day each. The lines name the certificate's role and subject (a node or
+// CA name, never a person) and the days left.
+func (w *certWatch) check() {
+	now := w.now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	due := func(name string) bool {
+		if t, ok := w.warned[name]; ok && now.Sub(t) < 24*time.Hour {
+			return false
+		}
+		w.warned[name] = now
+		return true
+	}
+	for _, c := range w.certs {
+		left := c.cert.NotAfter.Sub(now)
+		if left < w.window && due(c.name) {
+			w.log.Warn("exchange certificate expires soon", "certificate", c.name, "subject", c.cert.Subject.String(),
+				"not_after", c.cert.NotAfter.UTC().Format(time.RFC3339), "days_left", int(left.Hours()/24))
+		}
+	}
+	if w.rv != nil {
+		for path, next := range w.rv.NextUpdates() {
+			if !next.IsZero() && now.After(next) && due("crl:"+path) {
+				w.log.Warn("revocation list is past its next update; fetch a fresh one from its CA", "file", filepath.Base(path),
+					"next_update", next.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+}
 
 // watchCertificates exports the time left on every certificate the
 // exchange rests on (this node's mutual-TLS and signing certificates, its
 // CA, each partner's CA) as ebsp_exchange_certificate_expiry_seconds, and
-// logs a warning for each that expires within 30 days or has expired: an
-// expired certificate stops the exchange (handshakes and envelope checks
-// refuse it), so the operator must see it coming.
-func (n *Node) watchCertificates(s ExchangeSetup) {
-	type named struct {
-		name string
-		cert *x509.Certificate
+// the time to each revocation list's next update as
+// ebsp_exchange_revocation_list_next_update_seconds, and logs a warning
+// for each certificate that expires within the window or has expired (at
+// start, then at most daily from Retain): an expired certificate stops the
+// exchange (handshakes and envelope checks refuse it), so the operator
+// must see it coming.
+func (n *Node) watchCertificates(s ExchangeSetup) *certWatch {
+	w := &certWatch{rv: s.Revocations, window: s.ExpiryWarning, now: s.Now, log: n.log, warned: map[string]time.Time{},
+		certsD: prometheus.NewDesc("ebsp_exchange_certificate_expiry_seconds",
+			"Seconds until a certificate of the exchange expires (negative: expired), by certificate.", []string{"certificate"}, nil),
+		crlD: prometheus.NewDesc("ebsp_exchange_revocation_list_next_update_seconds",
+			"Seconds until a revocation list's next update (negative: past it; fetch a fresh list), by file name.", []string{"file"}, nil)}
+	if w.window <= 0 {
+		w.window = certWarning
 	}
-	var certs []named
 	if len(s.Credentials.TLS.Certificate) > 0 {
 		if c, err := x509.ParseCertificate(s.Credentials.TLS.Certificate[0]); err == nil {
-			certs = append(certs, named{"tls", c})
+			w.certs = append(w.certs, namedCert{"tls", c})
 		}
 	}
-	certs = append(certs, named{"sign", s.Credentials.SignCert}, named{"ca", s.Credentials.CACert})
+	w.certs = append(w.certs, namedCert{"sign", s.Credentials.SignCert}, namedCert{"ca", s.Credentials.CACert})
 	for _, a := range s.Agreements {
 		if p := a.Partner(s.Credentials.State); p != nil {
-			certs = append(certs, named{"partner_ca:" + a.ID, p.CA()})
+			w.certs = append(w.certs, namedCert{"partner_ca:" + a.ID, p.CA()})
 		}
 	}
-	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ebsp_exchange_certificate_expiry_seconds",
-		Help: "Seconds until a certificate of the exchange expires (negative: expired), by certificate."}, []string{"certificate"})
-	now := s.Now()
-	for _, c := range certs {
-		if c.cert == nil {
-			continue
-		}
-		left := c.cert.NotAfter.Sub(now)
-		g.WithLabelValues(c.name).Set(left.Seconds())
-		if left < certWarning {
-			n.log.Warn("exchange certificate expires soon", "certificate", c.name, "subject", c.cert.Subject.String(),
-				"not_after", c.cert.NotAfter.UTC().Format(time.RFC3339), "days_left", int(left.Hours()/24))
-		}
-	}
-	if err := n.metrics.reg.Register(g); err != nil {
+	w.certs = slices.DeleteFunc(w.certs, func(c namedCert) bool { return c.cert == nil })
+	w.check()
+	if err := n.metrics.reg.Register(w); err != nil {
 		n.log.Warn("certificate expiry metric not registered", "err", err.Error())
 	}
+	return w
 }

@@ -25,6 +25,8 @@ func TestExchangeErrorStatus(t *testing.T) {
 		{&exchange.Refusal{Status: 503, Reason: exchange.ReasonStorage, RetryAfter: 30 * time.Second}, 502, CodePartnerUnavailable, "30"},
 		{&exchange.Refusal{Status: 429, Reason: exchange.ReasonQuota, RetryAfter: time.Hour}, 429, CodeRateLimited, "3600"},
 		{&exchange.Refusal{Status: 409, Reason: exchange.ReasonReferenceUsed}, 409, CodeCaseState, ""},
+		{&exchange.Refusal{Status: 403, Reason: exchange.ReasonRevoked}, 403, CodeCertificateRevoked, ""},
+		{fmt.Errorf("exchange: %w: /exchange/v1/step1: %w", exchange.ErrPartnerUnreachable, &exchange.Refusal{Status: 403, Reason: exchange.ReasonRevoked}), 403, CodeCertificateRevoked, ""},
 	} {
 		var ae *apiError
 		if !errors.As(refusalError(c.err), &ae) {

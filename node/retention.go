@@ -53,6 +53,7 @@ func (n *Node) Retain(ctx context.Context) (RetentionResult, error) {
 			return res, err
 		}
 		res.Exchange = sw.Expired + sw.Deleted
+		n.exchange.certs.check()
 	}
 	n.metrics.setGallery(n)
 	if res != (RetentionResult{}) {

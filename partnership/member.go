@@ -3,6 +3,7 @@ package partnership
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,7 +30,54 @@ type Membership struct {
 	Log         *audit.Log
 	LogDir      string
 	Endpoint    string // the partner endpoint's address, as listening
+	// Revocations are the CRLs the membership checks (nil: none).
+	Revocations *exchange.Revocations
 	server      *http.Server
+	stop        context.CancelFunc // ends the revocation watcher
+	logger      *slog.Logger
+}
+
+// MemberOptions are a membership's optional settings (from the exchange section
+// of a node's configuration: LoadMemberOptions).
+type MemberOptions struct {
+	// Revocations are checked at every TLS handshake and on every
+	// message; Join re-reads them every RevocationCheck, and
+	// ReloadRevocations at once (SIGHUP in `ebsp node`).
+	Revocations *exchange.Revocations
+	// ExpiryWarning is how long before a certificate expires the node
+	// warns in its log; 0 means 30 days.
+	ExpiryWarning time.Duration
+}
+
+// RevocationCheck is how often a membership re-reads its revocation lists.
+const RevocationCheck = 30 * time.Second
+
+// LoadMemberOptions reads the optional exchange settings of cfg: the revocation
+// lists (each signed by the CA of this node or of a partner of one of
+// agreements) and the expiry warning. Errors name the setting and file.
+func LoadMemberOptions(cfg *node.Config, creds *exchange.NodeCredentials, agreements []*exchange.Agreement) (MemberOptions, error) {
+	var o MemberOptions
+	x := cfg.Exchange
+	if x == nil {
+		return o, nil
+	}
+	o.ExpiryWarning = time.Duration(x.ExpiryWarningDays) * 24 * time.Hour
+	if len(x.RevocationLists) > 0 {
+		cas := []*x509.Certificate{creds.CACert}
+		for _, a := range agreements {
+			cas = append(cas, a.Partner(creds.State).CA())
+		}
+		for i, path := range x.RevocationLists {
+			if _, err := exchange.LoadRevocations([]string{path}, cas); err != nil {
+				return o, fmt.Errorf("config: exchange.revocation_lists[%d] %s: %w", i, path, err)
+			}
+		}
+		var err error
+		if o.Revocations, err = exchange.LoadRevocations(x.RevocationLists, cas); err != nil {
+			return o, fmt.Errorf("config: exchange.revocation_lists: %w", err)
+		}
+	}
+	return o, nil
 }
 
 // LoadExchange reads the exchange settings of cfg (cfg.Exchange): the
@@ -94,15 +142,28 @@ func sameState(a, b string) bool {
 // exchange on n with the agreements, and serves the partner endpoint
 // (mutual TLS, signed envelopes) on ln. Close stops the endpoint and
 // closes the log.
-func Join(n *node.Node, dataDir string, creds *exchange.NodeCredentials, agreements []*exchange.Agreement, ln net.Listener, logger *slog.Logger) (*Membership, error) {
-	m := &Membership{Credentials: creds, Agreements: agreements, LogDir: filepath.Join(dataDir, "audit"), Endpoint: ln.Addr().String()}
+//
+// opts (at most one) adds revocation lists and the expiry warning.
+func Join(n *node.Node, dataDir string, creds *exchange.NodeCredentials, agreements []*exchange.Agreement, ln net.Listener, logger *slog.Logger, opts ...MemberOptions) (*Membership, error) {
+	var o MemberOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	m := &Membership{Credentials: creds, Agreements: agreements, LogDir: filepath.Join(dataDir, "audit"), Endpoint: ln.Addr().String(),
+		Revocations: o.Revocations, logger: logger}
 	var err error
 	if m.Log, err = audit.Open(m.LogDir, creds.LogSigner); err != nil {
 		return nil, fmt.Errorf("audit log %s: %w", m.LogDir, err)
 	}
-	if err := n.EnableExchange(node.ExchangeSetup{Credentials: creds, Agreements: agreements, Log: m.Log}); err != nil {
+	if err := n.EnableExchange(node.ExchangeSetup{Credentials: creds, Agreements: agreements, Log: m.Log,
+		Revocations: o.Revocations, ExpiryWarning: o.ExpiryWarning}); err != nil {
 		m.Log.Close()
 		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	m.stop = stop
+	if o.Revocations != nil {
+		go o.Revocations.Watch(ctx, RevocationCheck, logger)
 	}
 	m.server = &http.Server{Handler: n.PartnerHandler(), TLSConfig: n.Responder().TLSConfig(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
@@ -111,9 +172,25 @@ func Join(n *node.Node, dataDir string, creds *exchange.NodeCredentials, agreeme
 	return m, nil
 }
 
+// ReloadRevocations re-reads the revocation lists now (SIGHUP); the
+// previous lists stay in force if one fails, and the failure is returned.
+func (m *Membership) ReloadRevocations() (bool, error) {
+	if m.Revocations == nil {
+		return false, nil
+	}
+	changed, err := m.Revocations.Reload()
+	if err != nil {
+		m.logger.Warn("revocation lists not reloaded; the previous ones stay in force", "err", err.Error())
+	} else if changed {
+		m.logger.Info("revocation lists reloaded", "files", len(m.Revocations.Paths()))
+	}
+	return changed, err
+}
+
 // Shutdown stops the partner endpoint after the requests in flight, then
 // closes the log.
 func (m *Membership) Shutdown(ctx context.Context) error {
+	m.stop()
 	err := m.server.Shutdown(ctx)
 	if cerr := m.Log.Close(); err == nil {
 		err = cerr
@@ -123,6 +200,7 @@ func (m *Membership) Shutdown(ctx context.Context) error {
 
 // Close stops the partner endpoint at once and closes the log.
 func (m *Membership) Close() {
+	m.stop()
 	m.server.Close()
 	m.Log.Close()
 }

@@ -74,3 +74,57 @@ func TestLoadExchangeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadMemberOptionsRevocationLists: revocation lists are checked at
+// start: each must be signed by the CA of this node or of a partner, and
+// a mistake names the setting and the file.
+func TestLoadMemberOptionsRevocationLists(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now().Add(-time.Hour)
+	cas := map[string]*exchange.CA{}
+	creds := map[string]*exchange.NodeCredentials{}
+	crl := map[string]string{}
+	for _, s := range []string{"US", "GB", "DE"} {
+		ca, err := exchange.NewCA(s, now, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if creds[s], err = ca.IssueNode(s+"-node", []string{"127.0.0.1"}, now, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		cas[s] = ca
+		b, _, err := ca.Revoke(nil, nil, time.Now(), 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crl[s] = filepath.Join(dir, s+".crl.pem")
+		if err := os.WriteFile(crl[s], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ags := []*exchange.Agreement{exchange.DefaultAgreement("US-GB", creds["US"].Party("https://127.0.0.1:1"), creds["GB"].Party("https://127.0.0.1:2"))}
+	if err := ags[0].Validate(); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.pem")
+	os.WriteFile(garbage, []byte("not a CRL"), 0o644)
+	for _, c := range []struct {
+		lists []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{crl["US"], crl["GB"]}, ""},
+		{[]string{crl["GB"], crl["DE"]}, "exchange.revocation_lists[1] " + crl["DE"]},
+		{[]string{garbage}, "exchange.revocation_lists[0] " + garbage},
+		{[]string{filepath.Join(dir, "missing.pem")}, "exchange.revocation_lists[0] " + filepath.Join(dir, "missing.pem")},
+	} {
+		cfg := &node.Config{State: "US", Exchange: &node.ExchangeConfig{RevocationLists: c.lists, ExpiryWarningDays: 10}}
+		o, err := LoadMemberOptions(cfg, creds["US"], ags)
+		switch {
+		case c.want == "" && (err != nil || (o.Revocations == nil) != (len(c.lists) == 0) || o.ExpiryWarning != 240*time.Hour):
+			t.Errorf("%v: %+v %v", c.lists, o, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v: %v, want an error with %q", c.lists, err, c.want)
+		}
+	}
+}

@@ -137,11 +137,31 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 		if err != nil {
 			return fmt.Errorf("config: exchange.listen %s: %w", cfg.Exchange.Listen, err)
 		}
-		if member, err = partnership.Join(n, cfg.DataDir, creds, agreements, pln, log); err != nil {
+		opts, err := partnership.LoadMemberOptions(cfg, creds, agreements)
+		if err != nil {
+			pln.Close()
+			return err
+		}
+		if member, err = partnership.Join(n, cfg.DataDir, creds, agreements, pln, log, opts); err != nil {
 			pln.Close()
 			return err
 		}
 		defer member.Close()
+		// SIGHUP re-reads the revocation lists at once (they are also
+		// re-read every partnership.RevocationCheck).
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-hup:
+					member.ReloadRevocations()
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
 		ids := make([]string, len(agreements))
 		for i, a := range agreements {
 			ids[i] = a.ID

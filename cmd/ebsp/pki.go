@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +22,7 @@ func runPKI(args []string) int {
 	const usage = `usage: ebsp pki init --state CC --out DIR
        ebsp pki node --ca DIR --name NODE [--host H1,H2] --out DIR
        ebsp pki agreement --id ID --a NODEDIR --b NODEDIR [--endpoint-a URL] [--endpoint-b URL] --out FILE
+       ebsp pki revoke --ca DIR (--cert FILE | --serial N)... [--days N] [--out FILE]
 
 init makes a state's test CA (ECDSA P-256): DIR/ca.pem, DIR/ca.key.
 node issues a node's credentials from that CA: a mutual-TLS certificate
@@ -25,10 +30,12 @@ node issues a node's credentials from that CA: a mutual-TLS certificate
 sign.key) and the checkpoint key of its audit log (log.key, log.pub).
 agreement writes a partnership agreement between two nodes with the default
 terms (edit the JSON to change them; it is validated when loaded).
+revoke adds certificates to the CA's revocation list (DIR/crl.pem), which
+nodes name in exchange.revocation_lists.
 These are test credentials for local partnerships and the demo.
 
-'ebsp pki <init|node|agreement> -h' explains the flags.`
-	return dispatch("pki", usage, args, map[string]func([]string) int{"init": pkiInit, "node": pkiNode, "agreement": pkiAgreement})
+'ebsp pki <init|node|agreement|revoke> -h' explains the flags.`
+	return dispatch("pki", usage, args, map[string]func([]string) int{"init": pkiInit, "node": pkiNode, "agreement": pkiAgreement, "revoke": pkiRevoke})
 }
 
 func printResult(asJSON bool, v any, human string) {
@@ -131,5 +138,79 @@ func pkiAgreement(args []string) int {
 		return fail("pki agreement", err)
 	}
 	printResult(*asJSON, map[string]string{"id": ag.ID, "file": *out}, fmt.Sprintf("agreement %s between %s/%s and %s/%s written to %s", ag.ID, na.State, na.Node, nb.State, nb.Node, *out))
+	return 0
+}
+
+func pkiRevoke(args []string) int {
+	fs := newFlagSet("pki revoke", "usage: ebsp pki revoke --ca DIR (--cert FILE | --serial N)... [--days N] [--out FILE]\n\nAdds certificates issued by the CA to its revocation list (an X.509 CRL,\nPEM) and signs it again: the list in --out (default DIR/crl.pem) keeps its\nentries, gets the new ones and the next number. Nodes that name the file in\nexchange.revocation_lists refuse those certificates at the TLS handshake\nand on every message, from their next reload (30 s, or SIGHUP). With no\n--cert or --serial it re-signs the list as it is (a fresh next update).")
+	caDir := fs.String("ca", "", "the CA directory made by 'ebsp pki init'")
+	var certs, serials listFlag
+	fs.Var(&certs, "cert", "a PEM certificate file to revoke (node.pem, sign.pem); repeatable")
+	fs.Var(&serials, "serial", "a serial number to revoke, decimal or 0x-hex; repeatable")
+	days := fs.Int("days", 7, "days until the list's next update")
+	out := fs.String("out", "", "the revocation list file (default CA/crl.pem)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *caDir == "" || *days < 1 {
+		fmt.Fprintln(os.Stderr, "ebsp pki revoke: --ca is required and --days must be at least 1")
+		return 2
+	}
+	if *out == "" {
+		*out = filepath.Join(*caDir, exchange.CRLFile)
+	}
+	ca, err := exchange.LoadCA(*caDir)
+	if err != nil {
+		return fail("pki revoke", err)
+	}
+	var nums []*big.Int
+	for _, f := range certs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fail("pki revoke", err)
+		}
+		block, _ := pem.Decode(b)
+		if block == nil || block.Type != "CERTIFICATE" {
+			return fail("pki revoke", fmt.Errorf("%s: not a PEM certificate", f))
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return fail("pki revoke", fmt.Errorf("%s: %v", f, err))
+		}
+		if c.CheckSignatureFrom(ca.Cert) != nil {
+			return fail("pki revoke", fmt.Errorf("%s: %s was not issued by this CA (%s)", f, c.Subject, ca.Cert.Subject))
+		}
+		nums = append(nums, c.SerialNumber)
+	}
+	for _, s := range serials {
+		n, ok := new(big.Int).SetString(s, 0)
+		if !ok || n.Sign() <= 0 {
+			return fail("pki revoke", fmt.Errorf("--serial %q is not a positive number", s))
+		}
+		nums = append(nums, n)
+	}
+	var prev *x509.RevocationList
+	if b, err := os.ReadFile(*out); err == nil {
+		if prev, err = exchange.ParseCRL(b); err != nil {
+			return fail("pki revoke", fmt.Errorf("%s: %v", *out, err))
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fail("pki revoke", err)
+	}
+	raw, crl, err := ca.Revoke(prev, nums, time.Now(), time.Duration(*days)*24*time.Hour)
+	if err != nil {
+		return fail("pki revoke", err)
+	}
+	tmp := *out + ".tmp"
+	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+		return fail("pki revoke", err)
+	}
+	// Renamed into place, so a node re-reading it never sees half a file.
+	if err := os.Rename(tmp, *out); err != nil {
+		return fail("pki revoke", err)
+	}
+	printResult(*asJSON, map[string]any{"file": *out, "number": crl.Number.String(), "revoked": len(crl.RevokedCertificateEntries), "next_update": crl.NextUpdate.UTC()},
+		fmt.Sprintf("revocation list %s: number %s, %d certificates revoked, next update %s", *out, crl.Number, len(crl.RevokedCertificateEntries), crl.NextUpdate.UTC().Format(time.RFC3339)))
 	return 0
 }

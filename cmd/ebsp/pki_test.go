@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,5 +40,36 @@ func TestPKICommand(t *testing.T) {
 	}
 	if rc := runPKI([]string{"init", "--state", "usa", "--out", p("bad")}); rc != 1 {
 		t.Fatalf("bad state: exit %d", rc)
+	}
+
+	// revoke: the US node's signing certificate, then its TLS certificate
+	// by serial; the list keeps the first and verifies with the CA.
+	us, err := exchange.LoadNode(p("us-node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCert, _ := x509.ParseCertificate(us.TLS.Certificate[0])
+	for _, args := range [][]string{
+		{"revoke", "--ca", p("us-ca"), "--cert", p("us-node", "sign.pem")},
+		{"revoke", "--ca", p("us-ca"), "--serial", "0x" + tlsCert.SerialNumber.Text(16)},
+	} {
+		if rc := runPKI(args); rc != 0 {
+			t.Fatalf("ebsp pki %v: exit %d", args, rc)
+		}
+	}
+	ca, _ := exchange.LoadCA(p("us-ca"))
+	rv, err := exchange.LoadRevocations([]string{p("us-ca", "crl.pem")}, []*x509.Certificate{ca.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rv.Revoked(us.SignCert); !ok {
+		t.Error("signing certificate not on the list")
+	}
+	if _, ok := rv.Revoked(tlsCert); !ok {
+		t.Error("TLS certificate not on the list")
+	}
+	// A certificate of another CA is refused.
+	if rc := runPKI([]string{"revoke", "--ca", p("us-ca"), "--cert", p("gb-node", "sign.pem")}); rc != 1 {
+		t.Fatalf("revoking another CA's certificate: exit %d", rc)
 	}
 }
