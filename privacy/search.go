@@ -145,6 +145,12 @@ func (pa *Party) floodedShare(ct *rlwe.Ciphertext) error {
 	share := ks.AllocateShare(ct.Level())
 	ks.GenShare(pa.sk, rlwe.NewSecretKey(pa.params.CKKS), ct, &share)
 	ks.KeySwitch(ct, share, ct)
+	// Lattigo's share is reduced lazily (MulCoeffsMontgomeryLazy: residues
+	// in [0, 2q)), and so is c0 + share: about one reply in eleven at ring
+	// degree 2^15 had a residue of c0 at or above q0. Reduce it fully before
+	// it leaves (the wire packs each residue in bitlen(q) bits, see
+	// appendPoly).
+	pa.params.CKKS.RingQ().AtLevel(ct.Level()).Reduce(ct.Value[0], ct.Value[0])
 	return nil
 }
 

@@ -120,6 +120,11 @@ func (p Params) appendPoly(b []byte, pol ring.Poly, level int) []byte {
 		var acc uint64 // pending bits, right-aligned
 		var n uint
 		for _, c := range pol.Coeffs[i] {
+			// Lattigo leaves some results lazily reduced (in [0, 2q));
+			// packed unreduced, a residue at or above 2^w lost its top bit
+			// and the reply decrypted to garbage (the count bug of
+			// docs/privacy.md, TestWireLazyResidues).
+			c %= q
 			// acc holds fewer than 8 pending bits here, so w ≤ 61 fits.
 			acc = acc<<w | c
 			n += w
