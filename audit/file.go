@@ -62,41 +62,90 @@ func parseLog(b []byte) (parsed, error) {
 		return p, fmt.Errorf("%w: not an ebsp audit log (bad magic)", ErrCorrupt)
 	}
 	off := int64(len(fileMagic))
-	p.good = off
-	for off < int64(len(b)) {
-		rest := b[off:]
-		if len(rest) < recordHeader {
-			p.torn = true
-			return p, nil
+	var err error
+	p.good, p.torn, err = scanRecords(bytes.NewReader(b[off:]), off, int64(len(b)), 0, func(at int64, data []byte) error {
+		// Slice b rather than keep scanRecords' buffer, which it reuses.
+		p.leaves = append(p.leaves, b[at+recordHeader:at+recordHeader+int64(len(data))])
+		return nil
+	})
+	return p, err
+}
+
+// scanRecords reads the records of a log file sequentially from r, which
+// holds the file from offset off (the start of a record) to size, and calls
+// fn with each record's offset and data (a buffer reused for the next
+// record: fn copies what it keeps). first is the index of the first record,
+// for messages. It returns the length of the valid prefix of the file and
+// whether the file ends in a torn record (incomplete, or damaged and last);
+// damage followed by more data is ErrCorrupt, since no crash explains it.
+// Memory is bounded: no record may claim more than maxLeafBytes.
+func scanRecords(r io.Reader, off, size, first int64, fn func(off int64, data []byte) error) (good int64, torn bool, err error) {
+	good = off
+	var h [recordHeader]byte
+	var buf []byte
+	for i := first; off < size; i++ {
+		rest := size - off
+		if rest < recordHeader {
+			return good, true, nil
 		}
-		n := binary.BigEndian.Uint32(rest[0:4])
-		sum := binary.BigEndian.Uint32(rest[4:8])
+		if _, err := io.ReadFull(r, h[:]); err != nil {
+			return good, false, fmt.Errorf("audit: reading record %d at offset %d: %v", i, off, err)
+		}
+		n := binary.BigEndian.Uint32(h[0:4])
+		sum := binary.BigEndian.Uint32(h[4:8])
 		if n > maxLeafBytes {
-			if int64(len(rest)) <= recordHeader+int64(n) {
+			if rest <= recordHeader+int64(n) {
 				// Could be a torn header whose length bytes are garbage.
-				p.torn = true
-				return p, nil
+				return good, true, nil
 			}
-			return p, fmt.Errorf("%w: record %d at offset %d claims %d bytes, limit %d", ErrCorrupt, len(p.leaves), off, n, maxLeafBytes)
+			return good, false, fmt.Errorf("%w: record %d at offset %d claims %d bytes, limit %d", ErrCorrupt, i, off, n, maxLeafBytes)
 		}
 		end := recordHeader + int64(n)
-		if int64(len(rest)) < end {
-			p.torn = true
-			return p, nil
+		if rest < end {
+			return good, true, nil
 		}
-		data := rest[recordHeader:end]
-		if crc32.Checksum(data, castagnoli) != sum {
-			if int64(len(rest)) == end {
-				p.torn = true
-				return p, nil
+		if cap(buf) < int(n) {
+			buf = make([]byte, n, maxLeafBytes)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return good, false, fmt.Errorf("audit: reading record %d at offset %d: %v", i, off, err)
+		}
+		if crc32.Checksum(buf, castagnoli) != sum {
+			if rest == end {
+				return good, true, nil
 			}
-			return p, fmt.Errorf("%w: record %d at offset %d fails its checksum", ErrCorrupt, len(p.leaves), off)
+			return good, false, fmt.Errorf("%w: record %d at offset %d fails its checksum", ErrCorrupt, i, off)
 		}
-		p.leaves = append(p.leaves, data)
+		if err := fn(off, buf); err != nil {
+			return good, false, err
+		}
 		off += end
-		p.good = off
+		good = off
 	}
-	return p, nil
+	return good, false, nil
+}
+
+// readRecordAt reads the record at offset off of a log file and returns its
+// data and the offset just after it. Any damage is ErrCorrupt: the caller
+// reads records it knows to be complete.
+func readRecordAt(r io.ReaderAt, off int64) (data []byte, end int64, err error) {
+	var h [recordHeader]byte
+	if _, err := r.ReadAt(h[:], off); err != nil {
+		return nil, 0, fmt.Errorf("%w: reading record header at offset %d: %v", ErrCorrupt, off, err)
+	}
+	n := binary.BigEndian.Uint32(h[0:4])
+	if n > maxLeafBytes {
+		return nil, 0, fmt.Errorf("%w: record at offset %d claims %d bytes, limit %d", ErrCorrupt, off, n, maxLeafBytes)
+	}
+	data = make([]byte, n)
+	if _, err := r.ReadAt(data, off+recordHeader); err != nil {
+		return nil, 0, fmt.Errorf("%w: reading record at offset %d: %v", ErrCorrupt, off, err)
+	}
+	if crc32.Checksum(data, castagnoli) != binary.BigEndian.Uint32(h[4:8]) {
+		return nil, 0, fmt.Errorf("%w: record at offset %d fails its checksum", ErrCorrupt, off)
+	}
+	return data, off + recordHeader + int64(n), nil
 }
 
 // ReadLeaves reads an exported log file (the leaves file of a log directory)

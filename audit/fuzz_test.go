@@ -75,3 +75,34 @@ func FuzzDecodeLeaf(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseTilePath(f *testing.F) {
+	for _, p := range []string{"tile/0/000", "tile/0/x001/x234/067", "tile/2/005.p/17", "tile/entries/000", "tile/8/0/000"} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		tile, err := ParseTilePath(p)
+		if err != nil {
+			return
+		}
+		// Only canonical hash tile paths: they print back to themselves.
+		if tile.H != TileHeight || tile.L < 0 || tile.W < 1 || tile.W > 1<<TileHeight || TilePath(tile) != p {
+			t.Fatalf("%q parsed as %+v", p, tile)
+		}
+	})
+}
+
+func FuzzParseTreeState(f *testing.F) {
+	s := treeState{height: 8, size: 12345, end: 678901}
+	f.Add([]byte(s.text()))
+	f.Add([]byte("ebsp audit tree 1\nheight 8\nsize 0\nend 9\nroot AAAA\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := parseTreeState(b)
+		if err != nil {
+			return
+		}
+		if s.size < 0 || s.end < 0 || s.height < 1 || s.height > 30 || s.text() != string(b) {
+			t.Fatalf("%q parsed as %+v", b, s)
+		}
+	})
+}

@@ -106,6 +106,7 @@ func TestVerifyDetectsModifiedLeaf(t *testing.T) {
 
 func TestVerifyDetectsModifiedLeafInFile(t *testing.T) {
 	fx := keptLog(t, 10, 10)
+	leaves := fx.log.Leaves() // read from disk: before the file is edited
 	fx.log.Close()
 	path := filepath.Join(fx.dir, LeavesFile)
 	b, _ := os.ReadFile(path)
@@ -117,7 +118,6 @@ func TestVerifyDetectsModifiedLeafInFile(t *testing.T) {
 		t.Fatal("edited record with stale checksum loaded")
 	}
 	// One who fixes the checksum too: the Merkle tree still shows it.
-	leaves := fx.log.Leaves()
 	leaves[4] = bytes.Replace(leaves[4], []byte(`"case-4"`), []byte(`"case-9"`), 1)
 	var file []byte
 	file = append(file, fileMagic...)
