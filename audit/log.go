@@ -485,6 +485,11 @@ func (l *Log) Dir() string { return l.dir }
 // Origin returns the log's origin line (its signer's name).
 func (l *Log) Origin() string { return l.origin }
 
+// OpenStats says what Open read: whether it rebuilt the index and tiles from
+// the whole leaves file (a log from before tiles, or index or tiles that
+// disagreed with the leaves), and how many leaves it read to rebuild them.
+func (l *Log) OpenStats() (rebuilt bool, leavesRead int64) { return l.rebuilt, l.scanned }
+
 // Leaf returns the encoded leaf at index i, read from disk.
 func (l *Log) Leaf(i int64) ([]byte, error) {
 	l.mu.Lock()
