@@ -200,30 +200,12 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 	a, fields := c.agreement, c.fields
 	r.mu.Unlock()
 
-	leaf := audit.Leaf{Time: now, Kind: audit.KindExaminer, Partner: c.partner.State, Agreement: a.ID, Case: c.id,
-		Purpose: string(c.purpose), SearchType: string(c.searchType), Outcome: audit.OutcomeRejected, Reason: d.Reason, Actor: examiner}
-	if first {
-		leaf.Outcome = audit.OutcomeConfirmedFirst
-		idx, err := r.log.Append(leaf)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if c.status == caseDeciding {
-			c.status = StatusQueued
-		}
-		if err != nil {
-			return fmt.Errorf("exchange: %w: %v", ErrStorage, err)
-		}
-		c.lastLeaf = idx
-		c.firstExaminer, c.firstCandidate = examiner, candidate
-		if err := r.persistCase(c); err != nil {
-			c.firstExaminer, c.firstCandidate = "", ""
-			return fmt.Errorf("exchange: %w: case %s: recording the first confirmation: %v", ErrStorage, caseID, err)
-		}
-		return nil
-	}
-	var rel *Release
-	if confirm {
-		leaf.Outcome = audit.OutcomeConfirmed
+	pd := &pendingDecision{Examiner: examiner, Candidate: candidate, Outcome: audit.OutcomeRejected, Reason: d.Reason}
+	switch {
+	case first:
+		pd.Outcome = audit.OutcomeConfirmedFirst
+	case confirm:
+		pd.Outcome = audit.OutcomeConfirmed
 		got, err := r.discloser.Disclose(ctx, candidate, slices.Clone(fields))
 		if err != nil {
 			r.mu.Lock()
@@ -235,41 +217,88 @@ func (r *Responder) DecideCase(ctx context.Context, examiner, secret, caseID str
 		}
 		// Minimisation: whatever the store returned, only fields both asked
 		// for and on the allow-list leave.
-		rel = &Release{Fields: map[string]string{}, Handling: HandlingTags{
+		pd.Release = &Release{Fields: map[string]string{}, Handling: HandlingTags{
 			NoOnwardTransfer: a.Handling.NoOnwardTransfer, DestroyBy: now.Add(time.Duration(a.Handling.DestroyAfter)).UTC(),
 			Agreement: a.ID, Purpose: c.purpose}}
 		for _, f := range fields {
 			if v, ok := got[f]; ok && v != "" && slices.Contains(a.Disclosure, f) {
-				rel.Fields[f] = v
+				pd.Release.Fields[f] = v
 			}
 		}
 	}
-	idx, err := r.log.Append(leaf)
+	// The store holds the decision before its leaf is written, so that a
+	// node stopped between the two finds the leaf at its next start and
+	// completes the decision (resolvePending) instead of letting an
+	// examiner decide the case a second time.
+	r.mu.Lock()
+	if c.status != caseDeciding {
+		// Withdrawn by a suspension while the fields were read.
+		r.mu.Unlock()
+		return fmt.Errorf("exchange: %w: case %s was %s meanwhile; nothing released", ErrCaseState, caseID, c.status)
+	}
+	c.pending = pd
+	if err := r.persistCase(c); err != nil {
+		c.status, c.pending = StatusQueued, nil
+		r.mu.Unlock()
+		return fmt.Errorf("exchange: %w: case %s: recording the decision: %v", ErrStorage, caseID, err)
+	}
+	r.mu.Unlock()
+
+	idx, err := r.log.Append(audit.Leaf{Time: now, Kind: audit.KindExaminer, Partner: c.partner.State, Agreement: a.ID, Case: c.id,
+		Purpose: string(c.purpose), SearchType: string(c.searchType), Outcome: pd.Outcome, Reason: d.Reason, Actor: examiner})
+	failpoint("decision-leaf")
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
+		// No leaf, no decision: the case waits for an examiner again. The
+		// store's pending decision, if this write fails too, finds no leaf
+		// at the next start and is dropped there.
 		if c.status == caseDeciding {
 			c.status = StatusQueued
 		}
+		c.pending = nil
+		if perr := r.persistCase(c); perr != nil {
+			r.logger.Error("exchange state write failed", "what", "undecided case", "case", c.id, "err", perr)
+		}
 		return fmt.Errorf("exchange: %w: %v", ErrStorage, err)
 	}
-	c.lastLeaf = idx
-	c.examiner = examiner
-	c.probe.wipe()
 	if c.status != caseDeciding {
-		// Withdrawn by a suspension while the fields were read.
+		// Withdrawn by a suspension after the store recorded the decision.
+		c.pending = nil
 		return fmt.Errorf("exchange: %w: case %s was %s meanwhile; nothing released", ErrCaseState, caseID, c.status)
 	}
-	if confirm {
-		c.status, c.release = StatusReleased, rel
-	} else {
-		c.status = StatusRejected
-	}
+	c.apply(pd, idx)
 	if err := r.persistCase(c); err != nil {
-		// The decision's leaf is written, the store's record is not: the
-		// case waits for the examiner again, who may repeat the decision.
-		c.status, c.release = StatusQueued, nil
-		return fmt.Errorf("exchange: %w: case %s: recording the decision: %v", ErrStorage, caseID, err)
+		// The decision stands: its leaf is written and the store holds it
+		// as pending, which the next start completes from the leaf.
+		r.logger.Error("exchange state write failed", "what", "decided case", "case", c.id, "err", err)
 	}
 	return nil
+}
+
+// pendingDecision is an examiner's decision the store holds before its
+// leaf is in the log (caseState.Pending).
+type pendingDecision struct {
+	Examiner  string   `json:"examiner"`
+	Candidate string   `json:"candidate,omitempty"`
+	Outcome   string   `json:"outcome"` // the leaf's: confirmed_first, confirmed or rejected
+	Reason    string   `json:"reason,omitempty"`
+	Release   *Release `json:"release,omitempty"`
+}
+
+// apply makes d, whose leaf is index idx, the case's decision.
+func (c *caseRec) apply(d *pendingDecision, idx int64) {
+	c.pending, c.lastLeaf = nil, idx
+	switch d.Outcome {
+	case audit.OutcomeConfirmedFirst:
+		c.status = StatusQueued
+		c.firstExaminer, c.firstCandidate = d.Examiner, d.Candidate
+		return
+	case audit.OutcomeConfirmed:
+		c.status, c.release = StatusReleased, d.Release
+	default:
+		c.status = StatusRejected
+	}
+	c.examiner = d.Examiner
+	c.probe.wipe()
 }

@@ -110,9 +110,10 @@ type caseRec struct {
 	// firstExaminer and firstCandidate: the first confirmation of a
 	// four-eyes case.
 	firstExaminer, firstCandidate string
-	lastLeaf                      int64 // index of the latest audit leaf about this case
-	probeLost                     bool  // restored after a restart: the probe was never on disk
-	delivering                    bool  // a status poll is delivering the release now
+	pending                       *pendingDecision // while deciding: the decision, recorded before its leaf
+	lastLeaf                      int64            // index of the latest audit leaf about this case
+	probeLost                     bool             // restored after a restart: the probe was never on disk
+	delivering                    bool             // a status poll is delivering the release now
 }
 
 // NewResponder checks the configuration and makes a Responder.
@@ -586,12 +587,20 @@ func (r *Responder) deliver(env *Envelope, a *Agreement, c *caseRec, now time.Ti
 			return r.internal(env, a, err)
 		}
 	}
+	failpoint("release-leaf")
 	r.mu.Lock()
+	rel, last := c.release, c.lastLeaf
 	c.release, c.status, c.lastLeaf, c.delivering = nil, StatusDelivered, idx, false
 	if err := r.persistCase(c); err != nil {
-		// The requester gets the data now; a restart before the store
-		// recovers would find the case delivering with its leaf written.
+		// The data leaves only once the store says delivered: were it
+		// sent now, a restart before the store recovers would find the
+		// case delivering and send it again. The case stays delivering
+		// with its leaf written; the next poll finds the leaf and
+		// delivers without a second one.
+		c.release, c.status, c.lastLeaf = rel, caseDelivering, last
+		r.mu.Unlock()
 		r.logger.Error("exchange state write failed", "what", "delivered case", "case", c.id, "err", err)
+		return r.refusal(env, a, partner, c.purpose, storageRefusal(err))
 	}
 	r.mu.Unlock()
 	return r.replyProving(env, a, MsgStatusReply, idx, &reply.Audit, reply, known)

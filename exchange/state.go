@@ -55,6 +55,9 @@ type caseState struct {
 	// The first confirmation of a four-eyes case.
 	FirstExaminer  string `json:"first_examiner,omitempty"`
 	FirstCandidate string `json:"first_candidate,omitempty"`
+	// Pending is the decision of a case deciding: held before its leaf
+	// is written (DecideCase).
+	Pending *pendingDecision `json:"pending_decision,omitempty"`
 }
 
 // persistCase writes c through to the store. Callers hold r.mu, so that
@@ -63,10 +66,14 @@ func (r *Responder) persistCase(c *caseRec) error {
 	if r.state == nil {
 		return nil
 	}
+	var pending *pendingDecision
+	if c.status == caseDeciding {
+		pending = c.pending
+	}
 	data, err := json.Marshal(caseState{ID: c.id, SecretHash: c.secretHash[:], Agreement: c.agreement.ID, Partner: c.partner,
 		Purpose: c.purpose, SearchType: c.searchType, Candidates: c.candidates, Created: c.created, RefUntil: c.refUntil,
 		Status: c.status, Fields: c.fields, Deadline: c.deadline, Release: c.release, Examiner: c.examiner, LastLeaf: c.lastLeaf,
-		FirstExaminer: c.firstExaminer, FirstCandidate: c.firstCandidate})
+		FirstExaminer: c.firstExaminer, FirstCandidate: c.firstCandidate, Pending: pending})
 	if err != nil {
 		return err
 	}
@@ -133,25 +140,55 @@ func (r *Responder) restore(ctx context.Context) error {
 		}
 		copy(c.secretHash[:], s.SecretHash)
 		if c.status == caseDeciding {
-			// The decision was not recorded: the examiner decides again.
-			c.status = StatusQueued
+			r.resolvePending(c, s.Pending)
 		}
 		r.cases[c.id] = c
 	}
 	return nil
 }
 
+// resolvePending settles, at start, a case the node stopped deciding: a
+// decision whose leaf is in the log stands (the store had not recorded it
+// yet); one whose leaf is not never happened, and the case waits for an
+// examiner again.
+func (r *Responder) resolvePending(c *caseRec, d *pendingDecision) {
+	idx := int64(-1)
+	if d != nil {
+		idx = r.leafAfter(c.lastLeaf, func(l audit.Leaf) bool {
+			return l.Kind == audit.KindExaminer && l.Case == c.id && l.Actor == d.Examiner && l.Outcome == d.Outcome
+		})
+	}
+	if idx < 0 {
+		c.status, c.pending = StatusQueued, nil
+	} else {
+		c.status = caseDeciding // as DecideCase leaves it before apply
+		c.apply(d, idx)
+	}
+	if err := r.persistCase(c); err != nil {
+		// The store keeps the pending decision; the next start settles
+		// it again, the same way.
+		r.logger.Error("exchange state write failed", "what", "settled decision", "case", c.id, "err", err)
+	}
+}
+
 // deliveredAt finds the release leaf of case id written after index from,
-// if a delivery was cut short after writing it (the node stopped between
-// the leaf and the store's record of the delivery). It returns -1 if there
-// is none.
+// if a delivery was cut short after writing it (the node stopped, or the
+// store failed, between the leaf and the store's record of the delivery).
+// It returns -1 if there is none.
 func (r *Responder) deliveredAt(id string, from int64) int64 {
+	return r.leafAfter(from, func(l audit.Leaf) bool { return l.Kind == audit.KindRelease && l.Case == id })
+}
+
+// leafAfter returns the index of the first leaf after index from that
+// match accepts, -1 if there is none. Only cases cut short between their
+// store record and their leaf look, from the case's latest leaf on.
+func (r *Responder) leafAfter(from int64, match func(audit.Leaf) bool) int64 {
 	for i := max(from+1, 0); i < r.log.Size(); i++ {
 		b, err := r.log.Leaf(i)
 		if err != nil {
 			return -1
 		}
-		if l, err := audit.DecodeLeaf(b); err == nil && l.Kind == audit.KindRelease && l.Case == id {
+		if l, err := audit.DecodeLeaf(b); err == nil && match(l) {
 			return i
 		}
 	}

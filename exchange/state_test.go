@@ -25,13 +25,7 @@ func openState(t *testing.T) *sqlite.Store {
 
 func releaseLeaves(t *testing.T, p *partnership, caseID string) int {
 	t.Helper()
-	n := 0
-	for _, l := range p.leaves(t) {
-		if l.Kind == audit.KindRelease && l.Case == caseID {
-			n++
-		}
-	}
-	return n
+	return countLeaves(t, p, audit.KindRelease, caseID)
 }
 
 // TestStateSurvivesRestart: with its state in the store, a responder

@@ -20,27 +20,40 @@ import (
 	"github.com/ebsp/ebsp/synth"
 )
 
-// ebspBuild is this command compiled once for all the tests of the
-// package that run it as a process (buildEbsp); TestMain removes it.
-var ebspBuild struct {
+// binBuild is this command compiled once for all the tests of the
+// package that run it as a process; TestMain removes it.
+type binBuild struct {
 	once sync.Once
 	dir  string
 	bin  string
 	err  error
 }
 
+// ebspBuild is the command as shipped; ebspFailpointBuild is built with
+// the tag ebsp_failpoints, whose process kills itself at the failpoint
+// EBSP_FAILPOINT names (package exchange, failpoint_on.go).
+var ebspBuild, ebspFailpointBuild binBuild
+
 // buildEbsp compiles this command into a temporary folder, once per test
 // binary.
-func buildEbsp(t *testing.T) string {
+func buildEbsp(t *testing.T) string { return ebspBuild.get(t) }
+
+// buildEbspFailpoints compiles this command with failpoints, once per
+// test binary.
+func buildEbspFailpoints(t *testing.T) string {
+	return ebspFailpointBuild.get(t, "-tags", "ebsp_failpoints")
+}
+
+func (b *binBuild) get(t *testing.T, flags ...string) string {
 	t.Helper()
-	b := &ebspBuild
 	b.once.Do(func() {
 		if b.dir, b.err = os.MkdirTemp("", "ebsp-bin-"); b.err != nil {
 			return
 		}
 		b.bin = filepath.Join(b.dir, "ebsp")
-		if out, err := exec.Command("go", "build", "-o", b.bin, ".").CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+		args := append(append([]string{"build"}, flags...), "-o", b.bin, ".")
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go %v: %v\n%s", args, err, out)
 		}
 	})
 	if b.err != nil {
@@ -51,8 +64,10 @@ func buildEbsp(t *testing.T) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if ebspBuild.dir != "" {
-		os.RemoveAll(ebspBuild.dir)
+	for _, b := range []*binBuild{&ebspBuild, &ebspFailpointBuild} {
+		if b.dir != "" {
+			os.RemoveAll(b.dir)
+		}
 	}
 	os.Exit(code)
 }

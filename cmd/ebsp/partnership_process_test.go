@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -53,22 +54,23 @@ type partnerNode struct {
 	tokens   map[string]string // by role
 }
 
-// TestPartnershipProcessesSurviveKill9 is the test of issue 13's "Done
-// when": a requesting (US) and a responding (GB) state run as separate
-// `ebsp node` processes from configuration files with credentials and an
-// agreement made by `ebsp pki`. It runs step 1 and step 2; an examiner
-// confirms and GB is killed with SIGKILL before the requester collects
-// the release: after the restart the release is delivered once (one
-// release leaf). Then GB suspends the agreement and is killed again: after
-// the restart the suspension, the day's quota count and the replay cache
-// are still in force.
-func TestPartnershipProcessesSurviveKill9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs two node processes")
-	}
-	bin := buildEbsp(t)
+// processPartnership is a requesting (US) and a responding (GB) state
+// running as separate `ebsp node` processes from configuration files, with
+// credentials and an agreement made by `ebsp pki`.
+type processPartnership struct {
+	dir   string
+	ports []int // US API, GB API, US partner, GB partner
+	nodes map[string]*partnerNode
+}
+
+// startProcessPartnership makes the PKI and the agreement US-GB (with a
+// daily quota of quota tenprint searches, 0 for the default) and starts
+// both nodes with bin.
+func startProcessPartnership(t *testing.T, bin string, quota int) *processPartnership {
+	t.Helper()
 	dir := t.TempDir()
-	p := freePorts(t, 4) // US API, GB API, US partner, GB partner
+	pp := &processPartnership{dir: dir, ports: freePorts(t, 4), nodes: map[string]*partnerNode{}}
+	p := pp.ports
 	for _, s := range []string{"US", "GB"} {
 		runEbsp(t, bin, "pki", "init", "--state", s, "--out", filepath.Join(dir, s+"-ca"))
 		runEbsp(t, bin, "pki", "node", "--ca", filepath.Join(dir, s+"-ca"), "--name", s+"-node", "--out", filepath.Join(dir, s+"-node"))
@@ -76,19 +78,18 @@ func TestPartnershipProcessesSurviveKill9(t *testing.T) {
 	agreement := filepath.Join(dir, "US-GB.json")
 	runEbsp(t, bin, "pki", "agreement", "--id", "US-GB", "--a", filepath.Join(dir, "US-node"), "--b", filepath.Join(dir, "GB-node"),
 		"--endpoint-a", fmt.Sprintf("https://127.0.0.1:%d", p[2]), "--endpoint-b", fmt.Sprintf("https://127.0.0.1:%d", p[3]), "--out", agreement)
-	// A quota of 4 tenprint searches a day, so that the count shows.
-	var ag map[string]any
-	raw, _ := os.ReadFile(agreement)
-	if err := json.Unmarshal(raw, &ag); err != nil {
-		t.Fatal(err)
+	if quota > 0 {
+		var ag map[string]any
+		raw, _ := os.ReadFile(agreement)
+		if err := json.Unmarshal(raw, &ag); err != nil {
+			t.Fatal(err)
+		}
+		ag["searches"].(map[string]any)["tenprint"].(map[string]any)["daily_quota"] = quota
+		raw, _ = json.MarshalIndent(ag, "", "  ")
+		if err := os.WriteFile(agreement, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	ag["searches"].(map[string]any)["tenprint"].(map[string]any)["daily_quota"] = 4
-	raw, _ = json.MarshalIndent(ag, "", "  ")
-	if err := os.WriteFile(agreement, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	nodes := map[string]*partnerNode{}
 	for i, s := range []string{"US", "GB"} {
 		n := &partnerNode{dir: filepath.Join(dir, s), tokens: map[string]string{}}
 		os.MkdirAll(n.dir, 0o700)
@@ -107,49 +108,132 @@ func TestPartnershipProcessesSurviveKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 		n.cmd, n.url = startNodeProcess(t, bin, n.cfg, n.dir)
-		nodes[s] = n
+		pp.nodes[s] = n
 	}
-	us, gb := nodes["US"], nodes["GB"]
-	ctx := context.Background()
-	client := func(n *partnerNode, role string) *node.Client { return node.NewClient(n.url, n.tokens[role], nil) }
-	restartGB := func() {
-		t.Helper()
-		if err := gb.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		gb.cmd.Wait()
-		gb.cmd, gb.url = startNodeProcess(t, bin, gb.cfg, gb.dir)
+	return pp
+}
+
+func (pp *processPartnership) client(state, role string) *node.Client {
+	n := pp.nodes[state]
+	return node.NewClient(n.url, n.tokens[role], nil)
+}
+
+// kill stops a state's node with SIGKILL.
+func (pp *processPartnership) kill(t *testing.T, state string) {
+	t.Helper()
+	n := pp.nodes[state]
+	if err := n.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
 	}
-	for i := range 3 {
-		if _, err := client(gb, "operator").Enroll(ctx, &node.EnrolRequest{Identity: node.IdentityInput{ID: fmt.Sprintf("GB-%d", i), Names: []string{fmt.Sprintf("Person %d", i)}},
+	n.cmd.Wait()
+}
+
+// start starts a state's node again with bin, after it stopped.
+func (pp *processPartnership) start(t *testing.T, state, bin string) {
+	t.Helper()
+	n := pp.nodes[state]
+	n.cmd, n.url = startNodeProcess(t, bin, n.cfg, n.dir)
+}
+
+// enrolGB enrols GB-0 ... GB-(k-1), named "Person i", at GB.
+func (pp *processPartnership) enrolGB(t *testing.T, k int) {
+	t.Helper()
+	for i := range k {
+		if _, err := pp.client("GB", "operator").Enroll(context.Background(), &node.EnrolRequest{Identity: node.IdentityInput{ID: fmt.Sprintf("GB-%d", i), Names: []string{fmt.Sprintf("Person %d", i)}},
 			Provenance: store.Provenance{LegalBasis: "test"}, Samples: []node.SampleInput{isoSample(t, uint64(700+i), biometric.RightIndex)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
 
-	// Step 1 (search 1 of 4 today) and step 2; the examiner confirms.
-	res, err := client(us, "operator").ExchangeSearch(ctx, &node.ExchangeSearchRequest{Partner: "GB", Purpose: "border_screening",
-		LegalBasis: "test", Officer: "o-1", Samples: []node.SampleInput{isoSample(t, 701, biometric.RightIndex)}})
+// disclosureCase runs step 1 from the US for GB's person i and step 2
+// for their names, and returns the case.
+func (pp *processPartnership) disclosureCase(t *testing.T, i int) string {
+	t.Helper()
+	ctx := context.Background()
+	res, err := pp.client("US", "operator").ExchangeSearch(ctx, &node.ExchangeSearchRequest{Partner: "GB", Purpose: "border_screening",
+		LegalBasis: "test", Officer: "o-1", Samples: []node.SampleInput{isoSample(t, uint64(700+i), biometric.RightIndex)}})
 	if err != nil || res.Outcome != "hit" {
 		t.Fatalf("step 1: %+v %v", res, err)
 	}
-	dc, err := client(us, "operator").RequestDisclosure(ctx, &node.ExchangeDisclosureRequest{Partner: "GB", Reference: res.Reference, Officer: "o-1", Fields: []string{"names"}})
+	dc, err := pp.client("US", "operator").RequestDisclosure(ctx, &node.ExchangeDisclosureRequest{Partner: "GB", Reference: res.Reference, Officer: "o-1", Fields: []string{"names"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := client(gb, "examiner").Decide(ctx, dc.Case, true, "GB-1"); err != nil {
+	return dc.Case
+}
+
+// gbLeaves reads GB's transparency log, GB stopped.
+func (pp *processPartnership) gbLeaves(t *testing.T) []audit.Leaf {
+	t.Helper()
+	gbCreds, err := exchange.LoadNode(filepath.Join(pp.dir, "GB-node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg, err := audit.Open(filepath.Join(pp.nodes["GB"].dir, "data", "audit"), gbCreds.LogSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	leaves, err := audit.DecodeLeaves(lg.Leaves())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return leaves
+}
+
+// countLeaves counts the leaves of a kind about a case.
+func countLeaves(leaves []audit.Leaf, kind audit.Kind, caseID string) int {
+	n := 0
+	for _, l := range leaves {
+		if l.Kind == kind && l.Case == caseID {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPartnershipProcessesSurviveKill9 is the test of issue 13's "Done
+// when": a requesting (US) and a responding (GB) state run as separate
+// `ebsp node` processes from configuration files with credentials and an
+// agreement made by `ebsp pki`. It runs step 1 and step 2; an examiner
+// confirms and GB is killed with SIGKILL before the requester collects
+// the release: after the restart the release is delivered once (one
+// release leaf). Then GB suspends the agreement and is killed again: after
+// the restart the suspension, the day's quota count and the replay cache
+// are still in force.
+func TestPartnershipProcessesSurviveKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs two node processes")
+	}
+	bin := buildEbsp(t)
+	// A quota of 4 tenprint searches a day, so that the count shows.
+	pp := startProcessPartnership(t, bin, 4)
+	dir, p := pp.dir, pp.ports
+	us, gb := pp.nodes["US"], pp.nodes["GB"]
+	ctx := context.Background()
+	client := func(n *partnerNode, role string) *node.Client { return node.NewClient(n.url, n.tokens[role], nil) }
+	restartGB := func() {
+		t.Helper()
+		pp.kill(t, "GB")
+		pp.start(t, "GB", bin)
+	}
+	pp.enrolGB(t, 3)
+
+	// Step 1 (search 1 of 4 today) and step 2; the examiner confirms.
+	caseID := pp.disclosureCase(t, 1)
+	if err := client(gb, "examiner").Decide(ctx, caseID, true, "GB-1"); err != nil {
 		t.Fatal(err)
 	}
 	// Killed between the confirmation and the delivery.
 	restartGB()
-	st, err := client(us, "operator").Disclosure(ctx, "GB", dc.Case)
+	st, err := client(us, "operator").Disclosure(ctx, "GB", caseID)
 	if err != nil || st.Release == nil || st.Release.Fields["names"] != "Person 1" {
 		t.Fatalf("after the restart: %+v %v, want the release", st, err)
 	}
-	if st, err = client(us, "operator").Disclosure(ctx, "GB", dc.Case); err != nil || st.Release != nil || st.Status != exchange.StatusDelivered {
+	if st, err = client(us, "operator").Disclosure(ctx, "GB", caseID); err != nil || st.Release != nil || st.Status != exchange.StatusDelivered {
 		t.Fatalf("second poll: %+v %v, want delivered and no data", st, err)
 	}
-
 	// Searches 2 and 3 of the day, sent as signed envelopes from the US
 	// credentials, so that one can be replayed.
 	usCreds, err := exchange.LoadNode(filepath.Join(dir, "US-node"))
@@ -217,28 +301,90 @@ func TestPartnershipProcessesSurviveKill9(t *testing.T) {
 	}
 
 	// One release leaf for the case in GB's log.
-	gb.cmd.Process.Signal(syscall.SIGKILL)
-	gb.cmd.Wait()
-	gbCreds, err := exchange.LoadNode(filepath.Join(dir, "GB-node"))
-	if err != nil {
-		t.Fatal(err)
+	pp.kill(t, "GB")
+	if n := countLeaves(pp.gbLeaves(t), audit.KindRelease, caseID); n != 1 {
+		t.Fatalf("%d release leaves for case %s, want 1", n, caseID)
 	}
-	lg, err := audit.Open(filepath.Join(gb.dir, "data", "audit"), gbCreds.LogSigner)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestDecisionAndDeliveryKilledInTheirWindows puts a kill -9 of the
+// responding node exactly where its audit log and its store disagree: GB
+// runs a build with failpoints (tag ebsp_failpoints) that kills itself
+// right after writing the examiner's decision leaf, before its store
+// records the decision; and again right after writing the release leaf,
+// before its store records the delivery. After each restart the decision
+// stands (the case is not queued again and a second decision is refused)
+// and the release is delivered once: one examiner leaf, one release leaf.
+func TestDecisionAndDeliveryKilledInTheirWindows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary twice and runs two node processes")
 	}
-	defer lg.Close()
-	leaves, err := audit.DecodeLeaves(lg.Leaves())
-	if err != nil {
-		t.Fatal(err)
+	bin, fbin := buildEbsp(t), buildEbspFailpoints(t)
+	pp := startProcessPartnership(t, bin, 0)
+	ctx := context.Background()
+	pp.enrolGB(t, 2)
+	caseID := pp.disclosureCase(t, 1)
+
+	// restartInto restarts GB with the failpoint build set to die at fp.
+	restartInto := func(fp string) {
+		t.Helper()
+		pp.kill(t, "GB")
+		t.Setenv("EBSP_FAILPOINT", fp) // read by the failpoint build only
+		pp.start(t, "GB", fbin)
 	}
-	releases := 0
-	for _, l := range leaves {
-		if l.Kind == audit.KindRelease && l.Case == dc.Case {
-			releases++
+	// diedAt waits for GB to kill itself, and starts it again as shipped.
+	diedAt := func(fp string) {
+		t.Helper()
+		gb := pp.nodes["GB"]
+		done := make(chan error, 1)
+		go func() { done <- gb.cmd.Wait() }()
+		select {
+		case err := <-done:
+			if ws, ok := gb.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("GB at failpoint %s: %v, want killed by SIGKILL", fp, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("GB did not die at failpoint %s", fp)
 		}
+		log, _ := os.ReadFile(filepath.Join(gb.dir, "node.log"))
+		if !bytes.Contains(log, []byte("failpoint "+fp)) {
+			t.Fatalf("GB's log does not show failpoint %s", fp)
+		}
+		pp.start(t, "GB", buildEbsp(t))
 	}
-	if releases != 1 {
-		t.Fatalf("%d release leaves for case %s, want 1", releases, dc.Case)
+
+	restartInto("decision-leaf")
+	if err := pp.client("GB", "examiner").Decide(ctx, caseID, true, "GB-1"); err == nil {
+		t.Fatal("the confirmation was answered although the node died writing it")
+	}
+	diedAt("decision-leaf")
+	if queue, err := pp.client("GB", "examiner").Cases(ctx); err != nil || len(queue) != 0 {
+		t.Fatalf("examiners' queue after the restart: %+v %v, want empty (the decision stands)", queue, err)
+	}
+	err := pp.client("GB", "examiner").Decide(ctx, caseID, false, "")
+	var ae *node.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusConflict {
+		t.Fatalf("a second decision after the restart: %v, want 409", err)
+	}
+
+	restartInto("release-leaf")
+	if st, err := pp.client("US", "operator").Disclosure(ctx, "GB", caseID); err == nil && st.Release != nil {
+		t.Fatalf("the release was delivered although GB died before recording it: %+v", st)
+	}
+	diedAt("release-leaf")
+	st, err := pp.client("US", "operator").Disclosure(ctx, "GB", caseID)
+	if err != nil || st.Release == nil || st.Release.Fields["names"] != "Person 1" {
+		t.Fatalf("after the restart: %+v %v, want the release", st, err)
+	}
+	if st, err = pp.client("US", "operator").Disclosure(ctx, "GB", caseID); err != nil || st.Release != nil || st.Status != exchange.StatusDelivered {
+		t.Fatalf("second poll: %+v %v, want delivered and no data", st, err)
+	}
+	pp.kill(t, "GB")
+	leaves := pp.gbLeaves(t)
+	if n := countLeaves(leaves, audit.KindExaminer, caseID); n != 1 {
+		t.Errorf("%d examiner leaves for case %s, want 1", n, caseID)
+	}
+	if n := countLeaves(leaves, audit.KindRelease, caseID); n != 1 {
+		t.Errorf("%d release leaves for case %s, want 1", n, caseID)
 	}
 }

@@ -1,0 +1,192 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/store"
+)
+
+// failingCases is an exchange state whose case writes fail once armed:
+// after letting pass the number of writes it was armed with.
+type failingCases struct {
+	store.ExchangeState
+	pass  atomic.Int32 // writes still let through; < 0: not armed
+	fails atomic.Int32 // writes refused
+}
+
+func newFailingCases(st store.ExchangeState) *failingCases {
+	f := &failingCases{ExchangeState: st}
+	f.pass.Store(-1)
+	return f
+}
+
+// failAfter arms f: n more case writes succeed, then every one fails
+// until disarm.
+func (f *failingCases) failAfter(n int32) { f.pass.Store(n) }
+func (f *failingCases) disarm()           { f.pass.Store(-1) }
+
+func (f *failingCases) PutCase(ctx context.Context, c store.ExchangeCase) error {
+	for {
+		n := f.pass.Load()
+		if n < 0 {
+			return f.ExchangeState.PutCase(ctx, c)
+		}
+		if n == 0 {
+			f.fails.Add(1)
+			return errors.New("injected: the disk is full")
+		}
+		if f.pass.CompareAndSwap(n, n-1) {
+			return f.ExchangeState.PutCase(ctx, c)
+		}
+	}
+}
+
+func countLeaves(t *testing.T, p *partnership, kind audit.Kind, caseID string) int {
+	t.Helper()
+	n := 0
+	for _, l := range p.leaves(t) {
+		if l.Kind == kind && l.Case == caseID {
+			n++
+		}
+	}
+	return n
+}
+
+// queuedCase runs step 1 and step 2 for a gallery person and returns the
+// case and its first candidate.
+func queuedCase(t *testing.T, p *partnership, person *galleryPerson) (string, string) {
+	t.Helper()
+	bg := context.Background()
+	res, err := p.client.Step1(bg, border(probeOf(t, person)))
+	if err != nil || res.Outcome != "hit" {
+		t.Fatalf("step 1: %+v %v", res, err)
+	}
+	caseID, _, err := p.client.RequestDisclosure(bg, res.Reference, nil, "o-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := p.resp.Queue(examinerID, examinerSecret)
+	if err != nil || len(q) == 0 {
+		t.Fatalf("queue: %v %v", q, err)
+	}
+	return caseID, q[0].Candidates[0]
+}
+
+// TestDecisionStandsWhenStoreFailsAfterLeaf: the store records an
+// examiner's decision as pending before its leaf, and fails when told it
+// was logged. The decision stands (its leaf is written): the examiner is
+// told so, a second decision is refused, and after a restart the store's
+// pending decision is completed from the leaf, so that the case is
+// released, not queued for a second decision. One examiner leaf, one
+// release leaf.
+func TestDecisionStandsWhenStoreFailsAfterLeaf(t *testing.T) {
+	bg := context.Background()
+	st := newFailingCases(openState(t))
+	p := newPartnershipState(t, nil, st)
+	people := p.enrol(rand.New(rand.NewPCG(3, 13)), 2, "GBR")
+	caseID, cand := queuedCase(t, p, people[0])
+
+	st.failAfter(1) // the pending decision passes, the decided case fails
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, caseID, true, cand); err != nil {
+		t.Fatalf("decision whose leaf is written: %v, want it to stand", err)
+	}
+	if st.fails.Load() != 1 {
+		t.Fatalf("%d store writes refused, want 1 (the decided case)", st.fails.Load())
+	}
+	st.disarm()
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, caseID, false, ""); !errors.Is(err, ErrCaseState) {
+		t.Fatalf("second decision: %v, want %v", err, ErrCaseState)
+	}
+	p.restart(t)
+	if q, _ := p.resp.Queue(examinerID, examinerSecret); len(q) != 0 {
+		t.Fatalf("after the restart the queue holds %d cases, want none", len(q))
+	}
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, caseID, false, ""); !errors.Is(err, ErrCaseState) {
+		t.Fatalf("decision after the restart: %v, want %v", err, ErrCaseState)
+	}
+	status, rel, err := p.client.Status(bg, caseID)
+	if err != nil || status != StatusReleased || rel == nil || rel.Fields["names"] == "" {
+		t.Fatalf("poll: %s %+v %v, want the release", status, rel, err)
+	}
+	if n := countLeaves(t, p, audit.KindExaminer, caseID); n != 1 {
+		t.Fatalf("%d examiner leaves, want 1", n)
+	}
+	if n := releaseLeaves(t, p, caseID); n != 1 {
+		t.Fatalf("%d release leaves, want 1", n)
+	}
+}
+
+// TestPendingDecisionWithoutLeafIsDropped: a node stopped after its store
+// recorded a decision as pending but before the leaf was written (here:
+// the log refuses the append) did not decide: after a restart the case
+// waits for an examiner again, and is decided once.
+func TestPendingDecisionWithoutLeafIsDropped(t *testing.T) {
+	bg := context.Background()
+	st := newFailingCases(openState(t))
+	p := newPartnershipState(t, nil, st)
+	people := p.enrol(rand.New(rand.NewPCG(3, 14)), 2, "GBR")
+	caseID, cand := queuedCase(t, p, people[1])
+
+	// The store holds the pending decision; the log is closed, so the
+	// leaf is not written, and the store is failing, so that the case's
+	// return to the queue is not recorded either.
+	st.failAfter(1)
+	p.log.Close()
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, caseID, true, cand); !errors.Is(err, ErrStorage) {
+		t.Fatalf("decision with no leaf: %v, want %v", err, ErrStorage)
+	}
+	st.disarm()
+	p.restart(t)
+	q, err := p.resp.Queue(examinerID, examinerSecret)
+	if err != nil || len(q) != 1 || q[0].Case != caseID {
+		t.Fatalf("queue after the restart: %+v %v, want the case again", q, err)
+	}
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, caseID, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := countLeaves(t, p, audit.KindExaminer, caseID); n != 1 {
+		t.Fatalf("%d examiner leaves, want 1", n)
+	}
+}
+
+// TestDeliveryWaitsForStore: when the store fails to record a delivery
+// after the release leaf is written, the requester gets a storage
+// refusal, not the data (sent then, it would go again after a restart).
+// The next poll, after a restart, delivers it without a second leaf, and
+// the poll after that finds it delivered.
+func TestDeliveryWaitsForStore(t *testing.T) {
+	bg := context.Background()
+	st := newFailingCases(openState(t))
+	p := newPartnershipState(t, nil, st)
+	people := p.enrol(rand.New(rand.NewPCG(3, 15)), 2, "GBR")
+	caseID, cand := queuedCase(t, p, people[0])
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, caseID, true, cand); err != nil {
+		t.Fatal(err)
+	}
+	st.failAfter(1) // delivering passes, delivered fails
+	_, rel, err := p.client.Status(bg, caseID)
+	if rf := refusalReason(t, err); rf.Reason != ReasonStorage || rel != nil {
+		t.Fatalf("poll with the store failing: %v, release %v; want %s and no data", err, rel, ReasonStorage)
+	}
+	if n := releaseLeaves(t, p, caseID); n != 1 {
+		t.Fatalf("%d release leaves after the failed poll, want 1", n)
+	}
+	st.disarm()
+	p.restart(t)
+	status, rel, err := p.client.Status(bg, caseID)
+	if err != nil || status != StatusReleased || rel == nil {
+		t.Fatalf("poll after the restart: %s %+v %v, want the release", status, rel, err)
+	}
+	p.restart(t)
+	if status, rel, err = p.client.Status(bg, caseID); err != nil || status != StatusDelivered || rel != nil {
+		t.Fatalf("poll after a second restart: %s %+v %v, want delivered and no data", status, rel, err)
+	}
+	if n := releaseLeaves(t, p, caseID); n != 1 {
+		t.Fatalf("%d release leaves, want 1", n)
+	}
+}
