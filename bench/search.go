@@ -254,6 +254,9 @@ func FillGallery(ctx context.Context, g *search.Gallery, f Fill, progress Progre
 		people, batch, gen = f.Faces, 16384, faceGen(f.Seed)
 	}
 	workers := max(1, f.Workers)
+	if f.Owns == nil {
+		g.Reserve(max(f.Fingers, f.Faces), people)
+	}
 	for lo := 0; lo < people; lo += batch {
 		hi := min(people, lo+batch)
 		var mine []int

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -70,12 +71,37 @@ type ProbeSample struct {
 	Probe    Probe
 }
 
+// entry is one template. Its identity is an ordinal (identityIndex), not
+// a string: at ten million templates a string and a map entry per template
+// cost more than the stage-1 vectors.
 type entry struct {
-	identity   string
 	templateID string
-	position   biometric.FingerPosition
 	prepared   any
-	ord        int32 // the identity's ordinal (Gallery.names)
+	ord        int32 // the identity's ordinal (identityIndex.names)
+	next       int32 // the identity's next entry, -1 after the last
+	position   biometric.FingerPosition
+}
+
+// identityIndex maps identities to dense ordinals and ordinals to their
+// entries, so that stage 1 fuses into plain arrays and a gallery of
+// millions holds one string and one map entry per identity, none per
+// template.
+type identityIndex struct {
+	names []string // names[o] is the identity of ordinal o
+	ordOf map[string]int32
+	first []int32 // first[o] is an entry of ordinal o; entry.next chains the rest
+}
+
+// add returns the ordinal of identity, giving it the next one if new.
+func (x *identityIndex) add(identity string) int32 {
+	o, ok := x.ordOf[identity]
+	if !ok {
+		o = int32(len(x.names))
+		x.ordOf[identity] = o
+		x.names = append(x.names, identity)
+		x.first = append(x.first, -1)
+	}
+	return o
 }
 
 // Gallery holds the prepared templates of one modality. It is safe for
@@ -94,15 +120,11 @@ type Gallery struct {
 	// no prepared form.
 	vecOnly bool
 
-	mu         sync.RWMutex
-	entries    []entry
-	byIdentity map[string][]int // indices into entries
+	mu      sync.RWMutex
+	entries []entry
 	// vecs holds the stage-1 vector of entries[i] at [i*dim:(i+1)*dim].
-	vecs []int8
-	// names[o] is the identity of ordinal o; ordinals are dense so that
-	// stage 1 fuses into plain arrays.
-	names     []string
-	ordOf     map[string]int32
+	vecs      []int8
+	ids       identityIndex
 	shortlist Shortlist
 	compacted bool // keep the engine's compact form (SetCompact)
 }
@@ -113,8 +135,7 @@ func NewGallery(e Engine, workers int) *Gallery {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	g := &Gallery{engine: e, workers: workers, byIdentity: map[string][]int{}, ordOf: map[string]int32{},
-		shortlist: DefaultShortlist}
+	g := &Gallery{engine: e, workers: workers, ids: identityIndex{ordOf: map[string]int32{}}, shortlist: DefaultShortlist}
 	if ix, ok := e.(Indexer); ok && ix.VectorLen() > 0 {
 		g.ix, g.dim = ix, ix.VectorLen()
 		if vt, ok := e.(VectorTemplate); ok {
@@ -145,19 +166,37 @@ func (g *Gallery) Add(identity, templateID string, pos biometric.FingerPosition,
 func (g *Gallery) Remove(identity string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	idx := g.byIdentity[identity]
-	if len(idx) == 0 {
+	o, ok := g.ids.ordOf[identity]
+	if !ok {
 		return 0
 	}
-	g.compact(func(e *entry) bool { return e.identity != identity })
-	return len(idx)
+	before := len(g.entries)
+	g.compact(func(e *entry) bool { return e.ord != o })
+	return before - len(g.entries)
+}
+
+// Reserve makes room for templates more templates of identities more
+// identities, so that filling a large gallery does not copy its arrays
+// as they grow (and hold two copies at once while it does).
+func (g *Gallery) Reserve(templates, identities int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.entries = slices.Grow(g.entries, templates)
+	if g.ix != nil {
+		g.vecs = slices.Grow(g.vecs, templates*g.dim)
+	}
+	g.ids.names = slices.Grow(g.ids.names, identities)
+	g.ids.first = slices.Grow(g.ids.first, identities)
+	if len(g.ids.ordOf) == 0 {
+		g.ids.ordOf = make(map[string]int32, identities)
+	}
 }
 
 // Len returns the number of templates and identities in the gallery.
 func (g *Gallery) Len() (templates, identities int) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	return len(g.entries), len(g.byIdentity)
+	return len(g.entries), len(g.ids.names)
 }
 
 // compatible reports whether a probe at position p may be compared with a
@@ -178,7 +217,7 @@ func (g *Gallery) Search(probes []ProbeSample, limit int, floor float64) []biome
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if pv := g.probeVectors(probes); pv != nil {
-		if k := g.shortlist.size(len(g.names)); k < len(g.names) {
+		if k := g.shortlist.size(len(g.ids.names)); k < len(g.ids.names) {
 			return g.rescore(probes, g.stage1(probes, pv, k), limit, floor)
 		}
 	}
@@ -206,17 +245,17 @@ func (g *Gallery) exhaustive(probes []ProbeSample, limit int, floor float64) []b
 	wg.Wait()
 
 	// Stage 2: fuse exactly over every template of each shortlisted identity.
-	seen := map[string]bool{}
+	seen := map[int32]bool{}
 	var out []biometric.Candidate
 	for _, sl := range shortlists {
 		for _, s := range sl {
-			if seen[s.identity] {
+			if seen[s.ord] {
 				continue
 			}
-			seen[s.identity] = true
-			f := g.fuse(probes, s.identity)
+			seen[s.ord] = true
+			f := g.fuse(probes, s.ord)
 			if f >= floor {
-				out = append(out, biometric.Candidate{IdentityID: s.identity, Score: f})
+				out = append(out, biometric.Candidate{IdentityID: g.ids.names[s.ord], Score: f})
 			}
 		}
 	}
@@ -228,8 +267,8 @@ func (g *Gallery) exhaustive(probes []ProbeSample, limit int, floor float64) []b
 }
 
 type scored struct {
-	identity string
-	score    float64
+	ord   int32
+	score float64
 }
 
 // scan returns the keep best (identity, score) pairs of entries [lo, hi),
@@ -250,14 +289,14 @@ func (g *Gallery) scan(probes []ProbeSample, lo, hi int, keep int) []scored {
 			continue
 		}
 		if len(best) < keep {
-			best = append(best, scored{e.identity, s})
+			best = append(best, scored{e.ord, s})
 			if len(best) == keep {
 				minIdx, minScore = lowest(best)
 			}
 			continue
 		}
 		if s > minScore {
-			best[minIdx] = scored{e.identity, s}
+			best[minIdx] = scored{e.ord, s}
 			minIdx, minScore = lowest(best)
 		}
 	}
@@ -287,14 +326,14 @@ func lowest(s []scored) (int, float64) {
 // against the identity's templates at a compatible position, summed over the
 // probe samples. Sum-of-max fusion is what multi-finger AFIS use; it rewards
 // agreement of several fingers while one poor capture costs only its share.
-func (g *Gallery) fuse(probes []ProbeSample, identity string) float64 {
+func (g *Gallery) fuse(probes []ProbeSample, ord int32) float64 {
 	total := 0.0
 	for _, p := range probes {
 		best := 0.0
-		for _, i := range g.byIdentity[identity] {
+		for i := g.ids.first[ord]; i >= 0; i = g.entries[i].next {
 			e := &g.entries[i]
 			if compatible(p.Position, e.position) {
-				best = max(best, p.Probe.Compare(g.template(e, i)))
+				best = max(best, p.Probe.Compare(g.template(e, int(i))))
 			}
 		}
 		total += best
@@ -307,10 +346,11 @@ func (g *Gallery) fuse(probes []ProbeSample, identity string) float64 {
 func (g *Gallery) Verify(probes []ProbeSample, identity string) (float64, bool) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	if len(g.byIdentity[identity]) == 0 {
+	o, ok := g.ids.ordOf[identity]
+	if !ok {
 		return 0, false
 	}
-	return g.fuse(probes, identity), true
+	return g.fuse(probes, o), true
 }
 
 // HasTemplate reports whether the gallery holds a template of that id
@@ -319,7 +359,11 @@ func (g *Gallery) Verify(probes []ProbeSample, identity string) (float64, bool) 
 func (g *Gallery) HasTemplate(identity, templateID string) bool {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	for _, i := range g.byIdentity[identity] {
+	o, ok := g.ids.ordOf[identity]
+	if !ok {
+		return false
+	}
+	for i := g.ids.first[o]; i >= 0; i = g.entries[i].next {
 		if g.entries[i].templateID == templateID {
 			return true
 		}
@@ -332,7 +376,7 @@ func (g *Gallery) HasTemplate(identity, templateID string) bool {
 func (g *Gallery) Identities() int {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	return len(g.byIdentity)
+	return len(g.ids.names)
 }
 
 // AddPrepared adds a template already prepared by the gallery's engine.
@@ -351,19 +395,15 @@ func (g *Gallery) AddPrepared(identity, templateID string, pos biometric.FingerP
 	if c, ok := g.engine.(Compacter); ok && g.compacted && prepared != nil {
 		prepared = c.Compact(prepared)
 	}
-	g.add(entry{identity: identity, templateID: templateID, position: pos, prepared: prepared}, vec)
+	g.add(identity, entry{templateID: templateID, position: pos, prepared: prepared}, vec)
 }
 
-// add appends an entry and its vector; the caller holds the write lock.
-func (g *Gallery) add(e entry, vec []int8) {
-	o, ok := g.ordOf[e.identity]
-	if !ok {
-		o = int32(len(g.names))
-		g.ordOf[e.identity] = o
-		g.names = append(g.names, e.identity)
-	}
-	e.ord = o
-	g.byIdentity[e.identity] = append(g.byIdentity[e.identity], len(g.entries))
+// add appends an entry of identity and its vector; the caller holds the
+// write lock.
+func (g *Gallery) add(identity string, e entry, vec []int8) {
+	e.ord = g.ids.add(identity)
+	e.next = g.ids.first[e.ord]
+	g.ids.first[e.ord] = int32(len(g.entries))
 	g.entries = append(g.entries, e)
 	if g.ix != nil {
 		g.vecs = append(g.vecs, vec...)
@@ -400,21 +440,14 @@ func (g *Gallery) compact(keep func(*entry) bool) {
 	}
 	clear(g.entries[len(kept):]) // drop references for the collector
 	g.entries, g.vecs = kept, vecs
-	g.byIdentity = make(map[string][]int, len(g.byIdentity))
-	g.ordOf = make(map[string]int32, len(g.ordOf))
-	g.names = g.names[:0]
+	old := g.ids.names
+	g.ids = identityIndex{ordOf: make(map[string]int32, len(g.ids.ordOf))}
 	for i := range g.entries {
 		e := &g.entries[i]
-		o, ok := g.ordOf[e.identity]
-		if !ok {
-			o = int32(len(g.names))
-			g.ordOf[e.identity] = o
-			g.names = append(g.names, e.identity)
-		}
-		e.ord = o
-		g.byIdentity[e.identity] = append(g.byIdentity[e.identity], i)
+		e.ord = g.ids.add(old[e.ord])
+		e.next = g.ids.first[e.ord]
+		g.ids.first[e.ord] = int32(i)
 	}
-	clear(g.names[len(g.names):cap(g.names)])
 }
 
 // Entry returns the identity of entry i and what a probe compares with for
@@ -428,5 +461,5 @@ func (g *Gallery) Entry(i int) (identity string, tmpl any, ok bool) {
 		return "", nil, false
 	}
 	e := &g.entries[i]
-	return e.identity, g.template(e, i), true
+	return g.ids.names[e.ord], g.template(e, i), true
 }

@@ -80,7 +80,7 @@ func (g *Gallery) WriteSnapshot(w io.Writer, meta []byte) error {
 	codec, _ := g.engine.(PreparedCodec)
 	for i := range g.entries {
 		e := &g.entries[i]
-		b = appendStr16(b[:0], e.identity)
+		b = appendStr16(b[:0], g.ids.names[e.ord])
 		b = appendStr16(b, e.templateID)
 		b = append(b, byte(e.position))
 		for _, x := range g.vecs[i*g.dim : (i+1)*g.dim] {
@@ -158,7 +158,7 @@ func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
 				p = c.Compact(p)
 			}
 		}
-		fresh.add(entry{identity: id, templateID: tid, position: pos, prepared: p}, vec)
+		fresh.add(id, entry{templateID: tid, position: pos, prepared: p}, vec)
 	}
 	sum := crc.Sum32()
 	var tail [4]byte
@@ -167,7 +167,7 @@ func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.entries, g.vecs, g.byIdentity, g.names, g.ordOf = fresh.entries, fresh.vecs, fresh.byIdentity, fresh.names, fresh.ordOf
+	g.entries, g.vecs, g.ids = fresh.entries, fresh.vecs, fresh.ids
 	return meta, nil
 }
 

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"container/heap"
 	"math"
 	"sort"
 	"sync"
@@ -122,7 +121,7 @@ func (g *Gallery) Stage1(probes []ProbeSample, k int) []biometric.Candidate {
 	ids := g.stage1(probes, pv, k)
 	out := make([]biometric.Candidate, len(ids))
 	for i, s := range ids {
-		out[i] = biometric.Candidate{IdentityID: g.names[s.ord], Score: float64(s.score)}
+		out[i] = biometric.Candidate{IdentityID: g.ids.names[s.ord], Score: float64(s.score)}
 	}
 	return out
 }
@@ -132,7 +131,7 @@ func (g *Gallery) Stage1(probes []ProbeSample, k int) []biometric.Candidate {
 // returns the best k identities, best first. The caller holds the read
 // lock.
 func (g *Gallery) stage1(probes []ProbeSample, pv [][]int8, k int) []ordScore {
-	n, ids, ns := len(g.entries), len(g.names), len(probes)
+	n, ids, ns := len(g.entries), len(g.ids.names), len(probes)
 	// Per sample, one score per entry, written by the workers in disjoint
 	// ranges; then fused per identity in one pass.
 	buf := getScores(ns*n + ns*ids)
@@ -158,7 +157,7 @@ func (g *Gallery) stage1(probes []ProbeSample, pv [][]int8, k int) []ordScore {
 			}
 		}
 	}
-	h := make(ordHeap, 0, k)
+	h := make([]ordScore, 0, k)
 	for o := range ids {
 		var f int32
 		for s := range ns {
@@ -166,18 +165,14 @@ func (g *Gallery) stage1(probes []ProbeSample, pv [][]int8, k int) []ordScore {
 		}
 		switch {
 		case len(h) < k:
-			heap.Push(&h, ordScore{int32(o), f})
+			h = append(h, ordScore{int32(o), f})
+			siftUp(h, len(h)-1)
 		case f > h[0].score:
 			h[0] = ordScore{int32(o), f}
-			heap.Fix(&h, 0)
+			siftDown(h, 0)
 		}
 	}
-	sort.Slice(h, func(i, j int) bool {
-		if h[i].score != h[j].score {
-			return h[i].score > h[j].score
-		}
-		return h[i].ord < h[j].ord
-	})
+	sort.Slice(h, func(i, j int) bool { return worse(h[j], h[i]) })
 	return h
 }
 
@@ -225,7 +220,7 @@ func (g *Gallery) rescore(probes []ProbeSample, short []ordScore, limit int, flo
 		wg.Go(func() {
 			ps := forWorker(probes)
 			for i := w; i < len(short); i += workers {
-				scores[i] = g.fuse(ps, g.names[short[i].ord])
+				scores[i] = g.fuse(ps, short[i].ord)
 			}
 		})
 	}
@@ -233,7 +228,7 @@ func (g *Gallery) rescore(probes []ProbeSample, short []ordScore, limit int, flo
 	var out []biometric.Candidate
 	for i, s := range short {
 		if scores[i] >= floor {
-			out = append(out, biometric.Candidate{IdentityID: g.names[s.ord], Score: scores[i]})
+			out = append(out, biometric.Candidate{IdentityID: g.ids.names[s.ord], Score: scores[i]})
 		}
 	}
 	sortCandidates(out)
@@ -259,23 +254,43 @@ type ordScore struct {
 	score int32
 }
 
-// ordHeap is a min-heap of scores: the weakest of the best k on top.
-type ordHeap []ordScore
+// The best k identities are kept in a min-heap of ordScores, the weakest
+// on top, written out rather than through container/heap: with ten
+// million identities the interface calls were most of stage 1's time
+// after the scan.
 
-func (h ordHeap) Len() int { return len(h) }
-func (h ordHeap) Less(i, j int) bool {
-	if h[i].score != h[j].score {
-		return h[i].score < h[j].score
-	}
-	return h[i].ord > h[j].ord
+// worse reports whether a ranks below b: a lower score, or an equal score
+// and a later ordinal.
+func worse(a, b ordScore) bool {
+	return a.score < b.score || a.score == b.score && a.ord > b.ord
 }
-func (h ordHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *ordHeap) Push(x any)   { *h = append(*h, x.(ordScore)) }
-func (h *ordHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func siftUp(h []ordScore, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !worse(h[i], h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func siftDown(h []ordScore, i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && worse(h[c+1], h[c]) {
+			c++
+		}
+		if !worse(h[c], h[i]) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
 }
 
 // scorePool recycles the per-search score arrays (8 MB for a two-finger
