@@ -196,6 +196,10 @@ func (s *tileStore) tile(t tlog.Tile) ([]byte, error) {
 	}
 	size := t.W * tlog.HashSize
 	s.mu.Lock()
+	if s.files == nil {
+		s.mu.Unlock()
+		return nil, errors.New("audit: log is closed")
+	}
 	if t.L >= len(s.full) || t.N > s.full[t.L] || (t.N == s.full[t.L] && size > len(s.part[t.L])) {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("audit: tile %s is not in the log", t.Path())
@@ -311,7 +315,7 @@ func (s *tileStore) close() error {
 			first = err
 		}
 	}
-	s.files = nil
+	s.files, s.full, s.part = nil, nil, nil
 	return first
 }
 

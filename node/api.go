@@ -55,6 +55,8 @@ var routes = []route{
 	{method: "GET", path: "/v1/exchange/cases", roles: []Role{RoleExaminer}, handle: (*Node).handleExchangeCases},
 	{method: "POST", path: "/v1/exchange/cases/{id}", roles: []Role{RoleExaminer}, handle: (*Node).handleExchangeDecide},
 	{method: "POST", path: "/v1/exchange/agreements/{id}/{action}", roles: []Role{RoleAdmin}, handle: (*Node).handleSuspend},
+	{method: "GET", path: "/v1/audit/checkpoint", roles: []Role{RoleAuditor}, handle: (*Node).handleAuditCheckpoint},
+	{method: "GET", path: "/v1/audit/tile/{path...}", roles: []Role{RoleAuditor}, handle: (*Node).handleAuditTile},
 }
 
 // Handler returns the node's HTTP API. Every route but /healthz and /readyz

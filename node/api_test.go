@@ -37,6 +37,8 @@ func TestRoleMatrix(t *testing.T) {
 		"GET /v1/exchange/cases":                        {RoleExaminer, RoleAdmin},
 		"POST /v1/exchange/cases/{id}":                  {RoleExaminer, RoleAdmin},
 		"POST /v1/exchange/agreements/{id}/{action}":    {RoleAdmin},
+		"GET /v1/audit/checkpoint":                      {RoleAuditor, RoleAdmin},
+		"GET /v1/audit/tile/{path...}":                  {RoleAuditor, RoleAdmin},
 	}
 	for _, rt := range routes {
 		if rt.public {
@@ -44,7 +46,7 @@ func TestRoleMatrix(t *testing.T) {
 		}
 		key := rt.method + " " + rt.path
 		path := rt.path
-		for _, v := range []string{"{id}", "{partner}", "{case}", "{action}"} {
+		for _, v := range []string{"{id}", "{partner}", "{case}", "{action}", "{path...}"} {
 			path = strings.ReplaceAll(path, v, "NOBODY")
 		}
 		var body any
