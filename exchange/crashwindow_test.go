@@ -190,3 +190,82 @@ func TestDeliveryWaitsForStore(t *testing.T) {
 		t.Fatalf("%d release leaves, want 1", n)
 	}
 }
+
+// TestStoreBehindLogClosesCases: a node restored from a backup whose store
+// copy was taken before its log copy starts with a store that misses what
+// the last leaves say. A case confirmed after the store copy (its release
+// unknown to the store) and one whose disclosure request came after it
+// are closed with an expiry leaf and release nothing; a rejection and a
+// delivery the log holds are taken from the log. No case can be decided
+// or released a second time.
+func TestStoreBehindLogClosesCases(t *testing.T) {
+	bg := context.Background()
+	st := openState(t)
+	p := newPartnershipState(t, nil, st)
+	people := p.enrol(rand.New(rand.NewPCG(3, 16)), 4, "GBR")
+	confirmed, candA := queuedCase(t, p, people[0])
+	rejected, _ := queuedCase(t, p, people[1])
+	delivered, candC := queuedCase(t, p, people[2])
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, delivered, true, candC); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.client.Step1(bg, border(probeOf(t, people[3])))
+	if err != nil || res.Outcome != "hit" {
+		t.Fatalf("step 1: %+v %v", res, err)
+	}
+
+	// The backup's store copy.
+	snap := openState(t)
+	cs, err := st.Cases(bg)
+	if err != nil || len(cs) != 4 {
+		t.Fatalf("cases: %d %v", len(cs), err)
+	}
+	for _, c := range cs {
+		if err := snap.PutCase(bg, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What happens before the log copy.
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, confirmed, true, candA); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, rejected, false, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, rel, err := p.client.Status(bg, delivered); err != nil || rel == nil {
+		t.Fatalf("delivery: %v %v", rel, err)
+	}
+	awaiting, _, err := p.client.RequestDisclosure(bg, res.Reference, nil, "o-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p.respCfg.State = snap
+	p.restart(t)
+	if q, err := p.resp.Queue(examinerID, examinerSecret); err != nil || len(q) != 0 {
+		t.Fatalf("queue after the restore: %+v %v, want empty", q, err)
+	}
+	for id, want := range map[string]string{confirmed: StatusExpired, rejected: StatusRejected, delivered: StatusDelivered, awaiting: StatusExpired} {
+		status, rel, err := p.client.Status(bg, id)
+		if err != nil || status != want || rel != nil {
+			t.Errorf("case after the restore: %s %+v %v, want %s and no data", status, rel, err, want)
+		}
+	}
+	for id, want := range map[string]int{confirmed: 1, rejected: 1, delivered: 1, awaiting: 0} {
+		if n := countLeaves(t, p, audit.KindExaminer, id); n != want {
+			t.Errorf("%d examiner leaves for a case, want %d", n, want)
+		}
+	}
+	if n := releaseLeaves(t, p, delivered) + releaseLeaves(t, p, confirmed); n != 1 {
+		t.Errorf("%d release leaves, want 1", n)
+	}
+	closed := 0
+	for _, l := range p.leaves(t) {
+		if l.Kind == audit.KindExpiry && l.Reason == "store_behind_log" {
+			closed++
+		}
+	}
+	if closed != 2 {
+		t.Errorf("%d cases closed as behind the log, want 2", closed)
+	}
+}

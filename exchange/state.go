@@ -139,36 +139,145 @@ func (r *Responder) restore(ctx context.Context) error {
 			return fmt.Errorf("exchange: case %s in the store: secret hash of %d bytes", s.ID, len(s.SecretHash))
 		}
 		copy(c.secretHash[:], s.SecretHash)
-		if c.status == caseDeciding {
-			r.resolvePending(c, s.Pending)
-		}
+		c.pending = s.Pending
 		r.cases[c.id] = c
+	}
+	return r.catchUp()
+}
+
+// catchUp settles, at start, the open cases whose store record is behind
+// the log. The store is written before each leaf, so two cases arise:
+//
+//   - A node stopped deciding (a crash between the store's pending
+//     decision and the examiner leaf, or before the decided case was
+//     stored): a decision whose leaf is in the log stands, one whose leaf
+//     is not never happened and the case waits for an examiner again.
+//   - A store restored from a backup whose copy was taken before the log's
+//     (docs/deploy.md, "Backups"): leaves were written about the case that
+//     the store never saw. A release or expiry leaf closes the case as the
+//     log says; a rejection rejects it; a decision or disclosure the store
+//     lacks the details of (the released values, the candidate, the
+//     fields asked for) closes it with an expiry leaf, releasing nothing,
+//     rather than let it be decided or released a second time.
+//
+// It reads the log once, from the oldest open case's latest leaf on.
+func (r *Responder) catchUp() error {
+	from := int64(-1)
+	for _, c := range r.cases {
+		if c.open() && (from < 0 || c.lastLeaf < from) {
+			from = max(c.lastLeaf, 0)
+		}
+	}
+	if from < 0 {
+		return nil
+	}
+	later := map[string][]caseLeaf{}
+	err := r.log.Scan(from, func(i int64, b []byte) error {
+		l, err := audit.DecodeLeaf(b)
+		if err != nil || l.Case == "" {
+			return nil
+		}
+		if c := r.cases[l.Case]; c != nil && c.open() && i > c.lastLeaf {
+			later[l.Case] = append(later[l.Case], caseLeaf{i, l})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("exchange: reading the log for the open cases: %w", err)
+	}
+	now := r.now()
+	for _, c := range r.cases {
+		if !c.open() {
+			continue
+		}
+		before := c.status
+		ls := later[c.id]
+		if c.status == caseDeciding {
+			r.resolvePending(c, ls)
+		}
+		closed := c.follow(ls)
+		if closed {
+			r.logger.Warn("exchange case behind the log (restored from a backup?): closed, nothing released", "case", c.id, "status", before)
+			idx, err := r.log.Append(audit.Leaf{Time: now, Kind: audit.KindExpiry, Partner: c.partner.State, Agreement: c.agreement.ID,
+				Case: c.id, Purpose: string(c.purpose), Reason: "store_behind_log"})
+			if err != nil {
+				return fmt.Errorf("exchange: closing case %s: %w", c.id, err)
+			}
+			c.lastLeaf = idx
+		}
+		if c.status != before || closed {
+			if err := r.persistCase(c); err != nil {
+				// The store keeps the old record; the next start settles
+				// it again, the same way.
+				r.logger.Error("exchange state write failed", "what", "settled case", "case", c.id, "err", err)
+			}
+		}
 	}
 	return nil
 }
 
-// resolvePending settles, at start, a case the node stopped deciding: a
-// decision whose leaf is in the log stands (the store had not recorded it
-// yet); one whose leaf is not never happened, and the case waits for an
-// examiner again.
-func (r *Responder) resolvePending(c *caseRec, d *pendingDecision) {
-	idx := int64(-1)
-	if d != nil {
-		idx = r.leafAfter(c.lastLeaf, func(l audit.Leaf) bool {
-			return l.Kind == audit.KindExaminer && l.Case == c.id && l.Actor == d.Examiner && l.Outcome == d.Outcome
-		})
+// caseLeaf is a leaf about a case and its index.
+type caseLeaf struct {
+	i int64
+	l audit.Leaf
+}
+
+// open says whether a case may still change.
+func (c *caseRec) open() bool {
+	switch c.status {
+	case caseAwaiting, StatusQueued, caseDeciding, StatusReleased, caseDelivering:
+		return true
 	}
-	if idx < 0 {
-		c.status, c.pending = StatusQueued, nil
-	} else {
-		c.status = caseDeciding // as DecideCase leaves it before apply
-		c.apply(d, idx)
+	return false
+}
+
+// resolvePending settles a case the node stopped deciding: its pending
+// decision stands if its examiner leaf is among ls (matched by examiner
+// and outcome); otherwise the case waits for an examiner again.
+func (r *Responder) resolvePending(c *caseRec, ls []caseLeaf) {
+	if d := c.pending; d != nil {
+		for _, x := range ls {
+			if x.l.Kind == audit.KindExaminer && x.l.Actor == d.Examiner && x.l.Outcome == d.Outcome {
+				c.apply(d, x.i)
+				return
+			}
+		}
 	}
-	if err := r.persistCase(c); err != nil {
-		// The store keeps the pending decision; the next start settles
-		// it again, the same way.
-		r.logger.Error("exchange state write failed", "what", "settled decision", "case", c.id, "err", err)
+	c.status, c.pending = StatusQueued, nil
+}
+
+// follow brings c up to the leaves written about it after its store
+// record (ls, in order). It reports whether c must be closed because the
+// log went further than the store can follow.
+func (c *caseRec) follow(ls []caseLeaf) (closed bool) {
+	for _, x := range ls {
+		l := x.l
+		switch {
+		case l.Kind == audit.KindRelease && c.status == caseDelivering:
+			// Cut short between the leaf and the store's record of the
+			// delivery: the next poll delivers, proving this leaf
+			// (deliveredAt).
+			return false
+		case l.Kind == audit.KindRelease:
+			c.status, c.release, c.lastLeaf = StatusDelivered, nil, x.i
+			return false
+		case l.Kind == audit.KindExpiry:
+			c.status, c.lastLeaf = StatusExpired, x.i
+			c.probe.wipe()
+			return false
+		case l.Kind == audit.KindDisclosure && c.status == caseAwaiting,
+			l.Kind == audit.KindExaminer && l.Outcome == audit.OutcomeConfirmedFirst && c.status == StatusQueued && c.firstExaminer != l.Actor,
+			l.Kind == audit.KindExaminer && l.Outcome == audit.OutcomeConfirmed && c.status != StatusReleased && c.status != caseDelivering:
+			c.status, c.release, c.lastLeaf = StatusExpired, nil, x.i
+			c.probe.wipe()
+			return true
+		case l.Kind == audit.KindExaminer && l.Outcome == audit.OutcomeRejected && c.status != StatusRejected:
+			c.status, c.release, c.examiner, c.lastLeaf = StatusRejected, nil, l.Actor, x.i
+			c.probe.wipe()
+			return false
+		}
 	}
+	return false
 }
 
 // deliveredAt finds the release leaf of case id written after index from,
