@@ -71,10 +71,16 @@ func queuedCase(t *testing.T, p *partnership, person *galleryPerson) (string, st
 		t.Fatal(err)
 	}
 	q, err := p.resp.Queue(examinerID, examinerSecret)
-	if err != nil || len(q) == 0 {
-		t.Fatalf("queue: %v %v", q, err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return caseID, q[0].Candidates[0]
+	for _, c := range q {
+		if c.Case == caseID {
+			return caseID, c.Candidates[0]
+		}
+	}
+	t.Fatalf("case %s not in the queue %+v", caseID, q)
+	return "", ""
 }
 
 // TestDecisionStandsWhenStoreFailsAfterLeaf: the store records an
