@@ -40,12 +40,13 @@ const (
 	KindAgreement      Kind = "agreement"       // an agreement was loaded, suspended or reinstated
 	KindRequestSent    Kind = "request_sent"    // the requesting side sent a request
 	KindReleaseReceive Kind = "release_receive" // the requesting side received released data
+	KindKeySetup       Kind = "key_setup"       // an agreement's encrypted-search key setup started or finished
 )
 
 var kinds = map[Kind]bool{
 	KindRequest: true, KindDecision: true, KindRefusal: true, KindDisclosure: true,
 	KindExaminer: true, KindRelease: true, KindExpiry: true, KindRetention: true,
-	KindAgreement: true, KindRequestSent: true, KindReleaseReceive: true,
+	KindAgreement: true, KindRequestSent: true, KindReleaseReceive: true, KindKeySetup: true,
 }
 
 // Outcomes written in Leaf.Outcome.
@@ -81,7 +82,11 @@ type Leaf struct {
 	Handling   []string  `json:"handling,omitempty"`    // handling tags on a release
 	Actor      string    `json:"actor,omitempty"`       // pseudonymous officer or examiner id
 	Message    string    `json:"message,omitempty"`     // hex SHA-256 of the signed message header
-	Count      int       `json:"count,omitempty"`       // records deleted by a retention run; cases withdrawn; invalid messages counted (refusal)
+	Count      int       `json:"count,omitempty"`       // records deleted by a retention run; cases withdrawn; invalid messages counted (refusal); gallery entries of an encrypted search
+	// BytesIn and BytesOut are the sizes of the ciphertexts an encrypted
+	// search or key setup received and sent (never their contents).
+	BytesIn  int64 `json:"bytes_in,omitempty"`
+	BytesOut int64 `json:"bytes_out,omitempty"`
 }
 
 // maxLeafBytes bounds one encoded leaf; a longer record is refused on append
@@ -101,7 +106,7 @@ func (l *Leaf) Validate() error {
 	if l.Time.IsZero() {
 		return fmt.Errorf("audit: %s leaf has no time", l.Kind)
 	}
-	if l.Candidates < 0 || l.Count < 0 {
+	if l.Candidates < 0 || l.Count < 0 || l.BytesIn < 0 || l.BytesOut < 0 {
 		return fmt.Errorf("audit: %s leaf has a negative count", l.Kind)
 	}
 	check := func(name, s string) error {

@@ -173,6 +173,9 @@ type Agreement struct {
 	NotBefore time.Time `json:"not_before,omitzero"`
 	NotAfter  time.Time `json:"not_after,omitzero"`
 	Suspended bool      `json:"suspended,omitempty"`
+	// EncryptedSearch, when set, makes step 1 of its modalities run on
+	// encrypted probes (encrypted.go, docs/privacy.md).
+	EncryptedSearch *EncryptedSearch `json:"encrypted_search,omitempty"`
 }
 
 // LoadAgreement reads and validates an agreement file.
@@ -324,6 +327,11 @@ func (a *Agreement) Validate() error {
 	}
 	if !a.NotAfter.IsZero() && !a.NotAfter.After(a.NotBefore) {
 		return bad("not_after is not after not_before")
+	}
+	if a.EncryptedSearch != nil {
+		if err := a.EncryptedSearch.validate(a); err != nil {
+			return bad("encrypted_search: %v", err)
+		}
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ type ClientConfig struct {
 	// Revocations, when set, refuses a partner whose TLS server
 	// certificate or reply signing certificate is revoked.
 	Revocations *Revocations
+	// Keys holds the node's encrypted-search key material (nil: no
+	// encrypted search from this side).
+	Keys *Keyring
 }
 
 // Client is the requesting side of the exchange with one partner. It
@@ -54,6 +57,7 @@ type Client struct {
 	sealer   *Sealer
 	opener   *Opener
 	http     *http.Client
+	slow     *http.Client // key setup and encrypted search: the partner computes before it answers
 	now      func() time.Time
 	log      *audit.Log
 	received *Received
@@ -66,6 +70,8 @@ type Client struct {
 	checkpoints  [][]byte
 	suspended    bool
 	forks        []*LogForkError
+	keys         *Keyring
+	pending      map[string]pendingProbe // own probes after an encrypted hit, by reference
 }
 
 // NewClient makes a client for the partner of cfg.Agreement.
@@ -108,7 +114,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		self: self, partner: partner, a: cfg.Agreement, base: strings.TrimSuffix(base, "/"),
 		sealer: NewSealer(nc, now), opener: &Opener{Self: self, Now: now, Window: cfg.Window, Revocations: cfg.Revocations},
 		http: &http.Client{Transport: rt, Timeout: 60 * time.Second}, now: now, log: cfg.Log,
-		received: &Received{recs: map[string]ReceivedRecord{}}, evidenceDir: cfg.EvidenceDir,
+		slow:     &http.Client{Transport: rt, Timeout: keySetupTimeout},
+		received: &Received{recs: map[string]ReceivedRecord{}}, evidenceDir: cfg.EvidenceDir, keys: cfg.Keys,
 	}, nil
 }
 
@@ -128,11 +135,20 @@ type Step1Result struct {
 	Reference      string
 	CandidateCount int
 	ReferenceUntil time.Time
+	// Encrypted says the search ran on an encrypted probe; the outcome
+	// and CandidateCount (the number of gallery entries above the
+	// threshold) are the requester's own decryption of the partner's
+	// answer. BytesUp and BytesDown are the ciphertexts' sizes.
+	Encrypted          bool
+	BytesUp, BytesDown int
 }
 
 // Step1 sends a search and returns the verified reply. A refusal is a
 // *Refusal error (RetryAfter set for quotas).
 func (c *Client) Step1(ctx context.Context, p Step1Params) (*Step1Result, error) {
+	if m, ok := searchModality[p.SearchType]; ok && c.a.encryptedFor(m) {
+		return c.encryptedStep1(ctx, p)
+	}
 	fingers, err := encodeProbe(p.Probe)
 	if err != nil {
 		return nil, err
@@ -165,11 +181,17 @@ func (c *Client) Step1(ctx context.Context, p Step1Params) (*Step1Result, error)
 // is empty) under a step-1 reference, and returns the case id and the
 // examiner deadline.
 func (c *Client) RequestDisclosure(ctx context.Context, reference string, fields []string, officer string) (caseID string, deadline time.Time, err error) {
-	req := Step2Request{Reference: reference, Fields: fields, Officer: officer}
+	// After an encrypted hit, step 2 carries the probe.
+	req := Step2Request{Reference: reference, Fields: fields, Officer: officer, Faces: c.pendingFaces(reference)}
 	var rep Step2Reply
-	if _, err := c.roundTrip(ctx, "", PathStep2, MsgStep2Request, MsgStep2Reply, func(known int64) any { req.KnownTreeSize = known; return &req }, &rep, func() *AuditProof { return &rep.Audit }); err != nil {
+	_, err = c.roundTrip(ctx, "", PathStep2, MsgStep2Request, MsgStep2Reply, func(known int64) any { req.KnownTreeSize = known; return &req }, &rep, func() *AuditProof { return &rep.Audit })
+	for i := range req.Faces {
+		clear(req.Faces[i].Embedding)
+	}
+	if err != nil {
 		return "", time.Time{}, err
 	}
+	c.dropPending(reference)
 	return rep.Case, rep.Deadline, nil
 }
 
@@ -216,6 +238,16 @@ func (c *Client) Status(ctx context.Context, caseID string) (string, *Release, e
 // expected type (or a refusal), answering this very request, with a valid
 // audit proof whose leaf names this request.
 func (c *Client) roundTrip(ctx context.Context, caseID, path string, reqType, repType MsgType, body func(known int64) any, rep any, proofOf func() *AuditProof) (*Envelope, error) {
+	return c.roundTripWith(ctx, c.http, caseID, path, reqType, repType, body, rep, proofOf)
+}
+
+// roundTripSlow is roundTrip with the long timeout of key setup and
+// encrypted search.
+func (c *Client) roundTripSlow(ctx context.Context, caseID, path string, reqType, repType MsgType, body func(known int64) any, rep any, proofOf func() *AuditProof) (*Envelope, error) {
+	return c.roundTripWith(ctx, c.slow, caseID, path, reqType, repType, body, rep, proofOf)
+}
+
+func (c *Client) roundTripWith(ctx context.Context, hc *http.Client, caseID, path string, reqType, repType MsgType, body func(known int64) any, rep any, proofOf func() *AuditProof) (*Envelope, error) {
 	c.mu.Lock()
 	if c.suspended {
 		c.mu.Unlock()
@@ -232,7 +264,7 @@ func (c *Client) roundTrip(ctx context.Context, caseID, path string, reqType, re
 		return nil, err
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(hreq)
+	resp, err := hc.Do(hreq)
 	clear(raw)
 	if err != nil {
 		// Both wrapped: a handshake refused for a revoked certificate

@@ -117,6 +117,9 @@ func (r *Responder) Queue(examiner, secret string) ([]ExaminerCase, error) {
 			f.Template.Minutiae = slices.Clone(f.Template.Minutiae)
 			ec.Probe.Fingers = append(ec.Probe.Fingers, f)
 		}
+		for _, f := range c.probe.Faces {
+			ec.Probe.Faces = append(ec.Probe.Faces, slices.Clone(f))
+		}
 		out = append(out, ec)
 	}
 	r.mu.Unlock()

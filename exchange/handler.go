@@ -34,7 +34,7 @@ type ConsistencyReply struct {
 // to be the agreement partner's CA.
 func (r *Responder) Handler() http.Handler {
 	mux := http.NewServeMux()
-	for path, typ := range map[string]MsgType{PathStep1: MsgStep1Request, PathStep2: MsgStep2Request, PathStatus: MsgStatusRequest} {
+	for path, typ := range map[string]MsgType{PathStep1: MsgStep1Request, PathStep2: MsgStep2Request, PathStatus: MsgStatusRequest, PathKeySetup: MsgKeySetupRequest} {
 		mux.HandleFunc("POST "+path, func(w http.ResponseWriter, req *http.Request) {
 			if req.TLS == nil || len(req.TLS.VerifiedChains) == 0 {
 				http.Error(w, "mutual TLS with a partner certificate is required", http.StatusUnauthorized)

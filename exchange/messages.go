@@ -17,15 +17,24 @@ type Step1Request struct {
 	KnownTreeSize   int64        `json:"known_tree_size"`             // size of the latest checkpoint of the responder's log the requester holds
 	Fingers         []WireFinger `json:"fingers"`
 	Faces           []WireFace   `json:"faces,omitempty"` // a face search's probe, instead of fingers
+	// Encrypted is an encrypted face probe (privacy.Params.MarshalProbe),
+	// instead of fingers and faces, where the agreement's encrypted_search
+	// requires it.
+	Encrypted []byte `json:"encrypted,omitempty"`
 }
 
 // Step1Reply is the automated answer: hit or no_hit, nothing more.
 type Step1Reply struct {
-	InReplyTo      string     `json:"in_reply_to"`               // header hash of the request
-	Outcome        string     `json:"outcome"`                   // "hit" or "no_hit"
-	Reference      string     `json:"reference,omitempty"`       // hit: opaque single-use step-2 reference
-	CandidateCount int        `json:"candidate_count,omitempty"` // hit: number of candidates, at most the cap
-	ReferenceUntil time.Time  `json:"reference_until,omitzero"`  // hit: the reference is void after this
+	InReplyTo      string    `json:"in_reply_to"`               // header hash of the request
+	Outcome        string    `json:"outcome"`                   // "hit" or "no_hit"
+	Reference      string    `json:"reference,omitempty"`       // hit: opaque single-use step-2 reference
+	CandidateCount int       `json:"candidate_count,omitempty"` // hit: number of candidates, at most the cap
+	ReferenceUntil time.Time `json:"reference_until,omitzero"`  // hit: the reference is void after this
+	// EncryptedCount answers an encrypted search (outcome
+	// "encrypted_count"): the encrypted number of gallery entries above
+	// the agreement's threshold (privacy.Params.MarshalReply). Reference
+	// then serves a step 2 if the requester finds a hit.
+	EncryptedCount []byte     `json:"encrypted_count,omitempty"`
 	Audit          AuditProof `json:"audit"`
 }
 
@@ -35,6 +44,9 @@ type Step2Request struct {
 	Fields        []string `json:"fields,omitempty"` // subset of the allow-list; empty means the whole allow-list
 	Officer       string   `json:"officer"`
 	KnownTreeSize int64    `json:"known_tree_size"`
+	// Faces is the probe, after an encrypted step 1: the responder saw
+	// nothing of it before (docs/privacy.md).
+	Faces []WireFace `json:"faces,omitempty"`
 }
 
 // Step2Reply acknowledges a disclosure request: it is queued for the

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/privacy"
 	"github.com/ebsp/ebsp/store"
 )
 
@@ -44,6 +45,10 @@ type ResponderConfig struct {
 	// Revocations, when set, refuses revoked partner certificates at the
 	// TLS handshake and on every envelope (revocation.go).
 	Revocations *Revocations
+	// Keys holds the node's encrypted-search key material (nil: no
+	// encrypted search); Faces gives its face gallery for it.
+	Keys  *Keyring
+	Faces FaceVectors
 }
 
 // Responder is the responding side of the exchange: it answers partners'
@@ -65,6 +70,12 @@ type Responder struct {
 	junkCount  junkCounter
 	state      store.ExchangeState
 	revoked    *Revocations
+	keys       *Keyring
+	faces      FaceVectors
+	refKey     [32]byte // MAC key of encrypted-search references
+
+	keyMu       sync.Mutex
+	keySessions map[string]*keySession // by agreement
 
 	mu        sync.Mutex
 	suspended map[string]bool
@@ -154,6 +165,11 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 		suspended:  map[string]bool{},
 		cases:      map[string]*caseRec{},
 		quota:      map[quotaKey]int{},
+		keys:       cfg.Keys,
+		faces:      cfg.Faces,
+		refKey:     refKey(cfg.Credentials),
+
+		keySessions: map[string]*keySession{},
 	}
 	for _, a := range cfg.Agreements {
 		if err := a.Validate(); err != nil {
@@ -248,6 +264,8 @@ func (r *Responder) Serve(ctx context.Context, typ MsgType, peerChain []*x509.Ce
 		return r.step2(env, a)
 	case MsgStatusRequest:
 		return r.status(ctx, env, a)
+	case MsgKeySetupRequest:
+		return r.keySetup(env, a)
 	}
 	return r.refusal(env, a, partner, "", refuse(http.StatusNotFound, ReasonUnexpectedMessage, "no endpoint for %s", typ))
 }
@@ -304,7 +322,16 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 	if err := decodeBody(env.Body, &req); err != nil {
 		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "step-1 request: %v", err))
 	}
-	probe, err := decodeProbe(req.Fingers, req.Faces)
+	encrypted := len(req.Encrypted) > 0
+	var probe Probe
+	var err error
+	if encrypted {
+		if len(req.Fingers) > 0 || len(req.Faces) > 0 {
+			err = errors.New("an encrypted probe comes without fingers or faces")
+		}
+	} else {
+		probe, err = decodeProbe(req.Fingers, req.Faces)
+	}
 	clear(req.Fingers)
 	for i := range req.Faces {
 		clear(req.Faces[i].Embedding)
@@ -338,8 +365,23 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 	if m := searchModality[req.SearchType]; !slices.Contains(a.Modalities, m) || (m != biometric.Finger && m != biometric.Face) {
 		// Probes carry fingerprints or faces.
 		return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonModality, "modality %s is not permitted for %s", m, req.SearchType))
-	} else if (m == biometric.Face) != (len(probe.Faces) > 0) {
+	} else if a.encryptedFor(m) != encrypted {
+		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonEncryption, "agreement %s requires encrypted %s searches: %v; this request's probe is encrypted: %v", a.ID, m, a.encryptedFor(m), encrypted))
+	} else if !encrypted && (m == biometric.Face) != (len(probe.Faces) > 0) {
 		return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "a %s search needs a probe of %s samples only", req.SearchType, m))
+	}
+	var encParty *privacy.Party
+	var encProbe *privacy.Probe
+	if encrypted {
+		var rf *Refusal
+		if r.faces == nil {
+			rf = refuse(http.StatusServiceUnavailable, ReasonSearchFailed, "this node has no face gallery for encrypted search")
+		} else {
+			encParty, encProbe, rf = r.openEncryptedProbe(a, req.Encrypted)
+		}
+		if rf != nil {
+			return r.refusal(env, a, partner, "", rf)
+		}
 	}
 	// Quota: a request that passed every other check counts, whatever its
 	// outcome; request N+1 of the UTC day is refused until midnight UTC.
@@ -370,6 +412,9 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 	if _, err := r.log.AppendUnsynced(audit.Leaf{Time: now, Kind: audit.KindRequest, Partner: partner, Agreement: a.ID,
 		Purpose: string(req.Purpose), SearchType: string(req.SearchType), Actor: req.Officer, Message: msg}); err != nil {
 		return r.internal(env, a, err)
+	}
+	if encrypted {
+		return r.encryptedStep1(ctx, env, a, &req, encParty, encProbe, msg, now, start)
 	}
 
 	sctx, cancel := context.WithTimeout(ctx, time.Duration(a.Deadlines.Step1))
@@ -474,6 +519,9 @@ func (r *Responder) step2(env *Envelope, a *Agreement) Response {
 		if !slices.Contains(a.Disclosure, f) {
 			return r.refusal(env, a, partner, "", refuse(http.StatusForbidden, ReasonFieldNotPermitted, "field %q is not on the allow-list of agreement %s", f, a.ID))
 		}
+	}
+	if strings.HasPrefix(req.Reference, encRefPrefix) {
+		return r.encryptedStep2(env, a, &req, fields, now)
 	}
 	r.mu.Lock()
 	c := r.lookupReference(req.Reference)

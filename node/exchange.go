@@ -49,6 +49,7 @@ type partnerships struct {
 	// evidenceDir receives the evidence of partner log forks.
 	evidenceDir string
 	certs       *certWatch
+	keys        *exchange.Keyring // encrypted-search key material; nil without encrypted search
 }
 
 // EnableExchange makes the node a party to its agreements: it answers
@@ -69,16 +70,21 @@ func (n *Node) EnableExchange(s ExchangeSetup) error {
 	if !ok {
 		return errors.New("node: the store does not keep exchange state (store.ExchangeState); a partnership needs it")
 	}
+	keys, err := n.keyringFor(s.Agreements)
+	if err != nil {
+		return err
+	}
 	r, err := exchange.NewResponder(exchange.ResponderConfig{
 		Credentials: s.Credentials, Agreements: s.Agreements, Searcher: exchangeSearcher{n}, Discloser: exchangeDiscloser{n},
 		Log: s.Log, Examiners: examinerAuth{n.auth}, Now: s.Now, Logger: n.log, State: state, Revocations: s.Revocations,
+		Keys: keys, Faces: nodeFaceVectors{n},
 	})
 	if err != nil {
 		return err
 	}
 	w := n.watchCertificates(s)
 	n.exchange = &partnerships{setup: s, responder: r, clients: map[string]*exchange.Client{}, certs: w,
-		evidenceDir: filepath.Join(n.cfg.DataDir, "evidence")}
+		evidenceDir: filepath.Join(n.cfg.DataDir, "evidence"), keys: keys}
 	return nil
 }
 
@@ -111,7 +117,7 @@ func (p *partnerships) client(state string) (*exchange.Client, error) {
 		if a.Party(p.setup.Credentials.State) != nil && a.Partner(p.setup.Credentials.State) != nil &&
 			a.Partner(p.setup.Credentials.State).State == state {
 			c, err := exchange.NewClient(exchange.ClientConfig{Credentials: p.setup.Credentials, Agreement: a, Now: p.setup.Now, Log: p.setup.Log,
-				EvidenceDir: p.evidenceDir, Revocations: p.setup.Revocations})
+				EvidenceDir: p.evidenceDir, Revocations: p.setup.Revocations, Keys: p.keys})
 			if err != nil {
 				return nil, err
 			}
@@ -559,12 +565,21 @@ func (n *Node) handleSuspend(w http.ResponseWriter, r *http.Request, pr *Princip
 		return err
 	}
 	id := r.PathValue("id")
+	if r.PathValue("action") == "keysetup" {
+		res, err := n.SetupEncryptedSearch(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, 200, map[string]any{"agreement": id, "status": "keys_ready", "session": res.Session,
+			"bytes_up": res.BytesUp, "bytes_down": res.BytesDown, "messages": res.Messages})
+		return nil
+	}
 	if r.PathValue("action") == "suspend" {
 		err = p.responder.Suspend(id, pr.Name)
 	} else if r.PathValue("action") == "reinstate" {
 		err = p.responder.Reinstate(id, pr.Name)
 	} else {
-		return errf(CodeNotFound, "want suspend or reinstate")
+		return errf(CodeNotFound, "want suspend, reinstate or keysetup")
 	}
 	if err != nil {
 		return exchangeError(err)
