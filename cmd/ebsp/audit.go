@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ebsp/ebsp/audit"
 	"golang.org/x/mod/sumdb/note"
@@ -17,12 +19,15 @@ func init() {
 
 func runAudit(args []string) int {
 	const usage = `usage: ebsp audit verify --log DIR|FILE --key PUBKEY [--checkpoints FILE]... [--json] [FILE...]
+       ebsp audit verify --tiles URL|DIR --key PUBKEY [--token-file FILE] [--checkpoints FILE]... [--json] [FILE...]
        ebsp audit stats  --log DIR|FILE [--period day|month] [--json]
 
 verify checks a transparency log as a third party would: every leaf is well
 formed, every checkpoint (the log's own and those given) is signed by the key,
 matches the tree of that many leaves, and all checkpoints are consistent with
-each other. Exit status 1 if anything is wrong.
+each other. With --tiles instead of --log it checks the checkpoints against
+the log a node publishes (C2SP tlog-tiles, https://NODE/v1/audit) or a
+mirror of it, without the leaves. Exit status 1 if anything is wrong.
 
 stats prints oversight counts per partner and period from the leaves.
 
@@ -38,12 +43,24 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func auditVerify(args []string) int {
 	fs := newFlagSet("audit verify", `usage: ebsp audit verify --log DIR|FILE --key PUBKEY [--checkpoints FILE]... [--json] [FILE...]
+       ebsp audit verify --tiles URL|DIR --key PUBKEY [--token-file FILE] [--checkpoints FILE]... [--json] [FILE...]
 
 Checks a transparency log as a third party would: every leaf is well formed,
 every checkpoint (the log's own and those given) is signed by the key,
 matches the tree of that many leaves, and all checkpoints are consistent with
-each other. Exit status 1 if anything is wrong.`)
+each other.
+
+With --tiles, checks the checkpoints given against the log as a node
+publishes it now (its latest checkpoint and hash tiles, C2SP tlog-tiles, at
+https://NODE/v1/audit with an auditor's token) or as a directory mirroring
+those paths: every checkpoint is signed by the key, no larger than the
+published one, and its root is the root of that many leaves of the
+published tree (tiles authenticated against the published checkpoint). The
+leaves are not published, so not checked. Exit status 1 if anything is
+wrong.`)
 	logPath := fs.String("log", "", "the log: a log directory (leaves and checkpoint files) or an exported leaves file")
+	tiles := fs.String("tiles", "", "instead of --log: the log's tlog-tiles prefix, a URL (https://NODE/v1/audit) or a mirror directory")
+	tokenFile := fs.String("token-file", os.Getenv("EBSP_TOKEN_FILE"), "with an http(s) --tiles: file holding the bearer token (env EBSP_TOKEN_FILE; or the token itself in EBSP_TOKEN)")
 	key := fs.String("key", "", "the log's public key: a file holding the note verifier key \"origin+hash+keydata\", or the key itself")
 	var cps listFlag
 	fs.Var(&cps, "checkpoints", "a file (or a directory of files) holding one signed checkpoint each, as partners kept them; repeatable, and further files may follow the flags")
@@ -52,8 +69,8 @@ each other. Exit status 1 if anything is wrong.`)
 		return code
 	}
 	cps = append(cps, fs.Args()...)
-	if *logPath == "" || *key == "" {
-		fmt.Fprintln(os.Stderr, "ebsp audit verify: --log and --key are required")
+	if (*logPath == "") == (*tiles == "") || *key == "" {
+		fmt.Fprintln(os.Stderr, "ebsp audit verify: --key and one of --log and --tiles are required")
 		fs.Usage()
 		return 2
 	}
@@ -64,10 +81,6 @@ each other. Exit status 1 if anything is wrong.`)
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
 		return fail("audit verify", fmt.Errorf("--key: %v", err))
-	}
-	e, err := audit.LoadExport(*logPath)
-	if err != nil {
-		return fail("audit verify", err)
 	}
 	var kept []audit.SignedCheckpoint
 	for _, p := range cps {
@@ -92,7 +105,26 @@ each other. Exit status 1 if anything is wrong.`)
 			kept = append(kept, audit.SignedCheckpoint{Source: f, Signed: b})
 		}
 	}
-	r := e.Verify(filepath.Join(*logPath, audit.CheckpointFile), v, kept)
+	var r *audit.Report
+	if *tiles != "" {
+		tok := os.Getenv("EBSP_TOKEN")
+		if *tokenFile != "" {
+			b, err := os.ReadFile(*tokenFile)
+			if err != nil {
+				return fail("audit verify", err)
+			}
+			tok = strings.TrimSpace(string(b))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		r = audit.VerifyTiles(audit.NewTileSource(ctx, *tiles, tok), v, kept)
+	} else {
+		e, err := audit.LoadExport(*logPath)
+		if err != nil {
+			return fail("audit verify", err)
+		}
+		r = e.Verify(filepath.Join(*logPath, audit.CheckpointFile), v, kept)
+	}
 	if *asJSON {
 		out := struct {
 			*audit.Report

@@ -35,6 +35,10 @@ func TestAuditVerifyCommand(t *testing.T) {
 		os.WriteFile(f, cp, 0o600)
 		kept = append(kept, f)
 	}
+	published := filepath.Join(dir, "published")
+	if err := l.Publish(published, 0); err != nil {
+		t.Fatal(err)
+	}
 	l.Close()
 	devnull, _ := os.Open(os.DevNull)
 	defer devnull.Close()
@@ -44,6 +48,12 @@ func TestAuditVerifyCommand(t *testing.T) {
 
 	if rc := runAudit([]string{"verify", "--log", filepath.Join(dir, "log"), "--key", keyFile, "--checkpoints", filepath.Join(dir, "cp"), "--json"}); rc != 0 {
 		t.Fatalf("intact log: exit %d", rc)
+	}
+	if rc := runAudit([]string{"verify", "--tiles", published, "--key", keyFile, "--checkpoints", filepath.Join(dir, "cp")}); rc != 0 {
+		t.Fatalf("published tiles: exit %d", rc)
+	}
+	if rc := runAudit([]string{"verify", "--tiles", published, "--log", filepath.Join(dir, "log"), "--key", keyFile}); rc != 2 {
+		t.Fatalf("--tiles with --log: exit %d, want 2", rc)
 	}
 	if rc := runAudit([]string{"stats", "--log", filepath.Join(dir, "log")}); rc != 0 {
 		t.Fatalf("stats: exit %d", rc)
@@ -59,5 +69,12 @@ func TestAuditVerifyCommand(t *testing.T) {
 	l2.Close()
 	if rc := runAudit([]string{"verify", "--log", filepath.Join(short, audit.LeavesFile), "--key", vkey, kept[5]}); rc != 1 {
 		t.Fatalf("log missing a leaf a checkpoint covers: exit %d, want 1", rc)
+	}
+	// The shorter log published: the checkpoint of 6 leaves shows the rollback.
+	l2, _ = audit.Open(short, s)
+	l2.Publish(filepath.Join(dir, "short-published"), 0)
+	l2.Close()
+	if rc := runAudit([]string{"verify", "--tiles", filepath.Join(dir, "short-published"), "--key", vkey, kept[5]}); rc != 1 {
+		t.Fatalf("published log shorter than a kept checkpoint: exit %d, want 1", rc)
 	}
 }
