@@ -50,8 +50,8 @@ type Result struct {
 	// an identity on it could not be found, so a no-hit is not a no-hit.
 	Partial bool
 	Missing []string
-	// Templates is the number of templates the answering shards hold.
-	Templates int
+	// Templates and Identities are what the answering shards hold.
+	Templates, Identities int
 }
 
 // Stats returns the searches made and how many of them were partial.
@@ -101,6 +101,7 @@ func (c *Client) Search(ctx context.Context, samples []Sample, limit int, floor 
 		}
 		res.Candidates = append(res.Candidates, r.Candidates...)
 		res.Templates += r.Templates
+		res.Identities += r.Identities
 	}
 	c.searches.Add(1)
 	if len(res.Missing) > 0 {
@@ -171,17 +172,33 @@ func (c *Client) enrol(ctx context.Context, es []Enrolment) error {
 // returned without error) the identity may still be on another shard, so
 // the erasure goes to every shard; every one must answer.
 func (c *Client) Remove(ctx context.Context, identity string) (int, error) {
+	return c.remove(ctx, removeRequest{Identity: identity})
+}
+
+// RemoveTemplates erases some templates of an identity (retention of an
+// expired encounter or sample), wherever Remove would send the erasure.
+func (c *Client) RemoveTemplates(ctx context.Context, identity string, templates []string) (int, error) {
+	if len(templates) == 0 {
+		return 0, nil
+	}
+	return c.remove(ctx, removeRequest{Identity: identity, Templates: templates})
+}
+
+func (c *Client) remove(ctx context.Context, req removeRequest) (int, error) {
+	identity := req.Identity
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	shards := []string{c.ring.Owner(identity)}
 	if c.removed != nil {
-		c.removed[identity] = true
+		if len(req.Templates) == 0 {
+			c.removed[identity] = true
+		}
 		shards = c.ring.Shards()
 	}
 	n := 0
 	for _, shard := range shards {
 		var r reply
-		if err := c.request(ctx, shard, opRemove, removeRequest{Identity: identity}, &r); err != nil {
+		if err := c.request(ctx, shard, opRemove, req, &r); err != nil {
 			return n, err
 		}
 		if r.Error != "" {
@@ -221,10 +238,18 @@ func (c *Client) Verify(ctx context.Context, identity string, samples []Sample) 
 // Ring returns the client's ring.
 func (c *Client) Ring() *Ring { return c.ring }
 
-// Info asks one shard for its size.
+// Info asks one shard for its size and its matcher's live heap (which
+// costs the matcher a garbage collection).
 func (c *Client) Info(ctx context.Context, shard string) (Info, error) {
 	var in Info
-	err := c.request(ctx, shard, opInfo, struct{}{}, &in)
+	err := c.request(ctx, shard, opInfo, infoRequest{Heap: true}, &in)
+	return in, err
+}
+
+// Size asks one shard for its size only.
+func (c *Client) Size(ctx context.Context, shard string) (Info, error) {
+	var in Info
+	err := c.request(ctx, shard, opInfo, infoRequest{}, &in)
 	return in, err
 }
 

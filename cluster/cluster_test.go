@@ -227,6 +227,7 @@ func TestShardLogTornAndCorrupt(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	f.Add(encodeRecord(logRecord{op: logEnrol, identity: "id", tmpl: []Template{{ID: "t", Position: 1, Data: []byte("xyz")}}}))
 	f.Add(encodeRecord(logRecord{op: logRemove, identity: "id"}))
+	f.Add(encodeRecord(logRecord{op: logRemoveTemplates, identity: "id", tmpl: []Template{{ID: "t1"}, {ID: "t2"}}}))
 	f.Add([]byte{1, 0, 5})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := decodeRecord(b)

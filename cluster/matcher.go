@@ -185,8 +185,8 @@ func (m *Matcher) apply(r logRecord) error {
 				return err
 			}
 		}
-	case logRemove:
-		m.g.Remove(r.identity)
+	case logRemove, logRemoveTemplates:
+		m.removeRecord(r)
 	}
 	return nil
 }
@@ -214,7 +214,7 @@ func (m *Matcher) onSearch(msg *nats.Msg) {
 		return
 	}
 	out.Candidates = m.g.Search(probes, req.Limit, req.Floor)
-	out.Templates, _ = m.g.Len()
+	out.Templates, out.Identities = m.g.Len()
 	respond(msg, out)
 }
 
@@ -308,21 +308,48 @@ func (m *Matcher) onRemove(msg *nats.Msg) {
 		respond(msg, reply{Error: "bad remove request"})
 		return
 	}
+	rec := logRecord{op: logRemove, identity: req.Identity}
+	if len(req.Templates) > 0 {
+		rec.op = logRemoveTemplates
+		for _, id := range req.Templates {
+			rec.tmpl = append(rec.tmpl, Template{ID: id})
+		}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.log != nil {
-		if err := m.log.append(logRecord{op: logRemove, identity: req.Identity}); err != nil {
+		if err := m.log.append(rec); err != nil {
 			respond(msg, reply{Error: err.Error()})
 			return
 		}
 	}
-	respond(msg, reply{Count: m.g.Remove(req.Identity)})
+	respond(msg, reply{Count: m.removeRecord(rec)})
+}
+
+// removeRecord applies an erasure record to the gallery.
+func (m *Matcher) removeRecord(r logRecord) int {
+	if r.op == logRemove {
+		return m.g.Remove(r.identity)
+	}
+	ids := map[string]bool{}
+	for _, t := range r.tmpl {
+		if m.g.HasTemplate(r.identity, t.ID) {
+			ids[t.ID] = true
+		}
+	}
+	return m.g.RemoveTemplates(ids)
 }
 
 func (m *Matcher) onInfo(msg *nats.Msg) {
+	var req infoRequest
+	_ = json.Unmarshal(msg.Data, &req) // an old client's {}: no heap
 	t, ids := m.g.Len()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	respond(msg, Info{Shard: m.cfg.Shard, Templates: t, Identities: ids, HeapBytes: int64(ms.HeapAlloc)})
+	in := Info{Shard: m.cfg.Shard, Templates: t, Identities: ids}
+	if req.Heap {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		in.HeapBytes = int64(ms.HeapAlloc)
+	}
+	respond(msg, in)
 }

@@ -48,6 +48,7 @@ type searchReply struct {
 	Shard      string                `json:"shard"`
 	Candidates []biometric.Candidate `json:"candidates"`
 	Templates  int                   `json:"templates"`
+	Identities int                   `json:"identities"`
 	Error      string                `json:"error,omitempty"`
 }
 
@@ -61,8 +62,10 @@ type Enrolment struct {
 	Templates []Template `json:"templates"`
 }
 
+// removeRequest erases an identity, or only the named templates of it.
 type removeRequest struct {
-	Identity string `json:"identity"`
+	Identity  string   `json:"identity"`
+	Templates []string `json:"templates,omitempty"`
 }
 
 type reply struct {
@@ -70,12 +73,19 @@ type reply struct {
 	Error string `json:"error,omitempty"`
 }
 
+// infoRequest asks a shard for its size; Heap also for its live heap,
+// which costs a garbage collection.
+type infoRequest struct {
+	Heap bool `json:"heap,omitempty"`
+}
+
 // Info is what a matcher says about its shard.
 type Info struct {
 	Shard      string `json:"shard"`
 	Templates  int    `json:"templates"`
 	Identities int    `json:"identities"`
-	// HeapBytes is the matcher process's live Go heap after a collection.
+	// HeapBytes is the matcher process's live Go heap after a collection
+	// (Client.Info; Client.Size leaves it 0).
 	HeapBytes int64 `json:"heap_bytes"`
 }
 

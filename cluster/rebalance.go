@@ -120,6 +120,9 @@ func (m *Matcher) misplaced(ring *Ring) (*handOff, error) {
 			h.tmpl[r.identity] = append(h.tmpl[r.identity], r.tmpl...)
 		case logRemove:
 			delete(h.tmpl, r.identity)
+		case logRemoveTemplates:
+			// What the gallery no longer holds is left out of a page
+			// (onHandOff), so the templates may stay listed here.
 		}
 		return nil
 	})

@@ -19,8 +19,9 @@ import (
 //
 // with the payload
 //
-//	u8 op (1 enrol, 2 remove) | u16 len, identity |
+//	u8 op (1 enrol, 2 remove, 3 remove templates) | u16 len, identity |
 //	for enrol: u16 templates, each u16 len, id | u8 position | u32 len, data
+//	for remove templates: u16 templates, each u16 len, id
 //
 // (big-endian). A request is acknowledged only after its record is
 // written and synced, so an acknowledged enrolment survives kill -9; a
@@ -35,6 +36,9 @@ type shardLog struct {
 const (
 	logEnrol  = 1
 	logRemove = 2
+	// logRemoveTemplates erases some templates of an identity (retention
+	// of an expired encounter or sample).
+	logRemoveTemplates = 3
 	// maxRecord bounds a record, so that a corrupt length cannot make the
 	// reader allocate without limit.
 	maxRecord = 64 << 20
@@ -174,6 +178,12 @@ func encodeRecord(r logRecord) []byte {
 			b = append(b, t.Data...)
 		}
 	}
+	if r.op == logRemoveTemplates {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r.tmpl)))
+		for _, t := range r.tmpl {
+			b = appendString16(b, t.ID)
+		}
+	}
 	return b
 }
 
@@ -196,6 +206,19 @@ func decodeRecord(p []byte) (logRecord, error) {
 	}
 	switch r.op {
 	case logRemove:
+	case logRemoveTemplates:
+		if len(p) < 2 {
+			return r, errShort
+		}
+		n := int(binary.BigEndian.Uint16(p))
+		p = p[2:]
+		for range n {
+			var t Template
+			if t.ID, p, ok = readString16(p); !ok {
+				return r, errShort
+			}
+			r.tmpl = append(r.tmpl, t)
+		}
 	case logEnrol:
 		if len(p) < 2 {
 			return r, errShort

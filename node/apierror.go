@@ -33,6 +33,7 @@ const (
 	CodeCertificateRevoked = "certificate_revoked" // 403: a revocation list names this node's certificate (the partner refused it) or the partner's (refused here)
 	CodeStorageUnavailable = "storage_unavailable" // 503: the store or audit log failed or is unreachable; retry
 	CodeStorageFull        = "storage_full"        // 507: the disk or database is full; nothing was written
+	CodeShardsUnavailable  = "shards_unavailable"  // 503: the gallery's matcher shards did not answer (cluster); retry
 	CodeBodyTooLarge       = "body_too_large"      // 413
 	CodeUnsupportedMedia   = "unsupported_media"   // 415: body is not application/json
 	CodeBadSample          = "bad_sample"          // 422: sample data unreadable (corrupt image, bad template)
@@ -51,7 +52,7 @@ var codeStatus = map[string]int{
 	CodeMethodNotAllowed: 405, CodeDuplicateID: 409, CodeCaseState: 409, CodeBodyTooLarge: 413,
 	CodeUnsupportedMedia: 415, CodeBadSample: 422, CodeSampleTooLarge: 422,
 	CodeLowQuality: 422, CodeNotAFingerprint: 422, CodeUnsupported: 422, CodeRateLimited: 429,
-	CodeUnavailable: 503, CodeInternal: 500,
+	CodeUnavailable: 503, CodeInternal: 500, CodeShardsUnavailable: 503,
 	CodeUnknownCase: 404, CodeNotCandidate: 404, CodeUnknownAgreement: 404, CodeStorageUnavailable: 503, CodeStorageFull: 507,
 	CodePartnerLogFork: 409, CodePartnerUnavailable: 502, CodeCertificateRevoked: 403,
 }

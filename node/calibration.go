@@ -66,7 +66,7 @@ func (n *Node) Calibration() *CalibrationResponse {
 		tail, from := n.tail(m)
 		configured := from == "configured"
 		_, fixed := n.cfg.Thresholds[m]
-		_, ids := n.galleries[m].Len()
+		_, ids := n.galleryLen(m)
 		pol := n.policy(m)
 		fmr := tail.FMRAt(pol.Hit)
 		src := tail.Source

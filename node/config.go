@@ -78,6 +78,10 @@ type Config struct {
 	// Exchange, when set, makes the node a member of partnerships
 	// (docs/exchange.md): package partnership reads it.
 	Exchange *ExchangeConfig `json:"exchange,omitempty"`
+	// Cluster, when set, keeps the galleries of its modalities in matcher
+	// shards over NATS (docs/scale.md); without it every gallery is in the
+	// node's memory.
+	Cluster *ClusterConfig `json:"cluster,omitempty"`
 }
 
 // ExchangeConfig is a node's membership of partnerships: where it answers
@@ -151,6 +155,9 @@ func (c *Config) Defaults() {
 	if c.Store == "" {
 		c.Store = "sqlite"
 	}
+	if c.Cluster != nil {
+		c.Cluster.defaults()
+	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 32 << 20
 	}
@@ -203,6 +210,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: min_quality %d: want 0 to 100", c.MinQuality)
 	case c.RatePerSecond < 0 || c.Burst < 0:
 		return fmt.Errorf("config: rate_per_second and burst must not be negative")
+	}
+	if c.Cluster != nil {
+		if err := c.Cluster.validate(c.SelfCalibration.ComparisonsPerSecond > 0); err != nil {
+			return err
+		}
 	}
 	for m, t := range c.Thresholds {
 		if !m.Valid() {

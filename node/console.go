@@ -16,7 +16,6 @@ import (
 	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/formats/raster"
 	"github.com/ebsp/ebsp/formats/wsq"
-	"github.com/ebsp/ebsp/search"
 	"github.com/ebsp/ebsp/store"
 )
 
@@ -112,10 +111,12 @@ func (n *Node) CompareCandidate(ctx context.Context, probe exchange.Probe, ident
 		return nil, err
 	}
 	out := &CandidateComparison{Identity: identity}
-	var probes []search.ProbeSample
+	q, err := n.fingerQuery(probe.Fingers)
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range probe.Fingers {
 		m := fingerprint.NewMatcher(f.Template)
-		probes = append(probes, search.ProbeSample{Position: f.Position, Probe: engine.FingerProbe(f.Template)})
 		fc := FingerComparison{Position: f.Position, Probe: f.Template}
 		for _, s := range rec.Samples {
 			if s.Modality != biometric.Finger || (s.Position != f.Position && s.Position != 0 && f.Position != 0) {
@@ -134,9 +135,11 @@ func (n *Node) CompareCandidate(ctx context.Context, probe exchange.Probe, ident
 		}
 		out.Fingers = append(out.Fingers, fc)
 	}
-	if len(probes) > 0 {
-		out.Score, _ = n.galleries[biometric.Finger].Verify(probes, identity)
-		out.Threshold, _ = n.policy(biometric.Finger).Thresholds(len(probes))
+	if len(q.probes) > 0 {
+		if out.Score, _, err = n.galleryVerify(ctx, biometric.Finger, q, identity); err != nil {
+			return nil, err
+		}
+		out.Threshold, _ = n.policy(biometric.Finger).Thresholds(len(q.probes))
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/cluster"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/search"
@@ -135,9 +136,9 @@ type exchangeSearcher struct{ n *Node }
 
 func (s exchangeSearcher) Search(ctx context.Context, p exchange.Probe) ([]biometric.Candidate, error) {
 	mod := biometric.Finger
-	var probes []search.ProbeSample
-	for _, f := range p.Fingers {
-		probes = append(probes, search.ProbeSample{Position: f.Position, Probe: engine.FingerProbe(f.Template)})
+	q, err := s.n.fingerQuery(p.Fingers)
+	if err != nil {
+		return nil, err
 	}
 	if len(p.Faces) > 0 {
 		// Faces compare only with this node's own recogniser's templates.
@@ -151,16 +152,26 @@ func (s exchangeSearcher) Search(ctx context.Context, p exchange.Probe) ([]biome
 			if err != nil {
 				return nil, err
 			}
-			probes = append(probes, search.ProbeSample{Probe: pr})
+			q.probes = append(q.probes, search.ProbeSample{Probe: pr})
+			q.samples = append(q.samples, cluster.Sample{Data: f})
 		}
 	}
-	if len(probes) == 0 {
+	if len(q.probes) == 0 {
 		return nil, errors.New("node: empty probe")
 	}
 	pol := s.n.policy(mod)
-	hit, _ := pol.Thresholds(len(probes))
+	hit, _ := pol.Thresholds(len(q.probes))
+	res, err := s.n.gallerySearch(ctx, mod, q, max(pol.Cap, 10), hit)
+	if err != nil {
+		return nil, err
+	}
+	if res.partial {
+		// A partner cannot be told "partial" in step 1's answer: refuse
+		// rather than answer a no-hit that may be wrong.
+		return nil, fmt.Errorf("node: gallery shards %v did not answer the partner's search", res.missing)
+	}
 	var out []biometric.Candidate
-	for _, c := range s.n.galleries[mod].Search(probes, max(pol.Cap, 10), hit) {
+	for _, c := range res.candidates {
 		if c.Score >= hit {
 			out = append(out, c)
 		}

@@ -23,7 +23,17 @@ const loadBatch = 1024
 // cylinders take about 0.5 ms: BenchmarkPrepare in package fingerprint),
 // so the store is read in batches and each batch is prepared on all
 // cores, then added in the store's order.
+//
+// With a cluster configuration the sharded modalities are not loaded
+// here: the node starts (or connects to) NATS and the matchers, which load
+// their shards from their own logs and snapshots, and sends them any
+// stored template they miss (openCluster). Close stops them.
 func (n *Node) LoadGallery(ctx context.Context, progress func(modality biometric.Modality, loaded int)) error {
+	if n.cfg.Cluster != nil && n.clusterParts == nil {
+		if err := n.openCluster(ctx); err != nil {
+			return err
+		}
+	}
 	for m, g := range n.galleries {
 		l := galleryLoader{g: g, alg: g.Engine().Algorithm(), workers: runtime.GOMAXPROCS(0), size: loadBatch}
 		l.progress = func(k int) {

@@ -16,10 +16,13 @@ type metrics struct {
 	partner    *prometheus.CounterVec // partners' step-1 searches answered, by decision
 	enrolments prometheus.Counter
 	erasures   prometheus.Counter
-	gallery    *prometheus.GaugeVec
-	tailDepth  *prometheus.GaugeVec // impostor comparisons behind each modality's tail
-	tailFMR    *prometheus.GaugeVec // lowest FMR the tail measures
-	fpir       *prometheus.GaugeVec // FPIR the tail implies for the hit threshold now
+	// partialSearches counts searches of a clustered gallery that some
+	// shard did not answer (partial, or failed when none answered).
+	partialSearches *prometheus.CounterVec
+	gallery         *prometheus.GaugeVec
+	tailDepth       *prometheus.GaugeVec // impostor comparisons behind each modality's tail
+	tailFMR         *prometheus.GaugeVec // lowest FMR the tail measures
+	fpir            *prometheus.GaugeVec // FPIR the tail implies for the hit threshold now
 }
 
 func newMetrics(n *Node) *metrics {
@@ -40,6 +43,9 @@ func newMetrics(n *Node) *metrics {
 	m.enrolments = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ebsp_enrolments_total", Help: "Acknowledged enrolments.",
 	})
+	m.partialSearches = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ebsp_partial_searches_total", Help: "Searches of a sharded gallery answered without some shard (partial), or by none.",
+	}, []string{"modality"})
 	m.erasures = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ebsp_erasures_total", Help: "Identities erased.",
 	})
@@ -55,15 +61,17 @@ func newMetrics(n *Node) *metrics {
 	m.fpir = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ebsp_calibration_fpir_implied", Help: "FPIR the tail implies for the hit threshold at the current gallery size.",
 	}, []string{"modality", "tail"})
-	m.reg.MustRegister(m.requests, m.latency, m.decisions, m.partner, m.enrolments, m.erasures, m.gallery, m.tailDepth, m.tailFMR, m.fpir,
+	m.reg.MustRegister(m.partialSearches, m.requests, m.latency, m.decisions, m.partner, m.enrolments, m.erasures, m.gallery, m.tailDepth, m.tailFMR, m.fpir,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 func (m *metrics) setGallery(n *Node) {
-	for mod, g := range n.galleries {
-		t, _ := g.Len()
-		m.gallery.WithLabelValues(string(mod)).Set(float64(t))
+	for mod := range n.engines {
+		if n.searchable(mod) {
+			t, _ := n.galleryLen(mod)
+			m.gallery.WithLabelValues(string(mod)).Set(float64(t))
+		}
 	}
 	for _, c := range n.Calibration().Modalities {
 		m.tailDepth.WithLabelValues(string(c.Modality), c.Tail).Set(float64(c.Comparisons))

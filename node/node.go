@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/cluster"
 	"github.com/ebsp/ebsp/country"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/search"
@@ -35,18 +36,22 @@ type Node struct {
 	observer  atomic.Pointer[func(PartnerSearch)] // ObservePartnerSearches
 	store     store.Store
 	engines   map[biometric.Modality]engine.Engine
-	galleries map[biometric.Modality]*search.Gallery
-	log       *slog.Logger
-	auth      *authenticator
-	limits    *limiters
-	public    *limiters // per client address, for the routes without credentials
-	metrics   *metrics
-	ready     atomic.Bool
-	draining  atomic.Bool // shutting down: /readyz answers 503
-	now       func() time.Time
-	exchange  *partnerships // nil unless EnableExchange
-	mountMu   sync.Mutex
-	mounts    []mount // handlers served beside the API (Mount)
+	galleries map[biometric.Modality]*search.Gallery // in-process galleries
+	// sharded holds the modalities whose galleries are in matcher shards
+	// (Config.Cluster); clusterParts what the node started for them.
+	sharded      map[biometric.Modality]*shardedGallery
+	clusterParts *clusterParts
+	log          *slog.Logger
+	auth         *authenticator
+	limits       *limiters
+	public       *limiters // per client address, for the routes without credentials
+	metrics      *metrics
+	ready        atomic.Bool
+	draining     atomic.Bool // shutting down: /readyz answers 503
+	now          func() time.Time
+	exchange     *partnerships // nil unless EnableExchange
+	mountMu      sync.Mutex
+	mounts       []mount // handlers served beside the API (Mount)
 	// storageFault is the latest write refused for a full or unreachable
 	// store (storageError); /readyz reports it for a while.
 	storageFault atomic.Pointer[storageFault]
@@ -70,11 +75,15 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engi
 	n := &Node{
 		cfg: cfg, store: st, engines: engines, log: log, auth: auth,
 		galleries: map[biometric.Modality]*search.Gallery{},
+		sharded:   map[biometric.Modality]*shardedGallery{},
 		limits:    newLimiters(cfg.RatePerSecond, cfg.Burst),
 		public:    newLimiters(cfg.RatePerSecond, cfg.Burst),
 		now:       time.Now,
 	}
 	for m, e := range engines {
+		if cfg.Cluster != nil && slices.Contains(cfg.Cluster.Modalities, m) {
+			continue // in the shards (openCluster, from LoadGallery)
+		}
 		n.galleries[m] = search.NewGallery(e, cfg.Workers)
 	}
 	if err := n.loadSelfCal(); err != nil {
@@ -172,8 +181,7 @@ func (n *Node) enrolledBefore(ctx context.Context, req *EnrolRequest, samples in
 	resp := &EnrolResponse{IdentityID: idn, EncounterID: req.Encounter.ID, Replayed: true}
 	for _, s := range rec.Samples {
 		if s.EncounterID == req.Encounter.ID {
-			_, searchable := n.galleries[s.Modality]
-			resp.Samples = append(resp.Samples, SampleResult{ID: s.ID, Modality: s.Modality, Position: s.Position, Quality: s.Quality, Template: searchable})
+			resp.Samples = append(resp.Samples, SampleResult{ID: s.ID, Modality: s.Modality, Position: s.Position, Quality: s.Quality, Template: n.searchable(s.Modality)})
 		}
 	}
 	if len(resp.Samples) != samples {
@@ -301,11 +309,11 @@ func (n *Node) Enroll(ctx context.Context, req *EnrolRequest) (*EnrolResponse, e
 		}
 		return nil, err
 	}
+	if err := n.galleryAdd(ctx, idn.ID, preps); err != nil {
+		return nil, err
+	}
 	resp := &EnrolResponse{IdentityID: idn.ID, EncounterID: enc.ID}
 	for _, p := range preps {
-		if p.template != nil {
-			n.galleries[p.sample.Modality].AddPrepared(idn.ID, p.template.ID, p.sample.Position, p.gallery)
-		}
 		resp.Samples = append(resp.Samples, SampleResult{ID: p.sample.ID, Modality: p.sample.Modality,
 			Position: p.sample.Position, Quality: p.sample.Quality, Template: p.template != nil})
 	}
@@ -367,39 +375,43 @@ func prefixSample(i int, err error) error {
 	return errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
 }
 
-// probes turns request samples into prepared probes of one modality.
-func (n *Node) probes(samples []SampleInput) (biometric.Modality, []search.ProbeSample, error) {
+// probes turns request samples into a query of one modality: prepared
+// probes, and the templates in stored form for shards.
+func (n *Node) probes(samples []SampleInput) (biometric.Modality, galleryQuery, error) {
+	var q galleryQuery
 	if len(samples) == 0 {
-		return "", nil, errf(CodeInvalidField, "samples: at least one sample is needed")
+		return "", q, errf(CodeInvalidField, "samples: at least one sample is needed")
 	}
 	if len(samples) > 16 {
-		return "", nil, errf(CodeInvalidField, "samples: at most 16 per search")
+		return "", q, errf(CodeInvalidField, "samples: at most 16 per search")
 	}
 	mod := samples[0].Modality
-	var out []search.ProbeSample
 	for i := range samples {
 		s := &samples[i]
 		if e := validateSample(i, s); e != nil {
-			return "", nil, e
+			return "", q, e
 		}
 		if s.Modality != mod {
-			return "", nil, errf(CodeInvalidField, fmt.Sprintf("samples[%d].modality: one modality per search", i))
+			return "", q, errf(CodeInvalidField, fmt.Sprintf("samples[%d].modality: one modality per search", i))
 		}
 		eng, ok := n.engines[mod]
 		if !ok {
-			return "", nil, errf(CodeUnsupported, fmt.Sprintf("samples[%d]: this node does not search %s samples", i, mod))
+			return "", q, errf(CodeUnsupported, fmt.Sprintf("samples[%d]: this node does not search %s samples", i, mod))
 		}
 		tmpl, _, err := eng.Template(s, n.cfg.MaxImagePixels)
 		if err != nil {
-			return "", nil, prefixSample(i, err)
+			return "", q, prefixSample(i, err)
 		}
 		pr, err := eng.PrepareProbe(tmpl)
 		if err != nil {
-			return "", nil, errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
+			return "", q, errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
 		}
-		out = append(out, search.ProbeSample{Position: s.Position, Probe: pr})
+		q.probes = append(q.probes, search.ProbeSample{Position: s.Position, Probe: pr})
+		if _, ok := n.sharded[mod]; ok {
+			q.samples = append(q.samples, cluster.Sample{Position: s.Position, Data: tmpl})
+		}
 	}
-	return mod, out, nil
+	return mod, q, nil
 }
 
 // IdentifyRequest is the body of POST /v1/identify.
@@ -426,18 +438,26 @@ type IdentifyResponse struct {
 	Threshold    Thresholds            `json:"threshold"`
 	CandidateCap int                   `json:"candidate_cap"`
 	GallerySize  int                   `json:"gallery_size"`
+	// Partial is set when shards of a clustered gallery did not answer
+	// (MissingShards names them): an identity held there could not be
+	// found, so no_hit is not a no-hit.
+	Partial       bool     `json:"partial,omitempty"`
+	MissingShards []string `json:"missing_shards,omitempty"`
 }
 
 // Identify searches the gallery (1:N). The probe is held in memory only.
 func (n *Node) Identify(ctx context.Context, req *IdentifyRequest) (*IdentifyResponse, error) {
-	mod, probes, err := n.probes(req.Samples)
+	mod, q, err := n.probes(req.Samples)
 	if err != nil {
 		return nil, err
 	}
-	g, pol := n.galleries[mod], n.policy(mod)
-	hit, review := pol.Thresholds(len(probes))
-	cands := g.Search(probes, pol.Cap, review)
-	dec, out := pol.Decide(cands, len(probes))
+	pol := n.policy(mod)
+	hit, review := pol.Thresholds(len(q.probes))
+	res, err := n.gallerySearch(ctx, mod, q, pol.Cap, review)
+	if err != nil {
+		return nil, err
+	}
+	dec, out := pol.Decide(res.candidates, len(q.probes))
 	if dec == biometric.Hit && !n.calibrated(mod) {
 		dec = biometric.Review // no measured tail says what a hit's FPIR is
 	}
@@ -445,9 +465,9 @@ func (n *Node) Identify(ctx context.Context, req *IdentifyRequest) (*IdentifyRes
 		out = []biometric.Candidate{}
 	}
 	n.metrics.decisions.WithLabelValues(string(dec)).Inc()
-	_, ids := g.Len()
+	_, ids := n.galleryLen(mod)
 	return &IdentifyResponse{Decision: dec, Candidates: out, Threshold: Thresholds{Hit: hit, Review: review},
-		CandidateCap: pol.Cap, GallerySize: ids}, nil
+		CandidateCap: pol.Cap, GallerySize: ids, Partial: res.partial, MissingShards: res.missing}, nil
 }
 
 // VerifyRequest is the body of POST /v1/verify.
@@ -471,11 +491,15 @@ func (n *Node) Verify(ctx context.Context, req *VerifyRequest) (*VerifyResponse,
 	if req.IdentityID == "" {
 		return nil, errf(CodeInvalidField, "identity_id: required")
 	}
-	mod, probes, err := n.probes(req.Samples)
+	mod, q, err := n.probes(req.Samples)
 	if err != nil {
 		return nil, err
 	}
-	score, ok := n.galleries[mod].Verify(probes, req.IdentityID)
+	probes := q.probes
+	score, ok, err := n.galleryVerify(ctx, mod, q, req.IdentityID)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, errf(CodeNotFound, fmt.Sprintf("no %s templates for that identity", mod))
 	}
@@ -506,6 +530,9 @@ func (n *Node) Identity(ctx context.Context, id string) (*store.IdentityRecord, 
 // Erase deletes an identity from the store and the gallery; a search that
 // starts after Erase returns cannot find it.
 func (n *Node) Erase(ctx context.Context, id string) error {
+	if err := n.shardsRemove(ctx, id); err != nil {
+		return err
+	}
 	err := n.store.Erase(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return errf(CodeNotFound, "no such identity")
@@ -569,7 +596,7 @@ func (n *Node) policy(m biometric.Modality) search.Policy {
 		}
 		return search.Policy{Hit: t.Hit, Review: t.Review, Mean: mean, Cap: n.cfg.CandidateCap}
 	}
-	_, ids := n.galleries[m].Len()
+	_, ids := n.galleryLen(m)
 	return engine.Identification(tail, n.cfg.FPIRHit, n.cfg.FPIRReview, n.cfg.CandidateCap, ids)
 }
 

@@ -29,6 +29,11 @@ func (n *Node) Retain(ctx context.Context) (RetentionResult, error) {
 		for _, g := range n.galleries {
 			g.Remove(id)
 		}
+		// The store has erased them: a shard that does not answer keeps
+		// an erased identity searchable, which must be loud.
+		if err := n.shardsRemove(ctx, id); err != nil {
+			n.log.Error("retention: an expired identity is still in a shard", "err", err.Error())
+		}
 	}
 	res.Identities = len(ids)
 	if re, ok := n.store.(store.RecordExpirer); ok {
@@ -45,6 +50,16 @@ func (n *Node) Retain(ctx context.Context) (RetentionResult, error) {
 		}
 		for m, g := range n.galleries {
 			res.Templates += g.RemoveTemplates(byMod[string(m)])
+		}
+		for _, t := range gone {
+			if sg, ok := n.sharded[t.Modality]; ok {
+				k, err := sg.c.RemoveTemplates(ctx, t.IdentityID, []string{t.TemplateID})
+				if err != nil {
+					n.log.Error("retention: an expired template is still in a shard", "modality", string(t.Modality), "err", err.Error())
+				}
+				res.Templates += k
+				sg.templates.Add(int64(-k))
+			}
 		}
 	}
 	if n.exchange != nil {

@@ -135,7 +135,7 @@ func (n *Node) selfTail(m biometric.Modality) (engine.Tail, bool) {
 	if !ok || t.Comparisons < selfCalMinComparisons {
 		return engine.Tail{}, false
 	}
-	_, ids := n.galleries[m].Len()
+	_, ids := n.galleryLen(m)
 	if n.cfg.FPIRHit/float64(max(ids, 1)) < t.MeasuredFMR/100 {
 		return engine.Tail{}, false
 	}

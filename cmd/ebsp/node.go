@@ -127,6 +127,9 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	if err != nil {
 		return err
 	}
+	// The matchers and NATS server of a cluster configuration (none
+	// without one) stop when the node does.
+	defer n.Close()
 	var member *partnership.Membership
 	if cfg.Exchange != nil {
 		creds, agreements, err := partnership.LoadExchange(cfg)

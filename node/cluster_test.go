@@ -1,0 +1,133 @@
+package node
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ebsp/ebsp/biometric"
+)
+
+// TestClusterNode runs a node whose fingerprint gallery is in three
+// in-process matcher shards on its embedded NATS server: enrolment,
+// identification, verification and erasure go through the shards; a
+// stopped shard makes identification partial (flagged, counted, never a
+// silent no-hit) and refuses a verification or an erasure it would need;
+// an enrolment its shard did not take is sent again at the next start;
+// and a restart with a fourth shard rebalances and still finds everyone.
+func TestClusterNode(t *testing.T) {
+	dir := t.TempDir()
+	shards := []string{"s1", "s2", "s3"}
+	start := func(shards []string) *testNode {
+		tn := newTestNode(t, func(c *Config) {
+			c.DataDir = dir
+			c.Cluster = &ClusterConfig{Listen: "127.0.0.1:0", Shards: shards}
+		})
+		t.Cleanup(func() { tn.Close() })
+		if tn.galleries[biometric.Finger] != nil || tn.sharded[biometric.Finger] == nil {
+			t.Fatalf("in-process galleries %v, sharded %v: want fingers in the shards only", tn.galleries, tn.sharded)
+		}
+		return tn
+	}
+	tn := start(shards)
+	enrolPeople(t, tn, 30)
+	if tpl, ids := tn.galleryLen(biometric.Finger); tpl != 60 || ids != 30 {
+		t.Fatalf("shards hold %d templates of %d identities, want 60 of 30", tpl, ids)
+	}
+	identify := func(tn *testNode, p int) (int, map[string]any) {
+		return tn.call(t, RoleSearcher, "POST", "/v1/identify", map[string]any{"samples": person(t, p, 2)})
+	}
+	st, body := identify(tn, 5)
+	if st != 200 || body["decision"] != "hit" || body["partial"] != nil || body["candidates"].([]any)[0].(map[string]any)["identity_id"] != "P005" {
+		t.Fatalf("identify through the shards: %d %v", st, body)
+	}
+	if st, body = tn.call(t, RoleSearcher, "POST", "/v1/verify", map[string]any{"identity_id": "P005", "samples": person(t, 5, 3)}); st != 200 || body["decision"] != "match" {
+		t.Fatalf("verify through the shards: %d %v", st, body)
+	}
+
+	// P005's shard stops.
+	ring := tn.sharded[biometric.Finger].c.Ring()
+	owner := ring.Owner("P005")
+	tn.clusterParts.matchers[slices.Index(shards, owner)].Close()
+	st, body = identify(tn, 5)
+	if st != 200 || body["partial"] != true || fmt.Sprint(body["missing_shards"]) != fmt.Sprint([]any{owner}) || body["decision"] == "hit" {
+		t.Fatalf("identify with %s down: %d %v", owner, st, body)
+	}
+	req, _ := http.NewRequest("GET", tn.srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+roleTokens[RoleAuditor])
+	resp, err := tn.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	observe("GET", "/metrics", resp.StatusCode)
+	if want := `ebsp_partial_searches_total{modality="finger"} 1`; !strings.Contains(string(metrics), want) {
+		t.Errorf("metrics lack %q", want)
+	}
+	if st, body = tn.call(t, RoleSearcher, "POST", "/v1/verify", map[string]any{"identity_id": "P005", "samples": person(t, 5, 3)}); st != 503 || errCode(body) != CodeShardsUnavailable {
+		t.Errorf("verify with its shard down: %d %v", st, body)
+	}
+	if st, body = tn.call(t, RoleAdmin, "DELETE", "/v1/identities/P005", nil); st != 503 || errCode(body) != CodeShardsUnavailable {
+		t.Errorf("erase with a shard down: %d %v", st, body)
+	}
+	if st, _ = tn.call(t, RoleExaminer, "GET", "/v1/identities/P005", nil); st != 200 {
+		t.Errorf("an erasure the shards refused erased the record: %d", st)
+	}
+	// An enrolment for the stopped shard is stored, not searchable: 503.
+	late := -1
+	for p := 100; late < 0; p++ {
+		if ring.Owner(fmt.Sprintf("P%03d", p)) == owner {
+			late = p
+		}
+	}
+	if st, body = tn.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody(fmt.Sprintf("P%03d", late), person(t, late, 1))); st != 503 || errCode(body) != CodeShardsUnavailable {
+		t.Fatalf("enrol for a stopped shard: %d %v", st, body)
+	}
+	tn.srv.Close()
+	tn.Close()
+	tn.store.Close()
+
+	// Restarted (the stopped shard's matcher with it): full answers, the
+	// late enrolment sent to its shard from the store.
+	tn = start(shards)
+	for _, p := range []int{5, late} {
+		st, body = identify(tn, p)
+		if st != 200 || body["partial"] != nil || body["decision"] != "hit" || body["candidates"].([]any)[0].(map[string]any)["identity_id"] != fmt.Sprintf("P%03d", p) {
+			t.Fatalf("identify P%03d after restart: %d %v", p, st, body)
+		}
+	}
+	if st, _ = tn.call(t, RoleAdmin, "DELETE", "/v1/identities/P005", nil); st != 204 {
+		t.Fatalf("erase: %d", st)
+	}
+	tn.srv.Close()
+	tn.Close()
+	tn.store.Close()
+
+	// A fourth shard: the identities it now owns move to it at start.
+	tn = start(append(shards, "s4"))
+	sizes := map[string]int{}
+	for i, m := range tn.clusterParts.matchers {
+		_, ids := m.Gallery().Len()
+		sizes[tn.cfg.Cluster.Shards[i]] = ids
+	}
+	if sizes["s4"] == 0 || sizes["s1"]+sizes["s2"]+sizes["s3"]+sizes["s4"] != 30 {
+		t.Fatalf("after adding s4: identities per shard %v, want 30 (29 enrolled and the late one) with some on s4", sizes)
+	}
+	for p := range 30 {
+		st, body = identify(tn, p)
+		want := fmt.Sprintf("P%03d", p)
+		if p == 5 {
+			if st != 200 || body["decision"] == "hit" && body["candidates"].([]any)[0].(map[string]any)["identity_id"] == want {
+				t.Fatalf("erased P005 found after the rebalance: %v", body)
+			}
+			continue
+		}
+		if st != 200 || body["partial"] != nil || body["decision"] != "hit" || body["candidates"].([]any)[0].(map[string]any)["identity_id"] != want {
+			t.Fatalf("identify %s after the rebalance: %d %v", want, st, body)
+		}
+	}
+}
