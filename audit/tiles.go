@@ -116,12 +116,7 @@ func (s *tileStore) reset(n int64, leafHash func(i int64) (tlog.Hash, error)) er
 		}
 		s.full[level] = full
 		for i := full << s.h; i < nodes; i++ {
-			var h tlog.Hash
-			if level == 0 {
-				h, err = leafHash(i)
-			} else {
-				h, err = s.fileTileRoot(level-1, i)
-			}
+			h, err := s.hashAt(level, i, leafHash)
 			if err != nil {
 				return err
 			}
@@ -135,6 +130,16 @@ func (s *tileStore) reset(n int64, leafHash func(i int64) (tlog.Hash, error)) er
 		}
 	}
 	return nil
+}
+
+// hashAt returns hash i of a level, from what it is made of: the hash of
+// leaf i at level 0, above it the root of full tile i of the level below
+// (on disk). Callers hold s.mu.
+func (s *tileStore) hashAt(level int, i int64, leafHash func(i int64) (tlog.Hash, error)) (tlog.Hash, error) {
+	if level == 0 {
+		return leafHash(i)
+	}
+	return s.fileTileRoot(level-1, i)
 }
 
 // fileTileRoot returns the root hash of the full tile of a level on disk.
@@ -274,14 +279,7 @@ func (s *tileStore) check(leafHash func(i int64) (tlog.Hash, error)) error {
 			return fmt.Errorf("audit: reading tile %d/%d: %v", level, n, err)
 		}
 		for j := 0; j < s.width(); j++ {
-			var h tlog.Hash
-			var err error
-			i := n<<s.h + int64(j)
-			if level == 0 {
-				h, err = leafHash(i)
-			} else {
-				h, err = s.fileTileRoot(level-1, i)
-			}
+			h, err := s.hashAt(level, n<<s.h+int64(j), leafHash)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package node
 import (
 	"io"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/ebsp/ebsp/audit"
-	"github.com/ebsp/ebsp/exchange"
 )
 
 // get fetches path with role's token and returns status and body.
@@ -61,26 +59,8 @@ func TestAuditTilesServed(t *testing.T) {
 		t.Fatalf("checkpoint of a node without a log: %d, want 404", st)
 	}
 	now := time.Now().Add(-time.Hour)
-	var creds [2]*exchange.NodeCredentials
-	for i, s := range []string{"US", "GB"} {
-		ca, err := exchange.NewCA(s, now, 365*24*time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if creds[i], err = ca.IssueNode(s+"-node", []string{"127.0.0.1"}, now, 365*24*time.Hour); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lg, err := audit.Open(filepath.Join(t.TempDir(), "audit"), creds[0].LogSigner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lg.Close()
-	a := exchange.DefaultAgreement("US-GB", creds[0].Party("https://127.0.0.1:1"), creds[1].Party("https://127.0.0.1:2"))
-	if err := tn.EnableExchange(ExchangeSetup{Credentials: creds[0], Agreements: []*exchange.Agreement{a}, Log: lg}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := note.NewVerifier(creds[0].LogKey)
+	creds, lg := enableTestExchange(t, tn, now, 365*24*time.Hour)
+	v, err := note.NewVerifier(creds.LogKey)
 	if err != nil {
 		t.Fatal(err)
 	}

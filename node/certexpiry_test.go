@@ -17,19 +17,18 @@ import (
 	"github.com/ebsp/ebsp/exchange"
 )
 
-// TestCertificateExpiryWarned: a node whose exchange certificates expire
-// within 30 days says so in its log, and /metrics gives the seconds left on
-// each certificate.
-func TestCertificateExpiryWarned(t *testing.T) {
-	tn := newTestNode(t, nil)
-	now := time.Now().Add(-time.Hour)
+// enableTestExchange turns on tn's exchange as US under an agreement with
+// GB, with certificates valid from notBefore for validity and a log in a
+// temporary directory; it returns US's credentials and the log.
+func enableTestExchange(t *testing.T, tn *testNode, notBefore time.Time, validity time.Duration) (*exchange.NodeCredentials, *audit.Log) {
+	t.Helper()
 	var creds [2]*exchange.NodeCredentials
 	for i, s := range []string{"US", "GB"} {
-		ca, err := exchange.NewCA(s, now, 10*24*time.Hour)
+		ca, err := exchange.NewCA(s, notBefore, validity)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if creds[i], err = ca.IssueNode(s+"-node", []string{"127.0.0.1"}, now, 10*24*time.Hour); err != nil {
+		if creds[i], err = ca.IssueNode(s+"-node", []string{"127.0.0.1"}, notBefore, validity); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,11 +36,20 @@ func TestCertificateExpiryWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lg.Close()
+	t.Cleanup(func() { lg.Close() })
 	a := exchange.DefaultAgreement("US-GB", creds[0].Party("https://127.0.0.1:1"), creds[1].Party("https://127.0.0.1:2"))
 	if err := tn.EnableExchange(ExchangeSetup{Credentials: creds[0], Agreements: []*exchange.Agreement{a}, Log: lg}); err != nil {
 		t.Fatal(err)
 	}
+	return creds[0], lg
+}
+
+// TestCertificateExpiryWarned: a node whose exchange certificates expire
+// within 30 days says so in its log, and /metrics gives the seconds left on
+// each certificate.
+func TestCertificateExpiryWarned(t *testing.T) {
+	tn := newTestNode(t, nil)
+	enableTestExchange(t, tn, time.Now().Add(-time.Hour), 10*24*time.Hour)
 	if n := strings.Count(tn.log.String(), "exchange certificate expires soon"); n != 4 {
 		t.Errorf("%d expiry warnings logged, want 4 (tls, sign, ca, partner_ca)", n)
 	}
