@@ -139,21 +139,25 @@ func TestDecisionsWithinMargin(t *testing.T) {
 	if underRace {
 		t.Skip("slow under -race; the search's concurrency is covered by TestSearchCounts")
 	}
-	for _, baby := range babySteps {
-		t.Run(fmt.Sprintf("baby%d", baby), func(t *testing.T) {
-			defer func(old []int) { babySteps = old }(babySteps)
-			babySteps = []int{baby}
-			testDecisions(t)
+	// One block: 16 baby steps (7 giant-step rotations per block). Nine
+	// blocks: 64 baby steps in four chains of 16 that run concurrently,
+	// one giant step per block.
+	for _, c := range []struct{ blocks, baby int }{{1, 16}, {9, 64}} {
+		t.Run(fmt.Sprintf("baby%d", c.baby), func(t *testing.T) {
+			p := testParams(t, 128)
+			if b := p.baby(c.blocks); b != c.baby {
+				t.Fatalf("%d blocks take %d baby steps, want %d", c.blocks, b, c.baby)
+			}
+			testDecisions(t, p, c.blocks)
 		})
 	}
 }
 
-func testDecisions(t *testing.T) {
-	p := testParams(t, 128)
+func testDecisions(t *testing.T, p Params, blocks int) {
 	req, resp := testParties(t, p)
 	r := rand.New(rand.NewPCG(3, 4))
 	probe := normalised(randomUnit(r, p.Dim))
-	vecs := make([][]float32, p.Slots())
+	vecs := make([][]float32, blocks*p.Slots())
 	for i := range vecs {
 		switch {
 		case i%500 == 7:

@@ -197,53 +197,104 @@ func (pa *Party) Count(r *Reply) (float64, error) {
 // costs nothing.
 func (pa *Party) evaluate(g *Gallery, ct *rlwe.Ciphertext) ([]*rlwe.Ciphertext, error) {
 	p := pa.params
-	eval := ckks.NewEvaluator(p.CKKS, pa.evk)
 	nb := max(1, (g.n+p.Slots()-1)/p.Slots())
-	baby := p.baby(nb)
-	babies := make([]*rlwe.Ciphertext, baby)
-	babies[0] = ct
-	for j := 1; j < baby; j++ {
-		babies[j] = ckks.NewCiphertext(p.CKKS, 1, ct.Level())
-		if err := eval.Rotate(babies[j-1], 1, babies[j]); err != nil {
-			return nil, fmt.Errorf("privacy: baby-step rotation: %w", err)
-		}
+	babies, err := pa.babySteps(ct, p.baby(nb))
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*rlwe.Ciphertext, nb)
-	errs := make([]error, nb)
-	workers := min(nb, runtime.GOMAXPROCS(0))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := pa.newWorker()
-			for b := range next {
-				out[b], errs[b] = w.block(g, b, babies)
-			}
-		}()
-	}
-	for b := range nb {
-		next <- b
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err = parallel(nb, func() func(int) error {
+		w := pa.newWorker()
+		return func(b int) (err error) {
+			out[b], err = w.block(g, b, babies)
+			return err
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
+// parallel runs task(0..n-1) on up to GOMAXPROCS goroutines; each goroutine
+// gets its own task function from newTask, because Lattigo's evaluators and
+// encoders are not safe for concurrent use.
+func parallel(n int, newTask func() func(int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			task := newTask()
+			for i := range next {
+				errs[i] = task(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// babySteps returns rot_0..rot_{baby-1} of the probe, with their residues
+// in Montgomery form for worker.mulAdd. The rotations by 1 form chains of
+// babySteps[0] that start at multiples of it (reached with that rotation's
+// key), so the chains run on both cores.
+func (pa *Party) babySteps(ct *rlwe.Ciphertext, baby int) ([]*rlwe.Ciphertext, error) {
+	p := pa.params
+	chain := baby
+	if step := babySteps[0]; baby > step && p.Dim > step {
+		chain = step
+	}
+	babies := make([]*rlwe.Ciphertext, baby)
+	babies[0] = ct
+	eval := ckks.NewEvaluator(p.CKKS, pa.evk)
+	for c := chain; c < baby; c += chain {
+		babies[c] = ckks.NewCiphertext(p.CKKS, 1, ct.Level())
+		if err := eval.Rotate(babies[c-chain], chain, babies[c]); err != nil {
+			return nil, fmt.Errorf("privacy: baby-step rotation: %w", err)
+		}
+	}
+	err := parallel(baby/chain, func() func(int) error {
+		eval := ckks.NewEvaluator(p.CKKS, pa.evk)
+		return func(c int) error {
+			for j := c*chain + 1; j < (c+1)*chain; j++ {
+				babies[j] = ckks.NewCiphertext(p.CKKS, 1, ct.Level())
+				if err := eval.Rotate(babies[j-1], 1, babies[j]); err != nil {
+					return fmt.Errorf("privacy: baby-step rotation: %w", err)
+				}
+			}
+			rq := p.CKKS.RingQ().AtLevel(ct.Level())
+			for j := c * chain; j < (c+1)*chain; j++ {
+				for i := range babies[j].Value {
+					rq.MForm(babies[j].Value[i], babies[j].Value[i])
+				}
+			}
+			return nil
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return babies, nil
+}
+
 // worker holds one goroutine's evaluators and buffers.
 type worker struct {
-	p    Params
-	eval *ckks.Evaluator
-	ecd  *ckks.Encoder
-	poly *polynomial.Evaluator
-	vals []float64
-	cmpl []complex128
-	pt   *rlwe.Plaintext
-	brc  [][2]uint64
+	p     Params
+	eval  *ckks.Evaluator
+	ecd   *ckks.Encoder
+	poly  *polynomial.Evaluator
+	vals  []float64
+	cmpl  []complex128
+	pt    *rlwe.Plaintext // metadata of the gallery plaintexts; encode fills it (tests)
+	coeff []int64         // the plaintext's integer coefficients
+	res   []uint64        // one residue of the plaintext, NTT buffer
 }
 
 func (pa *Party) newWorker() *worker {
@@ -256,16 +307,15 @@ func (pa *Party) newWorker() *worker {
 	pt.Scale = rlwe.NewScale(p.CKKS.Q()[level])
 	return &worker{p: p, eval: eval, ecd: ckks.NewEncoder(p.CKKS), poly: polynomial.NewEvaluator(p.CKKS, eval),
 		vals: make([]float64, p.Slots()), cmpl: make([]complex128, p.Slots()), pt: pt,
-		brc: p.CKKS.RingQ().AtLevel(level).BRedConstants()}
+		coeff: make([]int64, p.CKKS.N()), res: make([]uint64, p.CKKS.N())}
 }
 
-// encode is ckks.Encoder.Encode for w.vals into w.pt, without the
-// per-coefficient allocations of Lattigo's generic fixed-point conversion
-// (which took about 40% of the gallery encoding time): IFFT, round each
-// coefficient to an integer at the plaintext's scale, reduce it modulo
-// every prime, NTT. Gallery values are below 1 and the scale below 2^39, so
-// every coefficient fits an int64. TestEncodeMatchesLattigo checks it.
-func (w *worker) encode() error {
+// round is the first half of ckks.Encoder.Encode for w.vals, without the
+// per-coefficient allocations of Lattigo's generic fixed-point conversion:
+// IFFT, then each coefficient rounded to an integer at the plaintext's
+// scale. Gallery values are below 1 and the scale below 2^39, so every
+// coefficient fits an int64.
+func (w *worker) round() error {
 	for i, v := range w.vals {
 		w.cmpl[i] = complex(v, 0)
 	}
@@ -273,21 +323,60 @@ func (w *worker) encode() error {
 		return err
 	}
 	scale := w.pt.Scale.Float64()
-	coeffs := w.pt.Value.Coeffs
-	moduli := w.p.CKKS.Q()[:w.pt.Level()+1]
 	for i, c := range w.cmpl {
-		x := real(c) * scale
-		neg := x < 0
-		u := uint64(math.Abs(x) + 0.5)
-		for j, q := range moduli {
-			r := ring.BRedAdd(u, q, w.brc[j])
-			if neg && r != 0 {
-				r = q - r
+		w.coeff[i] = int64(math.Round(real(c) * scale))
+	}
+	return nil
+}
+
+// residue writes the rounded plaintext modulo prime i, in the NTT domain,
+// to out: the second half of the encoding, one prime at a time.
+func (w *worker) residue(i int, out []uint64) {
+	s := w.p.CKKS.RingQ().SubRings[i]
+	q, brc := s.Modulus, s.BRedConstant
+	for m, c := range w.coeff {
+		r := ring.BRedAdd(uint64(max(c, -c)), q, brc)
+		if c < 0 && r != 0 {
+			r = q - r
+		}
+		out[m] = r
+	}
+	s.NTT(out, out)
+}
+
+// encode is ckks.Encoder.Encode for w.vals into w.pt (TestEncodeMatchesLattigo
+// checks it against Lattigo's); the search itself uses mulAdd.
+func (w *worker) encode() error {
+	if err := w.round(); err != nil {
+		return err
+	}
+	for i := range w.pt.Level() + 1 {
+		w.residue(i, w.pt.Value.Coeffs[i])
+	}
+	return nil
+}
+
+// mulAdd adds ct ⊙ encode(w.vals) to acc: per prime, the plaintext's
+// residue is computed and at once multiplied into both ciphertext
+// polynomials while it is in cache (Lattigo's MulThenAdd takes the whole
+// plaintext, converts it to Montgomery form and passes over it twice). The
+// ciphertext's residues are in Montgomery form (babySteps), so MRed of a
+// plain residue and a Montgomery one is the plain product.
+func (w *worker) mulAdd(ct, acc *rlwe.Ciphertext) error {
+	if err := w.round(); err != nil {
+		return err
+	}
+	for i, s := range w.p.CKKS.RingQ().SubRings[:acc.Level()+1] {
+		w.residue(i, w.res)
+		q, mrc := s.Modulus, s.MRedConstant
+		for k := range acc.Value {
+			a, c := acc.Value[k].Coeffs[i], ct.Value[k].Coeffs[i]
+			a, c = a[:len(w.res)], c[:len(w.res)]
+			for m, x := range w.res {
+				a[m] = ring.CRed(a[m]+ring.MRed(x, c[m], q, mrc), q)
 			}
-			coeffs[j][i] = r
 		}
 	}
-	rlwe.NTTSparseAndMontgomery(w.p.CKKS.RingQ().AtLevel(w.pt.Level()), w.pt.MetaData, w.pt.Value)
 	return nil
 }
 
@@ -318,10 +407,7 @@ func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciph
 					w.vals[m] = 0
 				}
 			}
-			if err := w.encode(); err != nil {
-				return nil, fmt.Errorf("privacy: encode gallery block %d: %w", b, err)
-			}
-			if err := w.eval.MulThenAdd(babies[j], w.pt, inner); err != nil {
+			if err := w.mulAdd(babies[j], inner); err != nil {
 				return nil, fmt.Errorf("privacy: similarity block %d: %w", b, err)
 			}
 		}

@@ -7,7 +7,7 @@ import (
 
 // TestStepPolynomial checks the composite step polynomial in exact-enough
 // arithmetic: within 2^-30 of the step wherever |z| ≥ 2^-5 (the generator
-// reported 2^-39.4), bounded in [0, 1] in between, and of depth 11.
+// reported 2^-41.9), bounded in [0, 1] in between, and of depth 11.
 func TestStepPolynomial(t *testing.T) {
 	if d := signDepth(); d != 11 {
 		t.Fatalf("depth %d, want 11", d)
