@@ -1,8 +1,13 @@
 package search
 
 import (
+	"flag"
+	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"github.com/ebsp/ebsp/fingerprint/fvc"
 )
 
 func randInt8(r *rand.Rand, n int) []int8 {
@@ -83,3 +88,61 @@ func BenchmarkReadBandwidth(b *testing.B) {
 	}
 	_ = sink
 }
+
+// BenchmarkScanBandwidth holds the stage-1 scan against one core's read
+// bandwidth out of every cache: a gallery of 192-byte vectors (the face
+// vector, engine.Face) of -scan-gib GiB, far larger than the last-level
+// cache, is read once with nothing but wide loads (readAVX2) and scanned
+// once with ScanInt8 per iteration, alternately, each timed by the CPU
+// time of its thread so that other processes' load does not count
+// (it still competes for the memory bus, which the alternation shares out
+// fairly). Reports read-GB/s, scan-GB/s and scan/read; the batch
+// sub-benchmarks scan with 4 and 8 probes at once (ScanInt8Batch) and
+// report the gallery bytes scanned per second per probe.
+func BenchmarkScanBandwidth(b *testing.B) {
+	if !useAVX2 {
+		b.Skip("the bandwidth probe is AVX2 assembly")
+	}
+	const dim = 192
+	n := int(*scanGiB*(1<<30)) / dim / 64 * 64
+	vecs := make([]int8, n*dim)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range vecs {
+		vecs[i] = int8(r.Uint32())
+	}
+	probes := make([][]int8, 8)
+	outs := make([][]int32, 8)
+	for i := range probes {
+		probes[i] = randInt8(r, dim)
+		outs[i] = make([]int32, n)
+	}
+	gb := float64(len(vecs)) / 1e9
+	b.Run("single", func(b *testing.B) {
+		var read, scan time.Duration
+		var sink int64
+		for range b.N {
+			d, _ := fvc.ThreadCPU(func() { sink ^= readAVX2(&vecs[0], len(vecs)) })
+			read += d
+			d, _ = fvc.ThreadCPU(func() { ScanInt8(vecs, dim, probes[0], outs[0]) })
+			scan += d
+		}
+		_ = sink
+		b.ReportMetric(gb*float64(b.N)/read.Seconds(), "read-GB/s")
+		b.ReportMetric(gb*float64(b.N)/scan.Seconds(), "scan-GB/s")
+		b.ReportMetric(read.Seconds()/scan.Seconds(), "scan/read")
+		b.ReportMetric(scan.Seconds()*1e3/float64(b.N)/(float64(n)/1e6), "ms/million")
+	})
+	for _, batch := range []int{4, 8} {
+		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+			var scan time.Duration
+			for range b.N {
+				d, _ := fvc.ThreadCPU(func() { ScanInt8Batch(vecs, dim, probes[:batch], outs[:batch]) })
+				scan += d
+			}
+			b.ReportMetric(gb*float64(b.N*batch)/scan.Seconds(), "probe-GB/s")
+			b.ReportMetric(scan.Seconds()*1e3/float64(b.N*batch)/(float64(n)/1e6), "ms/million/probe")
+		})
+	}
+}
+
+var scanGiB = flag.Float64("scan-gib", 1, "BenchmarkScanBandwidth's gallery size in GiB")
