@@ -32,6 +32,8 @@ commands:
                 (<finger>_<impression>.png), for 'ebsp eval fingerprint', and
                 each impression WSQ-compressed in an ANSI/NIST-ITL transaction
                 (nist/<finger>_<impression>.an2)
+  compare       template-level synthetic fingers against real sets: KS distances
+                of scores, minutiae counts and quality, and SVG figures
   people        a population across partner states: per state the records with
                 biometric templates, one ANSI/NIST-ITL transaction per
                 encounter, and the ground truth (from a scenario file)
@@ -39,7 +41,7 @@ commands:
 'ebsp synth <what> -h' explains the flags.`
 
 func runSynth(args []string) int {
-	return dispatch("synth", synthUsage, args, map[string]func([]string) int{"people": synthPeople, "fingerprints": synthFingerprints})
+	return dispatch("synth", synthUsage, args, map[string]func([]string) int{"people": synthPeople, "fingerprints": synthFingerprints, "compare": synthCompare})
 }
 
 // newProgress reports a synth job on stderr (internal/progress: a bar on a

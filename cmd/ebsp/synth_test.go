@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,50 @@ func TestSynthFingerprintTemplatesCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSynthCompareCommand compares synthetic fingers with a stand-in "real"
+// set (other synthetic fingers as ISO records, so that the test needs no
+// data): five quantities with KS distances in [0, 1], sizes of the FVC
+// protocol, and a well-formed SVG figure for each, the impostor tail too.
+func TestSynthCompareCommand(t *testing.T) {
+	real, figs := t.TempDir(), filepath.Join(t.TempDir(), "figs")
+	if rc := synthFingerprints([]string{"--templates", "--fingers", "3", "--impressions", "4", "--seed", "9", "--out", real}); rc != 0 {
+		t.Fatalf("synth fingerprints: exit code %d", rc)
+	}
+	os.Remove(filepath.Join(real, "manifest.json"))
+	out, rc := captureStdout(t, func() int {
+		return synthCompare([]string{"--dataset", real, "--fingers", "4", "--seed", "2", "--svg", figs, "--json"})
+	})
+	if rc != 0 {
+		t.Fatalf("exit code %d: %s", rc, out)
+	}
+	var got []comparedQuantity
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	// 4 fingers of 8 impressions: 112 genuine and 384 impostor pairs; 3 of
+	// 4: 18 and 48.
+	want := map[string][2]int{"genuine score": {112, 18}, "impostor score": {384, 48}, "minutiae per template": {32, 12}}
+	if len(got) != 5 {
+		t.Fatalf("%d quantities, want 5: %s", len(got), out)
+	}
+	for _, q := range got {
+		if q.KS < 0 || q.KS > 1 || q.Figure == "" {
+			t.Errorf("%+v", q)
+		}
+		if w, ok := want[q.Quantity]; ok && (q.Synthetic != w[0] || q.Real != w[1]) {
+			t.Errorf("%s: %d synthetic and %d real, want %v", q.Quantity, q.Synthetic, q.Real, w)
+		}
+	}
+	for _, f := range []string{"genuine", "impostor", "impostor-tail", "minutiae", "minutia-quality", "template-quality"} {
+		b, err := os.ReadFile(filepath.Join(figs, f+".svg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := xml.Unmarshal(b, new(struct{})); err != nil || !strings.Contains(string(b), "<polyline") {
+			t.Errorf("%s.svg: not a figure (%v)", f, err)
+		}
 	}
 }
