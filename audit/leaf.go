@@ -41,12 +41,13 @@ const (
 	KindRequestSent    Kind = "request_sent"    // the requesting side sent a request
 	KindReleaseReceive Kind = "release_receive" // the requesting side received released data
 	KindKeySetup       Kind = "key_setup"       // an agreement's encrypted-search key setup started or finished
+	KindKeyRotation    Kind = "key_rotation"    // the node replaced its log or signing key (Rotation; keys.go)
 )
 
 var kinds = map[Kind]bool{
 	KindRequest: true, KindDecision: true, KindRefusal: true, KindDisclosure: true,
 	KindExaminer: true, KindRelease: true, KindExpiry: true, KindRetention: true,
-	KindAgreement: true, KindRequestSent: true, KindReleaseReceive: true, KindKeySetup: true,
+	KindAgreement: true, KindRequestSent: true, KindReleaseReceive: true, KindKeySetup: true, KindKeyRotation: true,
 }
 
 // Outcomes written in Leaf.Outcome.
@@ -87,6 +88,9 @@ type Leaf struct {
 	// search or key setup received and sent (never their contents).
 	BytesIn  int64 `json:"bytes_in,omitempty"`
 	BytesOut int64 `json:"bytes_out,omitempty"`
+	// Rotation is the signed statement of a key_rotation leaf (keys.go):
+	// public keys and a signature, nothing personal.
+	Rotation *KeyRotation `json:"rotation,omitempty"`
 }
 
 // maxLeafBytes bounds one encoded leaf; a longer record is refused on append
@@ -132,6 +136,25 @@ func (l *Leaf) Validate() error {
 	for i, s := range append(append([]string(nil), l.Fields...), l.Handling...) {
 		if err := check(fmt.Sprintf("list item %d", i), s); err != nil {
 			return err
+		}
+	}
+	if (l.Kind == KindKeyRotation) != (l.Rotation != nil) {
+		return fmt.Errorf("audit: %s leaf: a rotation statement belongs to a key_rotation leaf, and only there", l.Kind)
+	}
+	if l.Rotation != nil {
+		// The shape only: the signature is a verifier's to check
+		// (RingFromLeaves), against keys it trusts.
+		if err := l.Rotation.validateShape(); err != nil {
+			return err
+		}
+		if err := check("rotation.old", l.Rotation.Old); err != nil {
+			return err
+		}
+		if err := check("rotation.new", l.Rotation.New); err != nil {
+			return err
+		}
+		if len(l.Rotation.Sig) > 256 {
+			return fmt.Errorf("audit: key_rotation leaf: signature of %d bytes", len(l.Rotation.Sig))
 		}
 	}
 	return nil

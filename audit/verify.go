@@ -28,6 +28,7 @@ type Report struct {
 	Origin      string             `json:"origin"`
 	Leaves      int64              `json:"leaves"`
 	Root        string             `json:"root"` // base64 root hash of the whole log
+	Keys        []string           `json:"keys"` // the log keys checkpoints were verified with: those given, then those rotations introduced
 	Checkpoints []CheckpointResult `json:"checkpoints"`
 	Problems    []string           `json:"problems,omitempty"`
 }
@@ -52,8 +53,30 @@ func (r *Report) problem(format string, args ...any) {
 //     RFC 6962 §2.1.2 consistency proof built from the leaves;
 //   - where checkpoints disagree with the leaves, the range of leaves where
 //     the histories diverge.
+//
+// Checkpoints are verified with v and the log keys that log-key rotation
+// leaves introduced, each signed by a key already trusted (KeyRing); a
+// retired key's checkpoint may not reach past its rotation.
 func Verify(leaves [][]byte, v note.Verifier, kept []SignedCheckpoint) *Report {
-	r := &Report{Origin: v.Name(), Leaves: int64(len(leaves))}
+	return VerifyKeys(leaves, []note.Verifier{v}, kept)
+}
+
+// VerifyKeys is Verify with several trusted keys of the log (a key
+// history, such as a partner kept it), all of one origin.
+func VerifyKeys(leaves [][]byte, keys []note.Verifier, kept []SignedCheckpoint) *Report {
+	r := &Report{Leaves: int64(len(leaves))}
+	if len(keys) == 0 {
+		r.problem("no log key given")
+		return r
+	}
+	r.Origin = keys[0].Name()
+	ring, rotProblems, err := RingFromLeaves(leaves, keys...)
+	if err != nil {
+		r.problem("keys: %v", err)
+		return r
+	}
+	r.Keys = ring.Keys()
+	r.Problems = append(r.Problems, rotProblems...)
 	var hashes []tlog.Hash
 	reader := tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(idx))
@@ -91,7 +114,7 @@ func Verify(leaves [][]byte, v note.Verifier, kept []SignedCheckpoint) *Report {
 	matches := map[string]bool{} // by source: the checkpoint matches the leaves
 	for _, k := range kept {
 		res := CheckpointResult{Source: k.Source}
-		c, err := OpenCheckpoint(k.Signed, v)
+		c, err := ring.Open(k.Signed)
 		res.Size = c.Size
 		switch {
 		case err != nil:
