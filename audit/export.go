@@ -50,10 +50,15 @@ func LoadExport(path string) (*Export, error) {
 // and reports a torn last record as a problem. It is what
 // `ebsp audit verify` and the console's "verify now" run.
 func (e *Export) Verify(source string, v note.Verifier, kept []SignedCheckpoint) *Report {
+	return e.VerifyKeys(source, []note.Verifier{v}, kept)
+}
+
+// VerifyKeys is Verify with several trusted keys of the log (VerifyKeys).
+func (e *Export) VerifyKeys(source string, keys []note.Verifier, kept []SignedCheckpoint) *Report {
 	if e.Checkpoint != nil {
 		kept = append([]SignedCheckpoint{{Source: source, Signed: e.Checkpoint}}, kept...)
 	}
-	r := Verify(e.Leaves, v, kept)
+	r := VerifyKeys(e.Leaves, keys, kept)
 	if e.Torn {
 		r.Problems = append(r.Problems, "the log file ends in a torn record (a crash during a write); it was not counted")
 	}

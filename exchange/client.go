@@ -65,6 +65,7 @@ type Client struct {
 	evidenceDir string
 
 	mu           sync.Mutex
+	ring         *audit.KeyRing // the partner's log keys: the agreement's, and those its rotations introduced
 	latest       audit.Checkpoint
 	latestSigned []byte // the signed note of latest
 	checkpoints  [][]byte
@@ -110,7 +111,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			ForceAttemptHTTP2:   true,
 		}
 	}
+	ring, err := audit.NewKeyRingOf(partner.LogVerifier())
+	if err != nil {
+		return nil, err
+	}
 	return &Client{
+		ring: ring,
 		self: self, partner: partner, a: cfg.Agreement, base: strings.TrimSuffix(base, "/"),
 		sealer: NewSealer(nc, now), opener: &Opener{Self: self, Now: now, Window: cfg.Window, Revocations: cfg.Revocations},
 		http: &http.Client{Transport: rt, Timeout: 60 * time.Second}, now: now, log: cfg.Log,
@@ -302,7 +308,7 @@ func (c *Client) roundTripWith(ctx context.Context, hc *http.Client, caseID, pat
 			return sent, errors.New("exchange: signed refusal answers another request")
 		}
 		if body.Audit != nil {
-			if err := c.checkProof(body.Audit, known, sent, ""); err != nil {
+			if err := c.checkProof(ctx, body.Audit, known, sent, ""); err != nil {
 				return sent, err
 			}
 		}
@@ -325,7 +331,7 @@ func (c *Client) roundTripWith(ctx context.Context, hc *http.Client, caseID, pat
 	if irt.InReplyTo != sent.HeaderHash() {
 		return sent, errors.New("exchange: reply answers another request")
 	}
-	if err := c.checkProof(proofOf(), known, sent, caseID); err != nil {
+	if err := c.checkProof(ctx, proofOf(), known, sent, caseID); err != nil {
 		return sent, err
 	}
 	return sent, nil
@@ -342,8 +348,8 @@ func (c *Client) agreementByID(id string) *Agreement {
 // the partner's log key, the leaf is in it, the leaf is about this request
 // (for leaves written in answer to it), and the checkpoint extends the
 // latest one this client held when it sent the request.
-func (c *Client) checkProof(p *AuditProof, known audit.Checkpoint, sent *Envelope, caseID string) error {
-	cp, err := audit.OpenCheckpoint(p.Checkpoint, c.partner.LogVerifier())
+func (c *Client) checkProof(ctx context.Context, p *AuditProof, known audit.Checkpoint, sent *Envelope, caseID string) error {
+	cp, err := c.openCheckpoint(ctx, p.Checkpoint)
 	if err != nil {
 		return fmt.Errorf("exchange: reply checkpoint: %v", err)
 	}
@@ -438,30 +444,11 @@ func (c *Client) SaveCheckpoints(dir string) error {
 // new checkpoint. It is what a partner (or its auditor) runs between
 // exchanges to keep watching the log; it returns the new tree size.
 func (c *Client) Refresh(ctx context.Context) (int64, error) {
-	get := func(path string) ([]byte, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("exchange: %s: %v", path, err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("exchange: %s: HTTP %d: %s", path, resp.StatusCode, bytes.TrimSpace(b))
-		}
-		return b, nil
-	}
-	signed, err := get(PathCheckpoint)
+	signed, err := c.get(ctx, PathCheckpoint)
 	if err != nil {
 		return 0, err
 	}
-	cp, err := audit.OpenCheckpoint(signed, c.partner.LogVerifier())
+	cp, err := c.openCheckpoint(ctx, signed)
 	if err != nil {
 		return 0, fmt.Errorf("exchange: partner checkpoint: %v", err)
 	}
@@ -470,7 +457,7 @@ func (c *Client) Refresh(ctx context.Context) (int64, error) {
 	c.mu.Unlock()
 	var proof tlog.TreeProof
 	if known.Size > 0 && known.Size < cp.Size {
-		b, err := get(fmt.Sprintf("%s?old=%d&new=%d", PathConsistency, known.Size, cp.Size))
+		b, err := c.get(ctx, fmt.Sprintf("%s?old=%d&new=%d", PathConsistency, known.Size, cp.Size))
 		if err != nil {
 			return 0, err
 		}
@@ -507,6 +494,27 @@ func (c *Client) Refresh(ctx context.Context) (int64, error) {
 	return cp.Size, nil
 }
 
+// get fetches one of the partner's read-only audit paths.
+func (c *Client) get(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: %w: %s: %w", ErrPartnerUnreachable, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("exchange: %s: HTTP %d: %s", path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return b, nil
+}
+
 // ErrPartnerUnreachable wraps a failure to reach the partner's endpoint
 // (connection refused, TLS handshake failed, timeout).
 var ErrPartnerUnreachable = errors.New("partner unreachable")
@@ -530,7 +538,8 @@ type LogForkError struct {
 	Held      string    `json:"held_checkpoint"`  // the signed checkpoint held here (note text)
 	Shown     string    `json:"shown_checkpoint"` // the signed checkpoint the partner showed
 	Proof     [][]byte  `json:"consistency_proof,omitempty"`
-	File      string    `json:"-"` // where the evidence was written, if it was
+	LogKeys   []string  `json:"log_keys"` // the partner's log keys trusted here, which verify both checkpoints
+	File      string    `json:"-"`        // where the evidence was written, if it was
 }
 
 func (e *LogForkError) Error() string {
@@ -545,7 +554,7 @@ func (e *LogForkError) Error() string {
 func (c *Client) fork(shown []byte, proof [][]byte, detail string) error {
 	c.mu.Lock()
 	e := &LogForkError{Partner: c.partner.State, Agreement: c.a.ID, Detected: c.now().UTC(), Detail: detail,
-		Held: string(c.latestSigned), Shown: string(shown)}
+		Held: string(c.latestSigned), Shown: string(shown), LogKeys: c.ring.Keys()}
 	c.mu.Unlock()
 	for _, h := range proof {
 		e.Proof = append(e.Proof, slices.Clone(h))

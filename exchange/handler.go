@@ -73,6 +73,16 @@ func (r *Responder) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write(cp)
 	}))
+	mux.HandleFunc("GET "+PathKeys, partnerOnly(func(w http.ResponseWriter, req *http.Request) {
+		rep, err := r.keysReply()
+		if err != nil {
+			r.logger.Error("key rotations", "err", err)
+			http.Error(w, "the log could not be read; retry later", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(rep)
+	}))
 	mux.HandleFunc("GET "+PathConsistency, partnerOnly(func(w http.ResponseWriter, req *http.Request) {
 		old, err1 := strconv.ParseInt(req.URL.Query().Get("old"), 10, 64)
 		nw, err2 := strconv.ParseInt(req.URL.Query().Get("new"), 10, 64)

@@ -99,8 +99,10 @@ type NodeCredentials struct {
 	LogSigner   note.Signer // checkpoint signer of the node's audit log
 	LogKey      string      // its verifier key, for agreements
 	CACert      *x509.Certificate
+	// Rotations are the node's key rotations, oldest first (rotation.go).
+	Rotations []audit.KeyRotation
 
-	files map[string][]byte // PEM and key files as written by Save
+	files map[string][]byte // PEM and key files as written by Save, by path relative to the directory
 }
 
 // LogOrigin is the origin (checkpoint key name) of a node's audit log.
@@ -183,7 +185,16 @@ func (nc *NodeCredentials) Save(dir string) error {
 		return fmt.Errorf("exchange: %v", err)
 	}
 	for name, b := range nc.files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return fmt.Errorf("exchange: %v", err)
+		}
+		// Written beside and renamed, so that a node starting meanwhile
+		// reads either the old file or the new one.
+		if err := os.WriteFile(path+".tmp", b, 0o600); err != nil {
+			return fmt.Errorf("exchange: %v", err)
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
 			return fmt.Errorf("exchange: %v", err)
 		}
 	}
@@ -199,6 +210,9 @@ func LoadNode(dir string) (*NodeCredentials, error) {
 			return nil, fmt.Errorf("exchange: node credentials: %v", err)
 		}
 		files[name] = b
+	}
+	if err := readRotationFiles(dir, files); err != nil {
+		return nil, err
 	}
 	nc, err := credentialsFromFiles(files)
 	if err != nil {
@@ -260,6 +274,9 @@ func credentialsFromFiles(files map[string][]byte) (*NodeCredentials, error) {
 	}
 	nc.State = nc.SignCert.Subject.Country[0]
 	nc.Node = nc.SignCert.Subject.CommonName
+	if err := nc.loadRotations(); err != nil {
+		return nil, err
+	}
 	return nc, nil
 }
 

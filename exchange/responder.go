@@ -76,6 +76,7 @@ type Responder struct {
 
 	keyMu       sync.Mutex
 	keySessions map[string]*keySession // by agreement
+	rotations   []rotationAt           // this node's key_rotation leaves (rotation.go)
 
 	mu        sync.Mutex
 	suspended map[string]bool
@@ -183,6 +184,9 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 		}
 		r.agreements[a.ID] = a
 		r.suspended[a.ID] = a.Suspended
+	}
+	if err := r.recordRotations(cfg.Credentials, now()); err != nil {
+		return nil, err
 	}
 	if r.state != nil {
 		r.opener.Nonces = r.state

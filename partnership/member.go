@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"golang.org/x/text/language"
@@ -116,8 +117,10 @@ func LoadExchange(cfg *node.Config) (*exchange.NodeCredentials, []*exchange.Agre
 			return nil, nil, fmt.Errorf("config: exchange.agreements[%d] %s: agreement %s names node %q for %s, the credentials are node %q", i, path, a.ID, me.Node, creds.State, creds.Node)
 		case !me.CA().Equal(creds.CACert):
 			return nil, nil, fmt.Errorf("config: exchange.agreements[%d] %s: agreement %s holds another CA certificate for %s than the credentials' ca.pem", i, path, a.ID, creds.State)
-		case me.LogKey != creds.LogKey:
-			return nil, nil, fmt.Errorf("config: exchange.agreements[%d] %s: agreement %s holds another log key for %s than the credentials' log.pub", i, path, a.ID, creds.State)
+		case !slices.Contains(creds.LogKeys(), me.LogKey):
+			// An agreement made before a log-key rotation holds an
+			// earlier key of the history: partners chain from it.
+			return nil, nil, fmt.Errorf("config: exchange.agreements[%d] %s: agreement %s holds another log key for %s than the credentials' log.pub (or a key it rotated from)", i, path, a.ID, creds.State)
 		case a.Partner(creds.State).Endpoint == "":
 			return nil, nil, fmt.Errorf("config: exchange.agreements[%d] %s: agreement %s gives no endpoint for the partner %s", i, path, a.ID, a.Partner(creds.State).State)
 		}

@@ -18,7 +18,7 @@ func init() {
 }
 
 func runAudit(args []string) int {
-	const usage = `usage: ebsp audit verify --log DIR|FILE --key PUBKEY [--checkpoints FILE]... [--json] [FILE...]
+	const usage = `usage: ebsp audit verify --log DIR|FILE --key PUBKEY... [--checkpoints FILE]... [--json] [FILE...]
        ebsp audit verify --tiles URL|DIR --key PUBKEY [--token-file FILE] [--checkpoints FILE]... [--json] [FILE...]
        ebsp audit stats  --log DIR|FILE [--period day|month] [--json]
 
@@ -42,11 +42,12 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func auditVerify(args []string) int {
-	fs := newFlagSet("audit verify", `usage: ebsp audit verify --log DIR|FILE --key PUBKEY [--checkpoints FILE]... [--json] [FILE...]
+	fs := newFlagSet("audit verify", `usage: ebsp audit verify --log DIR|FILE --key PUBKEY... [--checkpoints FILE]... [--json] [FILE...]
        ebsp audit verify --tiles URL|DIR --key PUBKEY [--token-file FILE] [--checkpoints FILE]... [--json] [FILE...]
 
 Checks a transparency log as a third party would: every leaf is well formed,
-every checkpoint (the log's own and those given) is signed by the key,
+every checkpoint (the log's own and those given) is signed by the key (or
+by a key that a key_rotation leaf, signed by a trusted key, introduced),
 matches the tree of that many leaves, and all checkpoints are consistent with
 each other.
 
@@ -61,7 +62,8 @@ wrong.`)
 	logPath := fs.String("log", "", "the log: a log directory (leaves and checkpoint files) or an exported leaves file")
 	tiles := fs.String("tiles", "", "instead of --log: the log's tlog-tiles prefix, a URL (https://NODE/v1/audit) or a mirror directory")
 	tokenFile := fs.String("token-file", os.Getenv("EBSP_TOKEN_FILE"), "with an http(s) --tiles: file holding the bearer token (env EBSP_TOKEN_FILE; or the token itself in EBSP_TOKEN)")
-	key := fs.String("key", "", "the log's public key: a file holding the note verifier key \"origin+hash+keydata\", or the key itself")
+	var keyArgs listFlag
+	fs.Var(&keyArgs, "key", "the log's public key: a file holding note verifier keys \"origin+hash+keydata\" (one a line), or the key itself; repeatable, for a key history. With --log, keys that key_rotation leaves introduce, each signed by a key already trusted, are trusted too")
 	var cps listFlag
 	fs.Var(&cps, "checkpoints", "a file (or a directory of files) holding one signed checkpoint each, as partners kept them; repeatable, and further files may follow the flags")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -69,18 +71,27 @@ wrong.`)
 		return code
 	}
 	cps = append(cps, fs.Args()...)
-	if (*logPath == "") == (*tiles == "") || *key == "" {
+	if (*logPath == "") == (*tiles == "") || len(keyArgs) == 0 {
 		fmt.Fprintln(os.Stderr, "ebsp audit verify: --key and one of --log and --tiles are required")
 		fs.Usage()
 		return 2
 	}
-	vkey := *key
-	if b, err := os.ReadFile(*key); err == nil {
-		vkey = strings.TrimSpace(string(b))
+	var keys []note.Verifier
+	for _, k := range keyArgs {
+		texts := []string{k}
+		if b, err := os.ReadFile(k); err == nil {
+			texts = strings.Fields(string(b))
+		}
+		for _, s := range texts {
+			v, err := note.NewVerifier(s)
+			if err != nil {
+				return fail("audit verify", fmt.Errorf("--key %s: %v", k, err))
+			}
+			keys = append(keys, v)
+		}
 	}
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return fail("audit verify", fmt.Errorf("--key: %v", err))
+	if len(keys) == 0 {
+		return fail("audit verify", fmt.Errorf("--key %s holds no key", keyArgs[0]))
 	}
 	var kept []audit.SignedCheckpoint
 	for _, p := range cps {
@@ -117,13 +128,16 @@ wrong.`)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		r = audit.VerifyTiles(audit.NewTileSource(ctx, *tiles, tok), v, kept)
+		if len(keys) > 1 {
+			return fail("audit verify", fmt.Errorf("--tiles takes one --key (the log's current key); a key history needs the leaves (--log)"))
+		}
+		r = audit.VerifyTiles(audit.NewTileSource(ctx, *tiles, tok), keys[0], kept)
 	} else {
 		e, err := audit.LoadExport(*logPath)
 		if err != nil {
 			return fail("audit verify", err)
 		}
-		r = e.Verify(filepath.Join(*logPath, audit.CheckpointFile), v, kept)
+		r = e.VerifyKeys(filepath.Join(*logPath, audit.CheckpointFile), keys, kept)
 	}
 	if *asJSON {
 		out := struct {
@@ -133,6 +147,9 @@ wrong.`)
 		_ = printJSON(out)
 	} else {
 		fmt.Printf("log %s: %d leaves, root %s\n", r.Origin, r.Leaves, r.Root)
+		if len(r.Keys) > 1 {
+			fmt.Printf("  keys: %s\n", strings.Join(r.Keys, ", "))
+		}
 		for _, c := range r.Checkpoints {
 			if c.OK {
 				fmt.Printf("  ok    checkpoint %s (size %d)\n", c.Source, c.Size)

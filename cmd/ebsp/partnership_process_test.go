@@ -65,8 +65,10 @@ type processPartnership struct {
 
 // startProcessPartnership makes the PKI and the agreement US-GB (with a
 // daily quota of quota tenprint searches, 0 for the default) and starts
-// both nodes with bin.
-func startProcessPartnership(t *testing.T, bin string, quota int) *processPartnership {
+// both nodes with bin. configure, if given, may add settings to a state's
+// exchange section before its configuration is written (the PKI is made
+// by then).
+func startProcessPartnership(t *testing.T, bin string, quota int, configure ...func(pp *processPartnership, state string, x map[string]any)) *processPartnership {
 	t.Helper()
 	dir := t.TempDir()
 	pp := &processPartnership{dir: dir, ports: freePorts(t, 4), nodes: map[string]*partnerNode{}}
@@ -93,11 +95,14 @@ func startProcessPartnership(t *testing.T, bin string, quota int) *processPartne
 	for i, s := range []string{"US", "GB"} {
 		n := &partnerNode{dir: filepath.Join(dir, s), tokens: map[string]string{}}
 		os.MkdirAll(n.dir, 0o700)
+		x := map[string]any{"listen": fmt.Sprintf("127.0.0.1:%d", p[2+i]), "credentials": filepath.Join(dir, s+"-node"), "agreements": []string{agreement}}
+		for _, f := range configure {
+			f(pp, s, x)
+		}
 		cfg := map[string]any{"state": map[string]string{"US": "USA", "GB": "GBR"}[s], "data_dir": filepath.Join(n.dir, "data"),
-			"listen": fmt.Sprintf("127.0.0.1:%d", p[i]), "rate_per_second": 1000, "burst": 1000,
-			"exchange": map[string]any{"listen": fmt.Sprintf("127.0.0.1:%d", p[2+i]), "credentials": filepath.Join(dir, s+"-node"), "agreements": []string{agreement}}}
+			"listen": fmt.Sprintf("127.0.0.1:%d", p[i]), "rate_per_second": 1000, "burst": 1000, "exchange": x}
 		var toks []map[string]any
-		for role, roles := range map[string][]string{"operator": {"enroller", "searcher"}, "examiner": {"examiner"}, "admin": {"admin"}} {
+		for role, roles := range map[string][]string{"operator": {"enroller", "searcher"}, "examiner": {"examiner"}, "admin": {"admin"}, "auditor": {"auditor"}} {
 			n.tokens[role] = fmt.Sprintf("%s-%s-token-%d", s, role, time.Now().UnixNano())
 			toks = append(toks, map[string]any{"name": s + "-" + role, "sha256": node.TokenHash(n.tokens[role]), "roles": roles})
 		}

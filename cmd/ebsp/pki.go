@@ -23,6 +23,7 @@ func runPKI(args []string) int {
        ebsp pki node --ca DIR --name NODE [--host H1,H2] --out DIR
        ebsp pki agreement --id ID --a NODEDIR --b NODEDIR [--endpoint-a URL] [--endpoint-b URL] --out FILE
        ebsp pki revoke --ca DIR (--cert FILE | --serial N)... [--days N] [--out FILE]
+       ebsp pki rotate --node DIR (--log | --sign --ca DIR [--years N])
 
 init makes a state's test CA (ECDSA P-256): DIR/ca.pem, DIR/ca.key.
 node issues a node's credentials from that CA: a mutual-TLS certificate
@@ -32,10 +33,12 @@ agreement writes a partnership agreement between two nodes with the default
 terms (edit the JSON to change them; it is validated when loaded).
 revoke adds certificates to the CA's revocation list (DIR/crl.pem), which
 nodes name in exchange.revocation_lists.
+rotate replaces a node's log key or signing key; the old key signs the
+rotation, which the node records in its log when it next starts.
 These are test credentials for local partnerships and the demo.
 
-'ebsp pki <init|node|agreement|revoke> -h' explains the flags.`
-	return dispatch("pki", usage, args, map[string]func([]string) int{"init": pkiInit, "node": pkiNode, "agreement": pkiAgreement, "revoke": pkiRevoke})
+'ebsp pki <init|node|agreement|revoke|rotate> -h' explains the flags.`
+	return dispatch("pki", usage, args, map[string]func([]string) int{"init": pkiInit, "node": pkiNode, "agreement": pkiAgreement, "revoke": pkiRevoke, "rotate": pkiRotate})
 }
 
 func printResult(asJSON bool, v any, human string) {
@@ -212,5 +215,45 @@ func pkiRevoke(args []string) int {
 	}
 	printResult(*asJSON, map[string]any{"file": *out, "number": crl.Number.String(), "revoked": len(crl.RevokedCertificateEntries), "next_update": crl.NextUpdate.UTC()},
 		fmt.Sprintf("revocation list %s: number %s, %d certificates revoked, next update %s", *out, crl.Number, len(crl.RevokedCertificateEntries), crl.NextUpdate.UTC().Format(time.RFC3339)))
+	return 0
+}
+
+func pkiRotate(args []string) int {
+	fs := newFlagSet("pki rotate", "usage: ebsp pki rotate --node DIR (--log | --sign --ca DIR [--years N])\n\nReplaces a node's transparency-log checkpoint key (--log: log.key, log.pub)\nor its message-signing key and certificate (--sign: sign.key, sign.pem,\nissued by --ca) in the credentials directory. The old key signs a rotation\nstatement naming the new one (DIR/rotations/), its public part is kept in\nDIR/retired/ and its private part is not kept. Restart the node: it records\nthe rotation as a key_rotation leaf of its log, and partners holding the\nold key follow it to the new one; the agreement files stay as they are.")
+	nodeDir := fs.String("node", "", "the node's credentials directory (made by 'ebsp pki node')")
+	logKey := fs.Bool("log", false, "rotate the checkpoint key of the node's transparency log")
+	signKey := fs.Bool("sign", false, "rotate the message-signing key (needs --ca)")
+	caDir := fs.String("ca", "", "with --sign: the CA directory that issued the node's credentials")
+	years := fs.Int("years", 2, "with --sign: validity of the new signing certificate in years")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *nodeDir == "" || *logKey == *signKey || (*signKey && *caDir == "") {
+		fmt.Fprintln(os.Stderr, "ebsp pki rotate: --node and one of --log or --sign (with --ca) are required")
+		return 2
+	}
+	nc, err := exchange.LoadNode(*nodeDir)
+	if err != nil {
+		return fail("pki rotate", err)
+	}
+	var out *exchange.NodeCredentials
+	if *logKey {
+		out, err = nc.RotateLog(time.Now())
+	} else {
+		var ca *exchange.CA
+		if ca, err = exchange.LoadCA(*caDir); err == nil {
+			out, err = ca.RotateSign(nc, time.Now(), time.Duration(*years)*365*24*time.Hour)
+		}
+	}
+	if err != nil {
+		return fail("pki rotate", err)
+	}
+	if err := out.Save(*nodeDir); err != nil {
+		return fail("pki rotate", err)
+	}
+	r := out.Rotations[len(out.Rotations)-1]
+	printResult(*asJSON, map[string]any{"node": out.Node, "use": r.Use, "old": r.Old, "new": r.New, "rotations": len(out.Rotations)},
+		fmt.Sprintf("node %s/%s: %s key rotated\n  old: %s\n  new: %s\nrestart the node to record the rotation in its log", out.State, out.Node, r.Use, r.Old, r.New))
 	return 0
 }
