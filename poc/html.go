@@ -248,6 +248,7 @@ func (r *Report) modelTable() modelTable {
 	row("records disclosed", func(m ModelResult) string { return d(m.RecordsDisclosed) })
 	row("records per partner hit", func(m ModelResult) string { return fmt.Sprintf("%.2f", m.RecordsPerPartnerHit) })
 	row("probes kept by partners", func(m ModelResult) string { return d(m.ProbesRetained) })
+	row("probes seen by partners", func(m ModelResult) string { return d(m.ProbesSeen) })
 	row("messages", func(m ModelResult) string { return formatNumber(float64(m.Messages)) })
 	row("bytes", func(m ModelResult) string { return fmt.Sprintf("%.1f kB", float64(m.Bytes)/1000) })
 	row("refused (quota)", func(m ModelResult) string { return d(m.Refused) })
@@ -329,6 +330,7 @@ table.ops { font-size: 0.8rem; } table.ops th { white-space: normal; }
 <li><strong>National only</strong>: the home state searches its own gallery. Nothing crosses a border.</li>
 <li><strong>Prüm-style</strong>: the home state asks each partner's node whether it holds a match (step 1: hit or no hit, no personal data). On a hit it asks for the record (step 2); a partner examiner looks first, and only the agreed categories ({{join .Scenario.Agreement.Disclosure ", "}}) are released. Partners keep probes as the agreement allows ({{.Scenario.Agreement.RetentionDays}} days).</li>
 <li><strong>Query-and-purge</strong>: as Prüm-style, and a probe that did not match leaves no trace at the partner.</li>
+<li><strong>Encrypted search</strong>: as query-and-purge, but step 1 sends the probe encrypted (homomorphic encryption, two-party keys): a partner never sees a probe that matches nothing, and sees a probe only when a hit leads to step 2. The decisions are this run's clear step-1 decisions (the encrypted protocol is built for faces; the run searches fingerprints); the bytes and latency add the real encrypted protocol's, measured below.</li>
 <li><strong>DHS ask as reported</strong>: on a match the partner's biographic, derogatory and encounter data go back automatically, with no human step.</li>
 <li><strong>Bulk copy</strong>: the partners' holdings are copied into the home state's hub beforehand and searched there.</li>
 </ul>
@@ -361,6 +363,11 @@ table.ops { font-size: 0.8rem; } table.ops th { white-space: normal; }
 <tr><th>measure</th>{{range .Models}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td>{{.Measure}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</table></div>{{end}}
+{{with .Encrypted}}<p>Encrypted search, measured once in this run with the real protocol (package privacy) at ring degree 2^{{.LogN}}{{if not .Secure}} (NOT secure: test parameters){{end}}, {{.Dimensions}}-d vectors, {{numi .BlockSize}} gallery entries a block, load average {{printf "%.1f" .Load}}: key setup {{kb .SetupBytes}} each way once per agreement ({{printf "%.1f" .SetupCPUSeconds}} s of CPU for both parties); per query {{numi .ProbeBytes}} bytes up and {{numi .ReplyBytes}} down ({{kb .WireBytes}} in the envelopes), {{printf "%.2f" .CPUSecondsFixed}} s of CPU plus {{printf "%.2f" .CPUSecondsPerBlock}} s per block, {{printf "%.1f" .WallSeconds1Block}} s of wall time for one block and {{printf "%.1f" .WallSeconds2Blocks}} s for two. Scaled by blocks to the partners' national galleries:</p>
+<table>
+<tr><th>partner</th><th>national gallery</th><th>blocks</th><th>CPU seconds per query</th><th>CPU hours per day</th></tr>
+{{range .National}}<tr><td>{{.State}}</td><td>{{numi .Gallery}}</td><td>{{numi .Blocks}}</td><td>{{printf "%.1f" .CPUSeconds}}</td><td>{{printf "%.0f" .CPUHoursDaily}}</td></tr>
+{{end}}</table>{{end}}
 {{range .Models}}{{if .BulkRecords}}<p>Bulk copy: {{numi .BulkRecords}} records of {{numi .BulkPeople}} people not enrolled at home ({{kb .BulkBytes}}) were handed to the hub before the first search.</p>{{end}}{{end}}
 <p>Travellers: {{index .Travellers "home"}} enrolled at home, {{index .Travellers "partner"}} drawn from partners, {{index .Travellers "unknown"}} enrolled nowhere.</p>
 

@@ -188,10 +188,10 @@ func (p *partnership) evaluateModels(outcomes []encounterOutcome) []ModelResult 
 			case ModelNational:
 				homeSearch()
 				lat = eo.home.latency
-			case ModelPrum, ModelQueryPurge, ModelDHSAsk:
+			case ModelPrum, ModelQueryPurge, ModelDHSAsk, ModelEncrypted:
 				homeSearch()
 				lat = eo.fanout
-				var extra time.Duration
+				var extra, encWait time.Duration
 				for _, st := range s.Partners() {
 					cr, asked := eo.partners[st.Code]
 					if !asked {
@@ -207,7 +207,16 @@ func (p *partnership) evaluateModels(outcomes []encounterOutcome) []ModelResult 
 						r.Refused++
 						continue
 					}
-					retainAll := s.Agreement.RetentionDays > 0 && m != ModelQueryPurge
+					if m == ModelEncrypted {
+						// The ciphertexts on top of the measured clear
+						// exchange, and the partner's encrypted search
+						// (the partners search in parallel).
+						bytes += p.enc.WireBytes
+						encWait = max(encWait, p.enc.wall(int64(st.Gallery)))
+					} else {
+						r.ProbesSeen++
+					}
+					retainAll := s.Agreement.RetentionDays > 0 && m != ModelQueryPurge && m != ModelEncrypted
 					if retainAll || len(cr.candidates) > 0 {
 						r.ProbesRetained++
 					}
@@ -243,6 +252,9 @@ func (p *partnership) evaluateModels(outcomes []encounterOutcome) []ModelResult 
 					if !ok {
 						continue
 					}
+					if m == ModelEncrypted {
+						r.ProbesSeen++ // step 2 carries the probe
+					}
 					msgs += 4
 					bytes += s2.bytes
 					extra += s2.latency
@@ -258,7 +270,7 @@ func (p *partnership) evaluateModels(outcomes []encounterOutcome) []ModelResult 
 						innocent[st.Code+"/"+fmt.Sprint(c.person)] = true
 					}
 				}
-				lat += extra
+				lat += extra + encWait
 			case ModelBulkCopy:
 				for _, st := range s.Partners() {
 					if _, ok := recs[st.Code]; ok {

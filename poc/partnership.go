@@ -44,6 +44,9 @@ type partnership struct {
 	// a model that searches partners is run.
 	ex   []*exchangeSide
 	exBy map[string]*exchangeSide
+	// enc is the measured cost of the encrypted protocol, when the
+	// encrypted_search model is run.
+	enc *EncryptedCost
 }
 
 // stateNode is one running node and the ground truth of what it holds.
@@ -307,7 +310,7 @@ func startPartnership(ctx context.Context, s *Scenario, pop *population, dir str
 	if err := p.startStates(ctx, dir, token, th); err != nil {
 		return nil, err
 	}
-	if !hasModel(s, ModelPrum) && !hasModel(s, ModelQueryPurge) && !hasModel(s, ModelDHSAsk) {
+	if !hasModel(s, ModelPrum) && !hasModel(s, ModelQueryPurge) && !hasModel(s, ModelDHSAsk) && !hasModel(s, ModelEncrypted) {
 		// No model searches partners: the nodes are still partners, but the
 		// run sends no partner search.
 		p.ex, p.exBy = nil, nil

@@ -42,6 +42,9 @@ type Report struct {
 	ModelsNational []NationalModel `json:"models_national"`
 	// Models are the measured results of the simulated day.
 	Models []ModelResult `json:"models"`
+	// Encrypted is the measured cost of the encrypted protocol that the
+	// encrypted_search model charges (when the scenario has that model).
+	Encrypted *EncryptedCost `json:"encrypted_cost,omitempty"`
 	// HourlyEncounters are the simulated day's encounters per hour.
 	HourlyEncounters [24]int `json:"hourly_encounters"`
 	// Travellers by kind (home, partner, unknown).
@@ -98,6 +101,10 @@ type ModelResult struct {
 	// them when the agreement allows retention, else those of hits (held
 	// for the step-2 case).
 	ProbesRetained int `json:"probes_retained_by_partners"`
+	// ProbesSeen are probes partners saw in the clear: every step-1
+	// request in the clear models, only those of step-2 requests (hits) in
+	// encrypted_search, none in national and bulk_copy.
+	ProbesSeen int `json:"probes_seen_by_partners"`
 	// Messages and Bytes are cross-border requests and responses (each a
 	// message) and their bytes (the exchange's: all that crossed the
 	// partner endpoint's connections, TLS included; an automatic return's:
@@ -126,6 +133,7 @@ var modelLabels = map[Model]string{
 	ModelQueryPurge: "Query-and-purge",
 	ModelDHSAsk:     "DHS ask as reported (automatic return)",
 	ModelBulkCopy:   "Bulk copy into the hub",
+	ModelEncrypted:  "Encrypted search (encrypted step 1, examiner-gated step 2)",
 }
 
 // NodeStats are a node's own counters, read from its Prometheus metrics
@@ -290,7 +298,7 @@ func modelsNational(s *Scenario, e TailEstimate) []NationalModel {
 		gate := 1.0
 		switch m {
 		case ModelNational:
-		case ModelPrum, ModelQueryPurge:
+		case ModelPrum, ModelQueryPurge, ModelEncrypted:
 			g, cross, gate = home+partners, partners, s.Examiner.FalseConfirm
 		case ModelDHSAsk:
 			g, cross = home+partners, partners
@@ -317,6 +325,7 @@ func limits(s *Scenario, r *Report) []string {
 		"The simulated galleries are small, so a simulated day shows few or no false matches: the measured counts show the mechanics of each model; the extrapolation shows the scale.",
 		"The examiner is a model: it confirms true matches and rejects false ones, wrong at the scenario's rates. Real examiner error depends on training, workload and the candidate's quality.",
 		"Step 1 of every sharing model and step 2 of the Prüm-style and query-and-purge models go through the real exchange (signed envelopes over mutual TLS, agreement checks, quotas, the partner's examiner queue and transparency log). The exchange releases biographic fields only, never flags or encounter history, so those models disclose biographic records only whatever the scenario's allow-list says. The exchange refuses an automatic return by design, so the DHS ask's return is modelled by reading the partner node's record through its API; the bulk copy is modelled by enrolling the partners' records into a hub node.",
+		"The encrypted search model takes its step-1 decisions from this run's clear fingerprint searches: the encrypted protocol is built for face embeddings (the fixed-length fingerprint vector it would need does not exist), and its encrypted decisions agreed with the plaintext ones on every gallery entry measured (docs/privacy.md). Its bytes add the real protocol's ciphertexts to the measured clear exchange (the clear fingerprint probe stays counted, a small overcount), its latency adds the measured wall time of an encrypted query on the partner's gallery size (by blocks of 32768 entries), and its national cost scales the measured CPU by blocks. The key setup is counted apart, once per agreement.",
 		"Query-and-purge and Prüm-style differ here only in what partners keep: the exchange purges non-matching probes in both, and the count of probes kept follows the agreement's retention (all probes when it allows retention, else those of hits, held until the examiner decides).",
 		"The DHS ask is modelled from public reporting: on a match the requester receives biographic, derogatory and encounter data with no human step. Details of the real proposal may differ.",
 		"Latency is measured on one machine over loopback, with every node sharing the same processor cores; it excludes network distance and examiner time.",

@@ -148,6 +148,13 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 	if err != nil {
 		return nil, err
 	}
+	if hasModel(s, ModelEncrypted) {
+		say("measuring the encrypted search protocol (key setup, a one- and a two-block query at ring degree 2^%d)", encryptedLogN)
+		if p.enc, err = measureEncrypted(s); err != nil {
+			return nil, err
+		}
+		rep.Encrypted = p.enc
+	}
 	rep.Models = p.evaluateModels(outcomes)
 	for _, st := range s.States {
 		ns, err := p.nodes[st.Code].stats(ctx)

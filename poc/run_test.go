@@ -148,6 +148,26 @@ func TestReportMatchesNodes(t *testing.T) {
 	if auditRefusals != prum.Refused {
 		t.Errorf("%d refusals in the logs, %d in the model", auditRefusals, prum.Refused)
 	}
+	// Encrypted search: the decisions and messages of query-and-purge,
+	// the probes seen only at step 2, the ciphertexts on every answered
+	// step 1, the measured cost of the real protocol.
+	qp, enc := byModel[ModelQueryPurge], byModel[ModelEncrypted]
+	ec := rep.Encrypted
+	if ec == nil || ec.LogN != encryptedLogN || ec.CPUSecondsPerBlock <= 0 || ec.WallSeconds1Block <= 0 || ec.ProbeBytes <= 0 || len(ec.National) != len(s.Partners()) {
+		t.Fatalf("encrypted protocol cost: %+v", ec)
+	}
+	if enc.TrueIdentifications != qp.TrueIdentifications || enc.Messages != qp.Messages || enc.RecordsDisclosed != qp.RecordsDisclosed {
+		t.Errorf("encrypted search and query-and-purge differ in what they decide: %+v, %+v", enc, qp)
+	}
+	if qp.ProbesSeen != auditRequests || enc.ProbesSeen != auditExaminer {
+		t.Errorf("probes seen by partners: query-and-purge %d (step-1 requests %d), encrypted %d (step-2 cases %d)", qp.ProbesSeen, auditRequests, enc.ProbesSeen, auditExaminer)
+	}
+	if want := qp.Bytes + int64(auditRequests)*ec.WireBytes; enc.Bytes != want {
+		t.Errorf("encrypted search: %d bytes, want query-and-purge's %d plus %d per answered step 1 = %d", enc.Bytes, qp.Bytes, ec.WireBytes, want)
+	}
+	if enc.LatencyMedianMs < qp.LatencyMedianMs {
+		t.Errorf("encrypted search faster than query-and-purge: %.1f ms, %.1f ms", enc.LatencyMedianMs, qp.LatencyMedianMs)
+	}
 	// The JSON on disk says the same.
 	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil {

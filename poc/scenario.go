@@ -164,15 +164,16 @@ type Model string
 
 // The sharing models compared (see docs/poc.md).
 const (
-	ModelNational   Model = "national"    // no sharing: the home gallery only
-	ModelPrum       Model = "prum"        // step 1 hit/no-hit, examiner-gated step 2, probes kept per agreement
-	ModelQueryPurge Model = "query_purge" // as prum, and a probe that did not match leaves no trace
-	ModelDHSAsk     Model = "dhs_ask"     // automatic return of biographic, derogatory and encounter data on a match
-	ModelBulkCopy   Model = "bulk_copy"   // partners' holdings copied into the hub, searched locally
+	ModelNational   Model = "national"         // no sharing: the home gallery only
+	ModelPrum       Model = "prum"             // step 1 hit/no-hit, examiner-gated step 2, probes kept per agreement
+	ModelQueryPurge Model = "query_purge"      // as prum, and a probe that did not match leaves no trace
+	ModelDHSAsk     Model = "dhs_ask"          // automatic return of biographic, derogatory and encounter data on a match
+	ModelBulkCopy   Model = "bulk_copy"        // partners' holdings copied into the hub, searched locally
+	ModelEncrypted  Model = "encrypted_search" // step 1 on encrypted probes, examiner-gated step 2 (encrypted.go)
 )
 
 // AllModels lists the models in report order.
-var AllModels = []Model{ModelNational, ModelPrum, ModelQueryPurge, ModelDHSAsk, ModelBulkCopy}
+var AllModels = []Model{ModelNational, ModelPrum, ModelQueryPurge, ModelEncrypted, ModelDHSAsk, ModelBulkCopy}
 
 // Limits on scenario values: what one machine can simulate, and what keeps
 // a hostile file from asking for absurd work.

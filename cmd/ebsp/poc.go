@@ -65,12 +65,19 @@ func printPocSummary(rep *poc.Report, out string) {
 	fmt.Printf("scenario %s: %d border encounters at %s, single-finger threshold %.5g\n\n",
 		rep.Scenario.Name, rep.Scenario.Border.Simulated, rep.Scenario.Home, rep.Threshold)
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "model\tidentified\tgained\tmissed\tfalse matches\tinnocent disclosed\trecords disclosed\tprobes kept\tmessages\tmedian ms\tp99 ms\texaminer cases\t")
+	fmt.Fprintln(tw, "model\tidentified\tgained\tmissed\tfalse matches\tinnocent disclosed\trecords disclosed\tprobes kept\tprobes seen\tmessages\tMB\tmedian ms\tp99 ms\texaminer cases\t")
 	for _, m := range rep.Models {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\t\n", m.Model, m.TrueIdentifications, m.GainedBySharing, m.Missed,
-			m.FalseMatches, m.InnocentDisclosed, m.RecordsDisclosed, m.ProbesRetained, m.Messages, m.LatencyMedianMs, m.LatencyP99Ms, m.ExaminerCases)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%d\t\n", m.Model, m.TrueIdentifications, m.GainedBySharing, m.Missed,
+			m.FalseMatches, m.InnocentDisclosed, m.RecordsDisclosed, m.ProbesRetained, m.ProbesSeen, m.Messages, float64(m.Bytes)/1e6, m.LatencyMedianMs, m.LatencyP99Ms, m.ExaminerCases)
 	}
 	tw.Flush()
+	if e := rep.Encrypted; e != nil {
+		fmt.Printf("\nencrypted search, measured at ring degree 2^%d (load %.1f): key setup %d bytes each way (%.1f s CPU); per query %d bytes up, %d down, %.2f s CPU + %.2f s per block of %d entries; wall %.1f s (1 block), %.1f s (2 blocks)\n",
+			e.LogN, e.Load, e.SetupBytes, e.SetupCPUSeconds, e.ProbeBytes, e.ReplyBytes, e.CPUSecondsFixed, e.CPUSecondsPerBlock, e.BlockSize, e.WallSeconds1Block, e.WallSeconds2Blocks)
+		for _, n := range e.National {
+			fmt.Printf("  at %s's national gallery (%d entries, %d blocks): %.1f s CPU a query, %.0f CPU hours a day\n", n.State, n.Gallery, n.Blocks, n.CPUSeconds, n.CPUHoursDaily)
+		}
+	}
 	fmt.Printf("\nnational scale: %d gallery entries, %d searches a day\n", rep.Scenario.Extrapolation.Gallery, rep.Scenario.Border.EncountersPerDay)
 	tw = tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "fingers\timpostor tuples at/above\tFMR\tFMR bounds\tfalse matches/day\tbounds\t")
