@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"sync"
 
 	"github.com/ebsp/ebsp/biometric"
 )
@@ -134,31 +135,28 @@ func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
 	}
 	fresh := NewGallery(g.engine, g.workers)
 	fresh.compacted = g.compacted
-	codec, _ := g.engine.(PreparedCodec)
+	// Entries are read in batches and their prepared forms decoded on
+	// every worker: decoding (a fingerprint's pair table is rebuilt) is
+	// most of a load's CPU.
+	var batch []snapEntry
 	for i := uint64(0); i < n; i++ {
-		id, tid := sr.str16(), sr.str16()
-		pos := biometric.FingerPosition(sr.byte())
-		vec := make([]int8, dim)
+		e := snapEntry{i: i, id: sr.str16(), tid: sr.str16(), pos: biometric.FingerPosition(sr.byte()), vec: make([]int8, dim)}
 		for j, x := range sr.bytes(dim) {
-			vec[j] = int8(x)
+			e.vec[j] = int8(x)
 		}
-		pb := sr.bytes(int(sr.u32()))
+		e.raw = sr.bytes(int(sr.u32()))
 		if sr.err != nil {
 			return nil, fmt.Errorf("search: snapshot entry %d: %w", i, sr.err)
 		}
-		if id == "" {
+		if e.id == "" {
 			return nil, fmt.Errorf("search: snapshot entry %d: empty identity", i)
 		}
-		var p any
-		if !g.vecOnly {
-			if p, err = codec.UnmarshalPrepared(pb); err != nil {
-				return nil, fmt.Errorf("search: snapshot entry %d: %w", i, err)
+		if batch = append(batch, e); len(batch) == snapBatch || i == n-1 {
+			if err := fresh.addSnapBatch(batch); err != nil {
+				return nil, err
 			}
-			if c, ok := g.engine.(Compacter); ok && fresh.compacted {
-				p = c.Compact(p)
-			}
+			batch = batch[:0]
 		}
-		fresh.add(id, entry{templateID: tid, position: pos, prepared: p}, vec)
 	}
 	sum := crc.Sum32()
 	var tail [4]byte
@@ -169,6 +167,52 @@ func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
 	defer g.mu.Unlock()
 	g.entries, g.vecs, g.ids = fresh.entries, fresh.vecs, fresh.ids
 	return meta, nil
+}
+
+// snapBatch is how many snapshot entries are decoded together.
+const snapBatch = 4096
+
+// snapEntry is one snapshot entry as read, its prepared form still
+// encoded.
+type snapEntry struct {
+	i        uint64
+	id, tid  string
+	pos      biometric.FingerPosition
+	vec      []int8
+	raw      []byte
+	prepared any
+	err      error
+}
+
+// addSnapBatch decodes a batch's prepared forms on the gallery's workers
+// and adds the entries in order. The gallery is not yet shared: no lock.
+func (g *Gallery) addSnapBatch(batch []snapEntry) error {
+	if !g.vecOnly {
+		codec := g.engine.(PreparedCodec)
+		c, compact := g.engine.(Compacter)
+		compact = compact && g.compacted
+		var wg sync.WaitGroup
+		for w := range min(g.workers, len(batch)) {
+			wg.Go(func() {
+				for k := w; k < len(batch); k += g.workers {
+					e := &batch[k]
+					if e.prepared, e.err = codec.UnmarshalPrepared(e.raw); e.err == nil && compact {
+						e.prepared = c.Compact(e.prepared)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	for k := range batch {
+		e := &batch[k]
+		if e.err != nil {
+			return fmt.Errorf("search: snapshot entry %d: %w", e.i, e.err)
+		}
+		g.add(e.id, entry{templateID: e.tid, position: e.pos, prepared: e.prepared}, e.vec)
+		batch[k] = snapEntry{} // drop the encoded form
+	}
+	return nil
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
