@@ -18,7 +18,7 @@ type PrivacyOptions struct {
 	Gallery  int    // gallery entries (synthetic faces, capture 0)
 	Queries  int    // searches, alternating mated and non-mated (default 2)
 	Seed     uint64 // synthetic population seed
-	Dim      int    // reduced dimension (default 128)
+	Dim      int    // reduced dimension (default 64)
 	LogN     int    // ring degree 2^LogN (default 15; below 15 is not secure)
 	Train    int    // identities the projection is learned on (default 4000)
 	Heldout  int    // identities the reduction's accuracy is measured on (default 1500)
@@ -100,7 +100,7 @@ func RunPrivacy(ctx context.Context, o PrivacyOptions) (*PrivacyResult, error) {
 		return nil, errors.New("bench: --gallery must be positive")
 	}
 	o.Queries = cmp0(o.Queries, 2)
-	o.Dim = cmp0(o.Dim, 128)
+	o.Dim = cmp0(o.Dim, 64)
 	o.LogN = cmp0(o.LogN, 15)
 	o.Train = cmp0(o.Train, 4000)
 	o.Heldout = cmp0(o.Heldout, 1500)

@@ -45,9 +45,10 @@ func modulusChain() []int {
 // ciphertext carries the similarities of 32768 gallery entries), a 516-bit
 // ciphertext modulus and a 305-bit key-switching modulus (821 bits in all,
 // below the 881 bits the Homomorphic Encryption Standard allows at degree
-// 2^15 for 128-bit security with a ternary secret), 128-d embeddings.
+// 2^15 for 128-bit security with a ternary secret), 64-d embeddings (half
+// the search cost of 128-d; docs/privacy.md gives the accuracy cost).
 func DefaultParams(threshold float64) (Params, error) {
-	return NewParams(15, 128, threshold)
+	return NewParams(15, 64, threshold)
 }
 
 // NewParams builds parameters for ring degree 2^logN and dim-dimensional

@@ -372,6 +372,13 @@ func (w *worker) mulAdd(ct, acc *rlwe.Ciphertext) error {
 		for k := range acc.Value {
 			a, c := acc.Value[k].Coeffs[i], ct.Value[k].Coeffs[i]
 			a, c = a[:len(w.res)], c[:len(w.res)]
+			if lazyPrime(q) {
+				// a < 2^63 after up to maxLazyTerms products below 2q each.
+				for m, x := range w.res {
+					a[m] += ring.MRedLazy(x, c[m], q, mrc)
+				}
+				continue
+			}
 			for m, x := range w.res {
 				a[m] = ring.CRed(a[m]+ring.MRed(x, c[m], q, mrc), q)
 			}
@@ -380,11 +387,33 @@ func (w *worker) mulAdd(ct, acc *rlwe.Ciphertext) error {
 	return nil
 }
 
+// maxLazyTerms bounds the products mulAdd sums without reduction (the
+// baby steps per giant step, at most 64); lazyPrime says whether a prime is
+// small enough for that, 2q·maxLazyTerms < 2^63. The level primes (38
+// bits) are; q0 (60 bits) is not and is reduced at every step.
+const maxLazyTerms = 64
+
+func lazyPrime(q uint64) bool { return q < 1<<63/(2*maxLazyTerms) }
+
+// reduceLazy brings the lazily summed residues of acc back below q.
+func (w *worker) reduceLazy(acc *rlwe.Ciphertext) {
+	for i, s := range w.p.CKKS.RingQ().SubRings[:acc.Level()+1] {
+		if lazyPrime(s.Modulus) {
+			for k := range acc.Value {
+				s.Reduce(acc.Value[k].Coeffs[i], acc.Value[k].Coeffs[i])
+			}
+		}
+	}
+}
+
 // block evaluates gallery block b: similarities, then the step.
 func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
 	p := w.p
 	S, d, baby := p.Slots(), p.Dim, len(babies)
 	giant := d / baby
+	if baby > maxLazyTerms {
+		return nil, fmt.Errorf("privacy: %d baby steps, at most %d", baby, maxLazyTerms)
+	}
 	scale := 1 / p.span()
 	level := babies[0].Level()
 	var acc *rlwe.Ciphertext
@@ -411,6 +440,7 @@ func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciph
 				return nil, fmt.Errorf("privacy: similarity block %d: %w", b, err)
 			}
 		}
+		w.reduceLazy(inner)
 		if acc == nil {
 			acc = inner.CopyNew()
 			continue

@@ -200,7 +200,7 @@ the counts and of every entry's encrypted decision with the plaintext ones.
 `)
 	gallery := fs.Int("gallery", 0, "gallery entries (required)")
 	queries := fs.Int("queries", 2, "searches, alternately mated and non-mated")
-	dim := fs.Int("dim", 128, "reduced embedding dimension (a power of two)")
+	dim := fs.Int("dim", 64, "reduced embedding dimension (a power of two; 64 by default, docs/privacy.md gives its accuracy cost)")
 	logN := fs.Int("logn", 15, "ring degree 2^logn (below 15 is NOT secure: speed tests only)")
 	if ok, code := parseBench(fs, args); !ok {
 		return code
