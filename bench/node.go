@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -18,8 +17,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ebsp/ebsp/biometric"
-	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/store"
 )
 
@@ -189,15 +188,12 @@ func RunNode(ctx context.Context, o NodeOptions) (*NodeResult, error) {
 
 	// Restart: a new node over the same store loads the gallery.
 	sw = start()
-	st, err := node.OpenStore(ctx, cfg)
+	a, err := partnership.Assemble(ctx, cfg, partnership.AssembleOptions{Logger: logger})
 	if err != nil {
-		return nil, fmt.Errorf("bench: reopen store: %w", err)
+		return nil, fmt.Errorf("bench: reopen the node: %w", err)
 	}
-	defer st.Close()
-	n, err := node.New(cfg, st, engine.Defaults(), logger)
-	if err != nil {
-		return nil, err
-	}
+	defer a.Close()
+	n := a.Node
 	if err := n.LoadGallery(ctx, func(m biometric.Modality, loaded int) {
 		if m == biometric.Finger {
 			res.Reload.Templates = loaded
@@ -277,32 +273,30 @@ type server struct {
 }
 
 func startNode(ctx context.Context, cfg *node.Config, logger *slog.Logger) (*server, error) {
-	st, err := node.OpenStore(ctx, cfg)
+	a, err := partnership.Assemble(ctx, cfg, partnership.AssembleOptions{Logger: logger})
 	if err != nil {
-		return nil, fmt.Errorf("bench: open store: %w", err)
+		return nil, fmt.Errorf("bench: %w", err)
 	}
-	n, err := node.New(cfg, st, engine.Defaults(), logger)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := n.LoadGallery(ctx, nil); err != nil {
-		st.Close()
+	if err := a.Node.LoadGallery(ctx, nil); err != nil {
+		a.Close()
 		return nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		st.Close()
+		a.Close()
 		return nil, err
 	}
-	hs := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	go hs.Serve(ln)
-	s := &server{url: "http://" + ln.Addr().String()}
+	hs, scheme, _, err := a.Serve(ln)
+	if err != nil {
+		ln.Close()
+		a.Close()
+		return nil, err
+	}
+	s := &server{url: scheme + "://" + ln.Addr().String()}
 	s.close = func() {
 		s.once.Do(func() {
 			hs.Close()
-			st.Close()
+			a.Close()
 		})
 	}
 	return s, nil

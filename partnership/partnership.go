@@ -4,6 +4,10 @@
 // (mutual TLS, signed envelopes); and an agreement between the hub and each
 // partner. The demo and the Proof-of-Concept use it; so can anyone who wants
 // to try the exchange without deploying it.
+//
+// Every node, deployed or not, is assembled here (Assemble): `ebsp node`
+// from its configuration, Start and StartNational for each state, the
+// benchmarks and the identification evaluation.
 package partnership
 
 import (
@@ -14,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -63,7 +66,11 @@ type Member struct {
 	Log       *audit.Log
 	LogDir    string
 	LogPubKey string // note verifier key of the node's log
-	close     []func()
+	// Credentials are the node's exchange credentials; none for a
+	// national node.
+	Credentials *exchange.NodeCredentials
+	assembly    *Assembly
+	close       []func()
 }
 
 // Partnership is the running nodes and their agreements.
@@ -148,19 +155,14 @@ func Start(ctx context.Context, o Options) (*Partnership, error) {
 func nodeName(state string) string { return fmt.Sprintf("%s-node", state) }
 
 func startMember(ctx context.Context, o Options, state string, creds *exchange.NodeCredentials, partnerLn net.Listener, agreements []*exchange.Agreement) (*Member, error) {
-	m, logger, err := newMember(ctx, o, state)
+	m, err := newMember(ctx, o, state, &ExchangeParts{Credentials: creds, Agreements: agreements, Listener: partnerLn})
 	if err != nil {
 		return nil, err
 	}
 	m.LogPubKey = creds.LogKey
-	ms, err := Join(m.Node, filepath.Join(o.Dir, state), creds, agreements, partnerLn, logger)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	m.Log, m.LogDir = ms.Log, ms.LogDir
-	m.close = append(m.close, ms.Close)
-	if err := m.serve(ctx, logger); err != nil {
+	m.Credentials = creds
+	m.Log, m.LogDir = m.assembly.Membership.Log, m.assembly.Membership.LogDir
+	if err := m.serve(ctx); err != nil {
 		m.Close()
 		return nil, err
 	}
@@ -174,23 +176,26 @@ func StartNational(ctx context.Context, o Options, state string) (*Member, error
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	m, logger, err := newMember(ctx, o, state)
+	m, err := newMember(ctx, o, state, nil)
 	if err != nil {
 		return nil, fmt.Errorf("partnership: node %s: %w", state, err)
 	}
-	if err := m.serve(ctx, logger); err != nil {
+	if err := m.serve(ctx); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("partnership: node %s: %w", state, err)
 	}
 	return m, nil
 }
 
-// newMember opens a state's store under o.Dir/state and makes its node,
-// with fresh tokens for its staff.
-func newMember(ctx context.Context, o Options, state string) (*Member, *slog.Logger, error) {
+// newMember assembles a state's node under o.Dir/state, with fresh tokens
+// for its staff, a member of its partnerships when x is set.
+func newMember(ctx context.Context, o Options, state string, x *ExchangeParts) (*Member, error) {
 	dir := filepath.Join(o.Dir, state)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, err
+		if x != nil {
+			x.Listener.Close()
+		}
+		return nil, err
 	}
 	staff := []struct {
 		name  string
@@ -210,26 +215,22 @@ func newMember(ctx context.Context, o Options, state string) (*Member, *slog.Log
 		tok[name] = t
 		cfg.Tokens = append(cfg.Tokens, node.TokenConfig{Name: name, SHA256: node.TokenHash(t), Roles: p.roles})
 	}
-	m := &Member{State: state, Tokens: tok}
-	st, err := node.OpenStore(ctx, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	m.close = append(m.close, func() { st.Close() })
-	logger := slog.New(slog.NewJSONHandler(o.Log, nil)).With("state", state)
-	engines := engine.Defaults()
+	ao := AssembleOptions{Logger: slog.New(slog.NewJSONHandler(o.Log, nil)).With("state", state), Exchange: x}
 	if o.Node != nil {
-		o.Node(state, cfg, engines)
+		ao.Engines = func(cfg *node.Config, engines map[biometric.Modality]engine.Engine) { o.Node(state, cfg, engines) }
 	}
-	if m.Node, err = node.New(cfg, st, engines, logger); err != nil {
-		m.Close()
-		return nil, nil, err
+	a, err := Assemble(ctx, cfg, ao)
+	if err != nil {
+		if x != nil {
+			x.Listener.Close()
+		}
+		return nil, err
 	}
-	return m, logger, nil
+	return &Member{State: state, Node: a.Node, Tokens: tok, assembly: a}, nil
 }
 
 // serve loads the member's gallery and serves its API on a loopback port.
-func (m *Member) serve(ctx context.Context, logger *slog.Logger) error {
+func (m *Member) serve(ctx context.Context) error {
 	if err := m.Node.LoadGallery(ctx, nil); err != nil {
 		return err
 	}
@@ -237,10 +238,13 @@ func (m *Member) serve(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	apiSrv := &http.Server{Handler: m.Node.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	go apiSrv.Serve(api)
-	m.close = append(m.close, func() { apiSrv.Close() })
-	m.URL = "http://" + api.Addr().String()
+	srv, scheme, _, err := m.assembly.Serve(api)
+	if err != nil {
+		api.Close()
+		return err
+	}
+	m.close = append(m.close, func() { srv.Close() })
+	m.URL = scheme + "://" + api.Addr().String()
 	m.Operator = node.NewClient(m.URL, m.Tokens[m.State+"-operator"], nil)
 	m.Examiner = node.NewClient(m.URL, m.Tokens[m.State+"-examiner"], nil)
 	m.Admin = node.NewClient(m.URL, m.Tokens[m.State+"-admin"], nil)
@@ -253,6 +257,10 @@ func (m *Member) Close() {
 		m.close[i]()
 	}
 	m.close = nil
+	if m.assembly != nil {
+		m.assembly.Close()
+		m.assembly = nil
+	}
 }
 
 // Close stops every node.

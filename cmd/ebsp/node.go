@@ -3,12 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,8 +14,6 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/console"
-	"github.com/ebsp/ebsp/engine"
-	"github.com/ebsp/ebsp/face/pipeline"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/partnership"
 )
@@ -100,56 +95,18 @@ type drain struct{ delay, timeout time.Duration }
 func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFile string, d drain) error {
 	began := time.Now()
 	log.Info("node starting", "version", version, "state", cfg.State, "store", storeKind(cfg.Store), "pid", os.Getpid())
-	cfg.Defaults()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	st, err := node.OpenStore(ctx, cfg)
+	a, err := partnership.Assemble(ctx, cfg, partnership.AssembleOptions{Logger: log})
 	if err != nil {
 		return err
 	}
-	storeOpen := true
+	closed := false
 	defer func() {
-		if storeOpen {
-			st.Close()
+		if !closed {
+			a.Close()
 		}
 	}()
-	engines := engine.Defaults()
-	if cfg.FaceModels != "" {
-		p, err := pipeline.Load(cfg.FaceModels)
-		if err != nil {
-			return err
-		}
-		engines[biometric.Face] = engine.FacePhotos{Pipeline: p}
-		log.Info("face photos searchable", "models", cfg.FaceModels, "algorithm", engine.FacePhotosAlgorithm)
-	}
-	n, err := node.New(cfg, st, engines, log)
-	if err != nil {
-		return err
-	}
-	// The matchers and NATS server of a cluster configuration (none
-	// without one) stop when the node does.
-	defer n.Close()
-	var member *partnership.Membership
-	if cfg.Exchange != nil {
-		creds, agreements, err := partnership.LoadExchange(cfg)
-		if err != nil {
-			return err
-		}
-		pln, err := net.Listen("tcp", cfg.Exchange.Listen)
-		if err != nil {
-			return fmt.Errorf("config: exchange.listen %s: %w", cfg.Exchange.Listen, err)
-		}
-		opts, err := partnership.LoadMemberOptions(cfg, creds, agreements)
-		if err != nil {
-			pln.Close()
-			return err
-		}
-		if member, err = partnership.Join(n, cfg.DataDir, creds, agreements, pln, log, opts); err != nil {
-			pln.Close()
-			return err
-		}
-		defer member.Close()
+	n, member := a.Node, a.Membership
+	if member != nil {
 		// SIGHUP re-reads the revocation lists at once (they are also
 		// re-read every partnership.RevocationCheck).
 		hup := make(chan os.Signal, 1)
@@ -165,11 +122,11 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 				}
 			}
 		}()
-		ids := make([]string, len(agreements))
-		for i, a := range agreements {
-			ids[i] = a.ID
+		ids := make([]string, len(member.Agreements))
+		for i, ag := range member.Agreements {
+			ids[i] = ag.ID
 		}
-		log.Info("partner endpoint listening", "addr", pln.Addr().String(), "node", creds.Node, "agreements", strings.Join(ids, ","))
+		log.Info("partner endpoint listening", "addr", member.Endpoint, "node", member.Credentials.Node, "agreements", strings.Join(ids, ","))
 	}
 	con, err := console.New(console.Options{Node: n, Log: log})
 	if err != nil {
@@ -180,20 +137,11 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	scheme := "http"
-	if cfg.TLS != nil {
-		tc, err := serverTLS(cfg.TLS)
-		if err != nil {
-			return err
-		}
-		srv.TLSConfig = tc
-		ln = tls.NewListener(ln, tc)
-		scheme = "https"
+	srv, scheme, errc, err := a.Serve(ln)
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	if _, ok := cfg.ImpostorTails[biometric.Finger]; !ok {
 		// docs/node.md, "Calibrating the thresholds": the built-in tail
 		// is measured on 14,400 real comparisons only, so the thresholds
@@ -233,14 +181,9 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("requests still in flight after %s: %w", d.timeout, err)
 	}
-	if member != nil {
-		if err := member.Shutdown(sctx); err != nil {
-			return fmt.Errorf("partner requests still in flight after %s: %w", d.timeout, err)
-		}
-	}
-	storeOpen = false
-	if err := st.Close(); err != nil {
-		return fmt.Errorf("closing the store: %w", err)
+	closed = true
+	if err := a.Shutdown(sctx); err != nil {
+		return err
 	}
 	log.Info("node stopped", "uptime_s", int(time.Since(began).Seconds()))
 	return nil
@@ -251,27 +194,6 @@ func storeKind(s string) string {
 		return "postgres" // the URL may hold a password: never log it
 	}
 	return s
-}
-
-func serverTLS(c *node.TLSConfig) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
-	if c.ClientCAFile != "" {
-		pem, err := os.ReadFile(c.ClientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls: client CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls: client CA %s: no certificate", c.ClientCAFile)
-		}
-		tc.ClientCAs = pool
-		tc.ClientAuth = tls.VerifyClientCertIfGiven // tokens remain possible
-	}
-	return tc, nil
 }
 
 func nodeHashToken(args []string) int {

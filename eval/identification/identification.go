@@ -26,6 +26,7 @@ import (
 	"github.com/ebsp/ebsp/eval"
 	"github.com/ebsp/ebsp/fingerprint/fvc"
 	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/store"
 )
 
@@ -128,15 +129,12 @@ func Run(ctx context.Context, sets []Set, opt Options) (*Result, error) {
 	if opt.Tail != nil {
 		cfg.ImpostorTails = map[biometric.Modality]engine.Tail{biometric.Finger: *opt.Tail}
 	}
-	st, err := node.OpenStore(ctx, cfg)
+	a, err := partnership.Assemble(ctx, cfg, partnership.AssembleOptions{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	n, err := node.New(cfg, st, engine.Defaults(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, err
-	}
+	defer a.Close()
+	n := a.Node
 	if err := n.LoadGallery(ctx, nil); err != nil {
 		return nil, err
 	}
