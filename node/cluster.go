@@ -245,14 +245,20 @@ func (sg *shardedGallery) refreshSize(ctx context.Context) error {
 	return nil
 }
 
-// Close stops what the node started beside its store: the matchers and
-// NATS server of a cluster configuration.
+// Close writes the in-process galleries' snapshots, so that the next
+// start prepares nothing, and stops what the node started beside its
+// store: the matchers and NATS server of a cluster configuration. The
+// node must not serve requests any more.
 func (n *Node) Close() error {
+	n.snapshots.wg.Wait()
+	var errs []error
+	if n.ready.Load() {
+		errs = append(errs, n.saveGallerySnapshots(true))
+	}
 	p := n.clusterParts
 	if p == nil {
-		return nil
+		return errors.Join(errs...)
 	}
-	var errs []error
 	for _, m := range p.matchers {
 		errs = append(errs, m.Close())
 	}

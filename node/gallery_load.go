@@ -22,7 +22,14 @@ const loadBatch = 1024
 // Reading the store is cheap next to preparing a template (a fingerprint's
 // cylinders take about 0.5 ms: BenchmarkPrepare in package fingerprint),
 // so the store is read in batches and each batch is prepared on all
-// cores, then added in the store's order.
+// cores, then added in the store's order. Better still, a template whose
+// prepared form is in the gallery's snapshot (DataDir/gallery-MODALITY.snap,
+// written by Close and after a load that prepared anything) is taken from
+// it, without preparing, when the store holds it under the same identity
+// and position: the store decides what is in the gallery, the snapshot
+// only saves work, so a snapshot older than the store cannot bring back an
+// erased template. A snapshot of another engine or prepared-form version,
+// or a damaged one, is not used (and is rewritten).
 //
 // With a cluster configuration the sharded modalities are not loaded
 // here: the node starts (or connects to) NATS and the matchers, which load
@@ -36,6 +43,8 @@ func (n *Node) LoadGallery(ctx context.Context, progress func(modality biometric
 	}
 	for m, g := range n.galleries {
 		l := galleryLoader{g: g, alg: g.Engine().Algorithm(), workers: runtime.GOMAXPROCS(0), size: loadBatch}
+		var state string
+		l.snap, state = n.readGallerySnapshot(m, g)
 		l.progress = func(k int) {
 			if progress != nil {
 				progress(m, k)
@@ -48,20 +57,28 @@ func (n *Node) LoadGallery(ctx context.Context, progress func(modality biometric
 			return fmt.Errorf("node: load %s gallery: %w", m, err)
 		}
 		l.progress(l.count)
+		n.snapshots.record(m, snapshotLoad{state: state, reused: l.reused, prepared: l.count - l.reused})
+		n.log.Info("gallery loaded", "modality", string(m), "templates", l.count, "from_snapshot", l.reused,
+			"prepared", l.count-l.reused, "snapshot", state)
 	}
 	n.metrics.setGallery(n)
 	n.ready.Store(true)
+	n.snapshots.wg.Go(func() { n.saveGallerySnapshots(false) })
 	return nil
 }
 
 // galleryLoader batches one modality's stored templates for preparation.
 type galleryLoader struct {
-	g        *search.Gallery
-	alg      string
-	workers  int
-	size     int // templates per batch
-	batch    []store.GalleryEntry
-	count    int
+	g       *search.Gallery
+	alg     string
+	workers int
+	size    int // templates per batch
+	batch   []store.GalleryEntry
+	count   int
+	// snap holds the templates of the gallery's snapshot not yet taken;
+	// reused counts those taken.
+	snap     map[string]search.SnapshotTemplate
+	reused   int
 	progress func(loaded int)
 }
 
@@ -70,6 +87,15 @@ type galleryLoader struct {
 func (l *galleryLoader) take(e store.GalleryEntry) error {
 	if e.Algorithm != l.alg {
 		return nil // another engine's template; kept in the store
+	}
+	if t, ok := l.snap[e.TemplateID]; ok && t.Identity == e.IdentityID && t.Position == e.Position && e.IdentityID != "" {
+		delete(l.snap, e.TemplateID)
+		l.g.AddSnapshotTemplate(e.TemplateID, t)
+		l.reused++
+		if l.count++; l.count%10000 == 0 {
+			l.progress(l.count)
+		}
+		return nil
 	}
 	e.Data = append([]byte(nil), e.Data...)
 	l.batch = append(l.batch, e)

@@ -41,6 +41,7 @@ type Node struct {
 	// (Config.Cluster); clusterParts what the node started for them.
 	sharded      map[biometric.Modality]*shardedGallery
 	clusterParts *clusterParts
+	snapshots    gallerySnapshots // of the in-process galleries
 	log          *slog.Logger
 	auth         *authenticator
 	limits       *limiters

@@ -111,6 +111,63 @@ func (g *Gallery) WriteSnapshot(w io.Writer, meta []byte) error {
 // ErrSnapshotStale; a damaged one (checksum, lengths, a prepared form the
 // engine refuses) an error; in both cases the gallery is left as it was.
 func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
+	fresh := NewGallery(g.engine, g.workers)
+	fresh.compacted = g.compacted
+	meta, err := g.readSnapshot(r, func(batch []snapEntry) {
+		for k := range batch {
+			e := &batch[k]
+			fresh.add(e.id, entry{templateID: e.tid, position: e.pos, prepared: e.prepared}, e.vec)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.entries, g.vecs, g.ids = fresh.entries, fresh.vecs, fresh.ids
+	return meta, nil
+}
+
+// SnapshotTemplate is one template of a snapshot, ready to add to a
+// gallery of the same engine (AddSnapshotTemplate) without preparing it.
+type SnapshotTemplate struct {
+	Identity string
+	Position biometric.FingerPosition
+	prepared any
+	vec      []int8
+}
+
+// ReadSnapshotTemplates reads a snapshot as ReadSnapshot does (the same
+// checks: version, lengths, checksum) but returns its templates by
+// template id instead of loading them, for a loader that takes from it
+// only what its own store still holds; nothing is returned unless the
+// whole snapshot is good.
+func (g *Gallery) ReadSnapshotTemplates(r io.Reader) (meta []byte, templates map[string]SnapshotTemplate, err error) {
+	templates = map[string]SnapshotTemplate{}
+	meta, err = g.readSnapshot(r, func(batch []snapEntry) {
+		for k := range batch {
+			e := &batch[k]
+			templates[e.tid] = SnapshotTemplate{Identity: e.id, Position: e.pos, prepared: e.prepared, vec: e.vec}
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return meta, templates, nil
+}
+
+// AddSnapshotTemplate adds a template read by ReadSnapshotTemplates from a
+// snapshot of this gallery's engine and version.
+func (g *Gallery) AddSnapshotTemplate(templateID string, t SnapshotTemplate) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.add(t.Identity, entry{templateID: templateID, position: t.Position, prepared: t.prepared}, t.vec)
+}
+
+// readSnapshot checks a snapshot's header, reads its entries in batches,
+// decodes their prepared forms and hands each batch to add; it returns
+// the meta bytes once the checksum is good.
+func (g *Gallery) readSnapshot(r io.Reader, add func([]snapEntry)) ([]byte, error) {
 	ver, err := g.snapshotVersion()
 	if err != nil {
 		return nil, err
@@ -133,8 +190,6 @@ func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
 	if sr.err != nil {
 		return nil, fmt.Errorf("search: snapshot header: %w", sr.err)
 	}
-	fresh := NewGallery(g.engine, g.workers)
-	fresh.compacted = g.compacted
 	// Entries are read in batches and their prepared forms decoded on
 	// every worker: decoding (a fingerprint's pair table is rebuilt) is
 	// most of a load's CPU.
@@ -152,9 +207,10 @@ func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
 			return nil, fmt.Errorf("search: snapshot entry %d: empty identity", i)
 		}
 		if batch = append(batch, e); len(batch) == snapBatch || i == n-1 {
-			if err := fresh.addSnapBatch(batch); err != nil {
+			if err := g.decodeSnapBatch(batch); err != nil {
 				return nil, err
 			}
+			add(batch)
 			batch = batch[:0]
 		}
 	}
@@ -163,9 +219,6 @@ func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
 	if _, err := io.ReadFull(sr.r, tail[:]); err != nil || binary.BigEndian.Uint32(tail[:]) != sum {
 		return nil, errors.New("search: snapshot fails its checksum")
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.entries, g.vecs, g.ids = fresh.entries, fresh.vecs, fresh.ids
 	return meta, nil
 }
 
@@ -184,9 +237,9 @@ type snapEntry struct {
 	err      error
 }
 
-// addSnapBatch decodes a batch's prepared forms on the gallery's workers
-// and adds the entries in order. The gallery is not yet shared: no lock.
-func (g *Gallery) addSnapBatch(batch []snapEntry) error {
+// decodeSnapBatch decodes a batch's prepared forms on the gallery's
+// workers (compacted when the gallery keeps compact forms).
+func (g *Gallery) decodeSnapBatch(batch []snapEntry) error {
 	if !g.vecOnly {
 		codec := g.engine.(PreparedCodec)
 		c, compact := g.engine.(Compacter)
@@ -199,18 +252,16 @@ func (g *Gallery) addSnapBatch(batch []snapEntry) error {
 					if e.prepared, e.err = codec.UnmarshalPrepared(e.raw); e.err == nil && compact {
 						e.prepared = c.Compact(e.prepared)
 					}
+					e.raw = nil
 				}
 			})
 		}
 		wg.Wait()
 	}
 	for k := range batch {
-		e := &batch[k]
-		if e.err != nil {
-			return fmt.Errorf("search: snapshot entry %d: %w", e.i, e.err)
+		if err := batch[k].err; err != nil {
+			return fmt.Errorf("search: snapshot entry %d: %w", batch[k].i, err)
 		}
-		g.add(e.id, entry{templateID: e.tid, position: e.pos, prepared: e.prepared}, e.vec)
-		batch[k] = snapEntry{} // drop the encoded form
 	}
 	return nil
 }
