@@ -52,7 +52,7 @@ type Log struct {
 	durable int64      // leaves known to be on disk; only these are served
 	durEnd  int64      // offset just after the last durable leaf
 	saved   int64      // leaves the tree file covers
-	rootN   int64      // size of the tree whose root is cached
+	rootN   int64      // size of the tree whose root is cached, -1 for none
 	root    tlog.Hash  // its root
 	syncMu  sync.Mutex // serialises fsyncs and tree file writes, held without mu
 	saveErr error      // the last failure to write the tree file, for Close
@@ -86,7 +86,7 @@ func openLog(dir string, signer note.Signer, height int, every int64) (*Log, err
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("audit: %v", err)
 	}
-	l := &Log{dir: dir, signer: signer, origin: signer.Name(), every: every}
+	l := &Log{dir: dir, signer: signer, origin: signer.Name(), every: every, rootN: -1}
 	var err error
 	if l.f, err = os.OpenFile(filepath.Join(dir, LeavesFile), os.O_RDWR|os.O_CREATE, 0o600); err == nil {
 		if l.idx, err = os.OpenFile(filepath.Join(dir, IndexFile), os.O_RDWR|os.O_CREATE, 0o600); err == nil {

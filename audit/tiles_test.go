@@ -380,6 +380,29 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
+// The empty tree has a root too, SHA-256 of nothing (RFC 6962 §2.1), and
+// the checkpoint of an empty log commits to it.
+func TestEmptyLogRoot(t *testing.T) {
+	s, v := testKeys(t, "ebsp.test/us/audit")
+	dir := t.TempDir()
+	for range 2 { // new, then reopened
+		l, err := Open(dir, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := tlog.TreeHash(0, &refTree{})
+		signed, _, err := l.Checkpoint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := OpenCheckpoint(signed, v)
+		if err != nil || c.Size != 0 || c.Hash != want || want == (tlog.Hash{}) {
+			t.Fatalf("empty log's checkpoint %+v (%v), want root %v", c, err, want)
+		}
+		l.Close()
+	}
+}
+
 func TestReadTileBounds(t *testing.T) {
 	s, _ := testKeys(t, "ebsp.test/us/audit")
 	l, err := Open(t.TempDir(), s)
