@@ -50,51 +50,78 @@ type Row struct {
 // Statistics counts leaves per partner and period, sorted by partner then
 // period. Leaves without a partner (retention runs) are not counted.
 func Statistics(leaves []Leaf, p Period) ([]Row, error) {
-	type key struct{ partner, period string }
-	m := map[key]*Counts{}
-	for _, l := range leaves {
-		if l.Partner == "" {
-			continue
-		}
-		pk, err := p.key(l.Time)
-		if err != nil {
-			return nil, err
-		}
-		k := key{l.Partner, pk}
-		c := m[k]
-		if c == nil {
-			c = &Counts{Refusals: map[string]int{}}
-			m[k] = c
-		}
-		switch l.Kind {
-		case KindRequest:
-			c.Requests++
-		case KindDecision:
-			switch l.Outcome {
-			case OutcomeHit:
-				c.Hits++
-			case OutcomeNoHit:
-				c.NoHits++
-			}
-		case KindExaminer:
-			switch l.Outcome {
-			case OutcomeConfirmed:
-				c.Confirmed++
-			case OutcomeRejected:
-				c.Rejected++
-			}
-		case KindRelease:
-			c.Releases++
-		case KindExpiry:
-			c.Expired++
-		case KindRefusal:
-			c.Refusals[l.Reason] += max(l.Count, 1) // invalid messages are logged as counts (exchange)
-		case KindRequestSent:
-			c.Sent++
-		}
+	t, err := NewTally(p)
+	if err != nil {
+		return nil, err
 	}
-	rows := make([]Row, 0, len(m))
-	for k, c := range m {
+	for _, l := range leaves {
+		t.Add(l)
+	}
+	return t.Rows(), nil
+}
+
+// Tally counts leaves one at a time as Statistics does, for a log too
+// large to hold in memory (Log.Scan): memory grows with the partners and
+// periods, not the leaves.
+type Tally struct {
+	p Period
+	m map[tallyKey]*Counts
+}
+
+type tallyKey struct{ partner, period string }
+
+// NewTally returns an empty tally by period p.
+func NewTally(p Period) (*Tally, error) {
+	if _, err := p.key(time.Time{}); err != nil {
+		return nil, err
+	}
+	return &Tally{p: p, m: map[tallyKey]*Counts{}}, nil
+}
+
+// Add counts one leaf.
+func (t *Tally) Add(l Leaf) {
+	if l.Partner == "" {
+		return
+	}
+	pk, _ := t.p.key(l.Time) // the period was checked by NewTally
+	k := tallyKey{l.Partner, pk}
+	c := t.m[k]
+	if c == nil {
+		c = &Counts{Refusals: map[string]int{}}
+		t.m[k] = c
+	}
+	switch l.Kind {
+	case KindRequest:
+		c.Requests++
+	case KindDecision:
+		switch l.Outcome {
+		case OutcomeHit:
+			c.Hits++
+		case OutcomeNoHit:
+			c.NoHits++
+		}
+	case KindExaminer:
+		switch l.Outcome {
+		case OutcomeConfirmed:
+			c.Confirmed++
+		case OutcomeRejected:
+			c.Rejected++
+		}
+	case KindRelease:
+		c.Releases++
+	case KindExpiry:
+		c.Expired++
+	case KindRefusal:
+		c.Refusals[l.Reason] += max(l.Count, 1) // invalid messages are logged as counts (exchange)
+	case KindRequestSent:
+		c.Sent++
+	}
+}
+
+// Rows returns the counts, sorted by partner then period.
+func (t *Tally) Rows() []Row {
+	rows := make([]Row, 0, len(t.m))
+	for k, c := range t.m {
 		rows = append(rows, Row{Partner: k.partner, Period: k.period, Counts: *c})
 	}
 	sort.Slice(rows, func(i, j int) bool {
@@ -103,7 +130,7 @@ func Statistics(leaves []Leaf, p Period) ([]Row, error) {
 		}
 		return rows[i].Period < rows[j].Period
 	})
-	return rows, nil
+	return rows
 }
 
 // DecodeLeaves decodes encoded leaves, stopping at the first bad one.

@@ -92,11 +92,23 @@ func (c *Console) statistics(p audit.Period) ([]audit.Row, error) {
 	if l == nil {
 		return nil, nil
 	}
-	leaves, err := audit.DecodeLeaves(l.Leaves())
+	// One leaf at a time from disk: a national log does not fit in memory.
+	t, err := audit.NewTally(p)
 	if err != nil {
 		return nil, err
 	}
-	return audit.Statistics(leaves, p)
+	err = l.Scan(0, func(i int64, b []byte) error {
+		lf, err := audit.DecodeLeaf(b)
+		if err != nil {
+			return fmt.Errorf("leaf %d: %w", i, err)
+		}
+		t.Add(lf)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t.Rows(), nil
 }
 
 func (c *Console) auditor(w http.ResponseWriter, r *http.Request, s *session) (int, string, view) {
