@@ -142,3 +142,33 @@ func mustTreeHash(t *testing.T, l *Log) (h [32]byte) {
 	}
 	return x
 }
+
+// FuzzKeyRotationLeaf: a key_rotation leaf from the wire (a partner's
+// PathKeys reply, a log) decodes, and is taken by a ring only if its old
+// key is the ring's and signed it; nothing panics.
+func FuzzKeyRotationLeaf(f *testing.F) {
+	const origin = "ebsp.test/gb/gb-node/audit"
+	skey, k1, _ := GenerateKey(origin)
+	s1, _ := note.NewSigner(skey)
+	_, k2, _ := GenerateKey(origin)
+	rot := &KeyRotation{Use: KeyUseLog, Old: k1, New: k2, NotBefore: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	rot.Sign(s1)
+	good, _ := Leaf{Time: rot.NotBefore, Kind: KindKeyRotation, Rotation: rot}.Encode()
+	f.Add(good)
+	f.Add([]byte(`{"time":"2026-06-01T00:00:00Z","kind":"key_rotation","rotation":{"use":"sign","old":"a+1+AQ","new":"b","not_before":"2026-06-01T00:00:00Z","sig":""}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := DecodeLeaf(b)
+		if err != nil || l.Rotation == nil {
+			return
+		}
+		ring, err := NewKeyRing(k1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ring.Add(0, l.Rotation); err == nil {
+			if l.Rotation.Old != k1 || !verifier(t, k1).Verify(l.Rotation.Statement(), l.Rotation.Sig) {
+				t.Fatalf("ring took a rotation its key did not sign: %+v", l.Rotation)
+			}
+		}
+	})
+}

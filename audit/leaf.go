@@ -83,7 +83,11 @@ type Leaf struct {
 	Handling   []string  `json:"handling,omitempty"`    // handling tags on a release
 	Actor      string    `json:"actor,omitempty"`       // pseudonymous officer or examiner id
 	Message    string    `json:"message,omitempty"`     // hex SHA-256 of the signed message header
-	Count      int       `json:"count,omitempty"`       // records deleted by a retention run; cases withdrawn; invalid messages counted (refusal); gallery entries of an encrypted search
+	// Key is the short id of the key that signed that message: the key
+	// hash (8 hex digits) of its note verifier key, as key_rotation leaves
+	// name keys, so that the signature stays attributable across rotations.
+	Key   string `json:"key,omitempty"`
+	Count int    `json:"count,omitempty"` // records deleted by a retention run; cases withdrawn; invalid messages counted (refusal); gallery entries of an encrypted search
 	// BytesIn and BytesOut are the sizes of the ciphertexts an encrypted
 	// search or key setup received and sent (never their contents).
 	BytesIn  int64 `json:"bytes_in,omitempty"`
@@ -127,7 +131,7 @@ func (l *Leaf) Validate() error {
 	for _, f := range []struct{ n, v string }{
 		{"partner", l.Partner}, {"agreement", l.Agreement}, {"case", l.Case}, {"purpose", l.Purpose},
 		{"search_type", l.SearchType}, {"outcome", l.Outcome}, {"reason", l.Reason},
-		{"actor", l.Actor}, {"message", l.Message},
+		{"actor", l.Actor}, {"message", l.Message}, {"key", l.Key},
 	} {
 		if err := check(f.n, f.v); err != nil {
 			return err

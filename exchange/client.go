@@ -178,7 +178,7 @@ func (c *Client) Step1(ctx context.Context, p Step1Params) (*Step1Result, error)
 	}
 	if c.log != nil {
 		c.log.Append(audit.Leaf{Time: c.now(), Kind: audit.KindRequestSent, Partner: c.partner.State, Agreement: c.a.ID,
-			Purpose: string(p.Purpose), SearchType: string(p.SearchType), Outcome: rep.Outcome, Actor: p.Officer, Message: sent.HeaderHash()})
+			Purpose: string(p.Purpose), SearchType: string(p.SearchType), Outcome: rep.Outcome, Actor: p.Officer, Message: sent.HeaderHash(), Key: sent.KeyID()})
 	}
 	return &Step1Result{Outcome: rep.Outcome, Reference: rep.Reference, CandidateCount: rep.CandidateCount, ReferenceUntil: rep.ReferenceUntil}, nil
 }

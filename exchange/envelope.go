@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Envelope is a signed message between two nodes. On the wire it is JSON
@@ -39,6 +41,22 @@ type Envelope struct {
 	Body      []byte    `json:"body"`  // the message, JSON
 	Cert      []byte    `json:"cert"`  // DER of the sender's signing certificate
 	Sig       []byte    `json:"sig"`   // Ed25519 over signedBytes
+
+	signer ed25519.PublicKey // set by Seal and by Open once the signature verified
+}
+
+// KeyID returns the short id of the key that signed e (after Seal or a
+// successful Open; "" otherwise): the key hash of its note verifier key
+// (SignVerifierKey), which rotation statements and audit leaves use.
+func (e *Envelope) KeyID() string {
+	if e == nil || e.signer == nil {
+		return ""
+	}
+	v, err := note.NewVerifier(SignVerifierKey(e.From.State, e.From.Node, e.signer))
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%08x", v.KeyHash())
 }
 
 // Address names a node.
@@ -127,6 +145,7 @@ func (s *Sealer) Seal(t MsgType, agreement string, to Address, body any) ([]byte
 		return nil, nil, err
 	}
 	e.Sig = ed25519.Sign(s.Key, e.signedBytes())
+	e.signer = s.Key.Public().(ed25519.PublicKey)
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return nil, nil, err
@@ -267,6 +286,7 @@ func (o *Opener) Open(raw []byte, find func(id string) *Agreement, want ...MsgTy
 	if len(e.Sig) != ed25519.SignatureSize || !ed25519.Verify(cert.PublicKey.(ed25519.PublicKey), e.signedBytes(), e.Sig) {
 		return &e, a, refuse(http.StatusUnauthorized, ReasonBadSignature, "signature does not verify with the certificate of %s", e.From)
 	}
+	e.signer = cert.PublicKey.(ed25519.PublicKey)
 	window := o.Window
 	if window == 0 {
 		window = DefaultWindow

@@ -65,6 +65,9 @@ func (r *Responder) prove(p *AuditProof, index, known int64) error {
 // reply appends leaf, proves it into proof (a field of body), and seals
 // body as a reply to env.
 func (r *Responder) reply(env *Envelope, a *Agreement, typ MsgType, leaf audit.Leaf, c *caseRec, proof *AuditProof, body any, known int64) Response {
+	if leaf.Message == env.HeaderHash() {
+		leaf.Key = env.KeyID()
+	}
 	idx, err := r.log.Append(leaf)
 	if err != nil {
 		return r.internal(env, a, err)
@@ -112,7 +115,7 @@ func (r *Responder) refusal(env *Envelope, a *Agreement, partner string, purpose
 		leaf.Agreement = a.ID
 	}
 	if env != nil && len(env.Nonce) > 0 {
-		leaf.Message = env.HeaderHash()
+		leaf.Message, leaf.Key = env.HeaderHash(), env.KeyID()
 	}
 	body := RefusalReply{Reason: rf.Reason, Detail: rf.Detail}
 	if rf.RetryAfter > 0 {

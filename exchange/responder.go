@@ -414,7 +414,7 @@ func (r *Responder) step1(ctx context.Context, env *Envelope, a *Agreement) Resp
 	// the fsync of the decision (or refusal) leaf that always follows it
 	// before any reply: one fsync per request.
 	if _, err := r.log.AppendUnsynced(audit.Leaf{Time: now, Kind: audit.KindRequest, Partner: partner, Agreement: a.ID,
-		Purpose: string(req.Purpose), SearchType: string(req.SearchType), Actor: req.Officer, Message: msg}); err != nil {
+		Purpose: string(req.Purpose), SearchType: string(req.SearchType), Actor: req.Officer, Message: msg, Key: env.KeyID()}); err != nil {
 		return r.internal(env, a, err)
 	}
 	if encrypted {

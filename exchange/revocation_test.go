@@ -176,3 +176,29 @@ func TestCertificateRevocation(t *testing.T) {
 		t.Fatalf("client with the partner's server certificate revoked: %v", err)
 	}
 }
+
+// FuzzParseCRL: revocation list files (PEM or DER) parse or fail without
+// panicking; a list that parses verifies only with its CA.
+func FuzzParseCRL(f *testing.F) {
+	ca, err := NewCA("US", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 365*24*time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, crl, err := ca.Revoke(nil, []*big.Int{big.NewInt(7)}, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), 24*time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(crl.Raw)
+	f.Add([]byte("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"))
+	other, _ := NewCA("GB", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 365*24*time.Hour)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := ParseCRL(b)
+		if err != nil {
+			return
+		}
+		if _, err := verifyCRL("fuzz", b, []*x509.Certificate{other.Cert}); err == nil && l.CheckSignatureFrom(other.Cert) != nil {
+			t.Fatal("a list accepted for a CA that did not sign it")
+		}
+	})
+}

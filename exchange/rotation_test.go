@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // TestKeyRotation: GB rotates its log key and its signing key (as `ebsp
@@ -104,6 +106,18 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := p.client.Step1(ctx, border(freshProbe(rng))); err != nil {
 		t.Fatalf("new US signing key: %v", err)
 	}
+	// GB's request leaves name the key of each request, by the ids the
+	// US rotation statement gives the old and the new key.
+	rot := usNew.Rotations[len(usNew.Rotations)-1]
+	var ids []string
+	for _, l := range p.leaves(t) {
+		if l.Kind == audit.KindRequest {
+			ids = append(ids, l.Key)
+		}
+	}
+	if n := len(ids); n < 2 || ids[n-2] != keyHash(t, rot.Old) || ids[n-1] != keyHash(t, rot.New) {
+		t.Fatalf("request leaves name keys %q, want ... %s %s", ids, keyHash(t, rot.Old), keyHash(t, rot.New))
+	}
 
 	// Credentials whose rotation statement was altered do not load.
 	stmt := filepath.Join(dir, RotationsDir, "0001-log.json")
@@ -116,4 +130,14 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := LoadNode(dir); err == nil || !strings.Contains(err.Error(), "does not verify") {
 		t.Fatalf("credentials with an altered rotation statement: %v", err)
 	}
+}
+
+// keyHash is the short id of a note verifier key.
+func keyHash(t *testing.T, vkey string) string {
+	t.Helper()
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%08x", v.KeyHash())
 }
