@@ -35,6 +35,23 @@ func fingerRecord(t testing.TB, f uint64, k uint64, pos biometric.FingerPosition
 	return b
 }
 
+// embeddedConn starts a NATS server in the test's process and connects
+// to it; both stop when the test ends.
+func embeddedConn(t testing.TB) *nats.Conn {
+	t.Helper()
+	srv, err := StartServer("127.0.0.1", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
 func person(t testing.TB, p int, k uint64) ([]Template, []Sample) {
 	var ts []Template
 	var ss []Sample
@@ -244,16 +261,7 @@ func FuzzDecodeRecord(f *testing.F) {
 // plus the log records after it, and that a damaged or stale snapshot is
 // rebuilt from the log, with the same shard either way.
 func TestMatcherSnapshot(t *testing.T) {
-	srv, err := StartServer("127.0.0.1", -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := embeddedConn(t)
 	dir := t.TempDir()
 	cfg := MatcherConfig{Prefix: "s", Shard: "a", Engine: engine.Finger{}, Workers: 1, Dir: dir}
 	ring, _ := NewRing([]string{"a"})
@@ -376,16 +384,7 @@ func TestNATSServerRestart(t *testing.T) {
 // moved are exactly those the new ring gives the new shard; erased ones
 // are nowhere; and the whole thing survives a restart of every matcher.
 func TestRebalance(t *testing.T) {
-	srv, err := StartServer("127.0.0.1", -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := embeddedConn(t)
 	dir := t.TempDir()
 	ms := map[string]*Matcher{}
 	start := func(s string) {

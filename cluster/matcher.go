@@ -140,24 +140,8 @@ func (m *Matcher) WriteSnapshot() error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	tmp := m.snapshotPath() + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("cluster: snapshot: %w", err)
-	}
-	err = m.g.WriteSnapshot(f, binary.BigEndian.AppendUint64(nil, uint64(m.log.size)))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, m.snapshotPath())
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("cluster: snapshot: %w", err)
+	if err := m.g.SaveSnapshot(m.snapshotPath(), binary.BigEndian.AppendUint64(nil, uint64(m.log.size))); err != nil {
+		return fmt.Errorf("cluster: %w", err)
 	}
 	return nil
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/fingerprint/fvc"
@@ -66,16 +64,7 @@ func writeSyntheticLog(b *testing.B, path string, fingers int) {
 //
 //	go test -run X -bench MatcherRestart -benchtime 1x ./cluster -args -restart-fingers 100000
 func BenchmarkMatcherRestart(b *testing.B) {
-	srv, err := StartServer("127.0.0.1", -1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Shutdown()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer nc.Close()
+	nc := embeddedConn(b)
 	dir := b.TempDir()
 	writeSyntheticLog(b, filepath.Join(dir, "shard-a.log"), *restartFingers)
 	cfg := MatcherConfig{Prefix: "rs", Shard: "a", Engine: engine.Finger{}, Dir: dir}

@@ -2,7 +2,6 @@ package node
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -77,7 +76,7 @@ func (n *Node) saveGallerySnapshots(always bool) error {
 		if l, ok := s.last[m]; !ok || l.state == "unsupported" || !always && !s.dirty[m] {
 			continue
 		}
-		if err := writeGallerySnapshot(g, n.gallerySnapshotPath(m)); err != nil {
+		if err := g.SaveSnapshot(n.gallerySnapshotPath(m), nil); err != nil {
 			n.log.Error("gallery snapshot not written", "modality", string(m), "err", err.Error())
 			errs = append(errs, err)
 			continue
@@ -85,27 +84,4 @@ func (n *Node) saveGallerySnapshots(always bool) error {
 		s.dirty[m] = false
 	}
 	return errors.Join(errs...)
-}
-
-func writeGallerySnapshot(g *search.Gallery, path string) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("node: gallery snapshot: %w", err)
-	}
-	err = g.WriteSnapshot(f, nil)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("node: gallery snapshot %s: %w", path, err)
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -104,6 +105,32 @@ func (g *Gallery) WriteSnapshot(w io.Writer, meta []byte) error {
 	}
 	_, err = w.Write(binary.BigEndian.AppendUint32(nil, crc.Sum32()))
 	return err
+}
+
+// SaveSnapshot writes the gallery's snapshot (WriteSnapshot) to path
+// atomically: to a temporary file beside it, synced, then renamed, so
+// that a crash leaves the old snapshot or the new one, never a part.
+func (g *Gallery) SaveSnapshot(path string, meta []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("search: snapshot: %w", err)
+	}
+	err = g.WriteSnapshot(f, meta)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("search: snapshot %s: %w", path, err)
+	}
+	return nil
 }
 
 // ReadSnapshot replaces the gallery's templates with a snapshot's and

@@ -11,8 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -131,45 +129,7 @@ func TestNodeOverExternalNATS(t *testing.T) {
 		t.Fatalf("before the kill: %+v, %v", r, err)
 	}
 
-	var mu sync.Mutex
-	var after []*node.IdentifyResponse
-	var errs []error
-	killed, stop := make(chan struct{}), make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				wasKilled := false
-				select {
-				case <-killed:
-					wasKilled = true
-				default:
-				}
-				r, err := cl.Identify(ctx, probe)
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, err)
-				} else if wasKilled {
-					after = append(after, r)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	time.Sleep(500 * time.Millisecond)
-	if err := matchers["m2"].Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = matchers["m2"].Process.Wait()
-	close(killed)
-	time.Sleep(4 * time.Second) // more than the node's shard timeout
-	close(stop)
-	wg.Wait()
+	after, errs := searchThroughKill(t, func() (*node.IdentifyResponse, error) { return cl.Identify(ctx, probe) }, matchers["m2"])
 	if len(errs) > 0 {
 		t.Fatalf("identifications through the node failed around the kill: %v", errs[0])
 	}

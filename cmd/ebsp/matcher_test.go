@@ -88,47 +88,7 @@ func TestMatcherKill9(t *testing.T) {
 	}
 
 	// Search continuously from two clients; kill m2 in the middle.
-	var mu sync.Mutex
-	var after []*cluster.Result
-	var errs []error
-	killed := make(chan struct{})
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				wasKilled := false
-				select {
-				case <-killed:
-					wasKilled = true
-				default:
-				}
-				r, err := c.Search(ctx, probe, 5, 0.05)
-				mu.Lock()
-				if wasKilled {
-					after = append(after, r)
-				}
-				if err != nil { // any search, the ones in flight at the kill too
-					errs = append(errs, err)
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	time.Sleep(300 * time.Millisecond)
-	if err := procs["m2"].Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = procs["m2"].Process.Wait()
-	close(killed)
-	time.Sleep(4 * time.Second) // longer than the client's timeout
-	close(stop)
-	wg.Wait()
+	after, errs := searchThroughKill(t, func() (*cluster.Result, error) { return c.Search(ctx, probe, 5, 0.05) }, procs["m2"])
 	if len(errs) > 0 {
 		t.Fatalf("searches after the kill failed: %v", errs[0])
 	}
@@ -151,6 +111,53 @@ func TestMatcherKill9(t *testing.T) {
 		t.Fatalf("after the restart: %+v, %v", res, err)
 	}
 	t.Logf("%d searches answered partial while m2 was down", len(after))
+}
+
+// searchThroughKill calls search continuously from two goroutines, kills
+// proc with SIGKILL half a second in, and goes on for 4 s after the kill
+// (longer than the clients' shard timeouts); it returns the results of
+// the searches started after the kill and the errors of any search, those
+// in flight at the kill included.
+func searchThroughKill[R any](t *testing.T, search func() (R, error), proc *exec.Cmd) (after []R, errs []error) {
+	t.Helper()
+	var mu sync.Mutex
+	killed, stop := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				wasKilled := false
+				select {
+				case <-killed:
+					wasKilled = true
+				default:
+				}
+				r, err := search()
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else if wasKilled {
+					after = append(after, r)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = proc.Process.Wait()
+	close(killed)
+	time.Sleep(4 * time.Second)
+	close(stop)
+	wg.Wait()
+	return after, errs
 }
 
 // TestBenchSearchShards runs `ebsp bench search --shards 2`: two matcher
