@@ -15,14 +15,20 @@ import (
 
 // PrivacyOptions configure a privacy benchmark.
 type PrivacyOptions struct {
-	Gallery  int    // gallery entries (synthetic faces, capture 0)
-	Queries  int    // searches, alternating mated and non-mated (default 2)
-	Seed     uint64 // synthetic population seed
-	Dim      int    // reduced dimension (default 64)
-	LogN     int    // ring degree 2^LogN (default 15; below 15 is not secure)
-	Train    int    // identities the projection is learned on (default 4000)
-	Heldout  int    // identities the reduction's accuracy is measured on (default 1500)
-	Progress Progress
+	Gallery int    // gallery entries (synthetic faces, capture 0)
+	Queries int    // searches, alternating mated and non-mated (default 2)
+	Seed    uint64 // synthetic population seed
+	Dim     int    // reduced dimension (default 64)
+	LogN    int    // ring degree 2^LogN (default 15; below 15 is not secure)
+	Train   int    // identities the projection is learned on (default 4000)
+	Heldout int    // identities the reduction's accuracy is measured on (default 1500)
+	// NoPrecompute makes every query encode the gallery's plaintexts;
+	// otherwise they are encoded once before the queries
+	// (privacy.Gallery.Precompute) if that takes at most PrecomputeLimit
+	// bytes (default 8 GiB).
+	NoPrecompute    bool
+	PrecomputeLimit int
+	Progress        Progress
 }
 
 // PrivacyResult is what ebsp bench privacy prints.
@@ -53,17 +59,23 @@ type PrivacyResult struct {
 	// gap between a decrypted count and the sum of that query's decrypted
 	// per-entry decisions, which tells a fault in the slot sum or the
 	// decryption from one in a single entry's step.
-	DecisionMin         float64   `json:"decision_min"`
-	DecisionMax         float64   `json:"decision_max"`
-	MaxCountVsDecisions float64   `json:"max_count_vs_decisions"`
-	MatedHits           int       `json:"mated_hits"`     // mated queries answered hit (count ≥ 1)
-	NonMatedHits        int       `json:"non_mated_hits"` // non-mated queries answered hit
-	SetupSeconds        float64   `json:"setup_seconds"`
-	SetupBytes          int       `json:"setup_bytes_each_way"`
-	LogN                int       `json:"log_n"`
-	SecureParameters    bool      `json:"secure_parameters"`
-	Reduction           Reduction `json:"reduction"`
-	Machine             Machine   `json:"machine"`
+	DecisionMin         float64 `json:"decision_min"`
+	DecisionMax         float64 `json:"decision_max"`
+	MaxCountVsDecisions float64 `json:"max_count_vs_decisions"`
+	MatedHits           int     `json:"mated_hits"`     // mated queries answered hit (count ≥ 1)
+	NonMatedHits        int     `json:"non_mated_hits"` // non-mated queries answered hit
+	// Precomputed says whether the gallery's plaintexts were encoded once
+	// before the queries (PrecomputeSeconds of wall time, PrecomputeBytes of
+	// memory) rather than per query.
+	Precomputed       bool      `json:"precomputed"`
+	PrecomputeSeconds float64   `json:"precompute_seconds"`
+	PrecomputeBytes   int       `json:"precompute_bytes"`
+	SetupSeconds      float64   `json:"setup_seconds"`
+	SetupBytes        int       `json:"setup_bytes_each_way"`
+	LogN              int       `json:"log_n"`
+	SecureParameters  bool      `json:"secure_parameters"`
+	Reduction         Reduction `json:"reduction"`
+	Machine           Machine   `json:"machine"`
 }
 
 // Reduction is the accuracy cost of reducing face embeddings, measured on
@@ -173,6 +185,17 @@ func RunPrivacy(ctx context.Context, o PrivacyOptions) (*PrivacyResult, error) {
 		return nil, err
 	}
 	vecs = nil
+	if o.PrecomputeLimit <= 0 {
+		o.PrecomputeLimit = 8 << 30
+	}
+	if n := params.PrecomputeBytes(o.Gallery); !o.NoPrecompute && n <= o.PrecomputeLimit {
+		sw := start()
+		if err := g.Precompute(params); err != nil {
+			return nil, err
+		}
+		res.Precomputed, res.PrecomputeBytes = true, n
+		res.PrecomputeSeconds, _ = sw.elapsed()
+	}
 
 	// 5. Queries: even ones a later capture of an enrolled identity, odd ones
 	// a never-enrolled identity.
@@ -471,6 +494,7 @@ func (r *PrivacyResult) Table() string {
 		{"threshold", fmt.Sprintf("%.2f (highest held-out impostor %.3f; margin ±%.4f; held-out TAR above it %.4f)",
 			r.Threshold, rd.MaxImpostor, r.Margin, rd.TARAtThreshold)},
 		{"key setup", fmt.Sprintf("%.1f s, %.1f MiB each way", r.SetupSeconds, float64(r.SetupBytes)/(1<<20))},
+		{"gallery plaintexts", r.precomputation()},
 		{"queries", fmt.Sprintf("%d (%d mated): hits on mated %d, on non-mated %d", r.Queries, r.Mated, r.MatedHits, r.NonMatedHits)},
 		{"per query", fmt.Sprintf("%.2f s wall, %.2f s CPU", r.SecondsPerQuery, r.CPUSecondsPerQuery)},
 		{"bytes", fmt.Sprintf("up %d (%.2f MiB), down %d (%.2f MiB)", r.BytesUp, float64(r.BytesUp)/(1<<20), r.BytesDown, float64(r.BytesDown)/(1<<20))},
@@ -479,4 +503,11 @@ func (r *PrivacyResult) Table() string {
 		{"entry agreement", fmt.Sprintf("%.6f (%d disagreements, %d outside the margin)", r.EntryAgreement, r.Disagreements, r.DisagreementsOutsideMargin)},
 	}))
 	return b.String()
+}
+
+func (r *PrivacyResult) precomputation() string {
+	if !r.Precomputed {
+		return "encoded per query"
+	}
+	return fmt.Sprintf("encoded once before the queries: %.1f s, %.0f MiB", r.PrecomputeSeconds, float64(r.PrecomputeBytes)/(1<<20))
 }

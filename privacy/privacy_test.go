@@ -229,3 +229,76 @@ func TestEncodeMatchesLattigo(t *testing.T) {
 		t.Fatal("gallery encoding differs from Lattigo's")
 	}
 }
+
+// TestPrecompute: a search over pre-encoded diagonals gives exactly the
+// ciphertexts of a search that encodes them per query, in the memory
+// PrecomputeBytes states; other parameters fall back to encoding.
+func TestPrecompute(t *testing.T) {
+	p := testParams(t, 32)
+	req, resp := testParties(t, p)
+	r := rand.New(rand.NewPCG(7, 8))
+	probe := normalised(randomUnit(r, p.Dim))
+	vecs := make([][]float32, p.Slots()+300)
+	for i := range vecs {
+		if i%700 == 3 {
+			vecs[i] = near(r, probe, 0.8)
+		} else {
+			vecs[i] = randomUnit(r, p.Dim)
+		}
+	}
+	g, err := NewGallery(p.Dim, vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := req.EncryptProbe(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, plain, err := resp.SearchTrace(g, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Precompute(p); err != nil {
+		t.Fatal(err)
+	}
+	size := 0
+	for _, b := range g.pre.blocks {
+		size += len(b)
+	}
+	if size != p.PrecomputeBytes(g.Len()) {
+		t.Fatalf("precomputation holds %d bytes, PrecomputeBytes says %d", size, p.PrecomputeBytes(g.Len()))
+	}
+	if g.precomputed(p, p.baby(2)) == nil {
+		t.Fatal("precomputation not used for its own parameters")
+	}
+	other, err := NewParams(12, p.Dim, p.Threshold+0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.precomputed(other, other.baby(2)) != nil {
+		t.Fatal("precomputation used for another threshold")
+	}
+	reply, pre, err := resp.SearchTrace(g, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := range plain.blocks {
+		if !plain.blocks[b].Equal(pre.blocks[b]) {
+			t.Fatalf("block %d differs with precomputed diagonals", b)
+		}
+	}
+	got, err := req.Count(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sims, _ := g.Similarities(probe)
+	want := 0
+	for _, s := range sims {
+		if s > p.Threshold {
+			want++
+		}
+	}
+	if math.Round(got) != float64(want) {
+		t.Fatalf("count %.3f with precomputed diagonals, want %d", got, want)
+	}
+}

@@ -27,6 +27,7 @@ type Gallery struct {
 	dim  int
 	n    int
 	vals []int8
+	pre  *precomputation // encoded diagonals, if Precompute was called
 }
 
 // NewGallery normalises and quantises the embeddings (each of length dim).
@@ -297,9 +298,12 @@ type worker struct {
 	res   []uint64        // one residue of the plaintext, NTT buffer
 }
 
-func (pa *Party) newWorker() *worker {
-	p := pa.params
-	eval := ckks.NewEvaluator(p.CKKS, pa.evk)
+func (pa *Party) newWorker() *worker { return newWorker(pa.params, pa.evk) }
+
+// newWorker makes a worker for parameters p; evk may be nil for a worker
+// that only encodes (Gallery.Precompute).
+func newWorker(p Params, evk rlwe.EvaluationKeySet) *worker {
+	eval := ckks.NewEvaluator(p.CKKS, evk)
 	level := p.probeLevel()
 	pt := ckks.NewPlaintext(p.CKKS, level)
 	// Gallery plaintexts are scaled by the prime the product is rescaled by,
@@ -366,25 +370,41 @@ func (w *worker) mulAdd(ct, acc *rlwe.Ciphertext) error {
 	if err := w.round(); err != nil {
 		return err
 	}
-	for i, s := range w.p.CKKS.RingQ().SubRings[:acc.Level()+1] {
+	for i := range acc.Level() + 1 {
 		w.residue(i, w.res)
-		q, mrc := s.Modulus, s.MRedConstant
-		for k := range acc.Value {
-			a, c := acc.Value[k].Coeffs[i], ct.Value[k].Coeffs[i]
-			a, c = a[:len(w.res)], c[:len(w.res)]
-			if lazyPrime(q) {
-				// a < 2^63 after up to maxLazyTerms products below 2q each.
-				for m, x := range w.res {
-					a[m] += ring.MRedLazy(x, c[m], q, mrc)
-				}
-				continue
-			}
-			for m, x := range w.res {
-				a[m] = ring.CRed(a[m]+ring.MRed(x, c[m], q, mrc), q)
-			}
-		}
+		w.accumulate(i, ct, acc)
 	}
 	return nil
+}
+
+// mulAddPacked is mulAdd for a plaintext Gallery.Precompute encoded.
+func (w *worker) mulAddPacked(ct, acc *rlwe.Ciphertext, packed []byte) {
+	off := 0
+	for i := range acc.Level() + 1 {
+		off = unpackResidue(packed, off, residueBytes(w.p.CKKS.Q()[i]), w.res)
+		w.accumulate(i, ct, acc)
+	}
+}
+
+// accumulate adds the product of w.res (residue i of a plaintext, NTT
+// domain) and ct's residues i (Montgomery form) to acc's.
+func (w *worker) accumulate(i int, ct, acc *rlwe.Ciphertext) {
+	s := w.p.CKKS.RingQ().SubRings[i]
+	q, mrc := s.Modulus, s.MRedConstant
+	for k := range acc.Value {
+		a, c := acc.Value[k].Coeffs[i], ct.Value[k].Coeffs[i]
+		a, c = a[:len(w.res)], c[:len(w.res)]
+		if lazyPrime(q) {
+			// a < 2^63 after up to maxLazyTerms products below 2q each.
+			for m, x := range w.res {
+				a[m] += ring.MRedLazy(x, c[m], q, mrc)
+			}
+			continue
+		}
+		for m, x := range w.res {
+			a[m] = ring.CRed(a[m]+ring.MRed(x, c[m], q, mrc), q)
+		}
+	}
 }
 
 // maxLazyTerms bounds the products mulAdd sums without reduction (the
@@ -406,16 +426,35 @@ func (w *worker) reduceLazy(acc *rlwe.Ciphertext) {
 	}
 }
 
+// diagonal puts into w.vals the gallery plaintext that multiplies baby
+// step j in giant step gs of block b:
+// E[m] = w·G[e((m − baby·gs) mod S)][(m + j) mod d], with w = 1/(1+t).
+func (w *worker) diagonal(g *Gallery, b, gs, j, baby int) {
+	S, d, scale := w.p.Slots(), w.p.Dim, 1/w.p.span()
+	for m := range S {
+		i := m - baby*gs
+		if i < 0 {
+			i += S
+		}
+		if e := b*S + i; e < g.n {
+			w.vals[m] = scale * g.value(e, (m+j)%d)
+		} else {
+			w.vals[m] = 0
+		}
+	}
+}
+
 // block evaluates gallery block b: similarities, then the step.
 func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
 	p := w.p
-	S, d, baby := p.Slots(), p.Dim, len(babies)
-	giant := d / baby
+	baby := len(babies)
+	giant := p.Dim / baby
 	if baby > maxLazyTerms {
 		return nil, fmt.Errorf("privacy: %d baby steps, at most %d", baby, maxLazyTerms)
 	}
 	scale := 1 / p.span()
 	level := babies[0].Level()
+	pre := g.precomputed(p, baby)
 	var acc *rlwe.Ciphertext
 	inner := ckks.NewCiphertext(p.CKKS, 1, level)
 	for gs := giant - 1; gs >= 0; gs-- {
@@ -423,19 +462,11 @@ func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciph
 		inner.Value[1].Zero()
 		inner.Scale = babies[0].Scale.Mul(w.pt.Scale)
 		for j := range baby {
-			// E[m] = w·G[e((m − baby·gs) mod S)][(m + j) mod d]
-			for m := range S {
-				i := m - baby*gs
-				if i < 0 {
-					i += S
-				}
-				e := b*S + i
-				if e < g.n {
-					w.vals[m] = scale * g.value(e, (m+j)%d)
-				} else {
-					w.vals[m] = 0
-				}
+			if pre != nil {
+				w.mulAddPacked(babies[j], inner, pre.diagonal(b, gs*baby+j))
+				continue
 			}
+			w.diagonal(g, b, gs, j, baby)
 			if err := w.mulAdd(babies[j], inner); err != nil {
 				return nil, fmt.Errorf("privacy: similarity block %d: %w", b, err)
 			}
