@@ -64,6 +64,12 @@ func (m *Matcher) onHandOff(msg *nats.Msg) {
 	defer m.mu.Unlock()
 	key := strings.Join(req.Ring, ",")
 	if req.After == "" || m.handOff == nil || m.handOff.ring != key {
+		if !m.g.AnyIdentity(func(id string) bool { return ring.Owner(id) != m.cfg.Shard }) {
+			// Nothing to move (every start of a node asks): no log read.
+			m.handOff = nil
+			respond(msg, handOffReply{})
+			return
+		}
 		h, err := m.misplaced(ring)
 		if err != nil {
 			respond(msg, handOffReply{Error: err.Error()})

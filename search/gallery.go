@@ -353,6 +353,20 @@ func (g *Gallery) Verify(probes []ProbeSample, identity string) (float64, bool) 
 	return g.fuse(probes, o), true
 }
 
+// AnyIdentity reports whether f is true of some identity the gallery
+// holds (a matcher asks whether a ring places any of its identities on
+// another shard before it reads its log for them).
+func (g *Gallery) AnyIdentity(f func(identity string) bool) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for o, id := range g.ids.names {
+		if g.ids.first[o] >= 0 && f(id) {
+			return true
+		}
+	}
+	return false
+}
+
 // HasTemplate reports whether the gallery holds a template of that id
 // under the identity: a matcher skips a template it holds already, so that
 // an enrolment sent twice (a retry, a rebalance's copy) is kept once.
