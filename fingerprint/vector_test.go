@@ -104,7 +104,7 @@ func TestVectorRanksMates(t *testing.T) {
 	}
 	s1, f1 := within(rs, fingers/100), within(rf, fingers/2/100)
 	t.Logf("mate within the best 1%%: %.1f%% of single fingers, %.1f%% of two-finger identities", 100*s1, 100*f1)
-	if s1 < 0.55 || f1 < 0.85 {
+	if s1 < 0.85 || f1 < 0.95 {
 		t.Errorf("mates rank too low: %.1f%% of fingers and %.1f%% of identities within the best 1%%", 100*s1, 100*f1)
 	}
 }
