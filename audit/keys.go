@@ -265,21 +265,26 @@ func RingFromLeaves(leaves [][]byte, keys ...note.Verifier) (ring *KeyRing, prob
 		return nil, nil, err
 	}
 	for i, b := range leaves {
-		if !strings.Contains(string(b), `"rotation"`) {
-			continue
-		}
-		l, err := DecodeLeaf(b)
-		if err != nil || l.Kind != KindKeyRotation || l.Rotation == nil {
-			continue
-		}
-		if l.Rotation.Use == KeyUseSign {
-			err = l.Rotation.Check()
-		} else {
-			err = ring.Add(int64(i), l.Rotation)
-		}
-		if err != nil {
+		if err := ring.addLeaf(int64(i), b); err != nil {
 			problems = append(problems, fmt.Sprintf("leaf %d: %v", i, err))
 		}
 	}
 	return ring, problems, nil
+}
+
+// addLeaf takes leaf i of the log if it is a log-key rotation, checks it
+// if it is a signing-key rotation, and ignores any other leaf. The error
+// is a rotation that does not chain.
+func (k *KeyRing) addLeaf(i int64, b []byte) error {
+	if !strings.Contains(string(b), `"rotation"`) {
+		return nil
+	}
+	l, err := DecodeLeaf(b)
+	if err != nil || l.Kind != KindKeyRotation || l.Rotation == nil {
+		return nil
+	}
+	if l.Rotation.Use == KeyUseSign {
+		return l.Rotation.Check()
+	}
+	return k.Add(i, l.Rotation)
 }

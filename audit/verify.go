@@ -105,7 +105,14 @@ func VerifyKeys(leaves [][]byte, keys []note.Verifier, kept []SignedCheckpoint) 
 		return r
 	}
 	r.Root = fmt.Sprint(root)
+	checkKept(r, int64(len(leaves)), reader, ring, kept)
+	return r
+}
 
+// checkKept checks kept checkpoints against the tree of n leaves whose
+// stored hashes reader reads, with the log's key ring, and adds the
+// results to r: the checkpoint half of VerifyKeys and VerifyPath.
+func checkKept(r *Report, n int64, reader tlog.HashReader, ring *KeyRing, kept []SignedCheckpoint) {
 	type good struct {
 		src string
 		c   Checkpoint
@@ -119,8 +126,8 @@ func VerifyKeys(leaves [][]byte, keys []note.Verifier, kept []SignedCheckpoint) 
 		switch {
 		case err != nil:
 			res.Error = err.Error()
-		case c.Size > int64(len(leaves)):
-			res.Error = fmt.Sprintf("checkpoint commits to %d leaves but the log has %d: leaves were dropped", c.Size, len(leaves))
+		case c.Size > n:
+			res.Error = fmt.Sprintf("checkpoint commits to %d leaves but the log has %d: leaves were dropped", c.Size, n)
 		default:
 			h, err := tlog.TreeHash(c.Size, reader)
 			if err != nil {
@@ -150,7 +157,7 @@ func VerifyKeys(leaves [][]byte, keys []note.Verifier, kept []SignedCheckpoint) 
 		}
 	}
 	for _, res := range r.Checkpoints {
-		if !res.OK && res.Error != "" && res.Size > 0 && res.Size <= int64(len(leaves)) && (hi < 0 || res.Size < hi) {
+		if !res.OK && res.Error != "" && res.Size > 0 && res.Size <= n && (hi < 0 || res.Size < hi) {
 			hi = res.Size
 		}
 	}
@@ -180,7 +187,7 @@ func VerifyKeys(leaves [][]byte, keys []note.Verifier, kept []SignedCheckpoint) 
 			}
 			continue
 		}
-		if a.c.Size == 0 || b.c.Size > int64(len(leaves)) || !matches[a.src] || !matches[b.src] {
+		if a.c.Size == 0 || b.c.Size > n || !matches[a.src] || !matches[b.src] {
 			continue
 		}
 		proof, err := tlog.ProveTree(b.c.Size, a.c.Size, reader)
@@ -191,5 +198,4 @@ func VerifyKeys(leaves [][]byte, keys []note.Verifier, kept []SignedCheckpoint) 
 			r.problem("checkpoints %s and %s: %v", a.src, b.src, err)
 		}
 	}
-	return r
 }

@@ -26,6 +26,7 @@ type AuditOptions struct {
 	Proofs   int    // inclusion and consistency proofs to time (default 2000)
 	Synced   int    // single-leaf Appends to time at the end (default 200)
 	Rebuild  bool   // also time an Open that rebuilds index and tiles from the leaves
+	Verify   bool   // also time audit.VerifyPath (ebsp audit verify --log) over the whole log
 	Seed     uint64
 	Progress Progress
 }
@@ -55,6 +56,8 @@ type AuditResult struct {
 	HeapAfterOpen         int64   `json:"heap_live_bytes_after_open"`
 	RebuildSeconds        float64 `json:"rebuild_seconds,omitempty"` // Open of the leaves file alone (a log from before tiles)
 	RebuildCPUSeconds     float64 `json:"rebuild_cpu_seconds,omitempty"`
+	VerifySeconds         float64 `json:"verify_seconds,omitempty"` // VerifyPath: every leaf decoded and hashed, the checkpoint checked
+	VerifyCPUSeconds      float64 `json:"verify_cpu_seconds,omitempty"`
 	LeavesFileBytes       int64   `json:"leaves_file_bytes"`
 	IndexFileBytes        int64   `json:"index_file_bytes"`
 	TileBytes             int64   `json:"tile_bytes"`
@@ -260,6 +263,20 @@ func RunAudit(ctx context.Context, opt AuditOptions) (*AuditResult, error) {
 		res.TileBytes += fileSize(p)
 	}
 
+	if opt.Verify {
+		var rep *audit.Report
+		wall := time.Now()
+		cpu, _ := fvc.ThreadCPU(func() {
+			rep, err = audit.VerifyPath(dir, []note.Verifier{verifier}, []audit.SignedCheckpoint{{Source: "bench", Signed: signed}})
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !rep.OK() || rep.Leaves != total {
+			return nil, fmt.Errorf("bench audit: the log does not verify: %d leaves, %q", rep.Leaves, rep.Problems)
+		}
+		res.VerifySeconds, res.VerifyCPUSeconds = time.Since(wall).Seconds(), cpu.Seconds()
+	}
 	if opt.Rebuild {
 		// A log from before tiles: only the leaves file.
 		for _, p := range []string{audit.IndexFile, audit.TilesDir, audit.TreeFile} {
@@ -323,6 +340,9 @@ func (r *AuditResult) Table() string {
 		{"live heap", fmt.Sprintf("%s at a tenth, %s at the end, %s after reopen", mib(uint64(r.HeapFirstTenth)), mib(uint64(r.HeapAtEnd)), mib(uint64(r.HeapAfterOpen)))},
 		{"peak RSS", mib(r.PeakRSS)},
 		{"reopen", fmt.Sprintf("%.3f s, %.3f CPU s, %d leaves re-read", r.OpenSeconds, r.OpenCPUSeconds, r.OpenLeavesRead)},
+	}
+	if r.VerifySeconds > 0 {
+		rows = append(rows, [2]string{"verify every leaf", fmt.Sprintf("%.1f s, %.1f CPU s", r.VerifySeconds, r.VerifyCPUSeconds)})
 	}
 	if r.RebuildSeconds > 0 {
 		rows = append(rows, [2]string{"rebuild from leaves", fmt.Sprintf("%.1f s, %.1f CPU s", r.RebuildSeconds, r.RebuildCPUSeconds)})

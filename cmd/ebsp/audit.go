@@ -133,11 +133,10 @@ wrong.`)
 		}
 		r = audit.VerifyTiles(audit.NewTileSource(ctx, *tiles, tok), keys[0], kept)
 	} else {
-		e, err := audit.LoadExport(*logPath)
-		if err != nil {
+		var err error
+		if r, err = audit.VerifyPath(*logPath, keys, kept); err != nil {
 			return fail("audit verify", err)
 		}
-		r = e.VerifyKeys(filepath.Join(*logPath, audit.CheckpointFile), keys, kept)
 	}
 	if *asJSON {
 		out := struct {
@@ -186,18 +185,22 @@ Prints oversight counts per partner and period from the log's leaves.`)
 		fmt.Fprintln(os.Stderr, "ebsp audit stats: --log is required")
 		return 2
 	}
-	e, err := audit.LoadExport(*logPath)
+	tally, err := audit.NewTally(audit.Period(*period))
 	if err != nil {
 		return fail("audit stats", err)
 	}
-	leaves, err := audit.DecodeLeaves(e.Leaves)
+	_, _, err = audit.ScanExport(*logPath, func(i int64, b []byte) error {
+		l, err := audit.DecodeLeaf(b)
+		if err != nil {
+			return fmt.Errorf("leaf %d: %w", i, err)
+		}
+		tally.Add(l)
+		return nil
+	})
 	if err != nil {
 		return fail("audit stats", err)
 	}
-	rows, err := audit.Statistics(leaves, audit.Period(*period))
-	if err != nil {
-		return fail("audit stats", err)
-	}
+	rows := tally.Rows()
 	if *asJSON {
 		return emitJSON("audit stats", rows)
 	}

@@ -229,9 +229,10 @@ Appends --leaves synthetic leaves (request and decision leaves as the
 exchange writes them) to a new transparency log in Append calls of --batch
 leaves, one fsync each; then on the full log times --proofs inclusion and
 consistency proofs (each checked against a signed checkpoint), --synced
-one-leaf Appends, and reopening the log; with --rebuild also an Open that
-rebuilds the index and tiles from the leaves file alone (a log from before
-tiles). Reports rates, latencies, thread CPU, heap in use and peak RSS.
+one-leaf Appends, and reopening the log; with --verify also verifying
+every leaf and the checkpoint as ebsp audit verify --log does; with
+--rebuild also an Open that rebuilds the index and tiles from the leaves
+file alone (a log from before tiles). Reports rates, latencies, thread CPU, heap in use and peak RSS.
 
 `)
 	dir := fs.String("dir", "", "new log directory (default: a temporary directory, removed)")
@@ -239,6 +240,7 @@ tiles). Reports rates, latencies, thread CPU, heap in use and peak RSS.
 	batch := fs.Int("batch", 1000, "leaves per Append")
 	proofs := fs.Int("proofs", 2000, "inclusion and consistency proofs to time")
 	rebuild := fs.Bool("rebuild", false, "also time rebuilding index and tiles from the leaves")
+	verify := fs.Bool("verify", false, "also time verifying every leaf and the checkpoint (ebsp audit verify --log)")
 	if ok, code := parseBench(fs, args); !ok {
 		return code
 	}
@@ -246,7 +248,7 @@ tiles). Reports rates, latencies, thread CPU, heap in use and peak RSS.
 	defer stop()
 	pb := newBenchProgress()
 	r, err := bench.RunAudit(ctx, bench.AuditOptions{Dir: *dir, Leaves: *leaves, Batch: *batch, Proofs: *proofs,
-		Rebuild: *rebuild, Seed: *seed, Progress: pb.Update})
+		Rebuild: *rebuild, Verify: *verify, Seed: *seed, Progress: pb.Update})
 	pb.Done()
 	if err != nil {
 		return fail("bench audit", err)
