@@ -202,3 +202,45 @@ func FuzzParseCRL(f *testing.F) {
 		}
 	})
 }
+
+// TestRevocationsReloadWhileChecking: the watcher's reloads run while
+// handshakes and envelopes check certificates (run with -race); a check
+// sees either the old list or the new one, and the new one in the end.
+func TestRevocationsReloadWhileChecking(t *testing.T) {
+	ca, err := NewCA("US", time.Now().Add(-time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := ca.IssueNode("us-node", nil, time.Now().Add(-time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "crl.pem")
+	writeCRL(t, ca, path)
+	rv, err := LoadRevocations([]string{path}, []*x509.Certificate{ca.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			rv.Revoked(nc.SignCert)
+			rv.NextUpdates()
+		}
+	}()
+	for i := range 20 {
+		if i == 10 {
+			writeCRL(t, ca, path, nc.SignCert.SerialNumber)
+		}
+		if _, err := rv.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	<-done
+	if _, ok := rv.Revoked(nc.SignCert); !ok {
+		t.Fatal("the revocation written mid-way is not in force")
+	}
+}
