@@ -149,6 +149,26 @@ func b2i(b bool) int {
 	return 0
 }
 
+// PreparedVersion implements search.PreparedCodec: the embedding's
+// algorithm and the stage-1 vector's layout and scale, so that a snapshot
+// made before either changes is rebuilt.
+func (Face) PreparedVersion() string {
+	return fmt.Sprintf("%s stage1/%d/%d", face.EmbeddingAlgorithm, faceVectorLen, faceStage1Scale)
+}
+
+// MarshalPrepared implements search.PreparedCodec: the embedding's stored
+// form.
+func (Face) MarshalPrepared(prepared any) ([]byte, error) {
+	e, ok := prepared.(*face.Embedding)
+	if !ok {
+		return nil, fmt.Errorf("engine: face prepared template of type %T", prepared)
+	}
+	return e.Bytes(), nil
+}
+
+// UnmarshalPrepared implements search.PreparedCodec.
+func (f Face) UnmarshalPrepared(data []byte) (any, error) { return f.PrepareGallery(data) }
+
 // GalleryProbe implements Prober.
 func (Face) GalleryProbe(tmpl any) (search.Probe, error) {
 	t, ok := tmpl.(*face.Embedding)

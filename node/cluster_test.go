@@ -131,3 +131,54 @@ func TestClusterNode(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterNodeFaces keeps faces in the shards too: an enrolled face is
+// found through them, the node's in-process galleries hold neither faces
+// nor fingers, and a restart (the shards' vector-only snapshots) finds it
+// again.
+func TestClusterNodeFaces(t *testing.T) {
+	dir := t.TempDir()
+	start := func() *testNode {
+		tn := newTestNode(t, func(c *Config) {
+			c.DataDir = dir
+			c.Cluster = &ClusterConfig{Listen: "127.0.0.1:0", Shards: []string{"a", "b"}, Modalities: []biometric.Modality{biometric.Finger, biometric.Face}}
+		})
+		t.Cleanup(func() { tn.Close() })
+		if tn.galleries[biometric.Face] != nil || tn.sharded[biometric.Face] == nil {
+			t.Fatal("faces not in the shards")
+		}
+		return tn
+	}
+	tn := start()
+	for p := range 12 {
+		if st, body := tn.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody(fmt.Sprintf("F%02d", p), []SampleInput{faceSampleOf(t, p)})); st != 201 {
+			t.Fatalf("enrol face %d: %d %v", p, st, body)
+		}
+	}
+	top := func(tn *testNode) string {
+		st, body := tn.call(t, RoleSearcher, "POST", "/v1/identify", map[string]any{"samples": []SampleInput{faceSampleOf(t, 7)}})
+		c, _ := body["candidates"].([]any)
+		if st != 200 || body["partial"] != nil || len(c) == 0 {
+			t.Fatalf("identify face: %d %v", st, body)
+		}
+		return c[0].(map[string]any)["identity_id"].(string)
+	}
+	if got := top(tn); got != "F07" {
+		t.Fatalf("top candidate %s, want F07", got)
+	}
+	if _, ids := tn.galleryLen(biometric.Face); ids != 12 {
+		t.Fatalf("face shards hold %d identities, want 12", ids)
+	}
+	tn.srv.Close()
+	tn.Close()
+	tn.store.Close()
+	tn = start()
+	for _, m := range tn.clusterParts.matchers {
+		if m.SnapshotState != "loaded" {
+			t.Errorf("a matcher restarted with snapshot %q", m.SnapshotState)
+		}
+	}
+	if got := top(tn); got != "F07" {
+		t.Fatalf("after restart: top candidate %s, want F07", got)
+	}
+}
