@@ -123,6 +123,9 @@ const (
 	// ReasonNoCandidates: a step-2 request after an encrypted step 1 whose
 	// probe, searched in the clear, gives no candidate.
 	ReasonNoCandidates = "no_candidates"
+	// ReasonBadCount: the requester could not read or decrypt the
+	// encrypted count (reported by the requester's own client).
+	ReasonBadCount = "bad_encrypted_count"
 )
 
 // OutcomeEncrypted is the step-1 outcome of an encrypted search as the
@@ -451,13 +454,14 @@ func (c *Client) encryptedStep1(ctx context.Context, p Step1Params) (*Step1Resul
 	enc := c.a.EncryptedSearch
 	pa, err := c.keys.Party(c.a)
 	if err != nil {
-		return nil, err
+		return nil, &Refusal{Status: http.StatusServiceUnavailable, Reason: ReasonKeySetup, Detail: err.Error()}
 	}
 	if pa == nil {
-		return nil, &Refusal{Reason: ReasonKeySetup, Detail: "no finished key setup for agreement " + c.a.ID + " here: run it first"}
+		return nil, &Refusal{Status: http.StatusConflict, Reason: ReasonKeySetup, Detail: "no finished key setup for agreement " + c.a.ID + " here: run it first"}
 	}
 	if len(p.Probe.Faces) != 1 || len(p.Probe.Fingers) > 0 {
-		return nil, fmt.Errorf("exchange: an encrypted search takes exactly one face, got %d faces and %d fingers", len(p.Probe.Faces), len(p.Probe.Fingers))
+		return nil, &Refusal{Status: http.StatusBadRequest, Reason: ReasonMalformed,
+			Detail: fmt.Sprintf("an encrypted search takes exactly one face, got %d faces and %d fingers", len(p.Probe.Faces), len(p.Probe.Fingers))}
 	}
 	v, err := faceVector(p.Probe.Faces[0])
 	if err == nil {
@@ -473,7 +477,7 @@ func (c *Client) encryptedStep1(ctx context.Context, p Step1Params) (*Step1Resul
 		raw, err = enc.params.MarshalProbe(pr)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("exchange: encrypt probe: %v", err)
+		return nil, &Refusal{Status: http.StatusBadRequest, Reason: ReasonMalformed, Detail: fmt.Sprintf("encrypt probe: %v", err)}
 	}
 	req := Step1Request{Purpose: p.Purpose, LegalBasis: p.LegalBasis, Officer: p.Officer, SearchType: p.SearchType,
 		OffenceMaxYears: p.OffenceMaxYears, Encrypted: raw}
@@ -482,19 +486,24 @@ func (c *Client) encryptedStep1(ctx context.Context, p Step1Params) (*Step1Resul
 	if err != nil {
 		return nil, err
 	}
+	// A reply that cannot be read or decrypts to nonsense is the
+	// partner's failure (502 at the node's API), not a no-hit.
+	badReply := func(format string, args ...any) error {
+		return &Refusal{Status: http.StatusBadGateway, Reason: ReasonBadCount, Detail: fmt.Sprintf(format, args...)}
+	}
 	if rep.Outcome != OutcomeEncrypted || rep.Reference == "" {
-		return nil, fmt.Errorf("exchange: encrypted step-1 reply has outcome %q", rep.Outcome)
+		return nil, badReply("encrypted step-1 reply has outcome %q", rep.Outcome)
 	}
 	r, err := enc.params.UnmarshalReply(rep.EncryptedCount)
 	if err != nil {
-		return nil, fmt.Errorf("exchange: encrypted step-1 reply: %v", err)
+		return nil, badReply("encrypted step-1 reply: %v", err)
 	}
 	n, err := pa.Count(r)
 	if err != nil {
-		return nil, fmt.Errorf("exchange: encrypted step-1 reply: %v", err)
+		return nil, badReply("encrypted step-1 reply: %v", err)
 	}
 	if math.IsNaN(n) || n < -0.5 || n > maxCount {
-		return nil, fmt.Errorf("exchange: encrypted step-1 count %g is outside [0, %d]: the decryption failed (docs/privacy.md)", n, maxCount)
+		return nil, badReply("encrypted step-1 count %g is outside [0, %d]: the decryption failed (docs/privacy.md)", n, maxCount)
 	}
 	count := int(math.Round(n))
 	res := &Step1Result{Outcome: audit.OutcomeNoHit, Encrypted: true, BytesUp: len(raw), BytesDown: len(rep.EncryptedCount)}

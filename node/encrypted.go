@@ -74,7 +74,12 @@ func (n *Node) SetupEncryptedSearch(ctx context.Context, id string) (*exchange.K
 		}
 		res, err := c.SetupEncryptedSearch(ctx)
 		if err != nil {
-			return nil, refusalError(err)
+			if e := refusalError(err); e != err {
+				return nil, e
+			}
+			// A round that does not fit, a bad digest: the partner's
+			// failure as far as this API can tell.
+			return nil, &apiError{Code: CodePartnerUnavailable, Message: "key setup: " + err.Error(), cause: err}
 		}
 		return res, nil
 	}
