@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,12 +13,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/store"
+	"github.com/ebsp/ebsp/store/postgres"
 )
 
 // NodeOptions configure a node benchmark.
@@ -132,9 +130,9 @@ func RunNode(ctx context.Context, o NodeOptions) (*NodeResult, error) {
 	storeURL := o.Store
 	if storeURL != "sqlite" {
 		res.Store = "postgresql"
-		var drop func()
-		if storeURL, drop, err = freshSchema(ctx, o.Store); err != nil {
-			return nil, err
+		var drop func() error
+		if storeURL, drop, err = postgres.FreshSchema(ctx, o.Store, "ebsp_bench_"); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
 		}
 		defer drop()
 	}
@@ -226,43 +224,6 @@ func dataDir(parent, pattern string) (dir string, cleanup func(), err error) {
 	}
 	dir, err = os.MkdirTemp(parent, pattern)
 	return dir, func() {}, err
-}
-
-// freshSchema makes a schema of its own for a run on the PostgreSQL server
-// at dsn and returns the URL that uses it (search_path) and a func that
-// drops it with everything in it.
-func freshSchema(ctx context.Context, dsn string) (string, func(), error) {
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "ebsp_bench_" + hex.EncodeToString(b)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", nil, fmt.Errorf("bench: store URL does not parse: %w", err)
-	}
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return "", nil, fmt.Errorf("bench: connect to %s: %w", u.Redacted(), err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, fmt.Errorf("bench: create schema %s: %w", schema, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	drop := func() {
-		// The run's context may be cancelled by now; dropping must still
-		// happen.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		c, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			return
-		}
-		defer c.Close(ctx)
-		c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-	}
-	return u.String(), drop, nil
 }
 
 // server is a node serving its API on loopback.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/store"
 )
@@ -60,8 +61,15 @@ func TestPartnerSearchesObserved(t *testing.T) {
 // 0 to n-1 at GB as GB-0 ... (impression 1).
 func startUSGB(t *testing.T, n int) (p *Partnership, us, gb *Member) {
 	t.Helper()
+	return startUSGBWith(t, n, nil)
+}
+
+// startUSGBWith is startUSGB with each node's configuration and engines
+// adjusted by edit (Options.Node).
+func startUSGBWith(t *testing.T, n int, edit func(state string, cfg *node.Config, engines map[biometric.Modality]engine.Engine)) (p *Partnership, us, gb *Member) {
+	t.Helper()
 	ctx := context.Background()
-	p, err := Start(ctx, Options{Dir: t.TempDir(), Hub: "US", Partners: []string{"GB"}})
+	p, err := Start(ctx, Options{Dir: t.TempDir(), Hub: "US", Partners: []string{"GB"}, Node: edit})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -276,3 +276,42 @@ func writeAdminNodeConfig(t *testing.T, dir, token, storeURL string) (node.Confi
 	}
 	return cfg, path
 }
+
+// TestBackupRestoreCommands runs `ebsp backup` against a running node
+// process, then, the node killed and its data directory gone, `ebsp
+// restore` into a fresh directory, and starts `ebsp node` on the restored
+// configuration: the enrolment is there. (TestBackupRestore, package
+// partnership, does the same with an exchange, its log and PostgreSQL.)
+func TestBackupRestoreCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the node binary")
+	}
+	bin := buildEbsp(t)
+	dir := t.TempDir()
+	token := "backup-test-token"
+	cfg, cfgPath := writeAdminNodeConfig(t, dir, token, "")
+	cmd, url := startNodeProcess(t, bin, cfgPath, dir)
+	ctx := context.Background()
+	first, err := node.NewClient(url, token, nil).Enroll(ctx, &node.EnrolRequest{Provenance: store.Provenance{LegalBasis: "test"},
+		Samples: []node.SampleInput{isoSample(t, 4343, biometric.RightIndex)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "backup")
+	runEbsp(t, bin, "backup", "--config", cfgPath, "--out", out)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if err := os.RemoveAll(cfg.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	to := filepath.Join(dir, "restored")
+	runEbsp(t, bin, "restore", "--from", out, "--to", to)
+	if err := exec.Command(bin, "restore", "--from", out, "--to", to).Run(); err == nil {
+		t.Fatal("ebsp restore into a directory that is not empty succeeded")
+	}
+	_, url = startNodeProcess(t, bin, filepath.Join(to, "node.json"), to)
+	rec, err := readIdentity(ctx, node.NewClient(url, token, nil), first.IdentityID)
+	if err != nil || len(rec.Samples) != 1 {
+		t.Fatalf("the enrolment on the restored node: %+v %v", rec, err)
+	}
+}

@@ -1,0 +1,88 @@
+package backup
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/store/sqlite"
+)
+
+// TestRestoreRefuses: a restore checks the backup before it writes
+// anything: a changed, missing or added file, a missing manifest, a target
+// that is not empty and a store of the other kind are refused with the
+// reason.
+func TestRestoreRefuses(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	st, err := sqlite.Open(filepath.Join(data, "ebsp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	os.MkdirAll(filepath.Join(data, "evidence"), 0o700)
+	os.WriteFile(filepath.Join(data, "evidence", "fork.json"), []byte("{}"), 0o600)
+	cfg := &node.Config{State: "GBR", DataDir: data, Store: "sqlite"}
+	cfgPath := filepath.Join(dir, "node.json")
+	b, _ := json.Marshal(cfg)
+	os.WriteFile(cfgPath, b, 0o600)
+	out := filepath.Join(dir, "backup")
+	m, err := Take(ctx, cfg, cfgPath, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Store != "sqlite" || len(m.Files) != 3 { // node.json, data/ebsp.db, data/evidence/fork.json
+		t.Fatalf("manifest: %+v", m)
+	}
+	if _, err := Take(ctx, cfg, cfgPath, out); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("a backup into a used directory: %v", err)
+	}
+	if _, err := Restore(ctx, out, filepath.Join(dir, "r0"), "postgres://x@localhost/db"); err == nil || !strings.Contains(err.Error(), "SQLite") {
+		t.Fatalf("a SQLite backup into PostgreSQL: %v", err)
+	}
+	used := filepath.Join(dir, "used")
+	os.MkdirAll(used, 0o700)
+	os.WriteFile(filepath.Join(used, "x"), nil, 0o600)
+	if _, err := Restore(ctx, out, used, ""); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("a restore into a used directory: %v", err)
+	}
+	evidence := filepath.Join(out, "data", "evidence", "fork.json")
+	for _, c := range []struct {
+		name, want string
+		spoil      func()
+		undo       func()
+	}{
+		{"changed", "SHA-256", func() { os.WriteFile(evidence, []byte("{ }"), 0o600) }, func() { os.WriteFile(evidence, []byte("{}"), 0o600) }},
+		{"missing", "missing", func() { os.Rename(evidence, filepath.Join(dir, "away")) }, func() { os.Rename(filepath.Join(dir, "away"), evidence) }},
+		{"added", "not in the manifest", func() { os.WriteFile(evidence+"2", nil, 0o600) }, func() { os.Remove(evidence + "2") }},
+		{"no manifest", "incomplete", func() { os.Rename(filepath.Join(out, ManifestFile), filepath.Join(dir, "m")) }, func() { os.Rename(filepath.Join(dir, "m"), filepath.Join(out, ManifestFile)) }},
+	} {
+		c.spoil()
+		to := filepath.Join(dir, "r-"+strings.ReplaceAll(c.name, " ", "-"))
+		if _, err := Restore(ctx, out, to, ""); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s file: %v, want an error saying %q", c.name, err, c.want)
+		}
+		if _, err := os.Stat(filepath.Join(to, ConfigFile)); err == nil {
+			t.Errorf("%s file: the restore wrote into %s", c.name, to)
+		}
+		c.undo()
+	}
+	r, err := Restore(ctx, out, filepath.Join(dir, "r"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := node.LoadConfig(r.Config)
+	if err != nil || got.DataDir != filepath.Join(dir, "r", "data") {
+		t.Fatalf("restored configuration: %+v %v", got, err)
+	}
+	st, err = sqlite.Open(filepath.Join(got.DataDir, "ebsp.db"))
+	if err != nil {
+		t.Fatalf("the restored store: %v", err)
+	}
+	st.Close()
+}
