@@ -329,6 +329,7 @@ func (m *Matcher) onInfo(msg *nats.Msg) {
 	_ = json.Unmarshal(msg.Data, &req) // an old client's {}: no heap
 	t, ids := m.g.Len()
 	in := Info{Shard: m.cfg.Shard, Templates: t, Identities: ids}
+	m.g.EachTemplate(func(identity, tid string) { in.Digest += TemplateDigest(identity, tid) })
 	if req.Heap {
 		runtime.GC()
 		var ms runtime.MemStats

@@ -84,6 +84,10 @@ type Info struct {
 	Shard      string `json:"shard"`
 	Templates  int    `json:"templates"`
 	Identities int    `json:"identities"`
+	// Digest sums TemplateDigest over the shard's templates: a node
+	// compares the sum over every shard with its store's to see whether
+	// the shards hold what the store does, without moving either.
+	Digest uint64 `json:"digest"`
 	// HeapBytes is the matcher process's live Go heap after a collection
 	// (Client.Info; Client.Size leaves it 0).
 	HeapBytes int64 `json:"heap_bytes"`

@@ -79,6 +79,13 @@ func (r *Ring) Owner(identity string) string {
 	return r.points[i].shard
 }
 
+// TemplateDigest is one template's share of a shard's Info.Digest: sums
+// of it over sets of templates are equal, whatever the order, when the
+// sets are (up to a collision of 64-bit hashes).
+func TemplateDigest(identity, templateID string) uint64 {
+	return hash64(identity + "\x00" + templateID)
+}
+
 func hash64(s string) uint64 {
 	f := fnv.New64a()
 	f.Write([]byte(s))

@@ -199,10 +199,30 @@ func (n *Node) openCluster(ctx context.Context) error {
 	return nil
 }
 
-// syncShards sends every stored template of modality m to its shard in
-// batches; a shard skips what it holds already.
+// syncShards compares the digest of the store's templates of modality m
+// with the shards' (cluster.TemplateDigest) and, only when they differ,
+// sends every stored template to its shard in batches (a shard skips what
+// it holds already), so that the store does not cross NATS at every start.
 func (n *Node) syncShards(ctx context.Context, m biometric.Modality, sg *shardedGallery) error {
 	alg := n.engines[m].Algorithm()
+	var want uint64
+	stored := 0
+	if err := n.store.Gallery(ctx, m, func(e store.GalleryEntry) error {
+		if e.Algorithm == alg {
+			want += cluster.TemplateDigest(e.IdentityID, e.TemplateID)
+			stored++
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("node: read the store's %s templates: %w", m, err)
+	}
+	if got, held, err := sg.digest(ctx); err != nil {
+		return err
+	} else if got == want {
+		return nil
+	} else {
+		n.log.Warn("shards not in step with the store: sending the stored templates", "modality", string(m), "stored", stored, "in_shards", held)
+	}
 	var batch []cluster.Enrolment
 	flush := func() error {
 		err := sg.c.Enrol(ctx, batch...)
@@ -226,7 +246,26 @@ func (n *Node) syncShards(ctx context.Context, m biometric.Modality, sg *sharded
 	if err != nil {
 		return fmt.Errorf("node: copy the store's %s templates to the shards: %w", m, err)
 	}
+	if got, held, err := sg.digest(ctx); err == nil && got != want {
+		// More in the shards than in the store: an erasure (retention)
+		// that a shard missed. Loud, since an erased template is still
+		// searchable; erasing the identity again removes it.
+		n.log.Error("shards hold templates the store does not", "modality", string(m), "stored", stored, "in_shards", held)
+	}
 	return nil
+}
+
+// digest sums the shards' template digests and counts.
+func (sg *shardedGallery) digest(ctx context.Context) (sum uint64, templates int, err error) {
+	for _, s := range sg.c.Ring().Shards() {
+		in, err := sg.c.Size(ctx, s)
+		if err != nil {
+			return 0, 0, err
+		}
+		sum += in.Digest
+		templates += in.Templates
+	}
+	return sum, templates, nil
 }
 
 // refreshSize asks every shard for its size.

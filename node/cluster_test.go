@@ -94,6 +94,9 @@ func TestClusterNode(t *testing.T) {
 	// Restarted (the stopped shard's matcher with it): full answers, the
 	// late enrolment sent to its shard from the store.
 	tn = start(shards)
+	if !strings.Contains(tn.log.String(), "shards not in step with the store") {
+		t.Error("the restart did not see that a shard missed an enrolment")
+	}
 	for _, p := range []int{5, late} {
 		st, body = identify(tn, p)
 		if st != 200 || body["partial"] != nil || body["decision"] != "hit" || body["candidates"].([]any)[0].(map[string]any)["identity_id"] != fmt.Sprintf("P%03d", p) {
@@ -109,6 +112,9 @@ func TestClusterNode(t *testing.T) {
 
 	// A fourth shard: the identities it now owns move to it at start.
 	tn = start(append(shards, "s4"))
+	if strings.Contains(tn.log.String(), "not in step") || strings.Contains(tn.log.String(), "shards hold templates") {
+		t.Error("shards in step with the store were sent the store again")
+	}
 	sizes := map[string]int{}
 	for i, m := range tn.clusterParts.matchers {
 		_, ids := m.Gallery().Len()

@@ -353,6 +353,17 @@ func (g *Gallery) Verify(probes []ProbeSample, identity string) (float64, bool) 
 	return g.fuse(probes, o), true
 }
 
+// EachTemplate calls fn with the identity and id of every template, in
+// the gallery's order, under the read lock (fn must not call back into
+// the gallery).
+func (g *Gallery) EachTemplate(fn func(identity, templateID string)) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for i := range g.entries {
+		fn(g.ids.names[g.entries[i].ord], g.entries[i].templateID)
+	}
+}
+
 // AnyIdentity reports whether f is true of some identity the gallery
 // holds (a matcher asks whether a ring places any of its identities on
 // another shard before it reads its log for them).
