@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -171,4 +172,46 @@ func FuzzKeyRotationLeaf(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestVerifyTilesAcrossLogKeyRotation: a partner that kept a checkpoint of
+// the old key checks it against the log published after the rotation
+// (signed by the new key) with both keys; with the old key alone the
+// published checkpoint does not verify.
+func TestVerifyTilesAcrossLogKeyRotation(t *testing.T) {
+	const origin = "ebsp.test/gb/gb-node/audit"
+	dir, pub := t.TempDir(), t.TempDir()
+	s1, k1 := keyPair(t, origin)
+	s2, k2 := keyPair(t, origin)
+	l, err := Open(dir, s1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, l, 5)
+	cp1, _, err := l.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	rot := &KeyRotation{Use: KeyUseLog, Old: k1, New: k2, NotBefore: time.Now().UTC()}
+	if err := rot.Sign(s1); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = Open(dir, s2); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Append(Leaf{Time: time.Now(), Kind: KindKeyRotation, Rotation: rot}); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, l, 4)
+	if err := l.Publish(pub, 0); err != nil {
+		t.Fatal(err)
+	}
+	kept := []SignedCheckpoint{{Source: "cp1", Signed: cp1}}
+	src := NewTileSource(context.Background(), pub, "")
+	if r := VerifyTilesKeys(src, []note.Verifier{verifier(t, k1), verifier(t, k2)}, kept); !r.OK() || r.Leaves != 10 {
+		t.Fatalf("both keys: %+v", r)
+	}
+	mustProblem(t, VerifyTiles(src, verifier(t, k1), kept), "published checkpoint")
 }

@@ -136,13 +136,29 @@ func (s *TileSource) SaveTiles([]tlog.Tile, [][]byte) {}
 // It reads a few tiles per checkpoint, whatever the log's size. Leaves are
 // not checked (they are not published); Verify does that from an export.
 func VerifyTiles(src *TileSource, v note.Verifier, kept []SignedCheckpoint) *Report {
-	r := &Report{Origin: v.Name()}
+	return VerifyTilesKeys(src, []note.Verifier{v}, kept)
+}
+
+// VerifyTilesKeys is VerifyTiles with several keys of the log, such as a
+// partner holds after a log-key rotation: the old key for the checkpoints
+// it kept before, the new one for the published checkpoint. Without the
+// leaves the rotation leaves cannot be read, so each key given is trusted
+// for any tree size (VerifyKeys, from the leaves, knows where a key
+// retired).
+func VerifyTilesKeys(src *TileSource, keys []note.Verifier, kept []SignedCheckpoint) *Report {
+	r := &Report{}
+	ring, err := NewKeyRingOf(keys...)
+	if err != nil {
+		r.problem("keys: %v", err)
+		return r
+	}
+	r.Origin, r.Keys = ring.Origin(), ring.Keys()
 	signed, err := src.Checkpoint()
 	if err != nil {
 		r.problem("published checkpoint: %v", err)
 		return r
 	}
-	latest, err := OpenCheckpoint(signed, v)
+	latest, err := ring.Open(signed)
 	if err != nil {
 		r.problem("published checkpoint: %v", err)
 		return r
@@ -156,7 +172,7 @@ func VerifyTiles(src *TileSource, v note.Verifier, kept []SignedCheckpoint) *Rep
 	var ok []good
 	for _, k := range kept {
 		res := CheckpointResult{Source: k.Source}
-		c, err := OpenCheckpoint(k.Signed, v)
+		c, err := ring.Open(k.Signed)
 		res.Size = c.Size
 		switch {
 		case err != nil:

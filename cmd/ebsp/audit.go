@@ -19,7 +19,7 @@ func init() {
 
 func runAudit(args []string) int {
 	const usage = `usage: ebsp audit verify --log DIR|FILE --key PUBKEY... [--checkpoints FILE]... [--json] [FILE...]
-       ebsp audit verify --tiles URL|DIR --key PUBKEY [--token-file FILE] [--checkpoints FILE]... [--json] [FILE...]
+       ebsp audit verify --tiles URL|DIR --key PUBKEY... [--token-file FILE] [--checkpoints FILE]... [--json] [FILE...]
        ebsp audit stats  --log DIR|FILE [--period day|month] [--json]
 
 verify checks a transparency log as a third party would: every leaf is well
@@ -43,7 +43,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 func auditVerify(args []string) int {
 	fs := newFlagSet("audit verify", `usage: ebsp audit verify --log DIR|FILE --key PUBKEY... [--checkpoints FILE]... [--json] [FILE...]
-       ebsp audit verify --tiles URL|DIR --key PUBKEY [--token-file FILE] [--checkpoints FILE]... [--json] [FILE...]
+       ebsp audit verify --tiles URL|DIR --key PUBKEY... [--token-file FILE] [--checkpoints FILE]... [--json] [FILE...]
 
 Checks a transparency log as a third party would: every leaf is well formed,
 every checkpoint (the log's own and those given) is signed by the key (or
@@ -128,10 +128,7 @@ wrong.`)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		if len(keys) > 1 {
-			return fail("audit verify", fmt.Errorf("--tiles takes one --key (the log's current key); a key history needs the leaves (--log)"))
-		}
-		r = audit.VerifyTiles(audit.NewTileSource(ctx, *tiles, tok), keys[0], kept)
+		r = audit.VerifyTilesKeys(audit.NewTileSource(ctx, *tiles, tok), keys, kept)
 	} else {
 		var err error
 		if r, err = audit.VerifyPath(*logPath, keys, kept); err != nil {
