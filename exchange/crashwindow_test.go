@@ -275,3 +275,48 @@ func TestStoreBehindLogClosesCases(t *testing.T) {
 		t.Errorf("%d cases closed as behind the log, want 2", closed)
 	}
 }
+
+// TestFirstConfirmationStandsWhenStoreFailsAfterLeaf: under four eyes, a
+// first confirmation whose leaf is written stands when the store fails to
+// record it, and after a restart: the queue shows it, the same examiner
+// cannot confirm again, and the second examiner's confirmation releases.
+// One confirmed_first leaf.
+func TestFirstConfirmationStandsWhenStoreFailsAfterLeaf(t *testing.T) {
+	bg := context.Background()
+	st := newFailingCases(openState(t))
+	p := newPartnershipState(t, func(a *Agreement) { a.FourEyes = true }, st)
+	const second, secondSecret = "gb-examiner-9", "another secret"
+	p.respCfg.Examiners = NewStaticExaminers(map[string]string{examinerID: examinerSecret, second: secondSecret})
+	p.restart(t)
+	people := p.enrol(rand.New(rand.NewPCG(3, 17)), 2, "GBR")
+	caseID, cand := queuedCase(t, p, people[0])
+
+	st.failAfter(1)
+	if err := p.resp.DecideCase(bg, examinerID, examinerSecret, caseID, Decision{Confirm: true, Candidate: cand}); err != nil {
+		t.Fatalf("first confirmation whose leaf is written: %v", err)
+	}
+	st.disarm()
+	p.restart(t)
+	q, err := p.resp.Queue(second, secondSecret)
+	if err != nil || len(q) != 1 || q[0].ConfirmedBy != examinerID || q[0].ConfirmedCandidate != cand {
+		t.Fatalf("queue after the restart: %+v %v, want the first confirmation", q, err)
+	}
+	if err := p.resp.DecideCase(bg, examinerID, examinerSecret, caseID, Decision{Confirm: true, Candidate: cand}); !errors.Is(err, ErrCaseState) {
+		t.Fatalf("the first examiner again: %v, want %v", err, ErrCaseState)
+	}
+	if err := p.resp.DecideCase(bg, second, secondSecret, caseID, Decision{Confirm: true, Candidate: cand}); err != nil {
+		t.Fatal(err)
+	}
+	if status, rel, err := p.client.Status(bg, caseID); err != nil || status != StatusReleased || rel == nil {
+		t.Fatalf("after the second confirmation: %s %+v %v", status, rel, err)
+	}
+	first := 0
+	for _, l := range p.leaves(t) {
+		if l.Kind == audit.KindExaminer && l.Case == caseID && l.Outcome == audit.OutcomeConfirmedFirst {
+			first++
+		}
+	}
+	if first != 1 {
+		t.Fatalf("%d confirmed_first leaves, want 1", first)
+	}
+}
