@@ -15,7 +15,7 @@ func init() {
 }
 
 func runBackup(args []string) int {
-	fs := newFlagSet("backup", `usage: ebsp backup --config FILE --out DIR [--store URL]
+	fs := newFlagSet("backup", `usage: ebsp backup --config FILE --out DIR [--data DIR] [--store URL]
 
 Backs up the node that FILE configures into DIR (new or empty), while it runs
 or after it stopped: the store as one snapshot (SQLite: VACUUM INTO;
@@ -26,6 +26,7 @@ configuration, and last DIR/manifest.json with every file's SHA-256
 (docs/deploy.md, "Backups"). A backup without its manifest is incomplete.`)
 	cfgPath := fs.String("config", os.Getenv("EBSP_CONFIG"), "the node's JSON configuration file (env EBSP_CONFIG)")
 	out := fs.String("out", "", "directory to write the backup into (new or empty)")
+	dataDir := fs.String("data", os.Getenv("EBSP_DATA_DIR"), "the data directory, when the node takes it from the environment or a flag rather than the file (env EBSP_DATA_DIR)")
 	storeURL := fs.String("store", os.Getenv("EBSP_STORE"), "the store, when the node takes it from the environment or a flag rather than the file (env EBSP_STORE)")
 	asJSON := fs.Bool("json", false, "print the manifest as JSON")
 	if ok, code := parseFlags(fs, args); !ok {
@@ -38,6 +39,9 @@ configuration, and last DIR/manifest.json with every file's SHA-256
 	cfg, err := node.LoadConfig(*cfgPath)
 	if err != nil {
 		return fail("backup", err)
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
 	}
 	if *storeURL != "" {
 		cfg.Store = *storeURL
