@@ -1,6 +1,7 @@
 package privacy
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/bits"
 )
@@ -45,7 +46,15 @@ func packResidue(b []byte, width int, res []uint64) []byte {
 // returns the offset after them.
 func unpackResidue(b []byte, off, width int, res []uint64) int {
 	src := b[off : off+len(res)*width]
-	for m := range res {
+	m := 0
+	if width < 8 {
+		// Whole 8-byte loads, masked, while 8 bytes remain.
+		mask := uint64(1)<<(8*width) - 1
+		for ; m*width+8 <= len(src); m++ {
+			res[m] = binary.LittleEndian.Uint64(src[m*width:]) & mask
+		}
+	}
+	for ; m < len(res); m++ {
 		var x uint64
 		for k := range width {
 			x |= uint64(src[m*width+k]) << (8 * k)

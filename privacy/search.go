@@ -391,19 +391,20 @@ func (w *worker) mulAddPacked(ct, acc *rlwe.Ciphertext, packed []byte) {
 func (w *worker) accumulate(i int, ct, acc *rlwe.Ciphertext) {
 	s := w.p.CKKS.RingQ().SubRings[i]
 	q, mrc := s.Modulus, s.MRedConstant
-	for k := range acc.Value {
-		a, c := acc.Value[k].Coeffs[i], ct.Value[k].Coeffs[i]
-		a, c = a[:len(w.res)], c[:len(w.res)]
-		if lazyPrime(q) {
-			// a < 2^63 after up to maxLazyTerms products below 2q each.
-			for m, x := range w.res {
-				a[m] += ring.MRedLazy(x, c[m], q, mrc)
-			}
-			continue
-		}
+	n := len(w.res)
+	a0, a1 := acc.Value[0].Coeffs[i][:n], acc.Value[1].Coeffs[i][:n]
+	c0, c1 := ct.Value[0].Coeffs[i][:n], ct.Value[1].Coeffs[i][:n]
+	if lazyPrime(q) {
+		// a < 2^63 after up to maxLazyTerms products below 2q each.
 		for m, x := range w.res {
-			a[m] = ring.CRed(a[m]+ring.MRed(x, c[m], q, mrc), q)
+			a0[m] += ring.MRedLazy(x, c0[m], q, mrc)
+			a1[m] += ring.MRedLazy(x, c1[m], q, mrc)
 		}
+		return
+	}
+	for m, x := range w.res {
+		a0[m] = ring.CRed(a0[m]+ring.MRed(x, c0[m], q, mrc), q)
+		a1[m] = ring.CRed(a1[m]+ring.MRed(x, c1[m], q, mrc), q)
 	}
 }
 

@@ -9,25 +9,28 @@ import (
 const signLogAlpha = 5
 
 // signChebyshev is a composite minimax approximation of sign(z) on
-// [-1, -2^-5] ∪ [2^-5, 1], p3∘p2∘p1 of degrees 7, 15 and 15 (depth 11),
-// in the Chebyshev basis on [-1, 1]. It was generated for this package
-// with Lattigo's multi-interval Remez algorithm (Lee, Lee, Kim, No,
+// [-1, -2^-5] ∪ [2^-5, 1], p4∘p3∘p2∘p1 of degrees 3, 7, 7 and 7 (depth
+// 11), in the Chebyshev basis on [-1, 1]. It was generated for this
+// package with Lattigo's multi-interval Remez algorithm (Lee, Lee, Kim, No,
 // "Minimax approximation of sign function by composite polynomial for
 // homomorphic comparison", IEEE TDSC 2021):
 //
-//	minimax.GenMinimaxCompositePolynomialForSign(256, 5, 20, []int{7, 15, 15})
+//	minimax.GenMinimaxCompositePolynomialForSign(256, 5, 20, []int{3, 7, 7, 7})
 //
-// which reports an output error of 2^-41.9 when the scheme error is below
-// 2^-20; under encryption the scheme error dominates (see TestSearchCounts).
-// The cheap degree-7 polynomial comes first, where the ciphertext has the
-// most primes and every multiplication costs most: degrees 15, 15, 7 (the
-// previous choice, 2^-39.4) took 9 % more thread CPU for the three
-// polynomials together at ring degree 2^15 (1.17 s against 1.08 s, one
-// ciphertext, load 23).
+// which reports an output error of 2^-24.0 when the scheme error is below
+// 2^-20 (TestStepPolynomial measures 2^-25.0 in float64). The step values
+// are summed, so that error adds up: at most 2^-24 per entry is 0.06 over
+// a million entries, below the count's rounding margin together with the
+// flooding noise (docs/privacy.md). Why these degrees: the polynomials
+// cost key switches, which cost most at the top levels, and at depth 11
+// this composite needs the fewest: degrees 7, 15, 15 (2^-41.9) took 18 %
+// more thread CPU, degrees 15, 15, 7 (2^-39.4, the first version) about
+// 28 % more (one ciphertext at ring degree 2^15, load 23-29, separate runs).
 var signChebyshev = [][]float64{
-	{0, 0.750735757802, 0, -0.255404471239, 0, 0.160774651248, 0, -0.479612458148},
-	{0, 1.231338253952, 0, -0.397367849965, 0, 0.223333543108, 0, -0.144111977663, 0, 0.097547089064, 0, -0.066568351298, 0, 0.044612569150, 0, -0.046432615936},
-	{0, 1.236464483016, 0, -0.325533313466, 0, 0.120858891087, 0, -0.041101102380, 0, 0.011337705900, 0, -0.002314163196, 0, 0.000307332819, 0, -0.000019833780},
+	{0, 0.699176744079, 0, -0.619340022720},
+	{0, 0.897183762225, 0, -0.299390007152, 0, 0.181097547747, 0, -0.369571015823},
+	{0, 1.225034740317, 0, -0.344613648329, 0, 0.143488616191, 0, -0.059404575147},
+	{0, 1.199325020609, 0, -0.244787663397, 0, 0.050998160634, 0, -0.005535575609},
 }
 
 // stepPolynomials returns the composite as Lattigo polynomials, with the
