@@ -128,9 +128,14 @@ func Take(ctx context.Context, cfg *node.Config, configPath, out string) (*Manif
 		}
 	}
 	// 3. The rest of the data directory: files written whole (evidence,
-	// self-calibration); the store's files and the log are done.
+	// self-calibration); the store's files and the log are done. The
+	// gallery shards of a cluster configuration (shards/) are left out:
+	// they are copies of the store's templates, and a copy taken after
+	// the store's could hold templates the restored store has not (a
+	// searchable erased template); a restored node fills empty shards
+	// from its store when it starts.
 	err = copyTree(cfg.DataDir, data, func(rel string, d fs.DirEntry) bool {
-		return rel == "audit" || strings.HasPrefix(rel, "ebsp.db") || strings.HasSuffix(rel, ".tmp")
+		return rel == "audit" || rel == "shards" || strings.HasPrefix(rel, "ebsp.db") || strings.HasSuffix(rel, ".tmp")
 	})
 	if err != nil {
 		return nil, err

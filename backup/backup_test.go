@@ -12,8 +12,9 @@ import (
 	"github.com/ebsp/ebsp/store/sqlite"
 )
 
-// TestRestoreRefuses: a restore checks the backup before it writes
-// anything: a changed, missing or added file, a missing manifest, a target
+// TestRestoreRefuses: a backup holds the configuration, the store and the
+// evidence, not the gallery shards. A restore checks the backup before it
+// writes anything: a changed, missing or added file, a missing manifest, a target
 // that is not empty and a store of the other kind are refused with the
 // reason.
 func TestRestoreRefuses(t *testing.T) {
@@ -27,6 +28,10 @@ func TestRestoreRefuses(t *testing.T) {
 	st.Close()
 	os.MkdirAll(filepath.Join(data, "evidence"), 0o700)
 	os.WriteFile(filepath.Join(data, "evidence", "fork.json"), []byte("{}"), 0o600)
+	// Gallery shards are left out: the restored node fills them from its
+	// store.
+	os.MkdirAll(filepath.Join(data, "shards", "finger"), 0o700)
+	os.WriteFile(filepath.Join(data, "shards", "finger", "log"), []byte("x"), 0o600)
 	cfg := &node.Config{State: "GBR", DataDir: data, Store: "sqlite"}
 	cfgPath := filepath.Join(dir, "node.json")
 	b, _ := json.Marshal(cfg)
