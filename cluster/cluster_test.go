@@ -527,3 +527,72 @@ func TestRebalance(t *testing.T) {
 		t.Fatalf("search for a moved person: %+v, %v", res, err)
 	}
 }
+
+// TestCompactLog compacts a shard log after erasures of identities and
+// of single templates, and re-enrolment of an erased identity: the log
+// shrinks, the shard is unchanged, and a restart, from the new snapshot or
+// (snapshot removed) from the compacted log alone, gives the same shard.
+func TestCompactLog(t *testing.T) {
+	nc := embeddedConn(t)
+	dir := t.TempDir()
+	cfg := MatcherConfig{Prefix: "cl", Shard: "a", Engine: engine.Finger{}, Workers: 1, Dir: dir}
+	m, err := NewMatcher(nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, _ := NewRing([]string{"a"})
+	c := NewClient(nc, "cl", ring, 5*time.Second)
+	ctx := context.Background()
+	for p := range 12 {
+		ts, _ := person(t, p, 1)
+		if err := c.Enrol(ctx, Enrolment{Identity: fmt.Sprint("P", p), Templates: ts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"P1", "P2", "P3"} {
+		if _, err := c.Remove(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := c.RemoveTemplates(ctx, "P4", []string{"P4-0"}); err != nil || n != 1 {
+		t.Fatalf("remove a template: %d, %v", n, err)
+	}
+	ts, _ := person(t, 2, 1) // P2 erased, enrolled again
+	if err := c.Enrol(ctx, Enrolment{Identity: "P2", Templates: ts}); err != nil {
+		t.Fatal(err)
+	}
+	held := func(m *Matcher) string {
+		var ids []string
+		m.Gallery().EachTemplate(func(id, tid string) { ids = append(ids, id+"/"+tid) })
+		slices.Sort(ids)
+		return fmt.Sprint(ids)
+	}
+	want := held(m)
+	before, after, err := m.CompactLog()
+	if err != nil || after >= before {
+		t.Fatalf("compact: %d -> %d bytes, %v", before, after, err)
+	}
+	if got := held(m); got != want {
+		t.Fatalf("shard changed by compaction:\n%s\nwant\n%s", got, want)
+	}
+	// A write after compaction lands in the new log.
+	ts, _ = person(t, 20, 1)
+	if err := c.Enrol(ctx, Enrolment{Identity: "P20", Templates: ts}); err != nil {
+		t.Fatal(err)
+	}
+	want = held(m)
+	m.Close()
+	for _, removeSnap := range []bool{false, true} {
+		if removeSnap {
+			os.Remove(filepath.Join(dir, "shard-a.snap"))
+		}
+		m, err = NewMatcher(nc, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := held(m); got != want {
+			t.Fatalf("after restart (snapshot removed %v, %s):\n%s\nwant\n%s", removeSnap, m.SnapshotState, got, want)
+		}
+		m.Close()
+	}
+}

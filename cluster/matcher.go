@@ -140,6 +140,11 @@ func (m *Matcher) WriteSnapshot() error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.writeSnapshot()
+}
+
+// writeSnapshot is WriteSnapshot for a caller that holds m.mu.
+func (m *Matcher) writeSnapshot() error {
 	if err := m.g.SaveSnapshot(m.snapshotPath(), binary.BigEndian.AppendUint64(nil, uint64(m.log.size))); err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}

@@ -42,6 +42,7 @@ once it answers.`)
 	modality := fs.String("modality", "finger", "finger or face")
 	workers := fs.Int("workers", 0, "search goroutines (0: GOMAXPROCS)")
 	ready := fs.String("ready-file", "", "write \"ready\" to this file once answering")
+	compactLog := fs.Bool("compact-log", false, "after loading, rewrite the shard log with only what the shard holds (erased identities and templates dropped) and a fresh snapshot")
 	penetration := fs.Float64("penetration", search.DefaultShortlist.Fraction, "stage-1 shortlist as a fraction of the shard's identities (1: exhaustive)")
 	minShort := fs.Int("shortlist-min", search.DefaultShortlist.Min, "identities the shortlist holds at least")
 	compact := fs.Bool("compact", false, "keep fingerprint templates compact (no pair table; search.Gallery.SetCompact)")
@@ -92,6 +93,13 @@ once it answers.`)
 		if err := bench.FillGallery(context.Background(), m.Gallery(), f, nil); err != nil {
 			return fail("matcher", err)
 		}
+	}
+	if *compactLog {
+		before, after, err := m.CompactLog()
+		if err != nil {
+			return fail("matcher", err)
+		}
+		fmt.Fprintf(os.Stderr, "ebsp matcher: shard %s: log compacted from %d to %d bytes\n", *shard, before, after)
 	}
 	tn, ids := m.Gallery().Len()
 	fmt.Fprintf(os.Stderr, "ebsp matcher: shard %s: %d templates of %d identities loaded in %.2f s (snapshot: %s); serving on %s\n",
