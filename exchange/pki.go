@@ -233,6 +233,33 @@ func parsePEMCert(b []byte, what string) (*x509.Certificate, error) {
 	return c, nil
 }
 
+// ParseSignKeyPair parses a signing certificate (PEM) and its Ed25519
+// private key (PEM, PKCS #8), and checks that the one certifies the other.
+// certName and keyName name them in errors.
+func ParseSignKeyPair(certPEM, keyPEM []byte, certName, keyName string) (*x509.Certificate, ed25519.PrivateKey, error) {
+	cert, err := parsePEMCert(certPEM, certName)
+	if err != nil {
+		return nil, nil, err
+	}
+	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		return nil, nil, fmt.Errorf("exchange: %s is not PEM", keyName)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exchange: %s: %v", keyName, err)
+	}
+	sk, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, nil, fmt.Errorf("exchange: %s is not an Ed25519 key", keyName)
+	}
+	pub, ok := cert.PublicKey.(ed25519.PublicKey)
+	if !ok || !pub.Equal(sk.Public()) {
+		return nil, nil, fmt.Errorf("exchange: %s does not certify the key in %s", certName, keyName)
+	}
+	return cert, sk, nil
+}
+
 func credentialsFromFiles(files map[string][]byte) (*NodeCredentials, error) {
 	nc := &NodeCredentials{files: files}
 	var err error
@@ -242,26 +269,9 @@ func credentialsFromFiles(files map[string][]byte) (*NodeCredentials, error) {
 	if nc.CACert, err = parsePEMCert(files[CACertFile], CACertFile); err != nil {
 		return nil, err
 	}
-	if nc.SignCert, err = parsePEMCert(files[SignCertFile], SignCertFile); err != nil {
+	if nc.SignCert, nc.SignKey, err = ParseSignKeyPair(files[SignCertFile], files[SignKeyFile], SignCertFile, SignKeyFile); err != nil {
 		return nil, err
 	}
-	block, _ := pem.Decode(files[SignKeyFile])
-	if block == nil {
-		return nil, fmt.Errorf("exchange: %s is not PEM", SignKeyFile)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("exchange: %s: %v", SignKeyFile, err)
-	}
-	sk, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("exchange: %s is not an Ed25519 key", SignKeyFile)
-	}
-	pub, ok := nc.SignCert.PublicKey.(ed25519.PublicKey)
-	if !ok || !pub.Equal(sk.Public()) {
-		return nil, errors.New("exchange: signing certificate does not certify the signing key")
-	}
-	nc.SignKey = sk
 	if nc.LogSigner, err = note.NewSigner(strings.TrimSpace(string(files[LogKeyFile]))); err != nil {
 		return nil, fmt.Errorf("exchange: %s: %v", LogKeyFile, err)
 	}

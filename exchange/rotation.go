@@ -139,7 +139,7 @@ func (ca *CA) RotateSign(nc *NodeCredentials, now time.Time, validity time.Durat
 	if !ca.Cert.Equal(nc.CACert) {
 		return nil, fmt.Errorf("exchange: the credentials of %s/%s are not of the CA %s", nc.State, nc.Node, ca.Cert.Subject)
 	}
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
@@ -150,11 +150,30 @@ func (ca *CA) RotateSign(nc *NodeCredentials, now time.Time, validity time.Durat
 		NotAfter:     now.Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.Key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: issuing signing certificate: %v", err)
 	}
 	cert, _ := x509.ParseCertificate(der)
+	return nc.RotateSignTo(cert, key)
+}
+
+// RotateSignTo replaces the node's signing key by key, certified by cert
+// (issued by the state's PKI: it must chain to the node's CA, name the
+// node, and certify key), and returns the new credentials (Save writes
+// them). The statement is signed by the old key.
+func (nc *NodeCredentials) RotateSignTo(cert *x509.Certificate, key ed25519.PrivateKey) (*NodeCredentials, error) {
+	pub, ok := cert.PublicKey.(ed25519.PublicKey)
+	switch {
+	case !ok || !pub.Equal(key.Public()):
+		return nil, errors.New("exchange: the new signing certificate does not certify the new Ed25519 key")
+	case cert.CheckSignatureFrom(nc.CACert) != nil:
+		return nil, fmt.Errorf("exchange: the new signing certificate is not issued by the CA %s", nc.CACert.Subject)
+	case cert.Subject.CommonName != nc.Node || !slices.Equal(cert.Subject.Country, []string{nc.State}):
+		return nil, fmt.Errorf("exchange: the new signing certificate names %s/%s, the node is %s/%s", cert.Subject.Country, cert.Subject.CommonName, nc.State, nc.Node)
+	case cert.KeyUsage&x509.KeyUsageDigitalSignature == 0:
+		return nil, errors.New("exchange: the new signing certificate lacks the digital signature key usage")
+	}
 	oldSigner, err := signNoteSigner(nc.State, nc.Node, nc.SignKey)
 	if err != nil {
 		return nil, err
@@ -172,7 +191,7 @@ func (ca *CA) RotateSign(nc *NodeCredentials, now time.Time, validity time.Durat
 	if err != nil {
 		return nil, err
 	}
-	files[SignCertFile] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	files[SignCertFile] = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
 	files[SignKeyFile] = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	return credentialsFromFiles(files)
 }

@@ -23,7 +23,7 @@ func runPKI(args []string) int {
        ebsp pki node --ca DIR --name NODE [--host H1,H2] --out DIR
        ebsp pki agreement --id ID --a NODEDIR --b NODEDIR [--endpoint-a URL] [--endpoint-b URL] --out FILE
        ebsp pki revoke --ca DIR (--cert FILE | --serial N)... [--days N] [--out FILE]
-       ebsp pki rotate --node DIR (--log | --sign --ca DIR [--years N])
+       ebsp pki rotate --node DIR (--log | --sign (--ca DIR [--years N] | --cert FILE --key FILE))
 
 init makes a state's test CA (ECDSA P-256): DIR/ca.pem, DIR/ca.key.
 node issues a node's credentials from that CA: a mutual-TLS certificate
@@ -219,18 +219,20 @@ func pkiRevoke(args []string) int {
 }
 
 func pkiRotate(args []string) int {
-	fs := newFlagSet("pki rotate", "usage: ebsp pki rotate --node DIR (--log | --sign --ca DIR [--years N])\n\nReplaces a node's transparency-log checkpoint key (--log: log.key, log.pub)\nor its message-signing key and certificate (--sign: sign.key, sign.pem,\nissued by --ca) in the credentials directory. The old key signs a rotation\nstatement naming the new one (DIR/rotations/), its public part is kept in\nDIR/retired/ and its private part is not kept. Restart the node: it records\nthe rotation as a key_rotation leaf of its log, and partners holding the\nold key follow it to the new one; the agreement files stay as they are.")
+	fs := newFlagSet("pki rotate", "usage: ebsp pki rotate --node DIR (--log | --sign (--ca DIR [--years N] | --cert FILE --key FILE))\n\nReplaces a node's transparency-log checkpoint key (--log: log.key, log.pub)\nor its message-signing key and certificate (--sign: sign.key, sign.pem,\nissued by --ca, or by the state's own PKI: --cert and --key, an Ed25519\ncertificate of the node from its CA and the PKCS #8 key) in the credentials\ndirectory. The old key signs a rotation\nstatement naming the new one (DIR/rotations/), its public part is kept in\nDIR/retired/ and its private part is not kept. Restart the node: it records\nthe rotation as a key_rotation leaf of its log, and partners holding the\nold key follow it to the new one; the agreement files stay as they are.")
 	nodeDir := fs.String("node", "", "the node's credentials directory (made by 'ebsp pki node')")
 	logKey := fs.Bool("log", false, "rotate the checkpoint key of the node's transparency log")
 	signKey := fs.Bool("sign", false, "rotate the message-signing key (needs --ca)")
-	caDir := fs.String("ca", "", "with --sign: the CA directory that issued the node's credentials")
-	years := fs.Int("years", 2, "with --sign: validity of the new signing certificate in years")
+	caDir := fs.String("ca", "", "with --sign: the CA directory that issued the node's credentials (it issues the new certificate)")
+	years := fs.Int("years", 2, "with --sign --ca: validity of the new signing certificate in years")
+	certFile := fs.String("cert", "", "with --sign, instead of --ca: the new signing certificate (PEM), issued by the node's CA")
+	keyFile := fs.String("key", "", "with --cert: the new Ed25519 signing key (PEM, PKCS #8)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *nodeDir == "" || *logKey == *signKey || (*signKey && *caDir == "") {
-		fmt.Fprintln(os.Stderr, "ebsp pki rotate: --node and one of --log or --sign (with --ca) are required")
+	if *nodeDir == "" || *logKey == *signKey || (*signKey && (*caDir == "") == (*certFile == "" || *keyFile == "")) {
+		fmt.Fprintln(os.Stderr, "ebsp pki rotate: --node and one of --log or --sign (with --ca, or with --cert and --key) are required")
 		return 2
 	}
 	nc, err := exchange.LoadNode(*nodeDir)
@@ -240,11 +242,13 @@ func pkiRotate(args []string) int {
 	var out *exchange.NodeCredentials
 	if *logKey {
 		out, err = nc.RotateLog(time.Now())
-	} else {
+	} else if *caDir != "" {
 		var ca *exchange.CA
 		if ca, err = exchange.LoadCA(*caDir); err == nil {
 			out, err = ca.RotateSign(nc, time.Now(), time.Duration(*years)*365*24*time.Hour)
 		}
+	} else {
+		out, err = rotateSignFiles(nc, *certFile, *keyFile)
 	}
 	if err != nil {
 		return fail("pki rotate", err)
@@ -256,4 +260,22 @@ func pkiRotate(args []string) int {
 	printResult(*asJSON, map[string]any{"node": out.Node, "use": r.Use, "old": r.Old, "new": r.New, "rotations": len(out.Rotations)},
 		fmt.Sprintf("node %s/%s: %s key rotated\n  old: %s\n  new: %s\nrestart the node to record the rotation in its log", out.State, out.Node, r.Use, r.Old, r.New))
 	return 0
+}
+
+// rotateSignFiles rotates nc's signing key to the certificate and key in
+// the files given (issued by the state's PKI).
+func rotateSignFiles(nc *exchange.NodeCredentials, certFile, keyFile string) (*exchange.NodeCredentials, error) {
+	cb, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, err
+	}
+	kb, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	cert, key, err := exchange.ParseSignKeyPair(cb, kb, certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return nc.RotateSignTo(cert, key)
 }

@@ -72,4 +72,29 @@ func TestPKICommand(t *testing.T) {
 	if rc := runPKI([]string{"revoke", "--ca", p("us-ca"), "--cert", p("gb-node", "sign.pem")}); rc != 1 {
 		t.Fatalf("revoking another CA's certificate: exit %d", rc)
 	}
+
+	// rotate: the log key, the signing key from the CA, then to a
+	// certificate and key issued elsewhere (here by the same CA); one of
+	// another CA is refused.
+	for _, args := range [][]string{
+		{"node", "--ca", p("us-ca"), "--name", "us-node", "--out", p("issued")},
+		{"rotate", "--node", p("us-node"), "--log"},
+		{"rotate", "--node", p("us-node"), "--sign", "--ca", p("us-ca")},
+		{"rotate", "--node", p("us-node"), "--sign", "--cert", p("issued", "sign.pem"), "--key", p("issued", "sign.key")},
+	} {
+		if rc := runPKI(args); rc != 0 {
+			t.Fatalf("ebsp pki %v: exit %d", args, rc)
+		}
+	}
+	if rc := runPKI([]string{"rotate", "--node", p("us-node"), "--sign", "--cert", p("gb-node", "sign.pem"), "--key", p("gb-node", "sign.key")}); rc != 1 {
+		t.Fatalf("rotating to another CA's certificate: exit %d", rc)
+	}
+	rotated, err := exchange.LoadNode(p("us-node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, _ := exchange.LoadNode(p("issued"))
+	if len(rotated.Rotations) != 3 || !rotated.SignCert.Equal(issued.SignCert) || rotated.LogKey == us.LogKey || rotated.LogKeys()[0] != us.LogKey {
+		t.Fatalf("after three rotations: %d rotations, signing certificate the issued one %v, log keys %q", len(rotated.Rotations), rotated.SignCert.Equal(issued.SignCert), rotated.LogKeys())
+	}
 }
