@@ -292,7 +292,7 @@ func (n *Node) Close() error {
 	n.snapshots.wg.Wait()
 	var errs []error
 	if n.ready.Load() {
-		errs = append(errs, n.saveGallerySnapshots(true))
+		errs = append(errs, n.saveGallerySnapshots())
 	}
 	p := n.clusterParts
 	if p == nil {
@@ -398,6 +398,7 @@ func (n *Node) galleryAdd(ctx context.Context, identity string, preps []prepared
 			continue
 		}
 		n.galleries[m].AddPrepared(identity, p.template.ID, p.sample.Position, p.gallery)
+		n.snapshots.touch(m)
 	}
 	for m, ts := range shard {
 		if err := n.sharded[m].c.Enrol(ctx, cluster.Enrolment{Identity: identity, Templates: ts}); err != nil {

@@ -57,13 +57,14 @@ func (n *Node) LoadGallery(ctx context.Context, progress func(modality biometric
 			return fmt.Errorf("node: load %s gallery: %w", m, err)
 		}
 		l.progress(l.count)
-		n.snapshots.record(m, snapshotLoad{state: state, reused: l.reused, prepared: l.count - l.reused})
+		n.snapshots.record(m, snapshotLoad{state: state, reused: l.reused, prepared: l.count - l.reused, unused: len(l.snap)})
+		l.snap = nil
 		n.log.Info("gallery loaded", "modality", string(m), "templates", l.count, "from_snapshot", l.reused,
 			"prepared", l.count-l.reused, "snapshot", state)
 	}
 	n.metrics.setGallery(n)
 	n.ready.Store(true)
-	n.snapshots.wg.Go(func() { n.saveGallerySnapshots(false) })
+	n.snapshots.wg.Go(func() { _ = n.saveGallerySnapshots() })
 	return nil
 }
 

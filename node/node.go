@@ -541,8 +541,10 @@ func (n *Node) Erase(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	for _, g := range n.galleries {
-		g.Remove(id)
+	for m, g := range n.galleries {
+		if g.Remove(id) > 0 {
+			n.snapshots.touch(m)
+		}
 	}
 	n.metrics.erasures.Inc()
 	n.metrics.setGallery(n)

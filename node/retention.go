@@ -26,8 +26,10 @@ func (n *Node) Retain(ctx context.Context) (RetentionResult, error) {
 		return res, err
 	}
 	for _, id := range ids {
-		for _, g := range n.galleries {
-			g.Remove(id)
+		for m, g := range n.galleries {
+			if g.Remove(id) > 0 {
+				n.snapshots.touch(m)
+			}
 		}
 		// The store has erased them: a shard that does not answer keeps
 		// an erased identity searchable, which must be loud.
@@ -49,7 +51,10 @@ func (n *Node) Retain(ctx context.Context) (RetentionResult, error) {
 			byMod[string(t.Modality)][t.TemplateID] = true
 		}
 		for m, g := range n.galleries {
-			res.Templates += g.RemoveTemplates(byMod[string(m)])
+			if k := g.RemoveTemplates(byMod[string(m)]); k > 0 {
+				res.Templates += k
+				n.snapshots.touch(m)
+			}
 		}
 		for _, t := range gone {
 			if sg, ok := n.sharded[t.Modality]; ok {

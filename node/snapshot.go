@@ -25,16 +25,33 @@ type snapshotLoad struct {
 	// used (stale, damaged).
 	state            string
 	reused, prepared int
+	// unused counts the snapshot's templates the store no longer holds.
+	unused int
 }
 
 func (s *gallerySnapshots) record(m biometric.Modality, l snapshotLoad) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.last == nil {
-		s.last, s.dirty = map[biometric.Modality]snapshotLoad{}, map[biometric.Modality]bool{}
+		s.last = map[biometric.Modality]snapshotLoad{}
+	}
+	if s.dirty == nil {
+		s.dirty = map[biometric.Modality]bool{}
 	}
 	s.last[m] = l
-	s.dirty[m] = l.state != "loaded" && l.state != "unsupported" || l.prepared > 0
+	// A snapshot with templates the store no longer holds is rewritten
+	// too, so that erased templates do not stay in it.
+	s.dirty[m] = s.dirty[m] || l.state != "loaded" && l.state != "unsupported" || l.prepared > 0 || l.unused > 0
+}
+
+// touch notes that modality m's gallery changed since its snapshot.
+func (s *gallerySnapshots) touch(m biometric.Modality) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dirty == nil {
+		s.dirty = map[biometric.Modality]bool{}
+	}
+	s.dirty[m] = true
 }
 
 func (n *Node) gallerySnapshotPath(m biometric.Modality) string {
@@ -65,15 +82,15 @@ func (n *Node) readGallerySnapshot(m biometric.Modality, g *search.Gallery) (map
 }
 
 // saveGallerySnapshots writes the snapshot of every in-process gallery
-// whose snapshot on disk is not what was loaded (all when always), each
-// atomically: a temporary file, synced, renamed.
-func (n *Node) saveGallerySnapshots(always bool) error {
+// that changed since its snapshot was read or written (SaveSnapshot:
+// atomically).
+func (n *Node) saveGallerySnapshots() error {
 	s := &n.snapshots
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
 	for m, g := range n.galleries {
-		if l, ok := s.last[m]; !ok || l.state == "unsupported" || !always && !s.dirty[m] {
+		if l, ok := s.last[m]; !ok || l.state == "unsupported" || !s.dirty[m] {
 			continue
 		}
 		if err := g.SaveSnapshot(n.gallerySnapshotPath(m), nil); err != nil {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -79,6 +80,12 @@ func TestGallerySnapshot(t *testing.T) {
 	}
 	if !found(tn, 8) {
 		t.Fatal("P008, enrolled after the snapshot, not found")
+	}
+	// The start rewrote the snapshot without the erased identity's
+	// templates (identities are stored in clear in it).
+	tn.snapshots.wg.Wait()
+	if b, err := os.ReadFile(tn.gallerySnapshotPath(biometric.Finger)); err != nil || bytes.Contains(b, []byte("P003")) {
+		t.Fatalf("the snapshot still holds the erased P003 (%v)", err)
 	}
 	stop(tn, true)
 
