@@ -13,13 +13,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/face"
+	"github.com/ebsp/ebsp/face/pipeline/pipelinetest"
+	"github.com/ebsp/ebsp/internal/shareddata"
 	"github.com/ebsp/ebsp/privacy"
 	"github.com/ebsp/ebsp/store/sqlite"
 	"github.com/ebsp/ebsp/synth"
@@ -31,10 +36,8 @@ import (
 type faceGallery struct {
 	ids  []string
 	embs []face.Embedding
+	hit  float64 // a candidate's distance is below this
 }
-
-// faceHitDistance is dlib's decision distance.
-const faceHitDistance = 0.45
 
 func (g *faceGallery) Search(ctx context.Context, p Probe) ([]biometric.Candidate, error) {
 	var out []biometric.Candidate
@@ -44,7 +47,7 @@ func (g *faceGallery) Search(ctx context.Context, p Probe) ([]biometric.Candidat
 			return nil, err
 		}
 		for i := range g.embs {
-			if d := face.Distance(&e, &g.embs[i]); d < faceHitDistance {
+			if d := face.Distance(&e, &g.embs[i]); d < g.hit {
 				out = append(out, biometric.Candidate{IdentityID: g.ids[i], Score: 1 - d})
 			}
 		}
@@ -88,23 +91,31 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.rt.RoundTrip(req)
 }
 
-// TestEncryptedFaceSearch runs the encrypted face search between two nodes
-// over mutual TLS (Done-when 2 of issue 18): the key setup in chunks, key
-// material that survives a restart of the responder, an encrypted probe
-// of a GB-enrolled face that decrypts to a hit at the US, GB's examiner
-// confirming after step 2 sent the probe, the release; and a stranger's
-// encrypted probe that leaves GB nothing but audit leaves: no case, no
-// probe or ciphertext in its store, keyring, audit log or operational log.
-//
-// It uses the deployment parameters (ring 2^15, one 32768-slot block,
-// 183 s of wall time at load 26 on 2 cores) unless -short or -race, which
-// use ring 2^12 (not secure).
-func TestEncryptedFaceSearch(t *testing.T) {
-	ctx := context.Background()
-	logN := 15
+// encFixture is what TestEncryptedFaceSearch runs on: GB's face gallery,
+// the index of the person a mated probe shows, both probes (recogniser
+// embeddings), the agreed projection and threshold.
+type encFixture struct {
+	gal                       *faceGallery
+	mated                     int
+	matedProbe, strangerProbe []byte
+	proj                      *privacy.Projection
+	threshold                 float64
+}
+
+// encLogN is the ring degree of the encrypted-search tests: the
+// deployment's 2^15, or 2^12 (not secure) under -short and -race.
+func encLogN() int {
 	if testing.Short() || underRace {
-		logN = 12
+		return 12
 	}
+	return 15
+}
+
+// TestEncryptedFaceSearch runs the encrypted face search between two nodes
+// over mutual TLS (Done-when 2 of issue 18) on synthetic 128-d faces: see
+// runEncryptedFaceSearch. At 2^15 it took 222 s of wall time and 29 s of
+// CPU at load 26-31 on 2 cores.
+func TestEncryptedFaceSearch(t *testing.T) {
 	// The agreed projection, learned on a population of its own.
 	train := synth.NewFaceGenerator(181, synth.DefaultFaceModel())
 	var tv [][]float32
@@ -116,25 +127,120 @@ func TestEncryptedFaceSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	projBytes, _ := proj.MarshalBinary()
-
 	// GB's gallery: 300 synthetic identities, capture 0.
 	gen := synth.NewFaceGenerator(18, synth.DefaultFaceModel())
-	gal := &faceGallery{}
+	gal := &faceGallery{hit: 0.45}
 	for i := range 300 {
 		id := uint64(i)
 		gal.ids = append(gal.ids, fmt.Sprintf("GB-%03d", i))
 		gal.embs = append(gal.embs, gen.Embedding(gen.Identity(id), id, 0, gen.Quality(id, 0), 0))
 	}
-	const mated, stranger = 42, 9000
 	probe := func(id uint64) []byte {
 		e := gen.Embedding(gen.Identity(id), id, 1, gen.Quality(id, 1), 0)
 		return e.Bytes()
 	}
+	runEncryptedFaceSearch(t, encFixture{gal: gal, mated: 42, matedProbe: probe(42), strangerProbe: probe(9000), proj: proj, threshold: 0.6})
+}
+
+// TestEncryptedFaceSearchRealFaces is TestEncryptedFaceSearch on real
+// embeddings: ebsp's recogniser on the shared London face photos (20
+// people, a neutral and a smiling photo each). GB enrols the neutral
+// photos of 12 people; the US probes with the smiling photo of one of them
+// (012) and of a person enrolled nowhere (062). Too few photos exist to
+// learn principal axes, so the agreed projection only centres, on the mean
+// of the 14 photos of the 7 remaining people; the threshold is set between the mated
+// similarity and the highest other one of these two probes (a functional
+// test of the protocol on real data, not an accuracy claim).
+func TestEncryptedFaceSearchRealFaces(t *testing.T) {
+	photos := shareddata.Dir(t, "faces/frl_london_subset")
+	rec := engine.FacePhotos{Pipeline: pipelinetest.Load(t)}
+	emb := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(photos, "images", name+".jpg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, _, err := rec.Template(&engine.Sample{Modality: biometric.Face, Format: "jpeg", Data: b}, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return tmpl
+	}
+	gal := &faceGallery{hit: 0.6}
+	enrolled := []string{"001", "002", "003", "004", "005", "006", "007", "008", "012", "017", "018", "024"}
+	for _, id := range enrolled {
+		e, err := face.ParseEmbedding(emb(id + "_03"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gal.ids = append(gal.ids, "GB-"+id)
+		gal.embs = append(gal.embs, e)
+	}
+	mean := make([]float32, face.RecogniserDim)
+	n := 0
+	for _, id := range []string{"025", "030", "034", "037", "038", "042", "043"} {
+		for _, pose := range []string{"03", "08"} {
+			v, err := faceVector(emb(id + "_" + pose))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range v {
+				mean[j] += v[j]
+			}
+			n++
+		}
+	}
+	for j := range mean {
+		mean[j] /= float32(n)
+	}
+	proj := privacy.CentringProjection(mean)
+	mated, stranger := emb("012_08"), emb("062_08")
+	// The threshold: halfway between the mated probe's similarity with its
+	// own entry and the highest similarity of any other pair here.
+	vecs, _ := gal.FaceVectors(context.Background())
+	for i := range vecs {
+		vecs[i], _ = proj.Apply(vecs[i])
+	}
+	pg, _ := privacy.NewGallery(face.RecogniserDim, vecs)
+	var genuine, other float64 = 0, -1
+	for k, pr := range [][]byte{mated, stranger} {
+		v, _ := faceVector(pr)
+		v, _ = proj.Apply(v)
+		sims, err := pg.Similarities(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range sims {
+			if k == 0 && i == 8 {
+				genuine = s
+			} else {
+				other = max(other, s)
+			}
+		}
+	}
+	t.Logf("centred cosine: mated %.3f, highest other %.3f", genuine, other)
+	if genuine <= other {
+		t.Fatalf("the mated similarity %.3f is not above every other %.3f", genuine, other)
+	}
+	threshold := math.Round((genuine+other)/2*100) / 100
+	runEncryptedFaceSearch(t, encFixture{gal: gal, mated: 8, matedProbe: mated, strangerProbe: stranger, proj: proj, threshold: threshold})
+}
+
+// runEncryptedFaceSearch runs the encrypted face search between two nodes
+// over mutual TLS (Done-when 2 of issue 18): the key setup in chunks, key
+// material that survives a restart of the responder, an encrypted probe
+// of a GB-enrolled face that decrypts to a hit at the US, GB's examiner
+// confirming after step 2 sent the probe, the release; and a stranger's
+// encrypted probe that leaves GB nothing but audit leaves: no case, no
+// probe or ciphertext in its store, keyring, audit log or operational log.
+// It uses one 32768-slot block at ring 2^15 (2^12 under -short, -race).
+func runEncryptedFaceSearch(t *testing.T, fx encFixture) {
+	ctx := context.Background()
+	logN := encLogN()
+	gal, proj, threshold := fx.gal, fx.proj, fx.threshold
+	projBytes, _ := proj.MarshalBinary()
 	// Plaintext reference: the threshold must separate the mated probe
 	// from every other entry by more than the margin.
-	const threshold = 0.6
-	params, err := privacy.NewParams(logN, 128, threshold)
+	params, err := privacy.NewParams(logN, proj.Out, threshold)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +248,13 @@ func TestEncryptedFaceSearch(t *testing.T) {
 	for i := range vecs {
 		vecs[i], _ = proj.Apply(vecs[i])
 	}
-	pg, _ := privacy.NewGallery(128, vecs)
+	pg, _ := privacy.NewGallery(proj.Out, vecs)
 	for _, c := range []struct {
-		id   uint64
-		want int
-	}{{mated, 1}, {stranger, 0}} {
-		v, _ := faceVector(probe(c.id))
+		name  string
+		probe []byte
+		want  int
+	}{{"mated", fx.matedProbe, 1}, {"stranger", fx.strangerProbe, 0}} {
+		v, _ := faceVector(c.probe)
 		v, _ = proj.Apply(v)
 		sims, err := pg.Similarities(v)
 		if err != nil {
@@ -156,14 +263,14 @@ func TestEncryptedFaceSearch(t *testing.T) {
 		above := 0
 		for _, s := range sims {
 			if math.Abs(s-threshold) < params.Margin() {
-				t.Fatalf("probe %d: similarity %.3f within the margin %.3f of the threshold: pick other data", c.id, s, params.Margin())
+				t.Fatalf("%s probe: similarity %.3f within the margin %.3f of the threshold %.2f: pick other data", c.name, s, params.Margin(), threshold)
 			}
 			if s > threshold {
 				above++
 			}
 		}
 		if above != c.want {
-			t.Fatalf("probe %d: %d entries above the threshold in the clear, want %d", c.id, above, c.want)
+			t.Fatalf("%s probe: %d entries above the threshold in the clear, want %d", c.name, above, c.want)
 		}
 	}
 
@@ -199,13 +306,13 @@ func TestEncryptedFaceSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	face1 := func(id uint64) Step1Params {
+	face1 := func(probe []byte) Step1Params {
 		return Step1Params{Purpose: BorderScreening, LegalBasis: "test", Officer: "officer-1", SearchType: FaceSearch,
-			Probe: Probe{Faces: [][]byte{probe(id)}}}
+			Probe: Probe{Faces: [][]byte{probe}}}
 	}
 
 	// Before the key setup, an encrypted search is refused on this side.
-	if _, err := client.Step1(ctx, face1(mated)); refusalReason(t, err).Reason != ReasonKeySetup {
+	if _, err := client.Step1(ctx, face1(fx.matedProbe)); refusalReason(t, err).Reason != ReasonKeySetup {
 		t.Fatalf("search before the key setup: %v", err)
 	}
 	ks, err := client.SetupEncryptedSearch(ctx)
@@ -228,7 +335,7 @@ func TestEncryptedFaceSearch(t *testing.T) {
 	p.restart(t)
 
 	// A GB-enrolled face: the encrypted count decrypts to one.
-	res, err := client.Step1(ctx, face1(mated))
+	res, err := client.Step1(ctx, face1(fx.matedProbe))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +348,7 @@ func TestEncryptedFaceSearch(t *testing.T) {
 	// A stranger: no hit.
 	logsBefore := p.logs.Len()
 	casesBefore, _ := st.Cases(ctx)
-	res2, err := client.Step1(ctx, face1(stranger))
+	res2, err := client.Step1(ctx, face1(fx.strangerProbe))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +366,7 @@ func TestEncryptedFaceSearch(t *testing.T) {
 	if len(casesAfter) != len(casesBefore) {
 		t.Errorf("the stranger's search left %d cases, before %d", len(casesAfter), len(casesBefore))
 	}
-	emb := probe(stranger)[:64]
+	emb := fx.strangerProbe[:64]
 	mid := strangerReq[len(strangerReq)/2 : len(strangerReq)/2+48]
 	opLog := p.logs.Bytes()[logsBefore:]
 	if bytes.Contains(opLog, emb) || bytes.Contains(opLog, mid) || len(opLog) > 2048 {
@@ -314,22 +421,22 @@ func TestEncryptedFaceSearch(t *testing.T) {
 		t.Errorf("second step 2 under the reference: %v", err)
 	}
 	q, err := p.resp.Queue(examinerID, examinerSecret)
-	if err != nil || len(q) != 1 || len(q[0].Candidates) == 0 || q[0].Candidates[0] != gal.ids[mated] ||
-		len(q[0].Probe.Faces) != 1 || !bytes.Equal(q[0].Probe.Faces[0], probe(mated)) {
+	if err != nil || len(q) != 1 || len(q[0].Candidates) == 0 || q[0].Candidates[0] != gal.ids[fx.mated] ||
+		len(q[0].Probe.Faces) != 1 || !bytes.Equal(q[0].Probe.Faces[0], fx.matedProbe) {
 		t.Fatalf("GB's queue: %+v %v", q, err)
 	}
-	if err := p.resp.Decide(ctx, examinerID, examinerSecret, caseID, true, gal.ids[mated]); err != nil {
+	if err := p.resp.Decide(ctx, examinerID, examinerSecret, caseID, true, gal.ids[fx.mated]); err != nil {
 		t.Fatal(err)
 	}
 	status, rel, err := client.Status(ctx, caseID)
-	if err != nil || status != StatusReleased || rel.Fields["names"] != "Face "+gal.ids[mated] || len(rel.Fields) != 2 {
+	if err != nil || status != StatusReleased || rel.Fields["names"] != "Face "+gal.ids[fx.mated] || len(rel.Fields) != 2 {
 		t.Fatalf("after confirmation: %s %+v %v", status, rel, err)
 	}
 
 	// A clear face probe under this agreement is refused.
 	p.agreement.EncryptedSearch = nil
 	plain, _ := NewClient(ClientConfig{Credentials: p.us, Agreement: p.agreement, Now: p.clock.Now})
-	if _, err := plain.Step1(ctx, face1(mated)); refusalReason(t, err).Reason != ReasonEncryption {
+	if _, err := plain.Step1(ctx, face1(fx.matedProbe)); refusalReason(t, err).Reason != ReasonEncryption {
 		t.Errorf("clear face search under an encrypted agreement: %v", err)
 	}
 	if strings.Contains(p.logs.String(), "embedding") {
@@ -344,4 +451,31 @@ func mustMarshal(t *testing.T, a *Agreement) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// FuzzEncryptedReference feeds arbitrary references to the parser of
+// encrypted-search references: it must never panic, and accept only the
+// very reference the responder made (the MAC covers every other byte).
+func FuzzEncryptedReference(f *testing.F) {
+	r := &Responder{refKey: [32]byte{1, 2, 3}}
+	a := &Agreement{ID: "US-GB-TEST"}
+	partner := Address{"US", "us-node"}
+	// The reference newEncRef makes, with a fixed case id (the fuzzing
+	// workers must agree on it).
+	body := encRefPrefix + "79bbd11f60a4624700354209." + strconv.FormatInt(time.Date(2026, 6, 3, 10, 0, 0, 0, time.UTC).Unix(), 10) + ".border_screening.face"
+	valid := body + "." + r.refMAC(a, partner, body)
+	if _, until, pu, st, ok := r.openEncRef(a, partner, valid); !ok || pu != BorderScreening || st != FaceSearch || until.Year() != 2026 {
+		f.Fatalf("valid reference: %v %v %v %v", until, pu, st, ok)
+	}
+	f.Add(valid)
+	f.Add("e.00.1.border_screening.face.")
+	f.Add("e....")
+	f.Fuzz(func(t *testing.T, ref string) {
+		if _, _, _, _, ok := r.openEncRef(a, partner, ref); ok && ref != valid {
+			t.Errorf("accepted %q", ref)
+		}
+		if _, _, _, _, ok := r.openEncRef(a, Address{"GB", "gb-node"}, ref); ok {
+			t.Errorf("accepted %q for another partner", ref)
+		}
+	})
 }

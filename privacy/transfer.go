@@ -319,3 +319,17 @@ func UnmarshalProjection(b []byte) (*Projection, error) {
 	}
 	return &Projection{In: in, Out: out, mean: vals[:in], rows: vals[in:]}, nil
 }
+
+// CentringProjection is the projection that only centres: it subtracts
+// mean and keeps every dimension (a rotation-free Projection, for when too
+// few training embeddings exist to learn principal axes; cosines of
+// centred vectors are what the search compares).
+func CentringProjection(mean []float32) *Projection {
+	n := len(mean)
+	p := &Projection{In: n, Out: n, mean: make([]float64, n), rows: make([]float64, n*n)}
+	for i, x := range mean {
+		p.mean[i] = float64(x)
+		p.rows[i*n+i] = 1
+	}
+	return p
+}
