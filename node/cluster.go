@@ -53,6 +53,11 @@ type ClusterConfig struct {
 	// TimeoutMS bounds how long a search waits for a shard before it
 	// answers without it, partial (default 2000).
 	TimeoutMS int `json:"timeout_ms,omitempty"`
+	// CompactLogs has the node's own matchers (matchers "node") compact
+	// their shard logs at start (cluster.Matcher.CompactLog), which takes
+	// erased templates off the disk; external matchers compact with
+	// `ebsp matcher --compact-log`.
+	CompactLogs bool `json:"compact_logs,omitempty"`
 }
 
 func (c *ClusterConfig) defaults() {
@@ -172,6 +177,13 @@ func (n *Node) openCluster(ctx context.Context) error {
 					return err
 				}
 				parts.matchers = append(parts.matchers, mt)
+				if cc.CompactLogs {
+					before, after, err := mt.CompactLog()
+					if err != nil {
+						return err
+					}
+					n.log.Info("shard log compacted", "modality", string(m), "shard", s, "bytes_before", before, "bytes_after", after)
+				}
 				t, ids := mt.Gallery().Len()
 				n.log.Info("matcher started", "modality", string(m), "shard", s, "templates", t, "identities", ids, "snapshot", mt.SnapshotState)
 			}

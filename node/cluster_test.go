@@ -1,9 +1,12 @@
 package node
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,10 +24,11 @@ import (
 func TestClusterNode(t *testing.T) {
 	dir := t.TempDir()
 	shards := []string{"s1", "s2", "s3"}
+	compact := false
 	start := func(shards []string) *testNode {
 		tn := newTestNode(t, func(c *Config) {
 			c.DataDir = dir
-			c.Cluster = &ClusterConfig{Listen: "127.0.0.1:0", Shards: shards}
+			c.Cluster = &ClusterConfig{Listen: "127.0.0.1:0", Shards: shards, CompactLogs: compact}
 		})
 		t.Cleanup(func() { tn.Close() })
 		if tn.galleries[biometric.Finger] != nil || tn.sharded[biometric.Finger] == nil {
@@ -109,9 +113,23 @@ func TestClusterNode(t *testing.T) {
 	tn.srv.Close()
 	tn.Close()
 	tn.store.Close()
+	logHolds := func(s, what string) bool {
+		b, err := os.ReadFile(filepath.Join(dir, "shards", "finger", "shard-"+s+".log"))
+		return err == nil && bytes.Contains(b, []byte(what))
+	}
+	if !logHolds(owner, "P005") {
+		t.Fatal("the erased P005 is not in its shard log before compaction: the check below would prove nothing")
+	}
 
-	// A fourth shard: the identities it now owns move to it at start.
+	// A fourth shard: the identities it now owns move to it at start; the
+	// logs are compacted first, which takes the erased P005 off the disk.
+	compact = true
 	tn = start(append(shards, "s4"))
+	for _, s := range append(shards, "s4") {
+		if logHolds(s, "P005") {
+			t.Errorf("shard %s's log still holds the erased P005 after compaction", s)
+		}
+	}
 	if strings.Contains(tn.log.String(), "not in step") || strings.Contains(tn.log.String(), "shards hold templates") {
 		t.Error("shards in step with the store were sent the store again")
 	}
