@@ -577,7 +577,10 @@ func (n *Node) handleSuspend(w http.ResponseWriter, r *http.Request, pr *Princip
 	}
 	id := r.PathValue("id")
 	if r.PathValue("action") == "keysetup" {
-		res, err := n.SetupEncryptedSearch(r.Context(), id)
+		// The setup runs to its end even if the caller stops waiting (a
+		// client timeout at ring 2^15 on a loaded machine): half a setup
+		// helps nobody, and its key_setup leaves say when it finished.
+		res, err := n.SetupEncryptedSearch(context.WithoutCancel(r.Context()), id)
 		if err != nil {
 			return err
 		}
