@@ -31,6 +31,37 @@ func verifier(t *testing.T, vkey string) note.Verifier {
 	return v
 }
 
+// rotatedLog is a log in dir of n leaves under a first key, then a log-key
+// rotation to a second key and its key_rotation leaf (leaf n). It returns
+// the log, open under the second key, both keys and the checkpoint the
+// first key signed of the first n leaves.
+func rotatedLog(t *testing.T, dir, origin string, n int) (l *Log, s1 note.Signer, k1 string, s2 note.Signer, k2 string, cp1 []byte) {
+	t.Helper()
+	s1, k1 = keyPair(t, origin)
+	s2, k2 = keyPair(t, origin)
+	l, err := Open(dir, s1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, l, n)
+	if cp1, _, err = l.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	rot := &KeyRotation{Use: KeyUseLog, Old: k1, New: k2, NotBefore: time.Now().UTC()}
+	if err := rot.Sign(s1); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = Open(dir, s2); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if _, err := l.Append(Leaf{Time: time.Now(), Kind: KindKeyRotation, Rotation: rot}); err != nil {
+		t.Fatal(err)
+	}
+	return l, s1, k1, s2, k2, cp1
+}
+
 // TestVerifyAcrossLogKeyRotation: a log whose checkpoint key was rotated
 // (the statement signed by the old key, a key_rotation leaf) verifies from
 // the first key alone: checkpoints of both keys, and the consistency
@@ -39,33 +70,10 @@ func verifier(t *testing.T, vkey string) note.Verifier {
 // rotation; several keys can be given instead of the chain.
 func TestVerifyAcrossLogKeyRotation(t *testing.T) {
 	const origin = "ebsp.test/gb/gb-node/audit"
-	dir := t.TempDir()
-	s1, k1 := keyPair(t, origin)
-	s2, k2 := keyPair(t, origin)
-	l, err := Open(dir, s1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fill(t, l, 3)
-	cp1, _, err := l.Checkpoint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
-
+	l, s1, k1, s2, k2, cp1 := rotatedLog(t, t.TempDir(), origin, 3)
 	rot := &KeyRotation{Use: KeyUseLog, Old: k1, New: k2, NotBefore: time.Now().UTC()}
 	if err := rot.Sign(s2); err == nil {
 		t.Fatal("a rotation signed by the new key instead of the old one")
-	}
-	if err := rot.Sign(s1); err != nil {
-		t.Fatal(err)
-	}
-	if l, err = Open(dir, s2); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if _, err := l.Append(Leaf{Time: time.Now(), Kind: KindKeyRotation, Rotation: rot}); err != nil {
-		t.Fatal(err)
 	}
 	fill(t, l, 2)
 	cp2, _, err := l.Checkpoint()
@@ -180,30 +188,8 @@ func FuzzKeyRotationLeaf(f *testing.F) {
 // published checkpoint does not verify.
 func TestVerifyTilesAcrossLogKeyRotation(t *testing.T) {
 	const origin = "ebsp.test/gb/gb-node/audit"
-	dir, pub := t.TempDir(), t.TempDir()
-	s1, k1 := keyPair(t, origin)
-	s2, k2 := keyPair(t, origin)
-	l, err := Open(dir, s1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fill(t, l, 5)
-	cp1, _, err := l.Checkpoint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.Close()
-	rot := &KeyRotation{Use: KeyUseLog, Old: k1, New: k2, NotBefore: time.Now().UTC()}
-	if err := rot.Sign(s1); err != nil {
-		t.Fatal(err)
-	}
-	if l, err = Open(dir, s2); err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if _, err := l.Append(Leaf{Time: time.Now(), Kind: KindKeyRotation, Rotation: rot}); err != nil {
-		t.Fatal(err)
-	}
+	pub := t.TempDir()
+	l, _, k1, _, k2, cp1 := rotatedLog(t, t.TempDir(), origin, 5)
 	fill(t, l, 4)
 	if err := l.Publish(pub, 0); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -68,25 +67,7 @@ func TestVerifyPathAgreesWithVerify(t *testing.T) {
 func TestVerifyPathAcrossKeyRotation(t *testing.T) {
 	const origin = "ebsp.test/gb/gb-node/audit"
 	dir := t.TempDir()
-	s1, k1 := keyPair(t, origin)
-	s2, k2 := keyPair(t, origin)
-	l, err := Open(dir, s1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fill(t, l, 3)
-	cp1, _, _ := l.Checkpoint()
-	l.Close()
-	rot := &KeyRotation{Use: KeyUseLog, Old: k1, New: k2, NotBefore: time.Now().UTC()}
-	if err := rot.Sign(s1); err != nil {
-		t.Fatal(err)
-	}
-	if l, err = Open(dir, s2); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Append(Leaf{Time: time.Now(), Kind: KindKeyRotation, Rotation: rot}); err != nil {
-		t.Fatal(err)
-	}
+	l, s1, k1, _, _, cp1 := rotatedLog(t, dir, origin, 3)
 	fill(t, l, 2)
 	cp2, _, _ := l.Checkpoint()
 	stale, _ := note.Sign(&note.Note{Text: mustParse(t, cp2).Text()}, s1)
