@@ -470,6 +470,9 @@ func (r *Responder) newCase(a *Agreement, from Address, req Step1Request, cands 
 		id: hex.EncodeToString(id[:]), secretHash: sha256.Sum256(secret[:]), agreement: a, partner: from,
 		purpose: req.Purpose, searchType: req.SearchType, probe: probe, created: now,
 		refUntil: now.Add(time.Duration(a.Deadlines.Step2)), status: caseAwaiting,
+		// Every leaf about the case comes after this one: where a start
+		// that catches the case up with the log begins to read (catchUp).
+		lastLeaf: r.log.Size() - 1,
 	}
 	for _, cd := range cands {
 		c.candidates = append(c.candidates, cd.IdentityID)

@@ -190,7 +190,7 @@ func (r *Responder) catchUp() error {
 		if !c.open() {
 			continue
 		}
-		before := c.status
+		before, beforeLeaf := c.status, c.lastLeaf
 		ls := later[c.id]
 		if c.status == caseDeciding {
 			r.resolvePending(c, ls)
@@ -205,7 +205,7 @@ func (r *Responder) catchUp() error {
 			}
 			c.lastLeaf = idx
 		}
-		if c.status != before || closed {
+		if c.status != before || c.lastLeaf != beforeLeaf || closed {
 			if err := r.persistCase(c); err != nil {
 				// The store keeps the old record; the next start settles
 				// it again, the same way.
@@ -248,7 +248,9 @@ func (r *Responder) resolvePending(c *caseRec, ls []caseLeaf) {
 
 // follow brings c up to the leaves written about it after its store
 // record (ls, in order). It reports whether c must be closed because the
-// log went further than the store can follow.
+// log went further than the store can follow. A leaf that agrees with the
+// store (the hit's decision, the disclosure request of a queued case)
+// becomes the case's latest leaf, which a status poll proves.
 func (c *caseRec) follow(ls []caseLeaf) (closed bool) {
 	for _, x := range ls {
 		l := x.l
@@ -275,6 +277,8 @@ func (c *caseRec) follow(ls []caseLeaf) (closed bool) {
 			c.status, c.release, c.examiner, c.lastLeaf = StatusRejected, nil, l.Actor, x.i
 			c.probe.wipe()
 			return false
+		case x.i > c.lastLeaf:
+			c.lastLeaf = x.i
 		}
 	}
 	return false
