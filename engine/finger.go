@@ -58,21 +58,22 @@ var FVCFingerTail = Tail{Mean: 0.05871, Source: "fvc-real", Comparisons: 14400, 
 // template-level fingers, measured on 15,996,000 comparisons
 // (go test ./engine -run 'TestFingerTail$' -v -args -tail-fingers 4000,
 // re-measured in issue 14 when the template level's noise was fitted to
-// real genuine scores). It is
+// real genuine scores, and again when its minutiae layout was fitted to
+// real impostor scores: 0.148 at 1e-6 before, 0.228 now). It is
 // lighter than real images' (docs/node.md) and is no node's default; it is
 // the truth the tail fit is tested against, and what a gallery of synthetic
 // templates (benchmarks, the PoC's checks) may be configured with. A
 // measurement to 1e-4 only, extended exponentially, put the threshold at 1e-6
 // at 0.1267 where 0.1408 was measured (old templates): the tail falls more slowly than
 // exponentially there, and a 100,000-finger search made a false hit.
-var SyntheticFingerTail = Tail{Mean: 0.04876, Source: "synthetic-templates", Comparisons: 15_996_000, MeasuredFMR: 1e-6,
+var SyntheticFingerTail = Tail{Mean: 0.05733, Source: "synthetic-templates", Comparisons: 15_996_000, MeasuredFMR: 1e-6,
 	Points: []TailPoint{
-		{Score: 0.05654, FMR: 1e-1},
-		{Score: 0.06885, FMR: 1e-2},
-		{Score: 0.08436, FMR: 1e-3},
-		{Score: 0.10190, FMR: 1e-4},
-		{Score: 0.12283, FMR: 1e-5},
-		{Score: 0.14765, FMR: 1e-6},
+		{Score: 0.06831, FMR: 1e-1},
+		{Score: 0.08728, FMR: 1e-2},
+		{Score: 0.10784, FMR: 1e-3},
+		{Score: 0.13425, FMR: 1e-4},
+		{Score: 0.17124, FMR: 1e-5},
+		{Score: 0.22791, FMR: 1e-6},
 	}}
 
 // Formats implements Engine.
@@ -248,5 +249,7 @@ func (Finger) GalleryProbe(tmpl any) (search.Probe, error) {
 	if !ok {
 		return nil, fmt.Errorf("engine: finger gallery template of type %T", tmpl)
 	}
-	return fingerProbe{fingerprint.NewMatcherPrepared(p)}, nil
+	// A compact gallery (search.Compacter) keeps no pair geometry, which
+	// a probe needs.
+	return fingerProbe{fingerprint.NewMatcherPrepared(p.Full())}, nil
 }

@@ -284,14 +284,8 @@ func (p *Prepared) buildGeometry() {
 		}
 		p.dirStart[d] = uint8(k)
 	}
-	p.pair = make([]uint32, n*n)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			if i != j {
-				p.pair[i*n+j] = p.pairAt(i, j)
-			}
-		}
-	}
+	p.pair = nil
+	*p = *p.Full()
 }
 
 // pairAt computes the packed geometry of the ordered pair (i, j), as
@@ -315,6 +309,27 @@ func (p *Prepared) pairAt(i, j int) uint32 {
 func (p *Prepared) Compact() *Prepared {
 	c := *p
 	c.pair = nil
+	return &c
+}
+
+// Full returns p with its pairwise geometry table: p itself when it has
+// one, else a copy with the table computed again. A Matcher's probe needs
+// the table (NewMatcherPrepared); a compact gallery template that becomes
+// a probe, as when a node samples its own gallery's impostor scores, is
+// made full first.
+func (p *Prepared) Full() *Prepared {
+	if p.pair != nil || p.n == 0 {
+		return p
+	}
+	c := *p
+	c.pair = make([]uint32, c.n*c.n)
+	for i := 0; i < c.n; i++ {
+		for j := 0; j < c.n; j++ {
+			if i != j {
+				c.pair[i*c.n+j] = c.pairAt(i, j)
+			}
+		}
+	}
 	return &c
 }
 

@@ -104,7 +104,14 @@ func TestVectorRanksMates(t *testing.T) {
 	}
 	s1, f1 := within(rs, fingers/100), within(rf, fingers/2/100)
 	t.Logf("mate within the best 1%%: %.1f%% of single fingers, %.1f%% of two-finger identities", 100*s1, 100*f1)
-	if s1 < 0.85 || f1 < 0.95 {
+	s2, f2 := within(rs, fingers/50), within(rf, fingers/2/50)
+	t.Logf("mate within the best 2%%: %.1f%% of single fingers, %.1f%% of two-finger identities", 100*s2, 100*f2)
+	// The limits were 85% and 95% on the synthetic prints before issue 14
+	// made every master site a ridge break (two minutiae facing each other):
+	// on those, 66.5% and 86.0%. Real prints have such pairs at a part of
+	// their minutiae only, so the nearest-neighbour histogram tells
+	// synthetic fingers apart less well than real ones (TestVectorIndexFVC).
+	if s1 < 0.6 || f1 < 0.8 {
 		t.Errorf("mates rank too low: %.1f%% of fingers and %.1f%% of identities within the best 1%%", 100*s1, 100*f1)
 	}
 }
@@ -126,6 +133,17 @@ func TestCompactComparesTheSame(t *testing.T) {
 			c := g.Compact()
 			if a, b := m.Compare(g), m.Compare(c); a != b {
 				t.Fatalf("probe %d, gallery %d: full %v, compact %v", i, j, a, b)
+			}
+		}
+	}
+	// A compact template made full again (Prepared.Full) serves as a probe
+	// exactly as the original: a compact one alone would not (it has no
+	// pair geometry).
+	for i, g := range gallery[:10] {
+		a, b := fingerprint.NewMatcherPrepared(g), fingerprint.NewMatcherPrepared(g.Compact().Full())
+		for j, h := range gallery {
+			if x, y := a.Compare(h), b.Compare(h); x != y {
+				t.Fatalf("probe %d made full again, gallery %d: %v, original %v", i, j, y, x)
 			}
 		}
 	}
