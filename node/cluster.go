@@ -301,7 +301,6 @@ func (sg *shardedGallery) refreshSize(ctx context.Context) error {
 // store: the matchers and NATS server of a cluster configuration. The
 // node must not serve requests any more.
 func (n *Node) Close() error {
-	n.snapshots.wg.Wait()
 	var errs []error
 	if n.ready.Load() {
 		errs = append(errs, n.saveGallerySnapshots())

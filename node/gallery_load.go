@@ -62,9 +62,13 @@ func (n *Node) LoadGallery(ctx context.Context, progress func(modality biometric
 		n.log.Info("gallery loaded", "modality", string(m), "templates", l.count, "from_snapshot", l.reused,
 			"prepared", l.count-l.reused, "snapshot", state)
 	}
+	// Before ready, not in the background: a node that is never closed
+	// (tests, embedders) must not be writing into its data directory
+	// after LoadGallery returns. A failed write only costs the next start
+	// its preparation; it is logged.
+	_ = n.saveGallerySnapshots()
 	n.metrics.setGallery(n)
 	n.ready.Store(true)
-	n.snapshots.wg.Go(func() { _ = n.saveGallerySnapshots() })
 	return nil
 }
 

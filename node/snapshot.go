@@ -12,8 +12,7 @@ import (
 
 // gallerySnapshots is the state of the in-process galleries' snapshots.
 type gallerySnapshots struct {
-	mu    sync.Mutex // one writer at a time; guards last
-	wg    sync.WaitGroup
+	mu    sync.Mutex // one writer at a time; guards last and dirty
 	last  map[biometric.Modality]snapshotLoad
 	dirty map[biometric.Modality]bool // the snapshot on disk is not the gallery as loaded
 }
