@@ -34,7 +34,9 @@ prepared templates and stage-1 vectors (versioned by the engine; a stale
 or damaged one is rebuilt from the log, never loaded) from which it
 restarts; an enrolment is acknowledged only once it is synced to the log. Runs
 until SIGINT or SIGTERM. With --ready-file it writes "ready" to that file
-once it answers.`)
+once it answers. For a node whose "cluster" setting names external
+matchers, serve each shard with --prefix PREFIX.MODALITY (ebsp.finger by
+default) and --modality to match.`)
 	url := fs.String("nats", nats.DefaultURL, "NATS server URL(s), comma-separated")
 	shard := fs.String("shard", "", "shard name (required)")
 	prefix := fs.String("prefix", "ebsp", "subject prefix")
