@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
@@ -80,7 +82,10 @@ func TestEncryptedFaceSearchNodes(t *testing.T) {
 		t.Fatal("encrypted search before the key setup succeeded")
 	}
 	agreement := p.Agreements[0].ID
-	if st, err := us.Admin.Agreement(ctx, agreement, "keysetup"); err != nil || st != "keys_ready" {
+	// The setup takes longer than the client's default minute under -race.
+	admin := *us.Admin
+	admin.HTTP = &http.Client{Transport: us.Admin.HTTP.Transport, Timeout: 10 * time.Minute}
+	if st, err := admin.Agreement(ctx, agreement, "keysetup"); err != nil || st != "keys_ready" {
 		t.Fatalf("key setup: %q %v", st, err)
 	}
 	for _, state := range []string{"US", "GB"} {
