@@ -319,6 +319,12 @@ func TestDamagedInnerTileFailsProofs(t *testing.T) {
 	if _, err := l.InclusionProof(1, l.Size()); err == nil {
 		t.Fatal("proof from a damaged tile")
 	}
+	if _, err := l.InclusionProof(1, l.Size()-1); err == nil {
+		t.Fatal("proof in an older tree from a damaged tile")
+	}
+	if _, err := l.ConsistencyProof(2, l.Size()); err == nil {
+		t.Fatal("consistency proof from a damaged tile")
+	}
 	if _, err := l.InclusionProof(80, l.Size()); err != nil {
 		t.Fatalf("proof not touching the damaged tile: %v", err)
 	}
