@@ -596,3 +596,25 @@ func TestCompactLog(t *testing.T) {
 		m.Close()
 	}
 }
+
+// TestEnrolRefusalNamesNoIdentity: a shard's refusal of a template the
+// node then logs (node: "enrolment stored but not sent to its shard")
+// names neither the identity nor the template id (docs/node.md, "Logs").
+func TestEnrolRefusalNamesNoIdentity(t *testing.T) {
+	nc := embeddedConn(t)
+	m, err := NewMatcher(nc, MatcherConfig{Prefix: "nr", Shard: "a", Engine: engine.Finger{}, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ring, _ := NewRing([]string{"a"})
+	c := NewClient(nc, "nr", ring, 5*time.Second)
+	err = c.Enrol(context.Background(), Enrolment{Identity: "SECRET-PERSON-7",
+		Templates: []Template{{ID: "SECRET-TEMPLATE-9", Position: biometric.RightIndex, Data: []byte("not a template")}}})
+	if err == nil {
+		t.Fatal("a shard took a template that is not one")
+	}
+	if msg := err.Error(); strings.Contains(msg, "SECRET-PERSON-7") || strings.Contains(msg, "SECRET-TEMPLATE-9") {
+		t.Fatalf("the refusal names the identity or template: %s", msg)
+	}
+}

@@ -251,7 +251,7 @@ func (m *Matcher) onEnrol(msg *nats.Msg) {
 	recs := make([]logRecord, 0, len(req.Identities))
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, e := range req.Identities {
+	for i, e := range req.Identities {
 		if e.Identity == "" {
 			respond(msg, reply{Error: "empty identity"})
 			return
@@ -269,10 +269,12 @@ func (m *Matcher) onEnrol(msg *nats.Msg) {
 		if len(fresh) == 0 {
 			continue
 		}
-		for _, t := range fresh {
+		for j, t := range fresh {
 			p, err := m.cfg.Engine.PrepareGallery(t.Data)
 			if err != nil {
-				respond(msg, reply{Error: fmt.Sprintf("identity %s template %s: %v", e.Identity, t.ID, err)})
+				// By position, never by identity or template id: the
+				// node logs a shard's refusal (docs/node.md, "Logs").
+				respond(msg, reply{Error: fmt.Sprintf("enrolment %d, new template %d: %v", i, j, err)})
 				return
 			}
 			ps = append(ps, prepared{e.Identity, t.ID, t, p})
