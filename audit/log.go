@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/ebsp/ebsp/internal/durable"
 )
 
 // File names inside a log directory.
@@ -324,29 +326,7 @@ func (l *Log) save(n, end int64) error {
 // writeFileSynced replaces a file atomically and durably: a temporary
 // file, synced, renamed over it, and the directory synced.
 func writeFileSynced(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("audit: %v", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		var d *os.File
-		if d, err = os.Open(filepath.Dir(path)); err == nil {
-			err = d.Sync()
-			d.Close()
-		}
-	}
-	if err != nil {
+	if err := durable.WriteFile(path, b); err != nil {
 		return fmt.Errorf("audit: writing %s: %v", path, err)
 	}
 	return nil

@@ -22,6 +22,7 @@ import (
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/face"
+	"github.com/ebsp/ebsp/internal/durable"
 	"github.com/ebsp/ebsp/privacy"
 )
 
@@ -195,29 +196,7 @@ func (k *Keyring) put(a *Agreement, pa *privacy.Party) error {
 	defer clear(b)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	tmp := k.path(a) + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("exchange: keyring: %v", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, k.path(a))
-	}
-	if err == nil {
-		if d, derr := os.Open(k.dir); derr == nil {
-			err = d.Sync()
-			d.Close()
-		}
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := durable.WriteFile(k.path(a), b); err != nil {
 		return fmt.Errorf("exchange: keyring: %v", err)
 	}
 	k.parties[a.ID] = pa
