@@ -25,11 +25,14 @@ const (
 )
 
 // enhKernel is one symmetric 1-D kernel: the centre weight c, and for each
-// pair of samples at +off and -off in a padded plane, their weight.
+// pair of samples at +off and -off in a padded plane, their weight. dx and
+// dy are the pairs' positions relative to the centre, from which off is
+// made for a plane's stride.
 type enhKernel struct {
-	c   float32
-	off []int32
-	w   []float32
+	c      float32
+	off    []int32
+	w      []float32
+	dx, dy []int32
 }
 
 // enhFold turns a kernel listed from -m to m (odd length, symmetric: the
@@ -37,8 +40,47 @@ type enhKernel struct {
 // halves the multiplications.
 func enhFold(k enhKernel) enhKernel {
 	m := len(k.off) / 2
-	return enhKernel{c: k.w[m], off: k.off[m+1:], w: k.w[m+1:]}
+	return enhKernel{c: k.w[m], off: k.off[m+1:], w: k.w[m+1:], dx: k.dx[m+1:], dy: k.dy[m+1:]}
 }
+
+// withStride returns the kernel with its offsets made for a plane of the
+// given stride, taking the offsets' storage from the front of *buf.
+func (k enhKernel) withStride(stride int, buf *[]int32) enhKernel {
+	n := len(k.dx)
+	off := (*buf)[:n:n]
+	*buf = (*buf)[n:]
+	for t := range off {
+		off[t] = k.dy[t]*int32(stride) + k.dx[t]
+	}
+	k.off = off
+	return k
+}
+
+// enhAlongKernels and enhAcrossKernels are the folded kernels of every
+// orientation bin (along the ridges) and orientation x period bin (across
+// them), without offsets: they depend only on constants, so they are made
+// once, and each extraction only sets the offsets for its stride.
+var enhAlongKernels, enhAcrossKernels, enhKernelPairs = func() (al [enhOriBins]enhKernel, ac [enhOriBins][enhPerBins]enhKernel, pairs int) {
+	for ob := 0; ob < enhOriBins; ob++ {
+		th := float64(ob) * math.Pi / enhOriBins // ridge direction, image coordinates
+		tx, ty := math.Cos(th), math.Sin(th)
+		al[ob] = enhLine(tx, ty, enhAlongRad, enhAlongStep, 0, func(d float64) float64 {
+			return math.Exp(-d * d / (2 * enhAlongSigma * enhAlongSigma))
+		})
+		enhNormalise(al[ob].w, false)
+		al[ob] = enhFold(al[ob])
+		pairs += len(al[ob].dx)
+		for pb := 0; pb < enhPerBins; pb++ {
+			per := freqMinPeriod + float64(pb)*enhPerStep
+			sigma := enhGaborRatio * per
+			ac[ob][pb] = enhLine(-ty, tx, 2*sigma, 1, 0, enhGabor(per))
+			enhNormalise(ac[ob][pb].w, true)
+			ac[ob][pb] = enhFold(ac[ob][pb])
+			pairs += len(ac[ob][pb].dx)
+		}
+	}
+	return al, ac, pairs
+}()
 
 // enhLine returns the kernel sampling the line through the origin in
 // direction (dx, dy) out to radius pixels on both sides, with one sample
@@ -55,6 +97,8 @@ func enhLine(dx, dy, radius float64, step, stride int, weight func(d float64) fl
 		y := int(math.Round(t * dy))
 		d := float64(x)*dx + float64(y)*dy
 		k.off = append(k.off, int32(y*stride+x))
+		k.dx = append(k.dx, int32(x))
+		k.dy = append(k.dy, int32(y))
 		k.w = append(k.w, float32(weight(d)))
 	}
 	return k
@@ -71,20 +115,11 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 	// bin (across).
 	var along [enhOriBins]enhKernel
 	var across [enhOriBins][enhPerBins]enhKernel
+	offs := make([]int32, enhKernelPairs)
 	for ob := 0; ob < enhOriBins; ob++ {
-		th := float64(ob) * math.Pi / enhOriBins // ridge direction, image coordinates
-		tx, ty := math.Cos(th), math.Sin(th)
-		along[ob] = enhLine(tx, ty, enhAlongRad, enhAlongStep, pw, func(d float64) float64 {
-			return math.Exp(-d * d / (2 * enhAlongSigma * enhAlongSigma))
-		})
-		enhNormalise(along[ob].w, false)
-		along[ob] = enhFold(along[ob])
+		along[ob] = enhAlongKernels[ob].withStride(pw, &offs)
 		for pb := 0; pb < enhPerBins; pb++ {
-			per := freqMinPeriod + float64(pb)*enhPerStep
-			sigma := enhGaborRatio * per
-			across[ob][pb] = enhLine(-ty, tx, 2*sigma, 1, pw, enhGabor(per))
-			enhNormalise(across[ob][pb].w, true)
-			across[ob][pb] = enhFold(across[ob][pb])
+			across[ob][pb] = enhAcrossKernels[ob][pb].withStride(pw, &offs)
 		}
 	}
 

@@ -59,33 +59,38 @@ func binarize(e exPlane, seg *exSegmentation) *exSkeleton {
 // fewer than skMinBlob pixels. Holes that reach the background of the mask
 // are not holes and stay.
 func (s *exSkeleton) removeSmall(seg *exSegmentation) {
-	// inside[i] is 1 for foreground pixels of the image, 0 for the
-	// background and the frame.
-	inside := make([]bool, len(s.b))
+	// While it runs, each byte of b also holds skSeen once its pixel has
+	// been reached and skInside for foreground pixels of the image (not the
+	// background nor the frame): one load per neighbour tests all three.
+	const skSeen, skInside = 2, 4
+	b := s.b
 	for y := 0; y < s.h; y++ {
 		for x := 0; x < s.w; x++ {
-			inside[s.idx(x, y)] = seg.fgAt(x, y)
+			if seg.fgAt(x, y) {
+				b[s.idx(x, y)] |= skInside
+			}
 		}
 	}
-	seen := make([]bool, len(s.b))
+	four := [4]int{s.nb[0], s.nb[2], s.nb[4], s.nb[6]}
 	var stack, comp []int
 	for y := 0; y < s.h; y++ {
 		for x := 0; x < s.w; x++ {
 			start := s.idx(x, y)
-			if seen[start] {
+			v := b[start]
+			if v&skSeen != 0 {
 				continue
 			}
-			want := s.b[start]
-			if want == 0 && !inside[start] {
+			want := v & 1
+			if want == 0 && v&skInside == 0 {
 				continue
 			}
 			neigh := s.nb[:]
 			if want == 0 {
-				neigh = []int{s.nb[0], s.nb[2], s.nb[4], s.nb[6]}
+				neigh = four[:]
 			}
 			comp = comp[:0]
 			open := false // a hole touching the background or the frame
-			seen[start] = true
+			b[start] |= skSeen
 			stack = append(stack[:0], start)
 			for len(stack) > 0 {
 				i := stack[len(stack)-1]
@@ -93,23 +98,27 @@ func (s *exSkeleton) removeSmall(seg *exSegmentation) {
 				comp = append(comp, i)
 				for _, off := range neigh {
 					j := i + off
-					if seen[j] || s.b[j] != want {
+					vj := b[j]
+					if vj&(skSeen|1) != want {
 						continue
 					}
-					if want == 0 && !inside[j] {
+					if want == 0 && vj&skInside == 0 {
 						open = true
 						continue
 					}
-					seen[j] = true
+					b[j] = vj | skSeen
 					stack = append(stack, j)
 				}
 			}
 			if len(comp) < skMinBlob && !open {
 				for _, i := range comp {
-					s.b[i] = 1 - want
+					b[i] ^= 1
 				}
 			}
 		}
+	}
+	for i := range b {
+		b[i] &= 1
 	}
 }
 
@@ -218,12 +227,20 @@ func (s *exSkeleton) thin() {
 		}
 	}
 	del := make([]int32, 0, n/2)
+	b, pw := s.b, int32(s.pw)
 	for {
 		changed := false
 		for sub := 0; sub < 2; sub++ {
 			del = del[:0]
+			zs := &skZS[sub]
 			for _, i := range list {
-				if s.b[i] != 0 && skZS[sub][s.code(int(i))] {
+				if b[i] == 0 {
+					continue
+				}
+				// s.code(i), written out: the call is not inlined.
+				_ = b[i+pw+1]
+				c := b[i-pw] | b[i-pw+1]<<1 | b[i+1]<<2 | b[i+pw+1]<<3 | b[i+pw]<<4 | b[i+pw-1]<<5 | b[i-1]<<6 | b[i-pw-1]<<7
+				if zs[c] {
 					del = append(del, i)
 				}
 			}
