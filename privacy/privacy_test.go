@@ -86,6 +86,21 @@ func normalised(v []float32) []float32 {
 	return out
 }
 
+// plainCount returns the plaintext count of entries above the threshold
+// and the number of entries within the margin of it.
+func plainCount(g *Gallery, p Params, probe []float32) (above, inMargin int) {
+	sims, _ := g.Similarities(probe)
+	for _, s := range sims {
+		if s > p.Threshold {
+			above++
+		}
+		if math.Abs(s-p.Threshold) < p.Margin() {
+			inMargin++
+		}
+	}
+	return above, inMargin
+}
+
 func TestSearchCounts(t *testing.T) {
 	p := testParams(t, 32)
 	req, resp := testParties(t, p)
@@ -107,16 +122,7 @@ func TestSearchCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sims, _ := g.Similarities(probe)
-	want, inMargin := 0, 0
-	for _, s := range sims {
-		if s > p.Threshold {
-			want++
-		}
-		if math.Abs(s-p.Threshold) < p.Margin() {
-			inMargin++
-		}
-	}
+	want, inMargin := plainCount(g, p, probe)
 	reply, _ := search(t, req, resp, g, probe)
 	got, err := req.Count(reply)
 	if err != nil {
@@ -291,17 +297,7 @@ func TestPrecompute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sims, _ := g.Similarities(probe)
-	want, inMargin := 0, 0
-	for _, s := range sims {
-		if s > p.Threshold {
-			want++
-		}
-		if math.Abs(s-p.Threshold) < p.Margin() {
-			inMargin++
-		}
-	}
-	if math.Abs(got-float64(want)) > 0.5+float64(inMargin) {
+	if want, inMargin := plainCount(g, p, probe); math.Abs(got-float64(want)) > 0.5+float64(inMargin) {
 		t.Fatalf("count %.3f with precomputed diagonals, want %d (%d entries in the margin)", got, want, inMargin)
 	}
 }
