@@ -12,15 +12,18 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/country"
+	"github.com/ebsp/ebsp/internal/durable"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -180,21 +183,33 @@ func (ca *CA) IssueNode(node string, hosts []string, now time.Time, validity tim
 }
 
 // Save writes the credentials into dir (created if needed; keys mode 0600).
+// Each file is written beside, synced and renamed, and its directory
+// synced, so that a node starting meanwhile reads either the old file or
+// the new one. The files go in an order that a crash cannot make lose the
+// chain of keys: the retired keys and rotation statements first, then the
+// other files (the new keys) in name order. A crash in the middle of a
+// rotation so leaves the old keys with a statement naming a new key that
+// was never stored (LoadNode refuses the credentials; remove the last
+// statement and its retired file, and rotate again), never a new key
+// without the statement partners need to trust it.
 func (nc *NodeCredentials) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("exchange: %v", err)
 	}
-	for name, b := range nc.files {
+	first := func(name string) int {
+		if strings.HasPrefix(name, RetiredDir+string(filepath.Separator)) || strings.HasPrefix(name, RotationsDir+string(filepath.Separator)) {
+			return 0
+		}
+		return 1
+	}
+	names := slices.Sorted(maps.Keys(nc.files))
+	slices.SortStableFunc(names, func(a, b string) int { return first(a) - first(b) })
+	for _, name := range names {
 		path := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return fmt.Errorf("exchange: %v", err)
 		}
-		// Written beside and renamed, so that a node starting meanwhile
-		// reads either the old file or the new one.
-		if err := os.WriteFile(path+".tmp", b, 0o600); err != nil {
-			return fmt.Errorf("exchange: %v", err)
-		}
-		if err := os.Rename(path+".tmp", path); err != nil {
+		if err := durable.WriteFile(path, nc.files[name]); err != nil {
 			return fmt.Errorf("exchange: %v", err)
 		}
 	}

@@ -141,3 +141,60 @@ func keyHash(t *testing.T, vkey string) string {
 	}
 	return fmt.Sprintf("%08x", v.KeyHash())
 }
+
+// TestSaveRotationStatementFirst: a rotation saved over the credentials it
+// replaces writes the statement and the retired key before the new keys,
+// so a save that stops on the key file (here: a directory where its
+// temporary file goes) leaves the old key, with the statement on disk,
+// never a new key partners cannot chain to.
+func TestSaveRotationStatementFirst(t *testing.T) {
+	now := time.Now()
+	ca, err := NewCA("GB", now, 365*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := ca.IssueNode("gb-node", []string{"127.0.0.1"}, now, 30*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "creds")
+	if err := nc.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	oldKey, err := os.ReadFile(filepath.Join(dir, LogKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := nc.RotateLog(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, LogKeyFile+".tmp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, LogKeyFile+".tmp", "x"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := rotated.Save(dir); err == nil {
+		t.Fatal("Save wrote the log key over a directory")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, LogKeyFile)); string(b) != string(oldKey) {
+		t.Fatal("the old log key was replaced")
+	}
+	for _, sub := range []string{RotationsDir, RetiredDir} {
+		if ents, err := os.ReadDir(filepath.Join(dir, sub)); err != nil || len(ents) != 1 {
+			t.Fatalf("%s: %d files (%v); the statement and retired key go first", sub, len(ents), err)
+		}
+	}
+	os.RemoveAll(filepath.Join(dir, LogKeyFile+".tmp"))
+	if err := rotated.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadNode(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LogKey != rotated.LogKey || len(got.Rotations) != 1 {
+		t.Fatalf("loaded log key %s with %d rotations, want %s with 1", got.LogKey, len(got.Rotations), rotated.LogKey)
+	}
+}
