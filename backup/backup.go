@@ -214,6 +214,9 @@ func Restore(ctx context.Context, from, to, storeURL string) (*Restored, error) 
 	if err := checkFiles(from, m.Files); err != nil {
 		return nil, err
 	}
+	if err := checkNamed(&m); err != nil {
+		return nil, err
+	}
 	if err := emptyDir(to); err != nil {
 		return nil, err
 	}
@@ -503,6 +506,30 @@ func hashFile(p string) (File, error) {
 	h := sha256.New()
 	n, err := io.Copy(h, in)
 	return File{Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, err
+}
+
+// checkNamed checks that the files the restored configuration will name
+// (agreements, revocation lists, TLS files) are files of the backup, so
+// that an edited manifest cannot point the restored node at files outside
+// it (the manifest's hashes say nothing about those).
+func checkNamed(m *Manifest) error {
+	held := map[string]bool{}
+	for _, f := range m.Files {
+		held[f.Path] = true
+	}
+	named := append(append([]string(nil), m.Agreements...), m.RevocationLists...)
+	if m.TLS != nil {
+		named = append(named, m.TLS.Cert, m.TLS.Key)
+		if m.TLS.ClientCA != "" {
+			named = append(named, m.TLS.ClientCA)
+		}
+	}
+	for _, p := range named {
+		if !held[p] {
+			return fmt.Errorf("restore: %s names %q for the configuration, which is not a file of the backup", ManifestFile, p)
+		}
+	}
+	return nil
 }
 
 // checkFiles checks every file of a backup against the manifest, and that

@@ -65,6 +65,11 @@ func TestRestoreRefuses(t *testing.T) {
 		{"changed", "SHA-256", func() { os.WriteFile(evidence, []byte("{ }"), 0o600) }, func() { os.WriteFile(evidence, []byte("{}"), 0o600) }},
 		{"missing", "missing", func() { os.Rename(evidence, filepath.Join(dir, "away")) }, func() { os.Rename(filepath.Join(dir, "away"), evidence) }},
 		{"added", "not in the manifest", func() { os.WriteFile(evidence+"2", nil, 0o600) }, func() { os.Remove(evidence + "2") }},
+		{"outside", "not a file of the backup", func() {
+			editManifest(t, out, func(m *Manifest) { m.Agreements = []string{"../../etc/agreement.json"} })
+		}, func() {
+			editManifest(t, out, func(m *Manifest) { m.Agreements = nil })
+		}},
 		{"no manifest", "incomplete", func() { os.Rename(filepath.Join(out, ManifestFile), filepath.Join(dir, "m")) }, func() { os.Rename(filepath.Join(dir, "m"), filepath.Join(out, ManifestFile)) }},
 	} {
 		c.spoil()
@@ -90,4 +95,25 @@ func TestRestoreRefuses(t *testing.T) {
 		t.Fatalf("the restored store: %v", err)
 	}
 	st.Close()
+}
+
+// editManifest rewrites the backup's manifest after edit.
+func editManifest(t *testing.T, dir string, edit func(*Manifest)) {
+	t.Helper()
+	path := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(&m)
+	if b, err = json.Marshal(&m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
