@@ -618,3 +618,16 @@ func TestEnrolRefusalNamesNoIdentity(t *testing.T) {
 		t.Fatalf("the refusal names the identity or template: %s", msg)
 	}
 }
+
+// TestConnectErrorHidesPassword: a NATS URL with a password that cannot
+// be reached fails with an error (which the node logs when it stops) that
+// names the server but not the password.
+func TestConnectErrorHidesPassword(t *testing.T) {
+	_, err := Connect("nats://ebsp:s3cret-pw@127.0.0.1:1,nats://127.0.0.1:2", "test")
+	if err == nil {
+		t.Fatal("connected to port 1")
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cret-pw") || !strings.Contains(msg, "127.0.0.1:1") {
+		t.Fatalf("error %q", msg)
+	}
+}

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -30,7 +32,22 @@ func StartServer(host string, port int) (*server.Server, error) {
 func Connect(url, name string) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
 	if err != nil {
-		return nil, fmt.Errorf("cluster: connect to %s: %w", url, err)
+		return nil, fmt.Errorf("cluster: connect to %s: %w", redactURLs(url), err)
 	}
 	return nc, nil
+}
+
+// redactURLs hides the passwords of a NATS server list (comma-separated
+// URLs, as nats.Connect takes it), for errors that reach a log.
+func redactURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil {
+			parts[i] = "(a URL that does not parse)"
+			continue
+		}
+		parts[i] = u.Redacted()
+	}
+	return strings.Join(parts, ",")
 }
