@@ -10,8 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/exchange"
 )
 
 // TestClusterNode runs a node whose fingerprint gallery is in three
@@ -204,5 +207,37 @@ func TestClusterNodeFaces(t *testing.T) {
 	}
 	if got := top(tn); got != "F07" {
 		t.Fatalf("after restart: top candidate %s, want F07", got)
+	}
+}
+
+// TestClusterFacesRefuseEncryptedSearch: a node whose faces are in shards
+// refuses an agreement with an encrypted face search (its responder would
+// count over an empty in-process gallery and answer every search 0).
+func TestClusterFacesRefuseEncryptedSearch(t *testing.T) {
+	tn := newTestNode(t, func(c *Config) {
+		c.Cluster = &ClusterConfig{Listen: "127.0.0.1:0", Shards: []string{"a"}, Modalities: []biometric.Modality{biometric.Finger, biometric.Face}}
+	})
+	t.Cleanup(func() { tn.Close() })
+	now := time.Now()
+	var creds [2]*exchange.NodeCredentials
+	for i, s := range []string{"US", "GB"} {
+		ca, err := exchange.NewCA(s, now, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if creds[i], err = ca.IssueNode(s+"-node", []string{"127.0.0.1"}, now, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lg, err := audit.Open(filepath.Join(t.TempDir(), "audit"), creds[0].LogSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close() })
+	a := exchange.DefaultAgreement("US-GB", creds[0].Party("https://127.0.0.1:1"), creds[1].Party("https://127.0.0.1:2"))
+	a.EncryptedSearch = &exchange.EncryptedSearch{Modalities: []biometric.Modality{biometric.Face}}
+	err = tn.EnableExchange(ExchangeSetup{Credentials: creds[0], Agreements: []*exchange.Agreement{a}, Log: lg})
+	if err == nil || !strings.Contains(err.Error(), "not built over a cluster's face shards") {
+		t.Fatalf("EnableExchange: %v", err)
 	}
 }

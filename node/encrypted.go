@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/exchange"
@@ -20,6 +22,11 @@ import (
 func (n *Node) keyringFor(agreements []*exchange.Agreement) (*exchange.Keyring, error) {
 	for _, a := range agreements {
 		if a.EncryptedSearch != nil {
+			if n.cfg.Cluster != nil && slices.Contains(n.cfg.Cluster.Modalities, biometric.Face) {
+				// The responder would search an empty gallery and answer
+				// every encrypted search with a count of 0.
+				return nil, fmt.Errorf("node: agreement %s has an encrypted face search, which is not built over a cluster's face shards: keep faces in the node (cluster.modalities without face)", a.ID)
+			}
 			return exchange.OpenKeyring(filepath.Join(n.cfg.DataDir, "exchange-keys"))
 		}
 	}
@@ -31,9 +38,12 @@ func (n *Node) keyringFor(agreements []*exchange.Agreement) (*exchange.Keyring, 
 type nodeFaceVectors struct{ n *Node }
 
 func (f nodeFaceVectors) FaceVectors(ctx context.Context) ([][]float32, error) {
+	if _, ok := f.n.sharded[biometric.Face]; ok {
+		return nil, errors.New("node: encrypted search over a cluster's face shards is not built")
+	}
 	g := f.n.galleries[biometric.Face]
 	if g == nil {
-		return nil, nil
+		return nil, nil // no face engine: no faces to count
 	}
 	var out [][]float32
 	for i := 0; ; i++ {
