@@ -131,6 +131,42 @@ func (o *exOrientation) smooth(seg *exSegmentation) {
 	o.vy = exSmoothGrid(uy, o.cols, o.rows, k)
 }
 
+// exGaussRow5 and exGaussCol5 are exGaussBlur's passes for a 5-tap kernel
+// (σ 1 px, the one it is used with), with the sum of each pixel kept in a
+// register. The sums start from 0 and add the taps in the general loops'
+// order, so the results are the same to the bit.
+func exGaussRow5(out, pad, k []float32) {
+	k = k[:5:5]
+	k0, k1, k2, k3, k4 := k[0], k[1], k[2], k[3], k[4]
+	pad = pad[:len(out)+4]
+	for x := range out {
+		p := pad[x : x+5 : x+5]
+		s := float32(0)
+		s += k0 * p[0]
+		s += k1 * p[1]
+		s += k2 * p[2]
+		s += k3 * p[3]
+		s += k4 * p[4]
+		out[x] = s
+	}
+}
+
+func exGaussCol5(out, r0, r1, r2, r3, r4, k []float32) {
+	k = k[:5:5]
+	k0, k1, k2, k3, k4 := k[0], k[1], k[2], k[3], k[4]
+	n := len(out)
+	r0, r1, r2, r3, r4 = r0[:n], r1[:n], r2[:n], r3[:n], r4[:n]
+	for x := range out {
+		s := float32(0)
+		s += k0 * r0[x]
+		s += k1 * r1[x]
+		s += k2 * r2[x]
+		s += k3 * r3[x]
+		s += k4 * r4[x]
+		out[x] = s
+	}
+}
+
 // exGaussKernel returns a normalised Gaussian of the given radius.
 func exGaussKernel(sigma float64, radius int) []float32 {
 	k := make([]float32, 2*radius+1)
@@ -276,6 +312,10 @@ func exGaussBlur(p exPlane, sigma float64) exPlane {
 			pad[j], pad[r+w+j] = row[0], row[w-1]
 		}
 		out := tmp.pix[y*w : (y+1)*w]
+		if r == 2 {
+			exGaussRow5(out, pad, k)
+			continue
+		}
 		for j, kk := range k {
 			src := pad[j : j+w]
 			for x := range out {
@@ -286,6 +326,11 @@ func exGaussBlur(p exPlane, sigma float64) exPlane {
 	out := newExPlane(w, h)
 	for y := 0; y < h; y++ {
 		o := out.pix[y*w : (y+1)*w]
+		if r == 2 {
+			row := func(j int) []float32 { return tmp.pix[min(max(y+j, 0), h-1)*w:][:w] }
+			exGaussCol5(o, row(-2), row(-1), row(0), row(1), row(2), k)
+			continue
+		}
 		for j := -r; j <= r; j++ {
 			src := tmp.pix[min(max(y+j, 0), h-1)*w:]
 			src = src[:w]
