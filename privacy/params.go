@@ -82,7 +82,7 @@ func NewParams(logN, dim int, threshold float64) (Params, error) {
 // decryption share: 2^33. Each slot then carries flooding noise of about
 // σ·√N/scale (some 6 at N = 2^15), and the requester reads the median of
 // all slots, whose error stays a few hundredths (measured by ebsp bench
-// privacy), while the flooding exceeds the evaluation noise by about 22
+// privacy), while the flooding exceeds the evaluation noise by about 23
 // bits (TestFlooding measures both).
 // docs/privacy.md discusses why that is short of what a proof of circuit
 // privacy needs.
