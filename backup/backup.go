@@ -217,11 +217,17 @@ func Restore(ctx context.Context, from, to, storeURL string) (*Restored, error) 
 	if err := checkNamed(&m); err != nil {
 		return nil, err
 	}
-	if err := emptyDir(to); err != nil {
-		return nil, err
-	}
 	to, err = filepath.Abs(to)
 	if err != nil {
+		return nil, err
+	}
+	if src, err := filepath.Abs(from); err != nil {
+		return nil, err
+	} else if rel, err := filepath.Rel(src, to); err == nil && (rel == "." || filepath.IsLocal(rel)) {
+		// The copy would walk into its own output.
+		return nil, fmt.Errorf("restore: %s is inside the backup %s: restore elsewhere", to, from)
+	}
+	if err := emptyDir(to); err != nil {
 		return nil, err
 	}
 	err = copyTree(from, to, func(rel string, _ fs.DirEntry) bool { return rel == ManifestFile || rel == PGDumpFile })

@@ -56,6 +56,9 @@ func TestRestoreRefuses(t *testing.T) {
 	if _, err := Restore(ctx, out, used, ""); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("a restore into a used directory: %v", err)
 	}
+	if _, err := Restore(ctx, out, filepath.Join(out, "restored"), ""); err == nil || !strings.Contains(err.Error(), "inside the backup") {
+		t.Fatalf("a restore into the backup: %v", err)
+	}
 	evidence := filepath.Join(out, "data", "evidence", "fork.json")
 	for _, c := range []struct {
 		name, want string
