@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ebsp/ebsp/exchange"
+	"github.com/ebsp/ebsp/internal/durable"
 )
 
 func init() {
@@ -205,12 +206,13 @@ func pkiRevoke(args []string) int {
 	if err != nil {
 		return fail("pki revoke", err)
 	}
-	tmp := *out + ".tmp"
-	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
+	// Renamed into place, so a node re-reading it never sees half a file,
+	// and synced, so that a revocation reported done survives a crash.
+	// The list is public: readable by all, like the CA's certificate.
+	if err := durable.WriteFile(*out, raw); err != nil {
 		return fail("pki revoke", err)
 	}
-	// Renamed into place, so a node re-reading it never sees half a file.
-	if err := os.Rename(tmp, *out); err != nil {
+	if err := os.Chmod(*out, 0o644); err != nil {
 		return fail("pki revoke", err)
 	}
 	printResult(*asJSON, map[string]any{"file": *out, "number": crl.Number.String(), "revoked": len(crl.RevokedCertificateEntries), "next_update": crl.NextUpdate.UTC()},

@@ -57,6 +57,11 @@ func TestPKICommand(t *testing.T) {
 			t.Fatalf("ebsp pki %v: exit %d", args, rc)
 		}
 	}
+	if st, err := os.Stat(p("us-ca", "crl.pem")); err != nil {
+		t.Fatal(err)
+	} else if st.Mode().Perm() != 0o644 {
+		t.Fatalf("the revocation list is %v, want 0644 (public, like the CA certificate)", st.Mode())
+	}
 	ca, _ := exchange.LoadCA(p("us-ca"))
 	rv, err := exchange.LoadRevocations([]string{p("us-ca", "crl.pem")}, []*x509.Certificate{ca.Cert})
 	if err != nil {
