@@ -82,21 +82,32 @@ func (m *Matcher) CompactLog() (before, after int64, err error) {
 		}
 		recs = recs[k:]
 	}
-	if err := os.Remove(m.snapshotPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// The removal is made durable before the rename: without a directory
+	// sync between them, a crash may keep the rename and lose the removal.
+	err = os.Remove(m.snapshotPath())
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		err = syncDir(filepath.Dir(m.snapshotPath()))
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
 		nl.close()
 		os.Remove(tmp)
 		return before, 0, fmt.Errorf("cluster: compact: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		nl.close()
-		os.Remove(tmp)
-		return before, 0, fmt.Errorf("cluster: compact: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync() // the rename, durable
-		d.Close()
-	}
+	_ = syncDir(filepath.Dir(path)) // the rename, durable
 	m.log.close()
 	m.log = nl // the same file, under its new name
 	return before, nl.size, m.writeSnapshot()
+}
+
+// syncDir makes the entries of directory dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
