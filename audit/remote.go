@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebsp/ebsp/internal/durable"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -218,6 +219,7 @@ func (l *Log) Publish(dir string, from int64) error {
 	if from < 0 || from > n {
 		return fmt.Errorf("audit: Publish from size %d of a log of %d", from, n)
 	}
+	dirs := map[string]bool{} // directories whose entries changed
 	for _, t := range tlog.NewTiles(TileHeight, from, n) {
 		b, err := l.ReadTile(t)
 		if err != nil {
@@ -227,10 +229,39 @@ func (l *Log) Publish(dir string, from int64) error {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("audit: %v", err)
 		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
+		if err := writeTileSynced(p, b); err != nil {
+			return fmt.Errorf("audit: %v", err)
+		}
+		for d := filepath.Dir(p); len(d) > len(dir); d = filepath.Dir(d) {
+			dirs[filepath.Dir(d)] = true // d's entry in its parent
+			dirs[d] = true
+		}
+	}
+	for d := range dirs {
+		if err := durable.SyncDir(d); err != nil {
 			return fmt.Errorf("audit: %v", err)
 		}
 	}
-	// The checkpoint last: a reader never sees one whose tiles are missing.
+	// The checkpoint last, after the tiles are on disk: a reader never
+	// sees one whose tiles are missing, even after a crash.
 	return writeFileSynced(filepath.Join(dir, "checkpoint"), signed)
+}
+
+// writeTileSynced writes a tile file and syncs it. Tiles are not renamed
+// into place: a tile's path names its width, so a file is never
+// replaced by other contents, and no checkpoint names it until the write
+// is done.
+func writeTileSynced(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -39,6 +39,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, for VACUUM INTO
 
 	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/internal/durable"
 	"github.com/ebsp/ebsp/node"
 )
 
@@ -177,7 +178,7 @@ func Take(ctx context.Context, cfg *node.Config, configPath, out string) (*Manif
 	if err := writeFile(filepath.Join(out, ManifestFile), append(b, '\n')); err != nil {
 		return nil, err
 	}
-	return m, syncDir(out)
+	return m, durable.SyncDir(out)
 }
 
 // Restored is a node restored by Restore.
@@ -476,15 +477,6 @@ func writeFrom(path string, r io.Reader) error {
 		err = cerr
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // hashTree lists every file under dir with its size and SHA-256.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/ebsp/ebsp/internal/durable"
 )
 
 // CompactLog rewrites the shard log with what the shard holds now, one
@@ -86,7 +88,7 @@ func (m *Matcher) CompactLog() (before, after int64, err error) {
 	// sync between them, a crash may keep the rename and lose the removal.
 	err = os.Remove(m.snapshotPath())
 	if err == nil || errors.Is(err, os.ErrNotExist) {
-		err = syncDir(filepath.Dir(m.snapshotPath()))
+		err = durable.SyncDir(filepath.Dir(m.snapshotPath()))
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
@@ -96,18 +98,8 @@ func (m *Matcher) CompactLog() (before, after int64, err error) {
 		os.Remove(tmp)
 		return before, 0, fmt.Errorf("cluster: compact: %w", err)
 	}
-	_ = syncDir(filepath.Dir(path)) // the rename, durable
+	_ = durable.SyncDir(filepath.Dir(path)) // the rename, durable
 	m.log.close()
 	m.log = nl // the same file, under its new name
 	return before, nl.size, m.writeSnapshot()
-}
-
-// syncDir makes the entries of directory dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -28,14 +28,21 @@ func WriteFile(path string, b []byte) error {
 		err = os.Rename(tmp, path)
 	}
 	if err == nil {
-		var d *os.File
-		if d, err = os.Open(filepath.Dir(path)); err == nil {
-			err = d.Sync()
-			d.Close()
-		}
+		err = SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// SyncDir makes the entries of directory dir durable: files created,
+// renamed or removed in it survive a crash once it returns.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
