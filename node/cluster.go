@@ -96,13 +96,26 @@ func (c *ClusterConfig) validate(selfCal bool) error {
 	if c.TimeoutMS < 0 {
 		return fmt.Errorf("config: cluster.timeout_ms %d: want 0 (default) or more", c.TimeoutMS)
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil && c.NATS == "" {
+	if host, _, err := net.SplitHostPort(c.Listen); err != nil && c.NATS == "" {
 		return fmt.Errorf("config: cluster.listen %q: %v", c.Listen, err)
+	} else if c.NATS == "" && c.Matchers == "node" && !loopback(host) {
+		// No process but the node's needs the server, which has no
+		// authentication or TLS: anyone reaching it could read templates.
+		return fmt.Errorf("config: cluster.listen %q: the embedded NATS server has no authentication or TLS and the node's own matchers need no other host: listen on a loopback address", c.Listen)
 	}
 	if selfCal {
 		return errors.New("config: self_calibration over a cluster's galleries is not built; turn one of them off")
 	}
 	return nil
+}
+
+// loopback reports whether host names only this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // shardedGallery is a modality's gallery held by matcher shards.

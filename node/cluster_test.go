@@ -241,3 +241,28 @@ func TestClusterFacesRefuseEncryptedSearch(t *testing.T) {
 		t.Fatalf("EnableExchange: %v", err)
 	}
 }
+
+// TestClusterListenLoopback: the embedded NATS server, which has no
+// authentication, listens only on loopback when the node's own matchers
+// are its only users.
+func TestClusterListenLoopback(t *testing.T) {
+	for _, c := range []struct {
+		listen, nats, matchers string
+		ok                     bool
+	}{
+		{"127.0.0.1:4222", "", "node", true},
+		{"[::1]:4222", "", "node", true},
+		{"localhost:0", "", "node", true},
+		{"0.0.0.0:4222", "", "node", false},
+		{":4222", "", "node", false},
+		{"10.1.2.3:4222", "", "node", false},
+		{"0.0.0.0:4222", "", "external", true}, // external matchers reach the node's server
+		{"", "nats://10.1.2.3:4222", "", true},
+	} {
+		cc := &ClusterConfig{Shards: []string{"a"}, Listen: c.listen, NATS: c.nats, Matchers: c.matchers}
+		cc.defaults()
+		if err := cc.validate(false); (err == nil) != c.ok {
+			t.Errorf("listen %q nats %q matchers %q: %v, want ok %v", c.listen, c.nats, c.matchers, err, c.ok)
+		}
+	}
+}
