@@ -103,8 +103,11 @@ func keySeed(a *Agreement, session string, nonceA, nonceB []byte) []byte {
 	return h.Sum(nil)
 }
 
-// inbound is a round message being received.
+// inbound is a round message being received. Its buffer is made at the
+// round's first chunk, not when the session starts, so that starts alone
+// (a partner may send many) hold no round-sized memory.
 type inbound struct {
+	size   int // the round message's exact length
 	buf    []byte
 	got    int
 	digest []byte
@@ -124,11 +127,14 @@ func (in *inbound) put(req *KeySetupRequest) (bool, *Refusal) {
 	if req.Offset != int64(in.got) {
 		return false, nil // not the next chunk: the reply says where to resume
 	}
-	if len(req.Data) == 0 || len(req.Data) > KeyChunkBytes || in.got+len(req.Data) > len(in.buf) {
-		return false, refuse(http.StatusBadRequest, ReasonMalformed, "key setup: chunk of %d bytes at %d does not fit the %d-byte round %d", len(req.Data), req.Offset, len(in.buf), req.Round)
+	if len(req.Data) == 0 || len(req.Data) > KeyChunkBytes || in.got+len(req.Data) > in.size || in.buf == nil && in.got > 0 {
+		return false, refuse(http.StatusBadRequest, ReasonMalformed, "key setup: chunk of %d bytes at %d does not fit the %d-byte round %d", len(req.Data), req.Offset, in.size, req.Round)
+	}
+	if in.buf == nil {
+		in.buf = make([]byte, in.size)
 	}
 	in.got += copy(in.buf[in.got:], req.Data)
-	if in.got < len(in.buf) {
+	if in.got < in.size {
 		return false, nil
 	}
 	sum := sha256.Sum256(in.buf)
@@ -197,7 +203,7 @@ func (r *Responder) keySetup(env *Envelope, a *Agreement) Response {
 			return r.internal(env, a, err)
 		}
 		s := &keySession{id: req.Session, partner: env.From, party: pa, own1: own1,
-			in1: inbound{buf: make([]byte, params.Round1Size())}, in2: inbound{buf: make([]byte, params.Round2Size())}}
+			in1: inbound{size: params.Round1Size()}, in2: inbound{size: params.Round2Size()}}
 		r.keyMu.Lock()
 		r.keySessions[a.ID] = s
 		r.keyMu.Unlock()
@@ -228,7 +234,7 @@ func (r *Responder) keySetup(env *Envelope, a *Agreement) Response {
 		if done && s.own2 == nil {
 			peer, err := params.UnmarshalRound1(s.in1.buf)
 			if err != nil {
-				s.in1 = inbound{buf: s.in1.buf}
+				s.in1 = inbound{size: s.in1.size, buf: s.in1.buf}
 				return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "key setup: %v", err))
 			}
 			r2, err := s.party.Round2(peer)
@@ -253,7 +259,7 @@ func (r *Responder) keySetup(env *Envelope, a *Agreement) Response {
 			if done {
 				peer, err := params.UnmarshalRound2(s.in2.buf)
 				if err != nil {
-					s.in2 = inbound{buf: s.in2.buf}
+					s.in2 = inbound{size: s.in2.size, buf: s.in2.buf}
 					return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "key setup: %v", err))
 				}
 				if err := s.party.Finish(peer); err != nil {
