@@ -71,7 +71,7 @@ func (s *exSkeleton) removeSmall(seg *exSegmentation) {
 			}
 		}
 	}
-	four := [4]int{s.nb[0], s.nb[2], s.nb[4], s.nb[6]}
+	nb := s.nb
 	var stack, comp []int
 	for y := 0; y < s.h; y++ {
 		for x := 0; x < s.w; x++ {
@@ -84,32 +84,48 @@ func (s *exSkeleton) removeSmall(seg *exSegmentation) {
 			if want == 0 && v&skInside == 0 {
 				continue
 			}
-			neigh := s.nb[:]
-			if want == 0 {
-				neigh = four[:]
-			}
 			comp = comp[:0]
 			open := false // a hole touching the background or the frame
 			b[start] |= skSeen
 			stack = append(stack[:0], start)
+			visit := func(j int) {
+				vj := b[j]
+				if vj&(skSeen|1) != want {
+					return
+				}
+				if want == 0 && vj&skInside == 0 {
+					open = true
+					return
+				}
+				b[j] = vj | skSeen
+				stack = append(stack, j)
+			}
 			for len(stack) > 0 {
 				i := stack[len(stack)-1]
 				stack = stack[:len(stack)-1]
-				comp = append(comp, i)
-				for _, off := range neigh {
-					j := i + off
-					vj := b[j]
-					if vj&(skSeen|1) != want {
-						continue
-					}
-					if want == 0 && vj&skInside == 0 {
-						open = true
-						continue
-					}
-					b[j] = vj | skSeen
-					stack = append(stack, j)
+				if len(comp) < skMinBlob {
+					comp = append(comp, i)
+				}
+				// In the order of nb; holes are 4-connected.
+				visit(i + nb[0])
+				if want != 0 {
+					visit(i + nb[1])
+				}
+				visit(i + nb[2])
+				if want != 0 {
+					visit(i + nb[3])
+				}
+				visit(i + nb[4])
+				if want != 0 {
+					visit(i + nb[5])
+				}
+				visit(i + nb[6])
+				if want != 0 {
+					visit(i + nb[7])
 				}
 			}
+			// comp holds the first skMinBlob pixels reached: all of a
+			// component small enough to flip.
 			if len(comp) < skMinBlob && !open {
 				for _, i := range comp {
 					b[i] ^= 1
