@@ -135,7 +135,7 @@ func Take(ctx context.Context, cfg *node.Config, configPath, out string) (*Manif
 	// the store's could hold templates the restored store has not (a
 	// searchable erased template); a restored node fills empty shards
 	// from its store when it starts.
-	err = copyTree(cfg.DataDir, data, func(rel string, d fs.DirEntry) bool {
+	err = copyTree(cfg.DataDir, data, true, func(rel string, d fs.DirEntry) bool {
 		return rel == "audit" || rel == "shards" || strings.HasPrefix(rel, "ebsp.db") || strings.HasSuffix(rel, ".tmp")
 	})
 	if err != nil {
@@ -143,7 +143,7 @@ func Take(ctx context.Context, cfg *node.Config, configPath, out string) (*Manif
 	}
 	// 4. Keys, certificates, agreements.
 	if x := cfg.Exchange; x != nil {
-		if err := copyTree(x.Credentials, filepath.Join(out, CredsDir), nil); err != nil {
+		if err := copyTree(x.Credentials, filepath.Join(out, CredsDir), true, nil); err != nil {
 			return nil, fmt.Errorf("backup: exchange.credentials: %w", err)
 		}
 		if m.Agreements, err = copyFiles(x.Agreements, out, "agreements"); err != nil {
@@ -231,7 +231,7 @@ func Restore(ctx context.Context, from, to, storeURL string) (*Restored, error) 
 	if err := emptyDir(to); err != nil {
 		return nil, err
 	}
-	err = copyTree(from, to, func(rel string, _ fs.DirEntry) bool { return rel == ManifestFile || rel == PGDumpFile })
+	err = copyTree(from, to, false, func(rel string, _ fs.DirEntry) bool { return rel == ManifestFile || rel == PGDumpFile })
 	if err != nil {
 		return nil, err
 	}
@@ -402,10 +402,18 @@ func emptyDir(dir string) error {
 
 // copyTree copies the regular files under src into dst (made if missing),
 // except those skip names by their path relative to src (a skipped
-// directory is not entered). A missing src copies nothing.
-func copyTree(src, dst string, skip func(rel string, d fs.DirEntry) bool) error {
+// directory is not entered). A missing src copies nothing. src itself may
+// be a symbolic link to a directory (a data directory on another disk).
+// With follow, a symbolic link inside it to a regular file is copied as
+// that file (a credentials directory mounted as a Kubernetes secret holds
+// only such links); without, links are left out.
+func copyTree(src, dst string, follow bool, skip func(rel string, d fs.DirEntry) bool) error {
 	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
 		return nil
+	}
+	src, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return err
 	}
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -425,6 +433,10 @@ func copyTree(src, dst string, skip func(rel string, d fs.DirEntry) bool) error 
 		switch {
 		case d.IsDir():
 			return os.MkdirAll(to, 0o700)
+		case d.Type()&fs.ModeSymlink != 0 && follow:
+			if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+				return err // a link to a directory is not entered; a dangling one fails
+			}
 		case !d.Type().IsRegular():
 			return nil
 		}
@@ -481,8 +493,12 @@ func writeFrom(path string, r io.Reader) error {
 
 // hashTree lists every file under dir with its size and SHA-256.
 func hashTree(dir string) ([]File, error) {
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
 	var out []File
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return err
 		}

@@ -120,3 +120,53 @@ func editManifest(t *testing.T, dir string, edit func(*Manifest)) {
 		t.Fatal(err)
 	}
 }
+
+// TestTakeFollowsLinks: a data directory that is a symbolic link (to
+// another disk), and files in it that are links (a secret mounted by an
+// orchestrator), are backed up as the files they point to; a backup
+// reached through a link restores.
+func TestTakeFollowsLinks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	real := filepath.Join(dir, "disk", "data")
+	st, err := sqlite.Open(filepath.Join(real, "ebsp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	os.MkdirAll(filepath.Join(real, "evidence"), 0o700)
+	secret := filepath.Join(dir, "secret", "fork.json")
+	os.MkdirAll(filepath.Dir(secret), 0o700)
+	os.WriteFile(secret, []byte(`{"x":1}`), 0o600)
+	if err := os.Symlink(secret, filepath.Join(real, "evidence", "fork.json")); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.Symlink(real, data); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &node.Config{State: "GBR", DataDir: data, Store: "sqlite"}
+	cfgPath := filepath.Join(dir, "node.json")
+	b, _ := json.Marshal(cfg)
+	os.WriteFile(cfgPath, b, 0o600)
+	out := filepath.Join(dir, "backup")
+	if _, err := Take(ctx, cfg, cfgPath, out); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(filepath.Join(out, "data", "evidence", "fork.json"))
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the linked evidence file in the backup: %v %v", fi, err)
+	}
+	link := filepath.Join(dir, "backup-link")
+	if err := os.Symlink(out, link); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Restore(ctx, link, filepath.Join(dir, "r"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := node.LoadConfig(r.Config)
+	if b, err := os.ReadFile(filepath.Join(got.DataDir, "evidence", "fork.json")); err != nil || string(b) != `{"x":1}` {
+		t.Fatalf("restored evidence: %q %v", b, err)
+	}
+}
