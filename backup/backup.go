@@ -281,7 +281,18 @@ func Restore(ctx context.Context, from, to, storeURL string) (*Restored, error) 
 		return nil, err
 	}
 	path := filepath.Join(to, ConfigFile)
-	if err := os.WriteFile(path, append(out, '\n'), 0o600); err != nil {
+	if err := durable.WriteFile(path, append(out, '\n')); err != nil {
+		return nil, fmt.Errorf("restore: %w", err)
+	}
+	// Every file was synced as it was copied; the directories' entries too,
+	// so that a restore that returned survives a crash.
+	err = filepath.WalkDir(to, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			err = durable.SyncDir(p)
+		}
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
 	if _, err := node.LoadConfig(path); err != nil {
