@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,6 +64,11 @@ func (s *TileSource) get(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("audit: %v", err)
 	}
 	if s.Token != "" {
+		if req.URL.Scheme != "https" && !loopbackHost(req.URL.Hostname()) {
+			// An auditor's token is a credential: never in the clear
+			// across a network.
+			return nil, fmt.Errorf("audit: a token is sent only over https (or to this machine), not to %s", req.URL.Redacted())
+		}
 		req.Header.Set("Authorization", "Bearer "+s.Token)
 	}
 	c := s.Client
@@ -79,6 +85,12 @@ func (s *TileSource) get(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("audit: fetching %s: %s: %s", path, resp.Status, strings.TrimSpace(string(msg)))
 	}
 	return readLimited(resp.Body, limit, path)
+}
+
+// loopbackHost reports whether host names only this machine.
+func loopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {

@@ -48,6 +48,10 @@ func TestVerifyTiles(t *testing.T) {
 	if r := VerifyTiles(NewTileSource(context.Background(), srv.URL+"/v1/audit", "bad"), fx.v, fx.kept); r.OK() || !strings.Contains(r.Problems[0], "401") {
 		t.Fatalf("without the token: %v", r.Problems)
 	}
+	// A token goes in the clear only to this machine.
+	if r := VerifyTiles(NewTileSource(context.Background(), "http://auditor.invalid/v1/audit", "tok"), fx.v, fx.kept); r.OK() || !strings.Contains(r.Problems[0], "only over https") {
+		t.Fatalf("a token over plain http to another host: %v", r.Problems)
+	}
 
 	// A tile changed in the mirror: it does not authenticate.
 	bad := t.TempDir()
