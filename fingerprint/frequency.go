@@ -47,12 +47,20 @@ func estimateFrequency(p exPlane, o *exOrientation, seg *exSegmentation) *exFreq
 		cy := float32((i/cols)*BlockSize) + BlockSize/2
 		nx, ny := o.normal(i)
 		tx, ty := -ny, nx
+		// The sample positions are cx + fu*nx + v*tx + 0.5 (and in y),
+		// evaluated left to right in float32; the terms that do not change
+		// along a loop are computed once, which gives the same roundings.
+		var vtx, vty [len(freqRows)]float32
+		for k, v := range freqRows {
+			vtx[k], vty[k] = v*tx, v*ty
+		}
 		for u := 0; u < freqLen; u++ {
 			fu := float32(u - freqLen/2)
+			ax, ay := cx+fu*nx, cy+fu*ny
 			var s float32
-			for _, v := range freqRows {
-				x := int(cx + fu*nx + v*tx + 0.5)
-				y := int(cy + fu*ny + v*ty + 0.5)
+			for k := range vtx {
+				x := int(ax + vtx[k] + 0.5)
+				y := int(ay + vty[k] + 0.5)
 				x = min(max(x, 0), p.w-1)
 				y = min(max(y, 0), p.h-1)
 				s += p.pix[y*p.w+x]
