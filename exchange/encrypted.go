@@ -41,7 +41,8 @@ import (
 // modalities encrypted. Both parties hold the same values.
 type EncryptedSearch struct {
 	// Modalities whose step 1 must be encrypted: face only for now (the
-	// fingerprint's fixed-length vector is not built).
+	// fingerprint's fixed-length vector, fingerprint.Vector, only ranks a
+	// shortlist for the exact comparison; it cannot decide a hit alone).
 	Modalities []biometric.Modality `json:"modalities"`
 	// Threshold is the cosine similarity, in the reduced space, above
 	// which a gallery entry counts (docs/privacy.md: chosen on held-out
