@@ -208,6 +208,25 @@ func (s *exSegmentation) fgAt(x, y int) bool {
 	return s.fg[(y/BlockSize)*s.cols+x/BlockSize]
 }
 
+// forRuns calls f(x0, x1) for each run of foreground pixels [x0, x1) of
+// image row y, left to right, whole foreground blocks at a time (the last
+// block clipped to the image width w).
+func (s *exSegmentation) forRuns(y int, f func(x0, x1 int)) {
+	row := s.fg[(y/BlockSize)*s.cols : (y/BlockSize+1)*s.cols]
+	for c := 0; c < len(row); {
+		if !row[c] {
+			c++
+			continue
+		}
+		e := c + 1
+		for e < len(row) && row[e] {
+			e++
+		}
+		f(c*BlockSize, min(e*BlockSize, s.w))
+		c = e
+	}
+}
+
 // segPeelDepth is how many blocks deep peel may eat into the foreground.
 const segPeelDepth = 2
 

@@ -45,11 +45,15 @@ func (s *exSkeleton) code(i int) uint8 {
 func binarize(e exPlane, seg *exSegmentation) *exSkeleton {
 	s := newExSkeleton(e.w, e.h)
 	for y := 0; y < e.h; y++ {
-		for x := 0; x < e.w; x++ {
-			if e.pix[y*e.w+x] < 0 && seg.fgAt(x, y) {
-				s.b[s.idx(x, y)] = 1
+		src := e.pix[y*e.w : (y+1)*e.w]
+		dst := s.b[s.idx(0, y) : s.idx(0, y)+e.w]
+		seg.forRuns(y, func(x0, x1 int) {
+			for x, v := range src[x0:x1] {
+				if v < 0 {
+					dst[x0+x] = 1
+				}
 			}
-		}
+		})
 	}
 	s.removeSmall(seg)
 	return s
@@ -65,11 +69,12 @@ func (s *exSkeleton) removeSmall(seg *exSegmentation) {
 	const skSeen, skInside = 2, 4
 	b := s.b
 	for y := 0; y < s.h; y++ {
-		for x := 0; x < s.w; x++ {
-			if seg.fgAt(x, y) {
-				b[s.idx(x, y)] |= skInside
+		row := b[s.idx(0, y) : s.idx(0, y)+s.w]
+		seg.forRuns(y, func(x0, x1 int) {
+			for x := range row[x0:x1] {
+				row[x0+x] |= skInside
 			}
-		}
+		})
 	}
 	nb := s.nb
 	var stack, comp []int
