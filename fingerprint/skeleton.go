@@ -248,13 +248,14 @@ func (s *exSkeleton) thin() {
 		}
 	}
 	del := make([]int32, 0, n/2)
-	b, pw := s.b, int32(s.pw)
+	b, pw := s.b, s.pw
 	for {
 		changed := false
 		for sub := 0; sub < 2; sub++ {
 			del = del[:0]
 			zs := &skZS[sub]
-			for _, i := range list {
+			for _, i32 := range list {
+				i := int(i32)
 				if b[i] == 0 {
 					continue
 				}
@@ -262,7 +263,7 @@ func (s *exSkeleton) thin() {
 				_ = b[i+pw+1]
 				c := b[i-pw] | b[i-pw+1]<<1 | b[i+1]<<2 | b[i+pw+1]<<3 | b[i+pw]<<4 | b[i+pw-1]<<5 | b[i-1]<<6 | b[i-pw-1]<<7
 				if zs[c] {
-					del = append(del, i)
+					del = append(del, i32)
 				}
 			}
 			for _, i := range del {
