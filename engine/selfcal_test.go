@@ -69,16 +69,7 @@ func TestSelfCalibratedFPIR(t *testing.T) {
 	for i := range n {
 		g.AddPrepared(fmt.Sprintf("I%06d", i), "", biometric.UnknownFinger, randVec(r))
 	}
-	s := NewSampler(1)
-	for s.Comparisons() < 2_000_000 {
-		if _, err := s.Step(g, vecEngine{}, 1000, 20); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tail, err := s.Tail("gallery")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tail := sampledTail(t, g, vecEngine{}, 20)
 	hit := Identification(tail, target, 0.1, 1, n).Hit
 	loose := Identification(tail, 10*target, 0.1, 1, n).Hit
 	false1, falseLoose := 0, 0
@@ -105,6 +96,24 @@ func TestSelfCalibratedFPIR(t *testing.T) {
 	if falseLoose < 10 {
 		t.Errorf("only %d false hits in %d searches at the threshold for FPIR %g: the tail is far too conservative", falseLoose, searches, 10*target)
 	}
+}
+
+// sampledTail runs a sampler over g until it holds 2 million impostor
+// comparisons (pairs scoring mateScore or more kept out) and returns the
+// tail it fits.
+func sampledTail(t *testing.T, g *search.Gallery, p Prober, mateScore float64) Tail {
+	t.Helper()
+	s := NewSampler(1)
+	for s.Comparisons() < 2_000_000 {
+		if _, err := s.Step(g, p, 1000, mateScore); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tail, err := s.Tail("gallery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tail
 }
 
 // TestSamplerResumes checks that a sampler saved and loaded continues the
