@@ -54,6 +54,12 @@ func estimateFrequency(p exPlane, o *exOrientation, seg *exSegmentation) *exFreq
 		for k, v := range freqRows {
 			vtx[k], vty[k] = v*tx, v*ty
 		}
+		// Windows that stay 2 px clear of the image's edges (the samples
+		// are at most freqLen/2 and 6 px from the centre along the
+		// normal and the ridge) need no clamping.
+		rx := float32(freqLen/2)*abs32(nx) + 6*abs32(tx) + 2
+		ry := float32(freqLen/2)*abs32(ny) + 6*abs32(ty) + 2
+		clear := cx-rx >= 0 && cx+rx <= float32(p.w-1) && cy-ry >= 0 && cy+ry <= float32(p.h-1)
 		for u := 0; u < freqLen; u++ {
 			fu := float32(u - freqLen/2)
 			ax, ay := cx+fu*nx, cy+fu*ny
@@ -61,8 +67,10 @@ func estimateFrequency(p exPlane, o *exOrientation, seg *exSegmentation) *exFreq
 			for k := range vtx {
 				x := int(ax + vtx[k] + 0.5)
 				y := int(ay + vty[k] + 0.5)
-				x = min(max(x, 0), p.w-1)
-				y = min(max(y, 0), p.h-1)
+				if !clear {
+					x = min(max(x, 0), p.w-1)
+					y = min(max(y, 0), p.h-1)
+				}
 				s += p.pix[y*p.w+x]
 			}
 			sig[u] = s / float32(len(freqRows))
@@ -225,4 +233,11 @@ func (f *exFrequency) field(seg *exSegmentation) *FrequencyField {
 		}
 	}
 	return out
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
