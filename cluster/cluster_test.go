@@ -518,10 +518,14 @@ func TestRebalance(t *testing.T) {
 		start(s)
 	}
 	check("after restarting every matcher")
-	// Searches find a moved person on the new shard, once.
+	// Searches find a moved person on the new shard, once. The probe is the
+	// enrolled impression itself: this checks placement, not the matcher,
+	// and since the synthetic prints' refit (issue 14) some other
+	// impression of a given finger scores below an impostor here, as real
+	// ones do.
 	var p int
 	fmt.Sscanf(movedWant[0], "P%d", &p)
-	_, probe := person(t, p, 2)
+	_, probe := person(t, p, 1)
 	res, err := c4.Search(ctx, probe, 5, 0.01)
 	if err != nil || res.Partial || len(res.Candidates) == 0 || res.Candidates[0].IdentityID != movedWant[0] {
 		t.Fatalf("search for a moved person: %+v, %v", res, err)
