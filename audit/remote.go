@@ -241,7 +241,10 @@ func (l *Log) Publish(dir string, from int64) error {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("audit: %v", err)
 		}
-		if err := writeTileSynced(p, b); err != nil {
+		// Synced, not renamed into place: a tile's path names its
+		// width, so a file is never replaced by other contents, and no
+		// checkpoint names it until the write is done.
+		if err := durable.WriteSynced(p, b, 0o644); err != nil {
 			return fmt.Errorf("audit: %v", err)
 		}
 		for d := filepath.Dir(p); len(d) > len(dir); d = filepath.Dir(d) {
@@ -257,23 +260,4 @@ func (l *Log) Publish(dir string, from int64) error {
 	// The checkpoint last, after the tiles are on disk: a reader never
 	// sees one whose tiles are missing, even after a crash.
 	return writeFileSynced(filepath.Join(dir, "checkpoint"), signed)
-}
-
-// writeTileSynced writes a tile file and syncs it. Tiles are not renamed
-// into place: a tile's path names its width, so a file is never
-// replaced by other contents, and no checkpoint names it until the write
-// is done.
-func writeTileSynced(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

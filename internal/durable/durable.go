@@ -13,7 +13,26 @@ import (
 // temporary file is removed and path is unchanged.
 func WriteFile(path string, b []byte) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	err := WriteSynced(tmp, b, 0o600)
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = SyncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// WriteSynced writes b to path in place, with mode perm if it creates
+// the file, and syncs it before it returns. It does not rename: it is for
+// WriteFile's temporary file and for files whose path never names other
+// contents (a tlog tile's path names its width), which no reader trusts
+// until something written after them refers to them.
+func WriteSynced(path string, b []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}
@@ -23,15 +42,6 @@ func WriteFile(path string, b []byte) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = SyncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		os.Remove(tmp)
 	}
 	return err
 }
