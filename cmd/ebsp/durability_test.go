@@ -81,14 +81,10 @@ func startNodeProcess(t *testing.T, bin, cfgPath, dir string, flags ...string) (
 		filepath.Join(dir, "node.log"), ready)
 }
 
-// startProcess runs bin with args as a child process, its output appended
-// to logPath, and waits until it writes the ready file; it returns the
-// process and what the file holds. The process is killed when the test
-// ends.
-func startProcess(t *testing.T, bin string, args []string, logPath, ready string) (*exec.Cmd, string) {
+// startLogged starts cmd with its output appended to logPath and kills
+// it when the test ends.
+func startLogged(t *testing.T, cmd *exec.Cmd, logPath string) *exec.Cmd {
 	t.Helper()
-	os.Remove(ready)
-	cmd := exec.Command(bin, args...)
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +95,17 @@ func startProcess(t *testing.T, bin string, args []string, logPath, ready string
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	return cmd
+}
+
+// startProcess runs bin with args as a child process, its output appended
+// to logPath, and waits until it writes the ready file; it returns the
+// process and what the file holds. The process is killed when the test
+// ends.
+func startProcess(t *testing.T, bin string, args []string, logPath, ready string) (*exec.Cmd, string) {
+	t.Helper()
+	os.Remove(ready)
+	cmd := startLogged(t, exec.Command(bin, args...), logPath)
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
 			return cmd, string(b)
