@@ -177,8 +177,12 @@ func (c *Client) Step1(ctx context.Context, p Step1Params) (*Step1Result, error)
 		return nil, fmt.Errorf("exchange: step-1 reply outcome %q is neither hit nor no_hit", rep.Outcome)
 	}
 	if c.log != nil {
-		c.log.Append(audit.Leaf{Time: c.now(), Kind: audit.KindRequestSent, Partner: c.partner.State, Agreement: c.a.ID,
-			Purpose: string(p.Purpose), SearchType: string(p.SearchType), Outcome: rep.Outcome, Actor: p.Officer, Message: sent.HeaderHash(), Key: sent.KeyID()})
+		// The search is only shown once this state has recorded that it was
+		// made: an answer without its leaf would be an unaccountable search.
+		if _, err := c.log.Append(audit.Leaf{Time: c.now(), Kind: audit.KindRequestSent, Partner: c.partner.State, Agreement: c.a.ID,
+			Purpose: string(p.Purpose), SearchType: string(p.SearchType), Outcome: rep.Outcome, Actor: p.Officer, Message: sent.HeaderHash(), Key: sent.KeyID()}); err != nil {
+			return nil, fmt.Errorf("exchange: %w: recording the step-1 search sent to %s: %v", ErrStorage, c.partner.State, err)
+		}
 	}
 	return &Step1Result{Outcome: rep.Outcome, Reference: rep.Reference, CandidateCount: rep.CandidateCount, ReferenceUntil: rep.ReferenceUntil}, nil
 }
@@ -225,6 +229,8 @@ func (c *Client) Status(ctx context.Context, caseID string) (string, *Release, e
 				return "", nil, fmt.Errorf("exchange: release holds field %q outside the allow-list; refused", f)
 			}
 		}
+		// The partner marks a release delivered once sent: keep it even when
+		// this node cannot record its receipt, and say so.
 		c.received.put(caseID, c.partner.State, *rep.Release, c.now())
 		if c.log != nil {
 			names := make([]string, 0, len(rep.Release.Fields))
@@ -232,8 +238,10 @@ func (c *Client) Status(ctx context.Context, caseID string) (string, *Release, e
 				names = append(names, k)
 			}
 			slices.Sort(names)
-			c.log.Append(audit.Leaf{Time: c.now(), Kind: audit.KindReleaseReceive, Partner: c.partner.State, Agreement: c.a.ID,
-				Case: caseID, Fields: names, Handling: h.tags()})
+			if _, err := c.log.Append(audit.Leaf{Time: c.now(), Kind: audit.KindReleaseReceive, Partner: c.partner.State, Agreement: c.a.ID,
+				Case: caseID, Fields: names, Handling: h.tags()}); err != nil {
+				return "", nil, fmt.Errorf("exchange: %w: case %s: the release is kept under its handling tags (Received) but its receipt is not recorded in this node's audit log: %v", ErrStorage, caseID, err)
+			}
 		}
 	}
 	return rep.Status, rep.Release, nil
@@ -313,7 +321,9 @@ func (c *Client) roundTripWith(ctx context.Context, hc *http.Client, caseID, pat
 			}
 		}
 		if body.Reason == ReasonSuspended {
-			c.Suspend()
+			if _, err := c.Suspend(); err != nil {
+				return sent, errors.Join(rf, err)
+			}
 		}
 		return sent, rf
 	}
@@ -412,16 +422,21 @@ func (c *Client) Received() *Received { return c.received }
 // Suspend marks the agreement suspended on this side: no more requests are
 // sent, and data received under it are destroyed at once (revocation
 // overrides the destroy-by date).
-func (c *Client) Suspend() int {
+//
+// The error says the suspension could not be recorded in the audit log; the
+// suspension and the destruction hold all the same.
+func (c *Client) Suspend() (int, error) {
 	c.mu.Lock()
 	c.suspended = true
 	c.mu.Unlock()
 	n := c.received.destroyAll()
 	if c.log != nil {
 		now := c.now()
-		c.log.Append(audit.Leaf{Time: now, Kind: audit.KindAgreement, Partner: c.partner.State, Agreement: c.a.ID, Outcome: audit.OutcomeSuspended, Count: n})
+		if _, err := c.log.Append(audit.Leaf{Time: now, Kind: audit.KindAgreement, Partner: c.partner.State, Agreement: c.a.ID, Outcome: audit.OutcomeSuspended, Count: n}); err != nil {
+			return n, fmt.Errorf("exchange: %w: recording the suspension of agreement %s: %v", ErrStorage, c.a.ID, err)
+		}
 	}
-	return n
+	return n, nil
 }
 
 // SaveCheckpoints writes the kept checkpoints into dir, one file each
@@ -574,12 +589,14 @@ func (c *Client) fork(shown []byte, proof [][]byte, detail string) error {
 			e.Detail += fmt.Sprintf("; writing the evidence failed: %v", err)
 		}
 	}
+	if c.log != nil {
+		if _, err := c.log.Append(audit.Leaf{Time: e.Detected, Kind: audit.KindRefusal, Partner: c.partner.State, Agreement: c.a.ID, Reason: ReasonLogFork}); err != nil {
+			e.Detail += fmt.Sprintf("; recording the fork in this node's audit log failed: %v", err)
+		}
+	}
 	c.mu.Lock()
 	c.forks = append(c.forks, e)
 	c.mu.Unlock()
-	if c.log != nil {
-		c.log.Append(audit.Leaf{Time: e.Detected, Kind: audit.KindRefusal, Partner: c.partner.State, Agreement: c.a.ID, Reason: ReasonLogFork})
-	}
 	return e
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -318,5 +320,36 @@ func TestFirstConfirmationStandsWhenStoreFailsAfterLeaf(t *testing.T) {
 	}
 	if first != 1 {
 		t.Fatalf("%d confirmed_first leaves, want 1", first)
+	}
+}
+
+// TestRequesterWithoutItsLog: a requesting node whose own audit log fails
+// shows no step-1 answer it cannot account for, and says that a release it
+// received is not recorded; the release is kept (the partner marked it
+// delivered when it sent it, so it would otherwise be lost).
+func TestRequesterWithoutItsLog(t *testing.T) {
+	bg := context.Background()
+	var usLog *audit.Log
+	p := newPartnershipWith(t, nil, nil, func(p *partnership, rc *ResponderConfig, c *ClientConfig) {
+		var err error
+		if usLog, err = audit.Open(filepath.Join(t.TempDir(), "us-audit"), p.us.LogSigner); err != nil {
+			t.Fatal(err)
+		}
+		c.Log = usLog
+	})
+	people := p.enrol(rand.New(rand.NewPCG(3, 16)), 2, "GBR")
+	caseID, cand := queuedCase(t, p, people[0])
+	if err := p.resp.Decide(bg, examinerID, examinerSecret, caseID, true, cand); err != nil {
+		t.Fatal(err)
+	}
+	usLog.Close()
+	if res, err := p.client.Step1(bg, border(probeOf(t, people[1]))); !errors.Is(err, ErrStorage) || res != nil {
+		t.Fatalf("step 1 with the requester's log closed: %+v %v, want %v and no answer", res, err, ErrStorage)
+	}
+	if _, _, err := p.client.Status(bg, caseID); !errors.Is(err, ErrStorage) || !strings.Contains(err.Error(), "kept") {
+		t.Fatalf("poll with the requester's log closed: %v, want %v saying the release is kept", err, ErrStorage)
+	}
+	if _, ok := p.client.Received().Get(caseID); !ok {
+		t.Fatal("the release was dropped")
 	}
 }
