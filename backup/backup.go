@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -194,7 +195,11 @@ type Restored struct {
 // restored into storeURL, which must hold no ebsp tables yet (a fresh
 // database, or a server without the backed-up schema); a SQLite store into
 // to/data, and storeURL must be empty.
-func Restore(ctx context.Context, from, to, storeURL string) (*Restored, error) {
+//
+// Every file is checked against the manifest as it is copied: the bytes
+// restored are the bytes checked, each read once. A restore that fails
+// leaves to empty.
+func Restore(ctx context.Context, from, to, storeURL string) (_ *Restored, err error) {
 	b, err := os.ReadFile(filepath.Join(from, ManifestFile))
 	if err != nil {
 		return nil, fmt.Errorf("restore: %s: %w (an incomplete backup has no manifest)", from, err)
@@ -212,9 +217,6 @@ func Restore(ctx context.Context, from, to, storeURL string) (*Restored, error) 
 	case m.Store == "sqlite" && storeURL != "":
 		return nil, errors.New("restore: the backup's store is SQLite: it is restored into the data directory, not a server")
 	}
-	if err := checkFiles(from, m.Files); err != nil {
-		return nil, err
-	}
 	if err := checkNamed(&m); err != nil {
 		return nil, err
 	}
@@ -231,13 +233,22 @@ func Restore(ctx context.Context, from, to, storeURL string) (*Restored, error) 
 	if err := emptyDir(to); err != nil {
 		return nil, err
 	}
-	err = copyTree(from, to, false, func(rel string, _ fs.DirEntry) bool { return rel == ManifestFile || rel == PGDumpFile })
-	if err != nil {
+	defer func() {
+		if err != nil {
+			clearDir(to)
+		}
+	}()
+	if err := copyChecked(from, to, m.Files); err != nil {
 		return nil, err
 	}
 	if m.Store == "postgres" {
-		if err := pgRestore(ctx, storeURL, filepath.Join(from, PGDumpFile)); err != nil {
+		// From the checked copy, which is not kept.
+		dump := filepath.Join(to, PGDumpFile)
+		if err := pgRestore(ctx, storeURL, dump); err != nil {
 			return nil, err
+		}
+		if err := os.Remove(dump); err != nil {
+			return nil, fmt.Errorf("restore: %w", err)
 		}
 	}
 	// The configuration, pointed at the restored files. It is edited as
@@ -411,6 +422,14 @@ func emptyDir(dir string) error {
 	return nil
 }
 
+// clearDir removes what dir holds, after a failed restore into it.
+func clearDir(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+}
+
 // copyTree copies the regular files under src into dst (made if missing),
 // except those skip names by their path relative to src (a skipped
 // directory is not entered). A missing src copies nothing. src itself may
@@ -557,35 +576,83 @@ func checkNamed(m *Manifest) error {
 	return nil
 }
 
-// checkFiles checks every file of a backup against the manifest, and that
-// the backup holds no other.
-func checkFiles(dir string, files []File) error {
+// copyChecked copies every file of the backup in from but the manifest
+// into to, checking each against files (the manifest's list) as it is
+// copied, and that the backup holds no other file and misses none.
+func copyChecked(from, to string, files []File) error {
 	want := map[string]File{}
 	for _, f := range files {
-		if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
+		if !filepath.IsLocal(filepath.FromSlash(f.Path)) || f.Path == ManifestFile {
 			return fmt.Errorf("restore: %s names %q, outside the backup", ManifestFile, f.Path)
 		}
 		want[f.Path] = f
 	}
-	got, err := hashTree(dir)
+	from, err := filepath.EvalSymlinks(from)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	for _, g := range got {
-		if g.Path == ManifestFile {
-			continue
+	err = filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
-		w, ok := want[g.Path]
+		rel, err := filepath.Rel(from, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		rel = filepath.ToSlash(rel)
 		switch {
-		case !ok:
-			return fmt.Errorf("restore: %s is not in the manifest", g.Path)
-		case w.Bytes != g.Bytes || w.SHA256 != g.SHA256:
-			return fmt.Errorf("restore: %s: %d bytes, SHA-256 %s; the manifest says %d bytes, %s", g.Path, g.Bytes, g.SHA256, w.Bytes, w.SHA256)
+		case d.IsDir():
+			return os.MkdirAll(dst, 0o700)
+		case rel == ManifestFile || !d.Type().IsRegular():
+			return nil
 		}
-		delete(want, g.Path)
+		w, ok := want[rel]
+		if !ok {
+			return fmt.Errorf("%s is not in the manifest", rel)
+		}
+		delete(want, rel)
+		g, err := copyHashed(p, dst)
+		if err != nil {
+			return err
+		}
+		if w.Bytes != g.Bytes || w.SHA256 != g.SHA256 {
+			return fmt.Errorf("%s: %d bytes, SHA-256 %s; the manifest says %d bytes, %s", rel, g.Bytes, g.SHA256, w.Bytes, w.SHA256)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
+	missing := make([]string, 0, len(want))
 	for p := range want {
-		return fmt.Errorf("restore: %s is missing from the backup", p)
+		missing = append(missing, p)
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("restore: %s is missing from the backup", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// copyHashed copies src into the new file dst, synced, and returns the
+// size and SHA-256 of what it copied.
+func copyHashed(src, dst string) (File, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return File{}, err
+	}
+	defer in.Close()
+	h := sha256.New()
+	var n byteCount
+	err = writeFrom(dst, io.TeeReader(in, io.MultiWriter(h, &n)))
+	return File{Bytes: int64(n), SHA256: hex.EncodeToString(h.Sum(nil))}, err
+}
+
+// byteCount is an io.Writer that counts what it is given.
+type byteCount int64
+
+func (c *byteCount) Write(p []byte) (int, error) {
+	*c += byteCount(len(p))
+	return len(p), nil
 }
