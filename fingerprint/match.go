@@ -343,6 +343,13 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		// below.
 		sure := int(a.cellCount[i])+g.minCells-geo.cells >= minME
 		for _, sp := range spans[:ns] {
+			if sure && usePOPCNT {
+				if sp[1] > sp[0] {
+					np += mccEmitWindowPOPCNT(blkA, &gBits[sp[0]*mccStrideConst], &gNorm[sp[0]], &mccSqrt[0],
+						a.norm[i].norm, uint32(i)|uint32(sp[0])<<8, sp[1]-sp[0], &m.cand[np])
+				}
+				continue
+			}
 			var buf [64]uint8
 			var cand []uint8
 			if sure {

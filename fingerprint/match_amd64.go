@@ -1,0 +1,21 @@
+package fingerprint
+
+import "golang.org/x/sys/cpu"
+
+// usePOPCNT selects mccEmitWindowPOPCNT for the similarity loop. Go's
+// default amd64 target (GOAMD64=v1) tests for POPCNT before every count;
+// the assembly loop counts with the instruction directly and keeps the
+// whole loop in registers.
+var usePOPCNT = cpu.X86.HasPOPCNT
+
+// mccEmitWindowPOPCNT is mccDiffBits followed by mccEmit for the n
+// gallery cylinders starting at gal (consecutive, mccStrideConst words
+// each) with their norms at norms: it writes each candidate at out[kept]
+// with key base + k<<8 (k the candidate's position in the window) and
+// returns kept, the number usable and at least mccMinLocal similar. The
+// arithmetic is the same float32 operations in the same order, so the
+// similarities and keys are bit for bit those of the Go loops
+// (TestEmitWindowPOPCNT).
+//
+//go:noescape
+func mccEmitWindowPOPCNT(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int

@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package fingerprint
+
+const usePOPCNT = false
+
+func mccEmitWindowPOPCNT(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int {
+	panic("unreachable")
+}
