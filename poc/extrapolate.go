@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/eval"
 )
 
@@ -51,25 +50,6 @@ type TailEstimate struct {
 	FNMR     float64 `json:"fnmr"`
 	FNMRLow  float64 `json:"fnmr_low"`
 	FNMRHigh float64 `json:"fnmr_high"`
-}
-
-// NationalEstimate is what a tail estimate means at a national gallery.
-type NationalEstimate struct {
-	TailEstimate
-	Gallery        int64 `json:"gallery"`
-	SearchesPerDay int64 `json:"searches_per_day"`
-	// FalseMatchesPerDay is the expected number of (search, innocent
-	// gallery identity) pairs above the threshold per day: searches × gallery
-	// × FMR, with the bounds of the FMR carried through.
-	FalseMatchesPerDay     float64 `json:"false_matches_per_day"`
-	FalseMatchesPerDayLow  float64 `json:"false_matches_per_day_low"`
-	FalseMatchesPerDayHigh float64 `json:"false_matches_per_day_high"`
-	// SearchFalseHitRate is the probability that one search of a person
-	// not in the gallery returns at least one false candidate:
-	// 1 - (1-FMR)^gallery.
-	SearchFalseHitRate     float64 `json:"search_false_hit_rate"`
-	SearchFalseHitRateLow  float64 `json:"search_false_hit_rate_low"`
-	SearchFalseHitRateHigh float64 `json:"search_false_hit_rate_high"`
 }
 
 // ThresholdForFMR returns the lowest single-finger threshold at which the
@@ -120,21 +100,6 @@ func EstimateTail(sc *Scores, n int, tn, conf float64) (TailEstimate, error) {
 	e.Low = lo.convolvedTail(n, tn)
 	e.High = hi.convolvedTail(n, tn)
 	return e, nil
-}
-
-// National scales a tail estimate to a gallery and a daily search volume.
-func National(e TailEstimate, gallery, searchesPerDay int64) NationalEstimate {
-	g, d := float64(gallery), float64(searchesPerDay)
-	anyHit := func(p float64) float64 { return -math.Expm1(g * math.Log1p(-p)) }
-	return NationalEstimate{
-		TailEstimate: e, Gallery: gallery, SearchesPerDay: searchesPerDay,
-		FalseMatchesPerDay:     d * g * e.FMR,
-		FalseMatchesPerDayLow:  d * g * e.Low,
-		FalseMatchesPerDayHigh: d * g * e.High,
-		SearchFalseHitRate:     anyHit(e.FMR),
-		SearchFalseHitRateLow:  anyHit(e.Low),
-		SearchFalseHitRateHigh: anyHit(e.High),
-	}
 }
 
 // tupleCount splits scores into disjoint consecutive n-tuples and counts
@@ -298,44 +263,4 @@ func convolve(a, b []float64) []float64 {
 		}
 	}
 	return out
-}
-
-// nationalFPIR is the target FPIR of the national operating point: a
-// node's default fpir_hit.
-const nationalFPIR = 0.001
-
-// OperatingPoint is the national gallery at the threshold a node's policy
-// would set there: the single-finger hit threshold at which the impostor
-// tail gives the target FPIR against that many identities
-// (engine.Identification), scaled for n fingers, and what it then costs and
-// expects. The FMR, FPIR (SearchFalseHitRate) and FNMR are estimated from
-// this run's measured scores at that fused threshold (EstimateTail), so the
-// FPIR can be compared with the target the tail promised.
-type OperatingPoint struct {
-	// Tail names the tail the threshold rests on: the tail fitted to this
-	// run's synthetic impostor scores, or the node's default real-image
-	// tail.
-	Tail       string  `json:"tail"`
-	FPIRTarget float64 `json:"fpir_target"`
-	// SingleFingerThreshold is the policy's single-finger hit threshold at
-	// the national gallery size.
-	SingleFingerThreshold float64 `json:"single_finger_threshold"`
-	NationalEstimate
-}
-
-// OperatingPoints computes the operating point of each finger count for a
-// tail at a gallery size and target FPIR.
-func OperatingPoints(sc *Scores, tail engine.Tail, name string, fpir float64, fingers []int, gallery, searchesPerDay int64, conf float64) ([]OperatingPoint, error) {
-	pol := engine.Identification(tail, fpir, min(10*fpir, 0.5), 1, int(min(gallery, math.MaxInt32)))
-	var out []OperatingPoint
-	for _, n := range fingers {
-		tn, _ := pol.Thresholds(n)
-		e, err := EstimateTail(sc, n, tn, conf)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, OperatingPoint{Tail: name, FPIRTarget: fpir, SingleFingerThreshold: pol.Hit,
-			NationalEstimate: National(e, gallery, searchesPerDay)})
-	}
-	return out, nil
 }

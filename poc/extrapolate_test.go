@@ -95,8 +95,4 @@ func TestEstimateTailBelowResolution(t *testing.T) {
 	if e10.High <= 0 {
 		t.Errorf("10 fingers, far tail: upper bound %g: want the unseen tail to count", e10.High)
 	}
-	ne := National(e10, 270_000_000, 350_000)
-	if ne.FalseMatchesPerDayHigh != 270_000_000*350_000*e10.High || ne.SearchFalseHitRateHigh > 1 {
-		t.Errorf("national scaling: %+v", ne)
-	}
 }

@@ -60,19 +60,39 @@ func (r *Report) figures() []figure {
 		Caption: fmt.Sprintf("Each line is the fingerprint matcher with 1, 2 or 10 fingers fused. Moving left means a stricter threshold: fewer false matches (wrongly linking two different people), at the price of more false non-matches (missing a person who is enrolled). Measured on %s impostor and %s genuine synthetic comparisons (for n fingers, n of them make one comparison). Only thresholds at which both errors were observed are drawn; where one was not, the sample only bounds it, which no point on a log scale can show: %s",
 			formatNumber(float64(r.ImpostorScores)), formatNumber(float64(r.GenuineScores)), strings.Join(unseen, " "))})
 
-	ext := BarChart{Title: fmt.Sprintf("Expected false matches per day at %s gallery entries", formatNumber(float64(s.Extrapolation.Gallery))), XLabel: "fingers captured", YLabel: "false matches per day (log)", LogY: true}
-	var lo, pt, hi BarSeries
-	lo.Name, pt.Name, hi.Name = "lower bound", "estimate", "upper bound"
-	for _, e := range r.Extrapolation {
-		ext.Categories = append(ext.Categories, fmt.Sprintf("%d finger%s", e.Fingers, plural(e.Fingers)))
-		lo.Values = append(lo.Values, e.FalseMatchesPerDayLow)
-		pt.Values = append(pt.Values, e.FalseMatchesPerDay)
-		hi.Values = append(hi.Values, e.FalseMatchesPerDayHigh)
+	if nat := r.National; nat != nil {
+		home := nat.Galleries[0]
+		fn := BarChart{Title: fmt.Sprintf("Missed identifications at %s's national threshold (%s identities)", home.State, formatNumber(float64(home.Gallery))), XLabel: "fingers captured", YLabel: "FNIR (synthetic mates)"}
+		// fnir is the home gallery's FNIR of a tail and rule at n fingers;
+		// at one finger the target's threshold is the policy's.
+		fnir := func(tail, rule string, n int) float64 {
+			for _, row := range nat.Rows {
+				if row.State == home.State && row.Tail == tail && row.Fingers == n && (row.Rule == rule || n == 1) {
+					return row.FNIR
+				}
+			}
+			return 0
+		}
+		var fingers []int
+		for _, row := range nat.Rows {
+			if !slices.Contains(fingers, row.Fingers) {
+				fingers = append(fingers, row.Fingers)
+				fn.Categories = append(fn.Categories, fmt.Sprintf("%d finger%s", row.Fingers, plural(row.Fingers)))
+			}
+		}
+		for _, t := range nationalTails() {
+			for _, rule := range []string{"policy", "target"} {
+				ser := BarSeries{Name: tailLabel(t.Tail.Source) + ", " + ruleLabel(rule)}
+				for _, n := range fingers {
+					ser.Values = append(ser.Values, fnir(t.Tail.Source, rule, n))
+				}
+				fn.Series = append(fn.Series, ser)
+			}
+		}
+		figs = append(figs, figure{ID: "national", Title: "What a national threshold costs", SVG: fn.SVG(),
+			Caption: fmt.Sprintf("The share of enrolled travellers a search of %s's national gallery would miss at the threshold a node sets there for a %s FPIR, by the impostor tail the threshold rests on and the rule that scales it for several fingers (the node's √n, or the threshold at which the n-finger sum reaches the target). Counted on %s synthetic mated comparisons (for n fingers, n of them make one); the table below gives the intervals and the real-image figures. A missing bar is zero.",
+				home.State, strconv.FormatFloat(100*nat.FPIRTarget, 'g', 3, 64)+"%", formatNumber(float64(nat.Genuine)))})
 	}
-	ext.Series = []BarSeries{lo, pt, hi}
-	figs = append(figs, figure{ID: "extrapolation", Title: "False matches at national scale", SVG: ext.SVG(),
-		Caption: fmt.Sprintf("Expected number of times per day that a border search of %s encounters would put an innocent person above the hit threshold in a gallery of %s, with %g%% bounds from the sample size. A missing bar means zero: the sample saw no such score, so only the upper bound is known.",
-			formatNumber(float64(s.Border.EncountersPerDay)), formatNumber(float64(s.Extrapolation.Gallery)), 100*s.Extrapolation.Confidence)})
 
 	hits := BarChart{Title: "Identifications and false matches per model (simulated day)", YLabel: "count"}
 	var ti, gain, fm, miss BarSeries
@@ -171,8 +191,27 @@ func (r *Report) method() []string {
 		fmt.Sprintf("%d border encounters at %s were simulated: %.0f%% travellers already enrolled at home, %.0f%% drawn from the partners' records, the rest enrolled nowhere. Each traveller gave a fresh capture of the fingers (%s). Every encounter was searched at home and at every partner at the same time, in the bulk-copy hub, and every partner candidate was read; each model is scored on the subset of these calls it would make, so all models see exactly the same people and the same matcher results.",
 			s.Border.Simulated, s.Home, 100*s.Border.FromHome, 100*s.Border.FromPartners, fingerNames(s.Capture.Fingers)),
 		fmt.Sprintf("The hit threshold (%.5g per finger) comes from %s. A search with n fingers adds the n per-finger scores of each gallery identity; the node's threshold for that sum is n·m + (t−m)·√n, where t is the single-finger threshold and m = %.4g the measured mean impostor score, which keeps the false-match rate per comparison about the same whatever the number of fingers.", r.Threshold, r.ThresholdFrom, r.ImpostorMean),
-		fmt.Sprintf("The national figures are extrapolated, not simulated: the false-match rate per comparison is measured on %s impostor comparisons of synthetic fingerprints with the real matcher, and multiplied by the gallery size and the daily volume. For one finger the bounds are exact (Clopper-Pearson); for several fingers the per-finger score distribution is convolved, and the bounds come from the most and least favourable distributions the sample allows, with the unseen tail placed at the highest score the matcher gave. Bounds are at %g%% confidence.", formatNumber(float64(r.ImpostorScores)), 100*s.Extrapolation.Confidence),
+		"The national figures are not simulated. A national node raises its threshold with its gallery: for a target FPIR (the share of searches of people not enrolled that end in a false hit) of 0.1% against N identities, its policy takes the single-finger score that a fraction 0.1%/N of impostor comparisons reach on its impostor tail, and scales it by √n for n fingers. At N in the millions that fraction (1e-12 at 270 million) lies far beyond any sample, so the FPIR at each threshold is what the tail says: the single-finger distribution the tail stands for, convolved n times. The tail a node uses at national sizes is its default one, measured on real FVC images; the deep synthetic measurement is shown beside it. What the threshold costs, the FNIR, is counted on measured mated comparisons, with exact binomial intervals at the scenario's confidence.",
 	}
+}
+
+// tailLabel names a tail (engine.Tail.Source) in the report.
+func tailLabel(source string) string {
+	switch source {
+	case "fvc-real":
+		return "real FVC images"
+	case "synthetic-templates":
+		return "synthetic templates"
+	}
+	return source
+}
+
+// ruleLabel names a national threshold rule in the report.
+func ruleLabel(rule string) string {
+	if rule == "target" {
+		return "n-finger target"
+	}
+	return "node policy"
 }
 
 // detUnseen says in words what curve c's plot leaves out: the thresholds
@@ -275,13 +314,10 @@ var funcs = template.FuncMap{
 	"fingers": func(n int) string {
 		return fmt.Sprintf("%d finger%s", n, plural(n))
 	},
-	"resolution": func(e NationalEstimate) string {
-		if e.BelowResolution {
-			return fmt.Sprintf("none of %s seen: below the resolution of the sample", formatNumber(float64(e.Tuples)))
-		}
-		return fmt.Sprintf("%s of %s", formatNumber(float64(e.Observed)), formatNumber(float64(e.Tuples)))
-	},
-	"kb": func(b int64) string { return fmt.Sprintf("%.1f kB", float64(b)/1000) },
+	"tail": tailLabel,
+	"rule": ruleLabel,
+	"year": func(perDay float64) string { return formatNumber(365 * perDay) },
+	"kb":   func(b int64) string { return fmt.Sprintf("%.1f kB", float64(b)/1000) },
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(funcs).Parse(`<!DOCTYPE html>
@@ -343,20 +379,13 @@ table.ops { font-size: 0.8rem; } table.ops th { white-space: normal; }
 </figure>
 {{end}}
 
-<h2>National operating point</h2>
-<p>The thresholds a node's policy sets at a national gallery of {{numi .Scenario.Extrapolation.Gallery}} identities for a target FPIR of 0.1%: the single-finger score at which the impostor tail gives FMR = 0.1% / {{numi .Scenario.Extrapolation.Gallery}}, scaled for n fingers. The FMR, the share of searches with a false hit (FPIR) and the FNMR at that threshold are then estimated from this run's measured scores. Each row says which tail the threshold rests on: the one fitted to this run's synthetic scores, or the node's default tail measured on real images, whose margin for 14,400 comparisons puts the single-finger threshold above any score at this size.</p>
-<table class="ops">
-<tr><th>tail</th><th>fingers</th><th>single-finger threshold</th><th>fused threshold</th><th>FMR per comparison</th><th>bounds</th><th>searches with a false hit (FPIR)</th><th>bounds</th><th>false matches per day</th><th>FNMR (missed identifications)</th><th>bounds</th></tr>
-{{range .OperatingPoints}}<tr><td>{{.Tail}}</td><td>{{fingers .Fingers}}</td><td>{{printf "%.4g" .SingleFingerThreshold}}</td><td>{{printf "%.4g" .Threshold}}</td><td>{{num .FMR}}</td><td>{{num .Low}} to {{num .High}}</td><td>{{pct .SearchFalseHitRate}}</td><td>{{pct .SearchFalseHitRateLow}} to {{pct .SearchFalseHitRateHigh}}</td><td>{{num .FalseMatchesPerDay}}</td><td>{{pct .FNMR}}</td><td>{{pct .FNMRLow}} to {{pct .FNMRHigh}}</td></tr>
-{{end}}</table>
-
-<h2>National extrapolation at the PoC's threshold</h2>
-<p>The PoC's own threshold, set for its small galleries, applied to the national gallery: what would happen if a national node did not raise its thresholds with its size. No node's policy does this; see the operating point above.</p>
-<table>
-<tr><th>fingers</th><th>fused threshold</th><th>impostor tuples at or above</th><th>FMR per comparison</th><th>bounds</th><th>FNMR</th><th>false matches per day</th><th>bounds</th><th>searches with a false hit</th></tr>
-{{range .Extrapolation}}<tr><td>{{fingers .Fingers}}</td><td>{{printf "%.4g" .Threshold}}</td><td>{{resolution .}}</td><td>{{num .FMR}}</td><td>{{num .Low}} to {{num .High}}</td><td>{{pct .FNMR}}</td><td>{{num .FalseMatchesPerDay}}</td><td>{{num .FalseMatchesPerDayLow}} to {{num .FalseMatchesPerDayHigh}}</td><td>{{pct .SearchFalseHitRate}} ({{pct .SearchFalseHitRateLow}} to {{pct .SearchFalseHitRateHigh}})</td></tr>
-{{end}}</table>
-<p>Gallery {{numi .Scenario.Extrapolation.Gallery}} entries, {{numi .Scenario.Border.EncountersPerDay}} searches a day. "Searches with a false hit" is the chance that one search of a person who is not enrolled returns somebody.</p>
+{{with .National}}<h2>At national scale</h2>
+<p>Each national gallery at the threshold its node's policy sets there for a target FPIR of {{pct .FPIRTarget}}: the single-finger score at which the impostor tail gives FMR = {{pct .FPIRTarget}} / gallery, scaled by √n for n fingers (rule "node policy"); for two and ten fingers also the fused threshold at which the tail's n-fold convolution gives the target itself (rule "n-finger target"). The FPIR is what the tail says at that threshold (its bounds: the grid of the convolution); the FNIR is counted on {{numi .Genuine}} synthetic mated comparisons{{if .RealGenuine}} and on {{numi .RealGenuine}} of real images ({{.RealSource}}){{end}}, with exact binomial intervals. False matches per day: at {{numi $.Scenario.Border.EncountersPerDay}} searches a day.</p>
+<ul>{{range $src, $note := .Tails}}<li><strong>{{tail $src}}</strong>: {{$note}}.</li>{{end}}</ul>
+<div class="wide" tabindex="0" role="region" aria-label="national thresholds, FPIR and FNIR"><table class="ops">
+<tr><th>tail</th><th>gallery</th><th>fingers</th><th>rule</th><th>single-finger threshold</th><th>fused threshold</th><th>FPIR</th><th>bounds</th><th>false matches per day</th><th>per year</th><th>FNIR (synthetic)</th><th>interval</th>{{if .RealGenuine}}<th>FNIR (real FVC)</th><th>interval</th>{{end}}</tr>
+{{$real := .RealGenuine}}{{range .Rows}}<tr><td>{{tail .Tail}}</td><td>{{.State}} {{numi .Gallery}}</td><td>{{fingers .Fingers}}</td><td>{{rule .Rule}}</td><td>{{printf "%.4g" .SingleFingerThreshold}}</td><td>{{printf "%.4g" .Threshold}}</td><td>{{pct .FPIR}}</td><td>{{pct .FPIRLow}} to {{pct .FPIRHigh}}</td><td>{{num .FalseMatchesPerDay}}</td><td>{{year .FalseMatchesPerDay}}</td><td>{{pct .FNIR}} ({{.Missed}}/{{.Mated}})</td><td>{{pct .FNIRLow}} to {{pct .FNIRHigh}}</td>{{if $real}}<td>{{pct .RealFNIR}} ({{.RealMissed}}/{{.RealMated}})</td><td>{{pct .RealFNIRLow}} to {{pct .RealFNIRHigh}}</td>{{end}}</tr>
+{{end}}</table></div>{{end}}
 
 <h2>Measured on the nodes (simulated day)</h2>
 {{with .ModelTable}}<div class="wide" tabindex="0" role="region" aria-label="measures per sharing model"><table class="models">

@@ -3,6 +3,7 @@ package poc
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ebsp/ebsp/engine"
 	"math"
 	"os"
 	"path/filepath"
@@ -29,16 +30,14 @@ type Report struct {
 	GenuineScores  int `json:"genuine_scores"`
 	// DET are detection-error trade-off points per finger count.
 	DET []DETCurve `json:"det"`
-	// Extrapolation is the national-scale false-match estimate per finger
-	// count, at the home state's national gallery and daily volume, at the
-	// PoC's own threshold (set for its small galleries, not a national one).
-	Extrapolation []NationalEstimate `json:"extrapolation"`
-	// OperatingPoints are the national gallery at the thresholds a node's
-	// policy sets there for the target FPIR, per finger count, with the
-	// tail fitted to this run's synthetic impostor scores and with the
-	// node's default real-image tail.
-	OperatingPoints []OperatingPoint `json:"operating_points"`
-	// ModelsNational scales each model to national galleries and volumes.
+	// National is the national section: every national gallery of the
+	// scenario at the thresholds a node's policy sets there for the target
+	// FPIR, the FPIR the impostor tail then gives and the FNIR it costs,
+	// per finger count.
+	National *National `json:"national"`
+	// ModelsNational scales each model to national galleries and volumes,
+	// each gallery at its own national threshold (National, the node's
+	// default real-image tail, the policy's rule).
 	ModelsNational []NationalModel `json:"models_national"`
 	// Models are the measured results of the simulated day.
 	Models []ModelResult `json:"models"`
@@ -281,36 +280,62 @@ func lowerBound(xs []float64, v float64) int {
 }
 
 // modelsNational scales each model to the national galleries: a search
-// under a model reaches some galleries, every innocent identity in them can
-// be a false match at the n-finger FMR, and the model decides whether a
-// false match's data crosses a border.
-func modelsNational(s *Scenario, e TailEstimate) []NationalModel {
+// under a model reaches some galleries, each searched at the threshold its
+// own node's policy sets at its size (the national rows of the real-image
+// tail and the policy's rule for n fingers; the bulk copy's hub is one
+// gallery of the home state's and the partners' holdings, at the threshold
+// for that size), every innocent identity in them can be a false match at
+// that threshold's FMR, and the model decides whether a false match's data
+// crosses a border.
+func modelsNational(s *Scenario, rows []NationalRow, n int) []NationalModel {
+	at := map[string]NationalRow{}
+	for _, r := range rows {
+		if r.Tail == engine.FVCFingerTail.Source && r.Rule == "policy" && r.Fingers == n {
+			at[r.State] = r
+		}
+	}
 	d := float64(s.Border.EncountersPerDay)
-	home := float64(s.Extrapolation.Gallery)
-	var partners float64
-	for _, st := range s.Partners() {
-		partners += float64(st.NationalGallery)
+	// perDay is the expected false matches a day among people identities
+	// of the gallery of state (low, point, high).
+	perDay := func(state string, people int64) (lo, pt, hi float64) {
+		r, g := at[state], d*float64(people)
+		return g * r.FMRLow, g * r.FMR, g * r.FMRHigh
 	}
 	var out []NationalModel
 	for _, m := range s.Models {
-		mn := NationalModel{Model: m, Label: modelLabels[m], Fingers: e.Fingers}
-		g, cross := home, 0.0
-		gate := 1.0
-		switch m {
-		case ModelNational:
-		case ModelPrum, ModelQueryPurge, ModelEncrypted:
-			g, cross, gate = home+partners, partners, s.Examiner.FalseConfirm
-		case ModelDHSAsk:
-			g, cross = home+partners, partners
-		case ModelBulkCopy:
-			g, cross = home+partners, partners
-			mn.TransferredUpFront = int64(partners)
+		mn := NationalModel{Model: m, Label: modelLabels[m], Fingers: n}
+		add := func(state string, people int64, crosses bool, gate float64) {
+			lo, pt, hi := perDay(state, people)
+			mn.Gallery += people
+			mn.FalseMatchesPerDayLow += lo
+			mn.FalseMatchesPerDay += pt
+			mn.FalseMatchesPerDayHigh += hi
+			if crosses {
+				mn.InnocentDisclosedPerDayLow += lo * gate
+				mn.InnocentDisclosedPerDay += pt * gate
+				mn.InnocentDisclosedPerDayHi += hi * gate
+			}
 		}
-		mn.Gallery = int64(g)
-		mn.FalseMatchesPerDay, mn.FalseMatchesPerDayLow, mn.FalseMatchesPerDayHigh = d*g*e.FMR, d*g*e.Low, d*g*e.High
-		mn.InnocentDisclosedPerDay = d * cross * e.FMR * gate
-		mn.InnocentDisclosedPerDayLow = d * cross * e.Low * gate
-		mn.InnocentDisclosedPerDayHi = d * cross * e.High * gate
+		switch m {
+		case ModelBulkCopy:
+			add(hubGallery, s.Extrapolation.Gallery, false, 0)
+			for _, st := range s.Partners() {
+				add(hubGallery, st.NationalGallery, true, 1)
+				mn.TransferredUpFront += st.NationalGallery
+			}
+		default:
+			add(s.Home, s.Extrapolation.Gallery, false, 0)
+			if m == ModelNational {
+				break
+			}
+			gate := 1.0 // dhs_ask: no human step
+			if m != ModelDHSAsk {
+				gate = s.Examiner.FalseConfirm
+			}
+			for _, st := range s.Partners() {
+				add(st.Code, st.NationalGallery, true, gate)
+			}
+		}
 		out = append(out, mn)
 	}
 	return out
@@ -320,8 +345,9 @@ func modelsNational(s *Scenario, e TailEstimate) []NationalModel {
 func limits(s *Scenario, r *Report) []string {
 	l := []string{
 		"Fingerprints are template-level synthetic minutiae (package synth), not real people's fingers. Real galleries have poorer captures, ageing, twins and relatives; the real false-match rate can be higher.",
-		fmt.Sprintf("The national extrapolation rests on %d impostor comparisons. A rate that was never observed is only bounded: its upper bound is the resolution of the sample, and at 270 million entries that bound can mean many false matches a day. More comparisons narrow it; nothing else can.", r.ImpostorScores),
-		"Fused scores of several fingers are assumed independent across fingers for the extrapolation (the tuple counts in the table check this only as far as the sample reaches).",
+		fmt.Sprintf("The national section's FPIR is not measured: at a national gallery the threshold sits at a per-comparison FMR (about 4e-12 at 270 million identities) that no sample reaches, so the FPIR is what the impostor tail says. The real-image tail a node uses is measured on %s comparisons to FMR %g and extended beyond by a fitted model at the safe end of its 95%% interval; the synthetic one on %s comparisons to FMR %g and extended exponentially. Below each tail's FMR 1e-2 point its distribution takes the shape of this run's %s synthetic impostor scores (the body barely moves a national threshold). The FNIR is measured, on mated comparisons.",
+			formatNumber(float64(engine.FVCFingerTail.Comparisons)), engine.FVCFingerTail.MeasuredFMR, formatNumber(float64(engine.SyntheticFingerTail.Comparisons)), engine.SyntheticFingerTail.MeasuredFMR, formatNumber(float64(r.ImpostorScores))),
+		"Fused scores of several fingers are taken as independent across fingers: the tail is convolved n times for the FPIR, and the real-image FNIR for n fingers adds the genuine scores of n different real fingers (of different people).",
 		"The simulated galleries are small, so a simulated day shows few or no false matches: the measured counts show the mechanics of each model; the extrapolation shows the scale.",
 		"The examiner is a model: it confirms true matches and rejects false ones, wrong at the scenario's rates. Real examiner error depends on training, workload and the candidate's quality.",
 		"Step 1 of every sharing model and step 2 of the Prüm-style and query-and-purge models go through the real exchange (signed envelopes over mutual TLS, agreement checks, quotas, the partner's examiner queue and transparency log). The exchange releases biographic fields only, never flags or encounter history, so those models disclose biographic records only whatever the scenario's allow-list says. The exchange refuses an automatic return by design, so the DHS ask's return is modelled by reading the partner node's record through its API; the bulk copy is modelled by enrolling the partners' records into a hub node.",

@@ -10,10 +10,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
-	"github.com/ebsp/ebsp/search"
 )
 
 // Options tune a run. Zero values take defaults.
@@ -26,6 +24,11 @@ type Options struct {
 	// KeepNodes leaves the nodes' data directories under outDir/nodes
 	// (removed otherwise).
 	KeepNodes bool
+	// RealGenuine are genuine scores of real images (the shared FVC sets:
+	// RealGenuineScores orders them), on which the national section
+	// counts the FNIR too; RealSource says what they are, for the report.
+	RealGenuine []float64
+	RealSource  string
 }
 
 // Run runs a scenario end to end and writes outDir/report.html and
@@ -76,46 +79,22 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		rep.ImpostorMean += x
 	}
 	rep.ImpostorMean /= float64(len(sc.Impostor))
-	policy := search.Policy{Hit: rep.Threshold, Review: rep.Threshold, Mean: rep.ImpostorMean}
 	say("single-finger threshold %.5g (%s), mean impostor score %.4g", rep.Threshold, rep.ThresholdFrom, rep.ImpostorMean)
 
-	// 2. Extrapolation.
+	// 2. The DET curves and the national section.
 	fingerCounts := slices.Clone(s.Extrapolation.Fingers)
 	if nf := len(s.Capture.Fingers); !slices.Contains(fingerCounts, nf) {
 		fingerCounts = append(fingerCounts, nf)
 	}
 	slices.Sort(fingerCounts)
-	tails := map[int]TailEstimate{}
 	for _, n := range fingerCounts {
-		tn, _ := policy.Thresholds(n)
-		e, err := EstimateTail(sc, n, tn, s.Extrapolation.Confidence)
-		if err != nil {
-			return nil, err
-		}
-		tails[n] = e
-		if slices.Contains(s.Extrapolation.Fingers, n) {
-			rep.Extrapolation = append(rep.Extrapolation, National(e, s.Extrapolation.Gallery, int64(s.Border.EncountersPerDay)))
-		}
 		rep.DET = append(rep.DET, detCurve(sc, n))
 	}
-	rep.ModelsNational = modelsNational(s, tails[len(s.Capture.Fingers)])
-	synthTail, err := engine.Fit(slices.Clone(sc.Impostor), "synthetic", uint64(s.Seed))
-	if err != nil {
+	say("national section: thresholds of the node policy at %d national galleries, FPIR by the tails, FNIR on measured genuine scores", len(nationalGalleries(s)))
+	if rep.National, err = nationalSection(s, sc, fingerCounts, o); err != nil {
 		return nil, err
 	}
-	for _, t := range []struct {
-		tail engine.Tail
-		name string
-	}{
-		{synthTail, fmt.Sprintf("fitted to this run's %d synthetic impostor comparisons (engine.Fit)", len(sc.Impostor))},
-		{engine.FVCFingerTail, fmt.Sprintf("the node's default: %d comparisons of real FVC images (engine.FVCFingerTail)", engine.FVCFingerTail.Comparisons)},
-	} {
-		ops, err := OperatingPoints(sc, t.tail, t.name, nationalFPIR, s.Extrapolation.Fingers, s.Extrapolation.Gallery, int64(s.Border.EncountersPerDay), s.Extrapolation.Confidence)
-		if err != nil {
-			return nil, err
-		}
-		rep.OperatingPoints = append(rep.OperatingPoints, ops...)
-	}
+	rep.ModelsNational = modelsNational(s, rep.National.Rows, len(s.Capture.Fingers))
 
 	// 3. The partnership on real nodes.
 	pop, err := newPopulation(s)

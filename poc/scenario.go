@@ -46,7 +46,7 @@ type State struct {
 	// Gallery is the number of people enrolled in the simulated node.
 	Gallery int `json:"gallery"`
 	// NationalGallery is the size of the real gallery the state stands for
-	// (e.g. 270,000,000 for IDENT/HART), used only by the extrapolation.
+	// (e.g. 270,000,000 for IDENT/HART), used only by the national section.
 	NationalGallery int64 `json:"national_gallery,omitempty"`
 	// Derogatory is the fraction of the state's enrolled people who carry a
 	// derogatory flag (wanted, immigration violation, removed).

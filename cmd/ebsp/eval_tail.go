@@ -124,36 +124,75 @@ its configuration.`)
 // score file written by `ebsp eval fingerprint --scores` (header
 // scoresHeader).
 func readScores(path, kind string) ([]float64, error) {
+	var out []float64
+	err := readScoreRows(path, func(probe, k string, score float64) {
+		if k == kind {
+			out = append(out, score)
+		}
+	})
+	return out, err
+}
+
+// readGenuineByFinger reads the genuine rows of score files written by
+// `ebsp eval fingerprint --scores` on FVC-named images (FINGER_IMPRESSION.tif)
+// and groups them by finger: one group per finger of each file, in the
+// order the fingers first appear.
+func readGenuineByFinger(paths []string) ([][]float64, error) {
+	var groups [][]float64
+	for _, path := range paths {
+		index := map[string]int{}
+		err := readScoreRows(path, func(probe, kind string, score float64) {
+			if kind != "genuine" {
+				return
+			}
+			finger, _, _ := strings.Cut(probe, "_")
+			i, ok := index[finger]
+			if !ok {
+				i = len(groups)
+				index[finger] = i
+				groups = append(groups, nil)
+			}
+			groups[i] = append(groups[i], score)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(groups) == 0 {
+		return nil, fmt.Errorf("%s: no genuine scores", strings.Join(paths, ", "))
+	}
+	return groups, nil
+}
+
+// readScoreRows calls row for every comparison of a score file written by
+// `ebsp eval fingerprint --scores` (header scoresHeader).
+func readScoreRows(path string, row func(probe, kind string, score float64)) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = 5
 	head, err := r.Read()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if !slices.Equal(head, scoresHeader) {
-		return nil, fmt.Errorf("%s: header %q: want %q (a file of 'ebsp eval fingerprint --scores')", path, strings.Join(head, ","), strings.Join(scoresHeader, ","))
+		return fmt.Errorf("%s: header %q: want %q (a file of 'ebsp eval fingerprint --scores')", path, strings.Join(head, ","), strings.Join(scoresHeader, ","))
 	}
-	var out []float64
 	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if rec[2] != kind {
-			continue
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		s, err := strconv.ParseFloat(rec[4], 64)
 		if err != nil || math.IsNaN(s) || math.IsInf(s, 0) {
-			return nil, fmt.Errorf("%s line %d: score %q is not a number", path, line, rec[4])
+			return fmt.Errorf("%s line %d: score %q is not a number", path, line, rec[4])
 		}
-		out = append(out, s)
+		row(rec[0], rec[2], s)
 	}
 }

@@ -19,12 +19,14 @@ func runPoc(args []string) int {
 	if code, ran := runSub(args, map[string]func([]string) int{"check-extrapolation": runPocCheck}); ran {
 		return code
 	}
-	fs := newFlagSet("poc", `usage: ebsp poc --scenario FILE --out DIR [--json]
+	fs := newFlagSet("poc", `usage: ebsp poc --scenario FILE --out DIR [--json] [--real-scores FILE ...]
        ebsp poc check-extrapolation [flags]   (ebsp poc check-extrapolation -h)
 
 Runs a partnership scenario (see docs/poc.md and examples/poc-*.json) on real
 nodes on this machine, compares the sharing models and writes DIR/report.html
-(self-contained, opens offline) and DIR/report.json.
+(self-contained, opens offline) and DIR/report.json. With --real-scores
+(files of 'ebsp eval fingerprint --scores' on real images, e.g. the shared
+FVC sets) the national section also counts the FNIR on their genuine scores.
 
 `)
 	scenario := fs.String("scenario", "", "scenario file (JSON, see docs/poc.md)")
@@ -33,6 +35,8 @@ nodes on this machine, compares the sharing models and writes DIR/report.html
 	workers := fs.Int("workers", 0, "goroutines for scoring and enrolment (0: all cores)")
 	keep := fs.Bool("keep-nodes", false, "keep the nodes' data directories under DIR/nodes")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	var realScores stringList
+	fs.Var(&realScores, "real-scores", "score `file` (repeat, or separate by commas) of 'ebsp eval fingerprint --scores' on real images whose genuine scores the national section's FNIR is also counted on (repeatable)")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -47,6 +51,14 @@ nodes on this machine, compares the sharing models and writes DIR/report.html
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	o := poc.Options{Workers: *workers, KeepNodes: *keep}
+	if len(realScores) > 0 {
+		byFinger, err := readGenuineByFinger(realScores)
+		if err != nil {
+			return fail("poc", err)
+		}
+		o.RealGenuine = poc.RealGenuineScores(byFinger)
+		o.RealSource = fmt.Sprintf("genuine comparisons of %d real fingers in %d score files", len(byFinger), len(realScores))
+	}
 	if !*quiet {
 		o.Progress = os.Stderr
 	}
@@ -78,14 +90,24 @@ func printPocSummary(rep *poc.Report, out string) {
 			fmt.Printf("  at %s's national gallery (%d entries, %d blocks): %.1f s CPU a query, %.0f CPU hours a day\n", n.State, n.Gallery, n.Blocks, n.CPUSeconds, n.CPUHoursDaily)
 		}
 	}
-	fmt.Printf("\nnational scale: %d gallery entries, %d searches a day\n", rep.Scenario.Extrapolation.Gallery, rep.Scenario.Border.EncountersPerDay)
-	tw = tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "fingers\timpostor tuples at/above\tFMR\tFMR bounds\tfalse matches/day\tbounds\t")
-	for _, e := range rep.Extrapolation {
-		fmt.Fprintf(tw, "%d\t%d/%d\t%.3g\t%.3g..%.3g\t%.4g\t%.4g..%.4g\t\n", e.Fingers, e.Observed, e.Tuples, e.FMR, e.Low, e.High,
-			e.FalseMatchesPerDay, e.FalseMatchesPerDayLow, e.FalseMatchesPerDayHigh)
+	if nat := rep.National; nat != nil {
+		fmt.Printf("\nnational galleries at the node policy's thresholds for FPIR %g (FPIR by the tail; FNIR counted on %d synthetic", nat.FPIRTarget, nat.Genuine)
+		if nat.RealGenuine > 0 {
+			fmt.Printf(" and %d real", nat.RealGenuine)
+		}
+		fmt.Printf(" genuine scores; %d searches a day)\n", rep.Scenario.Border.EncountersPerDay)
+		tw = tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "tail\tgallery\tidentities\tfingers\trule\tthreshold\tFPIR\tbounds\tfalse matches/day\tFNIR synthetic\t95% interval\tFNIR real\t95% interval\t")
+		for _, r := range nat.Rows {
+			real := "-\t-"
+			if r.RealMated > 0 {
+				real = fmt.Sprintf("%.4f\t%.4f..%.4f", r.RealFNIR, r.RealFNIRLow, r.RealFNIRHigh)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.4f\t%.3g\t%.3g..%.3g\t%.3g\t%.4f\t%.4f..%.4f\t%s\t\n", r.Tail, r.State, r.Gallery, r.Fingers, r.Rule, r.Threshold,
+				r.FPIR, r.FPIRLow, r.FPIRHigh, r.FalseMatchesPerDay, r.FNIR, r.FNIRLow, r.FNIRHigh, real)
+		}
+		tw.Flush()
 	}
-	tw.Flush()
 	fmt.Printf("\nreport: %s\n        %s\n", filepath.Join(out, "report.html"), filepath.Join(out, "report.json"))
 }
 
