@@ -82,7 +82,7 @@ func startShards(ctx context.Context, o SearchOptions, res *SearchResult) (*shar
 	if o.Executable == "" {
 		return nil, fmt.Errorf("bench: --shards needs the ebsp executable to run matchers")
 	}
-	srv, err := cluster.StartServer("127.0.0.1", -1)
+	srv, err := cluster.StartServer("127.0.0.1", -1, nil)
 	if err != nil {
 		return nil, err
 	}

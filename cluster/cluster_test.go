@@ -39,7 +39,7 @@ func fingerRecord(t testing.TB, f uint64, k uint64, pos biometric.FingerPosition
 // to it; both stop when the test ends.
 func embeddedConn(t testing.TB) *nats.Conn {
 	t.Helper()
-	srv, err := StartServer("127.0.0.1", -1)
+	srv, err := StartServer("127.0.0.1", -1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestRingPlacement(t *testing.T) {
 // a silent no-hit), and a matcher restarted on its log answers in full
 // again with its identities.
 func TestScatterGather(t *testing.T) {
-	srv, err := StartServer("127.0.0.1", -1)
+	srv, err := StartServer("127.0.0.1", -1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,13 +328,13 @@ func (renamedFinger) PreparedVersion() string { return "mcc-prepared/99" }
 // search fails or is partial, and once it is back on the same address,
 // answers are full again without restarting either side.
 func TestNATSServerRestart(t *testing.T) {
-	srv, err := StartServer("127.0.0.1", -1)
+	srv, err := StartServer("127.0.0.1", -1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	url := srv.ClientURL()
 	port := srv.Addr().(*net.TCPAddr).Port
-	mc, err := Connect(url, "matcher")
+	mc, err := Connect(url, "matcher", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ func TestNATSServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	cc, err := Connect(url, "client")
+	cc, err := Connect(url, "client", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestNATSServerRestart(t *testing.T) {
 	if res, err := c.Search(ctx, probe, 3, 0.01); err == nil && !res.Partial {
 		t.Fatalf("search with the server down answered in full: %+v", res)
 	}
-	srv2, err := StartServer("127.0.0.1", port)
+	srv2, err := StartServer("127.0.0.1", port, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,7 +627,7 @@ func TestEnrolRefusalNamesNoIdentity(t *testing.T) {
 // be reached fails with an error (which the node logs when it stops) that
 // names the server but not the password.
 func TestConnectErrorHidesPassword(t *testing.T) {
-	_, err := Connect("nats://ebsp:s3cret-pw@127.0.0.1:1,nats://127.0.0.1:2", "test")
+	_, err := Connect("nats://ebsp:s3cret-pw@127.0.0.1:1,nats://127.0.0.1:2", "test", nil)
 	if err == nil {
 		t.Fatal("connected to port 1")
 	}

@@ -12,9 +12,18 @@ import (
 
 // StartServer runs a NATS server in this process, listening on host:port
 // (port 0: any free port), for a node that needs nothing else on one
-// machine. Shutdown stops it.
-func StartServer(host string, port int) (*server.Server, error) {
-	s, err := server.NewServer(&server.Options{Host: host, Port: port, NoLog: true, NoSigs: true})
+// machine. With tlsFiles (nil: none) every client must connect over
+// mutual TLS with a certificate of its CA. Shutdown stops it.
+func StartServer(host string, port int, tlsFiles *TLSFiles) (*server.Server, error) {
+	opts := &server.Options{Host: host, Port: port, NoLog: true, NoSigs: true}
+	if tlsFiles != nil {
+		c, err := tlsFiles.serverConfig()
+		if err != nil {
+			return nil, err
+		}
+		opts.TLS, opts.TLSVerify, opts.TLSConfig, opts.TLSTimeout = true, true, c, 5
+	}
+	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: nats server: %w", err)
 	}
@@ -26,11 +35,16 @@ func StartServer(host string, port int) (*server.Server, error) {
 	return s, nil
 }
 
-// Connect connects to NATS as a matcher or node should: reconnecting for
-// ever, every quarter second, so that a NATS server restart is ridden out
-// (requests made while it is down fail and make answers partial).
-func Connect(url, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+// Connect connects to NATS as a matcher or node should: over mutual TLS
+// with tlsFiles (nil: as the URL says), reconnecting for ever, every
+// quarter second, so that a NATS server restart is ridden out (requests
+// made while it is down fail and make answers partial).
+func Connect(url, name string, tlsFiles *TLSFiles) (*nats.Conn, error) {
+	secure, err := tlsFiles.clientOption()
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond), secure)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: connect to %s: %w", redactURLs(url), err)
 	}

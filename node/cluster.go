@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -58,6 +59,29 @@ type ClusterConfig struct {
 	// erased templates off the disk; external matchers compact with
 	// `ebsp matcher --compact-log`.
 	CompactLogs bool `json:"compact_logs,omitempty"`
+	// TLS has every NATS connection of the node (its client and its own
+	// matchers) use mutual TLS, and the embedded server require it of every
+	// client: needed for an embedded server that listens beyond this
+	// machine. External matchers take the same files (ebsp matcher
+	// --tls-ca, --tls-cert, --tls-key).
+	TLS *ClusterTLS `json:"tls,omitempty"`
+}
+
+// ClusterTLS names the PEM files of the cluster's mutual TLS
+// (cluster.TLSFiles). cert_file must allow client authentication, and with
+// the embedded server, server authentication for the listen address.
+type ClusterTLS struct {
+	CAFile   string `json:"ca_file"`
+	CertFile string `json:"cert_file"`
+	KeyFile  string `json:"key_file"`
+}
+
+// files is c as package cluster takes it (nil for nil).
+func (c *ClusterTLS) files() *cluster.TLSFiles {
+	if c == nil {
+		return nil
+	}
+	return &cluster.TLSFiles{CA: c.CAFile, Cert: c.CertFile, Key: c.KeyFile}
 }
 
 func (c *ClusterConfig) defaults() {
@@ -98,10 +122,20 @@ func (c *ClusterConfig) validate(selfCal bool) error {
 	}
 	if host, _, err := net.SplitHostPort(c.Listen); err != nil && c.NATS == "" {
 		return fmt.Errorf("config: cluster.listen %q: %v", c.Listen, err)
-	} else if c.NATS == "" && c.Matchers == "node" && !loopback(host) {
-		// No process but the node's needs the server, which has no
-		// authentication or TLS: anyone reaching it could read templates.
-		return fmt.Errorf("config: cluster.listen %q: the embedded NATS server has no authentication or TLS and the node's own matchers need no other host: listen on a loopback address", c.Listen)
+	} else if c.NATS == "" && c.TLS == nil && !loopback(host) {
+		// Without TLS the server authenticates no one: anyone reaching it
+		// could read, enrol or erase templates.
+		return fmt.Errorf("config: cluster.listen %q: without cluster.tls the embedded NATS server authenticates no client: listen on a loopback address, or set tls (mutual TLS) for matchers on other hosts", c.Listen)
+	}
+	if c.TLS != nil {
+		for _, f := range []struct{ name, path string }{{"ca_file", c.TLS.CAFile}, {"cert_file", c.TLS.CertFile}, {"key_file", c.TLS.KeyFile}} {
+			if f.path == "" {
+				return fmt.Errorf("config: cluster.tls.%s is required with cluster.tls", f.name)
+			}
+			if _, err := os.Stat(f.path); err != nil {
+				return fmt.Errorf("config: cluster.tls.%s: %v", f.name, err)
+			}
+		}
 	}
 	if selfCal {
 		return errors.New("config: self_calibration over a cluster's galleries is not built; turn one of them off")
@@ -152,7 +186,7 @@ func (n *Node) openCluster(ctx context.Context) error {
 		if p == 0 {
 			p = -1 // nats-server's "any free port"
 		}
-		srv, err := cluster.StartServer(host, p)
+		srv, err := cluster.StartServer(host, p, cc.TLS.files())
 		if err != nil {
 			return err
 		}
@@ -161,7 +195,7 @@ func (n *Node) openCluster(ctx context.Context) error {
 		n.log.Info("nats server embedded", "url", url)
 	}
 	connect := func(name string) (*nats.Conn, error) {
-		nc, err := cluster.Connect(url, name)
+		nc, err := cluster.Connect(url, name, cc.TLS.files())
 		if err == nil {
 			parts.conns = append(parts.conns, nc)
 		}

@@ -242,27 +242,37 @@ func TestClusterFacesRefuseEncryptedSearch(t *testing.T) {
 	}
 }
 
-// TestClusterListenLoopback: the embedded NATS server, which has no
-// authentication, listens only on loopback when the node's own matchers
-// are its only users.
+// TestClusterListenLoopback: the embedded NATS server listens beyond
+// loopback only with mutual TLS (cluster.tls), whose files must all be
+// named and readable.
 func TestClusterListenLoopback(t *testing.T) {
+	dir := t.TempDir()
+	pem := filepath.Join(dir, "x.pem")
+	os.WriteFile(pem, []byte("x"), 0o600)
+	withTLS := &ClusterTLS{CAFile: pem, CertFile: pem, KeyFile: pem}
 	for _, c := range []struct {
 		listen, nats, matchers string
-		ok                     bool
+		tls                    *ClusterTLS
+		want                   string // "" for ok, else a part of the error
 	}{
-		{"127.0.0.1:4222", "", "node", true},
-		{"[::1]:4222", "", "node", true},
-		{"localhost:0", "", "node", true},
-		{"0.0.0.0:4222", "", "node", false},
-		{":4222", "", "node", false},
-		{"10.1.2.3:4222", "", "node", false},
-		{"0.0.0.0:4222", "", "external", true}, // external matchers reach the node's server
-		{"", "nats://10.1.2.3:4222", "", true},
+		{"127.0.0.1:4222", "", "node", nil, ""},
+		{"[::1]:4222", "", "node", nil, ""},
+		{"localhost:0", "", "node", nil, ""},
+		{"0.0.0.0:4222", "", "node", nil, "loopback"},
+		{":4222", "", "node", nil, "loopback"},
+		{"10.1.2.3:4222", "", "node", nil, "loopback"},
+		{"0.0.0.0:4222", "", "external", nil, "loopback"}, // external matchers would reach a server that authenticates no one
+		{"0.0.0.0:4222", "", "external", withTLS, ""},
+		{"10.1.2.3:4222", "", "node", withTLS, ""},
+		{"", "nats://10.1.2.3:4222", "", nil, ""},
+		{"", "nats://10.1.2.3:4222", "", &ClusterTLS{CAFile: pem, CertFile: pem}, "key_file is required"},
+		{"", "nats://10.1.2.3:4222", "", &ClusterTLS{CAFile: filepath.Join(dir, "missing.pem"), CertFile: pem, KeyFile: pem}, "ca_file"},
 	} {
-		cc := &ClusterConfig{Shards: []string{"a"}, Listen: c.listen, NATS: c.nats, Matchers: c.matchers}
+		cc := &ClusterConfig{Shards: []string{"a"}, Listen: c.listen, NATS: c.nats, Matchers: c.matchers, TLS: c.tls}
 		cc.defaults()
-		if err := cc.validate(false); (err == nil) != c.ok {
-			t.Errorf("listen %q nats %q matchers %q: %v, want ok %v", c.listen, c.nats, c.matchers, err, c.ok)
+		err := cc.validate(false)
+		if (err == nil) != (c.want == "") || err != nil && !strings.Contains(err.Error(), c.want) {
+			t.Errorf("listen %q nats %q matchers %q tls %v: %v, want %q", c.listen, c.nats, c.matchers, c.tls != nil, err, c.want)
 		}
 	}
 }

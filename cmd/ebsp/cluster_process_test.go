@@ -16,6 +16,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/cluster"
+	"github.com/ebsp/ebsp/exchange"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/store"
 )
@@ -32,9 +33,9 @@ func natsServerBinary(t *testing.T) string {
 	return bin
 }
 
-// startNATSServer runs the nats-server binary on a free local port and
-// waits until it accepts connections.
-func startNATSServer(t *testing.T, bin, dir string) string {
+// startNATSServer runs the nats-server binary on a free local port, with
+// args added to its command line, and waits until it accepts connections.
+func startNATSServer(t *testing.T, bin, dir string, args ...string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -43,7 +44,7 @@ func startNATSServer(t *testing.T, bin, dir string) string {
 	addr := l.Addr().String()
 	l.Close()
 	host, port, _ := net.SplitHostPort(addr)
-	startLogged(t, exec.Command(bin, "-a", host, "-p", port), filepath.Join(dir, "nats-server.log"))
+	startLogged(t, exec.Command(bin, append([]string{"-a", host, "-p", port}, args...)...), filepath.Join(dir, "nats-server.log"))
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
@@ -62,27 +63,47 @@ func startNATSServer(t *testing.T, bin, dir string) string {
 // and every identification started after the kill answers partial naming
 // the dead shard (never a silent no-hit), which the node's metrics count;
 // the matcher restarted on its shard log gives full answers that find the
-// person again.
+// person again. Every connection to NATS is mutual TLS (the server
+// requires a client certificate of the state's CA), as a deployment over
+// a network would run it.
 func TestNodeOverExternalNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs nats-server, the node and three matchers")
 	}
 	bin := buildEbsp(t)
 	dir := t.TempDir()
-	url := startNATSServer(t, natsServerBinary(t), dir)
+	ca, err := exchange.NewCA("GB", time.Now().Add(-time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(name string) (caFile, cert, key string) {
+		nc, err := ca.IssueNode(name, []string{"127.0.0.1"}, time.Now().Add(-time.Hour), 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := filepath.Join(dir, "tls-"+name)
+		if err := nc.Save(d); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(d, exchange.CACertFile), filepath.Join(d, exchange.TLSCertFile), filepath.Join(d, exchange.TLSKeyFile)
+	}
+	sCA, sCert, sKey := issue("nats")
+	url := startNATSServer(t, natsServerBinary(t), dir, "--tlsverify", "--tlscacert", sCA, "--tlscert", sCert, "--tlskey", sKey)
+	cCA, cCert, cKey := issue("cluster")
 	shards := []string{"m1", "m2", "m3"}
 	matchers := map[string]*exec.Cmd{}
 	startM := func(s string) {
 		ready := filepath.Join(dir, s+".ready")
 		matchers[s], _ = startProcess(t, bin, []string{"matcher", "--nats", url, "--shard", s, "--prefix", "ebsp.finger",
-			"--data", filepath.Join(dir, "shards"), "--workers", "1", "--ready-file", ready}, filepath.Join(dir, s+".log"), ready)
+			"--data", filepath.Join(dir, "shards"), "--workers", "1", "--ready-file", ready,
+			"--tls-ca", cCA, "--tls-cert", cCert, "--tls-key", cKey}, filepath.Join(dir, s+".log"), ready)
 	}
 	for _, s := range shards {
 		startM(s)
 	}
 	token := "cluster-test-token"
 	cfg, cfgPath := writeAdminNodeConfig(t, dir, token, "")
-	cfg.Cluster = &node.ClusterConfig{NATS: url, Shards: shards, TimeoutMS: 1500}
+	cfg.Cluster = &node.ClusterConfig{NATS: url, Shards: shards, TimeoutMS: 1500, TLS: &node.ClusterTLS{CAFile: cCA, CertFile: cCert, KeyFile: cKey}}
 	b, _ := json.Marshal(cfg)
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
 		t.Fatal(err)

@@ -52,6 +52,9 @@ default) and --modality to match.`)
 	synthFingers := fs.Int("synth-fingers", 0, "benchmarks: fill the shard with its share of this many synthetic fingers (not logged)")
 	synthFaces := fs.Int("synth-faces", 0, "benchmarks: fill the shard with its share of this many synthetic faces (not logged)")
 	seed := fs.Uint64("seed", 1, "synthetic population seed for --synth-*")
+	tlsCA := fs.String("tls-ca", "", "mutual TLS with NATS: the CA (PEM) of the server's certificate")
+	tlsCert := fs.String("tls-cert", "", "mutual TLS with NATS: this matcher's certificate (PEM)")
+	tlsKey := fs.String("tls-key", "", "mutual TLS with NATS: the certificate's key (PEM)")
 	if _, ok, code := parseArgs(fs, args, nArgs(0)); !ok {
 		return code
 	}
@@ -66,7 +69,11 @@ default) and --modality to match.`)
 		return 2
 	}
 	// Reconnect for ever: a NATS server restart must not end the matcher.
-	nc, err := cluster.Connect(*url, "ebsp matcher "+*shard)
+	var tlsFiles *cluster.TLSFiles
+	if *tlsCA != "" || *tlsCert != "" || *tlsKey != "" {
+		tlsFiles = &cluster.TLSFiles{CA: *tlsCA, Cert: *tlsCert, Key: *tlsKey}
+	}
+	nc, err := cluster.Connect(*url, "ebsp matcher "+*shard, tlsFiles)
 	if err != nil {
 		return fail("matcher", err)
 	}

@@ -36,7 +36,7 @@ func startMatcher(t *testing.T, bin, url, shard, dir string) *exec.Cmd {
 // it holds.
 func TestMatcherKill9(t *testing.T) {
 	bin := buildEbsp(t)
-	srv, err := cluster.StartServer("127.0.0.1", -1)
+	srv, err := cluster.StartServer("127.0.0.1", -1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
