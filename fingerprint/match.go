@@ -47,7 +47,9 @@ var (
 	// mccZDistSigned and mccZTurn are the same tables indexed by the signed
 	// distance difference plus 79 and by the angle difference as a byte
 	// (two's complement), so that relax needs no absolute values.
-	mccZDistSigned [2*len(mccZDist) - 1]float32
+	// mccZDistSigned's last entry (+80, 20 pixels) is 0: the assembly
+	// relaxation reads it for any difference out of range.
+	mccZDistSigned [2 * len(mccZDist)]float32
 	mccZTurn       [256]float32
 )
 
@@ -64,7 +66,7 @@ func init() {
 	for i := range mccSqrt {
 		mccSqrt[i] = float32(math.Sqrt(float64(i)))
 	}
-	for i := range mccZDistSigned {
+	for i := range 2*len(mccZDist) - 1 {
 		mccZDistSigned[i] = mccZDist[mccAbs(i-(len(mccZDist)-1))]
 	}
 	for i := range mccZTurn {
@@ -91,6 +93,7 @@ type Matcher struct {
 	ncand int
 	nr    []mccPair
 	edges []mccEdge
+	rel   mccRelaxScratch
 	eff   []float32
 	lam   [2][mccNRSpace]float32
 	buck  [257]int32
@@ -494,15 +497,11 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 	// The difference of the two relative directions of a pair of pairs,
 	// (dirA[ak]−dirA[at]) − (dirB[bk]−dirB[bt]), is (dirA[ak]−dirB[bk]) −
 	// (dirA[at]−dirB[bt]) in 1/256 turns: one byte per pair, taken once.
-	var ak, bk, turn [mccMaxNR]uint8
+	rs := &m.rel
 	for t, p := range nr {
-		ak[t], bk[t] = p.a, p.b
-		turn[t] = a.dir8[p.a] - g.dir8[p.b]
+		rs.ak[t], rs.bk[t] = p.a, p.b
+		rs.turn[t] = a.dir8[p.a] - g.dir8[p.b]
 	}
-	if cap(m.edges) < mccMaxNR*(mccMaxNR-1) {
-		m.edges = make([]mccEdge, mccMaxNR*(mccMaxNR-1))
-	}
-	edges := m.edges[:n*(n-1)]
 	gpair := g.pair
 	if gpair == nil {
 		// A compact gallery template: compute the entries read below.
@@ -513,38 +512,26 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		for t := 0; t < n; t++ {
 			for k := t + 1; k < n; k++ {
 				v := uint32(0) // the table's diagonal
-				if bk[t] != bk[k] {
-					v = g.pairAt(int(bk[t]), int(bk[k]))
+				if rs.bk[t] != rs.bk[k] {
+					v = g.pairAt(int(rs.bk[t]), int(rs.bk[k]))
 				}
-				gpair[int(bk[t])*nb+int(bk[k])] = v
+				gpair[int(rs.bk[t])*nb+int(rs.bk[k])] = v
 			}
 		}
 	}
-	ne := 0
-	for t := 0; t < n; t++ {
-		rowA, rowB := a.pair[int(ak[t])*na:][:na], gpair[int(bk[t])*nb:][:nb]
-		turnT := turn[t]
-		for k := t + 1; k < n; k++ {
-			pa, pb := rowA[ak[k]], rowB[bk[k]]
-			// |dd| < len(mccZDist), as one unsigned comparison.
-			dd := mccDist4(pa) - mccDist4(pb) + len(mccZDist) - 1
-			if uint(dd) >= uint(len(mccZDistSigned)) {
-				continue
-			}
-			r := mccZDistSigned[dd] * mccZTurn[turn[k]-turnT]
-			if r < mccRhoMin {
-				continue
-			}
-			r *= mccZTurn[mccRadial(pa)-mccRadial(pb)] * mccZTurn[mccBackRad(pa)-mccBackRad(pb)]
-			if r < mccRhoMin {
-				continue
-			}
-			edges[ne] = mccEdge{uint8(t), uint8(k), r}
-			edges[ne+1] = mccEdge{uint8(k), uint8(t), r}
-			ne += 2
-		}
+	// The compatible pairs of pairs (rs.half), then both directions of
+	// each, in the order of the pairs.
+	nh := mccCompatPairs(rs, a.pair, na, gpair, nb, n)
+	if cap(m.edges) < 2*len(rs.half) {
+		m.edges = make([]mccEdge, 2*len(rs.half))
 	}
-	m.edges = edges[:ne]
+	edges := m.edges[:2*nh]
+	for i, h := range rs.half[:nh] {
+		t, k, r := uint8(h), uint8(h>>8), math.Float32frombits(uint32(h>>32))
+		edges[2*i] = mccEdge{t, k, r}
+		edges[2*i+1] = mccEdge{k, t, r}
+	}
+	m.edges = edges
 	// Fixed-size arrays indexed modulo mccNRSpace (every index is below it)
 	// need no bounds checks in the iteration.
 	cur, next := &m.lam[0], &m.lam[1]
@@ -558,7 +545,6 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		return cur[:1]
 	}
 	inv := (1 - mccWR) / float32(n-1)
-	edges = m.edges
 	for it := 0; it < mccRelIter; it++ {
 		clear(next[:n])
 		for _, e := range edges {
@@ -570,6 +556,50 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		cur, next = next, cur
 	}
 	return cur[:n]
+}
+
+// mccRelaxScratch holds relax's view of the relaxed pairs, where the
+// assembly loop of mccCompatPairs reads them from one base address: their
+// probe and gallery minutiae, the difference of their directions (1/256
+// turns), and the compatible pairs of pairs found, packed as the two pair
+// indices and ρ's bits (bits 0-7, 8-15, 32-63).
+type mccRelaxScratch struct {
+	ak, bk, turn [mccNRSpace]uint8
+	half         [mccNRSpace * (mccNRSpace - 1) / 2]uint64
+}
+
+// mccCompatPairsGo writes to s.half every pair of the n relaxed pairs,
+// (t, k) with t < k in row order, whose compatibility ρ is at least
+// mccRhoMin, and returns how many there are. apair and gpair are the pair
+// geometry tables of the probe (na minutiae) and the gallery template (nb).
+// The tests are ordered by how many pairs they reject: the distance about
+// seven in ten, the direction difference half the rest. mccCompatPairs is
+// this loop, in assembly on amd64.
+func mccCompatPairsGo(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int) int {
+	nh := 0
+	for t := 0; t < n; t++ {
+		rowA, rowB := apair[int(s.ak[t])*na:][:na], gpair[int(s.bk[t])*nb:][:nb]
+		turnT := s.turn[t]
+		for k := t + 1; k < n; k++ {
+			pa, pb := rowA[s.ak[k]], rowB[s.bk[k]]
+			// |dd| < len(mccZDist), as one unsigned comparison.
+			dd := mccDist4(pa) - mccDist4(pb) + len(mccZDist) - 1
+			if uint(dd) >= uint(2*len(mccZDist)-1) {
+				continue
+			}
+			r := mccZDistSigned[dd] * mccZTurn[s.turn[k]-turnT]
+			if r < mccRhoMin {
+				continue
+			}
+			r *= mccZTurn[mccRadial(pa)-mccRadial(pb)] * mccZTurn[mccBackRad(pa)-mccBackRad(pb)]
+			if r < mccRhoMin {
+				continue
+			}
+			s.half[nh] = uint64(t) | uint64(k)<<8 | uint64(math.Float32bits(r))<<32
+			nh++
+		}
+	}
+	return nh
 }
 
 // consistent returns the size of a set of mutually compatible pairs, grown

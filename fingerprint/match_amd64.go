@@ -19,3 +19,10 @@ var usePOPCNT = cpu.X86.HasPOPCNT
 //
 //go:noescape
 func mccEmitWindowPOPCNT(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int
+
+// mccCompatPairs is mccCompatPairsGo in assembly: the Go loop keeps too
+// many values live for the registers and spills them on every pair. The
+// tables must hold every entry the relaxed pairs index (na·na, nb·nb).
+//
+//go:noescape
+func mccCompatPairs(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int) int

@@ -1,3 +1,4 @@
+#include "go_asm.h"
 #include "textflag.h"
 
 // func mccEmitWindowPOPCNT(a *[8]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int
@@ -81,4 +82,100 @@ loop:
 	JNZ  loop
 
 	MOVQ R11, ret+56(FP)
+	RET
+
+// func mccCompatPairs(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int) int
+//
+// mccCompatPairsGo's loop without its branches: about three pairs in ten
+// pass the distance test, unpredictably, and the mispredictions cost more
+// than computing ρ for every pair. A distance difference out of range
+// reads mccZDistSigned's zero entry (index 159), so ρ = 0. ρ is the same
+// products in the same order; each factor is at most 1, so the full
+// product is at least mccRhoMin exactly when both tests of the Go loop
+// pass. Every pair is written at half[nh] and nh advances when it is
+// kept. R8 = t, R9 = k, SI and DI the geometry rows of pair t's minutiae,
+// R13 = nh; pa in AX, pb in BX.
+TEXT ·mccCompatPairs(SB), NOSPLIT, $0-88
+	MOVQ s+0(FP), R10
+	LEAQ ·mccZDistSigned(SB), R11
+	LEAQ ·mccZTurn(SB), R12
+	MOVL $0x3a83126f, AX // float32(mccRhoMin)
+	MOVL AX, X2
+	XORQ R13, R13
+	XORQ R8, R8
+
+outer:
+	CMPQ    R8, n+72(FP)
+	JGE     done
+	MOVBLZX mccRelaxScratch_ak(R10)(R8*1), AX
+	IMULQ   na+32(FP), AX
+	MOVQ    apair_base+8(FP), SI
+	LEAQ    (SI)(AX*4), SI
+	MOVBLZX mccRelaxScratch_bk(R10)(R8*1), AX
+	IMULQ   nb+64(FP), AX
+	MOVQ    gpair_base+40(FP), DI
+	LEAQ    (DI)(AX*4), DI
+	LEAQ    1(R8), R9
+
+inner:
+	CMPQ    R9, n+72(FP)
+	JGE     nextt
+	MOVBLZX mccRelaxScratch_ak(R10)(R9*1), AX
+	MOVL    (SI)(AX*4), AX
+	MOVBLZX mccRelaxScratch_bk(R10)(R9*1), BX
+	MOVL    (DI)(BX*4), BX
+
+	// zd = mccZDistSigned[dist(pa) - dist(pb) + 79], or the zero entry
+	MOVWLZX AX, CX
+	MOVWLZX BX, DX
+	SUBQ    DX, CX
+	ADDQ    $79, CX
+	MOVL    $159, DX
+	CMPQ    CX, $159
+	CMOVQCC DX, CX
+	MOVSS   (R11)(CX*4), X0
+
+	// r = zd * zturn[turn[k] - turn[t]]
+	MOVBLZX mccRelaxScratch_turn(R10)(R9*1), CX
+	SUBB    mccRelaxScratch_turn(R10)(R8*1), CL
+	MOVBLZX CL, CX
+	MULSS   (R12)(CX*4), X0
+
+	// r *= zturn[radial(pa) - radial(pb)] * zturn[back(pa) - back(pb)]
+	MOVL    AX, CX
+	SHRL    $16, CX
+	MOVL    BX, DX
+	SHRL    $16, DX
+	SUBB    DL, CL
+	MOVBLZX CL, CX
+	MOVSS   (R12)(CX*4), X1
+	SHRL    $24, AX
+	SHRL    $24, BX
+	SUBB    BL, AL
+	MOVBLZX AL, AX
+	MULSS   (R12)(AX*4), X1
+	MULSS   X1, X0
+
+	// half[nh] = t | k<<8 | bits(r)<<32; nh += r >= mccRhoMin
+	MOVL    X0, AX
+	SHLQ    $32, AX
+	MOVQ    R9, CX
+	SHLQ    $8, CX
+	ORQ     R8, CX
+	ORQ     CX, AX
+	MOVQ    AX, mccRelaxScratch_half(R10)(R13*8)
+	XORL    AX, AX
+	UCOMISS X2, X0
+	SETCC   AL
+	ADDQ    AX, R13
+
+	INCQ R9
+	JMP  inner
+
+nextt:
+	INCQ R8
+	JMP  outer
+
+done:
+	MOVQ R13, ret+80(FP)
 	RET

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -79,4 +80,63 @@ func TestEmitWindowPOPCNT(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCompatPairs checks the assembly compatibility loop against
+// mccCompatPairsGo on random templates and random choices of pairs, bit
+// for bit.
+func TestCompatPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	randomPrepared := func() *Prepared {
+		n := 2 + rng.IntN(mccMaxMinutiae-1)
+		tpl := Template{Width: 300, Height: 400, DPI: 500}
+		for range n {
+			tpl.Minutiae = append(tpl.Minutiae, Minutia{X: rng.IntN(300), Y: rng.IntN(400), Angle: rng.Float64() * 2 * math.Pi, Type: Ending, Quality: 50})
+		}
+		return Prepare(tpl)
+	}
+	kept := 0
+	for round := 0; round < 400; round++ {
+		pa, pg := randomPrepared(), randomPrepared()
+		ia, ib := rng.Perm(pa.n), rng.Perm(pg.n)
+		if round%2 == 0 {
+			// The template against itself, most pairs true ones: many
+			// pairs of pairs are compatible.
+			pg = pa
+			ib = slices.Clone(ia)
+			for range 3 {
+				x, y := rng.IntN(pa.n), rng.IntN(pa.n)
+				ib[x], ib[y] = ib[y], ib[x]
+			}
+		}
+		n := 1 + rng.IntN(min(pa.n, pg.n, mccMaxNR))
+		var want, got mccRelaxScratch
+		for k := 0; k < n; k++ {
+			want.ak[k], want.bk[k] = uint8(ia[k]), uint8(ib[k])
+			// Near-identical turns for some pairs, so that many are
+			// compatible.
+			want.turn[k] = uint8(rng.IntN(16) - 8)
+			if rng.IntN(2) == 0 {
+				want.turn[k] = uint8(rng.IntN(256))
+			}
+		}
+		got.ak, got.bk, got.turn = want.ak, want.bk, want.turn
+		nw := mccCompatPairsGo(&want, pa.pair, pa.n, pg.pair, pg.n, n)
+		ng := mccCompatPairs(&got, pa.pair, pa.n, pg.pair, pg.n, n)
+		if ng != nw {
+			t.Fatalf("round %d: %d compatible pairs of pairs, Go loop %d", round, ng, nw)
+		}
+		for i := range nw {
+			if got.half[i] != want.half[i] {
+				t.Fatalf("round %d, entry %d: %016x, Go loop %016x", round, i, got.half[i], want.half[i])
+			}
+		}
+		kept += nw
+	}
+	// Random minutiae are rarely compatible; without enough kept pairs
+	// the test would check only the rejections.
+	if kept < 100 {
+		t.Fatalf("%d compatible pairs of pairs in all rounds: too few to check", kept)
+	}
+	t.Logf("%d compatible pairs of pairs", kept)
 }

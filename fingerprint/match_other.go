@@ -7,3 +7,7 @@ const usePOPCNT = false
 func mccEmitWindowPOPCNT(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int {
 	panic("unreachable")
 }
+
+func mccCompatPairs(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int) int {
+	return mccCompatPairsGo(s, apair, na, gpair, nb, n)
+}
