@@ -137,8 +137,8 @@ func (c *ClusterConfig) validate(selfCal bool) error {
 			}
 		}
 	}
-	if selfCal {
-		return errors.New("config: self_calibration over a cluster's galleries is not built; turn one of them off")
+	if selfCal && c.Matchers == "external" {
+		return errors.New("config: self_calibration with external matchers is not built (the node holds none of their templates): turn it off, or serve the shards with the node's own matchers")
 	}
 	return nil
 }
@@ -224,6 +224,9 @@ func (n *Node) openCluster(ctx context.Context) error {
 					return err
 				}
 				parts.matchers = append(parts.matchers, mt)
+				if n.selfcal != nil {
+					n.selfcal.addShard(m, mt.Gallery())
+				}
 				if cc.CompactLogs {
 					before, after, err := mt.CompactLog()
 					if err != nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ebsp/ebsp/audit"
 	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/cluster"
 	"github.com/ebsp/ebsp/exchange"
 )
 
@@ -274,5 +276,61 @@ func TestClusterListenLoopback(t *testing.T) {
 		if (err == nil) != (c.want == "") || err != nil && !strings.Contains(err.Error(), c.want) {
 			t.Errorf("listen %q nats %q matchers %q tls %v: %v, want %q", c.listen, c.nats, c.matchers, c.tls != nil, err, c.want)
 		}
+	}
+}
+
+// TestSelfCalibrationOverShards: a node whose fingerprints are in the
+// shards of its own matchers samples its impostor tail there, shard by
+// shard, and lists a person enrolled twice on one shard as a possible
+// duplicate; external matchers are refused with self-calibration.
+func TestSelfCalibrationOverShards(t *testing.T) {
+	shards := []string{"a", "b"}
+	tn := newTestNode(t, func(c *Config) {
+		c.DataDir = t.TempDir()
+		c.Cluster = &ClusterConfig{Listen: "127.0.0.1:0", Shards: shards}
+		c.SelfCalibration.ComparisonsPerSecond = 1_000_000
+	})
+	t.Cleanup(func() { tn.Close() })
+	enrolPeople(t, tn, 12)
+	// The same captures again, under an identity the ring puts on P000's
+	// shard.
+	ring, _ := cluster.NewRing(shards)
+	twice := ""
+	for k := 0; twice == ""; k++ {
+		if id := fmt.Sprint("TWICE-", k); ring.Owner(id) == ring.Owner("P000") {
+			twice = id
+		}
+	}
+	if st, b := tn.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody(twice, person(t, 0, 1))); st != 201 {
+		t.Fatalf("enrol again: %d %v", st, b)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- tn.RunSelfCalibration(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(tn.Duplicates()[biometric.Finger]) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := tn.Duplicates()[biometric.Finger]
+	if len(got) != 1 || got[0].A != "P000" || got[0].B != twice {
+		t.Fatalf("duplicates %v after %d comparisons: want P000 and %s", got, tn.selfCalProgress(biometric.Finger), twice)
+	}
+	if tn.selfCalProgress(biometric.Finger) == 0 {
+		t.Fatal("no comparisons sampled")
+	}
+
+	cc := &ClusterConfig{Shards: shards, NATS: "nats://127.0.0.1:4222"}
+	cc.defaults()
+	if err := cc.validate(true); err == nil || !strings.Contains(err.Error(), "external matchers") {
+		t.Errorf("self-calibration with external matchers: %v", err)
+	}
+	cc = &ClusterConfig{Shards: shards}
+	cc.defaults()
+	if err := cc.validate(true); err != nil {
+		t.Errorf("self-calibration with the node's own matchers: %v", err)
 	}
 }

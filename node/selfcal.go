@@ -9,6 +9,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/search"
 )
 
 // Self-calibration (docs/node.md, "Self-calibration"): with
@@ -18,12 +19,46 @@ import (
 // end, and refits the gallery's tail. The node's thresholds follow that tail
 // once it is deep enough for the gallery's size (deepEnough); until then
 // the engine's conservative default.
+//
+// With the gallery in shards served by the node's own matchers
+// (cluster.matchers "node"), each step samples one shard's gallery, the
+// shards in turn: identities are placed on shards by a hash of their id,
+// not of their biometrics, so pairs within a shard are a random sample of
+// the gallery's impostor pairs. The duplicate list then holds only pairs
+// enrolled on one shard. External matchers hold templates the node does
+// not, and the configuration check refuses self-calibration with them.
 
 // selfCal is the node's self-calibration state.
 type selfCal struct {
 	mu       sync.Mutex
 	samplers map[biometric.Modality]*engine.Sampler
 	tails    map[biometric.Modality]engine.Tail // the latest fit
+	// shards are the galleries of the node's own matchers, per modality
+	// held in shards (openCluster).
+	shards map[biometric.Modality][]*search.Gallery
+	turn   int
+}
+
+// gallery returns the gallery of modality m the next step samples: the
+// node's own, or the next shard's.
+func (sc *selfCal) gallery(n *Node, m biometric.Modality) *search.Gallery {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if gs := sc.shards[m]; len(gs) > 0 {
+		sc.turn++
+		return gs[sc.turn%len(gs)]
+	}
+	return n.galleries[m]
+}
+
+// addShard records g, a shard gallery of modality m held in this process.
+func (sc *selfCal) addShard(m biometric.Modality, g *search.Gallery) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.shards == nil {
+		sc.shards = map[biometric.Modality][]*search.Gallery{}
+	}
+	sc.shards[m] = append(sc.shards[m], g)
 }
 
 // selfCalMinComparisons is the least a gallery's own tail must measure
@@ -88,7 +123,11 @@ func (n *Node) RunSelfCalibration(ctx context.Context) error {
 	for {
 		made := 0
 		for m, s := range sc.samplers {
-			k, err := s.Step(n.galleries[m], n.engines[m].(engine.Prober), batch, n.mateScore(m))
+			g := sc.gallery(n, m)
+			if g == nil {
+				continue
+			}
+			k, err := s.Step(g, n.engines[m].(engine.Prober), batch, n.mateScore(m))
 			if err != nil {
 				return err
 			}
