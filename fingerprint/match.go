@@ -439,15 +439,7 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	// bucket, then by generation. (Counting here rather than as
 	// localSimilarities makes them keeps that loop free of a store whose
 	// address waits for a division.)
-	buck := &m.buck
-	clear(buck[:])
 	cand := m.cand[:m.ncand]
-	for _, c := range cand {
-		buck[int(uint8(c.key>>16))+1]++
-	}
-	for i := 1; i < len(buck); i++ {
-		buck[i] += buck[i-1]
-	}
 	if cap(m.order) < len(cand) {
 		m.order = make([]int32, len(cand), mccMaxMinutiae*mccMaxMinutiae)
 	}
@@ -455,10 +447,8 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	// mccMaxMinutiae²) and its two minutiae (16-23, 24-31), so that the
 	// walk below rejects a candidate without another load.
 	order := m.order[:len(cand)]
-	for k, c := range cand {
-		q := uint8(c.key >> 16)
-		order[buck[q]] = int32(uint32(k) | (c.key&0xffff)<<16)
-		buck[q]++
+	if len(cand) > 0 {
+		mccBucketOrder(cand, &m.buck, order)
 	}
 	m.order = order
 	// Minutiae already paired (mccMaxMinutiae ≤ 64).
@@ -480,6 +470,25 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	}
 	m.nr = nr
 	return nr
+}
+
+// mccBucketOrderGo writes to order the candidates of cand in order of
+// their bucket (key bits 16-23), stably, by counting sort in buck: each
+// entry the candidate's index and its two minutiae (bits 16-31 of the
+// entry). mccBucketOrder is this loop, in assembly on amd64.
+func mccBucketOrderGo(cand []mccCand, buck *[257]int32, order []int32) {
+	clear(buck[:])
+	for _, c := range cand {
+		buck[int(uint8(c.key>>16))+1]++
+	}
+	for i := 1; i < len(buck); i++ {
+		buck[i] += buck[i-1]
+	}
+	for k, c := range cand {
+		q := uint8(c.key >> 16)
+		order[buck[q]] = int32(uint32(k) | (c.key&0xffff)<<16)
+		buck[q]++
+	}
 }
 
 // relax runs LSS-R (MCC paper eq. 22): each pair's similarity is pulled

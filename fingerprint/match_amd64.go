@@ -26,3 +26,9 @@ func mccEmitWindowPOPCNT(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm,
 //
 //go:noescape
 func mccCompatPairs(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int) int
+
+// mccBucketOrder is mccBucketOrderGo in assembly. cand is not empty and
+// order is as long as cand.
+//
+//go:noescape
+func mccBucketOrder(cand []mccCand, buck *[257]int32, order []int32)

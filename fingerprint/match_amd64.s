@@ -179,3 +179,61 @@ nextt:
 done:
 	MOVQ R13, ret+80(FP)
 	RET
+
+// func mccBucketOrder(cand []mccCand, buck *[257]int32, order []int32)
+//
+// mccBucketOrderGo's three loops: count each bucket at buck[q+1], sum the
+// counts into starts, and place each candidate at its bucket's next slot.
+TEXT ·mccBucketOrder(SB), NOSPLIT, $0-56
+	MOVQ cand_base+0(FP), SI
+	MOVQ cand_len+8(FP), CX
+	MOVQ buck+24(FP), R8
+	MOVQ order_base+32(FP), DI
+
+	// clear the 257 counts
+	XORL AX, AX
+	MOVQ $257, DX
+	MOVQ R8, R9
+
+clear:
+	MOVL AX, (R9)
+	ADDQ $4, R9
+	DECQ DX
+	JNZ  clear
+
+	// count: buck[q+1]++
+	XORQ DX, DX
+
+count:
+	MOVBLZX 2(SI)(DX*8), AX
+	INCL    4(R8)(AX*4)
+	INCQ    DX
+	CMPQ    DX, CX
+	JLT     count
+
+	// starts: buck[i] += buck[i-1]
+	MOVL 0(R8), AX
+	MOVQ $1, DX
+
+prefix:
+	ADDL (R8)(DX*4), AX
+	MOVL AX, (R8)(DX*4)
+	INCQ DX
+	CMPQ DX, $257
+	JLT  prefix
+
+	// place: order[buck[q]++] = k | (key & 0xffff) << 16
+	XORQ DX, DX
+
+place:
+	MOVL    (SI)(DX*8), AX
+	MOVBLZX 2(SI)(DX*8), BX
+	MOVL    (R8)(BX*4), R9
+	INCL    (R8)(BX*4)
+	SHLL    $16, AX
+	ORL     DX, AX
+	MOVL    AX, (DI)(R9*4)
+	INCQ    DX
+	CMPQ    DX, CX
+	JLT     place
+	RET

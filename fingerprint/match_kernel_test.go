@@ -140,3 +140,24 @@ func TestCompatPairs(t *testing.T) {
 	}
 	t.Logf("%d compatible pairs of pairs", kept)
 }
+
+// TestBucketOrder checks the assembly counting sort against
+// mccBucketOrderGo on random candidate lists, with many ties.
+func TestBucketOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := 0; round < 200; round++ {
+		cand := make([]mccCand, 1+rng.IntN(mccMaxMinutiae*mccMaxMinutiae))
+		spread := 1 + rng.IntN(256)
+		for k := range cand {
+			q := uint32(rng.IntN(spread))
+			cand[k] = mccCand{uint32(rng.IntN(mccMaxMinutiae)) | uint32(rng.IntN(mccMaxMinutiae))<<8 | q<<16, rng.Float32()}
+		}
+		var bw, bg [257]int32
+		want, got := make([]int32, len(cand)), make([]int32, len(cand))
+		mccBucketOrderGo(cand, &bw, want)
+		mccBucketOrder(cand, &bg, got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: order differs from the Go loop", round)
+		}
+	}
+}

@@ -11,3 +11,7 @@ func mccEmitWindowPOPCNT(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm,
 func mccCompatPairs(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int) int {
 	return mccCompatPairsGo(s, apair, na, gpair, nb, n)
 }
+
+func mccBucketOrder(cand []mccCand, buck *[257]int32, order []int32) {
+	mccBucketOrderGo(cand, buck, order)
+}
