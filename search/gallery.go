@@ -135,7 +135,7 @@ func NewGallery(e Engine, workers int) *Gallery {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	g := &Gallery{engine: e, workers: workers, ids: identityIndex{ordOf: map[string]int32{}}, shortlist: DefaultShortlist}
+	g := &Gallery{engine: e, workers: workers, ids: identityIndex{ordOf: map[string]int32{}}, shortlist: DefaultShortlistOf(e)}
 	if ix, ok := e.(Indexer); ok && ix.VectorLen() > 0 {
 		g.ix, g.dim = ix, ix.VectorLen()
 		if vt, ok := e.(VectorTemplate); ok {

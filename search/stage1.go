@@ -2,6 +2,7 @@ package search
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"sync"
 
@@ -64,6 +65,23 @@ type Shortlist struct {
 // searches: docs/search.md gives the hit rate against penetration rate
 // and the commands.
 var DefaultShortlist = Shortlist{Min: 1000, Fraction: 0.02}
+
+// Shortlister is an Indexer whose stage 1 needs another shortlist than
+// DefaultShortlist: one whose vector ranks by the exact score itself, up
+// to rounding (faces), needs a shortlist only as long as the candidates a
+// search reports, not a penetration rate.
+type Shortlister interface {
+	Shortlist() Shortlist
+}
+
+// DefaultShortlistOf is the shortlist a new gallery of the engine has:
+// the engine's own (Shortlister), else DefaultShortlist.
+func DefaultShortlistOf(e Engine) Shortlist {
+	if s, ok := e.(Shortlister); ok {
+		return s.Shortlist()
+	}
+	return DefaultShortlist
+}
 
 // Exhaustive is the shortlist of a gallery searched without stage 1.
 var Exhaustive = Shortlist{Fraction: 1}
@@ -133,16 +151,26 @@ func (g *Gallery) Stage1(probes []ProbeSample, k int) []biometric.Candidate {
 // returns the best k identities, best first. The caller holds the read
 // lock.
 func (g *Gallery) stage1(probes []ProbeSample, pv [][]int8, k int) []ordScore {
+	if len(probes) == 1 && len(g.entries) == len(g.ids.names) {
+		return g.stage1Single(probes, pv, k)
+	}
+	fused, release := g.stage1Fused(probes, pv)
+	defer release()
+	h := make([]ordScore, 0, k)
+	h = selectBest(h, fused, 0, k)
+	sortBest(h)
+	return h
+}
+
+// stage1Fused returns the fused stage-1 score of every identity, by
+// ordinal, in a pooled array that release gives back.
+func (g *Gallery) stage1Fused(probes []ProbeSample, pv [][]int8) (fused []int32, release func()) {
 	n, ids, ns := len(g.entries), len(g.ids.names), len(probes)
 	// Per sample, one score per entry, written by the workers in disjoint
 	// ranges; then fused per identity in one pass.
 	buf := getScores(ns*n + ns*ids)
-	defer putScores(buf)
 	scores, best := buf[:ns*n], buf[ns*n:]
-	wide := make([][]int16, ns)
-	for s := range pv {
-		wide[s] = widen(pv[s])
-	}
+	wide := widenAll(pv)
 	workers := min(g.workers, max(1, n/4096))
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -159,23 +187,126 @@ func (g *Gallery) stage1(probes []ProbeSample, pv [][]int8, k int) []ordScore {
 			}
 		}
 	}
-	h := make([]ordScore, 0, k)
-	for o := range ids {
-		var f int32
-		for s := range ns {
-			f += best[s*ids+o]
-		}
-		switch {
-		case len(h) < k:
-			h = append(h, ordScore{int32(o), f})
-			siftUp(h, len(h)-1)
-		case f > h[0].score:
-			h[0] = ordScore{int32(o), f}
-			siftDown(h, 0)
+	for s := 1; s < ns; s++ {
+		for o, v := range best[s*ids : (s+1)*ids] {
+			best[o] += v
 		}
 	}
-	sort.Slice(h, func(i, j int) bool { return worse(h[j], h[i]) })
+	return best[:ids], func() { putScores(buf) }
+}
+
+// stage1Single is stage1 for one probe sample on a gallery of one
+// template per identity (a face gallery): entry e is then ordinal e
+// (ordinals are handed out in the order of the entries, and compact
+// renumbers them so), the fused score is the entry's own, and each worker
+// keeps the best k of its part of the gallery while the part is in its
+// cache, so that nothing after the scan runs on one core but the merge of
+// the workers' k best.
+func (g *Gallery) stage1Single(probes []ProbeSample, pv [][]int8, k int) []ordScore {
+	n := len(g.entries)
+	buf := getScores(n)
+	defer putScores(buf)
+	wide := widenAll(pv)
+	workers := min(g.workers, max(1, n/4096))
+	heaps := make([][]ordScore, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Go(func() {
+			h := make([]ordScore, 0, k)
+			// Blocks of entries: scanned, then selected from while the
+			// scores are in the first-level cache.
+			const block = 4096
+			for b := lo; b < hi; b += block {
+				e := min(hi, b+block)
+				g.scanPart(probes, pv, wide, buf[:n], b, e)
+				h = selectBest(h, buf[b:e], b, k)
+			}
+			heaps[w] = h
+		})
+	}
+	wg.Wait()
+	h := heaps[0]
+	for _, o := range heaps[1:] {
+		for _, c := range o {
+			h = pushBest(h, c, k)
+		}
+	}
+	sortBest(h)
 	return h
+}
+
+// selectBest offers scores[i] as ordinal base+i to the min-heap h of at
+// most k best and returns it. A negative score counts 0, as it does when
+// several samples' scores are fused.
+func selectBest(h []ordScore, scores []int32, base, k int) []ordScore {
+	for i, f := range scores {
+		f = max(f, 0)
+		if len(h) == k && f <= h[0].score {
+			continue // the common case, and ties go to the lower ordinal already kept
+		}
+		h = pushBest(h, ordScore{int32(base + i), f}, k)
+	}
+	return h
+}
+
+// pushBest offers c to the min-heap h of at most k best.
+func pushBest(h []ordScore, c ordScore, k int) []ordScore {
+	switch {
+	case len(h) < k:
+		h = append(h, c)
+		siftUp(h, len(h)-1)
+	case worse(h[0], c):
+		h[0] = c
+		siftDown(h, 0)
+	}
+	return h
+}
+
+// sortBest orders a heap's identities best first.
+func sortBest(h []ordScore) {
+	slices.SortFunc(h, func(a, b ordScore) int {
+		switch {
+		case worse(b, a):
+			return -1
+		case worse(a, b):
+			return 1
+		}
+		return 0
+	})
+}
+
+// widenAll widens each probe vector.
+func widenAll(pv [][]int8) [][]int16 {
+	wide := make([][]int16, len(pv))
+	for s := range pv {
+		wide[s] = widen(pv[s])
+	}
+	return wide
+}
+
+// Stage1Rank returns how many identities stage 1 ranks above identity
+// for these probes (0: first), by the order Stage1 uses, and false when
+// the gallery does not hold the identity or has no vectors: the rank of a
+// mate, to measure hit rate against penetration rate, without keeping a
+// shortlist of the size of the rates measured.
+func (g *Gallery) Stage1Rank(probes []ProbeSample, identity string) (int, bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	o, ok := g.ids.ordOf[identity]
+	pv := g.probeVectors(probes)
+	if !ok || pv == nil {
+		return 0, false
+	}
+	fused, release := g.stage1Fused(probes, pv)
+	defer release()
+	mate, rank := ordScore{o, fused[o]}, 0
+	for i, f := range fused {
+		if worse(mate, ordScore{int32(i), f}) {
+			rank++
+		}
+	}
+	return rank, true
 }
 
 // scanPart writes the stage-1 score of entries [lo, hi) for each probe

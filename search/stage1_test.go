@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -166,3 +167,78 @@ func (vecIndexer) PrepareGallery(b []byte) (any, error)   { return nil, errors.N
 func (vecIndexer) PrepareProbe(b []byte) (Probe, error)   { return nil, errors.New("unused") }
 func (v vecIndexer) VectorLen() int                       { return v.dim }
 func (vecIndexer) GalleryVector(prepared any, dst []int8) { copy(dst, prepared.([]int8)) }
+
+// TestStage1OneTemplateEach checks stage 1's path for a single probe
+// sample on a gallery of one template per identity (faces), which selects
+// in the scan's workers, against the ranking by the dot products
+// themselves (negative ones counting 0, ties to the earlier identity, as
+// the fused scores of several samples), before and after a removal
+// renumbers the identities; and Stage1Rank against the ranking's order.
+func TestStage1OneTemplateEach(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	eng := int8Engine{only: true}
+	g := NewGallery(eng, 2)
+	const people = 20000 // several blocks per worker
+	vecs := map[string][]int8{}
+	for i := range people {
+		id := fmt.Sprintf("id-%05d", i)
+		b := int8Sample(r, nil, 0)
+		if i%7 == 0 {
+			b = int8Sample(r, vecs[fmt.Sprintf("id-%05d", i-7+max(0, 7-i))], 0) // exact duplicates: ties
+		}
+		v, _ := eng.PrepareGallery(b)
+		vecs[id] = v.([]int8)
+		g.AddPrepared(id, id+"-t", biometric.UnknownFinger, v)
+	}
+	check := func(step string, order []string) {
+		for q := range 5 {
+			probe := int8Probe(vecs[order[q*97%len(order)]])
+			ps := []ProbeSample{{Position: biometric.RightIndex, Probe: probe}}
+			type rs struct {
+				id string
+				s  int32
+				o  int
+			}
+			want := make([]rs, len(order))
+			for o, id := range order {
+				want[o] = rs{id, max(0, DotInt8(probe, vecs[id])), o} // negative ones count 0
+			}
+			slices.SortStableFunc(want, func(a, b rs) int { return int(b.s) - int(a.s) })
+			const k = 300
+			got := g.Stage1(ps, k)
+			if len(got) != k {
+				t.Fatalf("%s: %d candidates, want %d", step, len(got), k)
+			}
+			for i, c := range got {
+				if c.IdentityID != want[i].id || int32(c.Score) != want[i].s {
+					t.Fatalf("%s, probe %d, rank %d: %s %v, want %s %d", step, q, i, c.IdentityID, c.Score, want[i].id, want[i].s)
+				}
+			}
+			for _, i := range []int{0, 1, 150, 5000, len(want) - 1} {
+				if rank, ok := g.Stage1Rank(ps, want[i].id); !ok || rank != i {
+					t.Errorf("%s: Stage1Rank of %s = %d, %v; want %d", step, want[i].id, rank, ok, i)
+				}
+			}
+		}
+	}
+	order := make([]string, people)
+	for i := range order {
+		order[i] = fmt.Sprintf("id-%05d", i)
+	}
+	check("filled", order)
+	drop := map[string]bool{}
+	for i := 0; i < people; i += 3 {
+		drop[order[i]+"-t"] = true
+	}
+	g.RemoveTemplates(drop)
+	var kept []string
+	for i, id := range order {
+		if i%3 != 0 {
+			kept = append(kept, id)
+		}
+	}
+	check("after removals", kept)
+	if _, ok := g.Stage1Rank([]ProbeSample{{Probe: int8Probe(vecs[kept[0]])}}, order[0]); ok {
+		t.Error("Stage1Rank of a removed identity: ok")
+	}
+}
