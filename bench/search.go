@@ -39,7 +39,8 @@ type SearchOptions struct {
 	// scatter-gathered by a cluster.Client.
 	Shards     int
 	Executable string
-	// Shortlist overrides search.DefaultShortlist when its Fraction is set.
+	// Shortlist overrides the engine's default shortlist
+	// (search.DefaultShortlistOf) when its Fraction is set.
 	Shortlist search.Shortlist
 	Seed      uint64
 	Progress  Progress
@@ -121,7 +122,7 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 		eng, mod = engine.Face{}, biometric.Face
 	}
 	g := search.NewGallery(eng, workers)
-	res.Shortlist = search.DefaultShortlist
+	res.Shortlist = search.DefaultShortlistOf(eng)
 	if o.Shortlist.Fraction > 0 {
 		res.Shortlist = o.Shortlist
 	}
@@ -222,13 +223,10 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 }
 
 // stage1Rank is the 0-based rank of identity in stage 1's ranking, or
-// identities when it is beyond the largest penetration rate measured.
+// identities when the gallery does not hold it.
 func stage1Rank(g *search.Gallery, ps []search.ProbeSample, identity string, identities int) int {
-	k := max(1, int(penetrationRates[len(penetrationRates)-1]*float64(identities)))
-	for i, c := range g.Stage1(ps, k) {
-		if c.IdentityID == identity {
-			return i
-		}
+	if rank, ok := g.Stage1Rank(ps, identity); ok {
+		return rank
 	}
 	return identities
 }
@@ -400,6 +398,9 @@ func (r *SearchResult) Table() string {
 		what, size, per = "face", fmt.Sprintf("%d faces", r.Faces), r.BytesPerFace
 	}
 	mode := fmt.Sprintf("two-stage, shortlist %.2f%% of identities (at least %d)", 100*r.Shortlist.Fraction, r.Shortlist.Min)
+	if r.Shortlist.Fraction == 0 {
+		mode = fmt.Sprintf("two-stage, shortlist %d identities", r.Shortlist.Min)
+	}
 	if r.Exhaustive {
 		mode = "exhaustive"
 	}

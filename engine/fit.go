@@ -51,6 +51,31 @@ const (
 // 1e-2, ... 1e-12, with MeasuredFMR the last measured one. It sorts imp.
 // seed fixes the bootstrap, so that a tail is reproducible.
 func Fit(imp []float64, source string, seed uint64) (Tail, error) {
+	return fitSample(imp, source, seed, false)
+}
+
+// FitBounded is Fit for a score with an upper bound whose impostor tail
+// ends well short of it, such as 1 − a Euclidean distance (faces): the
+// GPD's shape is not held at 0 or above but fitted, so that a negative
+// shape (a tail with a finite end, the Weibull domain of attraction, which
+// the distance between two embeddings in a space of finite dimension
+// has) extends the tail as it falls, not as an exponential would. The
+// bootstrap's 95% bound stays, and an extended point is never below the
+// deepest measured one. Fit's caution, applied to such a tail, puts every
+// point beyond about 1e-8 above the bound itself; TestFitBoundedKnownTails
+// and TestFitSyntheticFace show how FitBounded fares against tails whose
+// truth is known. It is not for tails that may be heavier than
+// exponential (fingerprint matchers'): on a Gaussian tail, whose fitted
+// shape at a finite threshold is slightly negative, it would be on the
+// unsafe side.
+func FitBounded(imp []float64, source string, seed uint64) (Tail, error) {
+	return fitSample(imp, source, seed, true)
+}
+
+// FitMethodBounded is FitBounded's Method.
+const FitMethodBounded = "gpd-pwm-bootstrap95-free-shape"
+
+func fitSample(imp []float64, source string, seed uint64, bounded bool) (Tail, error) {
 	n := len(imp)
 	if n < 1000 {
 		return Tail{}, fmt.Errorf("engine: %d impostor scores: want at least 1000 to fit a tail", n)
@@ -61,31 +86,101 @@ func Fit(imp []float64, source string, seed uint64) (Tail, error) {
 		}
 	}
 	slices.Sort(imp)
-	t := Tail{Source: source, Comparisons: n, Method: FitMethod}
+	var mean float64
 	for _, s := range imp {
-		t.Mean += s
+		mean += s
 	}
-	t.Mean /= float64(n)
+	mean /= float64(n)
+	m := max(int(math.Ceil(fitTopShare*float64(n))), 100)
+	return fitTop(imp, int64(n), mean, m, source, seed, bounded), nil
+}
+
+// FitTop is FitBounded (bounded) or Fit for a sample too large to keep:
+// top holds the highest scores of n impostor comparisons, sorted
+// ascending, and mean the mean of all n. Points are measured at the
+// decades whose count fits in top, and the GPD is fitted to the highest
+// exceed scores (at least 100, fewer than len(top)). A tail measured this
+// way has no points shallower than its first measured decade; ScoreAt
+// answers those with that point's score, which is on the safe side.
+func FitTop(top []float64, n int64, mean float64, exceed int, source string, seed uint64, bounded bool) (Tail, error) {
+	if exceed < 100 || exceed >= len(top) || int64(len(top)) > n {
+		return Tail{}, fmt.Errorf("engine: %d exceedances of %d top scores of %d: want 100 ≤ exceedances < top ≤ n", exceed, len(top), n)
+	}
+	if !slices.IsSorted(top) {
+		return Tail{}, errors.New("engine: top scores not sorted")
+	}
+	t := fitTop(top, n, mean, exceed, source, seed, bounded)
+	if len(t.Points) == 0 {
+		return Tail{}, fmt.Errorf("engine: %d top scores of %d resolve no decade", len(top), n)
+	}
+	return t, nil
+}
+
+// fitTop is the fit of FitTop's arguments, checked. The GPD is fitted to
+// the highest m scores' exceedances of the (m+1)-th highest.
+func fitTop(top []float64, n int64, mean float64, m int, source string, seed uint64, bounded bool) Tail {
+	method := FitMethod
+	if bounded {
+		method = FitMethodBounded
+	}
+	t := Tail{Source: source, Comparisons: int(n), Method: method, Mean: mean}
+	kept := len(top)
 	// Measured points, on the safe side.
 	e := 1
 	for ; decade(e)*float64(n) >= minResolved; e++ {
 		f := decade(e)
+		if fn := f * float64(n); float64(kept) < fn-4*math.Sqrt(fn)-2 {
+			continue // shallower than what top holds (and safeCount would count down a long way)
+		}
 		k := safeCount(f, n)
-		t.Points = append(t.Points, TailPoint{Score: imp[n-k], FMR: f})
+		if k > kept {
+			continue
+		}
+		t.Points = append(t.Points, TailPoint{Score: top[kept-k], FMR: f})
 		t.MeasuredFMR = f
 	}
-	// The GPD over the top tenth, and its bootstrap.
-	m := max(int(math.Ceil(fitTopShare*float64(n))), 100)
-	u := imp[n-m-1]
-	exc := make([]float64, m)
-	for i := range m {
-		exc[i] = imp[n-m+i] - u
-	}
-	zeta := float64(m) / float64(n)
 	var deep []float64
 	for ; decade(e) >= fitDeepest; e++ {
 		deep = append(deep, decade(e))
 	}
+	bound := make([]float64, len(deep))
+	for i := range bound {
+		bound[i] = math.Inf(-1)
+	}
+	// The GPD over the top m, and its bootstrap; when bounded, also over
+	// the top m/2, m/4, ... (at least 100), each point the highest of
+	// their bounds.
+	for ; m >= 100; m /= 2 {
+		for j, s := range gpdBootstrap(top[kept-m-1:], n, deep, seed, bounded) {
+			bound[j] = max(bound[j], s)
+		}
+		if !bounded {
+			break
+		}
+	}
+	for j, g := range deep {
+		s := bound[j]
+		if len(t.Points) > 0 {
+			if last := t.Points[len(t.Points)-1].Score; s < last {
+				s = last // never below a shallower point
+			}
+		}
+		t.Points = append(t.Points, TailPoint{Score: s, FMR: g})
+	}
+	return t
+}
+
+// gpdBootstrap fits a GPD to the exceedances of top[1:] over top[0] (the
+// highest scores of n, sorted) on FitBootstrap resamples and returns, for
+// each FMR of deep, the (1 − fitLevel) percentile of the resamples' scores
+// there. Unless bounded, the shape is held at 0 or above.
+func gpdBootstrap(top []float64, n int64, deep []float64, seed uint64, bounded bool) []float64 {
+	u, m := top[0], len(top)-1
+	exc := make([]float64, m)
+	for i := range m {
+		exc[i] = top[1+i] - u
+	}
+	zeta := float64(m) / float64(n)
 	rng := rand.New(rand.NewPCG(seed, 0x7a11))
 	boot := make([][]float64, len(deep))
 	res := make([]float64, m)
@@ -95,19 +190,18 @@ func Fit(imp []float64, source string, seed uint64) (Tail, error) {
 		}
 		slices.Sort(res)
 		sigma, xi := gpdPWM(res)
-		xi = max(xi, 0)
+		if !bounded {
+			xi = max(xi, 0)
+		}
 		for j, g := range deep {
 			boot[j] = append(boot[j], u+gpdQuantile(sigma, xi, g/zeta))
 		}
 	}
-	for j, g := range deep {
-		s := percentile(boot[j], 1-fitLevel)
-		if last := t.Points[len(t.Points)-1].Score; s < last {
-			s = last // never below a shallower point
-		}
-		t.Points = append(t.Points, TailPoint{Score: s, FMR: g})
+	out := make([]float64, len(deep))
+	for j := range deep {
+		out[j] = percentile(boot[j], 1-fitLevel)
 	}
-	return t, nil
+	return out
 }
 
 // decade is 10^-e.
@@ -115,9 +209,9 @@ func decade(e int) float64 { return math.Pow(10, -float64(e)) }
 
 // safeCount is the largest k ≥ 1 whose one-sided upper confidence bound on
 // a proportion of k in n is at most f.
-func safeCount(f float64, n int) int {
+func safeCount(f float64, n int64) int {
 	k := int(math.Ceil(f * float64(n)))
-	for k > 1 && eval.CPUpper(int64(k), int64(n), fitLevel) > f {
+	for k > 1 && eval.CPUpper(int64(k), n, fitLevel) > f {
 		k--
 	}
 	return k

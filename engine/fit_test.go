@@ -107,3 +107,56 @@ func TestFitRefuses(t *testing.T) {
 		t.Error("a NaN score: no error")
 	}
 }
+
+// boundedTails are score distributions with a finite upper end, in the
+// Weibull domain of attraction as the distance of two embeddings is, whose
+// survival functions are known exactly.
+var boundedTails = []knownTail{
+	{"gpd xi=-0.2", func(r *rand.Rand) float64 { return 5 * (1 - math.Pow(1-r.Float64(), 0.2)) },
+		func(x float64) float64 { return math.Pow(max(0, 1-0.2*x), 5) }},
+	{"kumaraswamy a=2 b=10", func(r *rand.Rand) float64 { return math.Sqrt(1 - math.Pow(1-r.Float64(), 0.1)) },
+		func(x float64) float64 { return math.Pow(max(0, 1-x*x), 10) }},
+	{"kumaraswamy a=1 b=40", func(r *rand.Rand) float64 { return 1 - math.Pow(1-r.Float64(), 1.0/40) },
+		func(x float64) float64 { return math.Pow(max(0, 1-x), 40) }},
+}
+
+// TestFitBoundedKnownTails is TestFitKnownTails for FitBounded on bounded
+// tails: nearly every point on the safe side of the truth, and the points
+// useful, at most a few decades of FMR more conservative than stated down
+// to 1e-12 (a point beyond the distribution's end has a true FMR of 0,
+// which counts as safe and is reported).
+func TestFitBoundedKnownTails(t *testing.T) {
+	const reps, n = 20, 20_000
+	for _, kt := range boundedTails {
+		r := rand.New(rand.NewPCG(uint64(len(kt.name)), 2))
+		unsafe, worst, beyond := 0, 0.0, 0
+		for rep := range reps {
+			imp := make([]float64, n)
+			for i := range imp {
+				imp[i] = kt.draw(r)
+			}
+			tl, err := FitBounded(imp, "test", uint64(rep))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tl.Validate(); err != nil {
+				t.Fatalf("%s: %v", kt.name, err)
+			}
+			for _, p := range tl.Points {
+				truth := kt.sf(p.Score)
+				switch {
+				case truth > p.FMR:
+					unsafe++
+				case truth == 0:
+					beyond++
+				default:
+					worst = math.Max(worst, math.Log10(p.FMR/truth))
+				}
+			}
+		}
+		t.Logf("%s: %d of %d points on the unsafe side, %d beyond the end; the most conservative point is %.1f decades below its stated FMR", kt.name, unsafe, reps*12, beyond, worst)
+		if unsafe > reps*12/10 {
+			t.Errorf("%s: %d of %d points claim a lower FMR than the truth", kt.name, unsafe, reps*12)
+		}
+	}
+}

@@ -45,7 +45,7 @@ default) and --modality to match.`)
 	workers := fs.Int("workers", 0, "search goroutines (0: GOMAXPROCS)")
 	ready := fs.String("ready-file", "", "write \"ready\" to this file once answering")
 	compactLog := fs.Bool("compact-log", false, "after loading, rewrite the shard log with only what the shard holds (erased identities and templates dropped) and a fresh snapshot")
-	penetration := fs.Float64("penetration", search.DefaultShortlist.Fraction, "stage-1 shortlist as a fraction of the shard's identities (1: exhaustive)")
+	penetration := fs.Float64("penetration", 0, "stage-1 shortlist as a fraction of the shard's identities (1: exhaustive; 0: the engine's default, 2% for fingers, 1,000 identities for faces)")
 	minShort := fs.Int("shortlist-min", search.DefaultShortlist.Min, "identities the shortlist holds at least")
 	compact := fs.Bool("compact", false, "keep fingerprint templates compact (no pair table; search.Gallery.SetCompact)")
 	ringNames := fs.String("ring", "", "for --synth-*: every shard of the ring, comma-separated (this one included)")
@@ -80,7 +80,9 @@ default) and --modality to match.`)
 	defer nc.Close()
 	t0 := time.Now()
 	setup := func(g *search.Gallery) {
-		g.SetShortlist(search.Shortlist{Min: *minShort, Fraction: *penetration})
+		if *penetration > 0 {
+			g.SetShortlist(search.Shortlist{Min: *minShort, Fraction: *penetration})
+		}
 		g.SetCompact(*compact)
 	}
 	m, err := cluster.NewMatcher(nc, cluster.MatcherConfig{Prefix: *prefix, Shard: *shard, Engine: eng, Workers: *workers,
