@@ -1,6 +1,7 @@
 package privacy
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -47,7 +48,14 @@ func TestFlooding(t *testing.T) {
 	if os.Getenv("EBSP_PRIVACY_LOGN") == "15" {
 		logN = 15
 	}
-	p, err := NewParams(logN, 128, 0.5)
+	// Both composites: the symmetric one (0.5) and a lopsided one (0.87).
+	for _, th := range []float64{0.5, 0.87} {
+		t.Run(fmt.Sprint(th), func(t *testing.T) { testFlooding(t, logN, th) })
+	}
+}
+
+func testFlooding(t *testing.T, logN int, th float64) {
+	p, err := NewParams(logN, 128, th)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +67,7 @@ func TestFlooding(t *testing.T) {
 	for i := range vecs {
 		vecs[i] = randomUnit(r, p.Dim)
 	}
-	vecs[3] = near(r, probe, 0.8)
+	vecs[3] = near(r, probe, (1+th)/2)
 	g, err := NewGallery(p.Dim, vecs)
 	if err != nil {
 		t.Fatal(err)

@@ -25,16 +25,16 @@ type Params struct {
 	FloodSigma float64
 }
 
-// Depth of the circuit: one level for the similarities and the levels of
-// the composite step polynomial.
-func circuitDepth() int { return 1 + signDepth() }
+// Depth of the circuit for threshold t and dimension dim: one level for the
+// similarities and the levels of the composite step polynomial.
+func circuitDepth(t float64, dim int) int { return 1 + signDepth(t, dim) }
 
 // modulusChain returns the bit sizes of the ciphertext modulus chain: q0
 // holds the final count (up to 2^20 entries at scale 2^38 fits 60 bits),
 // then one 38-bit prime per level of the circuit.
-func modulusChain() []int {
+func modulusChain(t float64, dim int) []int {
 	q := []int{60}
-	for range circuitDepth() {
+	for range circuitDepth(t, dim) {
 		q = append(q, 38)
 	}
 	return q
@@ -43,10 +43,11 @@ func modulusChain() []int {
 // DefaultParams returns the deployment parameters: CKKS over the
 // conjugate-invariant ring of degree 2^15 (32768 real slots, so one
 // ciphertext carries the similarities of 32768 gallery entries), a 516-bit
-// ciphertext modulus and a 305-bit key-switching modulus (821 bits in all,
-// below the 881 bits the Homomorphic Encryption Standard allows at degree
-// 2^15 for 128-bit security with a ternary secret), 64-d embeddings (half
-// the search cost of 128-d; docs/privacy.md gives the accuracy cost).
+// ciphertext modulus (440 bits for a threshold with a lopsided step
+// composite, stepTable) and a 305-bit key-switching modulus (821 or 745 bits
+// in all, below the 881 bits the Homomorphic Encryption Standard allows at
+// degree 2^15 for 128-bit security with a ternary secret), 64-d embeddings
+// (half the search cost of 128-d; docs/privacy.md gives the accuracy cost).
 func DefaultParams(threshold float64) (Params, error) {
 	return NewParams(15, 64, threshold)
 }
@@ -55,11 +56,14 @@ func DefaultParams(threshold float64) (Params, error) {
 // embeddings. Degrees below 2^15 with this modulus chain are NOT secure; the
 // package's tests use them for speed.
 func NewParams(logN, dim int, threshold float64) (Params, error) {
+	if !(threshold > -1 && threshold < 1) {
+		return Params{}, errors.New("privacy: threshold must lie in (-1, 1)")
+	}
 	p, err := ckks.NewParametersFromLiteral(ckks.ParametersLiteral{
 		LogN: logN,
-		LogQ: modulusChain(),
-		// Five 61-bit special primes: key switching then splits the 13
-		// ciphertext primes into 3 digits, which makes rotation and
+		LogQ: modulusChain(threshold, dim),
+		// Five 61-bit special primes: key switching then splits the 11 or
+		// 13 ciphertext primes into 3 digits at most, which makes rotation and
 		// relinearisation keys smaller and key switching faster than with
 		// fewer special primes.
 		LogP:            []int{61, 61, 61, 61, 61},
@@ -71,9 +75,6 @@ func NewParams(logN, dim int, threshold float64) (Params, error) {
 	}
 	if dim <= 0 || bits.OnesCount(uint(dim)) != 1 || dim > p.MaxSlots() {
 		return Params{}, fmt.Errorf("privacy: dimension %d is not a power of two up to %d", dim, p.MaxSlots())
-	}
-	if !(threshold > -1 && threshold < 1) {
-		return Params{}, errors.New("privacy: threshold must lie in (-1, 1)")
 	}
 	return Params{CKKS: p, Dim: dim, Threshold: threshold, FloodSigma: defaultFloodSigma}, nil
 }
@@ -91,12 +92,10 @@ var defaultFloodSigma = math.Exp2(33)
 // Slots is the number of gallery entries one ciphertext carries.
 func (p Params) Slots() int { return p.CKKS.MaxSlots() }
 
-// span maps similarities in [-1, 1] to the step polynomial's input
-// interval [-1, 1]: z = (x - t) / (1 + t).
-func (p Params) span() float64 { return 1 + p.Threshold }
-
 // Margin is the half-width of the band around the threshold in which the
-// encrypted decision may differ from the plaintext one: the step
-// approximation distinguishes inputs at least 2^-signLogAlpha from zero
-// after the affine map, i.e. similarities at least Margin from Threshold.
-func (p Params) Margin() float64 { return p.span() * math.Exp2(-signLogAlpha) }
+// encrypted decision may differ from the plaintext one:
+// (simMax + t)·2^-signLogAlpha. The symmetric step composite maps
+// similarities in [-simMax, simMax] to z = (x − t)/(simMax + t) in [-1, 1]
+// and separates |z| ≥ 2^-signLogAlpha; the lopsided ones (stepTable) are
+// generated for the same band.
+func (p Params) Margin() float64 { return (simMax + p.Threshold) * math.Exp2(-signLogAlpha) }

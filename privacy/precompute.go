@@ -13,8 +13,9 @@ import (
 // can encode them once (Gallery.Precompute) and let every search only
 // multiply. The cost is memory: every residue of every diagonal, packed in
 // whole bytes (5 for the 38-bit primes, 8 for q0), which is
-// Dim·(8 + 5·levels) bytes per gallery entry, 4,352 bytes at 64-d and
-// depth 12 against 64 bytes for the int8 entry itself.
+// Dim·(8 + 5·levels) bytes per gallery entry at 64-d: 4,352 bytes at
+// depth 12 (symmetric step composite), 3,712 at depth 10 (lopsided), against
+// 64 bytes for the int8 entry itself.
 
 // precomputation is a gallery's encoded diagonals for one parameter set.
 type precomputation struct {

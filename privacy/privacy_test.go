@@ -157,6 +157,17 @@ func TestDecisionsWithinMargin(t *testing.T) {
 			testDecisions(t, p, c.blocks)
 		})
 	}
+	// A threshold with a lopsided composite (depth 9, two levels fewer).
+	t.Run("lopsided", func(t *testing.T) {
+		p, err := NewParams(12, 64, 0.87)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := lopsided(p.Threshold, p.Dim); !ok || p.probeLevel() != 10 {
+			t.Fatalf("threshold 0.87: lopsided %v, probe level %d", ok, p.probeLevel())
+		}
+		testDecisions(t, p, 1)
+	})
 }
 
 func testDecisions(t *testing.T, p Params, blocks int) {
@@ -164,12 +175,15 @@ func testDecisions(t *testing.T, p Params, blocks int) {
 	r := rand.New(rand.NewPCG(3, 4))
 	probe := normalised(randomUnit(r, p.Dim))
 	vecs := make([][]float32, blocks*p.Slots())
+	th := p.Threshold
 	for i := range vecs {
 		switch {
 		case i%500 == 7:
-			vecs[i] = near(r, probe, 0.3+0.1*r.Float64()) // around the threshold
+			vecs[i] = near(r, probe, th-0.05+0.1*r.Float64()) // around the threshold
 		case i%300 == 11:
-			vecs[i] = near(r, probe, 0.5+0.4*r.Float64())
+			vecs[i] = near(r, probe, th+(1-th)*r.Float64()) // above it, up to 1
+		case i%1000 == 13:
+			vecs[i] = probe // similarity 1 and, stored as int8, a little more
 		default:
 			vecs[i] = randomUnit(r, p.Dim)
 		}

@@ -25,7 +25,7 @@ type Probe struct {
 }
 
 // probeLevel is the level a probe is encrypted at: the whole circuit's depth.
-func (p Params) probeLevel() int { return circuitDepth() }
+func (p Params) probeLevel() int { return circuitDepth(p.Threshold, p.Dim) }
 
 // EncryptProbe encrypts a probe embedding of Params.Dim values. The vector
 // is normalised to unit length (similarities are cosines) and repeated

@@ -13,6 +13,7 @@ import (
 	"github.com/tuneinsight/lattigo/v6/multiparty"
 	"github.com/tuneinsight/lattigo/v6/ring"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+	"github.com/tuneinsight/lattigo/v6/utils/bignum"
 )
 
 // galleryQuant is the fixed-point scale of stored gallery values: int8/128
@@ -293,9 +294,10 @@ type worker struct {
 	poly  *polynomial.Evaluator
 	vals  []float64
 	cmpl  []complex128
-	pt    *rlwe.Plaintext // metadata of the gallery plaintexts; encode fills it (tests)
-	coeff []int64         // the plaintext's integer coefficients
-	res   []uint64        // one residue of the plaintext, NTT buffer
+	pt    *rlwe.Plaintext     // metadata of the gallery plaintexts; encode fills it (tests)
+	coeff []int64             // the plaintext's integer coefficients
+	res   []uint64            // one residue of the plaintext, NTT buffer
+	steps []bignum.Polynomial // the step composite (stepPolynomials)
 }
 
 func (pa *Party) newWorker() *worker { return newWorker(pa.params, pa.evk) }
@@ -311,7 +313,7 @@ func newWorker(p Params, evk rlwe.EvaluationKeySet) *worker {
 	pt.Scale = rlwe.NewScale(p.CKKS.Q()[level])
 	return &worker{p: p, eval: eval, ecd: ckks.NewEncoder(p.CKKS), poly: polynomial.NewEvaluator(p.CKKS, eval),
 		vals: make([]float64, p.Slots()), cmpl: make([]complex128, p.Slots()), pt: pt,
-		coeff: make([]int64, p.CKKS.N()), res: make([]uint64, p.CKKS.N())}
+		coeff: make([]int64, p.CKKS.N()), res: make([]uint64, p.CKKS.N()), steps: stepPolynomials(p.Threshold, p.Dim)}
 }
 
 // round is the first half of ckks.Encoder.Encode for w.vals, without the
@@ -429,9 +431,11 @@ func (w *worker) reduceLazy(acc *rlwe.Ciphertext) {
 
 // diagonal puts into w.vals the gallery plaintext that multiplies baby
 // step j in giant step gs of block b:
-// E[m] = w·G[e((m − baby·gs) mod S)][(m + j) mod d], with w = 1/(1+t).
+// E[m] = w·G[e((m − baby·gs) mod S)][(m + j) mod d], with w the scale of
+// the step's input (stepInput).
 func (w *worker) diagonal(g *Gallery, b, gs, j, baby int) {
-	S, d, scale := w.p.Slots(), w.p.Dim, 1/w.p.span()
+	S, d := w.p.Slots(), w.p.Dim
+	scale, _ := stepInput(w.p.Threshold, w.p.Dim)
 	for m := range S {
 		i := m - baby*gs
 		if i < 0 {
@@ -453,7 +457,6 @@ func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciph
 	if baby > maxLazyTerms {
 		return nil, fmt.Errorf("privacy: %d baby steps, at most %d", baby, maxLazyTerms)
 	}
-	scale := 1 / p.span()
 	level := babies[0].Level()
 	pre := g.precomputed(p, baby)
 	var acc *rlwe.Ciphertext
@@ -487,12 +490,14 @@ func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciph
 	if err := w.eval.Rescale(acc, acc); err != nil {
 		return nil, fmt.Errorf("privacy: rescale block %d: %w", b, err)
 	}
-	// z = (x − t)/(1 + t): the similarity already carries the 1/(1+t).
-	if err := w.eval.Add(acc, -p.Threshold*scale, acc); err != nil {
-		return nil, fmt.Errorf("privacy: shift block %d: %w", b, err)
+	// The step's input a·x + b: the similarity already carries the a.
+	if _, shift := stepInput(p.Threshold, p.Dim); shift != 0 {
+		if err := w.eval.Add(acc, shift, acc); err != nil {
+			return nil, fmt.Errorf("privacy: shift block %d: %w", b, err)
+		}
 	}
 	var err error
-	for i, poly := range stepPolynomials() {
+	for i, poly := range w.steps {
 		if acc, err = w.poly.Evaluate(acc, poly, p.CKKS.DefaultScale()); err != nil {
 			return nil, fmt.Errorf("privacy: step polynomial %d, block %d: %w", i, b, err)
 		}

@@ -1,6 +1,8 @@
 package privacy
 
 import (
+	"math"
+
 	"github.com/tuneinsight/lattigo/v6/utils/bignum"
 )
 
@@ -33,14 +35,61 @@ var signChebyshev = [][]float64{
 	{0, 1.199325020609, 0, -0.244787663397, 0, 0.050998160634, 0, -0.005535575609},
 }
 
-// stepPolynomials returns the composite as Lattigo polynomials, with the
-// last one turned from sign into step: (1 + sign)/2, so the output is 1
-// above the threshold and 0 below.
-func stepPolynomials() []bignum.Polynomial {
-	out := make([]bignum.Polynomial, len(signChebyshev))
-	for i, c := range signChebyshev {
+// simMax bounds the similarities the search meets: the probe is a unit
+// vector and a stored gallery entry, a unit vector rounded to int8/128, has
+// norm at most √(1 + 2·√dim/256 + dim/65536), below 1.045 up to 128
+// dimensions (lopsidedMaxDim).
+const simMax = 1.05
+
+// lopsidedMaxDim is the largest dimension for which simMax holds.
+const lopsidedMaxDim = 128
+
+// lopsided returns the composite of stepTable for threshold t and
+// dimension dim, if there is one: then the step polynomials take
+// s = x/simMax, which lies in [-1, 1], and the first one puts the step at t
+// itself. Such a composite (degrees 7, 7, 7, depth 9) exploits that for a
+// high threshold the step lies near the end of the similarities' range,
+// where a polynomial can be steep at little cost; the symmetric
+// signChebyshev needs depth 11 to separate the same margin.
+// privacy/internal/stepgen generates the table and says how.
+func lopsided(t float64, dim int) ([][]float64, bool) {
+	h := math.Round(t * 100)
+	if dim > lopsidedMaxDim || math.Abs(t*100-h) > 1e-9 {
+		return nil, false
+	}
+	c, ok := stepTable[int(h)]
+	return c, ok
+}
+
+// stepComposite returns the composite sign approximation for threshold t
+// and dimension dim: the lopsided one of stepTable if there is one, else
+// signChebyshev.
+func stepComposite(t float64, dim int) [][]float64 {
+	if c, ok := lopsided(t, dim); ok {
+		return c
+	}
+	return signChebyshev
+}
+
+// stepInput returns the affine map a·x + b from a similarity x to the step
+// polynomials' input: x/simMax for a lopsided composite, (x − t)/(simMax + t)
+// for the symmetric one.
+func stepInput(t float64, dim int) (a, b float64) {
+	if _, ok := lopsided(t, dim); ok {
+		return 1 / simMax, 0
+	}
+	return 1 / (simMax + t), -t / (simMax + t)
+}
+
+// stepPolynomials returns the composite for threshold t and dimension dim as Lattigo
+// polynomials, with the last one turned from sign into step:
+// (1 + sign)/2, so the output is 1 above the threshold and 0 below.
+func stepPolynomials(t float64, dim int) []bignum.Polynomial {
+	comp := stepComposite(t, dim)
+	out := make([]bignum.Polynomial, len(comp))
+	for i, c := range comp {
 		c = append([]float64(nil), c...)
-		if i == len(signChebyshev)-1 {
+		if i == len(comp)-1 {
 			for j := range c {
 				c[j] /= 2
 			}
@@ -51,10 +100,11 @@ func stepPolynomials() []bignum.Polynomial {
 	return out
 }
 
-// signDepth is the multiplicative depth of the composite polynomial.
-func signDepth() int {
+// signDepth is the multiplicative depth of the composite polynomial for
+// threshold t and dimension dim.
+func signDepth(t float64, dim int) int {
 	d := 0
-	for _, c := range signChebyshev {
+	for _, c := range stepComposite(t, dim) {
 		deg := len(c) - 1
 		k := 0
 		for (1 << k) <= deg {
@@ -65,12 +115,15 @@ func signDepth() int {
 	return d
 }
 
-// stepPlain evaluates the composite step polynomial in float64 (for tests
-// and for the margin check of the bench).
-func stepPlain(z float64) float64 {
-	for i, c := range signChebyshev {
+// stepPlain evaluates the composite step polynomial for threshold t and
+// dimension dim at similarity x in float64 (for the tests).
+func stepPlain(t float64, dim int, x float64) float64 {
+	a, b := stepInput(t, dim)
+	z := a*x + b
+	comp := stepComposite(t, dim)
+	for i, c := range comp {
 		z = chebyshev(c, z)
-		if i == len(signChebyshev)-1 {
+		if i == len(comp)-1 {
 			z = (1 + z) / 2
 		}
 	}
