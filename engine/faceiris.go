@@ -28,6 +28,10 @@ func (Face) Formats() []string { return []string{"face-embedding"} }
 // Tail implements Engine: FaceTail.
 func (Face) Tail() Tail { return FaceTail }
 
+// BoundedScores implements BoundedScores: the score is 1 − a Euclidean
+// distance, and impostors' distances stay far from 0.
+func (Face) BoundedScores() bool { return true }
+
 // FaceTail is the face engine's impostor tail measured on synthetic
 // embeddings (synth's face model, fitted to the recogniser's distances on
 // the shared London face set, docs/synthetic-data.md). FMR 1e-1 to 1e-3:

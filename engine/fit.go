@@ -72,6 +72,22 @@ func FitBounded(imp []float64, source string, seed uint64) (Tail, error) {
 	return fitSample(imp, source, seed, true)
 }
 
+// BoundedScores is an Engine whose score has an upper bound that its
+// impostor tail ends well short of (1 − a Euclidean distance: faces), so
+// that its tails are fitted by FitBounded.
+type BoundedScores interface {
+	BoundedScores() bool
+}
+
+// FitEngine fits a tail of engine e's impostor scores: FitBounded when e
+// has BoundedScores, else Fit.
+func FitEngine(e Engine, imp []float64, source string, seed uint64) (Tail, error) {
+	if b, ok := e.(BoundedScores); ok && b.BoundedScores() {
+		return FitBounded(imp, source, seed)
+	}
+	return Fit(imp, source, seed)
+}
+
 // FitMethodBounded is FitBounded's Method.
 const FitMethodBounded = "gpd-pwm-bootstrap95-free-shape"
 

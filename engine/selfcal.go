@@ -166,16 +166,16 @@ func (s *Sampler) Mates() []Mate {
 	return append([]Mate(nil), s.st.Mates...)
 }
 
-// Tail fits the tail of the sampled comparisons (Fit), with the given
-// source name.
-func (s *Sampler) Tail(source string) (Tail, error) {
+// Tail fits the tail of the sampled comparisons of engine e's templates
+// (FitEngine), with the given source name.
+func (s *Sampler) Tail(e Engine, source string) (Tail, error) {
 	s.mu.Lock()
 	imp := make([]float64, len(s.st.Scores))
 	for i, v := range s.st.Scores {
 		imp[i] = float64(v)
 	}
 	s.mu.Unlock()
-	return Fit(imp, source, 1)
+	return FitEngine(e, imp, source, 1)
 }
 
 // Save writes the sampler's state to path atomically: a temporary file,

@@ -109,7 +109,7 @@ func sampledTail(t *testing.T, g *search.Gallery, p Prober, mateScore float64) T
 			t.Fatal(err)
 		}
 	}
-	tail, err := s.Tail("gallery")
+	tail, err := s.Tail(nil, "gallery")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func (n *Node) loadSelfCal() error {
 			return fmt.Errorf("node: %w", err)
 		}
 		n.selfcal.samplers[m] = s
-		if t, err := s.Tail("gallery"); err == nil {
+		if t, err := s.Tail(e, "gallery"); err == nil {
 			n.selfcal.tails[m] = t
 		}
 	}
@@ -111,7 +111,7 @@ func (n *Node) RunSelfCalibration(ctx context.Context) error {
 			if err := s.Save(n.selfCalPath(m)); err != nil {
 				return fmt.Errorf("node: save self-calibration: %w", err)
 			}
-			if t, err := s.Tail("gallery"); err == nil {
+			if t, err := s.Tail(n.engines[m], "gallery"); err == nil {
 				sc.mu.Lock()
 				sc.tails[m] = t
 				sc.mu.Unlock()

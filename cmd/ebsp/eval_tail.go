@@ -43,6 +43,7 @@ its configuration.`)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	out := fs.String("out", "", "also write the measured tail to this `file`, in the form of the node configuration's impostor_tails.finger")
 	fit := fs.Bool("fit", false, "measure on the safe side and extend the tail to FMR 1e-12 by a generalised Pareto fit bounded by its 95% confidence interval (engine.Fit) instead of the plain measured points")
+	bounded := fs.Bool("bounded", false, "with --fit: the scores are bounded and their tail ends short of the bound (face scores, 1 − a distance): fit the Pareto shape freely (engine.FitBounded) instead of holding it at 0 or above")
 	source := fs.String("source", "measured", "what the scores were measured on, recorded in the tail (e.g. fvc-real)")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
@@ -63,7 +64,11 @@ its configuration.`)
 	measured := engine.TailOf(imp)
 	measured.Source = *source
 	if *fit {
-		t, err := engine.Fit(imp, *source, 1)
+		fitter := engine.Fit
+		if *bounded {
+			fitter = engine.FitBounded
+		}
+		t, err := fitter(imp, *source, 1)
 		if err != nil {
 			return fail("eval tail", err)
 		}
