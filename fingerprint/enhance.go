@@ -33,6 +33,9 @@ type enhKernel struct {
 	off    []int32
 	w      []float32
 	dx, dy []int32
+	// reach is the largest |off|, set with the offsets: the plane must
+	// hold reach values either side of a pixel the kernel is applied at.
+	reach int
 }
 
 // enhFold turns a kernel listed from -m to m (odd length, symmetric: the
@@ -49,8 +52,10 @@ func (k enhKernel) withStride(stride int, buf *[]int32) enhKernel {
 	n := len(k.dx)
 	off := (*buf)[:n:n]
 	*buf = (*buf)[n:]
+	k.reach = 0
 	for t := range off {
 		off[t] = k.dy[t]*int32(stride) + k.dx[t]
+		k.reach = max(k.reach, mccAbs(int(off[t])))
 	}
 	k.off = off
 	return k
@@ -241,6 +246,22 @@ func enhConv1(v []float32, i int, k *enhKernel) float32 {
 // enhConv1's, so the results are the same to the bit; sharing the kernel's
 // loads and bounds checks between four pixels is what saves time.
 func enhConv4(dst, v []float32, i int, k *enhKernel) {
+	if enhSSE {
+		// One bounds check for all the kernel's loads.
+		_ = v[i-k.reach : i+k.reach+4]
+		dst = dst[:4:4]
+		if len(k.off) > 0 {
+			enhConv4SSE(&dst[0], &v[i], &k.off[0], &k.w[0], len(k.off), k.c)
+		} else {
+			enhConv4SSE(&dst[0], &v[i], nil, nil, 0, k.c)
+		}
+		return
+	}
+	enhConv4Go(dst, v, i, k)
+}
+
+// enhConv4Go is enhConv4's portable loop.
+func enhConv4Go(dst, v []float32, i int, k *enhKernel) {
 	ws := k.w[:len(k.off)]
 	c := v[i : i+4 : i+4]
 	s0, s1, s2, s3 := k.c*c[0], k.c*c[1], k.c*c[2], k.c*c[3]

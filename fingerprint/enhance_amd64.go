@@ -1,0 +1,13 @@
+package fingerprint
+
+// enhSSE selects enhConv4SSE: SSE is part of every amd64 processor.
+const enhSSE = true
+
+// enhConv4SSE is enhConv4's loop with the four pixels in one SSE
+// register: each lane forms its sum with the scalar loop's operations in
+// the scalar loop's order (no fused multiply-add), so the results are the
+// same to the bit. v points at the first pixel; off and w hold n offsets
+// and weights, every v[±off .. ±off+3] inside the plane.
+//
+//go:noescape
+func enhConv4SSE(dst, v *float32, off *int32, w *float32, n int, c float32)
