@@ -5,6 +5,7 @@ import (
 	"github.com/ebsp/ebsp/internal/testneed"
 	"github.com/ebsp/ebsp/search"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,44 @@ func TestSearch(t *testing.T) {
 		if !strings.Contains(r.Table(), "latency ms") {
 			t.Error("table lacks the latency row")
 		}
+	}
+}
+
+// TestSearchSnapshot checks that a search benchmark with a snapshot file
+// builds the gallery and writes it once, reads it the next time (a
+// restart, timed) with the same searches deciding the same, and builds
+// afresh when the file holds another gallery.
+func TestSearchSnapshot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gallery.snap")
+	o := SearchOptions{Fingers: 400, Searches: 6, Workers: 2, Seed: 3, Shortlist: search.Shortlist{Min: 20, Fraction: 0.05}, Snapshot: path}
+	first, err := RunSearch(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Restarted {
+		t.Fatal("the first run read a snapshot that did not exist")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no snapshot written: %v", err)
+	}
+	again, err := RunSearch(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Restarted || again.Identities != first.Identities || again.Accuracy != first.Accuracy || again.Comparisons != first.Comparisons {
+		t.Errorf("read from the snapshot: restarted %v, %d identities, %s, %d comparisons; built: %d identities, %s, %d comparisons",
+			again.Restarted, again.Identities, again.Accuracy, again.Comparisons, first.Identities, first.Accuracy, first.Comparisons)
+	}
+	if again.CPUSeconds <= 0 || again.CPU.Count != o.Searches {
+		t.Errorf("CPU per search not measured: %v s, %+v", again.CPUSeconds, again.CPU)
+	}
+	o.Seed = 4
+	other, err := RunSearch(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Restarted {
+		t.Error("a snapshot of seed 3's gallery was read for seed 4")
 	}
 }
 

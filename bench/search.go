@@ -3,7 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/face"
 	"github.com/ebsp/ebsp/fingerprint"
+	"github.com/ebsp/ebsp/fingerprint/fvc"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/search"
 	"github.com/ebsp/ebsp/synth"
@@ -43,7 +47,12 @@ type SearchOptions struct {
 	// (search.DefaultShortlistOf) when its Fraction is set.
 	Shortlist search.Shortlist
 	Seed      uint64
-	Progress  Progress
+	// Snapshot, when set, is a gallery snapshot file (in-process galleries
+	// only): read when it holds this gallery (size, seed, engine version),
+	// which is then timed as a restart; otherwise the gallery is built and
+	// the snapshot written, so that a large gallery is built once.
+	Snapshot string
+	Progress Progress
 }
 
 // SearchResult is what a search benchmark measured.
@@ -60,6 +69,11 @@ type SearchResult struct {
 	// LoadSeconds is the time to build the gallery: make the synthetic
 	// templates, prepare them and add them.
 	LoadSeconds float64 `json:"load_seconds"`
+	// Restarted says the gallery was read from the snapshot file
+	// (SearchOptions.Snapshot), in LoadSeconds wall and LoadCPUSeconds of
+	// process CPU, instead of being built.
+	Restarted      bool    `json:"restarted,omitempty"`
+	LoadCPUSeconds float64 `json:"load_cpu_seconds"`
 	// BytesPerFinger (or BytesPerFace) is the Go heap growth per template
 	// added, after a collection: prepared form, stage-1 vector, index.
 	BytesPerFinger float64 `json:"bytes_per_finger,omitempty"`
@@ -67,9 +81,19 @@ type SearchResult struct {
 	Searches       int     `json:"searches"`
 	// Comparisons counts the exact (stage-2 or exhaustive) comparisons the
 	// searches made; stage-1 vector products are not counted.
-	Comparisons    int64   `json:"comparisons"`
-	Seconds        float64 `json:"seconds"`
-	CPUSeconds     float64 `json:"cpu_seconds"`
+	Comparisons int64   `json:"comparisons"`
+	Seconds     float64 `json:"seconds"`
+	// CPUSeconds is the CPU of the searches, summed over each search from
+	// the probe's preparation to the decision (what the latency
+	// measures): this process's, and with shards the matcher processes'
+	// too (in 10 ms clock ticks: the per-search figures are coarse, their
+	// sum is not). CPU is its per-search summary, in milliseconds.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	CPU        Latency `json:"cpu_per_search"`
+	// Stage1CPU is the process CPU of stage 1's scan and fusion per
+	// mated search (Gallery.Stage1Rank), in milliseconds, measured outside
+	// the searches; empty for an exhaustive or sharded run.
+	Stage1CPU      Latency `json:"stage1_cpu"`
 	SearchesPerSec float64 `json:"searches_per_second"`
 	P50            float64 `json:"p50_ms"`
 	P99            float64 `json:"p99_ms"`
@@ -121,7 +145,6 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	if o.Faces > 0 {
 		eng, mod = engine.Face{}, biometric.Face
 	}
-	g := search.NewGallery(eng, workers)
 	res.Shortlist = search.DefaultShortlistOf(eng)
 	if o.Shortlist.Fraction > 0 {
 		res.Shortlist = o.Shortlist
@@ -129,8 +152,13 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	if o.Exhaustive {
 		res.Shortlist = search.Exhaustive
 	}
-	g.SetShortlist(res.Shortlist)
-	g.SetCompact(res.Compact)
+	newGallery := func() *search.Gallery {
+		g := search.NewGallery(eng, workers)
+		g.SetShortlist(res.Shortlist)
+		g.SetCompact(res.Compact)
+		return g
+	}
+	g := newGallery()
 
 	var srch searcher
 	if o.Shards > 0 {
@@ -143,10 +171,13 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	} else {
 		heap0 := heapInUse()
 		sw := start()
-		if err := FillGallery(ctx, g, Fill{Fingers: o.Fingers, Faces: o.Faces, Seed: o.Seed, Workers: workers}, o.Progress); err != nil {
+		var restarted bool
+		var err error
+		if g, restarted, err = loadGallery(ctx, newGallery, o, workers); err != nil {
 			return nil, err
 		}
-		res.LoadSeconds, _ = sw.elapsed()
+		res.Restarted = restarted
+		res.LoadSeconds, res.LoadCPUSeconds = sw.elapsed()
 		per := float64(heapInUse()-heap0) / float64(max(o.Fingers, o.Faces))
 		if o.Faces > 0 {
 			res.BytesPerFace = per
@@ -154,6 +185,11 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 			res.BytesPerFinger = per
 		}
 		_, res.Identities = g.Len()
+		if o.Snapshot != "" && !restarted {
+			if err := g.SaveSnapshot(o.Snapshot, snapshotMeta(o)); err != nil {
+				return nil, err
+			}
+		}
 		srch = localSearcher{g, eng}
 	}
 
@@ -168,14 +204,16 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	c.Defaults()
 	pol := node.GalleryPolicy(mod, eng.(engine.Engine), &c, res.Identities)
 	lat := make([]time.Duration, len(probes))
+	cpu := make([]time.Duration, len(probes))
 	mateRanks := []int{}
+	var stage1 []time.Duration
 	var counters comparisonCounter
 	sw := start()
 	for i, p := range probes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t0 := time.Now()
+		c0, o0, t0 := fvc.ProcessCPU(), srch.otherCPU(), time.Now()
 		// As node.Identify does: the review threshold is the floor.
 		_, review := pol.Thresholds(len(p.samples))
 		cands, ps, partial, err := srch.search(ctx, p, pol.Cap, review, &counters)
@@ -186,21 +224,29 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 			res.Partial++
 		}
 		d, cands := pol.Decide(cands, len(p.samples))
-		lat[i] = time.Since(t0)
+		lat[i], cpu[i] = time.Since(t0), fvc.ProcessCPU()-c0+srch.otherCPU()-o0
 		top := ""
 		if len(cands) > 0 {
 			top = cands[0].IdentityID
 		}
 		res.Accuracy.add(p, d, top)
 		if p.enrolled && !o.Exhaustive && o.Shards == 0 {
-			// Not timed: where stage 1 ranked the mate.
+			// Not in the search's time: where stage 1 ranked the mate, and
+			// what stage 1's scan and fusion cost (without the shortlist's
+			// selection).
+			c1 := fvc.ProcessCPU()
 			mateRanks = append(mateRanks, stage1Rank(g, ps, personID(p.person), res.Identities))
+			stage1 = append(stage1, fvc.ProcessCPU()-c1)
 		}
 		if o.Progress != nil {
 			o.Progress("search", i+1, len(probes))
 		}
 	}
-	res.Seconds, res.CPUSeconds = sw.elapsed()
+	res.Seconds, _ = sw.elapsed()
+	res.CPU, res.Stage1CPU = summarise(cpu), summarise(stage1)
+	for _, c := range cpu {
+		res.CPUSeconds += c.Seconds()
+	}
 	res.Comparisons = counters.total()
 	res.SearchesPerSec = perSec(len(probes), res.Seconds)
 	res.Latency = summarise(lat)
@@ -220,6 +266,70 @@ func RunSearch(ctx context.Context, o SearchOptions) (*SearchResult, error) {
 	}
 	runtime.KeepAlive(g)
 	return res, nil
+}
+
+// loadGallery returns a gallery (made by newGallery) holding o's synthetic
+// gallery: read from o.Snapshot when that holds it (true), else built and,
+// the caller saves it there.
+func loadGallery(ctx context.Context, newGallery func() *search.Gallery, o SearchOptions, workers int) (*search.Gallery, bool, error) {
+	meta := snapshotMeta(o)
+	if o.Snapshot != "" {
+		if f, err := os.Open(o.Snapshot); err == nil {
+			g := newGallery()
+			got, err := g.ReadSnapshot(f)
+			f.Close()
+			if err == nil && string(got) == string(meta) {
+				return g, true, nil
+			}
+			// Another gallery's, or stale or damaged: built afresh.
+		}
+	}
+	g := newGallery()
+	if err := FillGallery(ctx, g, Fill{Fingers: o.Fingers, Faces: o.Faces, Seed: o.Seed, Workers: workers}, o.Progress); err != nil {
+		return nil, false, err
+	}
+	return g, false, nil
+}
+
+// fullTemplateBytes is the heap a finger takes with its full prepared
+// template (bytes_per_finger: 12,888 at 100,000 synthetic fingers, most
+// with the 48 minutiae a prepared template keeps), rounded up.
+const fullTemplateBytes = 13000
+
+// FullTemplatesFit reports whether a gallery of fingers full prepared
+// templates fits in this process's memory: at most nine tenths of the Go
+// memory limit (GOMEMLIMIT) when one is set, else of the memory the
+// system has available (MemAvailable), so that building it leaves the
+// collector room. Compact templates (search.Gallery.SetCompact) take about
+// a third of the memory and cost stage 2 about seven times the CPU.
+func FullTemplatesFit(fingers int) bool {
+	limit := debug.SetMemoryLimit(-1)
+	if limit == math.MaxInt64 {
+		if avail, ok := memAvailable(); ok {
+			limit = avail
+		}
+	}
+	return float64(fingers)*fullTemplateBytes <= 0.9*float64(limit)
+}
+
+// memAvailable is /proc/meminfo's MemAvailable in bytes (Linux only).
+func memAvailable() (int64, bool) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		var kb int64
+		if _, err := fmt.Sscanf(line, "MemAvailable: %d kB", &kb); err == nil {
+			return kb << 10, true
+		}
+	}
+	return 0, false
+}
+
+// snapshotMeta names the synthetic gallery a snapshot file holds.
+func snapshotMeta(o SearchOptions) []byte {
+	return fmt.Appendf(nil, "bench search fingers=%d faces=%d seed=%d", o.Fingers, o.Faces, o.Seed)
 }
 
 // stage1Rank is the 0-based rank of identity in stage 1's ranking, or
@@ -407,6 +517,10 @@ func (r *SearchResult) Table() string {
 	if r.Compact {
 		mode += ", compact templates"
 	}
+	built := "built"
+	if r.Restarted {
+		built = "read from its snapshot"
+	}
 	where := fmt.Sprintf("in-process (search.Gallery), %d workers", r.Workers)
 	if r.Shards > 0 {
 		where = fmt.Sprintf("over %d ebsp matcher processes on NATS (cluster.Client)", r.Shards)
@@ -415,9 +529,11 @@ func (r *SearchResult) Table() string {
 	fmt.Fprintf(&b, "machine: %d CPUs, GOMAXPROCS %d, %s, load average %.2f at start\n",
 		r.Machine.CPUs, r.Machine.GOMAXPROCS, r.Machine.GoVersion, r.Machine.Load1)
 	b.WriteString(table([][2]string{
-		{"gallery", fmt.Sprintf("%s, built in %.1f s, %.0f heap bytes per template", size, r.LoadSeconds, per)},
+		{"gallery", fmt.Sprintf("%s, %s in %.1f s (CPU %.1f s), %.0f heap bytes per template", size, built, r.LoadSeconds, r.LoadCPUSeconds, per)},
 		{"searches", fmt.Sprintf("%d in %.2f s (CPU %.2f s), %.2f/s", r.Searches, r.Seconds, r.CPUSeconds, r.SearchesPerSec)},
 		{"latency ms", latencyRow(r.Latency)},
+		{"CPU ms per search", latencyRow(r.CPU)},
+		{"stage 1 CPU ms", latencyRow(r.Stage1CPU)},
 		{"exact comparisons", fmt.Sprintf("%.0f per search", float64(r.Comparisons)/float64(max(1, r.Searches)))},
 		{"accuracy", r.Accuracy.String()},
 		{"partial answers", fmt.Sprint(r.Partial)},

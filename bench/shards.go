@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -23,6 +24,9 @@ import (
 // here (for the stage-1 rank), and whether the answer was partial.
 type searcher interface {
 	search(ctx context.Context, p probe, limit int, floor float64, c *comparisonCounter) ([]biometric.Candidate, []search.ProbeSample, bool, error)
+	// otherCPU is the CPU time used so far by the processes that search
+	// besides this one (the matchers), 0 in process.
+	otherCPU() time.Duration
 }
 
 type localSearcher struct {
@@ -41,6 +45,8 @@ func (l localSearcher) search(_ context.Context, p probe, limit int, floor float
 	}
 	return l.g.Search(ps, limit, floor), ps, false, nil
 }
+
+func (localSearcher) otherCPU() time.Duration { return 0 }
 
 // shardSearcher is a set of matcher processes on an embedded NATS server.
 type shardSearcher struct {
@@ -62,6 +68,32 @@ func (s *shardSearcher) search(ctx context.Context, p probe, limit int, floor fl
 	}
 	return r.Candidates, nil, r.Partial, nil
 }
+
+// otherCPU sums the matcher processes' user and system time, from
+// /proc/PID/stat (Linux; in clock ticks of 10 ms, so only sums over many
+// searches are meaningful). Elsewhere it is 0.
+func (s *shardSearcher) otherCPU() time.Duration {
+	var t time.Duration
+	for _, p := range s.procs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Process.Pid))
+		if err != nil {
+			continue
+		}
+		// The command name, field 2, is in parentheses and may hold
+		// spaces; utime and stime are fields 14 and 15.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		t += time.Duration(ut+st) * (time.Second / clockTicks)
+	}
+	return t
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc/PID/stat's times.
+const clockTicks = 100
 
 func (s *shardSearcher) stop() {
 	for _, p := range s.procs {

@@ -111,12 +111,13 @@ gallery, and for a two-stage search where stage 1 ranked each mate
 	penetration := fs.Float64("penetration", 0, "stage-1 shortlist as a fraction of the identities (0: the engine's default, 2% for fingers, 1,000 identities for faces)")
 	minShort := fs.Int("shortlist-min", search.DefaultShortlist.Min, "identities the shortlist holds at least")
 	shards := fs.Int("shards", 0, "spread the gallery over this many ebsp matcher processes on an embedded NATS server (0: in this process)")
-	compact := fs.String("compact", "auto", `keep fingerprint templates compact (no pair table): "on", "off", or "auto" (on above 200000 fingers)`)
+	compact := fs.String("compact", "auto", `keep fingerprint templates compact (no pair table): "on", "off", or "auto" (on when full templates would not fit in memory: the Go memory limit, else the memory available)`)
+	snapshot := fs.String("snapshot", "", "gallery snapshot file: read (and timed as a restart) when it holds this gallery, else written after building it")
 	if ok, code := parseBench(fs, args); !ok {
 		return code
 	}
 	o := bench.SearchOptions{Fingers: *fingers, Searches: *searches, Workers: *workers, Exhaustive: *exhaustive, Seed: *seed,
-		Shards: *shards}
+		Shards: *shards, Snapshot: *snapshot}
 	if *shards > 0 {
 		exe, err := os.Executable()
 		if err != nil {
@@ -129,7 +130,7 @@ gallery, and for a two-stage search where stage 1 ranked each mate
 		o.Compact = true
 	case "off":
 	case "auto":
-		o.Compact = *fingers > 200000
+		o.Compact = !bench.FullTemplatesFit(*fingers)
 	default:
 		fmt.Fprintf(os.Stderr, "ebsp bench search: --compact %q: want on, off or auto\n", *compact)
 		return 2
