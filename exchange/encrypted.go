@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -296,24 +297,86 @@ func (r *Responder) openEncryptedProbe(a *Agreement, raw []byte) (*privacy.Party
 	return pa, pr, nil
 }
 
+// encPrecomputeLimit is the most memory a responder spends, per
+// agreement, on its face gallery's plaintexts encoded once for encrypted
+// searches (privacy.Gallery.Precompute, Params.PrecomputeBytes: 3.7 to
+// 4.4 KB per entry at 64-d, so some 250,000 faces); a larger gallery is
+// encoded per query, which costs more CPU per search (docs/privacy.md).
+const encPrecomputeLimit = 1 << 30
+
+// encGallery is a face gallery prepared for one agreement's encrypted
+// searches: reduced by its projection, quantised, and with its plaintexts
+// encoded once when they fit encPrecomputeLimit.
+type encGallery struct {
+	key string   // the agreement's EncryptedSearch settings it was built for
+	sum [32]byte // SHA-256 of the embeddings it was built from
+	g   *privacy.Gallery
+}
+
+// encryptedGallery returns agreement a's prepared face gallery, rebuilt
+// only when the node's face gallery or the agreement's settings changed:
+// projecting and encoding a gallery costs more than searching it.
+func (r *Responder) encryptedGallery(ctx context.Context, a *Agreement) (*privacy.Gallery, error) {
+	enc := a.EncryptedSearch
+	vecs, err := r.faces.FaceVectors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sum := vectorsSum(vecs)
+	// One build at a time: a second search waits for the first's gallery
+	// rather than building its own.
+	r.encMu.Lock()
+	defer r.encMu.Unlock()
+	if c := r.encGalleries[a.ID]; c != nil && c.key == enc.key && c.sum == sum {
+		return c.g, nil
+	}
+	reduced := make([][]float32, len(vecs))
+	for i, v := range vecs {
+		if reduced[i], err = enc.proj.Apply(v); err != nil {
+			return nil, err
+		}
+	}
+	g, err := privacy.NewGallery(enc.params.Dim, reduced)
+	if err != nil {
+		return nil, err
+	}
+	if enc.params.PrecomputeBytes(g.Len()) <= encPrecomputeLimit {
+		if err := g.Precompute(enc.params); err != nil {
+			return nil, err
+		}
+	}
+	if r.encGalleries == nil {
+		r.encGalleries = map[string]*encGallery{}
+	}
+	r.encGalleries[a.ID] = &encGallery{key: enc.key, sum: sum, g: g}
+	return g, nil
+}
+
+// vectorsSum is a SHA-256 over the embeddings, their lengths included.
+func vectorsSum(vecs [][]float32) [32]byte {
+	h := sha256.New()
+	var b [4]byte
+	for _, v := range vecs {
+		binary.LittleEndian.PutUint32(b[:], uint32(len(v)))
+		h.Write(b[:])
+		buf := make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+		}
+		h.Write(buf)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
 // encryptedStep1 runs the search over an encrypted probe and answers with
 // the encrypted count and a self-authenticating reference. The leaf
 // records the sizes and the outcome, never a ciphertext.
 func (r *Responder) encryptedStep1(ctx context.Context, env *Envelope, a *Agreement, req *Step1Request, pa *privacy.Party, pr *privacy.Probe, msg string, now time.Time, start time.Time) Response {
 	partner := env.From.State
 	enc := a.EncryptedSearch
-	vecs, err := r.faces.FaceVectors(ctx)
-	var g *privacy.Gallery
-	if err == nil {
-		for i, v := range vecs {
-			if vecs[i], err = enc.proj.Apply(v); err != nil {
-				break
-			}
-		}
-	}
-	if err == nil {
-		g, err = privacy.NewGallery(enc.params.Dim, vecs)
-	}
+	g, err := r.encryptedGallery(ctx, a)
 	var reply *privacy.Reply
 	if err == nil {
 		reply, err = pa.Search(g, pr)

@@ -330,6 +330,10 @@ func runEncryptedFaceSearch(t *testing.T, fx encFixture) {
 		t.Errorf("key setup sent %d and received %d bytes, want %d each way", ks.BytesUp, ks.BytesDown, r1+r2)
 	}
 	t.Logf("key setup: %d messages, %d bytes each way (ring 2^%d)", ks.Messages, ks.BytesUp, logN)
+	// Another start so soon is refused: each start costs GB a round one.
+	if _, err := client.SetupEncryptedSearch(ctx); refusalReason(t, err).Reason != ReasonKeySetupTooSoon {
+		t.Fatalf("second key setup within %s: %v", KeySetupStartInterval, err)
+	}
 	for _, dir := range []string{gbKeys, usKeys.dir} {
 		if fi, err := os.Stat(filepath.Join(dir, p.agreement.ID+".party")); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("key material in %s: %v %v", dir, fi, err)
@@ -484,4 +488,56 @@ func FuzzEncryptedReference(f *testing.F) {
 			t.Errorf("accepted %q for another partner", ref)
 		}
 	})
+}
+
+// TestEncryptedGalleryKept: the responder prepares its face gallery for an
+// agreement's encrypted searches once (projected, quantised, precomputed)
+// and rebuilds it only when the faces or the agreement's settings change.
+func TestEncryptedGalleryKept(t *testing.T) {
+	gen := synth.NewFaceGenerator(19, synth.DefaultFaceModel())
+	gal := &faceGallery{}
+	var tv [][]float32
+	for i := range 40 {
+		id := uint64(i)
+		gal.ids = append(gal.ids, fmt.Sprintf("GB-%03d", i))
+		gal.embs = append(gal.embs, gen.Embedding(gen.Identity(id), id, 0, gen.Quality(id, 0), 0))
+		tv = append(tv, gen.Capture(gen.Identity(id+100), id+100, 0, gen.Quality(id+100, 0), 0))
+	}
+	proj, err := privacy.LearnProjection(tv, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	projBytes, _ := proj.MarshalBinary()
+	a := &Agreement{ID: "kept", Modalities: []biometric.Modality{biometric.Face}, EncryptedSearch: &EncryptedSearch{
+		Modalities: []biometric.Modality{biometric.Face}, Threshold: 0.6, Projection: projBytes, LogN: 12, InsecureTestParameters: true}}
+	if err := a.EncryptedSearch.validate(a); err != nil {
+		t.Fatal(err)
+	}
+	r := &Responder{faces: gal}
+	ctx := context.Background()
+	g1, err := r.encryptedGallery(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g2, _ := r.encryptedGallery(ctx, a); g2 != g1 {
+		t.Fatal("unchanged faces: the gallery was built again")
+	}
+	if g1.Len() != 40 || g1.Dim() != 16 {
+		t.Fatalf("gallery of %d entries of %d values, want 40 of 16", g1.Len(), g1.Dim())
+	}
+	gal.embs = append(gal.embs, gen.Embedding(gen.Identity(77), 77, 0, gen.Quality(77, 0), 0))
+	g3, err := r.encryptedGallery(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g3 == g1 || g3.Len() != 41 {
+		t.Fatalf("after an enrolment: same gallery %v, %d entries", g3 == g1, g3.Len())
+	}
+	a.EncryptedSearch.Threshold = 0.7
+	if err := a.EncryptedSearch.validate(a); err != nil {
+		t.Fatal(err)
+	}
+	if g4, _ := r.encryptedGallery(ctx, a); g4 == g3 {
+		t.Fatal("new threshold: the gallery prepared for the old one was used")
+	}
 }

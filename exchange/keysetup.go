@@ -156,6 +156,33 @@ type keySession struct {
 	leaf       int64
 }
 
+// KeySetupStartInterval is the least time between two key-setup starts of
+// one agreement at a responder: each start costs the responder a round-one
+// computation (seconds of CPU and tens of MiB at the deployment
+// parameters), and a setup needs only one.
+const KeySetupStartInterval = time.Minute
+
+// ReasonKeySetupTooSoon refuses a key-setup start that comes less than
+// KeySetupStartInterval after the agreement's previous one.
+const ReasonKeySetupTooSoon = "key_setup_too_soon"
+
+// keySetupStartAllowed records a start of agreement a's key setup, or
+// refuses it if the previous one was less than KeySetupStartInterval ago.
+func (r *Responder) keySetupStartAllowed(a *Agreement) *Refusal {
+	now := r.now()
+	r.keyMu.Lock()
+	defer r.keyMu.Unlock()
+	if last, ok := r.keyStarts[a.ID]; ok && now.Sub(last) < KeySetupStartInterval && !now.Before(last) {
+		return refuse(http.StatusTooManyRequests, ReasonKeySetupTooSoon, "a key setup of agreement %s started %s ago; retry after %s",
+			a.ID, now.Sub(last).Round(time.Second), KeySetupStartInterval)
+	}
+	if r.keyStarts == nil {
+		r.keyStarts = map[string]time.Time{}
+	}
+	r.keyStarts[a.ID] = now
+	return nil
+}
+
 // chunk returns the part of msg at offset.
 func chunk(msg []byte, off int64) ([]byte, bool) {
 	if off < 0 || off >= int64(len(msg)) {
@@ -185,6 +212,9 @@ func (r *Responder) keySetup(env *Envelope, a *Agreement) Response {
 	if req.Op == KeyOpStart {
 		if len(req.Nonce) != 32 {
 			return r.refusal(env, a, partner, "", refuse(http.StatusBadRequest, ReasonMalformed, "key setup: nonce must be 32 bytes"))
+		}
+		if rf := r.keySetupStartAllowed(a); rf != nil {
+			return r.refusal(env, a, partner, "", rf)
 		}
 		reply.Nonce = make([]byte, 32)
 		if _, err := rand.Read(reply.Nonce); err != nil {

@@ -74,8 +74,12 @@ type Responder struct {
 	faces      FaceVectors
 	refKey     [32]byte // MAC key of encrypted-search references
 
+	encMu        sync.Mutex
+	encGalleries map[string]*encGallery // by agreement (encrypted.go)
+
 	keyMu       sync.Mutex
 	keySessions map[string]*keySession // by agreement
+	keyStarts   map[string]time.Time   // by agreement: the latest key-setup start
 	rotations   []rotationAt           // this node's key_rotation leaves (rotation.go)
 
 	mu        sync.Mutex
