@@ -236,60 +236,137 @@ func skGroups(c int, pos [8][2]int, four bool, fg bool) int {
 // thinning to a fixed point, then removal of the staircase corners it
 // leaves on diagonal lines (they would otherwise read as crossing number
 // 3 and make false bifurcations).
+//
+// Zhang-Suen decides every pixel of a sub-iteration on the image as it was
+// when the sub-iteration began, so it runs on the image packed 64 pixels
+// to a word (skBits): the neighbours of 64 pixels are the word's row
+// neighbours shifted by one, and the deletion rule (skZS) is evaluated as
+// bitwise logic on all of them at once.
 func (s *exSkeleton) thin() {
-	n := 0
-	for _, v := range s.b {
-		n += int(v)
-	}
-	list := make([]int32, 0, n)
-	for i, v := range s.b {
-		if v != 0 {
-			list = append(list, int32(i))
-		}
-	}
-	del := make([]int32, 0, n/2)
-	b, pw := s.b, s.pw
+	bm := newSkBits(s)
 	for {
-		changed := false
-		for sub := 0; sub < 2; sub++ {
-			del = del[:0]
-			zs := &skZS[sub]
-			for _, i32 := range list {
-				i := int(i32)
-				if b[i] == 0 {
-					continue
-				}
-				// s.code(i), written out: the call is not inlined.
-				_ = b[i+pw+1]
-				c := b[i-pw] | b[i-pw+1]<<1 | b[i+1]<<2 | b[i+pw+1]<<3 | b[i+pw]<<4 | b[i+pw-1]<<5 | b[i-1]<<6 | b[i-pw-1]<<7
-				if zs[c] {
-					del = append(del, i32)
-				}
-			}
-			for _, i := range del {
-				s.b[i] = 0
-			}
-			changed = changed || len(del) > 0
-		}
-		k := 0
-		for _, i := range list {
-			if s.b[i] != 0 {
-				list[k] = i
-				k++
-			}
-		}
-		list = list[:k]
-		if !changed {
+		changed := bm.zhangSuen(0)
+		if !bm.zhangSuen(1) && !changed {
 			break
 		}
 	}
+	bm.unpack(s)
 	// Sequential, in raster order: each removal is checked against the
 	// pixels as they are now, so two neighbours are never both removed.
-	for _, i := range list {
-		if s.b[i] != 0 && skStair[s.code(int(i))] {
+	for i, v := range s.b {
+		if v != 0 && skStair[s.code(i)] {
 			s.b[i] = 0
 		}
 	}
+}
+
+// skBits is an exSkeleton's image packed a bit per pixel: row y (of the
+// framed image, h+2 rows) is words [y*stride, (y+1)*stride), pixel x at bit
+// x%64 of word x/64.
+type skBits struct {
+	stride int
+	rows   int
+	w      []uint64
+	del    []uint64 // the pixels a sub-iteration deletes
+}
+
+func newSkBits(s *exSkeleton) *skBits {
+	stride := (s.pw + 63) / 64
+	rows := s.h + 2
+	bm := &skBits{stride: stride, rows: rows, w: make([]uint64, stride*rows), del: make([]uint64, stride*rows)}
+	for y := 0; y < rows; y++ {
+		row := s.b[y*s.pw : (y+1)*s.pw]
+		words := bm.w[y*stride : (y+1)*stride]
+		for x, v := range row {
+			words[x/64] |= uint64(v&1) << (x % 64)
+		}
+	}
+	return bm
+}
+
+// unpack writes the packed image back into s.b.
+func (bm *skBits) unpack(s *exSkeleton) {
+	for y := 0; y < bm.rows; y++ {
+		row := s.b[y*s.pw : (y+1)*s.pw]
+		words := bm.w[y*bm.stride : (y+1)*bm.stride]
+		for x := range row {
+			row[x] = uint8(words[x/64]>>(x%64)) & 1
+		}
+	}
+}
+
+// zhangSuen runs Zhang-Suen sub-iteration sub (0 or 1) and reports whether
+// it deleted any pixel. For each pixel, with P2..P9 its neighbours N, NE,
+// E, SE, S, SW, W, NW (the bits of skZS's index): it is deleted when it is
+// set, 2 to 6 neighbours are set, the ring P2..P9,P2 has exactly one unset
+// to set transition, and P2·P4·P6 = P4·P6·P8 = 0 (sub-iteration 0) or
+// P2·P4·P8 = P2·P6·P8 = 0 (sub-iteration 1). The frame rows and columns
+// are never set, so the first and last rows are not visited.
+func (bm *skBits) zhangSuen(sub int) bool {
+	st := bm.stride
+	var any uint64
+	for y := 1; y < bm.rows-1; y++ {
+		up, cur, dn := bm.w[(y-1)*st:y*st], bm.w[y*st:(y+1)*st], bm.w[(y+1)*st:(y+2)*st]
+		del := bm.del[y*st : (y+1)*st]
+		for k := range cur {
+			c := cur[k]
+			if c == 0 {
+				del[k] = 0
+				continue
+			}
+			n := up[k]
+			s := dn[k]
+			// Pixel x+1 (east) and x−1 (west) of each row, across words.
+			var nextU, nextC, nextD, prevU, prevC, prevD uint64
+			if k+1 < st {
+				nextU, nextC, nextD = up[k+1], cur[k+1], dn[k+1]
+			}
+			if k > 0 {
+				prevU, prevC, prevD = up[k-1], cur[k-1], dn[k-1]
+			}
+			ne := n>>1 | nextU<<63
+			e := c>>1 | nextC<<63
+			se := s>>1 | nextD<<63
+			sw := s<<1 | prevD>>63
+			w := c<<1 | prevC>>63
+			nw := n<<1 | prevU>>63
+
+			// The number of neighbours set, bit-sliced: b0 + 2·b1 + 4·b2 + 8·b3.
+			s1, c1 := n^ne^e, n&ne|e&(n^ne)
+			s2, c2 := se^s^sw, se&s|sw&(se^s)
+			s3, c3 := w^nw, w&nw
+			b0, c4 := s1^s2^s3, s1&s2|s3&(s1^s2)
+			t, c5 := c1^c2^c3, c1&c2|c3&(c1^c2)
+			b1, c6 := t^c4, t&c4
+			b2, b3 := c5^c6, c5&c6
+			count := (b1 | b2 | b3) &^ (b3 | b2&b1&b0) // 2 to 6
+
+			// Exactly one unset-to-set transition around the ring.
+			var one, two uint64
+			for _, x := range [8]uint64{^n & ne, ^ne & e, ^e & se, ^se & s, ^s & sw, ^sw & w, ^w & nw, ^nw & n} {
+				two |= one & x
+				one |= x
+			}
+			d := c & count & one &^ two
+			if sub == 0 {
+				d &^= n&e&s | e&s&w
+			} else {
+				d &^= n&e&w | n&s&w
+			}
+			del[k] = d
+			any |= d
+		}
+	}
+	if any == 0 {
+		return false
+	}
+	for y := 1; y < bm.rows-1; y++ {
+		cur, del := bm.w[y*st:(y+1)*st], bm.del[y*st:(y+1)*st]
+		for k := range cur {
+			cur[k] &^= del[k]
+		}
+	}
+	return true
 }
 
 // gray renders the binary image: 0 (black) on ridge pixels, 255 elsewhere.
