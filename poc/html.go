@@ -82,7 +82,7 @@ func (r *Report) figures() []figure {
 		}
 		for _, t := range nationalTails() {
 			for _, rule := range []string{"policy", "target"} {
-				ser := BarSeries{Name: tailLabel(t.Tail.Source) + ", " + ruleLabel(rule)}
+				ser := BarSeries{Name: legendLabel(t.Tail.Source, rule)}
 				for _, n := range fingers {
 					ser.Values = append(ser.Values, fnir(t.Tail.Source, rule, n))
 				}
@@ -204,6 +204,18 @@ func tailLabel(source string) string {
 		return "synthetic templates"
 	}
 	return source
+}
+
+// legendLabel is a short name of a tail and a rule, for a plot's legend.
+func legendLabel(source, rule string) string {
+	tail := "synthetic"
+	if source == "fvc-real" {
+		tail = "real"
+	}
+	if rule == "target" {
+		return tail + ", target"
+	}
+	return tail + ", node √n"
 }
 
 // ruleLabel names a national threshold rule in the report.

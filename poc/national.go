@@ -105,9 +105,9 @@ type NationalTail struct {
 // population's own tail is best known by.
 func nationalTails() []NationalTail {
 	return []NationalTail{
-		{engine.FVCFingerTail, fmt.Sprintf("real FVC images: the node's default tail, %s impostor comparisons measured to FMR %g and extended by a GPD fit at the safe end of its 95%% interval (engine.FVCFingerTail); a node uses it at every national size, since self-calibration (at most %s comparisons) never measures deep enough for one",
+		{engine.FVCFingerTail, fmt.Sprintf("the node's default tail, %s impostor comparisons measured to FMR %g and extended by a GPD fit at the safe end of its 95%% interval (engine.FVCFingerTail); a node uses it at every national size, since self-calibration (at most %s comparisons) never measures deep enough for one",
 			formatNumber(float64(engine.FVCFingerTail.Comparisons)), engine.FVCFingerTail.MeasuredFMR, formatNumber(float64(engine.MaxSampledScores)))},
-		{engine.SyntheticFingerTail, fmt.Sprintf("synthetic templates: %s comparisons measured to FMR %g, extended exponentially beyond (engine.SyntheticFingerTail); what this run's synthetic population would give, not what a node uses",
+		{engine.SyntheticFingerTail, fmt.Sprintf("%s comparisons of synthetic template-level fingers measured to FMR %g, extended exponentially beyond (engine.SyntheticFingerTail); what this run's synthetic population would give, not what a node uses",
 			formatNumber(float64(engine.SyntheticFingerTail.Comparisons)), engine.SyntheticFingerTail.MeasuredFMR)},
 	}
 }
