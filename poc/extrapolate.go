@@ -256,10 +256,9 @@ func convolve(a, b []float64) []float64 {
 		if x == 0 {
 			continue
 		}
+		o := out[i : i+len(b)]
 		for j, y := range b {
-			if y != 0 {
-				out[i+j] += x * y
-			}
+			o[j] += x * y
 		}
 	}
 	return out
