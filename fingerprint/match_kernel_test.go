@@ -27,7 +27,7 @@ func TestEmitWindowPOPCNT(t *testing.T) {
 		return w
 	}
 	for round := 0; round < 2000; round++ {
-		n := 1 + rng.IntN(mccMaxMinutiae)
+		n := 1 + rng.IntN(mccCap)
 		density := rng.Float64()
 		g := make([]uint64, n*mccStrideConst)
 		norms := make([]mccNorm, n)
@@ -63,10 +63,10 @@ func TestEmitWindowPOPCNT(t *testing.T) {
 		normA := float32(math.Sqrt(float64(ones)))
 		lo := rng.IntN(n)
 		hi := lo + 1 + rng.IntN(n-lo)
-		i := uint32(rng.IntN(mccMaxMinutiae))
+		i := uint32(rng.IntN(mccCap))
 
-		var want, got [mccMaxMinutiae * mccMaxMinutiae]mccCand
-		var px [64]uint16
+		var want, got [mccCap * mccCap]mccCand
+		var px [mccCap]uint16
 		cand := mccIndices[lo:hi]
 		mccDiffBits(&a, g, cand, &px)
 		nw := mccEmit(normA, i, norms, cand, &px, &want, 0)
@@ -88,12 +88,13 @@ func TestEmitWindowPOPCNT(t *testing.T) {
 func TestCompatPairs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	randomPrepared := func() *Prepared {
-		n := 2 + rng.IntN(mccMaxMinutiae-1)
+		n := 2 + rng.IntN(mccCap-1)
 		tpl := Template{Width: 300, Height: 400, DPI: 500}
 		for range n {
 			tpl.Minutiae = append(tpl.Minutiae, Minutia{X: rng.IntN(300), Y: rng.IntN(400), Angle: rng.Float64() * 2 * math.Pi, Type: Ending, Quality: 50})
 		}
-		return Prepare(tpl)
+		// Up to mccCap minutiae, as a second-look form holds.
+		return prepareAtMost(tpl, mccCap)
 	}
 	kept := 0
 	for round := 0; round < 400; round++ {
@@ -146,11 +147,11 @@ func TestCompatPairs(t *testing.T) {
 func TestBucketOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for round := 0; round < 200; round++ {
-		cand := make([]mccCand, 1+rng.IntN(mccMaxMinutiae*mccMaxMinutiae))
+		cand := make([]mccCand, 1+rng.IntN(mccCap*mccCap))
 		spread := 1 + rng.IntN(256)
 		for k := range cand {
 			q := uint32(rng.IntN(spread))
-			cand[k] = mccCand{uint32(rng.IntN(mccMaxMinutiae)) | uint32(rng.IntN(mccMaxMinutiae))<<8 | q<<16, rng.Float32()}
+			cand[k] = mccCand{uint32(rng.IntN(mccCap)) | uint32(rng.IntN(mccCap))<<8 | q<<16, rng.Float32()}
 		}
 		var bw, bg [257]int32
 		want, got := make([]int32, len(cand)), make([]int32, len(cand))

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 )
 
 // The comparison method is Minutia Cylinder-Code (MCC; R. Cappelli, M.
@@ -58,6 +59,11 @@ const (
 	// mccMaxMinutiae bounds the minutiae of a prepared template (the best by
 	// quality are kept), which bounds memory and comparison time.
 	mccMaxMinutiae = 48
+	// mccCap bounds the minutiae of a second-look form
+	// (MatchOptions.SecondLook): all of an extracted template's
+	// (MaxMinutiae). The matcher's scratch space is sized for it, and a
+	// minutia index must fit a byte.
+	mccCap = 128
 )
 
 // mccGeometry is the layout of a cylinder, the same for every minutia: the
@@ -177,6 +183,9 @@ type Prepared struct {
 	// orig maps a prepared minutia to its index in the template; nil when
 	// all minutiae were kept in order.
 	orig []int32
+	// second is the second-look form (MatchOptions.SecondLook) of a
+	// template with more than mccMaxMinutiae minutiae, else nil.
+	second *mccSecond
 }
 
 // Len is the number of minutiae the prepared form holds.
@@ -185,7 +194,38 @@ func (p *Prepared) Len() int { return p.n }
 // Prepare computes the prepared form of t. It never fails: a template with
 // no minutiae prepares to an empty form that scores 0 against everything.
 func Prepare(t Template) *Prepared {
-	ms, orig := mccSelectMinutiae(t.Minutiae)
+	p := prepareAtMost(t, mccMaxMinutiae)
+	if len(t.Minutiae) > mccMaxMinutiae {
+		p.second = &mccSecond{t: Template{DPI: t.DPI, Minutiae: slices.Clone(t.Minutiae)}}
+	}
+	return p
+}
+
+// mccSecond is the second-look form of a template with more minutiae
+// than mccMaxMinutiae (MatchOptions.SecondLook): made from the template on
+// first use, at most once, by whichever goroutine needs it first, and
+// shared by the copies Compact and Full make.
+type mccSecond struct {
+	once sync.Once
+	t    Template
+	p    *Prepared
+}
+
+// secondForm returns p's second-look form, all of its minutiae up to
+// mccCap prepared without the pair geometry (Compact), or nil when p has
+// none.
+func (p *Prepared) secondForm() *Prepared {
+	s := p.second
+	if s == nil {
+		return nil
+	}
+	s.once.Do(func() { s.p = prepareAtMost(s.t, mccCap) })
+	return s.p
+}
+
+// prepareAtMost prepares the best limit minutiae of t by quality.
+func prepareAtMost(t Template, limit int) *Prepared {
+	ms, orig := mccSelectMinutiae(t.Minutiae, limit)
 	scale := 1.0
 	if t.DPI > 0 && t.DPI != 500 {
 		scale = 500 / float64(t.DPI)
@@ -208,11 +248,11 @@ func Prepare(t Template) *Prepared {
 	return p
 }
 
-// mccSelectMinutiae keeps at most mccMaxMinutiae minutiae, the best by
-// quality, in their original order, and returns their original indices
-// when it dropped any.
-func mccSelectMinutiae(ms []Minutia) ([]Minutia, []int32) {
-	if len(ms) <= mccMaxMinutiae {
+// mccSelectMinutiae keeps at most limit minutiae, the best by quality, in
+// their original order, and returns their original indices when it
+// dropped any.
+func mccSelectMinutiae(ms []Minutia, limit int) ([]Minutia, []int32) {
+	if len(ms) <= limit {
 		return ms, nil
 	}
 	var hist [256]int
@@ -220,14 +260,14 @@ func mccSelectMinutiae(ms []Minutia) ([]Minutia, []int32) {
 		hist[m.Quality]++
 	}
 	cut, kept := 255, 0
-	for ; cut > 0 && kept+hist[cut] < mccMaxMinutiae; cut-- {
+	for ; cut > 0 && kept+hist[cut] < limit; cut-- {
 		kept += hist[cut]
 	}
 	// Quality above cut is always kept; at cut, the first ones up to the
 	// limit.
-	atCut := mccMaxMinutiae - kept
-	out := make([]Minutia, 0, mccMaxMinutiae)
-	orig := make([]int32, 0, mccMaxMinutiae)
+	atCut := limit - kept
+	out := make([]Minutia, 0, limit)
+	orig := make([]int32, 0, limit)
 	for i, m := range ms {
 		keep := m.Quality > uint8(cut)
 		if !keep && m.Quality == uint8(cut) && atCut > 0 {

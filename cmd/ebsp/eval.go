@@ -19,7 +19,7 @@ func init() {
 }
 
 func runEval(args []string) int {
-	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--json] [--scores FILE]
+	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--second-look] [--json] [--scores FILE]
        ebsp eval face --dataset DIR [--models DIR] [--json] [--scores FILE]
        ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--json] [--out FILE]
        ebsp eval identification --dataset DIR [--dataset DIR ...] [--dpi N ...] [--json]
@@ -38,7 +38,7 @@ Kolmogorov-Smirnov distances between two groups of score files.
 }
 
 func evalFingerprint(args []string) int {
-	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dataset DIR ...] [--dpi N ...] [--any-rotation] [--leave-one-out] [--json] [--scores FILE]
+	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dataset DIR ...] [--dpi N ...] [--any-rotation] [--second-look] [--leave-one-out] [--json] [--scores FILE]
 
 Runs the FVC protocol on DIR: genuine = every pair of impressions of one finger;
 impostor "std" = first impression of each finger against the first of every
@@ -64,6 +64,7 @@ per fold.`)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file` (one --dataset only)")
 	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions (fingerprint.MatchOptions.AnyRotation): finds any rotation between impressions, costs about three times as much")
+	secondLook := fs.Bool("second-look", false, "compare again with all minutiae when a comparison scores in the upper range (fingerprint.MatchOptions.SecondLook): better on dry prints, 20-50% slower 1:N, thresholds of its own")
 	loo := fs.Bool("leave-one-out", false, "with two or more --dataset folders: each set's figures at the thresholds chosen on the others")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
@@ -90,7 +91,7 @@ per fold.`)
 			dpiOf[i] = d
 		}
 	}
-	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation}}
+	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation, SecondLook: *secondLook}}
 	// Progress on stderr: a bar on a terminal, a line every 5 s otherwise
 	// (internal/progress).
 	pb := progress.NewPhases(os.Stderr, "eval")
@@ -123,7 +124,7 @@ per fold.`)
 		if err != nil {
 			return fail("eval", err)
 		}
-		sets[i] = newFingerprintEval(rep, *anyRotation, erc)
+		sets[i] = newFingerprintEval(rep, opt.Match, erc)
 	}
 	if len(reps) == 1 {
 		if *asJSON {
@@ -172,6 +173,7 @@ per fold.`)
 type fingerprintEval struct {
 	Dataset           string          `json:"dataset"`
 	AnyRotation       bool            `json:"any_rotation,omitempty"`
+	SecondLook        bool            `json:"second_look,omitempty"`
 	Samples           int             `json:"samples"`
 	Fingers           int             `json:"fingers"`
 	Genuine           int             `json:"genuine_comparisons"`
@@ -196,9 +198,9 @@ type detPoint struct {
 	FNMR      float64  `json:"fnmr"`
 }
 
-func newFingerprintEval(rep *fvc.Report, anyRotation bool, erc []eval.ERCPoint) fingerprintEval {
+func newFingerprintEval(rep *fvc.Report, mo fingerprint.MatchOptions, erc []eval.ERCPoint) fingerprintEval {
 	out := fingerprintEval{
-		Dataset: rep.Dataset, AnyRotation: anyRotation, Samples: rep.Samples, Fingers: rep.Fingers,
+		Dataset: rep.Dataset, AnyRotation: mo.AnyRotation, SecondLook: mo.SecondLook, Samples: rep.Samples, Fingers: rep.Fingers,
 		EERStd: rep.EERStd, EERExt: rep.EERExt, FNMR1e2: rep.FNMRAtFMR1e2, FNMR1e3: rep.FNMRAtFMR1e3,
 		FailuresToExtract: rep.FailuresToExtract, Failures: rep.Failures,
 		ExtractMs: round3(rep.ExtractMsMedian), CPS: math.Round(rep.ComparisonsPerSecond),
