@@ -11,3 +11,13 @@ const enhSSE = true
 //
 //go:noescape
 func enhConv4SSE(dst, v *float32, off *int32, w *float32, n int, c float32)
+
+// exGaussRow5SSE and exGaussCol5SSE are the loops of exGaussRow5 and
+// exGaussCol5 for the first n pixels (a positive multiple of 4), four
+// pixels a register, each lane the scalar loop's operations in its order.
+//
+//go:noescape
+func exGaussRow5SSE(out, pad *float32, n int, k *[5]float32)
+
+//go:noescape
+func exGaussCol5SSE(out, r0, r1, r2, r3, r4 *float32, n int, k *[5]float32)

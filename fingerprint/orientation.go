@@ -137,9 +137,15 @@ func (o *exOrientation) smooth(seg *exSegmentation) {
 // order, so the results are the same to the bit.
 func exGaussRow5(out, pad, k []float32) {
 	k = k[:5:5]
-	k0, k1, k2, k3, k4 := k[0], k[1], k[2], k[3], k[4]
 	pad = pad[:len(out)+4]
-	for x := range out {
+	x := 0
+	if enhSSE && len(out) >= 4 {
+		// Four pixels a register, each lane the loop below (exact).
+		x = len(out) &^ 3
+		exGaussRow5SSE(&out[0], &pad[0], x, (*[5]float32)(k))
+	}
+	k0, k1, k2, k3, k4 := k[0], k[1], k[2], k[3], k[4]
+	for ; x < len(out); x++ {
 		p := pad[x : x+5 : x+5]
 		s := float32(0)
 		s += k0 * p[0]
@@ -153,10 +159,15 @@ func exGaussRow5(out, pad, k []float32) {
 
 func exGaussCol5(out, r0, r1, r2, r3, r4, k []float32) {
 	k = k[:5:5]
-	k0, k1, k2, k3, k4 := k[0], k[1], k[2], k[3], k[4]
 	n := len(out)
 	r0, r1, r2, r3, r4 = r0[:n], r1[:n], r2[:n], r3[:n], r4[:n]
-	for x := range out {
+	x := 0
+	if enhSSE && n >= 4 {
+		x = n &^ 3
+		exGaussCol5SSE(&out[0], &r0[0], &r1[0], &r2[0], &r3[0], &r4[0], x, (*[5]float32)(k))
+	}
+	k0, k1, k2, k3, k4 := k[0], k[1], k[2], k[3], k[4]
+	for ; x < n; x++ {
 		s := float32(0)
 		s += k0 * r0[x]
 		s += k1 * r1[x]

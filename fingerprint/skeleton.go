@@ -1,6 +1,9 @@
 package fingerprint
 
-import "image"
+import (
+	"encoding/binary"
+	"image"
+)
 
 // exSkeleton is a binary image with a one-pixel frame of zeros around it,
 // so that every pixel of the image has eight neighbours to look at. It
@@ -277,19 +280,41 @@ func newSkBits(s *exSkeleton) *skBits {
 	for y := 0; y < rows; y++ {
 		row := s.b[y*s.pw : (y+1)*s.pw]
 		words := bm.w[y*stride : (y+1)*stride]
-		for x, v := range row {
-			words[x/64] |= uint64(v&1) << (x % 64)
+		x := 0
+		// Eight pixels (bytes of 0 or 1) at a time: the multiplication
+		// gathers each byte's low bit into the top byte of the product.
+		for ; x+8 <= len(row); x += 8 {
+			v := binary.LittleEndian.Uint64(row[x:]) & 0x0101010101010101
+			words[x/64] |= (v * 0x0102040810204080 >> 56) << (x % 64)
+		}
+		for ; x < len(row); x++ {
+			words[x/64] |= uint64(row[x]&1) << (x % 64)
 		}
 	}
 	return bm
 }
+
+// skSpread[v] is the eight bits of v as eight bytes of 0 or 1, bit 0 in
+// the lowest byte.
+var skSpread = func() (t [256]uint64) {
+	for v := range t {
+		for k := 0; k < 8; k++ {
+			t[v] |= uint64(v>>k&1) << (8 * k)
+		}
+	}
+	return t
+}()
 
 // unpack writes the packed image back into s.b.
 func (bm *skBits) unpack(s *exSkeleton) {
 	for y := 0; y < bm.rows; y++ {
 		row := s.b[y*s.pw : (y+1)*s.pw]
 		words := bm.w[y*bm.stride : (y+1)*bm.stride]
-		for x := range row {
+		x := 0
+		for ; x+8 <= len(row); x += 8 {
+			binary.LittleEndian.PutUint64(row[x:], skSpread[uint8(words[x/64]>>(x%64))])
+		}
+		for ; x < len(row); x++ {
 			row[x] = uint8(words[x/64]>>(x%64)) & 1
 		}
 	}
