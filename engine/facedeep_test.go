@@ -62,9 +62,11 @@ func measureFacesDeep(seed uint64, gallery, probes int, floor float64) (top []fl
 		wg.Wait()
 	}
 	clamped := make([]bool, gallery)
+	bias := make([]int32, gallery)
 	par(gallery, func(i int) {
 		gal[i] = emb(i)
 		eng.GalleryVector(&gal[i], vecs[i*dim:(i+1)*dim])
+		bias[i] = eng.GalleryBias(&gal[i])
 		clamped[i] = isClamped(&gal[i])
 	})
 	const batch = 8
@@ -97,6 +99,7 @@ func measureFacesDeep(seed uint64, gallery, probes int, floor float64) (top []fl
 			// d² = (sq − 2v)/s2 < limit² ⇔ v > (sq − limit²·s2)/2.
 			cut := int32(math.Floor((sq[j] - limit*limit*s2) / 2))
 			for i, v := range out[j] {
+				v += bias[i] // the stage-1 score: a·b − |b|²/2
 				if b == 0 {
 					x := face.Distance(&pe[j], &gal[i])
 					if d := math.Sqrt(max(sq[j]-2*float64(v), 0) / s2); !all && !clamped[i] && 1-x >= floor-0.1 {

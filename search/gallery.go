@@ -119,11 +119,15 @@ type Gallery struct {
 	// vecOnly: the vector is the template (VectorTemplate); entries hold
 	// no prepared form.
 	vecOnly bool
+	// bx is the engine as a BiasedIndexer, nil when it is not one.
+	bx BiasedIndexer
 
 	mu      sync.RWMutex
 	entries []entry
-	// vecs holds the stage-1 vector of entries[i] at [i*dim:(i+1)*dim].
+	// vecs holds the stage-1 vector of entries[i] at [i*dim:(i+1)*dim],
+	// and bias[i] its constant (BiasedIndexer; nil otherwise).
 	vecs      []int8
+	bias      []int32
 	ids       identityIndex
 	shortlist Shortlist
 	compacted bool // keep the engine's compact form (SetCompact)
@@ -140,6 +144,9 @@ func NewGallery(e Engine, workers int) *Gallery {
 		g.ix, g.dim = ix, ix.VectorLen()
 		if vt, ok := e.(VectorTemplate); ok {
 			g.vecOnly = vt.VectorIsTemplate()
+		}
+		if bx, ok := e.(BiasedIndexer); ok && !g.vecOnly {
+			g.bx = bx
 		}
 	}
 	return g
@@ -184,6 +191,9 @@ func (g *Gallery) Reserve(templates, identities int) {
 	g.entries = slices.Grow(g.entries, templates)
 	if g.ix != nil {
 		g.vecs = slices.Grow(g.vecs, templates*g.dim)
+	}
+	if g.bx != nil {
+		g.bias = slices.Grow(g.bias, templates)
 	}
 	g.ids.names = slices.Grow(g.ids.names, identities)
 	g.ids.first = slices.Grow(g.ids.first, identities)
@@ -433,6 +443,9 @@ func (g *Gallery) add(identity string, e entry, vec []int8) {
 	if g.ix != nil {
 		g.vecs = append(g.vecs, vec...)
 	}
+	if g.bx != nil {
+		g.bias = append(g.bias, g.bx.GalleryBias(e.prepared))
+	}
 }
 
 // RemoveTemplates forgets the templates with the given ids (of any
@@ -454,6 +467,7 @@ func (g *Gallery) RemoveTemplates(ids map[string]bool) int {
 func (g *Gallery) compact(keep func(*entry) bool) {
 	kept := g.entries[:0]
 	vecs := g.vecs[:0]
+	bias := g.bias[:0]
 	for i := range g.entries {
 		if keep(&g.entries[i]) {
 			kept = append(kept, g.entries[i])
@@ -461,10 +475,16 @@ func (g *Gallery) compact(keep func(*entry) bool) {
 				// In place: the destination never runs ahead of the source.
 				vecs = append(vecs, g.vecs[i*g.dim:(i+1)*g.dim]...)
 			}
+			if g.bx != nil {
+				bias = append(bias, g.bias[i])
+			}
 		}
 	}
 	clear(g.entries[len(kept):]) // drop references for the collector
 	g.entries, g.vecs = kept, vecs
+	if g.bx != nil {
+		g.bias = bias
+	}
 	old := g.ids.names
 	g.ids = identityIndex{ordOf: make(map[string]int32, len(g.ids.ordOf))}
 	for i := range g.entries {

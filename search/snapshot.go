@@ -151,7 +151,7 @@ func (g *Gallery) ReadSnapshot(r io.Reader) ([]byte, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.entries, g.vecs, g.ids = fresh.entries, fresh.vecs, fresh.ids
+	g.entries, g.vecs, g.bias, g.ids = fresh.entries, fresh.vecs, fresh.bias, fresh.ids
 	return meta, nil
 }
 

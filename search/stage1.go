@@ -22,6 +22,17 @@ type Indexer interface {
 	GalleryVector(prepared any, dst []int8)
 }
 
+// BiasedIndexer is an Indexer whose stage-1 score is the dot product plus
+// a constant of the gallery template (faces: −|b|²/2, so that the score
+// ranks by Euclidean distance), kept beside the vectors rather than
+// spread over extra vector values that every scan would read.
+type BiasedIndexer interface {
+	Indexer
+	// GalleryBias is the constant of a template prepared by
+	// PrepareGallery, on the scale of the dot products.
+	GalleryBias(prepared any) int32
+}
+
 // VectorTemplate is an Indexer whose vector is the whole template (a face
 // embedding): the gallery keeps the vector only, not a second copy as the
 // prepared form, and hands it to Probe.Compare as a []int8.
@@ -319,14 +330,37 @@ func (g *Gallery) scanPart(probes []ProbeSample, pv [][]int8, wide [][]int16, sc
 		if p.Position == biometric.UnknownFinger {
 			// Every entry is compatible: one call scans the whole part.
 			scanWide(g.vecs[lo*dim:hi*dim], dim, pv[s], wide[s], out[lo:hi])
-			continue
-		}
-		for e := lo; e < hi; e++ {
-			if compatible(p.Position, g.entries[e].position) {
-				scanWide(g.vecs[e*dim:(e+1)*dim], dim, pv[s], wide[s], out[e:e+1])
-			} else {
-				out[e] = 0
+		} else {
+			for e := lo; e < hi; e++ {
+				if compatible(p.Position, g.entries[e].position) {
+					scanWide(g.vecs[e*dim:(e+1)*dim], dim, pv[s], wide[s], out[e:e+1])
+				} else {
+					out[e] = 0
+				}
 			}
+		}
+		g.addBias(p.Position, out[lo:hi], lo, hi)
+	}
+}
+
+// addBias adds the gallery's stage-1 constants (BiasedIndexer) of
+// entries [lo, hi) to out, entry e's at out[e-lo], where the sample's
+// position is compatible with the entry's.
+func (g *Gallery) addBias(pos biometric.FingerPosition, out []int32, lo, hi int) {
+	if g.bias == nil {
+		return
+	}
+	b := g.bias[lo:hi]
+	out = out[:len(b)]
+	if pos == biometric.UnknownFinger {
+		for i, x := range b {
+			out[i] += x
+		}
+		return
+	}
+	for i, x := range b {
+		if compatible(pos, g.entries[lo+i].position) {
+			out[i] += x
 		}
 	}
 }

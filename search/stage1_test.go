@@ -242,3 +242,83 @@ func TestStage1OneTemplateEach(t *testing.T) {
 		t.Error("Stage1Rank of a removed identity: ok")
 	}
 }
+
+// biasedEngine is int8Engine with a stage-1 constant per template: minus
+// half its squared length, so that stage 1 ranks by Euclidean distance as
+// the face engine's does.
+type biasedEngine struct{ int8Engine }
+
+func (biasedEngine) GalleryBias(prepared any) int32 {
+	v := prepared.([]int8)
+	return -DotInt8(v, v) / 2
+}
+
+// TestStage1Bias checks a BiasedIndexer's constants: stage 1 ranks by dot
+// product plus constant, for a single sample on one template per identity
+// and for two samples at known positions, and the constants follow their
+// entries through a removal.
+func TestStage1Bias(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	eng := biasedEngine{}
+	for _, two := range []bool{false, true} {
+		g := NewGallery(eng, 2)
+		vecs := map[string][][]int8{}
+		var order []string
+		for i := range 9000 {
+			id := fmt.Sprintf("id-%05d", i)
+			order = append(order, id)
+			for _, pos := range []biometric.FingerPosition{biometric.RightIndex, biometric.LeftIndex}[:1+b2i(two)] {
+				v, _ := eng.PrepareGallery(int8Sample(r, nil, 0))
+				vecs[id] = append(vecs[id], v.([]int8))
+				g.AddPrepared(id, fmt.Sprint(id, pos), pos, v)
+			}
+		}
+		check := func(step string) {
+			q := vecs[order[len(order)/2]]
+			ps := []ProbeSample{{Position: biometric.RightIndex, Probe: int8Probe(q[0])}}
+			if two {
+				ps = append(ps, ProbeSample{Position: biometric.LeftIndex, Probe: int8Probe(q[1])})
+			}
+			type rs struct {
+				id string
+				s  int32
+			}
+			var want []rs
+			for _, id := range order {
+				var f int32
+				for s := range ps {
+					f += max(0, DotInt8(ps[s].Probe.(int8Probe), vecs[id][s])+eng.GalleryBias(vecs[id][s]))
+				}
+				want = append(want, rs{id, f})
+			}
+			slices.SortStableFunc(want, func(a, b rs) int { return int(b.s) - int(a.s) })
+			got := g.Stage1(ps, 50)
+			for i, c := range got {
+				if c.IdentityID != want[i].id || int32(c.Score) != want[i].s {
+					t.Fatalf("two samples %v, %s, rank %d: %s %v, want %s %d", two, step, i, c.IdentityID, c.Score, want[i].id, want[i].s)
+				}
+			}
+		}
+		check("filled")
+		drop := map[string]bool{}
+		var kept []string
+		for i, id := range order {
+			if i%4 == 1 {
+				drop[fmt.Sprint(id, biometric.RightIndex)] = true
+				drop[fmt.Sprint(id, biometric.LeftIndex)] = true
+			} else {
+				kept = append(kept, id)
+			}
+		}
+		g.RemoveTemplates(drop)
+		order = kept
+		check("after removals")
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
