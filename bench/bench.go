@@ -30,6 +30,7 @@ import (
 	"github.com/ebsp/ebsp/fingerprint/fvc"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/partnership"
 	"github.com/ebsp/ebsp/synth"
 )
 
@@ -65,6 +66,23 @@ func personSamples(seed uint64, p int, k uint64) ([]node.SampleInput, error) {
 		out = append(out, node.SampleInput{Modality: biometric.Finger, Position: pos, Format: "iso19794-2", Data: b})
 	}
 	return out, nil
+}
+
+// enrolmentSamples are person p's enrolment capture: impression 1, or the
+// first retake (partnership.RetakeImpression) whose fingers all pass the
+// node's default minutiae gate, as the capture station would check before
+// sending, so that every timed enrolment is accepted.
+func enrolmentSamples(seed uint64, p int) ([]node.SampleInput, error) {
+	for r := 0; ; r++ {
+		k := partnership.RetakeImpression(1, r)
+		ok := true
+		for f := range indexFingers {
+			ok = ok && len(fingerTemplate(seed, p, f, k).Minutiae) >= node.DefaultMinMinutiae
+		}
+		if ok || r == partnership.MaxRetakes {
+			return personSamples(seed, p, k)
+		}
+	}
 }
 
 // probe is one search of a benchmark: an enrolled person's later impression

@@ -101,7 +101,7 @@ func RunExchange(ctx context.Context, o ExchangeOptions) (*ExchangeResult, error
 	sw := start()
 	people := make([][]node.SampleInput, res.PartnerPeople)
 	if err := parallel(ctx, res.PartnerPeople, o.Concurrency, func(i int) error {
-		s, err := personSamples(o.Seed, i, 1)
+		s, err := enrolmentSamples(o.Seed, i)
 		people[i] = s
 		return err
 	}, "generate gallery", o.Progress); err != nil {

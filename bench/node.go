@@ -155,7 +155,7 @@ func RunNode(ctx context.Context, o NodeOptions) (*NodeResult, error) {
 	sw := start()
 	people := make([][]node.SampleInput, res.People)
 	if err := parallel(ctx, res.People, o.Concurrency, func(p int) error {
-		s, err := personSamples(o.Seed, p, 1)
+		s, err := enrolmentSamples(o.Seed, p)
 		people[p] = s
 		return err
 	}, "generate gallery", o.Progress); err != nil {

@@ -42,11 +42,13 @@ func newPair(t testing.TB, fourEyes bool) *pair {
 	}
 	x := &pair{p: p, us: p.Members["US"], gb: p.Members["GB"]}
 	for i := range 20 {
-		_, err := x.gb.Operator.Enroll(ctx, &node.EnrolRequest{
+		_, _, err := partnership.EnrolRetaking(ctx, x.gb.Operator, &node.EnrolRequest{
 			Identity: node.IdentityInput{ID: fmt.Sprintf("GB-%03d", i), Names: []string{fmt.Sprintf("Gbperson %d", i)},
 				DateOfBirth: "1990-01-02", Nationality: []string{"GBR"}, CaseRef: fmt.Sprintf("GB-CASE-%d", i)},
 			Provenance: store.Provenance{LegalBasis: "test"}, Samples: personSamples(t, i, 1),
-			Flags: []node.FlagInput{{Category: "wanted"}}})
+			Flags: []node.FlagInput{{Category: "wanted"}}}, func(r int) ([]node.SampleInput, error) {
+			return personSamples(t, i, partnership.RetakeImpression(1, r)), nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

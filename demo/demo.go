@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -58,12 +59,25 @@ type Summary struct {
 	P50ms         float64 `json:"p50_ms"`
 	P99ms         float64 `json:"p99_ms"`
 	EnrolPerSec   float64 `json:"enrolments_per_second"`
-	Seconds       float64 `json:"seconds"`
+	// Retakes are the enrolment captures (of all four nodes) that the node
+	// refused for too few minutiae and the demo took again.
+	Retakes int     `json:"enrolment_retakes"`
+	Seconds float64 `json:"seconds"`
 	// Exchange is the cross-border part: the US node and three partner
 	// nodes searching each other under their agreements.
 	Exchange *ExchangeSummary `json:"exchange"`
-	// Report is the Proof-of-Concept report's HTML file, when made.
-	Report string `json:"report,omitempty"`
+	// Report is the Proof-of-Concept report's HTML file, when made, and
+	// PoC its sharing models' outcomes.
+	Report string     `json:"report,omitempty"`
+	PoC    []PoCModel `json:"poc,omitempty"`
+}
+
+// PoCModel is one sharing model's outcome in the Proof-of-Concept run.
+type PoCModel struct {
+	Model        string `json:"model"`
+	Identified   int    `json:"identified"`
+	Missed       int    `json:"missed"`
+	FalseMatches int    `json:"false_matches"`
 }
 
 // samples are the demo's border captures of a person: the two index
@@ -134,7 +148,8 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		o.People, o.PartnerPeople, strings.Join(partners, ", "))
 	es := time.Now()
 	job := progress.Start(o.Progress, "enrolling at US", o.People)
-	err = enrolResidents(ctx, p.Members["US"], o.Seed, 0, o.People, o.Workers, "US", job)
+	var retakes atomic.Int64
+	err = enrolResidents(ctx, p.Members["US"], o.Seed, 0, o.People, o.Workers, "US", job, &retakes)
 	job.Done()
 	if err != nil {
 		return nil, fmt.Errorf("demo: enrol: %w", err)
@@ -142,18 +157,18 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	enrolRate := float64(o.People) / time.Since(es).Seconds()
 	job = progress.Start(o.Progress, "enrolling at "+strings.Join(partners, ", "), len(partners)*o.PartnerPeople)
 	for k, s := range partners {
-		if err := enrolResidents(ctx, p.Members[s], o.Seed, partnerBase(k), o.PartnerPeople, o.Workers, s, job); err != nil {
+		if err := enrolResidents(ctx, p.Members[s], o.Seed, partnerBase(k), o.PartnerPeople, o.Workers, s, job, &retakes); err != nil {
 			return nil, fmt.Errorf("demo: enrol at %s: %w", s, err)
 		}
 	}
 	job.Done()
-	fmt.Fprintf(o.Out2, "      enrolled; US at %.0f enrolments/s\n", enrolRate)
+	fmt.Fprintf(o.Out2, "      enrolled; US at %.0f enrolments/s; %d captures retaken (the node's gate refused too few minutiae)\n", enrolRate, retakes.Load())
 
 	say("%d identifications at the US border: %d of enrolled people (a second capture of their fingers),\n"+
 		"      %d of people never enrolled; each is a 1:N search of the US gallery", o.Probes, (o.Probes+1)/2, o.Probes/2)
 	job = progress.Start(o.Progress, "identifications at US", o.Probes)
 
-	sum := &Summary{Seed: o.Seed, People: o.People, Fingers: 2 * o.People, Probes: o.Probes, EnrolPerSec: enrolRate}
+	sum := &Summary{Seed: o.Seed, People: o.People, Fingers: 2 * o.People, Probes: o.Probes, EnrolPerSec: enrolRate, Retakes: int(retakes.Load())}
 	type row struct {
 		probe, expected string
 		decision        biometric.Decision
@@ -252,8 +267,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			"      needs each model run on the same people, which one live partnership cannot give.\n"+
 			"      It measures matcher scores, extrapolates to national scale and writes %s",
 			sc.Name, scenarioStates(sc), filepath.Join(o.Out, "report.html"))
-		if _, err := poc.RunWith(ctx, sc, o.Out, poc.Options{Progress: o.Out2}); err != nil {
+		rep, err := poc.RunWith(ctx, sc, o.Out, poc.Options{Progress: o.Out2})
+		if err != nil {
 			return nil, fmt.Errorf("demo: report: %w", err)
+		}
+		fmt.Fprintf(o.Out2, "      single-finger hit threshold %.4g at the home node: %s\n", rep.Threshold, rep.ThresholdFrom)
+		for _, m := range rep.Models {
+			sum.PoC = append(sum.PoC, PoCModel{Model: string(m.Model), Identified: m.TrueIdentifications, Missed: m.Missed, FalseMatches: m.FalseMatches})
+			fmt.Fprintf(o.Out2, "      %-17s identified %3d, missed %2d, false matches %d\n", m.Model, m.TrueIdentifications, m.Missed, m.FalseMatches)
 		}
 		sum.Report = filepath.Join(o.Out, "report.html")
 		fmt.Fprintf(o.Out2, "      report written to %s (and report.json)\n", sum.Report)

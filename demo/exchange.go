@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
@@ -59,7 +60,10 @@ func partnerBase(k int) int { return (k + 1) * 100000 }
 
 const strangerBase = 900000
 
-func enrolResidents(ctx context.Context, m *partnership.Member, seed uint64, base, n, workers int, state string, job *progress.Job) error {
+// enrolResidents enrols people base..base+n-1 with impression 1 of their
+// fingers, retaking a capture the node refuses for too few minutiae
+// (partnership.EnrolRetaking), and adds the retakes to *retakes.
+func enrolResidents(ctx context.Context, m *partnership.Member, seed uint64, base, n, workers int, state string, job *progress.Job, retakes *atomic.Int64) error {
 	return parallel(n, workers, func(i int) error {
 		defer job.Add(1)
 		p := base + i
@@ -75,7 +79,10 @@ func enrolResidents(ctx context.Context, m *partnership.Member, seed uint64, bas
 		if p%10 == 0 {
 			req.Flags = []node.FlagInput{{Category: "immigration_violation"}}
 		}
-		_, err = m.Operator.Enroll(ctx, req)
+		_, r, err := partnership.EnrolRetaking(ctx, m.Operator, req, func(r int) ([]node.SampleInput, error) {
+			return samples(seed, p, partnership.RetakeImpression(1, r))
+		})
+		retakes.Add(int64(r))
 		return err
 	})
 }

@@ -39,6 +39,7 @@ const (
 	CodeBadSample          = "bad_sample"          // 422: sample data unreadable (corrupt image, bad template)
 	CodeSampleTooLarge     = "sample_too_large"    // 422: image dimensions over the limit
 	CodeLowQuality         = "low_quality"         // 422: sample below the quality gate
+	CodeTooFewMinutiae     = "too_few_minutiae"    // 422: fingerprint template below the minutiae gate
 	CodeNotAFingerprint    = "not_a_fingerprint"   // 422: a fingerprint image without fingerprint ridges (a face photo, a document, noise)
 	CodeUnsupported        = "unsupported"         // 422: modality or format this node cannot use for that call
 	CodeRateLimited        = "rate_limited"        // 429
@@ -51,7 +52,7 @@ var codeStatus = map[string]int{
 	CodeUnauthenticated: 401, CodeForbidden: 403, CodeNotFound: 404,
 	CodeMethodNotAllowed: 405, CodeDuplicateID: 409, CodeCaseState: 409, CodeBodyTooLarge: 413,
 	CodeUnsupportedMedia: 415, CodeBadSample: 422, CodeSampleTooLarge: 422,
-	CodeLowQuality: 422, CodeNotAFingerprint: 422, CodeUnsupported: 422, CodeRateLimited: 429,
+	CodeLowQuality: 422, CodeTooFewMinutiae: 422, CodeNotAFingerprint: 422, CodeUnsupported: 422, CodeRateLimited: 429,
 	CodeUnavailable: 503, CodeInternal: 500, CodeShardsUnavailable: 503,
 	CodeUnknownCase: 404, CodeNotCandidate: 404, CodeUnknownAgreement: 404, CodeStorageUnavailable: 503, CodeStorageFull: 507,
 	CodePartnerLogFork: 409, CodePartnerUnavailable: 502, CodeCertificateRevoked: 403,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/internal/shareddata"
+	"github.com/ebsp/ebsp/synth"
 )
 
 func sharedSample(t *testing.T, rel, format string) SampleInput {
@@ -68,5 +69,57 @@ func TestFingerQualityGate(t *testing.T) {
 	at := newTestNode(t, func(c *Config) { c.MinQuality = q })
 	if st, b := at.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("G4", []SampleInput{fp})); st != 201 {
 		t.Errorf("at the gate: %d %v; want 201", st, b)
+	}
+}
+
+// truncatedSample is synthetic finger f's first impression cut to its first
+// n minutiae, as an ISO template.
+func truncatedSample(t *testing.T, f, n int) SampleInput {
+	t.Helper()
+	m := synth.NewFingerMaster(7, uint64(f))
+	master := synth.TemplateMaster(m)
+	tmpl := synth.TemplateImpression(m, &master, 1)
+	if len(tmpl.Minutiae) < n {
+		t.Fatalf("finger %d has %d minutiae, want at least %d", f, len(tmpl.Minutiae), n)
+	}
+	tmpl.Minutiae = tmpl.Minutiae[:n]
+	return isoSample(t, tmpl, biometric.RightIndex)
+}
+
+// TestFingerMinutiaeGate: with the default configuration a fingerprint
+// template of fewer than DefaultMinMinutiae minutiae is refused at
+// enrolment with 422 too_few_minutiae and nothing is written, one of
+// exactly that many is enrolled; min_minutiae -1 turns the gate off; the
+// gate does not apply to probes; out-of-range settings are refused.
+func TestFingerMinutiaeGate(t *testing.T) {
+	small := truncatedSample(t, 1, DefaultMinMinutiae-1)
+	enough := truncatedSample(t, 2, DefaultMinMinutiae)
+
+	def := newTestNode(t, nil)
+	st, b := def.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("M1", []SampleInput{small}))
+	if st != 422 || errCode(b) != CodeTooFewMinutiae || !strings.Contains(b["error"].(map[string]any)["message"].(string), "below the gate") {
+		t.Errorf("%d minutiae: %d %v; want 422 %s", DefaultMinMinutiae-1, st, b, CodeTooFewMinutiae)
+	}
+	if ids, _, err := def.store.Counts(t.Context()); err != nil || ids != 0 {
+		t.Errorf("refused enrolment left %d identities (%v)", ids, err)
+	}
+	if st, b := def.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("M2", []SampleInput{enough})); st != 201 {
+		t.Errorf("%d minutiae: %d %v; want 201", DefaultMinMinutiae, st, b)
+	}
+	if st, b := def.call(t, RoleSearcher, "POST", "/v1/identify", map[string]any{"samples": []SampleInput{small}}); st != 200 {
+		t.Errorf("a probe of %d minutiae: %d %v; want 200 (the gate is for enrolment)", DefaultMinMinutiae-1, st, b)
+	}
+
+	off := newTestNode(t, func(c *Config) { c.MinMinutiae = -1 })
+	if st, b := off.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("M3", []SampleInput{small})); st != 201 {
+		t.Errorf("gate off: %d %v; want 201", st, b)
+	}
+
+	for _, v := range []int{-2, 256} {
+		c := Config{MinMinutiae: v}
+		c.Defaults()
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "min_minutiae") {
+			t.Errorf("min_minutiae %d: %v; want an error naming min_minutiae", v, err)
+		}
 	}
 }

@@ -345,6 +345,15 @@ func (n *Node) prepareSample(i int, s *SampleInput, encounterID string, prov sto
 	if s.Modality == biometric.Finger && q < n.cfg.MinQuality {
 		return p, errf(CodeLowQuality, fmt.Sprintf("samples[%d]: quality %d below the gate %d", i, q, n.cfg.MinQuality))
 	}
+	if s.Modality == biometric.Finger && n.cfg.MinMinutiae > 0 {
+		t, err := engine.DecodeFinger(tmpl)
+		if err != nil {
+			return p, errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
+		}
+		if len(t.Minutiae) < n.cfg.MinMinutiae {
+			return p, errf(CodeTooFewMinutiae, fmt.Sprintf("samples[%d]: %d minutiae, below the gate %d", i, len(t.Minutiae), n.cfg.MinMinutiae))
+		}
+	}
 	g, err := eng.PrepareGallery(tmpl)
 	if err != nil {
 		return p, errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))

@@ -16,6 +16,7 @@ import (
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/face/pipeline/pipelinetest"
+	"github.com/ebsp/ebsp/fingerprint"
 	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/store"
 	"github.com/ebsp/ebsp/synth"
@@ -171,7 +172,12 @@ func fingerSample(t testing.TB, f int, k uint64, pos biometric.FingerPosition) S
 	t.Helper()
 	m := synth.NewFingerMaster(7, uint64(f))
 	master := synth.TemplateMaster(m)
-	tmpl := synth.TemplateImpression(m, &master, k)
+	return isoSample(t, synth.TemplateImpression(m, &master, k), pos)
+}
+
+// isoSample is tmpl as an ISO/IEC 19794-2:2005 sample at position pos.
+func isoSample(t testing.TB, tmpl fingerprint.Template, pos biometric.FingerPosition) SampleInput {
+	t.Helper()
 	rec, err := iso19794.MinutiaeRecordFromTemplate(tmpl, iso19794.ISO19794_2_2005, pos)
 	if err != nil {
 		t.Fatal(err)

@@ -295,3 +295,29 @@ func SyntheticSamples(seed uint64, person int, impression uint64) ([]node.Sample
 	}
 	return out, nil
 }
+
+// MaxRetakes bounds how often EnrolRetaking retakes a capture.
+const MaxRetakes = 5
+
+// RetakeImpression is the synthetic impression number of retake r (1, 2,
+// ...) of capture k: far above any impression number the demo, the PoC or
+// the tests use for a first capture, so a retake is a capture of its own.
+func RetakeImpression(k uint64, r int) uint64 { return k + uint64(r)<<20 }
+
+// EnrolRetaking enrols req and, while the node refuses a sample because
+// its template has too few minutiae (422 too_few_minutiae, the minutiae
+// gate of node.Config.MinMinutiae), retakes the capture as an enrolment
+// officer would: req.Samples becomes retake(r) for r = 1, 2, ... up to
+// MaxRetakes. It returns the node's answer and the number of retakes.
+func EnrolRetaking(ctx context.Context, cl *node.Client, req *node.EnrolRequest, retake func(r int) ([]node.SampleInput, error)) (*node.EnrolResponse, int, error) {
+	for r := 0; ; r++ {
+		resp, err := cl.Enroll(ctx, req)
+		var ae *node.APIError
+		if err == nil || !errors.As(err, &ae) || ae.Code != node.CodeTooFewMinutiae || r == MaxRetakes {
+			return resp, r, err
+		}
+		if req.Samples, err = retake(r + 1); err != nil {
+			return nil, r, err
+		}
+	}
+}

@@ -12,9 +12,12 @@ import (
 	"testing"
 
 	"github.com/ebsp/ebsp/audit"
+	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/exchange"
+	"github.com/ebsp/ebsp/formats/iso19794"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/store"
+	"github.com/ebsp/ebsp/synth"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -41,10 +44,12 @@ func TestHitConfirmReleaseAndPurge(t *testing.T) {
 	defer p.Close()
 	us, gb := p.Members["US"], p.Members["GB"]
 	for i := range 30 {
-		_, err := gb.Operator.Enroll(ctx, &node.EnrolRequest{
+		_, _, err := EnrolRetaking(ctx, gb.Operator, &node.EnrolRequest{
 			Identity:   node.IdentityInput{ID: fmt.Sprintf("GB-%03d", i), Names: []string{fmt.Sprintf("Gbperson %d", i)}, DateOfBirth: "1990-01-02", Nationality: []string{"GBR"}, CaseRef: fmt.Sprintf("GB-CASE-%d", i)},
 			Provenance: store.Provenance{LegalBasis: "test"}, Samples: personSamples(t, i, 1),
-			Flags: []node.FlagInput{{Category: "wanted"}}})
+			Flags: []node.FlagInput{{Category: "wanted"}}}, func(r int) ([]node.SampleInput, error) {
+			return personSamples(t, i, RetakeImpression(1, r)), nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,5 +201,69 @@ func TestExchangeErrorCodes(t *testing.T) {
 		if st, err := gb.Admin.Agreement(ctx, p.Agreements[0].ID, action); err != nil || st != want {
 			t.Errorf("%s: %q %v, want %q", action, st, err, want)
 		}
+	}
+}
+
+// smallSamples are person p's fingers of SyntheticSamples cut to n minutiae
+// each, below a node's minutiae gate when n is small.
+func smallSamples(t *testing.T, p, n int) []node.SampleInput {
+	t.Helper()
+	var out []node.SampleInput
+	for f, pos := range IndexFingers {
+		m := synth.NewFingerMaster(99, uint64(2*p+f))
+		master := synth.TemplateMaster(m)
+		tmpl := synth.TemplateImpression(m, &master, 1)
+		tmpl.Minutiae = tmpl.Minutiae[:n]
+		rec, err := iso19794.MinutiaeRecordFromTemplate(tmpl, iso19794.ISO19794_2_2005, pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := rec.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, node.SampleInput{Modality: biometric.Finger, Position: pos, Format: "iso19794-2", Data: b})
+	}
+	return out
+}
+
+// TestEnrolRetaking: a capture the node's minutiae gate refuses is taken
+// again until the node accepts one, at most MaxRetakes times; any other
+// refusal is returned at once.
+func TestEnrolRetaking(t *testing.T) {
+	ctx := t.Context()
+	m, err := StartNational(ctx, Options{Dir: t.TempDir()}, "US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	req := func(id string, s []node.SampleInput) *node.EnrolRequest {
+		return &node.EnrolRequest{Identity: node.IdentityInput{ID: id}, Provenance: store.Provenance{LegalBasis: "test"}, Samples: s}
+	}
+	var asked []int
+	resp, r, err := EnrolRetaking(ctx, m.Operator, req("R1", smallSamples(t, 1, 5)), func(r int) ([]node.SampleInput, error) {
+		asked = append(asked, r)
+		if r < 2 {
+			return smallSamples(t, 1, 6), nil
+		}
+		return personSamples(t, 1, RetakeImpression(1, r)), nil
+	})
+	if err != nil || resp == nil || resp.IdentityID != "R1" || r != 2 || len(asked) != 2 || asked[0] != 1 || asked[1] != 2 {
+		t.Fatalf("refused twice, then a good capture: %v %v, %d retakes (asked %v); want R1 enrolled after 2", resp, err, r, asked)
+	}
+	_, r, err = EnrolRetaking(ctx, m.Operator, req("R2", smallSamples(t, 2, 5)), func(int) ([]node.SampleInput, error) {
+		return smallSamples(t, 2, 5), nil
+	})
+	var ae *node.APIError
+	if !errors.As(err, &ae) || ae.Code != node.CodeTooFewMinutiae || r != MaxRetakes {
+		t.Errorf("never a good capture: %v after %d retakes; want %s after %d", err, r, node.CodeTooFewMinutiae, MaxRetakes)
+	}
+	bad := []node.SampleInput{{Modality: biometric.Finger, Position: biometric.RightIndex, Format: "iso19794-2", Data: []byte("not a minutiae record")}}
+	_, r, err = EnrolRetaking(ctx, m.Operator, req("R3", bad), func(int) ([]node.SampleInput, error) {
+		t.Error("retook a capture the node did not refuse for its minutiae")
+		return nil, nil
+	})
+	if !errors.As(err, &ae) || ae.Code != node.CodeBadSample || r != 0 {
+		t.Errorf("an unreadable record: %v after %d retakes; want %s at once", err, r, node.CodeBadSample)
 	}
 }

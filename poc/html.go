@@ -190,7 +190,7 @@ func (r *Report) method() []string {
 		fmt.Sprintf("A synthetic population was enrolled in %d real ebsp nodes, one per state: %s. Some people are enrolled in more than one state, as the scenario's overlap says; a share of each state's records carries a derogatory flag. Every node is the same software a state would run: its own SQLite store, its fingerprint matcher, its HTTP API, and for the partners the same membership ebsp node joins (a state CA, a signed agreement with the home state, a transparency log, a mutual-TLS partner endpoint). Searches of partners, disclosure requests and the partners' examiner decisions went through the nodes' exchange API.", len(s.States), strings.Join(states, ", ")),
 		fmt.Sprintf("%d border encounters at %s were simulated: %.0f%% travellers already enrolled at home, %.0f%% drawn from the partners' records, the rest enrolled nowhere. Each traveller gave a fresh capture of the fingers (%s). Every encounter was searched at home and at every partner at the same time, in the bulk-copy hub, and every partner candidate was read; each model is scored on the subset of these calls it would make, so all models see exactly the same people and the same matcher results.",
 			s.Border.Simulated, s.Home, 100*s.Border.FromHome, 100*s.Border.FromPartners, fingerNames(s.Capture.Fingers)),
-		fmt.Sprintf("The hit threshold (%.5g per finger) comes from %s. A search with n fingers adds the n per-finger scores of each gallery identity; the node's threshold for that sum is n·m + (t−m)·√n, where t is the single-finger threshold and m = %.4g the measured mean impostor score, which keeps the false-match rate per comparison about the same whatever the number of fingers.", r.Threshold, r.ThresholdFrom, r.ImpostorMean),
+		fmt.Sprintf("The hit threshold (%.5g per finger) comes from %s. A search with n fingers adds the n per-finger scores of each gallery identity; the node's threshold for that sum is n·m + (t−m)·√n, where t is the single-finger threshold and m = %.4g the mean impostor score of %s, which keeps the false-match rate per comparison about the same whatever the number of fingers.", r.Threshold, r.ThresholdFrom, r.FusionMean, fusionMeanFrom(r)),
 		"The national figures are not simulated. A national node raises its threshold with its gallery: for a target FPIR (the share of searches of people not enrolled that end in a false hit) of 0.1% against N identities, its policy takes the single-finger score that a fraction 0.1%/N of impostor comparisons reach on its impostor tail, and scales it by √n for n fingers. At N in the millions that fraction (1e-12 at 270 million) lies far beyond any sample, so the FPIR at each threshold is what the tail says: the single-finger distribution the tail stands for, convolved n times. The tail a node uses at national sizes is its default one, measured on real FVC images; the deep synthetic measurement is shown beside it. What the threshold costs, the FNIR, is counted on measured mated comparisons, with exact binomial intervals at the scenario's confidence.",
 	}
 }
@@ -224,6 +224,14 @@ func ruleLabel(rule string) string {
 		return "n-finger target"
 	}
 	return "node policy"
+}
+
+// fusionMeanFrom says where the mean that fuses thresholds comes from.
+func fusionMeanFrom(r *Report) string {
+	if r.Scenario.Matcher.NodePolicy() {
+		return "the tail the nodes' policy rests on"
+	}
+	return "this run's measured impostor scores"
 }
 
 // detUnseen says in words what curve c's plot leaves out: the thresholds
@@ -413,10 +421,10 @@ table.ops { font-size: 0.8rem; } table.ops th { white-space: normal; }
 <p>Travellers: {{index .Travellers "home"}} enrolled at home, {{index .Travellers "partner"}} drawn from partners, {{index .Travellers "unknown"}} enrolled nowhere.</p>
 
 <h2>The nodes' own counters</h2>
-<p>Each node counts its enrolments and decisions itself (its metrics endpoint). They must equal what this run sent and received.</p>
+<p>Each node counts its enrolments and decisions itself (its metrics endpoint). They must equal what this run sent and received. Each node's decision policy is as its calibration endpoint (GET /v1/calibration) gives it: the impostor tail its thresholds rest on, and the hit threshold at its gallery's size, per finger and for the {{len .Scenario.Capture.Fingers}} fingers a search fuses. Retakes are enrolment captures the node refused for too few minutiae, taken again.</p>
 <table>
-<tr><th>node</th><th>enrolments (node / run)</th><th>hits (node / run)</th><th>no-hits (node / run)</th><th>templates</th></tr>
-{{range .Nodes}}<tr><td>{{.State}}{{if .Hub}} hub{{end}}</td><td>{{.Enrolments}} / {{.RunEnrolments}}</td><td>{{index .Decisions "hit"}} / {{index .RunDecisions "hit"}}</td><td>{{index .Decisions "no_hit"}} / {{index .RunDecisions "no_hit"}}</td><td>{{.Templates}}</td></tr>
+<tr><th>node</th><th>enrolments (node / run)</th><th>retakes</th><th>hits (node / run)</th><th>no-hits (node / run)</th><th>templates</th><th>identities</th><th>tail</th><th>hit threshold (finger / fused)</th></tr>
+{{range .Nodes}}<tr><td>{{.State}}{{if .Hub}} hub{{end}}</td><td>{{.Enrolments}} / {{.RunEnrolments}}</td><td>{{.Retakes}}</td><td>{{index .Decisions "hit"}} / {{index .RunDecisions "hit"}}</td><td>{{index .Decisions "no_hit"}} / {{index .RunDecisions "no_hit"}}</td><td>{{.Templates}}</td><td>{{.Policy.GalleryIdentities}}</td><td>{{.Policy.Tail}} ({{numi .Policy.TailComparisons}}){{if .Policy.Fixed}}, fixed thresholds{{else}}, FPIR {{pct .Policy.FPIRTarget}}{{end}}</td><td>{{printf "%.4g" .Policy.HitThreshold}} / {{printf "%.4g" .Policy.FusedHitThreshold}}</td></tr>
 {{end}}</table>
 
 {{if .Audit}}<p>Each partner's transparency log (an append-only Merkle tree of hashes and metadata) records every step-1 request and decision, every examiner decision and every release. Counted leaf by leaf:</p>

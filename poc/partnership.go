@@ -23,6 +23,7 @@ import (
 	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
 	ebspp "github.com/ebsp/ebsp/partnership"
+	"github.com/ebsp/ebsp/search"
 	"github.com/ebsp/ebsp/store"
 	"github.com/ebsp/ebsp/synth"
 )
@@ -65,6 +66,9 @@ type stateNode struct {
 	identifies atomic.Int64
 	decisions  sync.Map // biometric.Decision -> *atomic.Int64
 	enrolments atomic.Int64
+	// retakes are enrolment captures the node refused for too few minutiae
+	// and the run took again (ebspp.EnrolRetaking).
+	retakes atomic.Int64
 }
 
 // countingTransport counts the bytes of request and response bodies.
@@ -113,15 +117,25 @@ func pocToken(token string) node.TokenConfig {
 }
 
 // pocConfig is the node configuration of the run: the run drives the nodes
-// as fast as it can (rate limits would only measure themselves), with one
-// threshold and no review band (a candidate at or above it is a hit that a
+// as fast as it can (rate limits would only measure themselves), with no
+// review band (a candidate at or above the hit threshold is a hit that a
 // human, or in some models nobody, acts on), and the fingerprint engine
-// only.
-func pocConfig(cfg *node.Config, engines map[biometric.Modality]engine.Engine, token string, th node.Thresholds, cap int) {
+// only. The hit threshold is th for every node when given, else each
+// node's own policy at its gallery's size.
+func pocConfig(cfg *node.Config, engines map[biometric.Modality]engine.Engine, token string, th *node.Thresholds, cap int) {
 	cfg.Tokens = append(cfg.Tokens, pocToken(token))
 	cfg.RatePerSecond, cfg.Burst = 1e6, 1e6
 	cfg.CandidateCap = cap
-	cfg.Thresholds = map[biometric.Modality]node.Thresholds{biometric.Finger: th}
+	if th != nil {
+		cfg.Thresholds = map[biometric.Modality]node.Thresholds{biometric.Finger: *th}
+	} else {
+		// The node's own policy, with the review band closed at the hit
+		// threshold (fpir_review = fpir_hit).
+		if cfg.FPIRHit == 0 {
+			cfg.FPIRHit = nodePolicyFPIR
+		}
+		cfg.FPIRReview = cfg.FPIRHit
+	}
 	for m := range engines {
 		if m != biometric.Finger {
 			delete(engines, m)
@@ -142,7 +156,7 @@ func newStateNode(code string, n *node.Node, url, token string, stop func()) *st
 
 // startHub starts the bulk-copy hub: a national node, party to no
 // agreement, assembled as the partnership's nodes are.
-func startHub(ctx context.Context, code, dir, token string, th node.Thresholds, cap int) (*stateNode, error) {
+func startHub(ctx context.Context, code, dir, token string, th *node.Thresholds, cap int) (*stateNode, error) {
 	c, err := country.ParseAlpha3(code)
 	if err != nil {
 		return nil, fmt.Errorf("poc: hub %s: %v", code, err)
@@ -160,7 +174,7 @@ func startHub(ctx context.Context, code, dir, token string, th node.Thresholds, 
 // startStates starts the scenario's states as a partnership
 // (partnership.Start): the home state as the hub with an agreement with
 // every partner on the scenario's terms.
-func (p *partnership) startStates(ctx context.Context, dir, token string, th node.Thresholds) error {
+func (p *partnership) startStates(ctx context.Context, dir, token string, th *node.Thresholds) error {
 	s := p.s
 	alpha2 := map[string]string{} // scenario code (alpha-3) -> the partnership's (alpha-2)
 	for _, st := range s.States {
@@ -273,7 +287,10 @@ func (p *population) enrolRecord(ctx context.Context, sn *stateNode, faces *synt
 		}
 		req.Flags = []node.FlagInput{{Category: cat, Source: state + "-police"}}
 	}
-	resp, err := sn.client.Enroll(ctx, req)
+	resp, retakes, err := ebspp.EnrolRetaking(ctx, sn.client, req, func(r int) ([]node.SampleInput, error) {
+		return p.fingerSamples(personIndex, ebspp.RetakeImpression(stateImpression(stateIndex), r))
+	})
+	sn.retakes.Add(int64(retakes))
 	if err != nil {
 		return fmt.Errorf("poc: enrol person %d in %s: %w", personIndex, sn.code, err)
 	}
@@ -299,7 +316,7 @@ func (p *population) enrolRecord(ctx context.Context, sn *stateNode, faces *synt
 
 // startPartnership starts a node per state (and the hub when the bulk-copy
 // model is run) under dir and enrols the population.
-func startPartnership(ctx context.Context, s *Scenario, pop *population, dir string, th node.Thresholds, workers int, w io.Writer) (_ *partnership, err error) {
+func startPartnership(ctx context.Context, s *Scenario, pop *population, dir string, th *node.Thresholds, workers int, w io.Writer) (_ *partnership, err error) {
 	p := &partnership{s: s, pop: pop, nodes: map[string]*stateNode{}}
 	defer func() {
 		if err != nil {
@@ -464,9 +481,22 @@ func (sn *stateNode) disclose(ctx context.Context, identity string, categories [
 	return d, nil
 }
 
-// stats reads the node's metrics.
-func (sn *stateNode) stats(ctx context.Context) (NodeStats, error) {
-	ns := NodeStats{State: sn.code, Decisions: map[string]int64{}, RunDecisions: map[string]int64{}, RunEnrolments: sn.enrolments.Load()}
+// stats reads the node's metrics and its fingerprint calibration; fingers
+// is the number of fingers a search fuses and mean the mean impostor score
+// the node's policy fuses them with.
+func (sn *stateNode) stats(ctx context.Context, fingers int, mean float64) (NodeStats, error) {
+	ns := NodeStats{State: sn.code, Decisions: map[string]int64{}, RunDecisions: map[string]int64{}, RunEnrolments: sn.enrolments.Load(), Retakes: sn.retakes.Load()}
+	var cal node.CalibrationResponse
+	if err := sn.client.Get(ctx, "/v1/calibration", &cal); err != nil {
+		return ns, fmt.Errorf("poc: calibration of %s: %w", sn.code, err)
+	}
+	for _, m := range cal.Modalities {
+		if m.Modality == biometric.Finger {
+			ns.Policy = NodePolicy{Tail: m.Tail, TailComparisons: m.Comparisons, Fixed: m.FixedThresholds,
+				GalleryIdentities: m.GalleryIdentities, FPIRTarget: m.FPIRTarget, HitThreshold: m.HitThreshold}
+			ns.Policy.FusedHitThreshold, _ = search.Policy{Hit: m.HitThreshold, Mean: mean}.Thresholds(fingers)
+		}
+	}
 	sn.decisions.Range(func(k, v any) bool {
 		ns.RunDecisions[string(k.(biometric.Decision))] = v.(*atomic.Int64).Load()
 		return true

@@ -21,9 +21,12 @@ type Report struct {
 	// ThresholdFrom how it was set.
 	Threshold     float64 `json:"threshold"`
 	ThresholdFrom string  `json:"threshold_from"`
-	// ImpostorMean is the mean measured single-finger impostor score, which
-	// the nodes' decision policy uses to scale fused thresholds.
+	// ImpostorMean is the mean measured single-finger impostor score.
 	ImpostorMean float64 `json:"impostor_mean"`
+	// FusionMean is the mean impostor score the nodes' decision policy
+	// scales fused thresholds with (search.Policy.Mean): the engine tail's
+	// when the nodes decide by their own policy, else ImpostorMean.
+	FusionMean float64 `json:"fusion_mean"`
 	// ImpostorScores and GenuineScores are the sizes of the measured score
 	// samples.
 	ImpostorScores int `json:"impostor_scores"`
@@ -146,6 +149,30 @@ type NodeStats struct {
 	// RunEnrolments and RunDecisions are what the run itself counted.
 	RunEnrolments int64            `json:"run_enrolments"`
 	RunDecisions  map[string]int64 `json:"run_decisions"`
+	// Retakes are enrolment captures the node refused for too few minutiae
+	// and the run took again.
+	Retakes int64 `json:"enrolment_retakes"`
+	// Policy is the node's fingerprint decision policy at the end of the
+	// run, as its GET /v1/calibration says.
+	Policy NodePolicy `json:"policy"`
+}
+
+// NodePolicy is what a node's fingerprint thresholds rest on.
+type NodePolicy struct {
+	// Tail and TailComparisons name the impostor tail and its depth.
+	Tail            string `json:"tail"`
+	TailComparisons int    `json:"tail_comparisons"`
+	// Fixed says the thresholds were configured (matcher.threshold or
+	// target_fmr in the scenario) instead of following the gallery.
+	Fixed bool `json:"fixed_thresholds"`
+	// GalleryIdentities, FPIRTarget and HitThreshold (single finger) are the
+	// node's operating point.
+	GalleryIdentities int     `json:"gallery_identities"`
+	FPIRTarget        float64 `json:"fpir_target"`
+	HitThreshold      float64 `json:"hit_threshold"`
+	// FusedHitThreshold is the hit threshold for the scenario's captured
+	// fingers (search.Policy.Thresholds).
+	FusedHitThreshold float64 `json:"fused_hit_threshold"`
 }
 
 // AuditCounts are a responder's transparency-log leaves by kind and

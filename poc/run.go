@@ -10,8 +10,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
+	"github.com/ebsp/ebsp/search"
 )
 
 // Options tune a run. Zero values take defaults.
@@ -66,19 +69,30 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		return nil, err
 	}
 	rep.ImpostorScores, rep.GenuineScores = len(sc.Impostor), len(sc.Genuine)
-	if s.Matcher.Threshold > 0 {
+	for _, x := range sc.Impostor {
+		rep.ImpostorMean += x
+	}
+	rep.ImpostorMean /= float64(len(sc.Impostor))
+	var th *node.Thresholds // fixed thresholds for every node; nil: each node's own policy
+	switch {
+	case s.Matcher.NodePolicy():
+		home := homeGalleryPolicy(s)
+		rep.Threshold, rep.FusionMean = home.Hit, home.Mean
+		rep.ThresholdFrom = fmt.Sprintf("the node's own decision policy at its gallery's size (default configuration): at the home state's %d identities, FPIR %g on the engine's impostor tail %s; every node sets its own threshold from its own gallery's size (the nodes' table)",
+			s.home().Gallery, nodePolicyFPIR, tailName(engine.Finger{}.Tail()))
+	case s.Matcher.Threshold > 0:
 		rep.Threshold, rep.ThresholdFrom = s.Matcher.Threshold, "matcher.threshold in the scenario"
-	} else {
+	default:
 		rep.Threshold, err = ThresholdForFMR(sc.Impostor, s.Matcher.TargetFMR)
 		if err != nil {
 			return nil, err
 		}
 		rep.ThresholdFrom = fmt.Sprintf("measured impostor scores at target FMR %g per single-finger comparison", s.Matcher.TargetFMR)
 	}
-	for _, x := range sc.Impostor {
-		rep.ImpostorMean += x
+	if !s.Matcher.NodePolicy() {
+		rep.FusionMean = rep.ImpostorMean
+		th = &node.Thresholds{Hit: rep.Threshold, Review: rep.Threshold, ImpostorMean: rep.ImpostorMean}
 	}
-	rep.ImpostorMean /= float64(len(sc.Impostor))
 	say("single-finger threshold %.5g (%s), mean impostor score %.4g", rep.Threshold, rep.ThresholdFrom, rep.ImpostorMean)
 
 	// 2. The DET curves and the national section.
@@ -110,7 +124,7 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		return nil, err
 	}
 	say("starting %d nodes and enrolling the population", len(s.States)+b2i(hasModel(s, ModelBulkCopy)))
-	p, err := startPartnership(ctx, s, pop, nodesDir, node.Thresholds{Hit: rep.Threshold, Review: rep.Threshold, ImpostorMean: rep.ImpostorMean}, o.Workers, o.Progress)
+	p, err := startPartnership(ctx, s, pop, nodesDir, th, o.Workers, o.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -136,14 +150,14 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 	}
 	rep.Models = p.evaluateModels(outcomes)
 	for _, st := range s.States {
-		ns, err := p.nodes[st.Code].stats(ctx)
+		ns, err := p.nodes[st.Code].stats(ctx, len(s.Capture.Fingers), rep.FusionMean)
 		if err != nil {
 			return nil, err
 		}
 		rep.Nodes = append(rep.Nodes, ns)
 	}
 	if p.hub != nil {
-		ns, err := p.hub.stats(ctx)
+		ns, err := p.hub.stats(ctx, len(s.Capture.Fingers), rep.FusionMean)
 		if err != nil {
 			return nil, err
 		}
@@ -165,4 +179,23 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 	}
 	say("wrote %s and %s", filepath.Join(outDir, "report.html"), filepath.Join(outDir, "report.json"))
 	return rep, nil
+}
+
+// nodePolicyFPIR is the FPIR target of a node with the default
+// configuration (node.Config.FPIRHit), which the PoC's nodes keep when
+// they decide by their own policy.
+var nodePolicyFPIR = func() float64 { var c node.Config; c.Defaults(); return c.FPIRHit }()
+
+// homeGalleryPolicy is the decision policy of a node with the default
+// configuration and the home state's gallery: what the home node decides
+// with when the scenario leaves the thresholds to the nodes.
+func homeGalleryPolicy(s *Scenario) search.Policy {
+	var c node.Config
+	c.Defaults()
+	return node.GalleryPolicy(biometric.Finger, engine.Finger{}, &c, s.home().Gallery)
+}
+
+// tailName says what an impostor tail was measured on, and how much.
+func tailName(t engine.Tail) string {
+	return fmt.Sprintf("%q (%d comparisons)", t.Source, t.Comparisons)
 }

@@ -3,10 +3,16 @@ package poc
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ebsp/ebsp/biometric"
+	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/node"
 )
 
 // smallScenario is poc-small.json shrunk to test size: the same states,
@@ -182,5 +188,60 @@ func TestReportMatchesNodes(t *testing.T) {
 	}
 	if back.National == nil || len(back.National.Rows) != len(rep.National.Rows) {
 		t.Error("report.json's national section differs from the returned report's")
+	}
+}
+
+// TestNodesDecideByTheirPolicy: poc-small.json leaves the thresholds to the
+// nodes, so every node decides as a node with the default configuration
+// does: its hit threshold is the engine's tail at its own gallery's size
+// (node.GalleryPolicy), the home node's is the report's threshold, and the
+// report says which tail it rests on. At those thresholds the run finds
+// travellers and makes no false match (issue 14: the demo and the PoC on
+// the realistic synthetic prints with the default policy).
+func TestNodesDecideByTheirPolicy(t *testing.T) {
+	rep, _ := runSmall(t)
+	s := rep.Scenario
+	if !s.Matcher.NodePolicy() {
+		t.Fatalf("poc-small.json sets the matcher's threshold: %+v", s.Matcher)
+	}
+	tail := engine.Finger{}.Tail()
+	var cfg node.Config
+	cfg.Defaults()
+	gallery := map[string]int{}
+	for _, st := range s.States {
+		gallery[st.Code] = st.Gallery
+	}
+	thresholds := map[float64]bool{}
+	for _, ns := range rep.Nodes {
+		p := ns.Policy
+		want := gallery[ns.State]
+		if ns.Hub {
+			want = int(ns.Templates) / len(s.Capture.Fingers)
+		}
+		pol := node.GalleryPolicy(biometric.Finger, engine.Finger{}, &cfg, want)
+		if p.Fixed || p.Tail != tail.Source || p.TailComparisons != tail.Comparisons || p.GalleryIdentities != want || p.FPIRTarget != cfg.FPIRHit {
+			t.Errorf("node %s (hub %v): policy %+v; want the engine's tail %q at %d identities, FPIR %g", ns.State, ns.Hub, p, tail.Source, want, cfg.FPIRHit)
+		}
+		if math.Abs(p.HitThreshold-pol.Hit) > 1e-12 {
+			t.Errorf("node %s (hub %v): hit threshold %v; node.GalleryPolicy gives %v at %d identities", ns.State, ns.Hub, p.HitThreshold, pol.Hit, want)
+		}
+		if fused, _ := pol.Thresholds(len(s.Capture.Fingers)); math.Abs(p.FusedHitThreshold-fused) > 1e-12 {
+			t.Errorf("node %s: fused hit threshold %v, want %v", ns.State, p.FusedHitThreshold, fused)
+		}
+		if ns.State == s.Home && !ns.Hub && p.HitThreshold != rep.Threshold {
+			t.Errorf("home node's hit threshold %v, the report's %v", p.HitThreshold, rep.Threshold)
+		}
+		thresholds[p.HitThreshold] = true
+	}
+	if len(thresholds) < 2 {
+		t.Errorf("every node has the same hit threshold, whatever its gallery's size: %v", thresholds)
+	}
+	if !strings.Contains(rep.ThresholdFrom, tail.Source) {
+		t.Errorf("the report does not name the tail: %q", rep.ThresholdFrom)
+	}
+	for _, m := range rep.Models {
+		if m.FalseMatches != 0 || m.TrueIdentifications == 0 {
+			t.Errorf("%s: %d identified, %d false matches; want some and none", m.Model, m.TrueIdentifications, m.FalseMatches)
+		}
 	}
 }

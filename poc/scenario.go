@@ -130,7 +130,11 @@ type Examiner struct {
 	MinutesPerCase float64 `json:"minutes_per_case"`
 }
 
-// Matcher is the operating point of every node's fingerprint matcher.
+// Matcher is the operating point of every node's fingerprint matcher. With
+// neither TargetFMR nor Threshold (the default) every node decides as a
+// node with the default configuration does: its hit threshold follows its
+// own gallery's size on the engine's impostor tail, for the default FPIR
+// target (node.GalleryPolicy).
 type Matcher struct {
 	// TargetFMR is the single-finger false-match rate per comparison the hit
 	// threshold is set for, from the measured impostor scores. Mutually
@@ -141,6 +145,10 @@ type Matcher struct {
 	// fused threshold).
 	Threshold float64 `json:"threshold,omitempty"`
 }
+
+// NodePolicy says that the nodes decide by their own policy, at their
+// galleries' sizes, rather than at one fixed threshold.
+func (m Matcher) NodePolicy() bool { return m.TargetFMR == 0 && m.Threshold == 0 }
 
 // Extrapolation is how the run measures score distributions and scales them
 // to national galleries.
@@ -271,6 +279,16 @@ func (s *Scenario) state(code string) *State {
 		}
 	}
 	return nil
+}
+
+// home returns the Home state.
+func (s *Scenario) home() State {
+	for _, st := range s.States {
+		if st.Code == s.Home {
+			return st
+		}
+	}
+	return State{}
 }
 
 // Partners returns the states other than Home, in file order.
@@ -432,8 +450,6 @@ func (s *Scenario) Validate() error {
 	switch {
 	case m.TargetFMR != 0 && m.Threshold != 0:
 		return bad("matcher: give target_fmr or threshold, not both")
-	case m.TargetFMR == 0 && m.Threshold == 0:
-		return bad("matcher: give target_fmr (e.g. 1e-4) or threshold")
 	case m.TargetFMR != 0 && !(m.TargetFMR > 0 && m.TargetFMR < 1):
 		return bad("matcher.target_fmr %v: want a probability between 0 and 1", m.TargetFMR)
 	case m.Threshold < 0 || math.IsInf(m.Threshold, 0) || math.IsNaN(m.Threshold):

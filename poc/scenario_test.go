@@ -65,8 +65,8 @@ func TestScenarioErrors(t *testing.T) {
 		{`"purpose": "border"`, `"purpose": "fishing"`, `agreement.purpose "fishing": not one of`},
 		{`"disclosure": ["biographic", "derogatory"]`, `"disclosure": ["dna"]`, `agreement.disclosure[0] "dna"`},
 		{`"false_confirm": 0.01`, `"false_confirm": -1`, `examiner.false_confirm -1`},
-		{`"threshold": 0.127`, `"target_fmr": 0.0001, "threshold": 0.03`, `give target_fmr or threshold, not both`},
-		{`"threshold": 0.127`, `"target_fmr": 1e-9`, `below the resolution of 20000 impostor comparisons`},
+		{`"examiner": {`, `"matcher": {"target_fmr": 0.0001, "threshold": 0.03}, "examiner": {`, `give target_fmr or threshold, not both`},
+		{`"examiner": {`, `"matcher": {"target_fmr": 1e-9}, "examiner": {`, `below the resolution of 20000 impostor comparisons`},
 		{`"seed": 7,`, `"seed": 7, "colour": "red",`, `unknown field "colour"`},
 		{`"seed": 7,`, `"seed": "seven",`, `scenario:4:11: cannot unmarshal string`},
 	} {

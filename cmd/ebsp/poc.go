@@ -74,8 +74,21 @@ FVC sets) the national section also counts the FNIR on their genuine scores.
 }
 
 func printPocSummary(rep *poc.Report, out string) {
-	fmt.Printf("scenario %s: %d border encounters at %s, single-finger threshold %.5g\n\n",
-		rep.Scenario.Name, rep.Scenario.Border.Simulated, rep.Scenario.Home, rep.Threshold)
+	fmt.Printf("scenario %s: %d border encounters at %s, single-finger threshold %.5g: %s\n",
+		rep.Scenario.Name, rep.Scenario.Border.Simulated, rep.Scenario.Home, rep.Threshold, rep.ThresholdFrom)
+	for _, n := range rep.Nodes {
+		how := fmt.Sprintf("FPIR %g", n.Policy.FPIRTarget)
+		if n.Policy.Fixed {
+			how = "fixed thresholds"
+		}
+		hub := ""
+		if n.Hub {
+			hub = " hub"
+		}
+		fmt.Printf("  %s%s: %d identities, tail %s (%d comparisons), %s: hit threshold %.4g a finger, %.4g for %d fingers; %d enrolment captures retaken\n",
+			n.State, hub, n.Policy.GalleryIdentities, n.Policy.Tail, n.Policy.TailComparisons, how, n.Policy.HitThreshold, n.Policy.FusedHitThreshold, len(rep.Scenario.Capture.Fingers), n.Retakes)
+	}
+	fmt.Println()
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "model\tidentified\tgained\tmissed\tfalse matches\tinnocent disclosed\trecords disclosed\tprobes kept\tprobes seen\tmessages\tMB\tmedian ms\tp99 ms\texaminer cases\t")
 	for _, m := range rep.Models {
