@@ -21,3 +21,9 @@ func exGaussRow5SSE(out, pad *float32, n int, k *[5]float32)
 
 //go:noescape
 func exGaussCol5SSE(out, r0, r1, r2, r3, r4 *float32, n int, k *[5]float32)
+
+// exAddScaledSSE is exAddScaled's loop for the first n pixels (a positive
+// multiple of 4).
+//
+//go:noescape
+func exAddScaledSSE(dst, src *float32, n int, wt float32)

@@ -114,3 +114,25 @@ col:
 	CMPQ   AX, CX
 	JLT    col
 	RET
+
+// func exAddScaledSSE(dst, src *float32, n int, wt float32)
+//
+// dst[x] = dst[x] + wt·src[x].
+TEXT ·exAddScaledSSE(SB), NOSPLIT, $0-28
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   n+16(FP), CX
+	MOVSS  wt+24(FP), X8
+	SHUFPS $0, X8, X8
+	XORQ   AX, AX
+
+axpy:
+	MOVUPS (SI)(AX*4), X1
+	MULPS  X8, X1
+	MOVUPS (DI)(AX*4), X0
+	ADDPS  X1, X0
+	MOVUPS X0, (DI)(AX*4)
+	ADDQ   $4, AX
+	CMPQ   AX, CX
+	JLT    axpy
+	RET

@@ -62,9 +62,7 @@ func resampleTo500(img *image.Gray, dpi int) exPlane {
 		drow := out.pix[y*ow : (y+1)*ow]
 		for k, wt := range t.w {
 			srow := tmp.pix[(t.first+k)*ow : (t.first+k+1)*ow]
-			for x, v := range srow {
-				drow[x] += wt * v
-			}
+			exAddScaled(drow, srow, wt)
 		}
 	}
 	return out
@@ -113,4 +111,19 @@ func resampleTaps(n, m int, scale float64) []resampleTap {
 		taps[i] = resampleTap{first: lo, w: ws}
 	}
 	return taps
+}
+
+// exAddScaled adds wt·src[x] to dst[x] for every x (src at least as long
+// as dst), four pixels a register on amd64: each element is the same one
+// multiplication and addition, so the results are the same to the bit.
+func exAddScaled(dst, src []float32, wt float32) {
+	src = src[:len(dst)]
+	x := 0
+	if enhSSE && len(dst) >= 4 {
+		x = len(dst) &^ 3
+		exAddScaledSSE(&dst[0], &src[0], x, wt)
+	}
+	for ; x < len(dst); x++ {
+		dst[x] += wt * src[x]
+	}
 }
