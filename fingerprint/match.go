@@ -169,15 +169,17 @@ type MatchOptions struct {
 	// held out; FVC2004 DB2 8.20% to 6.06%; docs/fingerprint-matching.md)
 	// and the 1:N comparisons per CPU-second by 20-41%. Thresholds
 	// calibrated without it do not carry over, and transfer worse between
-	// sensors: impostor scores rise most where templates are large. A
-	// Prepared read back by UnmarshalBinary holds no second-look form
-	// (only its best 48 minutiae), so then only the probe's side has one.
+	// sensors: impostor scores rise most where templates are large.
+	// Gallery templates need PrepareWith with this option to be looked at
+	// again; one made by Prepare, or read back by UnmarshalBinary, holds
+	// only its best 48 minutiae, and then only the probe's side has a
+	// second look.
 	SecondLook bool
 }
 
 // NewMatcherWith is NewMatcher with options.
 func NewMatcherWith(probe Template, o MatchOptions) *Matcher {
-	m := newMatcher(Prepare(probe))
+	m := newMatcher(PrepareWith(probe, o))
 	if o.AnyRotation {
 		m.maxD = 128
 	}

@@ -26,15 +26,15 @@ func TestSecondLook(t *testing.T) {
 		t.Fatalf("101_1 and 101_2 hold %d and %d minutiae, want at most %d", len(ts[2].Minutiae), len(ts[3].Minutiae), mccMaxMinutiae)
 	}
 	opt := MatchOptions{SecondLook: true}
-	one := NewMatcher(ts[0]).Compare(Prepare(ts[1]))
+	one := NewMatcher(ts[0]).Compare(PrepareWith(ts[1], opt))
 	m := NewMatcherWith(ts[0], opt)
-	two := m.Compare(Prepare(ts[1]))
+	two := m.Compare(PrepareWith(ts[1], opt))
 	// Measured: 0.068 with one look, 0.183 with two; the threshold at FMR
 	// 1% is about 0.1 either way.
 	if one > 0.1 || two < 0.15 {
 		t.Errorf("107_1 against 107_6: %.3f with one look, %.3f with two; want under 0.1 and over 0.15", one, two)
 	}
-	p := m.Pairing(Prepare(ts[1]))
+	p := m.Pairing(PrepareWith(ts[1], opt))
 	if p.Score != two || len(p.Pairs) == 0 {
 		t.Errorf("Pairing: score %.3f with %d pairs, Compare %.3f", p.Score, len(p.Pairs), two)
 	}
@@ -45,15 +45,15 @@ func TestSecondLook(t *testing.T) {
 	}
 	// Templates within the first look's budget compare the same with the
 	// option, and a template against itself no lower.
-	if a, b := NewMatcher(ts[2]).Compare(Prepare(ts[3])), NewMatcherWith(ts[2], opt).Compare(Prepare(ts[3])); a != b {
+	if a, b := NewMatcher(ts[2]).Compare(Prepare(ts[3])), NewMatcherWith(ts[2], opt).Compare(PrepareWith(ts[3], opt)); a != b {
 		t.Errorf("101_1 against 101_2: %v with one look, %v with the option", a, b)
 	}
-	if a, b := NewMatcher(ts[0]).Compare(Prepare(ts[0])), m.Compare(Prepare(ts[0])); b < a {
+	if a, b := NewMatcher(ts[0]).Compare(PrepareWith(ts[0], opt)), m.Compare(PrepareWith(ts[0], opt)); b < a {
 		t.Errorf("107_1 against itself: %v with one look, %v with the option", a, b)
 	}
 	// A form read back from its binary form keeps the first look's
 	// minutiae only.
-	data, err := Prepare(ts[1]).MarshalBinary()
+	data, err := PrepareWith(ts[1], opt).MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,15 +64,19 @@ func TestSecondLook(t *testing.T) {
 	if q.secondForm() != nil {
 		t.Error("a form read back from binary has a second-look form")
 	}
+	// Prepare keeps nothing for a second look (a gallery's memory).
+	if Prepare(ts[1]).second != nil {
+		t.Error("Prepare kept the minutiae for a second look")
+	}
 	// Gallery forms are shared by goroutines, each with its own Matcher;
 	// the second-look form is made once (run with -race).
 	gallery := make([]*Prepared, len(ts))
 	for i, tpl := range ts {
-		gallery[i] = Prepare(tpl)
+		gallery[i] = PrepareWith(tpl, opt)
 	}
 	want := make([]float64, len(ts))
 	for i, tpl := range ts {
-		want[i] = NewMatcherWith(ts[0], opt).Compare(Prepare(tpl))
+		want[i] = NewMatcherWith(ts[0], opt).Compare(PrepareWith(tpl, opt))
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 4*len(ts))

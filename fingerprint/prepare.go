@@ -193,9 +193,16 @@ func (p *Prepared) Len() int { return p.n }
 
 // Prepare computes the prepared form of t. It never fails: a template with
 // no minutiae prepares to an empty form that scores 0 against everything.
-func Prepare(t Template) *Prepared {
+func Prepare(t Template) *Prepared { return prepareAtMost(t, mccMaxMinutiae) }
+
+// PrepareWith is Prepare for a Matcher with options o. With o.SecondLook,
+// a template of more than 48 minutiae also keeps its minutiae, from which
+// the second-look form is made on first use (about 5 KB kept, about 72 KB
+// once made); Prepare keeps none, and a Matcher with SecondLook then looks
+// again only with the probe's minutiae.
+func PrepareWith(t Template, o MatchOptions) *Prepared {
 	p := prepareAtMost(t, mccMaxMinutiae)
-	if len(t.Minutiae) > mccMaxMinutiae {
+	if o.SecondLook && len(t.Minutiae) > mccMaxMinutiae {
 		p.second = &mccSecond{t: Template{DPI: t.DPI, Minutiae: slices.Clone(t.Minutiae)}}
 	}
 	return p

@@ -195,7 +195,7 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 		}
 		times = append(times, float64(d)/float64(time.Millisecond))
 		rep.Quality[i] = t.Quality
-		prepared[i] = fingerprint.Prepare(t)
+		prepared[i] = fingerprint.PrepareWith(t, opt.Match)
 		matchers[i] = fingerprint.NewMatcherWith(t, opt.Match)
 	}
 	if len(times) > 0 {
