@@ -2,10 +2,12 @@ package search
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -321,4 +323,53 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+var stage1Faces = flag.Int("stage1-faces", 1_000_000, "BenchmarkStage1Faces: gallery size")
+
+// seededIndexer is a BiasedIndexer whose prepared form is a template's
+// number and whose vector (128 values) and constant are drawn from it, so
+// that a gallery of ten million holds no per-template vector but the
+// gallery's own: the memory of a face gallery's stage 1 without its
+// embeddings.
+type seededIndexer struct{}
+
+func (seededIndexer) Algorithm() string                    { return "test-seeded/1" }
+func (seededIndexer) PrepareGallery(b []byte) (any, error) { return nil, errors.New("unused") }
+func (seededIndexer) PrepareProbe(b []byte) (Probe, error) { return nil, errors.New("unused") }
+func (seededIndexer) VectorLen() int                       { return 128 }
+func (seededIndexer) GalleryVector(prepared any, dst []int8) {
+	r := rand.New(rand.NewPCG(uint64(prepared.(int32)), 9))
+	for i := range dst {
+		dst[i] = int8(r.IntN(256) - 128)
+	}
+}
+func (s seededIndexer) GalleryBias(prepared any) int32 {
+	var v [128]int8
+	s.GalleryVector(prepared, v[:])
+	return -DotInt8(v[:], v[:]) / 2
+}
+
+// BenchmarkStage1Faces is stage 1 of single-face searches (one probe
+// sample, one template an identity, 128-byte vectors with a constant, a
+// shortlist of 1,000) over -stage1-faces templates on GOMAXPROCS workers,
+// the face gallery's stage 1 at a size whose vectors do not fit in the
+// processor's caches: ms of CPU (process) and wall a search.
+func BenchmarkStage1Faces(b *testing.B) {
+	n := *stage1Faces
+	g := NewGallery(seededIndexer{}, 0)
+	g.Reserve(n, n)
+	for p := range n {
+		g.AddPrepared(strconv.Itoa(p), "", biometric.UnknownFinger, int32(p))
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	probes := []ProbeSample{{biometric.UnknownFinger, int8Probe(randInt8(r, 128))}}
+	pv := g.probeVectors(probes)
+	cpu0 := fvc.ProcessCPU()
+	b.ResetTimer()
+	for range b.N {
+		g.stage1(probes, pv, 1000)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/search")
+	b.ReportMetric(float64((fvc.ProcessCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/search")
 }
