@@ -1,0 +1,67 @@
+package fingerprint
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestPortableComparison checks that a whole comparison scores the same
+// to the bit on the portable similarity loop (what other architectures
+// and amd64 processors without POPCNT run) as on the assembly one, for
+// random templates against themselves, against displaced and thinned
+// copies (many candidates, high scores) and against unrelated ones, with
+// one look and with the second look's 128 minutiae.
+func TestPortableComparison(t *testing.T) {
+	if !usePOPCNT {
+		t.Skip("no POPCNT: the portable loop is the only path")
+	}
+	rng := rand.New(rand.NewPCG(15, 16))
+	random := func(n int) Template {
+		tpl := Template{Width: 400, Height: 500, DPI: 500}
+		for range n {
+			tpl.Minutiae = append(tpl.Minutiae, Minutia{X: 20 + rng.IntN(360), Y: 20 + rng.IntN(460), Angle: rng.Float64() * 2 * math.Pi, Type: Ending, Quality: uint8(20 + rng.IntN(80))})
+		}
+		return tpl
+	}
+	// moved displaces every minutia by a few pixels and drops some.
+	moved := func(tpl Template) Template {
+		out := Template{Width: tpl.Width, Height: tpl.Height, DPI: tpl.DPI}
+		for _, m := range tpl.Minutiae {
+			if rng.IntN(5) == 0 {
+				continue
+			}
+			m.X += rng.IntN(7) - 3
+			m.Y += rng.IntN(7) - 3
+			m.Angle = math.Mod(m.Angle+rng.Float64()*0.2-0.1+2*math.Pi, 2*math.Pi)
+			out.Minutiae = append(out.Minutiae, m)
+		}
+		return out
+	}
+	defer func() { usePOPCNT = true }()
+	high := 0
+	for round := 0; round < 60; round++ {
+		opt := MatchOptions{SecondLook: round%2 == 1}
+		a := random(12 + rng.IntN(110))
+		for k, b := range []Template{a, moved(a), random(12 + rng.IntN(110))} {
+			g := PrepareWith(b, opt)
+			var s [2]float64
+			for i, on := range []bool{true, false} {
+				usePOPCNT = on
+				s[i] = NewMatcherWith(a, opt).Compare(g)
+			}
+			if math.Float64bits(s[0]) != math.Float64bits(s[1]) {
+				t.Fatalf("round %d, gallery %d (second look %v): %v with POPCNT, %v portable", round, k, opt.SecondLook, s[0], s[1])
+			}
+			if s[0] > 0.3 {
+				high++
+			}
+		}
+	}
+	// Without comparisons of high scores the test would check only the
+	// candidates' rejection.
+	if high < 60 {
+		t.Fatalf("%d comparisons scored above 0.3: too few to check", high)
+	}
+	t.Logf("%d of 180 comparisons scored above 0.3", high)
+}
