@@ -301,7 +301,7 @@ const fullTemplateBytes = 13000
 // memory limit (GOMEMLIMIT) when one is set, else of the memory the
 // system has available (MemAvailable), so that building it leaves the
 // collector room. Compact templates (search.Gallery.SetCompact) take about
-// a third of the memory and cost stage 2 about seven times the CPU.
+// 40% of the memory and cost stage 2 about 2.5 times the CPU (docs/search.md).
 func FullTemplatesFit(fingers int) bool {
 	limit := debug.SetMemoryLimit(-1)
 	if limit == math.MaxInt64 {
