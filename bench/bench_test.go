@@ -267,3 +267,19 @@ func TestRunPrivacy(t *testing.T) {
 		t.Errorf("reduction did not widen the impostor spread (%.4f → %.4f)", r.Reduction.ImpostorSDFull, r.Reduction.ImpostorSDReduced)
 	}
 }
+
+// TestEnrolmentSamplesLeaveOutAFinger: person 1420 of seed 1 has a finger
+// with too few minutiae in every retake; the capture leaves it out rather
+// than send what the node's gate refuses (which stopped ebsp bench node at
+// 10,000 fingers), and a person without such a finger gives both.
+func TestEnrolmentSamplesLeaveOutAFinger(t *testing.T) {
+	for _, c := range []struct{ person, want int }{{1420, 1}, {0, 2}} {
+		s, err := enrolmentSamples(1, c.person)
+		if err != nil || len(s) != c.want {
+			t.Fatalf("person %d: %d samples, %v; want %d", c.person, len(s), err, c.want)
+		}
+		if c.want == 1 && s[0].Position != indexFingers[1] {
+			t.Errorf("person %d: kept %v, want the finger that passes (%v)", c.person, s[0].Position, indexFingers[1])
+		}
+	}
+}

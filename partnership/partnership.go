@@ -308,16 +308,47 @@ func RetakeImpression(k uint64, r int) uint64 { return k + uint64(r)<<20 }
 // its template has too few minutiae (422 too_few_minutiae, the minutiae
 // gate of node.Config.MinMinutiae), retakes the capture as an enrolment
 // officer would: req.Samples becomes retake(r) for r = 1, 2, ... up to
-// MaxRetakes. It returns the node's answer and the number of retakes.
+// MaxRetakes. When the last retake is refused too, a finger that never
+// yields enough minutiae (a few synthetic fingers in ten thousand) is
+// left out, as the officer would leave it: the last capture is enrolled
+// without one of its samples, the first the node accepts. It returns the
+// node's answer and the number of retakes.
 func EnrolRetaking(ctx context.Context, cl *node.Client, req *node.EnrolRequest, retake func(r int) ([]node.SampleInput, error)) (*node.EnrolResponse, int, error) {
 	for r := 0; ; r++ {
 		resp, err := cl.Enroll(ctx, req)
-		var ae *node.APIError
-		if err == nil || !errors.As(err, &ae) || ae.Code != node.CodeTooFewMinutiae || r == MaxRetakes {
+		if err == nil || !tooFewMinutiae(err) {
 			return resp, r, err
+		}
+		if r == MaxRetakes {
+			return enrolLeavingOneOut(ctx, cl, req, r, err)
 		}
 		if req.Samples, err = retake(r + 1); err != nil {
 			return nil, r, err
 		}
 	}
+}
+
+// tooFewMinutiae says err is the node's minutiae gate refusing a sample.
+func tooFewMinutiae(err error) bool {
+	var ae *node.APIError
+	return errors.As(err, &ae) && ae.Code == node.CodeTooFewMinutiae
+}
+
+// enrolLeavingOneOut enrols req without one of its samples, trying each in
+// turn while the gate refuses, and returns refused (the refusal of the
+// whole capture) if none is accepted. req.Samples is left as enrolled.
+func enrolLeavingOneOut(ctx context.Context, cl *node.Client, req *node.EnrolRequest, r int, refused error) (*node.EnrolResponse, int, error) {
+	all := req.Samples
+	for i := range all {
+		if len(all) < 2 {
+			break
+		}
+		req.Samples = append(append([]node.SampleInput(nil), all[:i]...), all[i+1:]...)
+		resp, err := cl.Enroll(ctx, req)
+		if err == nil || !tooFewMinutiae(err) {
+			return resp, r, err
+		}
+	}
+	req.Samples = all
+	return nil, r, refused
 }

@@ -258,6 +258,15 @@ func TestEnrolRetaking(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != node.CodeTooFewMinutiae || r != MaxRetakes {
 		t.Errorf("never a good capture: %v after %d retakes; want %s after %d", err, r, node.CodeTooFewMinutiae, MaxRetakes)
 	}
+	// One finger never yields enough minutiae: after the last retake the
+	// person is enrolled with the other.
+	s := append(smallSamples(t, 5, 5)[:1], personSamples(t, 5, 1)[1])
+	resp, r, err = EnrolRetaking(ctx, m.Operator, req("R5", s), func(r int) ([]node.SampleInput, error) {
+		return append(smallSamples(t, 5, 5)[:1], personSamples(t, 5, RetakeImpression(1, r))[1]), nil
+	})
+	if err != nil || resp == nil || resp.IdentityID != "R5" || r != MaxRetakes || len(resp.Samples) != 1 {
+		t.Fatalf("one finger never good: %+v %v after %d retakes; want R5 enrolled with the other finger after %d", resp, err, r, MaxRetakes)
+	}
 	bad := []node.SampleInput{{Modality: biometric.Finger, Position: biometric.RightIndex, Format: "iso19794-2", Data: []byte("not a minutiae record")}}
 	_, r, err = EnrolRetaking(ctx, m.Operator, req("R3", bad), func(int) ([]node.SampleInput, error) {
 		t.Error("retook a capture the node did not refuse for its minutiae")

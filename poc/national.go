@@ -62,7 +62,8 @@ type NationalRow struct {
 	// people not enrolled that end in a false hit. FPIRLow and FPIRHigh
 	// bound the grid's rounding (every score rounded down, resp. up); the
 	// tail itself is the safe end of its fit's 95% interval where it was
-	// fitted (engine.Fit), so the FPIR errs low, not high.
+	// fitted (engine.Fit), so the FPIR errs high (an upper bound under the
+	// fitted model), not low.
 	FMR      float64 `json:"fmr"`
 	FMRLow   float64 `json:"fmr_low"`
 	FMRHigh  float64 `json:"fmr_high"`

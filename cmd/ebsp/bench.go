@@ -108,7 +108,7 @@ gallery, and for a two-stage search where stage 1 ranked each mate
 	searches := fs.Int("searches", 20, "searches, half by enrolled people")
 	workers := fs.Int("workers", 0, "search goroutines (0: GOMAXPROCS)")
 	exhaustive := fs.Bool("exhaustive", false, "compare every template exactly (no stage 1), for comparison")
-	penetration := fs.Float64("penetration", 0, "stage-1 shortlist as a fraction of the identities (0: the engine's default, 2% for fingers, 1,000 identities for faces)")
+	penetration := fs.Float64("penetration", 0, "stage-1 shortlist as a fraction of the identities (0: the engine's default, 5% for fingers, 1,000 identities for faces)")
 	minShort := fs.Int("shortlist-min", search.DefaultShortlist.Min, "identities the shortlist holds at least")
 	shards := fs.Int("shards", 0, "spread the gallery over this many ebsp matcher processes on an embedded NATS server (0: in this process)")
 	compact := fs.String("compact", "auto", `keep fingerprint templates compact (no pair table): "on", "off", or "auto" (on when full templates would not fit in memory: the Go memory limit, else the memory available)`)
