@@ -195,18 +195,7 @@ func TestSelfCalibration(t *testing.T) {
 	if st, b := tn.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("TWICE", person(t, 0, 1))); st != 201 {
 		t.Fatalf("enrol again: %d %v", st, b)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- tn.RunSelfCalibration(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(tn.Duplicates()[biometric.Finger]) == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	got := tn.Duplicates()[biometric.Finger]
+	got := selfCalUntilDuplicate(t, tn)
 	if len(got) != 1 || got[0].A != "P000" || got[0].B != "TWICE" {
 		t.Fatalf("duplicates %v after %d comparisons: want P000 and TWICE", got, tn.selfCalProgress(biometric.Finger))
 	}
@@ -266,4 +255,22 @@ func TestGalleryTailDeepEnough(t *testing.T) {
 	if _, src := tn.tail(biometric.Finger); src != "engine" {
 		t.Errorf("a gallery tail of 99,999 comparisons: thresholds follow the %s tail", src)
 	}
+}
+
+// selfCalUntilDuplicate runs tn's self-calibration until it lists a
+// fingerprint duplicate (20 s at most) and returns the list.
+func selfCalUntilDuplicate(t *testing.T, tn *testNode) []engine.Mate {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- tn.RunSelfCalibration(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(tn.Duplicates()[biometric.Finger]) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return tn.Duplicates()[biometric.Finger]
 }

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -304,18 +303,7 @@ func TestSelfCalibrationOverShards(t *testing.T) {
 	if st, b := tn.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody(twice, person(t, 0, 1))); st != 201 {
 		t.Fatalf("enrol again: %d %v", st, b)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- tn.RunSelfCalibration(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(tn.Duplicates()[biometric.Finger]) == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	got := tn.Duplicates()[biometric.Finger]
+	got := selfCalUntilDuplicate(t, tn)
 	if len(got) != 1 || got[0].A != "P000" || got[0].B != twice {
 		t.Fatalf("duplicates %v after %d comparisons: want P000 and %s", got, tn.selfCalProgress(biometric.Finger), twice)
 	}
