@@ -14,6 +14,7 @@ import (
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/face"
+	"github.com/ebsp/ebsp/search"
 )
 
 // TestConfiguredTail gives a node a measured impostor tail: its thresholds
@@ -273,4 +274,30 @@ func selfCalUntilDuplicate(t *testing.T, tn *testNode) []engine.Mate {
 		t.Fatal(err)
 	}
 	return tn.Duplicates()[biometric.Finger]
+}
+
+// TestSelfCalShardsInTurn: each modality's steps take its own shards in
+// turn, whatever the other modalities' steps (one counter for all made two
+// modalities on two shards each sample the same shard of theirs while
+// they were stepped in the same order).
+func TestSelfCalShardsInTurn(t *testing.T) {
+	sc := &selfCal{}
+	var gs []*search.Gallery
+	for range 4 {
+		gs = append(gs, search.NewGallery(engine.Finger{}, 1))
+	}
+	sc.addShard(biometric.Finger, gs[0])
+	sc.addShard(biometric.Finger, gs[1])
+	sc.addShard(biometric.Face, gs[2])
+	sc.addShard(biometric.Face, gs[3])
+	seen := map[*search.Gallery]int{}
+	for range 4 {
+		seen[sc.gallery(nil, biometric.Finger)]++
+		seen[sc.gallery(nil, biometric.Face)]++
+	}
+	for i, g := range gs {
+		if seen[g] != 2 {
+			t.Errorf("shard %d sampled %d times in 4 steps of its modality, want 2", i, seen[g])
+		}
+	}
 }

@@ -36,7 +36,7 @@ type selfCal struct {
 	// shards are the galleries of the node's own matchers, per modality
 	// held in shards (openCluster).
 	shards map[biometric.Modality][]*search.Gallery
-	turn   int
+	turn   map[biometric.Modality]int // each modality's shards in turn
 }
 
 // gallery returns the gallery of modality m the next step samples: the
@@ -45,8 +45,11 @@ func (sc *selfCal) gallery(n *Node, m biometric.Modality) *search.Gallery {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if gs := sc.shards[m]; len(gs) > 0 {
-		sc.turn++
-		return gs[sc.turn%len(gs)]
+		if sc.turn == nil {
+			sc.turn = map[biometric.Modality]int{}
+		}
+		sc.turn[m]++
+		return gs[sc.turn[m]%len(gs)]
 	}
 	return n.galleries[m]
 }
