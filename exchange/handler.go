@@ -45,6 +45,11 @@ func (r *Responder) Handler() http.Handler {
 				http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
 				return
 			}
+			if typ == MsgKeySetupRequest {
+				// A key-setup round computes for longer than a message's
+				// usual write timeout on a loaded machine.
+				http.NewResponseController(w).SetWriteDeadline(time.Now().Add(10 * time.Minute))
+			}
 			resp := r.Serve(req.Context(), typ, req.TLS.VerifiedChains[0], raw)
 			w.Header().Set("Content-Type", "application/json")
 			if resp.RetryAfter > 0 {

@@ -570,6 +570,11 @@ func (n *Node) DecideCase(ctx context.Context, p *Principal, secret, caseID stri
 	return nil
 }
 
+// keySetupWriteTimeout bounds the wait for an encrypted-search key setup's
+// answer (POST /v1/exchange/agreements/{id}/keysetup), beyond the API's
+// usual write timeout.
+const keySetupWriteTimeout = 30 * time.Minute
+
 func (n *Node) handleSuspend(w http.ResponseWriter, r *http.Request, pr *Principal) error {
 	p, err := n.exchangeOn()
 	if err != nil {
@@ -580,6 +585,11 @@ func (n *Node) handleSuspend(w http.ResponseWriter, r *http.Request, pr *Princip
 		// The setup runs to its end even if the caller stops waiting (a
 		// client timeout at ring 2^15 on a loaded machine): half a setup
 		// helps nobody, and its key_setup leaves say when it finished.
+		// It may outlast the server's write timeout (2 minutes): a loaded
+		// machine at ring 2^15 takes minutes.
+		if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(keySetupWriteTimeout)); err != nil {
+			n.log.Warn("key setup: cannot extend the write deadline", "err", err.Error())
+		}
 		res, err := n.SetupEncryptedSearch(context.WithoutCancel(r.Context()), id)
 		if err != nil {
 			return err
