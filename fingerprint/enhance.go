@@ -231,12 +231,15 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 	return out
 }
 
-// enhConv1 applies kernel k to the padded plane v at index i.
+// enhConv1 applies kernel k to the padded plane v at index i. Each
+// product is rounded (float32) before it is added, which forbids the
+// compiler to fuse the two into a multiply-add (it would on arm64 and with
+// GOAMD64=v3): the sums are then the SSE loop's on every target.
 func enhConv1(v []float32, i int, k *enhKernel) float32 {
 	ws := k.w[:len(k.off)]
 	s := k.c * v[i]
 	for t, off := range k.off {
-		s += ws[t] * (v[i+int(off)] + v[i-int(off)])
+		s += float32(ws[t] * (v[i+int(off)] + v[i-int(off)]))
 	}
 	return s
 }
@@ -269,10 +272,10 @@ func enhConv4Go(dst, v []float32, i int, k *enhKernel) {
 		wt := ws[t]
 		a := v[i+int(off) : i+int(off)+4 : i+int(off)+4]
 		b := v[i-int(off) : i-int(off)+4 : i-int(off)+4]
-		s0 += wt * (a[0] + b[0])
-		s1 += wt * (a[1] + b[1])
-		s2 += wt * (a[2] + b[2])
-		s3 += wt * (a[3] + b[3])
+		s0 += float32(wt * (a[0] + b[0]))
+		s1 += float32(wt * (a[1] + b[1]))
+		s2 += float32(wt * (a[2] + b[2]))
+		s3 += float32(wt * (a[3] + b[3]))
 	}
 	dst = dst[:4:4]
 	dst[0], dst[1], dst[2], dst[3] = s0, s1, s2, s3

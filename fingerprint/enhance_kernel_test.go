@@ -62,8 +62,8 @@ func TestGauss5(t *testing.T) {
 		for x := 0; x < n; x++ {
 			var sr, sc float32
 			for j := 0; j < 5; j++ {
-				sr += k[j] * pad[x+j]
-				sc += k[j] * rows[j][x]
+				sr += float32(k[j] * pad[x+j])
+				sc += float32(k[j] * rows[j][x])
 			}
 			if math.Float32bits(row[x]) != math.Float32bits(sr) || math.Float32bits(col[x]) != math.Float32bits(sc) {
 				t.Fatalf("n %d, pixel %d: row %v col %v, scalar %v %v", n, x, row[x], col[x], sr, sc)
@@ -84,7 +84,7 @@ func TestAddScaled(t *testing.T) {
 		wt := rng.Float32()
 		want := make([]float32, n)
 		for i := range want {
-			want[i] = dst[i] + wt*src[i]
+			want[i] = dst[i] + float32(wt*src[i])
 		}
 		exAddScaled(dst, src, wt)
 		for i := range dst {

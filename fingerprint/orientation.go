@@ -134,7 +134,8 @@ func (o *exOrientation) smooth(seg *exSegmentation) {
 // exGaussRow5 and exGaussCol5 are exGaussBlur's passes for a 5-tap kernel
 // (σ 1 px, the one it is used with), with the sum of each pixel kept in a
 // register. The sums start from 0 and add the taps in the general loops'
-// order, so the results are the same to the bit.
+// order, so the results are the same to the bit; each product is rounded
+// before it is added (enhConv1 says why).
 func exGaussRow5(out, pad, k []float32) {
 	k = k[:5:5]
 	pad = pad[:len(out)+4]
@@ -148,11 +149,11 @@ func exGaussRow5(out, pad, k []float32) {
 	for ; x < len(out); x++ {
 		p := pad[x : x+5 : x+5]
 		s := float32(0)
-		s += k0 * p[0]
-		s += k1 * p[1]
-		s += k2 * p[2]
-		s += k3 * p[3]
-		s += k4 * p[4]
+		s += float32(k0 * p[0])
+		s += float32(k1 * p[1])
+		s += float32(k2 * p[2])
+		s += float32(k3 * p[3])
+		s += float32(k4 * p[4])
 		out[x] = s
 	}
 }
@@ -169,11 +170,11 @@ func exGaussCol5(out, r0, r1, r2, r3, r4, k []float32) {
 	k0, k1, k2, k3, k4 := k[0], k[1], k[2], k[3], k[4]
 	for ; x < n; x++ {
 		s := float32(0)
-		s += k0 * r0[x]
-		s += k1 * r1[x]
-		s += k2 * r2[x]
-		s += k3 * r3[x]
-		s += k4 * r4[x]
+		s += float32(k0 * r0[x])
+		s += float32(k1 * r1[x])
+		s += float32(k2 * r2[x])
+		s += float32(k3 * r3[x])
+		s += float32(k4 * r4[x])
 		out[x] = s
 	}
 }

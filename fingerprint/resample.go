@@ -129,7 +129,8 @@ func resampleTaps(n, m int, scale float64) []resampleTap {
 
 // exAddScaled adds wt·src[x] to dst[x] for every x (src at least as long
 // as dst), four pixels a register on amd64: each element is the same one
-// multiplication and addition, so the results are the same to the bit.
+// multiplication and addition, so the results are the same to the bit
+// (the product rounded before the addition: enhConv1 says why).
 func exAddScaled(dst, src []float32, wt float32) {
 	src = src[:len(dst)]
 	x := 0
@@ -138,6 +139,6 @@ func exAddScaled(dst, src []float32, wt float32) {
 		exAddScaledSSE(&dst[0], &src[0], x, wt)
 	}
 	for ; x < len(dst); x++ {
-		dst[x] += wt * src[x]
+		dst[x] += float32(wt * src[x])
 	}
 }
