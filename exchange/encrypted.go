@@ -313,6 +313,14 @@ type encGallery struct {
 	g   *privacy.Gallery
 }
 
+// encSlot is one agreement's prepared gallery and the right to check or
+// rebuild it: a token in build, so that a search of another agreement
+// never waits for this one's build and a waiting search can give up.
+type encSlot struct {
+	build chan struct{} // capacity 1: held while cur is read or replaced
+	cur   *encGallery
+}
+
 // encryptedGallery returns agreement a's prepared face gallery, rebuilt
 // only when the node's face gallery or the agreement's settings changed:
 // projecting and encoding a gallery costs more than searching it.
@@ -323,11 +331,25 @@ func (r *Responder) encryptedGallery(ctx context.Context, a *Agreement) (*privac
 		return nil, err
 	}
 	sum := vectorsSum(vecs)
-	// One build at a time: a second search waits for the first's gallery
-	// rather than building its own.
 	r.encMu.Lock()
-	defer r.encMu.Unlock()
-	if c := r.encGalleries[a.ID]; c != nil && c.key == enc.key && c.sum == sum {
+	slot := r.encGalleries[a.ID]
+	if slot == nil {
+		if r.encGalleries == nil {
+			r.encGalleries = map[string]*encSlot{}
+		}
+		slot = &encSlot{build: make(chan struct{}, 1)}
+		r.encGalleries[a.ID] = slot
+	}
+	r.encMu.Unlock()
+	// One build at a time per agreement: a second search of it waits for
+	// the first's gallery rather than building its own.
+	select {
+	case slot.build <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-slot.build }()
+	if c := slot.cur; c != nil && c.key == enc.key && c.sum == sum {
 		return c.g, nil
 	}
 	reduced := make([][]float32, len(vecs))
@@ -345,10 +367,7 @@ func (r *Responder) encryptedGallery(ctx context.Context, a *Agreement) (*privac
 			return nil, err
 		}
 	}
-	if r.encGalleries == nil {
-		r.encGalleries = map[string]*encGallery{}
-	}
-	r.encGalleries[a.ID] = &encGallery{key: enc.key, sum: sum, g: g}
+	slot.cur = &encGallery{key: enc.key, sum: sum, g: g}
 	return g, nil
 }
 
@@ -356,10 +375,11 @@ func (r *Responder) encryptedGallery(ctx context.Context, a *Agreement) (*privac
 func vectorsSum(vecs [][]float32) [32]byte {
 	h := sha256.New()
 	var b [4]byte
+	var buf []byte
 	for _, v := range vecs {
 		binary.LittleEndian.PutUint32(b[:], uint32(len(v)))
 		h.Write(b[:])
-		buf := make([]byte, 4*len(v))
+		buf = slices.Grow(buf[:0], 4*len(v))[:4*len(v)]
 		for i, x := range v {
 			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -540,4 +541,21 @@ func TestEncryptedGalleryKept(t *testing.T) {
 	if g4, _ := r.encryptedGallery(ctx, a); g4 == g3 {
 		t.Fatal("new threshold: the gallery prepared for the old one was used")
 	}
+	// While one agreement's gallery is being built (its token held here),
+	// another agreement's search does not wait for it, and a search of the
+	// same agreement whose caller has gone gives up.
+	b := *a
+	b.ID = "other"
+	r.encGalleries[a.ID].build <- struct{}{}
+	bctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := r.encryptedGallery(bctx, &b); err != nil {
+		t.Fatalf("another agreement during a build: %v", err)
+	}
+	gone, stop := context.WithCancel(ctx)
+	stop()
+	if _, err := r.encryptedGallery(gone, a); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a search whose caller has gone, during a build: %v", err)
+	}
+	<-r.encGalleries[a.ID].build
 }

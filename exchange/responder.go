@@ -75,7 +75,7 @@ type Responder struct {
 	refKey     [32]byte // MAC key of encrypted-search references
 
 	encMu        sync.Mutex
-	encGalleries map[string]*encGallery // by agreement (encrypted.go)
+	encGalleries map[string]*encSlot // by agreement (encrypted.go)
 
 	keyMu       sync.Mutex
 	keySessions map[string]*keySession // by agreement
