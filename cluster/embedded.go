@@ -51,6 +51,10 @@ func Connect(url, name string, tlsFiles *TLSFiles) (*nats.Conn, error) {
 	return nc, nil
 }
 
+// RedactURL hides the password of one NATS URL, for errors that reach a
+// log; a URL that does not parse is not shown.
+func RedactURL(u string) string { return redactURLs(u) }
+
 // redactURLs hides the passwords of a NATS server list (comma-separated
 // URLs, as nats.Connect takes it), for errors that reach a log.
 func redactURLs(list string) string {

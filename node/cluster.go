@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -126,6 +128,18 @@ func (c *ClusterConfig) validate(selfCal bool) error {
 		// Without TLS the server authenticates no one: anyone reaching it
 		// could read, enrol or erase templates.
 		return fmt.Errorf("config: cluster.listen %q: without cluster.tls the embedded NATS server authenticates no client: listen on a loopback address, or set tls (mutual TLS) for matchers on other hosts", c.Listen)
+	}
+	if c.NATS != "" && c.TLS == nil {
+		// Templates cross NATS: to a server on another host only over TLS.
+		for _, u := range strings.Split(c.NATS, ",") {
+			pu, err := url.Parse(strings.TrimSpace(u))
+			if err != nil || pu.Host == "" {
+				return fmt.Errorf("config: cluster.nats: %q is not a NATS URL", cluster.RedactURL(u))
+			}
+			if pu.Scheme != "tls" && !loopback(pu.Hostname()) {
+				return fmt.Errorf("config: cluster.nats %q: a server on another host without TLS would carry templates in the clear: set cluster.tls (mutual TLS) or use a tls:// URL", cluster.RedactURL(u))
+			}
+		}
 	}
 	if c.TLS != nil {
 		for _, f := range []struct{ name, path string }{{"ca_file", c.TLS.CAFile}, {"cert_file", c.TLS.CertFile}, {"key_file", c.TLS.KeyFile}} {

@@ -244,8 +244,9 @@ func TestClusterFacesRefuseEncryptedSearch(t *testing.T) {
 }
 
 // TestClusterListenLoopback: the embedded NATS server listens beyond
-// loopback only with mutual TLS (cluster.tls), whose files must all be
-// named and readable.
+// loopback, and an external server on another host is used, only with
+// TLS (cluster.tls, whose files must all be named and readable, or a
+// tls:// URL).
 func TestClusterListenLoopback(t *testing.T) {
 	dir := t.TempDir()
 	pem := filepath.Join(dir, "x.pem")
@@ -265,7 +266,12 @@ func TestClusterListenLoopback(t *testing.T) {
 		{"0.0.0.0:4222", "", "external", nil, "loopback"}, // external matchers would reach a server that authenticates no one
 		{"0.0.0.0:4222", "", "external", withTLS, ""},
 		{"10.1.2.3:4222", "", "node", withTLS, ""},
-		{"", "nats://10.1.2.3:4222", "", nil, ""},
+		{"", "nats://10.1.2.3:4222", "", nil, "in the clear"},
+		{"", "nats://127.0.0.1:4222,nats://10.1.2.3:4222", "", nil, "in the clear"},
+		{"", "nats://127.0.0.1:4222", "", nil, ""},
+		{"", "tls://10.1.2.3:4222", "", nil, ""},
+		{"", "nats://10.1.2.3:4222", "", withTLS, ""},
+		{"", "10.1.2.3", "", nil, "not a NATS URL"},
 		{"", "nats://10.1.2.3:4222", "", &ClusterTLS{CAFile: pem, CertFile: pem}, "key_file is required"},
 		{"", "nats://10.1.2.3:4222", "", &ClusterTLS{CAFile: filepath.Join(dir, "missing.pem"), CertFile: pem, KeyFile: pem}, "ca_file"},
 	} {
