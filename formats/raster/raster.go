@@ -60,6 +60,11 @@ func Decode(data []byte, maxPixels int) (*image.Gray, string, error) {
 	if cfg.Width > maxPixels/cfg.Height {
 		return nil, name, fmt.Errorf("%w: %s of %dx%d pixels, limit %d pixels", ErrTooLarge, name, cfg.Width, cfg.Height, maxPixels)
 	}
+	if name == "tiff" {
+		if g, ok := decodeGrayTIFF(data); ok {
+			return g, name, nil
+		}
+	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, name, fmt.Errorf("%w: %s: %v", ErrFormat, name, err)
