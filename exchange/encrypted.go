@@ -371,6 +371,18 @@ func (r *Responder) encryptedGallery(ctx context.Context, a *Agreement) (*privac
 	return g, nil
 }
 
+// dropEncryptedGallery forgets agreement id's prepared gallery: a
+// projection of this node's faces made for a partner (and up to
+// encPrecomputeLimit of memory) is not kept once that partner may no
+// longer search (a suspension, or the agreement out of force). A search
+// building it at that moment keeps its own slot, which nothing else
+// reaches afterwards.
+func (r *Responder) dropEncryptedGallery(id string) {
+	r.encMu.Lock()
+	delete(r.encGalleries, id)
+	r.encMu.Unlock()
+}
+
 // vectorsSum is a SHA-256 over the embeddings, their lengths included.
 func vectorsSum(vecs [][]float32) [32]byte {
 	h := sha256.New()

@@ -444,6 +444,37 @@ func runEncryptedFaceSearch(t *testing.T, fx encFixture) {
 		t.Fatalf("after confirmation: %s %+v %v", status, rel, err)
 	}
 
+	// The gallery prepared for the agreement is kept while it is in force
+	// and dropped by a sweep once the agreement is gone, and at once by a
+	// suspension.
+	held := func(id string) bool {
+		p.resp.encMu.Lock()
+		defer p.resp.encMu.Unlock()
+		return p.resp.encGalleries[id] != nil
+	}
+	if _, err := client.Step1(ctx, face1(fx.strangerProbe)); err != nil {
+		t.Fatal(err)
+	}
+	p.resp.encMu.Lock()
+	p.resp.encGalleries["no-longer-configured"] = &encSlot{build: make(chan struct{}, 1)}
+	p.resp.encMu.Unlock()
+	if _, err := p.resp.Sweep(); err != nil {
+		t.Fatal(err)
+	}
+	if !held(p.agreement.ID) || held("no-longer-configured") {
+		t.Errorf("after a sweep: gallery of the agreement in force kept %v, of an unknown agreement kept %v",
+			held(p.agreement.ID), held("no-longer-configured"))
+	}
+	if err := p.resp.Suspend(p.agreement.ID, "gb-dpo-1"); err != nil {
+		t.Fatal(err)
+	}
+	if held(p.agreement.ID) {
+		t.Error("the suspended agreement's prepared gallery is still held")
+	}
+	if err := p.resp.Reinstate(p.agreement.ID, "gb-dpo-1"); err != nil {
+		t.Fatal(err)
+	}
+
 	// A clear face probe under this agreement is refused.
 	p.agreement.EncryptedSearch = nil
 	plain, _ := NewClient(ClientConfig{Credentials: p.us, Agreement: p.agreement, Now: p.clock.Now})

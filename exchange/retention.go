@@ -57,6 +57,19 @@ func (r *Responder) Sweep() (SweepResult, error) {
 		}
 	}
 	r.mu.Unlock()
+	// A gallery prepared for encrypted searches under an agreement that
+	// has ended or is suspended is dropped (dropEncryptedGallery).
+	r.encMu.Lock()
+	held := make([]string, 0, len(r.encGalleries))
+	for id := range r.encGalleries {
+		held = append(held, id)
+	}
+	r.encMu.Unlock()
+	for _, id := range held {
+		if a := r.agreements[id]; a == nil || r.inForce(a, now) != nil {
+			r.dropEncryptedGallery(id)
+		}
+	}
 	if r.state != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		err := r.state.PruneExchange(ctx, now, today)
@@ -136,6 +149,9 @@ func (r *Responder) setSuspended(agreementID, actor string, on bool) error {
 		}
 	}
 	r.mu.Unlock()
+	if on {
+		r.dropEncryptedGallery(agreementID)
+	}
 	out := audit.OutcomeActive
 	if on {
 		out = audit.OutcomeSuspended
