@@ -232,8 +232,9 @@ func (n *Node) openCluster(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
+				compact := n.cfg.CompactFingerprints && m == biometric.Finger
 				mt, err := cluster.NewMatcher(nc, cluster.MatcherConfig{Prefix: prefix, Shard: s, Engine: eng, Workers: n.cfg.Workers,
-					Dir: filepath.Join(n.cfg.DataDir, "shards", string(m))})
+					Dir: filepath.Join(n.cfg.DataDir, "shards", string(m)), Setup: func(g *search.Gallery) { g.SetCompact(compact) }})
 				if err != nil {
 					return err
 				}

@@ -81,6 +81,14 @@ type Config struct {
 	// gallery's hit threshold as against a template of 30 or more
 	// (docs/node.md, "The minutiae gate").
 	MinMinutiae int `json:"min_minutiae"`
+	// CompactFingerprints keeps the fingerprint gallery's templates in
+	// their compact form (search.Gallery.SetCompact; in the node's memory
+	// and in its own matchers' shards): about 5.1 KB a finger instead of
+	// 12.9 KB, the pair table recomputed by each comparison, which makes
+	// stage 2 of a search about 2.5 times dearer and scores exactly the
+	// same (docs/search.md, "Memory"). For galleries larger than the
+	// machine's memory holds in full.
+	CompactFingerprints bool `json:"compact_fingerprints"`
 	// Workers is the number of search goroutines (GOMAXPROCS when 0).
 	Workers int `json:"workers"`
 	// Exchange, when set, makes the node a member of partnerships

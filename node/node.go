@@ -86,6 +86,7 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engi
 			continue // in the shards (openCluster, from LoadGallery)
 		}
 		n.galleries[m] = search.NewGallery(e, cfg.Workers)
+		n.galleries[m].SetCompact(cfg.CompactFingerprints && m == biometric.Finger)
 	}
 	if err := n.loadSelfCal(); err != nil {
 		return nil, err
