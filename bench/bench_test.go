@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/internal/testneed"
 	"github.com/ebsp/ebsp/search"
 	"os"
@@ -156,6 +158,33 @@ func TestSearchSnapshot(t *testing.T) {
 	if again.CPUSeconds <= 0 || again.CPU.Count != o.Searches {
 		t.Errorf("CPU per search not measured: %v s, %+v", again.CPUSeconds, again.CPU)
 	}
+	// The same gallery's snapshot, made by another synthetic generator
+	// (its digest differs): rebuilt, not read.
+	g := search.NewGallery(engine.Finger{}, 2)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := g.ReadSnapshot(f)
+	f.Close()
+	if err != nil || string(meta) != string(snapshotMeta(o)) {
+		t.Fatalf("snapshot meta %q (%v), want %q", meta, err, snapshotMeta(o))
+	}
+	i := bytes.Index(meta, []byte("synth="))
+	if i < 0 {
+		t.Fatalf("snapshot meta %q names no synthetic generator", meta)
+	}
+	older := append(bytes.Clone(meta[:i]), "synth=0123"...)
+	if err := g.SaveSnapshot(path, older); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := RunSearch(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale.Restarted || stale.Accuracy != first.Accuracy {
+		t.Errorf("another generator's snapshot: restarted %v, %s (built: %s)", stale.Restarted, stale.Accuracy, first.Accuracy)
+	}
 	o.Seed = 4
 	other, err := RunSearch(context.Background(), o)
 	if err != nil {
@@ -163,6 +192,39 @@ func TestSearchSnapshot(t *testing.T) {
 	}
 	if other.Restarted {
 		t.Error("a snapshot of seed 3's gallery was read for seed 4")
+	}
+}
+
+// TestSynthDigest checks that the digest a bench snapshot records changes
+// when the generator's template of any person it samples changes, first
+// and last included, and depends on the seed.
+func TestSynthDigest(t *testing.T) {
+	const people = 1000
+	tmpl := func(seed uint64, moved int) func(int) []byte {
+		return func(p int) []byte {
+			tp := fingerTemplate(seed, p, 0, 1)
+			if p == moved {
+				tp.Minutiae[0].X++
+			}
+			return appendFingerTemplate(nil, tp)
+		}
+	}
+	base := synthDigest(people, tmpl(1, -1))
+	if !bytes.Equal(base, synthDigest(people, tmpl(1, -1))) {
+		t.Fatal("digest not reproducible")
+	}
+	mid := int(int64(synthDigestPeople/2) * (people - 1) / (synthDigestPeople - 1)) // a sampled person
+	for _, moved := range []int{0, mid, people - 1} {
+		if bytes.Equal(base, synthDigest(people, tmpl(1, moved))) {
+			t.Errorf("a minutia of person %d moved: same digest", moved)
+		}
+	}
+	if bytes.Equal(base, synthDigest(people, tmpl(2, -1))) {
+		t.Error("seeds 1 and 2: same digest")
+	}
+	a := snapshotMeta(SearchOptions{Faces: 100, Seed: 1})
+	if b := snapshotMeta(SearchOptions{Faces: 100, Seed: 2}); bytes.Equal(a, b) || !bytes.Contains(a, []byte("synth=")) {
+		t.Errorf("face snapshot metas %q and %q", a, b)
 	}
 }
 

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -327,9 +329,68 @@ func memAvailable() (int64, bool) {
 	return 0, false
 }
 
-// snapshotMeta names the synthetic gallery a snapshot file holds.
+// snapshotMeta names the synthetic gallery a snapshot file holds: its
+// size, seed and a digest of what the synthetic generator makes for it
+// (synthDigest), so that a snapshot of an older generator's gallery,
+// whose ground truth no longer matches the probes, is rebuilt rather than
+// read.
 func snapshotMeta(o SearchOptions) []byte {
-	return fmt.Appendf(nil, "bench search fingers=%d faces=%d seed=%d", o.Fingers, o.Faces, o.Seed)
+	people := max(o.Fingers/2, o.Faces)
+	var digest []byte
+	if o.Faces > 0 {
+		gen := faceGen(o.Seed)
+		digest = synthDigest(people, func(p int) []byte {
+			e := faceTemplate(gen, p, 1)
+			return e.Bytes()
+		})
+	} else {
+		digest = synthDigest(people, func(p int) []byte {
+			var b []byte
+			for f := range indexFingers {
+				b = appendFingerTemplate(b, fingerTemplate(o.Seed, p, f, 1))
+			}
+			return b
+		})
+	}
+	return fmt.Appendf(nil, "bench search fingers=%d faces=%d seed=%d synth=%x", o.Fingers, o.Faces, o.Seed, digest)
+}
+
+// synthDigestPeople is how many people of a gallery synthDigest reads.
+const synthDigestPeople = 64
+
+// synthDigest is a SHA-256 of the gallery templates (template(p), the
+// bytes of person p's) of synthDigestPeople people spread evenly over
+// the gallery, the first and the last included: a change of the
+// synthetic generator that changes their templates changes it. It reads a
+// sample, not every template (that would cost what building the gallery
+// does), so a change that spares all 64 people is not seen.
+func synthDigest(people int, template func(p int) []byte) []byte {
+	h := sha256.New()
+	n := min(people, synthDigestPeople)
+	for k := range n {
+		p := 0
+		if n > 1 {
+			p = int(int64(k) * int64(people-1) / int64(n-1))
+		}
+		b := template(p)
+		h.Write(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(p)), uint32(len(b))))
+		h.Write(b)
+	}
+	return h.Sum(nil)
+}
+
+// appendFingerTemplate appends every field of t to b.
+func appendFingerTemplate(b []byte, t fingerprint.Template) []byte {
+	for _, v := range []int{t.Width, t.Height, t.DPI, t.Quality, len(t.Minutiae)} {
+		b = binary.BigEndian.AppendUint64(b, uint64(v))
+	}
+	for _, m := range t.Minutiae {
+		b = binary.BigEndian.AppendUint64(b, uint64(m.X))
+		b = binary.BigEndian.AppendUint64(b, uint64(m.Y))
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(m.Angle))
+		b = append(b, byte(m.Type), m.Quality)
+	}
+	return b
 }
 
 // stage1Rank is the 0-based rank of identity in stage 1's ranking, or
