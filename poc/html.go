@@ -338,6 +338,7 @@ var funcs = template.FuncMap{
 	"rule": ruleLabel,
 	"year": func(perDay float64) string { return formatNumber(365 * perDay) },
 	"kb":   func(b int64) string { return fmt.Sprintf("%.1f kB", float64(b)/1000) },
+	"gb":   func(b int64) float64 { return float64(b) / 1e9 },
 }
 
 var reportTemplate = template.Must(template.New("report").Funcs(funcs).Parse(`<!DOCTYPE html>
@@ -431,6 +432,13 @@ table.ops { font-size: 0.8rem; } table.ops th { white-space: normal; }
 <table>
 <tr><th>partner</th><th>leaves</th><th>step-1 requests</th><th>hits</th><th>no-hits</th><th>refusals</th><th>examiner decisions</th><th>confirmed</th><th>releases</th></tr>
 {{range .Audit}}<tr><td>{{.State}}</td><td>{{.Leaves}}</td><td>{{.Requests}}</td><td>{{.Hits}}</td><td>{{.NoHits}}</td><td>{{.Refusals}}</td><td>{{.Examiner}}</td><td>{{.Confirmed}}</td><td>{{.Releases}}</td></tr>
+{{end}}</table>{{end}}
+
+{{if .Phases}}<h2>How long it took</h2>
+<p>This run on the machine that made it: wall time and the CPU time of the whole process (every node runs in it) for each step, with the process's peak resident memory by the end of the step.</p>
+<table>
+<tr><th>step</th><th>wall s</th><th>CPU s</th><th>peak resident</th></tr>
+{{range .Phases}}<tr><td>{{.Name}}</td><td>{{printf "%.1f" .Seconds}}</td><td>{{printf "%.1f" .CPUSeconds}}</td><td>{{if .PeakRSS}}{{printf "%.2f" (gb .PeakRSS)}} GB{{else}}not measured{{end}}</td></tr>
 {{end}}</table>{{end}}
 
 <h2>Limits</h2>

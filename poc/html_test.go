@@ -16,7 +16,8 @@ func fixtureReport(t testing.TB) *Report {
 		t.Fatal(err)
 	}
 	r := &Report{Scenario: s, Threshold: th, ThresholdFrom: "test", ImpostorScores: len(sc.Impostor), GenuineScores: len(sc.Genuine),
-		Travellers: map[string]int{"home": 3, "partner": 2, "unknown": 5}}
+		Travellers: map[string]int{"home": 3, "partner": 2, "unknown": 5},
+		Phases:     []Phase{{Name: "border encounters", Seconds: 12.5, CPUSeconds: 20.2, PeakRSS: 1.5e9}}}
 	for _, n := range s.Extrapolation.Fingers {
 		r.DET = append(r.DET, detCurve(sc, n))
 	}
@@ -57,7 +58,8 @@ func TestHTMLRenders(t *testing.T) {
 			t.Errorf("page contains %q: ...%s...", bad, page[max(0, i-80):min(len(page), i+80)])
 		}
 	}
-	for _, want := range []string{"DHS ask as reported", "real FVC images", "synthetic templates", "FNIR (real FVC)", "n-finger target"} {
+	for _, want := range []string{"DHS ask as reported", "real FVC images", "synthetic templates", "FNIR (real FVC)", "n-finger target",
+		"<td>border encounters</td><td>12.5</td><td>20.2</td><td>1.50 GB</td>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}

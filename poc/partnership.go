@@ -122,8 +122,9 @@ func pocToken(token string) node.TokenConfig {
 // human, or in some models nobody, acts on), and the fingerprint engine
 // only. The hit threshold is th for every node when given, else each
 // node's own policy at its gallery's size.
-func pocConfig(cfg *node.Config, engines map[biometric.Modality]engine.Engine, token string, th *node.Thresholds, cap int) {
+func pocConfig(cfg *node.Config, engines map[biometric.Modality]engine.Engine, token string, th *node.Thresholds, cap int, compact bool) {
 	cfg.Tokens = append(cfg.Tokens, pocToken(token))
+	cfg.CompactFingerprints = compact
 	cfg.RatePerSecond, cfg.Burst = 1e6, 1e6
 	cfg.CandidateCap = cap
 	if th != nil {
@@ -156,14 +157,14 @@ func newStateNode(code string, n *node.Node, url, token string, stop func()) *st
 
 // startHub starts the bulk-copy hub: a national node, party to no
 // agreement, assembled as the partnership's nodes are.
-func startHub(ctx context.Context, code, dir, token string, th *node.Thresholds, cap int) (*stateNode, error) {
+func startHub(ctx context.Context, code, dir, token string, th *node.Thresholds, cap int, compact bool) (*stateNode, error) {
 	c, err := country.ParseAlpha3(code)
 	if err != nil {
 		return nil, fmt.Errorf("poc: hub %s: %v", code, err)
 	}
 	m, err := ebspp.StartNational(ctx, ebspp.Options{Dir: dir,
 		Node: func(_ string, cfg *node.Config, engines map[biometric.Modality]engine.Engine) {
-			pocConfig(cfg, engines, token, th, cap)
+			pocConfig(cfg, engines, token, th, cap, compact)
 		}}, c.Alpha2())
 	if err != nil {
 		return nil, fmt.Errorf("poc: hub: %w", err)
@@ -193,7 +194,7 @@ func (p *partnership) startStates(ctx context.Context, dir, token string, th *no
 		Dir: dir, Hub: alpha2[s.Home], Partners: partners,
 		Agreement: s.agreementTerms,
 		Node: func(_ string, cfg *node.Config, engines map[biometric.Modality]engine.Engine) {
-			pocConfig(cfg, engines, token, th, s.Agreement.CandidateCap)
+			pocConfig(cfg, engines, token, th, s.Agreement.CandidateCap, s.Matcher.CompactFingerprints)
 		},
 		Listener: func(state string, ln net.Listener) net.Listener {
 			w := &countingListener{Listener: ln}
@@ -333,7 +334,7 @@ func startPartnership(ctx context.Context, s *Scenario, pop *population, dir str
 		p.ex, p.exBy = nil, nil
 	}
 	if hasModel(s, ModelBulkCopy) {
-		p.hub, err = startHub(ctx, s.Home, filepath.Join(dir, "hub"), token, th, s.Agreement.CandidateCap)
+		p.hub, err = startHub(ctx, s.Home, filepath.Join(dir, "hub"), token, th, s.Agreement.CandidateCap, s.Matcher.CompactFingerprints)
 		if err != nil {
 			return nil, err
 		}

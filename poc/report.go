@@ -3,12 +3,13 @@ package poc
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/ebsp/ebsp/engine"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/ebsp/ebsp/engine"
 )
 
 // Report is the outcome of a PoC run: the same numbers the HTML shows, in
@@ -17,6 +18,9 @@ type Report struct {
 	Scenario *Scenario `json:"scenario"`
 	Started  time.Time `json:"started"`
 	Seconds  float64   `json:"seconds"`
+	// Phases say where the run's time went: wall and process CPU seconds of
+	// each step, with the process's peak resident memory at its end.
+	Phases []Phase `json:"phases"`
 	// Threshold is the single-finger hit threshold every node used, and
 	// ThresholdFrom how it was set.
 	Threshold     float64 `json:"threshold"`
@@ -136,6 +140,16 @@ var modelLabels = map[Model]string{
 	ModelDHSAsk:     "DHS ask as reported (automatic return)",
 	ModelBulkCopy:   "Bulk copy into the hub",
 	ModelEncrypted:  "Encrypted search (encrypted step 1, examiner-gated step 2)",
+}
+
+// Phase is one step of a run and what it took.
+type Phase struct {
+	Name       string  `json:"name"`
+	Seconds    float64 `json:"seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// PeakRSS is the process's peak resident set at the end of the phase,
+	// in bytes (0 where the system does not say).
+	PeakRSS int64 `json:"peak_rss_bytes"`
 }
 
 // NodeStats are a node's own counters, read from its Prometheus metrics

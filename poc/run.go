@@ -12,6 +12,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/engine"
+	"github.com/ebsp/ebsp/fingerprint/fvc"
 	"github.com/ebsp/ebsp/internal/progress"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/search"
@@ -61,6 +62,13 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 	}
 	rep := &Report{Scenario: s, Started: time.Now().UTC(), Travellers: map[string]int{}}
 	t0 := time.Now()
+	phaseWall, phaseCPU := t0, fvc.ProcessCPU()
+	phase := func(name string) {
+		now, cpu := time.Now(), fvc.ProcessCPU()
+		rep.Phases = append(rep.Phases, Phase{Name: name, Seconds: now.Sub(phaseWall).Seconds(),
+			CPUSeconds: (cpu - phaseCPU).Seconds(), PeakRSS: fvc.PeakRSS()})
+		phaseWall, phaseCPU = now, cpu
+	}
 
 	// 1. Score samples and the operating point.
 	say("measuring %d impostor and %d genuine comparisons with the fingerprint matcher", s.Extrapolation.ImpostorComparisons, s.Extrapolation.GenuineComparisons)
@@ -94,6 +102,7 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		th = &node.Thresholds{Hit: rep.Threshold, Review: rep.Threshold, ImpostorMean: rep.ImpostorMean}
 	}
 	say("single-finger threshold %.5g (%s), mean impostor score %.4g", rep.Threshold, rep.ThresholdFrom, rep.ImpostorMean)
+	phase("score samples")
 
 	// 2. The DET curves and the national section.
 	fingerCounts := slices.Clone(s.Extrapolation.Fingers)
@@ -109,6 +118,7 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		return nil, err
 	}
 	rep.ModelsNational = modelsNational(s, rep.National.Rows, len(s.Capture.Fingers))
+	phase("DET curves and national section")
 
 	// 3. The partnership on real nodes.
 	pop, err := newPopulation(s)
@@ -134,6 +144,7 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 			os.RemoveAll(nodesDir)
 		}
 	}()
+	phase("population, nodes and enrolment")
 	say("searching %d border encounters", len(pop.travellers))
 	searching := progress.Start(o.Progress, "  border encounters searched", len(pop.travellers))
 	outcomes, err := p.runEncounters(ctx, func(done, _ int) { searching.Set(done) })
@@ -141,12 +152,14 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 	if err != nil {
 		return nil, err
 	}
+	phase("border encounters")
 	if hasModel(s, ModelEncrypted) {
 		say("measuring the encrypted search protocol (key setup, a one- and a two-block query at ring degree 2^%d)", encryptedLogN)
 		if p.enc, err = measureEncrypted(s); err != nil {
 			return nil, err
 		}
 		rep.Encrypted = p.enc
+		phase("encrypted search protocol")
 	}
 	rep.Models = p.evaluateModels(outcomes)
 	for _, st := range s.States {
@@ -172,6 +185,7 @@ func RunWith(ctx context.Context, s *Scenario, outDir string, o Options) (*Repor
 		rep.Audit = append(rep.Audit, ac)
 	}
 	rep.Limits = limits(s, rep)
+	phase("models, node counters and audit logs")
 	rep.Seconds = time.Since(t0).Seconds()
 
 	if err := rep.write(outDir); err != nil {

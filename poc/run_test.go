@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +78,24 @@ func TestMain(m *testing.M) {
 func TestReportMatchesNodes(t *testing.T) {
 	rep, dir := runSmall(t)
 	s := rep.Scenario
+	// How long it took: every step, in order, within the whole run.
+	var names []string
+	var wall float64
+	for _, ph := range rep.Phases {
+		names = append(names, ph.Name)
+		wall += ph.Seconds
+		if ph.Seconds < 0 || ph.CPUSeconds < 0 || (runtime.GOOS == "linux" && ph.PeakRSS <= 0) {
+			t.Errorf("phase %+v", ph)
+		}
+	}
+	wantPhases := []string{"score samples", "DET curves and national section", "population, nodes and enrolment", "border encounters"}
+	if hasModel(s, ModelEncrypted) {
+		wantPhases = append(wantPhases, "encrypted search protocol")
+	}
+	wantPhases = append(wantPhases, "models, node counters and audit logs")
+	if !slices.Equal(names, wantPhases) || wall > rep.Seconds+0.01 || rep.Phases[2].CPUSeconds <= 0 {
+		t.Errorf("phases %v (%.2f s of %.2f s; enrolment %.2f CPU-s): want %v", names, wall, rep.Seconds, rep.Phases[2].CPUSeconds, wantPhases)
+	}
 	for _, ns := range rep.Nodes {
 		if ns.Enrolments != ns.RunEnrolments || ns.Enrolments == 0 {
 			t.Errorf("node %s: %d enrolments counted by the node, %d by the run", ns.State, ns.Enrolments, ns.RunEnrolments)

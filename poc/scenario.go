@@ -144,6 +144,10 @@ type Matcher struct {
 	// score scale (for n fingers the node's search.Policy turns it into a
 	// fused threshold).
 	Threshold float64 `json:"threshold,omitempty"`
+	// CompactFingerprints has every node keep its fingerprint gallery
+	// compact (node.Config.CompactFingerprints): 5.1 instead of 12.9 KB a
+	// finger, for scenarios of millions of enrolled fingers on one machine.
+	CompactFingerprints bool `json:"compact_fingerprints,omitempty"`
 }
 
 // NodePolicy says that the nodes decide by their own policy, at their

@@ -121,6 +121,13 @@ func printPocSummary(rep *poc.Report, out string) {
 		}
 		tw.Flush()
 	}
+	fmt.Printf("\nhow long it took (%.0f s in all):\n", rep.Seconds)
+	tw = tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "step\twall s\tCPU s\tpeak resident GB\t")
+	for _, ph := range rep.Phases {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.2f\t\n", ph.Name, ph.Seconds, ph.CPUSeconds, float64(ph.PeakRSS)/1e9)
+	}
+	tw.Flush()
 	fmt.Printf("\nreport: %s\n        %s\n", filepath.Join(out, "report.html"), filepath.Join(out, "report.json"))
 }
 
