@@ -128,26 +128,6 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 		}
 	}
 
-	// Orientation and period bins on the cell grid.
-	ccols, crows := (w+enhCell-1)/enhCell, (h+enhCell-1)/enhCell
-	obin := make([]uint8, ccols*crows)
-	pbin := make([]uint8, ccols*crows)
-	for cr := 0; cr < crows; cr++ {
-		for cc := 0; cc < ccols; cc++ {
-			x := float32(cc*enhCell) + enhCell/2
-			y := float32(cr*enhCell) + enhCell/2
-			vx, vy, per := enhInterpolate(o, f, x, y)
-			th := 0.5*math.Atan2(float64(vy), float64(vx)) + math.Pi/2
-			b := int(math.Round(th/(math.Pi/enhOriBins))) % enhOriBins
-			if b < 0 {
-				b += enhOriBins
-			}
-			obin[cr*ccols+cc] = uint8(b)
-			q := int(math.Round((float64(per) - freqMinPeriod) / enhPerStep))
-			pbin[cr*ccols+cc] = uint8(min(max(q, 0), enhPerBins-1))
-		}
-	}
-
 	// Padded source, edges replicated.
 	src := make([]float32, pw*ph)
 	for y := 0; y < ph; y++ {
@@ -177,7 +157,10 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 			}
 		}
 	}
-	sm := make([]float32, pw*ph)
+	// The columns [xa, xb) of each row y0 <= y < y1 the along pass
+	// computes (xa >= xb: none).
+	rowA := make([]int, y1-y0)
+	rowB := make([]int, y1-y0)
 	for y := y0; y < y1; y++ {
 		lo, hi := seg.cols, -1
 		for r := max((y-reach)/BlockSize, 0); r <= min((y+reach)/BlockSize, seg.rows-1); r++ {
@@ -186,8 +169,42 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 		if hi < 0 {
 			continue
 		}
-		xa := max(lo*BlockSize-reach, x0)
-		xb := min((hi+1)*BlockSize+reach, x1)
+		rowA[y-y0] = max(lo*BlockSize-reach, x0)
+		rowB[y-y0] = min((hi+1)*BlockSize+reach, x1)
+	}
+
+	// Orientation and period bins on the cell grid.
+	ccols, crows := (w+enhCell-1)/enhCell, (h+enhCell-1)/enhCell
+	obin := make([]uint8, ccols*crows)
+	pbin := make([]uint8, ccols*crows)
+	// Only the cells the two passes read get their bins: those of the
+	// along pass's columns (which hold every foreground pixel, all the
+	// across pass reads). The others stay 0 and are never read.
+	for cr := y0 / enhCell; cr < (y1+enhCell-1)/enhCell; cr++ {
+		ca, cb := ccols, 0
+		for y := max(cr*enhCell, y0); y < min((cr+1)*enhCell, y1); y++ {
+			if rowA[y-y0] < rowB[y-y0] {
+				ca, cb = min(ca, rowA[y-y0]/enhCell), max(cb, (rowB[y-y0]-1)/enhCell+1)
+			}
+		}
+		for cc := ca; cc < cb; cc++ {
+			x := float32(cc*enhCell) + enhCell/2
+			y := float32(cr*enhCell) + enhCell/2
+			vx, vy, per := enhInterpolate(o, f, x, y)
+			th := 0.5*math.Atan2(float64(vy), float64(vx)) + math.Pi/2
+			b := int(math.Round(th/(math.Pi/enhOriBins))) % enhOriBins
+			if b < 0 {
+				b += enhOriBins
+			}
+			obin[cr*ccols+cc] = uint8(b)
+			q := int(math.Round((float64(per) - freqMinPeriod) / enhPerStep))
+			pbin[cr*ccols+cc] = uint8(min(max(q, 0), enhPerBins-1))
+		}
+	}
+
+	sm := make([]float32, pw*ph)
+	for y := y0; y < y1; y++ {
+		xa, xb := rowA[y-y0], rowB[y-y0]
 		crow := (y / enhCell) * ccols
 		base := (y+enhPad)*pw + enhPad
 		for x := xa; x < xb; {

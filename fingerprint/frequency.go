@@ -2,7 +2,7 @@ package fingerprint
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // exFrequency is the ridge period on the block grid.
@@ -83,7 +83,7 @@ func estimateFrequency(p exPlane, o *exOrientation, seg *exSegmentation) *exFreq
 	}
 	fallback := float32(freqDefault)
 	if len(found) > 0 {
-		sort.Slice(found, func(i, j int) bool { return found[i] < found[j] })
+		slices.Sort(found)
 		fallback = found[len(found)/2]
 	}
 	f.fill(seg, fallback)

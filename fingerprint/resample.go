@@ -24,16 +24,16 @@ func resampleIdentity(dpi int) bool { return dpi >= 495 && dpi <= 505 }
 func resampleTo500(img *image.Gray, dpi int) exPlane {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	src := newExPlane(w, h)
-	for y := 0; y < h; y++ {
-		// img.Pix starts at img.Rect.Min, which is b.Min.
-		row := img.Pix[y*img.Stride : y*img.Stride+w]
-		d := src.pix[y*w : (y+1)*w]
-		for x, v := range row {
-			d[x] = float32(v)
-		}
-	}
 	if resampleIdentity(dpi) {
+		src := newExPlane(w, h)
+		for y := 0; y < h; y++ {
+			// img.Pix starts at img.Rect.Min, which is b.Min.
+			row := img.Pix[y*img.Stride : y*img.Stride+w]
+			d := src.pix[y*w : (y+1)*w]
+			for x, v := range row {
+				d[x] = float32(v)
+			}
+		}
 		return src
 	}
 	ow, oh := resampledSize(w, h, dpi)
@@ -41,29 +41,33 @@ func resampleTo500(img *image.Gray, dpi int) exPlane {
 	xs := resampleTaps(w, ow, scale)
 	ys := resampleTaps(h, oh, scale)
 
-	// Horizontal pass: h rows of ow pixels.
+	// Horizontal pass: h rows of ow pixels, read from the grey bytes
+	// directly (float32 holds every byte exactly, so this is the sum over
+	// a float copy of the image, without the copy).
 	tmp := newExPlane(ow, h)
 	for y := 0; y < h; y++ {
-		srow := src.pix[y*w : (y+1)*w]
+		srow := img.Pix[y*img.Stride : y*img.Stride+w]
 		drow := tmp.pix[y*ow : (y+1)*ow]
 		for x := range drow {
 			t := &xs[x]
 			var acc float32
 			// Two and three taps (every reduction up to 1.5 times) written
-			// out; the same sums in the same order as the loop.
+			// out; the same sums in the same order as the loop. Each
+			// product is rounded before it is added, so that no target
+			// fuses the two into a multiply-add (enhConv1 says why).
 			switch w := t.w; len(w) {
 			case 2:
 				s := srow[t.first : t.first+2 : t.first+2]
-				acc += w[0] * s[0]
-				acc += w[1] * s[1]
+				acc += float32(w[0] * float32(s[0]))
+				acc += float32(w[1] * float32(s[1]))
 			case 3:
 				s := srow[t.first : t.first+3 : t.first+3]
-				acc += w[0] * s[0]
-				acc += w[1] * s[1]
-				acc += w[2] * s[2]
+				acc += float32(w[0] * float32(s[0]))
+				acc += float32(w[1] * float32(s[1]))
+				acc += float32(w[2] * float32(s[2]))
 			default:
 				for k, wt := range w {
-					acc += wt * srow[t.first+k]
+					acc += float32(wt * float32(srow[t.first+k]))
 				}
 			}
 			drow[x] = acc

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"sort"
+	"slices"
 )
 
 // exSegmentation is the foreground (the finger) on the block grid.
@@ -60,7 +60,7 @@ func segment(p exPlane, o *exOrientation) (*exSegmentation, error) {
 		seg.contrast[i] = float32(math.Sqrt(math.Max(v, 0)))
 		sorted[i] = seg.contrast[i]
 	}
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	slices.Sort(sorted) // no NaN (sqrt of a value clamped at 0), so the order is sort.Slice's
 	ref := float64(sorted[n*9/10])
 	if ref < segMinContrast {
 		return nil, fmt.Errorf("%w: contrast %.1f grey levels in the best blocks, need %.0f", ErrBlank, ref, segMinContrast)
