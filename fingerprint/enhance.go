@@ -112,7 +112,7 @@ func enhLine(dx, dy, radius float64, step, stride int, weight func(d float64) fl
 // enhance filters the image with the contextual filter and returns the
 // response: negative on ridges (dark), positive in valleys, 0 on the
 // background.
-func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) exPlane {
+func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation, sc *exScratch) exPlane {
 	w, h := p.w, p.h
 	pw, ph := w+2*enhPad, h+2*enhPad
 
@@ -129,7 +129,7 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 	}
 
 	// Padded source, edges replicated.
-	src := make([]float32, pw*ph)
+	src := sc.floats(exBufEnhSrc, pw*ph, false) // every pixel written
 	for y := 0; y < ph; y++ {
 		sy := min(max(y-enhPad, 0), h-1)
 		row := p.pix[sy*w : (sy+1)*w]
@@ -202,7 +202,7 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 		}
 	}
 
-	sm := make([]float32, pw*ph)
+	sm := sc.floats(exBufEnhAlong, pw*ph, true)
 	for y := y0; y < y1; y++ {
 		xa, xb := rowA[y-y0], rowB[y-y0]
 		crow := (y / enhCell) * ccols
@@ -222,7 +222,7 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation) e
 	enhReplicateEdges(sm, w, h, pw, ph)
 
 	// Across-ridge pass on the foreground.
-	out := newExPlane(w, h)
+	out := sc.plane(exBufEnhanced, w, h, true) // 0 off the foreground
 	// A cell lies inside one block (BlockSize is a multiple of enhCell), so
 	// the mask is read once per cell.
 	for y := y0; y < y1; y++ {

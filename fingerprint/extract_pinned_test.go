@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
+	"image"
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -68,5 +70,47 @@ func TestTemplatesPinned(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log("if the extractor was meant to change, rewrite the file: go test -run TestTemplatesPinned ./fingerprint -update-templates")
+	}
+}
+
+// TestExtractConcurrent runs extractions of images of different sizes and
+// resolutions at once, in different orders, as a node does: each
+// extraction takes its own scratch buffers from the pool (exScratch), so
+// every template must be the one a lone extraction makes. Run it with
+// -race too.
+func TestExtractConcurrent(t *testing.T) {
+	type job struct {
+		img  *image.Gray
+		dpi  int
+		want string
+	}
+	var jobs []job
+	for _, s := range extractSets {
+		for _, name := range []string{"101_1.tif", "102_2.tif"} {
+			img := extractLoad(t, s.dir, name)
+			tpl, err := Extract(img, s.dpi, nil)
+			jobs = append(jobs, job{img, s.dpi, fmt.Sprintf("%v %+v", err, tpl)})
+		}
+	}
+	const workers = 4
+	errs := make(chan string, workers*len(jobs))
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range jobs {
+				j := jobs[(k*(g+1)+g)%len(jobs)] // a different order in each worker
+				tpl, err := Extract(j.img, j.dpi, nil)
+				if got := fmt.Sprintf("%v %+v", err, tpl); got != j.want {
+					errs <- fmt.Sprintf("worker %d: template differs from the lone extraction's", g)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

@@ -39,12 +39,10 @@ const (
 // traced branches and then refined with the orientation field, whose
 // ridge direction is more precise than a few skeleton pixels but has no
 // sense.
-func detectMinutiae(s *exSkeleton, o *exOrientation) []exMinutia {
+func detectMinutiae(s *exSkeleton, o *exOrientation, sc *exScratch) []exMinutia {
 	var ms []exMinutia
-	at := make([]int32, len(s.b))
-	for i := range at {
-		at[i] = -1
-	}
+	// at[i] is 1 + the index in ms of the minutia at pixel i, 0 for none.
+	at := sc.int32s(len(s.b))
 	for y := 0; y < s.h; y++ {
 		for x := 0; x < s.w; x++ {
 			i := s.idx(x, y)
@@ -60,7 +58,7 @@ func detectMinutiae(s *exSkeleton, o *exOrientation) []exMinutia {
 			default:
 				continue
 			}
-			at[i] = int32(len(ms))
+			at[i] = int32(len(ms)) + 1
 			ms = append(ms, exMinutia{x: x, y: y, kind: kind})
 		}
 	}
@@ -115,7 +113,7 @@ func minTrace(s *exSkeleton, at []int32, start, first int, self int32, firsts []
 			dirAt = cur
 		}
 		br.length = steps
-		if m := at[cur]; m >= 0 && m != self {
+		if m := at[cur] - 1; m >= 0 && m != self {
 			br.hit = m
 			break
 		}

@@ -33,8 +33,8 @@ const orientGradSigma = 1.0
 // (zero on the image's outermost pixels) and sums their tensor per block
 // and over each block's 3 x 3 window. The gradients themselves are not
 // kept.
-func orientBlockTensors(p exPlane) *exOrientation {
-	p = exGaussBlur(p, orientGradSigma)
+func orientBlockTensors(p exPlane, sc *exScratch) *exOrientation {
+	p = exGaussBlur(p, orientGradSigma, sc)
 	w, h := p.w, p.h
 	cols, rows := (w+BlockSize-1)/BlockSize, (h+BlockSize-1)/BlockSize
 	n := cols * rows
@@ -309,11 +309,12 @@ func (o *exOrientation) field(seg *exSegmentation) *OrientationField {
 
 // exGaussBlur returns p convolved separably with a Gaussian of standard
 // deviation sigma cut at 2σ, edges clamped.
-func exGaussBlur(p exPlane, sigma float64) exPlane {
+func exGaussBlur(p exPlane, sigma float64, sc *exScratch) exPlane {
 	r := int(math.Ceil(2 * sigma))
 	k := exGaussKernel(sigma, r)
 	w, h := p.w, p.h
-	tmp := newExPlane(w, h)
+	// The 5-tap passes write every pixel; the general ones sum into them.
+	tmp := sc.plane(exBufBlurTmp, w, h, r != 2)
 	// Along the rows: a padded copy of each row, so that the inner loop
 	// has no clamping.
 	pad := make([]float32, w+2*r)
@@ -335,7 +336,7 @@ func exGaussBlur(p exPlane, sigma float64) exPlane {
 			}
 		}
 	}
-	out := newExPlane(w, h)
+	out := sc.plane(exBufBlurred, w, h, r != 2)
 	for y := 0; y < h; y++ {
 		o := out.pix[y*w : (y+1)*w]
 		if r == 2 {

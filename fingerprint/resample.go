@@ -21,11 +21,11 @@ func resampleIdentity(dpi int) bool { return dpi >= 495 && dpi <= 505 }
 // resampleTo500 returns img at 500 ppi as a float plane. It filters with a
 // triangle (tent) kernel whose support widens with the reduction, so that
 // downsampling averages the source pixels instead of aliasing ridges.
-func resampleTo500(img *image.Gray, dpi int) exPlane {
+func resampleTo500(img *image.Gray, dpi int, sc *exScratch) exPlane {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if resampleIdentity(dpi) {
-		src := newExPlane(w, h)
+		src := sc.plane(exBufResampled, w, h, false) // every pixel written
 		for y := 0; y < h; y++ {
 			// img.Pix starts at img.Rect.Min, which is b.Min.
 			row := img.Pix[y*img.Stride : y*img.Stride+w]
@@ -44,7 +44,7 @@ func resampleTo500(img *image.Gray, dpi int) exPlane {
 	// Horizontal pass: h rows of ow pixels, read from the grey bytes
 	// directly (float32 holds every byte exactly, so this is the sum over
 	// a float copy of the image, without the copy).
-	tmp := newExPlane(ow, h)
+	tmp := sc.plane(exBufResampleTmp, ow, h, false) // every pixel written
 	for y := 0; y < h; y++ {
 		srow := img.Pix[y*img.Stride : y*img.Stride+w]
 		drow := tmp.pix[y*ow : (y+1)*ow]
@@ -74,7 +74,7 @@ func resampleTo500(img *image.Gray, dpi int) exPlane {
 		}
 	}
 	// Vertical pass.
-	out := newExPlane(ow, oh)
+	out := sc.plane(exBufResampled, ow, oh, true) // summed into
 	for y := 0; y < oh; y++ {
 		t := &ys[y]
 		drow := out.pix[y*ow : (y+1)*ow]

@@ -22,9 +22,9 @@ type exSkeleton struct {
 // no better on the FVC sets).
 const skMinBlob = 30
 
-func newExSkeleton(w, h int) *exSkeleton {
+func newExSkeleton(w, h int, sc *exScratch) *exSkeleton {
 	pw := w + 2
-	s := &exSkeleton{w: w, h: h, pw: pw, b: make([]uint8, pw*(h+2))}
+	s := &exSkeleton{w: w, h: h, pw: pw, b: sc.bytes(pw * (h + 2))}
 	s.nb = [8]int{-pw, -pw + 1, 1, pw + 1, pw, pw - 1, -1, -pw - 1}
 	return s
 }
@@ -45,8 +45,8 @@ func (s *exSkeleton) code(i int) uint8 {
 
 // binarize marks as ridge every foreground pixel with a negative filter
 // response, then drops small ridge fragments and fills small holes.
-func binarize(e exPlane, seg *exSegmentation) *exSkeleton {
-	s := newExSkeleton(e.w, e.h)
+func binarize(e exPlane, seg *exSegmentation, sc *exScratch) *exSkeleton {
+	s := newExSkeleton(e.w, e.h, sc)
 	for y := 0; y < e.h; y++ {
 		src := e.pix[y*e.w : (y+1)*e.w]
 		dst := s.b[s.idx(0, y) : s.idx(0, y)+e.w]

@@ -13,7 +13,7 @@ func TestThinBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for round := 0; round < 60; round++ {
 		w, h := 5+rng.IntN(150), 5+rng.IntN(90)
-		a := newExSkeleton(w, h)
+		a := newExSkeleton(w, h, nil)
 		// Thick random strokes, so that thinning has work to do.
 		for range 1 + rng.IntN(20) {
 			x, y := rng.IntN(w), rng.IntN(h)
