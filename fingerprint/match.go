@@ -100,8 +100,10 @@ type Matcher struct {
 	cand  *[mccCap * mccCap]mccCand
 	ncand int
 	nr    []mccPair
-	edges []mccEdge
+	// rel.half[:nhalf] are the compatible pairs of pairs of the last
+	// relaxation.
 	rel   mccRelaxScratch
+	nhalf int
 	eff   []float32
 	lam   [2][mccNRSpace]float32
 	buck  [257]int32
@@ -123,13 +125,6 @@ type Matcher struct {
 type mccCand struct {
 	key uint32
 	sim float32
-}
-
-// mccEdge is a compatible pair of pairs (indices into the relaxed pairs)
-// and its compatibility ρ.
-type mccEdge struct {
-	t, k uint8
-	r    float32
 }
 
 // mccPair is a selected pair of minutiae (indices into the probe's and
@@ -593,19 +588,11 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 			}
 		}
 	}
-	// The compatible pairs of pairs (rs.half), then both directions of
-	// each, in the order of the pairs.
+	// The compatible pairs of pairs (rs.half), in row order: t ascending,
+	// then k.
 	nh := mccCompatPairs(rs, a.pair, na, gpair, nb, n)
-	if cap(m.edges) < 2*len(rs.half) {
-		m.edges = make([]mccEdge, 2*len(rs.half))
-	}
-	edges := m.edges[:2*nh]
-	for i, h := range rs.half[:nh] {
-		t, k, r := uint8(h), uint8(h>>8), math.Float32frombits(uint32(h>>32))
-		edges[2*i] = mccEdge{t, k, r}
-		edges[2*i+1] = mccEdge{k, t, r}
-	}
-	m.edges = edges
+	m.nhalf = nh
+	half := rs.half[:nh]
 	// Fixed-size arrays indexed modulo mccNRSpace (every index is below it)
 	// need no bounds checks in the iteration.
 	cur, next := &m.lam[0], &m.lam[1]
@@ -618,11 +605,36 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		cur[0] *= mccWR
 		return cur[:1]
 	}
+	// Where each pair's row of half starts (rows of pairs with no
+	// compatible later pair are empty).
+	var rowEnd [mccNRSpace]uint16
+	for i, h := range half {
+		rowEnd[uint8(h)%mccNRSpace] = uint16(i + 1)
+	}
 	inv := (1 - mccWR) / float32(n-1)
 	for it := 0; it < mccRelIter; it++ {
 		clear(next[:n])
-		for _, e := range edges {
-			next[e.t%mccNRSpace] += e.r * cur[e.k%mccNRSpace]
+		// Each compatible pair of pairs (t, k), t < k, adds ρ·λ[k] to t's
+		// sum and ρ·λ[t] to k's. Every pair's sum receives its terms in
+		// the order of half (the rows before its own, where it is k, then
+		// its own row), as a list of both directions of each entry would
+		// add them; t's sum is kept in a register along its row, since
+		// its additions would otherwise wait for each other through
+		// memory.
+		start := 0
+		for t := 0; t < n-1; t++ {
+			end := int(rowEnd[t%mccNRSpace])
+			if end <= start {
+				continue
+			}
+			acc, ct := next[t%mccNRSpace], cur[t%mccNRSpace]
+			for _, h := range half[start:end] {
+				k, r := uint8(h>>8), math.Float32frombits(uint32(h>>32))
+				acc += r * cur[k%mccNRSpace]
+				next[k%mccNRSpace] += r * ct
+			}
+			next[t%mccNRSpace] = acc
+			start = end
 		}
 		for t := range n {
 			next[t%mccNRSpace] = mccWR*cur[t%mccNRSpace] + inv*next[t%mccNRSpace]
@@ -682,9 +694,11 @@ func mccCompatPairsGo(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32
 func (m *Matcher) consistent(nr []mccPair, lam []float32) int {
 	// compat[t] has bit k set when pairs t and k agree (n ≤ mccMaxNR ≤ 32).
 	var compat [mccNRSpace]uint32
-	for _, e := range m.edges {
-		if e.r >= mccConsistRho {
-			compat[e.t] |= 1 << e.k
+	for _, h := range m.rel.half[:m.nhalf] {
+		if math.Float32frombits(uint32(h>>32)) >= mccConsistRho {
+			t, k := uint8(h)%mccNRSpace, uint8(h>>8)%mccNRSpace
+			compat[t] |= 1 << k
+			compat[k] |= 1 << t
 		}
 	}
 	m.order = m.order[:0]
