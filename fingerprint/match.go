@@ -407,7 +407,13 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		sure := int(a.cellCount[i])+g.minCells-geo.cells >= minME
 		for _, sp := range spans[:ns] {
 			if sure && usePOPCNT {
-				if sp[1] > sp[0] {
+				if sp[1] <= sp[0] {
+					continue
+				}
+				if useAVX512 {
+					np += mccEmitWindowAVX512(blkA, &gBits[sp[0]*mccStrideConst], &gNorm[sp[0]], &mccSqrt[0],
+						a.norm[i].norm, uint32(i)|uint32(sp[0])<<8, sp[1]-sp[0], &m.cand[np])
+				} else {
 					np += mccEmitWindowPOPCNT(blkA, &gBits[sp[0]*mccStrideConst], &gNorm[sp[0]], &mccSqrt[0],
 						a.norm[i].norm, uint32(i)|uint32(sp[0])<<8, sp[1]-sp[0], &m.cand[np])
 				}

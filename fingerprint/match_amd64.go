@@ -32,3 +32,15 @@ func mccCompatPairs(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, 
 //
 //go:noescape
 func mccBucketOrder(cand []mccCand, buck *[257]int32, order []int32)
+
+// useAVX512 selects mccEmitWindowAVX512 over mccEmitWindowPOPCNT.
+var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ &&
+	cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VPOPCNTDQ && cpu.X86.HasPOPCNT
+
+// mccEmitWindowAVX512 is mccEmitWindowPOPCNT for eight gallery cylinders
+// at a time, with AVX-512: the same candidates, keys and similarities, bit
+// for bit (TestEmitWindowAVX512), except that only the kept candidates
+// are written.
+//
+//go:noescape
+func mccEmitWindowAVX512(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int

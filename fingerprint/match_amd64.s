@@ -237,3 +237,188 @@ place:
 	CMPQ    DX, CX
 	JLT     place
 	RET
+
+// TAILLOAD loads cylinder c (at offset off) of a last window of R13
+// cylinders into dst, masked with K1 when c < R13 and with 0 otherwise.
+#define TAILLOAD(c, off, dst) \
+	XORL     DX, DX; \
+	CMPQ     R13, $c; \
+	SETGT    DL; \
+	NEGL     DX; \
+	ANDL     $0x3f, DX; \
+	KMOVW    DX, K2; \
+	VPXORQ.Z off(DI), Z8, K2, dst
+
+// func mccEmitWindowAVX512(a *[8]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int
+//
+// mccEmitWindowPOPCNT eight gallery cylinders at a time (AVX-512F, VL,
+// DQ, BW and VPOPCNTDQ): each cylinder is one 64-byte line, XORed with the
+// probe's content words in one register and counted per word (VPOPCNTQ),
+// and the eight counts of eight cylinders are summed by a transposing
+// reduction. The similarity and key are the scalar loop's float32
+// operations, lane by lane (an IEEE operation gives the same bits in a
+// lane as alone), and the candidates kept are packed together
+// (VPCOMPRESSQ) and written with a store masked to their number, so that
+// nothing is written beyond them. A last window of fewer than eight reads
+// only its own cylinders and norms (masked loads). n is at least 1.
+//
+// Z8 the probe's content words (words 6 and 7 zero), K1 = 0x3f; Y9 the
+// keys base | (k<<8) of the block's lanes; Y10 8<<8; Y11 1.0; Y12 normA;
+// Y13 255.0; Y14 0.25; Y15 the integer 255; R13 the cylinders left, R11
+// kept.
+TEXT ·mccEmitWindowAVX512(SB), NOSPLIT, $0-64
+	MOVQ a+0(FP), SI
+	MOVQ gal+8(FP), DI
+	MOVQ norms+16(FP), R8
+	MOVQ sqrtTab+24(FP), R9
+	MOVQ n+40(FP), R13
+	MOVQ out+48(FP), R10
+	XORQ R11, R11
+
+	MOVL         $0x3f, AX
+	KMOVW        AX, K1
+	VMOVDQU64.Z  (SI), K1, Z8
+	MOVL         base+36(FP), AX
+	VPBROADCASTD AX, Y9
+	VPADDD       mccLaneKeys<>(SB), Y9, Y9
+	MOVL         $2048, AX
+	VPBROADCASTD AX, Y10
+	MOVL         $0x3f800000, AX // 1.0
+	VPBROADCASTD AX, Y11
+	VBROADCASTSS normA+32(FP), Y12
+	MOVL         $0x437f0000, AX // 255.0
+	VPBROADCASTD AX, Y13
+	MOVL         $0x3e800000, AX // 0.25 (mccMinLocal)
+	VPBROADCASTD AX, Y14
+	MOVL         $255, AX
+	VPBROADCASTD AX, Y15
+
+block:
+	CMPQ        R13, $8
+	JLT         tail
+	VPXORQ.Z    0(DI), Z8, K1, Z0
+	VPXORQ.Z    64(DI), Z8, K1, Z1
+	VPXORQ.Z    128(DI), Z8, K1, Z2
+	VPXORQ.Z    192(DI), Z8, K1, Z3
+	VPXORQ.Z    256(DI), Z8, K1, Z4
+	VPXORQ.Z    320(DI), Z8, K1, Z5
+	VPXORQ.Z    384(DI), Z8, K1, Z6
+	VPXORQ.Z    448(DI), Z8, K1, Z7
+	KXNORW      K3, K3, K3
+	VMOVDQU64   (R8), Z16
+	JMP         count
+
+tail:
+	// Lane c is a cylinder when c < R13 (1 to 7): its load is masked with
+	// K1, the others with 0 (no access).
+	VPXORQ.Z 0(DI), Z8, K1, Z0
+	TAILLOAD(1, 64, Z1)
+	TAILLOAD(2, 128, Z2)
+	TAILLOAD(3, 192, Z3)
+	TAILLOAD(4, 256, Z4)
+	TAILLOAD(5, 320, Z5)
+	TAILLOAD(6, 384, Z6)
+	TAILLOAD(7, 448, Z7)
+	MOVQ        R13, CX
+	MOVL        $1, AX
+	SHLL        CX, AX
+	DECL        AX
+	KMOVW       AX, K3
+	VMOVDQU64.Z (R8), K3, Z16
+
+count:
+	VPOPCNTQ Z0, Z0
+	VPOPCNTQ Z1, Z1
+	VPOPCNTQ Z2, Z2
+	VPOPCNTQ Z3, Z3
+	VPOPCNTQ Z4, Z4
+	VPOPCNTQ Z5, Z5
+	VPOPCNTQ Z6, Z6
+	VPOPCNTQ Z7, Z7
+
+	// Pairs of cylinders: each 128-bit lane of Z20 holds a partial sum of
+	// Z0 and one of Z1, and so on.
+	VPUNPCKLQDQ Z1, Z0, Z20
+	VPUNPCKHQDQ Z1, Z0, Z21
+	VPADDQ      Z21, Z20, Z20
+	VPUNPCKLQDQ Z3, Z2, Z22
+	VPUNPCKHQDQ Z3, Z2, Z23
+	VPADDQ      Z23, Z22, Z22
+	VPUNPCKLQDQ Z5, Z4, Z24
+	VPUNPCKHQDQ Z5, Z4, Z25
+	VPADDQ      Z25, Z24, Z24
+	VPUNPCKLQDQ Z7, Z6, Z26
+	VPUNPCKHQDQ Z7, Z6, Z27
+	VPADDQ      Z27, Z26, Z26
+
+	// Lanes 0+1 and 2+3 of two such registers, then of the two results:
+	// qword c of Z20 is cylinder c's count.
+	VSHUFI64X2 $0x88, Z22, Z20, Z21
+	VSHUFI64X2 $0xdd, Z22, Z20, Z23
+	VPADDQ     Z23, Z21, Z20
+	VSHUFI64X2 $0x88, Z26, Z24, Z25
+	VSHUFI64X2 $0xdd, Z26, Z24, Z27
+	VPADDQ     Z27, Z25, Z24
+	VSHUFI64X2 $0x88, Z24, Z20, Z21
+	VSHUFI64X2 $0xdd, Z24, Z20, Z23
+	VPADDQ     Z23, Z21, Z20
+	VPMOVQD    Z20, Y0
+
+	// s = (1 - sqrt[px]/(normA+norm)) * use
+	KXNORW     K2, K2, K2
+	VGATHERDPS (R9)(Y0*4), K2, Y1
+	VPMOVQD    Z16, Y2        // norm
+	VPSRLQ     $32, Z16, Z16
+	VPMOVQD    Z16, Y3        // use
+	VADDPS     Y12, Y2, Y2
+	VDIVPS     Y2, Y1, Y1
+	VSUBPS     Y1, Y11, Y1
+	VMULPS     Y3, Y1, Y1
+
+	// key: base | (k<<8) | uint8(255 - int(s*255))<<16
+	VMULPS     Y13, Y1, Y4
+	VCVTTPS2DQ Y4, Y4
+	VPSUBD     Y4, Y15, Y4
+	VPANDD     Y15, Y4, Y4
+	VPSLLD     $16, Y4, Y4
+	VPORD      Y9, Y4, Y4
+
+	// kept: s >= mccMinLocal, in a lane that is a cylinder
+	VCMPPS $0x1d, Y14, Y1, K3, K4
+
+	// out[kept:] = the kept lanes' {key, s}
+	VPMOVZXDQ   Y4, Z5
+	VPMOVZXDQ   Y1, Z6
+	VPSLLQ      $32, Z6, Z6
+	VPORQ       Z6, Z5, Z5
+	VPCOMPRESSQ Z5, K4, Z5
+	KMOVW       K4, AX
+	POPCNTL     AX, AX
+	MOVQ        AX, CX
+	MOVL        $1, DX
+	SHLL        CX, DX
+	DECL        DX
+	KMOVW       DX, K5
+	VMOVDQU64   Z5, K5, (R10)(R11*8)
+	ADDQ        AX, R11
+
+	ADDQ   $512, DI
+	ADDQ   $64, R8
+	VPADDD Y10, Y9, Y9
+	SUBQ   $8, R13
+	JGT    block
+
+	VZEROUPPER
+	MOVQ R11, ret+56(FP)
+	RET
+
+// mccLaneKeys: k<<8 for lanes k = 0 to 7.
+DATA mccLaneKeys<>+0(SB)/4, $0
+DATA mccLaneKeys<>+4(SB)/4, $256
+DATA mccLaneKeys<>+8(SB)/4, $512
+DATA mccLaneKeys<>+12(SB)/4, $768
+DATA mccLaneKeys<>+16(SB)/4, $1024
+DATA mccLaneKeys<>+20(SB)/4, $1280
+DATA mccLaneKeys<>+24(SB)/4, $1536
+DATA mccLaneKeys<>+28(SB)/4, $1792
+GLOBL mccLaneKeys<>(SB), RODATA|NOPTR, $32

@@ -16,6 +16,18 @@ func TestEmitWindowPOPCNT(t *testing.T) {
 	if !usePOPCNT {
 		t.Skip("no POPCNT: the Go loops are the only path")
 	}
+	testEmitWindow(t, mccEmitWindowPOPCNT, false)
+}
+
+// TestEmitWindowAVX512 is TestEmitWindowPOPCNT for the AVX-512 loop.
+func TestEmitWindowAVX512(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 with VPOPCNTDQ on this processor")
+	}
+	testEmitWindow(t, mccEmitWindowAVX512, true)
+}
+
+func testEmitWindow(t *testing.T, emit func(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int, keptOnly bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	word := func(density float64) uint64 {
 		var w uint64
@@ -70,7 +82,7 @@ func TestEmitWindowPOPCNT(t *testing.T) {
 		cand := mccIndices[lo:hi]
 		mccDiffBits(&a, g, cand, &px)
 		nw := mccEmit(normA, i, norms, cand, &px, &want, 0)
-		ng := mccEmitWindowPOPCNT(&a, &g[lo*mccStrideConst], &norms[lo], &mccSqrt[0], normA, i|uint32(lo)<<8, hi-lo, &got[0])
+		ng := emit(&a, &g[lo*mccStrideConst], &norms[lo], &mccSqrt[0], normA, i|uint32(lo)<<8, hi-lo, &got[0])
 		if ng != nw {
 			t.Fatalf("round %d: %d candidates kept, Go loops keep %d", round, ng, nw)
 		}
@@ -78,6 +90,11 @@ func TestEmitWindowPOPCNT(t *testing.T) {
 			if got[k].key != want[k].key || math.Float32bits(got[k].sim) != math.Float32bits(want[k].sim) {
 				t.Fatalf("round %d, candidate %d: %08x %v, Go loops %08x %v", round, k, got[k].key, got[k].sim, want[k].key, want[k].sim)
 			}
+		}
+		// A loop that writes only the kept candidates leaves the rest of
+		// the buffer alone.
+		if keptOnly && slices.ContainsFunc(got[ng:], func(c mccCand) bool { return c != mccCand{} }) {
+			t.Fatalf("round %d: written beyond the %d kept candidates", round, ng)
 		}
 	}
 }

@@ -2,9 +2,16 @@
 
 package fingerprint
 
-const usePOPCNT = false
+const (
+	usePOPCNT = false
+	useAVX512 = false
+)
 
 func mccEmitWindowPOPCNT(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int {
+	panic("unreachable")
+}
+
+func mccEmitWindowAVX512(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int {
 	panic("unreachable")
 }
 

@@ -8,7 +8,8 @@ import (
 
 // TestPortableComparison checks that a whole comparison scores the same
 // to the bit on the portable similarity loop (what other architectures
-// and amd64 processors without POPCNT run) as on the assembly one, for
+// and amd64 processors without POPCNT run) as on the assembly ones (POPCNT,
+// and AVX-512 where the processor has it), for
 // random templates against themselves, against displaced and thinned
 // copies (many candidates, high scores) and against unrelated ones, with
 // one look and with the second look's 128 minutiae.
@@ -38,20 +39,28 @@ func TestPortableComparison(t *testing.T) {
 		}
 		return out
 	}
-	defer func() { usePOPCNT = true }()
+	hasAVX512 := useAVX512
+	defer func() { usePOPCNT, useAVX512 = true, hasAVX512 }()
+	// The loops each run: AVX-512 (when present), POPCNT, portable.
+	modes := [][2]bool{{true, false}, {false, false}}
+	if hasAVX512 {
+		modes = append([][2]bool{{true, true}}, modes...)
+	}
 	high := 0
 	for round := 0; round < 60; round++ {
 		opt := MatchOptions{SecondLook: round%2 == 1}
 		a := random(12 + rng.IntN(110))
 		for k, b := range []Template{a, moved(a), random(12 + rng.IntN(110))} {
 			g := PrepareWith(b, opt)
-			var s [2]float64
-			for i, on := range []bool{true, false} {
-				usePOPCNT = on
+			s := make([]float64, len(modes))
+			for i, mode := range modes {
+				usePOPCNT, useAVX512 = mode[0], mode[1]
 				s[i] = NewMatcherWith(a, opt).Compare(g)
 			}
-			if math.Float64bits(s[0]) != math.Float64bits(s[1]) {
-				t.Fatalf("round %d, gallery %d (second look %v): %v with POPCNT, %v portable", round, k, opt.SecondLook, s[0], s[1])
+			for i := range s {
+				if math.Float64bits(s[i]) != math.Float64bits(s[0]) {
+					t.Fatalf("round %d, gallery %d (second look %v): %v with the first loop, %v with loop %v (POPCNT, AVX-512)", round, k, opt.SecondLook, s[0], s[i], modes[i])
+				}
 			}
 			if s[0] > 0.3 {
 				high++
