@@ -104,6 +104,7 @@ type Matcher struct {
 	// relaxation.
 	rel   mccRelaxScratch
 	nhalf int
+	geo   mccPairGeo
 	eff   []float32
 	lam   [2][mccNRSpace]float32
 	buck  [257]int32
@@ -596,7 +597,7 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 	}
 	// The compatible pairs of pairs (rs.half), in row order: t ascending,
 	// then k.
-	nh := mccCompatPairs(rs, a.pair, na, gpair, nb, n)
+	nh := mccCompatPairsBest(rs, a.pair, na, gpair, nb, n, &m.geo)
 	m.nhalf = nh
 	half := rs.half[:nh]
 	// Fixed-size arrays indexed modulo mccNRSpace (every index is below it)
@@ -659,6 +660,11 @@ type mccRelaxScratch struct {
 	ak, bk, turn [mccNRSpace]uint8
 	half         [mccNRSpace * (mccNRSpace - 1) / 2]uint64
 }
+
+// mccPairGeo is where mccCompatPairsAVX512 copies the geometry words of
+// each pair of pairs, the probe's then the gallery template's, with room
+// for a last block of 16 lanes.
+type mccPairGeo [2][mccNRSpace*(mccNRSpace-1)/2 + 16]uint32
 
 // mccCompatPairsGo writes to s.half every pair of the n relaxed pairs,
 // (t, k) with t < k in row order, whose compatibility ρ is at least

@@ -44,3 +44,82 @@ var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
 //
 //go:noescape
 func mccEmitWindowAVX512(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int
+
+// mccCompatPairsAVX512 is mccCompatPairs sixteen pairs of pairs at a time,
+// with AVX-512: tk is mccPairList[n], geo space for its copies. The same
+// entries to the bit
+// (TestCompatPairs).
+//
+//go:noescape
+func mccCompatPairsAVX512(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, tk []uint16, n int, geo *mccPairGeo) int
+
+// mccPairList[n] lists the pairs of pairs (t, k), t < k < n, as t | k<<8
+// in mccCompatPairsGo's row order, padded with zeros to a multiple of 16
+// entries, for mccCompatPairsAVX512.
+var mccPairList [mccNRSpace + 1][]uint16
+
+// mccZPerm holds, for mccCompatPairsAVX512's register lookups, the part
+// of mccZTurn around no turn (entry i is mccZTurn[i−32], 64 entries) and
+// of mccZDistSigned around no difference (entry 64+i is
+// mccZDistSigned[i+15], 128 entries): every entry of those tables that
+// is at least mccRhoMin, which mccZPermCovers checks.
+var mccZPerm [192]float32
+
+// useCompatAVX512 selects mccCompatPairsAVX512: AVX-512, and mccZPerm
+// holds every factor that can make ρ reach mccRhoMin.
+var useCompatAVX512 bool
+
+func init() {
+	for n := range mccPairList {
+		var l []uint16
+		for t := 0; t < n; t++ {
+			for k := t + 1; k < n; k++ {
+				l = append(l, uint16(t|k<<8))
+			}
+		}
+		for len(l)%16 != 0 {
+			l = append(l, 0)
+		}
+		mccPairList[n] = l
+	}
+	for i := range 64 {
+		mccZPerm[i] = mccZTurn[uint8(i-32)]
+	}
+	for i := range 128 {
+		mccZPerm[64+i] = mccZDistSigned[i+15]
+	}
+	useCompatAVX512 = useAVX512 && mccZPermCovers()
+}
+
+// mccZPermCovers reports whether every entry of mccZTurn and
+// mccZDistSigned that is at least mccRhoMin lies in the part mccZPerm
+// holds.
+func mccZPermCovers() bool {
+	for b, z := range mccZTurn {
+		if z >= mccRhoMin && uint8(b+32) >= 64 {
+			return false
+		}
+	}
+	for d, z := range mccZDistSigned {
+		if z >= mccRhoMin && uint(d-15) >= 128 {
+			return false
+		}
+	}
+	return true
+}
+
+// mccCompatPairsBest is mccCompatPairs in the fastest form the processor
+// has; geo is scratch space for the AVX-512 form.
+func mccCompatPairsBest(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int, geo *mccPairGeo) int {
+	if useCompatAVX512 {
+		return mccCompatPairsAVX512(s, apair, na, gpair, nb, mccPairList[n], n, geo)
+	}
+	return mccCompatPairs(s, apair, na, gpair, nb, n)
+}
+
+// The assembly finds the gallery template's copies in mccPairGeo 2048
+// bytes after the probe's: both array lengths are zero exactly then.
+var (
+	_ [len(mccPairGeo{}[0])*4 - 2048]struct{}
+	_ [2048 - len(mccPairGeo{}[0])*4]struct{}
+)

@@ -364,9 +364,15 @@ count:
 	VPADDQ     Z23, Z21, Z20
 	VPMOVQD    Z20, Y0
 
-	// s = (1 - sqrt[px]/(normA+norm)) * use
-	KXNORW     K2, K2, K2
-	VGATHERDPS (R9)(Y0*4), K2, Y1
+	// s = (1 - sqrt[px]/(normA+norm)) * use. sqrt[px] is
+	// float32(math.Sqrt(float64(px))), which is VSQRTPS of float32(px):
+	// px is exact in float32, and rounding a square root to float64 and
+	// then to float32 gives the float32 rounding (53 ≥ 2·24+2 bits), as
+	// TestEmitWindowAVX512 checks for every count. (A gather from the
+	// table cost more than all the rest of a block on the machine
+	// measured.)
+	VCVTDQ2PS  Y0, Y1
+	VSQRTPS    Y1, Y1
 	VPMOVQD    Z16, Y2        // norm
 	VPSRLQ     $32, Z16, Z16
 	VPMOVQD    Z16, Y3        // use
@@ -422,3 +428,231 @@ DATA mccLaneKeys<>+20(SB)/4, $1280
 DATA mccLaneKeys<>+24(SB)/4, $1536
 DATA mccLaneKeys<>+28(SB)/4, $1792
 GLOBL mccLaneKeys<>(SB), RODATA|NOPTR, $32
+
+// ZTURN looks up the zturn factor of the turn-part index idx (0-63) in
+// mccZPerm (R8): entries 0-31 and 32-63 by permutes, chosen by bit 5 (Z28
+// = 32). Uses Z14, Z15 and K1.
+#define ZTURN(idx, dst) \
+	VMOVUPS   0(R8), dst; \
+	VPERMT2PS 64(R8), idx, dst; \
+	VMOVUPS   128(R8), Z15; \
+	VPERMT2PS 192(R8), idx, Z15; \
+	VPTESTMD  Z28, idx, K1; \
+	VMOVUPS   Z15, K1, dst
+
+// func mccCompatPairsAVX512(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, tk []uint16, n int, geo *mccPairGeo) int
+//
+// mccCompatPairs sixteen pairs of pairs at a time (AVX-512F, VL, DQ and
+// BW). First the geometry words of every pair of pairs, in
+// mccCompatPairsGo's row order, are copied to geo (scalar loads:
+// a gather cost more than the whole block on the machine measured). Then,
+// sixteen lanes at a time, tk (mccPairList[n], t | k<<8 in the same
+// order) gives each lane's pairs, the four sigmoid factors are looked up
+// in mccZPerm with register permutes, and ρ is the same products in the
+// same order as mccCompatPairs's, so that every entry kept is the same to
+// the bit. mccZPerm holds only the part of each table where a factor is
+// at least mccRhoMin; a lane whose index falls outside has a factor below
+// it, hence ρ below it (every factor is at most 1), and is not kept, as
+// in the Go loop (mccZPermCovers checks the tables). The kept entries are
+// packed (VPCOMPRESSQ) and written with a store masked to their number:
+// nothing beyond them.
+//
+// Z20/Z21 turn (as dwords, entries 0-15 and 16-31); Z26 0xffff, Z27 64,
+// Z28 32, Z29 255, Z30 mccRhoMin, Z31 the lane numbers 0-15; R8
+// mccZPerm; R11 geo; R9 the next entry; R12 the entries left; R13 kept.
+TEXT ·mccCompatPairsAVX512(SB), NOSPLIT, $0-120
+	MOVQ s+0(FP), R10
+	MOVQ apair_base+8(FP), SI
+	MOVQ gpair_base+40(FP), DI
+	MOVQ n+96(FP), R13
+	MOVQ geo+104(FP), DX
+
+	// geo[0][p], geo[1][p] for the pairs of pairs p in row order.
+	XORQ R12, R12
+	XORQ R8, R8
+
+cprow:
+	LEAQ    1(R8), R9
+	CMPQ    R9, R13
+	JGE     cpcopied
+	MOVBLZX mccRelaxScratch_ak(R10)(R8*1), AX
+	IMULQ   na+32(FP), AX
+	LEAQ    (SI)(AX*4), R11
+	MOVBLZX mccRelaxScratch_bk(R10)(R8*1), AX
+	IMULQ   nb+64(FP), AX
+	LEAQ    (DI)(AX*4), CX
+
+cpcol:
+	MOVBLZX mccRelaxScratch_ak(R10)(R9*1), AX
+	MOVL    (R11)(AX*4), AX
+	MOVL    AX, (DX)(R12*4)
+	MOVBLZX mccRelaxScratch_bk(R10)(R9*1), BX
+	MOVL    (CX)(BX*4), BX
+	MOVL    BX, 2048(DX)(R12*4)
+	INCQ    R12
+	INCQ    R9
+	CMPQ    R9, R13
+	JLT     cpcol
+	INCQ    R8
+	JMP     cprow
+
+cpcopied:
+	XORQ  R13, R13
+	TESTQ R12, R12
+	JLE   cpdone
+	MOVQ  tk_base+72(FP), SI
+	MOVQ  geo+104(FP), R11
+	LEAQ  ·mccZPerm(SB), R8
+	XORQ  R9, R9
+
+	VPMOVZXBD    mccRelaxScratch_turn(R10), Z20
+	VPMOVZXBD    mccRelaxScratch_turn+16(R10), Z21
+	MOVL         $0xffff, AX
+	VPBROADCASTD AX, Z26
+	MOVL         $64, AX
+	VPBROADCASTD AX, Z27
+	MOVL         $32, AX
+	VPBROADCASTD AX, Z28
+	MOVL         $255, AX
+	VPBROADCASTD AX, Z29
+	MOVL         $0x3a83126f, AX // float32(mccRhoMin)
+	VPBROADCASTD AX, Z30
+	VMOVDQU32    mccLanes<>(SB), Z31
+
+cpblock:
+	// K7: the lanes that are entries (p < count).
+	MOVQ         R12, AX
+	VPBROADCASTD AX, Z0
+	VPCMPUD      $1, Z0, Z31, K7 // lane < entries left
+
+	VPMOVZXWD (SI)(R9*2), Z0 // t | k<<8
+	VMOVDQU32 (R11)(R9*4), Z7     // pa
+	VMOVDQU32 2048(R11)(R9*4), Z8 // pb
+
+	// turn[k] - turn[t] + 32, as a byte
+	VPANDD    Z29, Z0, Z1
+	VPSRLD    $8, Z0, Z2
+	VMOVDQA64 Z1, Z9
+	VPERMI2D  Z21, Z20, Z9
+	VMOVDQA64 Z2, Z10
+	VPERMI2D  Z21, Z20, Z10
+	VPSUBD    Z9, Z10, Z10
+	VPADDD    Z28, Z10, Z10
+	VPANDD    Z29, Z10, Z10
+
+	// dist(pa) - dist(pb) + 64
+	VPANDD Z26, Z7, Z11
+	VPANDD Z26, Z8, Z12
+	VPSUBD Z12, Z11, Z11
+	VPADDD Z27, Z11, Z11
+
+	// radial(pa) - radial(pb) + 32 and back(pa) - back(pb) + 32, as bytes
+	VPSRLD $16, Z7, Z12
+	VPSRLD $16, Z8, Z13
+	VPSUBD Z13, Z12, Z12
+	VPADDD Z28, Z12, Z12
+	VPANDD Z29, Z12, Z12
+	VPSRLD $24, Z7, Z13
+	VPSRLD $24, Z8, Z14
+	VPSUBD Z14, Z13, Z13
+	VPADDD Z28, Z13, Z13
+	VPANDD Z29, Z13, Z13
+
+	// Lanes whose indices are all inside mccZPerm's parts.
+	VPCMPUD $1, Z27, Z10, K7, K7 // turn index < 64
+	VPCMPUD $1, Z27, Z12, K7, K7
+	VPCMPUD $1, Z27, Z13, K7, K7
+	VPADDD  Z27, Z27, Z14        // 128
+	VPCMPUD $1, Z14, Z11, K7, K7 // dist index < 128
+
+	// zturn factors: entries 0-31 and 32-63 of the turn part, by bit 5.
+	ZTURN(Z10, Z3)
+	ZTURN(Z12, Z4)
+	ZTURN(Z13, Z5)
+
+	// zdist: entries 0-127 of the distance part, by bits 5 and 6.
+	VMOVUPS    256(R8), Z6
+	VPERMT2PS  320(R8), Z11, Z6
+	VMOVUPS    384(R8), Z9
+	VPERMT2PS  448(R8), Z11, Z9
+	VMOVUPS    512(R8), Z12
+	VPERMT2PS  576(R8), Z11, Z12
+	VMOVUPS    640(R8), Z13
+	VPERMT2PS  704(R8), Z11, Z13
+	VPTESTMD   Z28, Z11, K1
+	VMOVUPS    Z9, K1, Z6
+	VMOVUPS    Z13, K1, Z12
+	VPTESTMD   Z27, Z11, K1
+	VMOVUPS    Z12, K1, Z6
+
+	// ρ = (zdist · zturn[turn]) · (zturn[radial] · zturn[back])
+	VMULPS Z3, Z6, Z6
+	VMULPS Z5, Z4, Z4
+	VMULPS Z4, Z6, Z3
+
+	// kept: ρ >= mccRhoMin in a lane that is an entry
+	VCMPPS $0x1d, Z30, Z3, K7, K1
+
+	// half[kept:] = t | k<<8 | bits(ρ)<<32 of the kept lanes, 0-7 then 8-15
+	VPMOVZXDQ   Y0, Z4
+	VPMOVZXDQ   Y3, Z5
+	VPSLLQ      $32, Z5, Z5
+	VPORQ       Z5, Z4, Z4
+	VPCOMPRESSQ Z4, K1, Z4
+	KMOVW       K1, AX
+	ANDL        $0xff, AX
+	POPCNTL     AX, AX
+	MOVQ        AX, CX
+	MOVL        $1, DX
+	SHLL        CX, DX
+	DECL        DX
+	KMOVW       DX, K2
+	VMOVDQU64   Z4, K2, mccRelaxScratch_half(R10)(R13*8)
+	ADDQ        AX, R13
+
+	VEXTRACTI64X4 $1, Z0, Y0
+	VEXTRACTF64X4 $1, Z3, Y3
+	KSHIFTRW      $8, K1, K1
+	VPMOVZXDQ     Y0, Z4
+	VPMOVZXDQ     Y3, Z5
+	VPSLLQ        $32, Z5, Z5
+	VPORQ         Z5, Z4, Z4
+	VPCOMPRESSQ   Z4, K1, Z4
+	KMOVW         K1, AX
+	POPCNTL       AX, AX
+	MOVQ          AX, CX
+	MOVL          $1, DX
+	SHLL          CX, DX
+	DECL          DX
+	KMOVW         DX, K2
+	VMOVDQU64     Z4, K2, mccRelaxScratch_half(R10)(R13*8)
+	ADDQ          AX, R13
+
+	ADDQ $16, R9
+	SUBQ $16, R12
+	JGT  cpblock
+
+	VZEROUPPER
+
+cpdone:
+	MOVQ R13, ret+112(FP)
+	RET
+
+// mccLanes: the lane numbers 0 to 15.
+DATA mccLanes<>+0(SB)/4, $0
+DATA mccLanes<>+4(SB)/4, $1
+DATA mccLanes<>+8(SB)/4, $2
+DATA mccLanes<>+12(SB)/4, $3
+DATA mccLanes<>+16(SB)/4, $4
+DATA mccLanes<>+20(SB)/4, $5
+DATA mccLanes<>+24(SB)/4, $6
+DATA mccLanes<>+28(SB)/4, $7
+DATA mccLanes<>+32(SB)/4, $8
+DATA mccLanes<>+36(SB)/4, $9
+DATA mccLanes<>+40(SB)/4, $10
+DATA mccLanes<>+44(SB)/4, $11
+DATA mccLanes<>+48(SB)/4, $12
+DATA mccLanes<>+52(SB)/4, $13
+DATA mccLanes<>+56(SB)/4, $14
+DATA mccLanes<>+60(SB)/4, $15
+GLOBL mccLanes<>(SB), RODATA|NOPTR, $64

@@ -39,6 +39,10 @@ func testEmitWindow(t *testing.T, emit func(a *[mccStrideConst]uint64, gal *uint
 		return w
 	}
 	for round := 0; round < 2000; round++ {
+		if round < mccGeo.cells*mccNd/mccCap+1 {
+			sweepEmitWindow(t, emit, round)
+			continue
+		}
 		n := 1 + rng.IntN(mccCap)
 		density := rng.Float64()
 		g := make([]uint64, n*mccStrideConst)
@@ -99,6 +103,65 @@ func testEmitWindow(t *testing.T, emit func(a *[mccStrideConst]uint64, gal *uint
 	}
 }
 
+// TestSqrtTable checks that mccSqrt holds the correctly rounded float32
+// square root of every count, which is what the AVX-512 loop's VSQRTPS
+// computes instead of reading the table: each entry r has x between the
+// squares of the midpoints to its float32 neighbours (exact in float64,
+// as the midpoints have 25 significant bits).
+func TestSqrtTable(t *testing.T) {
+	for x, r := range mccSqrt {
+		if x == 0 {
+			if r != 0 {
+				t.Fatalf("sqrt(0) = %v", r)
+			}
+			continue
+		}
+		lo := (float64(r) + float64(math.Nextafter32(r, 0))) / 2
+		hi := (float64(r) + float64(math.Nextafter32(r, 2*r))) / 2
+		if !(lo*lo < float64(x) && float64(x) < hi*hi) {
+			t.Fatalf("sqrt(%d) = %v is not the nearest float32", x, r)
+		}
+	}
+}
+
+// sweepEmitWindow checks emit against the Go loops for a probe cylinder
+// with every content bit set against gallery cylinders with the first
+// j bits set, j from part·mccCap on: together the parts give every count
+// of differing bits.
+func sweepEmitWindow(t *testing.T, emit func(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int, part int) {
+	bitsIn := mccGeo.cells * mccNd
+	set := func(w []uint64, nbits int) {
+		for b := 0; b < nbits; b++ {
+			w[b/64] |= 1 << (b % 64)
+		}
+	}
+	var a [mccStrideConst]uint64
+	set(a[:mccWordsConst], bitsIn)
+	normA := float32(math.Sqrt(float64(bitsIn)))
+	lo := part * mccCap
+	n := min(mccCap, bitsIn+1-lo)
+	g := make([]uint64, n*mccStrideConst)
+	norms := make([]mccNorm, n)
+	for j := range n {
+		set(g[j*mccStrideConst:j*mccStrideConst+mccWordsConst], lo+j)
+		norms[j] = mccNorm{float32(math.Sqrt(float64(lo + j))), 1}
+	}
+	var want, got [mccCap * mccCap]mccCand
+	var px [mccCap]uint16
+	cand := mccIndices[:n]
+	mccDiffBits(&a, g, cand, &px)
+	nw := mccEmit(normA, 0, norms, cand, &px, &want, 0)
+	ng := emit(&a, &g[0], &norms[0], &mccSqrt[0], normA, 0, n, &got[0])
+	if ng != nw || nw == 0 {
+		t.Fatalf("sweep %d: %d candidates kept, Go loops keep %d", part, ng, nw)
+	}
+	for k := range nw {
+		if got[k] != want[k] {
+			t.Fatalf("sweep %d, candidate %d: %+v, Go loops %+v", part, k, got[k], want[k])
+		}
+	}
+}
+
 // TestCompatPairs checks the assembly compatibility loop against
 // mccCompatPairsGo on random templates and random choices of pairs, bit
 // for bit.
@@ -128,7 +191,7 @@ func TestCompatPairs(t *testing.T) {
 			}
 		}
 		n := 1 + rng.IntN(min(pa.n, pg.n, mccMaxNR))
-		var want, got mccRelaxScratch
+		var want mccRelaxScratch
 		for k := 0; k < n; k++ {
 			want.ak[k], want.bk[k] = uint8(ia[k]), uint8(ib[k])
 			// Near-identical turns for some pairs, so that many are
@@ -138,15 +201,28 @@ func TestCompatPairs(t *testing.T) {
 				want.turn[k] = uint8(rng.IntN(256))
 			}
 		}
-		got.ak, got.bk, got.turn = want.ak, want.bk, want.turn
 		nw := mccCompatPairsGo(&want, pa.pair, pa.n, pg.pair, pg.n, n)
-		ng := mccCompatPairs(&got, pa.pair, pa.n, pg.pair, pg.n, n)
-		if ng != nw {
-			t.Fatalf("round %d: %d compatible pairs of pairs, Go loop %d", round, ng, nw)
-		}
-		for i := range nw {
-			if got.half[i] != want.half[i] {
-				t.Fatalf("round %d, entry %d: %016x, Go loop %016x", round, i, got.half[i], want.half[i])
+		// mccCompatPairs, then the fastest form (AVX-512 where present),
+		// which must write nothing beyond its entries.
+		for form := range 2 {
+			var got mccRelaxScratch
+			got.ak, got.bk, got.turn = want.ak, want.bk, want.turn
+			var ng int
+			if form == 0 {
+				ng = mccCompatPairs(&got, pa.pair, pa.n, pg.pair, pg.n, n)
+			} else {
+				ng = mccCompatPairsBest(&got, pa.pair, pa.n, pg.pair, pg.n, n, new(mccPairGeo))
+			}
+			if ng != nw {
+				t.Fatalf("round %d, form %d: %d compatible pairs of pairs, Go loop %d", round, form, ng, nw)
+			}
+			for i := range nw {
+				if got.half[i] != want.half[i] {
+					t.Fatalf("round %d, form %d, entry %d: %016x, Go loop %016x", round, form, i, got.half[i], want.half[i])
+				}
+			}
+			if form == 1 && slices.ContainsFunc(got.half[ng:], func(h uint64) bool { return h != 0 }) {
+				t.Fatalf("round %d: written beyond the %d entries", round, ng)
 			}
 		}
 		kept += nw

@@ -22,3 +22,7 @@ func mccCompatPairs(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, 
 func mccBucketOrder(cand []mccCand, buck *[257]int32, order []int32) {
 	mccBucketOrderGo(cand, buck, order)
 }
+
+func mccCompatPairsBest(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int, _ *mccPairGeo) int {
+	return mccCompatPairsGo(s, apair, na, gpair, nb, n)
+}

@@ -74,3 +74,15 @@ func TestPortableComparison(t *testing.T) {
 	}
 	t.Logf("%d of 180 comparisons scored above 0.3", high)
 }
+
+// TestZPermCovers checks that mccZPerm holds every sigmoid factor that can
+// make ρ reach mccRhoMin, without which the AVX-512 compatibility loop
+// would be off (and TestCompatPairs would test the POPCNT one twice).
+func TestZPermCovers(t *testing.T) {
+	if !mccZPermCovers() {
+		t.Fatal("mccZPerm misses factors of at least mccRhoMin")
+	}
+	if useAVX512 != useCompatAVX512 {
+		t.Fatalf("AVX-512 %v but its compatibility loop %v", useAVX512, useCompatAVX512)
+	}
+}
