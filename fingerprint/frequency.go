@@ -2,7 +2,6 @@ package fingerprint
 
 import (
 	"math"
-	"slices"
 )
 
 // exFrequency is the ridge period on the block grid.
@@ -83,8 +82,7 @@ func estimateFrequency(p exPlane, o *exOrientation, seg *exSegmentation) *exFreq
 	}
 	fallback := float32(freqDefault)
 	if len(found) > 0 {
-		slices.Sort(found)
-		fallback = found[len(found)/2]
+		fallback = exKth(found, len(found)/2) // periods are positive (exKth's condition)
 	}
 	f.fill(seg, fallback)
 	f.smooth(seg)

@@ -46,14 +46,24 @@ func orientBlockTensors(p exPlane, sc *exScratch) *exOrientation {
 		mid := p.pix[y*w : (y+1)*w]
 		dn := p.pix[(y+1)*w : (y+2)*w]
 		brow := (y / BlockSize) * cols
-		for x := 1; x < w-1; x++ {
-			gx := (up[x+1] + 2*mid[x+1] + dn[x+1]) - (up[x-1] + 2*mid[x-1] + dn[x-1])
-			gy := (dn[x-1] + 2*dn[x] + dn[x+1]) - (up[x-1] + 2*up[x] + up[x+1])
-			i := brow + x/BlockSize
-			xx, yy := gx*gx, gy*gy
-			ba[i] += xx - yy
-			bb[i] += 2 * gx * gy
-			be[i] += xx + yy
+		// A block's sums are kept in registers along its pixels of the
+		// row (added in the same order as through memory, so the same
+		// to the bit). The squares and the product are rounded before
+		// they are added, so that no target fuses them into a
+		// multiply-add (enhConv1 says why).
+		for c := range cols {
+			xa, xb := max(c*BlockSize, 1), min((c+1)*BlockSize, w-1)
+			i := brow + c
+			sa, sb, se := ba[i], bb[i], be[i]
+			for x := xa; x < xb; x++ {
+				gx := (up[x+1] + 2*mid[x+1] + dn[x+1]) - (up[x-1] + 2*mid[x-1] + dn[x-1])
+				gy := (dn[x-1] + 2*dn[x] + dn[x+1]) - (up[x-1] + 2*up[x] + up[x+1])
+				xx, yy := float32(gx*gx), float32(gy*gy)
+				sa += xx - yy
+				sb += float32(2 * gx * gy)
+				se += xx + yy
+			}
+			ba[i], bb[i], be[i] = sa, sb, se
 		}
 	}
 	o := &exOrientation{cols: cols, rows: rows}

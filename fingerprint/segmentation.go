@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"slices"
 )
 
 // exSegmentation is the foreground (the finger) on the block grid.
@@ -41,27 +40,35 @@ func segment(p exPlane, o *exOrientation) (*exSegmentation, error) {
 	for y := 0; y < p.h; y++ {
 		brow := (y / BlockSize) * cols
 		row := p.pix[y*p.w : (y+1)*p.w]
-		for x, v := range row {
-			i := brow + x/BlockSize
-			f := float64(v)
-			s1[i] += f
-			s2[i] += f * f
-			cnt[i]++
+		// A block's sums are kept in registers along its pixels of the
+		// row, added in the same order as through memory (the same to
+		// the bit; f*f of a float32 is exact in float64, so no
+		// multiply-add can change it either).
+		for c := range cols {
+			px := row[c*BlockSize : min((c+1)*BlockSize, p.w)]
+			i := brow + c
+			a1, a2 := s1[i], s2[i]
+			for _, v := range px {
+				f := float64(v)
+				a1 += f
+				a2 += f * f
+			}
+			s1[i], s2[i] = a1, a2
+			cnt[i] += float64(len(px))
 		}
 	}
 	w1 := segBox3(s1, cols, rows)
 	w2 := segBox3(s2, cols, rows)
 	wc := segBox3(cnt, cols, rows)
 	seg := &exSegmentation{w: p.w, h: p.h, cols: cols, rows: rows, fg: make([]bool, n), contrast: make([]float32, n)}
-	sorted := make([]float32, n)
 	for i := 0; i < n; i++ {
 		m := w1[i] / wc[i]
 		v := w2[i]/wc[i] - m*m
 		seg.contrast[i] = float32(math.Sqrt(math.Max(v, 0)))
-		sorted[i] = seg.contrast[i]
 	}
-	slices.Sort(sorted) // no NaN (sqrt of a value clamped at 0), so the order is sort.Slice's
-	ref := float64(sorted[n*9/10])
+	// The contrasts are square roots of values clamped at 0: no NaN, no
+	// negative value, no -0 (exKth's condition).
+	ref := float64(exKth(seg.contrast, n*9/10))
 	if ref < segMinContrast {
 		return nil, fmt.Errorf("%w: contrast %.1f grey levels in the best blocks, need %.0f", ErrBlank, ref, segMinContrast)
 	}
@@ -89,6 +96,32 @@ func segment(p exPlane, o *exOrientation) (*exSegmentation, error) {
 		return nil, fmt.Errorf("%w: mean orientation coherence %.2f on the foreground, need %.2f", ErrNoFingerprint, mc, segMinMeanCoh)
 	}
 	return seg, nil
+}
+
+// exKth returns the value v would hold at index k once sorted (the k-th
+// smallest, from 0), v not changed. The values must not be NaN, negative
+// or -0: the bit patterns of the others order as their values do, so a
+// radix selection on the bits, eight at a time from the top, finds it in
+// four passes over v instead of a sort.
+func exKth(v []float32, k int) float32 {
+	var prefix, mask uint32
+	for shift := 24; shift >= 0; shift -= 8 {
+		var hist [256]int
+		for _, x := range v {
+			if b := math.Float32bits(x); b&mask == prefix {
+				hist[b>>shift&255]++
+			}
+		}
+		for d, c := range hist {
+			if k < c {
+				prefix |= uint32(d) << shift
+				break
+			}
+			k -= c
+		}
+		mask |= 255 << shift
+	}
+	return math.Float32frombits(prefix)
 }
 
 func segBox3(v []float64, cols, rows int) []float64 {
