@@ -413,7 +413,7 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 				}
 				if useAVX512 {
 					np += mccEmitWindowAVX512(blkA, &gBits[sp[0]*mccStrideConst], &gNorm[sp[0]], &mccSqrt[0],
-						a.norm[i].norm, uint32(i)|uint32(sp[0])<<8, sp[1]-sp[0], &m.cand[np])
+						a.norm[i].norm, uint32(i)|uint32(sp[0])<<8, sp[1]-sp[0], &m.cand[np], sp[0])
 				} else {
 					np += mccEmitWindowPOPCNT(blkA, &gBits[sp[0]*mccStrideConst], &gNorm[sp[0]], &mccSqrt[0],
 						a.norm[i].norm, uint32(i)|uint32(sp[0])<<8, sp[1]-sp[0], &m.cand[np])

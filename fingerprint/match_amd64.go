@@ -40,10 +40,13 @@ var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
 // mccEmitWindowAVX512 is mccEmitWindowPOPCNT for eight gallery cylinders
 // at a time, with AVX-512: the same candidates, keys and similarities, bit
 // for bit (TestEmitWindowAVX512), except that only the kept candidates
-// are written.
+// are written. before is the number of gallery cylinders (and norms)
+// before gal and norms: a last block of fewer than eight then reads the
+// eight that end the window, when there are enough, instead of masking
+// each cylinder's load.
 //
 //go:noescape
-func mccEmitWindowAVX512(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int
+func mccEmitWindowAVX512(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand, before int) int
 
 // mccCompatPairsAVX512 is mccCompatPairs sixteen pairs of pairs at a time,
 // with AVX-512: tk is mccPairList[n], geo space for its copies. The same

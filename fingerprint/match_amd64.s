@@ -249,7 +249,7 @@ place:
 	KMOVW    DX, K2; \
 	VPXORQ.Z off(DI), Z8, K2, dst
 
-// func mccEmitWindowAVX512(a *[8]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int
+// func mccEmitWindowAVX512(a *[8]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand, before int) int
 //
 // mccEmitWindowPOPCNT eight gallery cylinders at a time (AVX-512F, VL,
 // DQ, BW and VPOPCNTDQ): each cylinder is one 64-byte line, XORed with the
@@ -259,20 +259,24 @@ place:
 // operations, lane by lane (an IEEE operation gives the same bits in a
 // lane as alone), and the candidates kept are packed together
 // (VPCOMPRESSQ) and written with a store masked to their number, so that
-// nothing is written beyond them. A last window of fewer than eight reads
-// only its own cylinders and norms (masked loads). n is at least 1.
+// nothing is written beyond them. A last block of fewer than eight
+// cylinders reads the eight that end the window, the lanes before it
+// masked, when the gallery has eight there (before counts the cylinders
+// before gal); otherwise it reads only its own cylinders and norms
+// (masked loads). n is at least 1.
 //
 // Z8 the probe's content words (words 6 and 7 zero), K1 = 0x3f; Y9 the
 // keys base | (k<<8) of the block's lanes; Y10 8<<8; Y11 1.0; Y12 normA;
-// Y13 255.0; Y14 0.25; Y15 the integer 255; R13 the cylinders left, R11
-// kept.
-TEXT ·mccEmitWindowAVX512(SB), NOSPLIT, $0-64
+// Y13 255.0; Y14 0.25; Y15 the integer 255; R13 the cylinders left, BX
+// the gallery cylinders before DI, R11 kept.
+TEXT ·mccEmitWindowAVX512(SB), NOSPLIT, $0-72
 	MOVQ a+0(FP), SI
 	MOVQ gal+8(FP), DI
 	MOVQ norms+16(FP), R8
 	MOVQ sqrtTab+24(FP), R9
 	MOVQ n+40(FP), R13
 	MOVQ out+48(FP), R10
+	MOVQ before+56(FP), BX
 	XORQ R11, R11
 
 	MOVL         $0x3f, AX
@@ -309,8 +313,41 @@ block:
 	JMP         count
 
 tail:
-	// Lane c is a cylinder when c < R13 (1 to 7): its load is masked with
-	// K1, the others with 0 (no access).
+	// R13 (1 to 7) cylinders left. With 8 − R13 cylinders before DI in
+	// the gallery, the block is moved back to end with the window and its
+	// first 8 − R13 lanes masked: the same candidates in the same order.
+	MOVQ $8, AX
+	SUBQ R13, AX
+	CMPQ AX, BX
+	JGT  masked
+	MOVQ         AX, CX
+	SHLQ         $6, CX
+	SUBQ         CX, DI
+	MOVQ         AX, CX
+	SHLQ         $3, CX
+	SUBQ         CX, R8
+	MOVQ         AX, CX
+	SHLQ         $8, CX
+	VPBROADCASTD CX, Y0
+	VPSUBD       Y0, Y9, Y9
+	VPXORQ.Z     0(DI), Z8, K1, Z0
+	VPXORQ.Z     64(DI), Z8, K1, Z1
+	VPXORQ.Z     128(DI), Z8, K1, Z2
+	VPXORQ.Z     192(DI), Z8, K1, Z3
+	VPXORQ.Z     256(DI), Z8, K1, Z4
+	VPXORQ.Z     320(DI), Z8, K1, Z5
+	VPXORQ.Z     384(DI), Z8, K1, Z6
+	VPXORQ.Z     448(DI), Z8, K1, Z7
+	MOVQ         AX, CX
+	MOVL         $0xff, AX
+	SHLL         CX, AX
+	KMOVW        AX, K3
+	VMOVDQU64    (R8), Z16
+	JMP          count
+
+masked:
+	// Lane c is a cylinder when c < R13: its load is masked with K1, the
+	// others with 0 (no access).
 	VPXORQ.Z 0(DI), Z8, K1, Z0
 	TAILLOAD(1, 64, Z1)
 	TAILLOAD(2, 128, Z2)
@@ -410,12 +447,13 @@ count:
 
 	ADDQ   $512, DI
 	ADDQ   $64, R8
+	ADDQ   $8, BX
 	VPADDD Y10, Y9, Y9
 	SUBQ   $8, R13
 	JGT    block
 
 	VZEROUPPER
-	MOVQ R11, ret+56(FP)
+	MOVQ R11, ret+64(FP)
 	RET
 
 // mccLaneKeys: k<<8 for lanes k = 0 to 7.
