@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"encoding/binary"
 	"image"
+	"math/bits"
 )
 
 // exSkeleton is a binary image with a one-pixel frame of zeros around it,
@@ -65,85 +66,162 @@ func binarize(e exPlane, seg *exSegmentation, sc *exScratch) *exSkeleton {
 // removeSmall flips 8-connected ridge fragments and 4-connected holes of
 // fewer than skMinBlob pixels. Holes that reach the background of the mask
 // are not holes and stay.
+//
+// It works on bit planes, 64 pixels of a row a word: a component is
+// flood-filled a word at a time, spreading along the row's runs with an
+// addition (the carry runs along a run of set bits) and to the rows above
+// and below with shifts. Which pixels make a component, and whether a hole
+// is open, do not depend on the order they are reached in, nor do the
+// components on the order they are filled in (each is a connected set of
+// the pixels as binarised: a flipped one is marked reached and taken into
+// no other), so the result is that of a pixel-by-pixel flood fill
+// (removeSmallByPixel in the tests, how this worked before, checked
+// against it pixel for pixel).
 func (s *exSkeleton) removeSmall(seg *exSegmentation) {
-	// While it runs, each byte of b also holds skSeen once its pixel has
-	// been reached and skInside for foreground pixels of the image (not the
-	// background nor the frame): one load per neighbour tests all three.
-	const skSeen, skInside = 2, 4
-	b := s.b
-	for y := 0; y < s.h; y++ {
-		row := b[s.idx(0, y) : s.idx(0, y)+s.w]
+	w, h := s.w, s.h
+	nw := (w + 63) / 64
+	ridge := make([]uint64, nw*h)
+	inside := make([]uint64, nw*h)
+	seen := make([]uint64, nw*h)
+	for y := 0; y < h; y++ {
+		row := s.b[s.idx(0, y) : s.idx(0, y)+w]
+		rw := ridge[y*nw : (y+1)*nw]
+		x := 0
+		for ; x+8 <= w; x += 8 {
+			v := binary.LittleEndian.Uint64(row[x:]) & 0x0101010101010101
+			rw[x/64] |= (v * 0x0102040810204080 >> 56) << (x % 64)
+		}
+		for ; x < w; x++ {
+			rw[x/64] |= uint64(row[x]&1) << (x % 64)
+		}
+		iw := inside[y*nw : (y+1)*nw]
 		seg.forRuns(y, func(x0, x1 int) {
-			for x := range row[x0:x1] {
-				row[x0+x] |= skInside
+			for x := x0; x < x1; {
+				// The bits x .. min(x1, next word) of word x/64.
+				n := min(x1-x, 64-x%64)
+				iw[x/64] |= (^uint64(0) >> (64 - n)) << (x % 64)
+				x += n
 			}
 		})
 	}
-	nb := s.nb
-	var stack, comp []int
-	for y := 0; y < s.h; y++ {
-		for x := 0; x < s.w; x++ {
-			start := s.idx(x, y)
-			v := b[start]
-			if v&skSeen != 0 {
-				continue
-			}
-			want := v & 1
-			if want == 0 && v&skInside == 0 {
-				continue
-			}
-			comp = comp[:0]
-			open := false // a hole touching the background or the frame
-			b[start] |= skSeen
-			stack = append(stack[:0], start)
-			visit := func(j int) {
-				vj := b[j]
-				if vj&(skSeen|1) != want {
-					return
+	// allowed is what a fill of value want may enter at word i: pixels of
+	// its value not reached yet (ridge pixels are all inside).
+	allowed := func(want bool, i int) uint64 {
+		if want {
+			return ridge[i] &^ seen[i]
+		}
+		return inside[i] &^ ridge[i] &^ seen[i]
+	}
+	type unit struct {
+		y, k int
+		m    uint64
+	}
+	var stack, comp []unit
+	for y := 0; y < h; y++ {
+		for k := 0; k < nw; k++ {
+			for {
+				i := y*nw + k
+				cand := (ridge[i] | inside[i]) &^ seen[i]
+				if cand == 0 {
+					break
 				}
-				if want == 0 && vj&skInside == 0 {
-					open = true
-					return
+				bit := cand & -cand
+				want := ridge[i]&bit != 0
+				n, open := 0, false
+				comp = comp[:0]
+				stack = append(stack[:0], unit{y, k, bit})
+				for len(stack) > 0 {
+					u := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					j := u.y*nw + u.k
+					a := allowed(want, j)
+					m := u.m & a
+					if m == 0 {
+						continue // reached already
+					}
+					// Spread along the runs of a holding a seed: to the
+					// right by an addition (the carry clears a run from
+					// its lowest seed up), to the left the same on the
+					// reversed bits.
+					m = skRunFill(a, m)
+					seen[j] |= m
+					n += bits.OnesCount64(m)
+					if n < skMinBlob {
+						comp = append(comp, unit{u.y, u.k, m})
+					}
+					// The row's neighbours in the next and previous words.
+					if m>>63 != 0 {
+						if u.k+1 < nw {
+							stack = append(stack, unit{u.y, u.k + 1, 1})
+							if !want && inside[j+1]&1 == 0 {
+								open = true
+							}
+						} else if !want {
+							open = true // the frame
+						}
+					}
+					if m&1 != 0 {
+						if u.k > 0 {
+							stack = append(stack, unit{u.y, u.k - 1, 1 << 63})
+							if !want && inside[j-1]>>63 == 0 {
+								open = true
+							}
+						} else if !want {
+							open = true
+						}
+					}
+					// Ridges are 8-connected, holes 4-connected.
+					d := m
+					if want {
+						d |= m<<1 | m>>1
+					} else if (m<<1|m>>1)&^inside[j] != 0 {
+						open = true // a row neighbour off the mask (or past the width)
+					}
+					for _, yy := range [2]int{u.y - 1, u.y + 1} {
+						if yy < 0 || yy >= h {
+							if !want {
+								open = true
+							}
+							continue
+						}
+						jj := yy*nw + u.k
+						if !want && m&^inside[jj] != 0 {
+							open = true
+						}
+						stack = append(stack, unit{yy, u.k, d})
+						if want {
+							if m>>63 != 0 && u.k+1 < nw {
+								stack = append(stack, unit{yy, u.k + 1, 1})
+							}
+							if m&1 != 0 && u.k > 0 {
+								stack = append(stack, unit{yy, u.k - 1, 1 << 63})
+							}
+						}
+					}
 				}
-				b[j] = vj | skSeen
-				stack = append(stack, j)
-			}
-			for len(stack) > 0 {
-				i := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				if len(comp) < skMinBlob {
-					comp = append(comp, i)
-				}
-				// In the order of nb; holes are 4-connected.
-				visit(i + nb[0])
-				if want != 0 {
-					visit(i + nb[1])
-				}
-				visit(i + nb[2])
-				if want != 0 {
-					visit(i + nb[3])
-				}
-				visit(i + nb[4])
-				if want != 0 {
-					visit(i + nb[5])
-				}
-				visit(i + nb[6])
-				if want != 0 {
-					visit(i + nb[7])
-				}
-			}
-			// comp holds the first skMinBlob pixels reached: all of a
-			// component small enough to flip.
-			if len(comp) < skMinBlob && !open {
-				for _, i := range comp {
-					b[i] ^= 1
+				if n < skMinBlob && !open {
+					for _, c := range comp {
+						for m := c.m; m != 0; m &= m - 1 {
+							x := c.k*64 + bits.TrailingZeros64(m)
+							s.b[s.idx(x, c.y)] ^= 1
+						}
+					}
 				}
 			}
 		}
 	}
-	for i := range b {
-		b[i] &= 1
-	}
+}
+
+// skRunFill returns the runs of set bits of a that hold a bit of m (m a
+// subset of a). To the right of a run's lowest seed an addition does it:
+// the carry clears the run's bits up to its end, and the exclusive or
+// with a then shows them; to the left of its highest seed the same on the
+// reversed bits.
+func skRunFill(a, m uint64) uint64 {
+	right := ((a + m) ^ a) & a
+	ra, rm := bits.Reverse64(a), bits.Reverse64(m)
+	left := bits.Reverse64(((ra + rm) ^ ra) & ra)
+	return m | right | left
 }
 
 // Look-up tables over the 256 neighbourhoods (bit k = neighbour k of nb).
