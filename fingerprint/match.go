@@ -702,7 +702,8 @@ func mccCompatPairsGo(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32
 
 // consistent returns the size of a set of mutually compatible pairs, grown
 // greedily in order of relaxed similarity: a pair joins when it is
-// compatible (ρ ≥ mccConsistRho) with at least half of the set.
+// compatible (ρ ≥ mccConsistRho) with at least half of the set. lam is
+// relax's result, a slice of one of the Matcher's arrays.
 func (m *Matcher) consistent(nr []mccPair, lam []float32) int {
 	// compat[t] has bit k set when pairs t and k agree (n ≤ mccMaxNR ≤ 32).
 	var compat [mccNRSpace]uint32
@@ -713,18 +714,14 @@ func (m *Matcher) consistent(nr []mccPair, lam []float32) int {
 			compat[k] |= 1 << t
 		}
 	}
-	m.order = m.order[:0]
-	for t := range nr {
-		m.order = append(m.order, int32(t))
-	}
-	for i := 1; i < len(m.order); i++ { // insertion sort, n ≤ mccMaxNR
-		for j := i; j > 0 && lam[m.order[j]] > lam[m.order[j-1]]; j-- {
-			m.order[j], m.order[j-1] = m.order[j-1], m.order[j]
-		}
-	}
+	var order [mccNRSpace]int32
+	mccLamOrderBest((*[mccNRSpace]float32)(lam[:mccNRSpace]), len(nr), &order)
+	// The order is left in m.order, where Pairing reads its pairs.
+	m.order = append(m.order[:0], order[:len(nr)]...)
 	var set uint32
 	size := 0
-	for _, t := range m.order {
+	for _, t := range order[:len(nr)] {
+		t %= mccNRSpace
 		if lam[t] <= 0 {
 			break
 		}
@@ -734,6 +731,20 @@ func (m *Matcher) consistent(nr []mccPair, lam []float32) int {
 		}
 	}
 	return size
+}
+
+// mccLamOrderGo writes to order the pairs 0 to n−1 in decreasing order of
+// lam, pairs of equal lam in increasing order (a stable sort).
+// mccLamOrderBest is this, in AVX-512 where the processor has it.
+func mccLamOrderGo(lam *[mccNRSpace]float32, n int, order *[mccNRSpace]int32) {
+	for t := range n {
+		order[t] = int32(t)
+	}
+	for i := 1; i < n; i++ { // insertion sort, n ≤ mccMaxNR
+		for j := i; j > 0 && lam[order[j]%mccNRSpace] > lam[order[j-1]%mccNRSpace]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
 }
 
 func mccAbs(v int) int {

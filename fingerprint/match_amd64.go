@@ -126,3 +126,20 @@ var (
 	_ [len(mccPairGeo{}[0])*4 - 2048]struct{}
 	_ [2048 - len(mccPairGeo{}[0])*4]struct{}
 )
+
+// mccLamOrderAVX512 is mccLamOrderGo by ranks: pair t goes to the place
+// given by the number of pairs of greater lam and of the earlier pairs of
+// equal lam, counted sixteen lanes at a time (AVX-512F). lam holds no NaN.
+// The same order (TestLamOrder).
+//
+//go:noescape
+func mccLamOrderAVX512(lam *[mccNRSpace]float32, n int, order *[mccNRSpace]int32)
+
+// mccLamOrderBest is mccLamOrderGo in the fastest form the processor has.
+func mccLamOrderBest(lam *[mccNRSpace]float32, n int, order *[mccNRSpace]int32) {
+	if useAVX512 && n > 0 {
+		mccLamOrderAVX512(lam, n, order)
+		return
+	}
+	mccLamOrderGo(lam, n, order)
+}

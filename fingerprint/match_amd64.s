@@ -694,3 +694,51 @@ DATA mccLanes<>+52(SB)/4, $13
 DATA mccLanes<>+56(SB)/4, $14
 DATA mccLanes<>+60(SB)/4, $15
 GLOBL mccLanes<>(SB), RODATA|NOPTR, $64
+
+// func mccLamOrderAVX512(lam *[32]float32, n int, order *[32]int32)
+//
+// For each pair t < n: its rank is the number of pairs u < n with
+// lam[u] > lam[t], plus those with u < t and lam[u] = lam[t]; order[rank]
+// = t. Z0/Z1 lam 0-15 and 16-31, K5/K6 the lanes below n, R8 the lanes
+// below t (as 32 bits). n is 1 to 32.
+TEXT ·mccLamOrderAVX512(SB), NOSPLIT, $0-24
+	MOVQ    lam+0(FP), SI
+	MOVQ    n+8(FP), CX
+	MOVQ    order+16(FP), DI
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	MOVQ    $1, AX
+	SHLQ    CX, AX
+	DECQ    AX
+	KMOVW   AX, K5
+	SHRQ    $16, AX
+	KMOVW   AX, K6
+	XORQ    DX, DX
+	XORL    R8, R8
+
+rank:
+	VBROADCASTSS (SI)(DX*4), Z2
+	VCMPPS       $0x1e, Z2, Z0, K5, K1 // lam[u] > lam[t]
+	VCMPPS       $0x1e, Z2, Z1, K6, K2
+	VCMPPS       $0x00, Z2, Z0, K5, K3 // lam[u] = lam[t]
+	VCMPPS       $0x00, Z2, Z1, K6, K4
+	KMOVW        K1, AX
+	POPCNTL      AX, AX
+	KMOVW        K2, BX
+	POPCNTL      BX, BX
+	ADDL         BX, AX
+	KMOVW        K3, BX
+	KMOVW        K4, R9
+	SHLL         $16, R9
+	ORL          R9, BX
+	ANDL         R8, BX
+	POPCNTL      BX, BX
+	ADDL         BX, AX
+	MOVL         DX, (DI)(AX*4)
+	LEAL         1(R8)(R8*1), R8
+	INCQ         DX
+	CMPQ         DX, CX
+	JLT          rank
+
+	VZEROUPPER
+	RET

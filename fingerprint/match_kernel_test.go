@@ -258,3 +258,27 @@ func TestBucketOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestLamOrder checks mccLamOrderBest (AVX-512 where present) against the
+// insertion sort of mccLamOrderGo on random relaxed similarities with
+// many ties and stale values beyond n.
+func TestLamOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := 0; round < 5000; round++ {
+		var lam [mccNRSpace]float32
+		levels := 1 + rng.IntN(40)
+		for i := range lam {
+			lam[i] = float32(rng.IntN(levels)) / float32(levels)
+			if rng.IntN(8) == 0 {
+				lam[i] = 0
+			}
+		}
+		n := 1 + rng.IntN(mccNRSpace)
+		var want, got [mccNRSpace]int32
+		mccLamOrderGo(&lam, n, &want)
+		mccLamOrderBest(&lam, n, &got)
+		if want != got {
+			t.Fatalf("round %d, n %d: %v, insertion sort %v", round, n, got[:n], want[:n])
+		}
+	}
+}

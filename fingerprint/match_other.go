@@ -26,3 +26,7 @@ func mccBucketOrder(cand []mccCand, buck *[257]int32, order []int32) {
 func mccCompatPairsBest(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, nb int, n int, _ *mccPairGeo) int {
 	return mccCompatPairsGo(s, apair, na, gpair, nb, n)
 }
+
+func mccLamOrderBest(lam *[mccNRSpace]float32, n int, order *[mccNRSpace]int32) {
+	mccLamOrderGo(lam, n, order)
+}
