@@ -100,6 +100,8 @@ type Matcher struct {
 	cand  *[mccCap * mccCap]mccCand
 	ncand int
 	nr    []mccPair
+	// jobs holds localSimilarities' windows for the AVX-512 loop.
+	jobs [2 * mccCap]uint32
 	// rel.half[:nhalf] are the compatible pairs of pairs of the last
 	// relaxation.
 	rel   mccRelaxScratch
@@ -376,6 +378,9 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 	np := 0
 	gn := g.n
 	gBits, gNorm, gUsable := g.bits[:gn*mccStrideConst], g.norm[:gn], g.usable[:gn]
+	// The windows queued for mccEmitJobsAVX512, m.jobs[:nj]: at most two
+	// per probe minutia.
+	nj := 0
 	for i := 0; i < a.n; i++ {
 		if a.usable[i] == 0 {
 			continue
@@ -406,15 +411,25 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 		// the candidates are the whole window, unusable ones skipped
 		// below.
 		sure := int(a.cellCount[i])+g.minCells-geo.cells >= minME
+		if sure && useAVX512 {
+			// Queued, and compared in one call with the windows of the
+			// next probe minutiae.
+			for _, sp := range spans[:ns] {
+				if sp[1] > sp[0] {
+					m.jobs[nj%len(m.jobs)] = uint32(i) | uint32(sp[0])<<8 | uint32(sp[1]-sp[0])<<16
+					nj++
+				}
+			}
+			continue
+		}
+		if nj > 0 {
+			// The queued windows' candidates come first.
+			np += mccEmitJobsAVX512(m.jobs[:nj], &a.bits[0], &a.norm[0], &gBits[0], &gNorm[0], &m.cand[np])
+			nj = 0
+		}
 		for _, sp := range spans[:ns] {
 			if sure && usePOPCNT {
-				if sp[1] <= sp[0] {
-					continue
-				}
-				if useAVX512 {
-					np += mccEmitWindowAVX512(blkA, &gBits[sp[0]*mccStrideConst], &gNorm[sp[0]], &mccSqrt[0],
-						a.norm[i].norm, uint32(i)|uint32(sp[0])<<8, sp[1]-sp[0], &m.cand[np], sp[0])
-				} else {
+				if sp[1] > sp[0] {
 					np += mccEmitWindowPOPCNT(blkA, &gBits[sp[0]*mccStrideConst], &gNorm[sp[0]], &mccSqrt[0],
 						a.norm[i].norm, uint32(i)|uint32(sp[0])<<8, sp[1]-sp[0], &m.cand[np])
 				}
@@ -431,6 +446,9 @@ func (m *Matcher) localSimilarities(g *Prepared) {
 			mccDiffBits(blkA, gBits, cand, &px)
 			np = mccEmit(a.norm[i].norm, uint32(i), gNorm, cand, &px, m.cand, np)
 		}
+	}
+	if nj > 0 {
+		np += mccEmitJobsAVX512(m.jobs[:nj], &a.bits[0], &a.norm[0], &gBits[0], &gNorm[0], &m.cand[np])
 	}
 	m.ncand = np
 }

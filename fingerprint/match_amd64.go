@@ -33,20 +33,21 @@ func mccCompatPairs(s *mccRelaxScratch, apair []uint32, na int, gpair []uint32, 
 //go:noescape
 func mccBucketOrder(cand []mccCand, buck *[257]int32, order []int32)
 
-// useAVX512 selects mccEmitWindowAVX512 over mccEmitWindowPOPCNT.
+// useAVX512 selects the AVX-512 loops: mccEmitJobsAVX512 over
+// mccEmitWindowPOPCNT, mccCompatPairsAVX512, mccLamOrderAVX512.
 var useAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ &&
 	cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VPOPCNTDQ && cpu.X86.HasPOPCNT
 
-// mccEmitWindowAVX512 is mccEmitWindowPOPCNT for eight gallery cylinders
-// at a time, with AVX-512: the same candidates, keys and similarities, bit
-// for bit (TestEmitWindowAVX512), except that only the kept candidates
-// are written. before is the number of gallery cylinders (and norms)
-// before gal and norms: a last block of fewer than eight then reads the
-// eight that end the window, when there are enough, instead of masking
-// each cylinder's load.
+// mccEmitJobsAVX512 is mccEmitWindowPOPCNT for a list of windows, each
+// job i | lo<<8 | n<<16 (probe cylinder i of pbits, with its norm in
+// pnorms, against gallery cylinders lo to lo+n−1 of gbits and gnorms),
+// in one call, eight gallery cylinders at a time with AVX-512: the
+// candidates, keys and similarities that mccEmitWindowPOPCNT gives window
+// after window, bit for bit (TestEmitJobsAVX512), except that only the
+// kept candidates are written.
 //
 //go:noescape
-func mccEmitWindowAVX512(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand, before int) int
+func mccEmitJobsAVX512(jobs []uint32, pbits *uint64, pnorms *mccNorm, gbits *uint64, gnorms *mccNorm, out *mccCand) int
 
 // mccCompatPairsAVX512 is mccCompatPairs sixteen pairs of pairs at a time,
 // with AVX-512: tk is mccPairList[n], geo space for its copies. The same

@@ -249,53 +249,73 @@ place:
 	KMOVW    DX, K2; \
 	VPXORQ.Z off(DI), Z8, K2, dst
 
-// func mccEmitWindowAVX512(a *[8]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand, before int) int
+// func mccEmitJobsAVX512(jobs []uint32, pbits *uint64, pnorms *mccNorm, gbits *uint64, gnorms *mccNorm, out *mccCand) int
 //
-// mccEmitWindowPOPCNT eight gallery cylinders at a time (AVX-512F, VL,
-// DQ, BW and VPOPCNTDQ): each cylinder is one 64-byte line, XORed with the
-// probe's content words in one register and counted per word (VPOPCNTQ),
-// and the eight counts of eight cylinders are summed by a transposing
-// reduction. The similarity and key are the scalar loop's float32
-// operations, lane by lane (an IEEE operation gives the same bits in a
-// lane as alone), and the candidates kept are packed together
+// mccEmitWindowPOPCNT for a list of windows (jobs, each i | lo<<8 |
+// n<<16: probe cylinder i against gallery cylinders lo to lo+n−1, n at
+// least 1), in one call, eight gallery cylinders at a time (AVX-512F, VL,
+// DQ, BW and VPOPCNTDQ): each cylinder is one 64-byte line, XORed with
+// the probe's content words in one register and counted per word
+// (VPOPCNTQ), and the eight counts of eight cylinders are summed by a
+// transposing reduction. The similarity and key are the scalar loop's
+// float32 operations, lane by lane (an IEEE operation gives the same bits
+// in a lane as alone), and the candidates kept are packed together
 // (VPCOMPRESSQ) and written with a store masked to their number, so that
-// nothing is written beyond them. A last block of fewer than eight
-// cylinders reads the eight that end the window, the lanes before it
-// masked, when the gallery has eight there (before counts the cylinders
-// before gal); otherwise it reads only its own cylinders and norms
-// (masked loads). n is at least 1.
+// nothing is written beyond them; the windows' candidates follow each
+// other as the scalar loop, called window by window, writes them. A last
+// block of fewer than eight cylinders reads the eight that end the
+// window, the lanes before it masked, when the gallery has eight there;
+// otherwise it reads only its own cylinders and norms (masked loads).
+// jobs is not empty.
 //
 // Z8 the probe's content words (words 6 and 7 zero), K1 = 0x3f; Y9 the
-// keys base | (k<<8) of the block's lanes; Y10 8<<8; Y11 1.0; Y12 normA;
-// Y13 255.0; Y14 0.25; Y15 the integer 255; R13 the cylinders left, BX
-// the gallery cylinders before DI, R11 kept.
-TEXT ·mccEmitWindowAVX512(SB), NOSPLIT, $0-72
-	MOVQ a+0(FP), SI
-	MOVQ gal+8(FP), DI
-	MOVQ norms+16(FP), R8
-	MOVQ sqrtTab+24(FP), R9
-	MOVQ n+40(FP), R13
-	MOVQ out+48(FP), R10
-	MOVQ before+56(FP), BX
+// keys i | (lo+k)<<8 of the block's lanes; Y10 8<<8; Y11 1.0; Y12 normA;
+// Y13 255.0; Y14 0.25; Y15 the integer 255; R12 the next job, R9 the jobs
+// left, R13 the window's cylinders left, BX the gallery cylinders before
+// DI, R11 kept.
+TEXT ·mccEmitJobsAVX512(SB), NOSPLIT, $0-72
+	MOVQ jobs_base+0(FP), R12
+	MOVQ jobs_len+8(FP), R9
+	MOVQ out+56(FP), R10
 	XORQ R11, R11
 
 	MOVL         $0x3f, AX
 	KMOVW        AX, K1
-	VMOVDQU64.Z  (SI), K1, Z8
-	MOVL         base+36(FP), AX
-	VPBROADCASTD AX, Y9
-	VPADDD       mccLaneKeys<>(SB), Y9, Y9
 	MOVL         $2048, AX
 	VPBROADCASTD AX, Y10
 	MOVL         $0x3f800000, AX // 1.0
 	VPBROADCASTD AX, Y11
-	VBROADCASTSS normA+32(FP), Y12
 	MOVL         $0x437f0000, AX // 255.0
 	VPBROADCASTD AX, Y13
 	MOVL         $0x3e800000, AX // 0.25 (mccMinLocal)
 	VPBROADCASTD AX, Y14
 	MOVL         $255, AX
 	VPBROADCASTD AX, Y15
+
+job:
+	MOVL         (R12), AX
+	MOVL         AX, CX
+	ANDL         $0xff, CX      // i
+	MOVL         AX, BX
+	SHRL         $8, BX
+	ANDL         $0xff, BX      // lo
+	MOVL         AX, R13
+	SHRL         $16, R13       // n
+	MOVQ         pbits+24(FP), SI
+	MOVQ         CX, DX
+	SHLQ         $6, DX
+	VMOVDQU64.Z  (SI)(DX*1), K1, Z8
+	MOVQ         pnorms+32(FP), SI
+	VBROADCASTSS (SI)(CX*8), Y12
+	ANDL         $0xffff, AX    // i | lo<<8
+	VPBROADCASTD AX, Y9
+	VPADDD       mccLaneKeys<>(SB), Y9, Y9
+	MOVQ         gbits+40(FP), DI
+	MOVQ         BX, DX
+	SHLQ         $6, DX
+	ADDQ         DX, DI
+	MOVQ         gnorms+48(FP), R8
+	LEAQ         (R8)(BX*8), R8
 
 block:
 	CMPQ        R13, $8
@@ -452,9 +472,14 @@ count:
 	SUBQ   $8, R13
 	JGT    block
 
+	ADDQ $4, R12
+	DECQ R9
+	JNZ  job
+
 	VZEROUPPER
 	MOVQ R11, ret+64(FP)
 	RET
+
 
 // mccLaneKeys: k<<8 for lanes k = 0 to 7.
 DATA mccLaneKeys<>+0(SB)/4, $0

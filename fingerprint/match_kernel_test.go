@@ -16,21 +16,108 @@ func TestEmitWindowPOPCNT(t *testing.T) {
 	if !usePOPCNT {
 		t.Skip("no POPCNT: the Go loops are the only path")
 	}
-	testEmitWindow(t, mccEmitWindowPOPCNT, false)
+	testEmitWindow(t, func(a *[mccStrideConst]uint64, g []uint64, norms []mccNorm, normA float32, i uint32, lo, hi int, out *mccCand) int {
+		return mccEmitWindowPOPCNT(a, &g[lo*mccStrideConst], &norms[lo], &mccSqrt[0], normA, i|uint32(lo)<<8, hi-lo, out)
+	}, false)
 }
 
-// TestEmitWindowAVX512 is TestEmitWindowPOPCNT for the AVX-512 loop.
+// TestEmitWindowAVX512 is TestEmitWindowPOPCNT for the AVX-512 loop, one
+// window a call.
 func TestEmitWindowAVX512(t *testing.T) {
 	if !useAVX512 {
 		t.Skip("no AVX-512 with VPOPCNTDQ on this processor")
 	}
-	testEmitWindow(t, func(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int {
-		// The test's windows start at gallery cylinder base>>8.
-		return mccEmitWindowAVX512(a, gal, norms, sqrtTab, normA, base, n, out, int(base>>8&0xff))
-	}, true)
+	testEmitWindow(t, emitOneJob, true)
 }
 
-func testEmitWindow(t *testing.T, emit func(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int, keptOnly bool) {
+// emitOneJob calls mccEmitJobsAVX512 for one window, the probe cylinder a
+// placed at index i of a probe template.
+func emitOneJob(a *[mccStrideConst]uint64, g []uint64, norms []mccNorm, normA float32, i uint32, lo, hi int, out *mccCand) int {
+	pbits := make([]uint64, (i+1)*mccStrideConst)
+	copy(pbits[i*mccStrideConst:], a[:])
+	pnorms := make([]mccNorm, i+1)
+	pnorms[i] = mccNorm{normA, 1}
+	jobs := []uint32{i | uint32(lo)<<8 | uint32(hi-lo)<<16}
+	return mccEmitJobsAVX512(jobs, &pbits[0], &pnorms[0], &g[0], &norms[0], out)
+}
+
+// TestEmitJobsAVX512 checks the AVX-512 loop over lists of windows of
+// several probe cylinders against the Go loops run window by window.
+func TestEmitJobsAVX512(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("no AVX-512 with VPOPCNTDQ on this processor")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for round := 0; round < 500; round++ {
+		na, nb := 1+rng.IntN(mccCap), 1+rng.IntN(mccCap)
+		randomBits := func(n int) ([]uint64, []mccNorm) {
+			b := make([]uint64, n*mccStrideConst)
+			norms := make([]mccNorm, n)
+			density := rng.Float64()
+			for j := range n {
+				ones := 0
+				for w := range mccWordsConst {
+					for k := range 64 {
+						if rng.Float64() < density && w*64+k < mccGeo.cells*mccNd {
+							b[j*mccStrideConst+w] |= 1 << k
+						}
+					}
+					ones += bits.OnesCount64(b[j*mccStrideConst+w])
+				}
+				b[j*mccStrideConst+mccWordsConst] = rng.Uint64()
+				norms[j] = mccNorm{float32(math.Sqrt(float64(ones))), float32(rng.IntN(4) / 3)}
+			}
+			return b, norms
+		}
+		pbits, pnorms := randomBits(na)
+		gbits, gnorms := randomBits(nb)
+		// Some probe cylinders are copies of gallery ones (similarity 1).
+		for range rng.IntN(4) {
+			i, j := rng.IntN(na), rng.IntN(nb)
+			copy(pbits[i*mccStrideConst:(i+1)*mccStrideConst], gbits[j*mccStrideConst:])
+			pnorms[i].norm = gnorms[j].norm
+		}
+		var jobs []uint32
+		var want [mccCap * mccCap]mccCand
+		nw := 0
+		for i := range na {
+			if pnorms[i].norm == 0 || rng.IntN(3) == 0 {
+				continue // not a usable probe cylinder, or not sure
+			}
+			for range 1 + rng.IntN(2) {
+				lo := rng.IntN(nb)
+				hi := lo + 1 + rng.IntN(min(nb-lo, 50))
+				jobs = append(jobs, uint32(i)|uint32(lo)<<8|uint32(hi-lo)<<16)
+				var px [mccCap]uint16
+				a := (*[mccStrideConst]uint64)(pbits[i*mccStrideConst:])
+				mccDiffBits(a, gbits, mccIndices[lo:hi], &px)
+				nw = mccEmit(pnorms[i].norm, uint32(i), gnorms, mccIndices[lo:hi], &px, &want, nw)
+			}
+		}
+		if len(jobs) == 0 {
+			continue
+		}
+		var got [mccCap * mccCap]mccCand
+		ng := mccEmitJobsAVX512(jobs, &pbits[0], &pnorms[0], &gbits[0], &gnorms[0], &got[0])
+		if ng != nw {
+			t.Fatalf("round %d: %d candidates kept, Go loops keep %d", round, ng, nw)
+		}
+		for k := range nw {
+			if got[k] != want[k] {
+				t.Fatalf("round %d, candidate %d: %+v, Go loops %+v", round, k, got[k], want[k])
+			}
+		}
+		if slices.ContainsFunc(got[ng:], func(c mccCand) bool { return c != mccCand{} }) {
+			t.Fatalf("round %d: written beyond the %d kept candidates", round, ng)
+		}
+	}
+}
+
+// emitFunc runs a similarity loop for probe cylinder a (probe minutia i,
+// norm normA) against gallery cylinders lo to hi−1 of g.
+type emitFunc func(a *[mccStrideConst]uint64, g []uint64, norms []mccNorm, normA float32, i uint32, lo, hi int, out *mccCand) int
+
+func testEmitWindow(t *testing.T, emit emitFunc, keptOnly bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	word := func(density float64) uint64 {
 		var w uint64
@@ -89,7 +176,7 @@ func testEmitWindow(t *testing.T, emit func(a *[mccStrideConst]uint64, gal *uint
 		cand := mccIndices[lo:hi]
 		mccDiffBits(&a, g, cand, &px)
 		nw := mccEmit(normA, i, norms, cand, &px, &want, 0)
-		ng := emit(&a, &g[lo*mccStrideConst], &norms[lo], &mccSqrt[0], normA, i|uint32(lo)<<8, hi-lo, &got[0])
+		ng := emit(&a, g, norms, normA, i, lo, hi, &got[0])
 		if ng != nw {
 			t.Fatalf("round %d: %d candidates kept, Go loops keep %d", round, ng, nw)
 		}
@@ -131,7 +218,7 @@ func TestSqrtTable(t *testing.T) {
 // with every content bit set against gallery cylinders with the first
 // j bits set, j from part·mccCap on: together the parts give every count
 // of differing bits.
-func sweepEmitWindow(t *testing.T, emit func(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand) int, part int) {
+func sweepEmitWindow(t *testing.T, emit emitFunc, part int) {
 	bitsIn := mccGeo.cells * mccNd
 	set := func(w []uint64, nbits int) {
 		for b := 0; b < nbits; b++ {
@@ -154,7 +241,7 @@ func sweepEmitWindow(t *testing.T, emit func(a *[mccStrideConst]uint64, gal *uin
 	cand := mccIndices[:n]
 	mccDiffBits(&a, g, cand, &px)
 	nw := mccEmit(normA, 0, norms, cand, &px, &want, 0)
-	ng := emit(&a, &g[0], &norms[0], &mccSqrt[0], normA, 0, n, &got[0])
+	ng := emit(&a, g, norms, normA, 0, 0, n, &got[0])
 	if ng != nw || nw == 0 {
 		t.Fatalf("sweep %d: %d candidates kept, Go loops keep %d", part, ng, nw)
 	}

@@ -11,7 +11,7 @@ func mccEmitWindowPOPCNT(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm,
 	panic("unreachable")
 }
 
-func mccEmitWindowAVX512(a *[mccStrideConst]uint64, gal *uint64, norms *mccNorm, sqrtTab *float32, normA float32, base uint32, n int, out *mccCand, before int) int {
+func mccEmitJobsAVX512(jobs []uint32, pbits *uint64, pnorms *mccNorm, gbits *uint64, gnorms *mccNorm, out *mccCand) int {
 	panic("unreachable")
 }
 
