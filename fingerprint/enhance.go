@@ -76,8 +76,8 @@ var enhAlongKernels, enhAcrossKernels, enhKernelPairs = func() (al [enhOriBins]e
 		al[ob] = enhFold(al[ob])
 		pairs += len(al[ob].dx)
 		for pb := 0; pb < enhPerBins; pb++ {
-			per := freqMinPeriod + float64(pb)*enhPerStep
-			sigma := enhGaborRatio * per
+			per := freqMinPeriod + float64(float64(pb)*enhPerStep) // rounded: no multiply-add (enhConv1)
+			sigma := float64(enhGaborRatio * per)
 			ac[ob][pb] = enhLine(-ty, tx, 2*sigma, 1, 0, enhGabor(per))
 			enhNormalise(ac[ob][pb].w, true)
 			ac[ob][pb] = enhFold(ac[ob][pb])
@@ -100,7 +100,7 @@ func enhLine(dx, dy, radius float64, step, stride int, weight func(d float64) fl
 		t := float64(j) / major
 		x := int(math.Round(t * dx))
 		y := int(math.Round(t * dy))
-		d := float64(x)*dx + float64(y)*dy
+		d := float64(float64(x)*dx) + float64(float64(y)*dy) // rounded: no multiply-add (enhConv1)
 		k.off = append(k.off, int32(y*stride+x))
 		k.dx = append(k.dx, int32(x))
 		k.dy = append(k.dy, int32(y))
@@ -313,11 +313,11 @@ func enhGabor(per float64) func(d float64) float64 {
 // of a clean ridge profile, against which blockClarity measures.
 var enhGains = func() (g [enhPerBins]float64) {
 	for pb := range g {
-		per := freqMinPeriod + float64(pb)*enhPerStep
+		per := freqMinPeriod + float64(float64(pb)*enhPerStep)
 		k := enhLine(0, 1, 2*enhGaborRatio*per, 1, 1, enhGabor(per))
 		enhNormalise(k.w, true)
 		for t, off := range k.off {
-			g[pb] += float64(k.w[t]) * math.Cos(2*math.Pi*float64(off)/per)
+			g[pb] += float64(float64(k.w[t]) * math.Cos(2*math.Pi*float64(off)/per))
 		}
 	}
 	return g
@@ -368,12 +368,14 @@ func enhInterpolate(o *exOrientation, f *exFrequency, x, y float32) (vx, vy, per
 		for i := 0; i < 2; i++ {
 			c := min(max(x0+i, 0), o.cols-1)
 			r := min(max(y0+j, 0), o.rows-1)
-			wt := (1 - ax + float32(i)*(2*ax-1)) * (1 - ay + float32(j)*(2*ay-1))
+			// Each product rounded before it is added: no multiply-add
+			// on any target (enhConv1 says why).
+			wt := float32((1 - ax + float32(float32(i)*(2*ax-1))) * (1 - ay + float32(float32(j)*(2*ay-1))))
 			b := r*o.cols + c
-			vx += wt * o.vx[b]
-			vy += wt * o.vy[b]
+			vx += float32(wt * o.vx[b])
+			vy += float32(wt * o.vy[b])
 			if q := f.period[b]; q > 0 {
-				ps += wt * q
+				ps += float32(wt * q)
 				pw += wt
 			}
 		}

@@ -81,8 +81,8 @@ func filterMinutiae(raw []exMinutia, seg *exSegmentation) []exMinutia {
 		}
 		if m.kind == Ending && d < filtBorder {
 			// The direction points into the ridge; the cut side is behind.
-			cx := int(math.Round(float64(m.x) - filtBorder*math.Cos(m.angle)))
-			cy := int(math.Round(float64(m.y) + filtBorder*math.Sin(m.angle)))
+			cx := int(math.Round(float64(m.x) - float64(filtBorder*math.Cos(m.angle)))) // rounded: no multiply-add
+			cy := int(math.Round(float64(m.y) + float64(filtBorder*math.Sin(m.angle))))
 			if cx < 0 || cy < 0 || cx >= seg.w || cy >= seg.h || !seg.fgAt(cx, cy) {
 				drop[i] = true
 			}

@@ -56,12 +56,12 @@ func estimateFrequency(p exPlane, o *exOrientation, seg *exSegmentation) *exFreq
 		// Windows that stay 2 px clear of the image's edges (the samples
 		// are at most freqLen/2 and 6 px from the centre along the
 		// normal and the ridge) need no clamping.
-		rx := float32(freqLen/2)*abs32(nx) + 6*abs32(tx) + 2
-		ry := float32(freqLen/2)*abs32(ny) + 6*abs32(ty) + 2
+		rx := float32(float32(freqLen/2)*abs32(nx)) + float32(6*abs32(tx)) + 2 // rounded: no multiply-add (enhConv1)
+		ry := float32(float32(freqLen/2)*abs32(ny)) + float32(6*abs32(ty)) + 2
 		clear := cx-rx >= 0 && cx+rx <= float32(p.w-1) && cy-ry >= 0 && cy+ry <= float32(p.h-1)
 		for u := 0; u < freqLen; u++ {
 			fu := float32(u - freqLen/2)
-			ax, ay := cx+fu*nx, cy+fu*ny
+			ax, ay := cx+float32(fu*nx), cy+float32(fu*ny) // rounded: no multiply-add
 			var s float32
 			for k := range vtx {
 				x := int(ax + vtx[k] + 0.5)
@@ -109,7 +109,7 @@ func freqPeriod(sig []float32) (float32, bool) {
 	var vr float32
 	for i := range sm[:n] {
 		sm[i] -= mean
-		vr += sm[i] * sm[i]
+		vr += float32(sm[i] * sm[i]) // rounded: no multiply-add
 	}
 	vr /= float32(n)
 	if vr < 4 { // standard deviation under 2 grey levels: no ridges to see

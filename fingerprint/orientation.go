@@ -288,8 +288,9 @@ func (o *exOrientation) ridgeAngleSmooth(x, y int) float64 {
 			if j == 1 {
 				wy = ay
 			}
-			vx += wx * wy * float64(o.vx[r*o.cols+c])
-			vy += wx * wy * float64(o.vy[r*o.cols+c])
+			// Rounded before adding: no multiply-add (enhConv1).
+			vx += float64(wx * wy * float64(o.vx[r*o.cols+c]))
+			vy += float64(wx * wy * float64(o.vy[r*o.cols+c]))
 		}
 	}
 	t := 0.5*math.Atan2(vy, vx) + math.Pi/2
