@@ -533,7 +533,7 @@ func (m *Matcher) selectPairs(g *Prepared) []mccPair {
 	// walk below rejects a candidate without another load.
 	order := m.order[:len(cand)]
 	if len(cand) > 0 {
-		mccBucketOrder(cand, &m.buck, order)
+		mccBucketOrderBest(cand, &m.buck, order)
 	}
 	m.order = order
 	// Minutiae already paired (mccCap, a power of two, bounds them).

@@ -767,3 +767,82 @@ rank:
 
 	VZEROUPPER
 	RET
+
+// func mccBucketOrderAVX512(cand []mccCand, buck *[257]int32, order []int32)
+//
+// mccBucketOrder with the counts cleared and summed sixteen at a time
+// (AVX-512F): each block of 16 counts is scanned in its register (four
+// shifted adds, VALIGND bringing in zeros) and offset by the sum of the
+// blocks before, which is the same integer sum. Buckets 0 to 255 are the
+// sixteen blocks; bucket 256 is summed alone.
+TEXT ·mccBucketOrderAVX512(SB), NOSPLIT, $0-56
+	MOVQ cand_base+0(FP), SI
+	MOVQ cand_len+8(FP), CX
+	MOVQ buck+24(FP), R8
+	MOVQ order_base+32(FP), DI
+
+	// clear the 257 counts
+	VPXORD    Z0, Z0, Z0
+	MOVQ      R8, R9
+	MOVQ      $16, DX
+
+bclear:
+	VMOVDQU32 Z0, (R9)
+	ADDQ      $64, R9
+	DECQ      DX
+	JNZ       bclear
+	MOVL      $0, 1024(R8)
+
+	// count: buck[q+1]++
+	XORQ DX, DX
+
+bcount:
+	MOVBLZX 2(SI)(DX*8), AX
+	INCL    4(R8)(AX*4)
+	INCQ    DX
+	CMPQ    DX, CX
+	JLT     bcount
+
+	// starts: buck[i] += buck[i-1], block by block; Z1 the sum so far
+	// (broadcast), Z2 the lane numbers' last (15), Z0 zero.
+	VPXORD       Z1, Z1, Z1
+	MOVL         $15, AX
+	VPBROADCASTD AX, Z2
+	MOVQ         R8, R9
+	MOVQ         $16, DX
+
+bprefix:
+	VMOVDQU32 (R9), Z3
+	VALIGND   $15, Z0, Z3, Z4
+	VPADDD    Z4, Z3, Z3
+	VALIGND   $14, Z0, Z3, Z4
+	VPADDD    Z4, Z3, Z3
+	VALIGND   $12, Z0, Z3, Z4
+	VPADDD    Z4, Z3, Z3
+	VALIGND   $8, Z0, Z3, Z4
+	VPADDD    Z4, Z3, Z3
+	VPADDD    Z1, Z3, Z3
+	VMOVDQU32 Z3, (R9)
+	VPERMD    Z3, Z2, Z1
+	ADDQ      $64, R9
+	DECQ      DX
+	JNZ       bprefix
+	MOVL      1020(R8), AX
+	ADDL      AX, 1024(R8)
+	VZEROUPPER
+
+	// place: order[buck[q]++] = k | (key & 0xffff) << 16
+	XORQ DX, DX
+
+bplace:
+	MOVL    (SI)(DX*8), AX
+	MOVBLZX 2(SI)(DX*8), BX
+	MOVL    (R8)(BX*4), R9
+	INCL    (R8)(BX*4)
+	SHLL    $16, AX
+	ORL     DX, AX
+	MOVL    AX, (DI)(R9*4)
+	INCQ    DX
+	CMPQ    DX, CX
+	JLT     bplace
+	RET

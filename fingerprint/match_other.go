@@ -30,3 +30,7 @@ func mccCompatPairsBest(s *mccRelaxScratch, apair []uint32, na int, gpair []uint
 func mccLamOrderBest(lam *[mccNRSpace]float32, n int, order *[mccNRSpace]int32) {
 	mccLamOrderGo(lam, n, order)
 }
+
+func mccBucketOrderBest(cand []mccCand, buck *[257]int32, order []int32) {
+	mccBucketOrderGo(cand, buck, order)
+}
