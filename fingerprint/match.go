@@ -106,6 +106,8 @@ type Matcher struct {
 	// relaxation.
 	rel   mccRelaxScratch
 	nhalf int
+	// dense is mccRelaxAVX512's matrix of ρ.
+	dense [mccNRSpace][mccNRSpace]float32
 	geo   mccPairGeo
 	eff   []float32
 	lam   [2][mccNRSpace]float32
@@ -630,13 +632,25 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		cur[0] *= mccWR
 		return cur[:1]
 	}
+	inv := (1 - mccWR) / float32(n-1)
+	if useAVX512 {
+		mccRelaxAVX512(&rs.half[0], nh, n, cur, inv, mccWR, &m.dense, mccRelIter)
+		return cur[:n]
+	}
+	return mccRelaxRoundsGo(half, n, cur, next, inv)[:n]
+}
+
+// mccRelaxRoundsGo runs relaxation's rounds over the compatible pairs of
+// pairs half (row order) of n pairs whose similarities are in cur, next
+// being scratch, with inv = (1 − wR)/(n − 1), and returns the array that
+// holds the result (cur or next). mccRelaxAVX512 computes the same.
+func mccRelaxRoundsGo(half []uint64, n int, cur, next *[mccNRSpace]float32, inv float32) *[mccNRSpace]float32 {
 	// Where each pair's row of half starts (rows of pairs with no
 	// compatible later pair are empty).
 	var rowEnd [mccNRSpace]uint16
 	for i, h := range half {
 		rowEnd[uint8(h)%mccNRSpace] = uint16(i + 1)
 	}
-	inv := (1 - mccWR) / float32(n-1)
 	for it := 0; it < mccRelIter; it++ {
 		clear(next[:n])
 		// Each compatible pair of pairs (t, k), t < k, adds ρ·λ[k] to t's
@@ -645,7 +659,7 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		// its own row), as a list of both directions of each entry would
 		// add them; t's sum is kept in a register along its row, since
 		// its additions would otherwise wait for each other through
-		// memory.
+		// memory. That order is the order of the partners' indices.
 		start := 0
 		for t := 0; t < n-1; t++ {
 			end := int(rowEnd[t%mccNRSpace])
@@ -666,7 +680,7 @@ func (m *Matcher) relax(g *Prepared, nr []mccPair) []float32 {
 		}
 		cur, next = next, cur
 	}
-	return cur[:n]
+	return cur
 }
 
 // mccRelaxScratch holds relax's view of the relaxed pairs, where the

@@ -160,3 +160,15 @@ func mccBucketOrderBest(cand []mccCand, buck *[257]int32, order []int32) {
 	}
 	mccBucketOrder(cand, buck, order)
 }
+
+// mccRelaxAVX512 is mccRelaxRoundsGo with AVX-512, leaving the result in
+// lam (which holds the similarities on entry): the nh entries of half go
+// into the symmetric matrix dense (rows and columns 0 to n−1, zero
+// elsewhere), and each of the iters rounds adds ρ·λ over the partners in
+// increasing order for all 32 pairs at once, column by column. That is
+// the order mccRelaxRoundsGo adds each pair's terms in, and the terms it
+// leaves out are ρ = 0, whose product +0 changes no sum (λ ≥ 0), so every
+// value is the same to the bit (TestRelaxRounds).
+//
+//go:noescape
+func mccRelaxAVX512(half *uint64, nh int, n int, lam *[mccNRSpace]float32, inv, wR float32, dense *[mccNRSpace][mccNRSpace]float32, iters int)

@@ -846,3 +846,93 @@ bplace:
 	CMPQ    DX, CX
 	JLT     bplace
 	RET
+
+// func mccRelaxAVX512(half *uint64, nh int, n int, lam *[32]float32, inv, wR float32, dense *[32][32]float32, iters int)
+//
+// Rows 0 to n−1 of dense cleared, ρ of each entry of half written at
+// (t, k) and (k, t); then, per round, λ' = wR·λ + inv·Σ_p dense[p]·λ[p],
+// the sum over p = 0 to n−1 in order, in Z2/Z3 (lanes 0-15, 16-31), λ in
+// Z0/Z1 and in lam for the broadcasts. n is 2 to 32, iters at least 1.
+TEXT ·mccRelaxAVX512(SB), NOSPLIT, $0-56
+	MOVQ half+0(FP), SI
+	MOVQ nh+8(FP), CX
+	MOVQ n+16(FP), DX
+	MOVQ lam+24(FP), R8
+	MOVQ dense+40(FP), DI
+
+	VPXORD Z0, Z0, Z0
+	XORQ   AX, AX
+
+rclear:
+	MOVQ      AX, BX
+	SHLQ      $7, BX
+	VMOVDQU32 Z0, (DI)(BX*1)
+	VMOVDQU32 Z0, 64(DI)(BX*1)
+	INCQ      AX
+	CMPQ      AX, DX
+	JLT       rclear
+
+	TESTQ CX, CX
+	JLE   rrounds
+
+rset:
+	MOVQ (SI), AX
+	MOVQ AX, BX
+	SHRQ $32, BX  // ρ
+	MOVQ AX, R9
+	ANDQ $0xff, R9 // t
+	MOVQ AX, R10
+	SHRQ $8, R10
+	ANDQ $0xff, R10 // k
+	MOVQ R9, R11
+	SHLQ $5, R11
+	ADDQ R10, R11
+	MOVL BX, (DI)(R11*4)
+	MOVQ R10, R11
+	SHLQ $5, R11
+	ADDQ R9, R11
+	MOVL BX, (DI)(R11*4)
+	ADDQ $8, SI
+	DECQ CX
+	JNZ  rset
+
+rrounds:
+	VMOVUPS      (R8), Z0
+	VMOVUPS      64(R8), Z1
+	VBROADCASTSS inv+32(FP), Z8
+	VBROADCASTSS wR+36(FP), Z9
+	MOVQ         iters+48(FP), R12
+
+rround:
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	XORQ    AX, AX
+	MOVQ    DI, BX
+
+rcol:
+	VBROADCASTSS (R8)(AX*4), Z4
+	VMULPS       (BX), Z4, Z5
+	VADDPS       Z5, Z2, Z2
+	VMULPS       64(BX), Z4, Z6
+	VADDPS       Z6, Z3, Z3
+	ADDQ         $128, BX
+	INCQ         AX
+	CMPQ         AX, DX
+	JLT          rcol
+
+	// λ' = wR·λ + inv·sum
+	VMULPS Z9, Z0, Z0
+	VMULPS Z8, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	VMULPS Z9, Z1, Z1
+	VMULPS Z8, Z3, Z3
+	VADDPS Z3, Z1, Z1
+	DECQ   R12
+	JNZ    rround
+
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	VZEROUPPER
+	RET

@@ -34,3 +34,7 @@ func mccLamOrderBest(lam *[mccNRSpace]float32, n int, order *[mccNRSpace]int32) 
 func mccBucketOrderBest(cand []mccCand, buck *[257]int32, order []int32) {
 	mccBucketOrderGo(cand, buck, order)
 }
+
+func mccRelaxAVX512(half *uint64, nh int, n int, lam *[mccNRSpace]float32, inv, wR float32, dense *[mccNRSpace][mccNRSpace]float32, iters int) {
+	panic("unreachable")
+}
