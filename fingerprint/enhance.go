@@ -202,7 +202,19 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation, s
 		}
 	}
 
-	sm := sc.floats(exBufEnhAlong, pw*ph, true)
+	// Everything the pass below does not compute is 0 (the padding is
+	// overwritten afterwards): cleared a row at a time, only what the
+	// pass leaves.
+	sm := sc.floats(exBufEnhAlong, pw*ph, false)
+	for r := 0; r < ph; r++ {
+		row := sm[r*pw : (r+1)*pw]
+		if y := r - enhPad; y >= y0 && y < y1 && rowA[y-y0] < rowB[y-y0] {
+			clear(row[:enhPad+rowA[y-y0]])
+			clear(row[enhPad+rowB[y-y0]:])
+			continue
+		}
+		clear(row)
+	}
 	for y := y0; y < y1; y++ {
 		xa, xb := rowA[y-y0], rowB[y-y0]
 		crow := (y / enhCell) * ccols
@@ -222,7 +234,11 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation, s
 	enhReplicateEdges(sm, w, h, pw, ph)
 
 	// Across-ridge pass on the foreground.
-	out := sc.plane(exBufEnhanced, w, h, true) // 0 off the foreground
+	// It is 0 off the foreground: the rows outside [y0, y1) and the cells
+	// off the mask are cleared, not the whole plane first.
+	out := sc.plane(exBufEnhanced, w, h, false)
+	clear(out.pix[:y0*w])
+	clear(out.pix[y1*w:])
 	// A cell lies inside one block (BlockSize is a multiple of enhCell), so
 	// the mask is read once per cell.
 	for y := y0; y < y1; y++ {
@@ -231,6 +247,7 @@ func enhance(p exPlane, o *exOrientation, f *exFrequency, seg *exSegmentation, s
 		for cc := 0; cc < ccols; cc++ {
 			x := cc * enhCell
 			if !seg.fgAt(x, y) {
+				clear(out.pix[y*w+x : y*w+min(x+enhCell, w)])
 				continue
 			}
 			c := crow + cc

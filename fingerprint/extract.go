@@ -204,7 +204,7 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 	if tr != nil {
 		tr.Take(StageSkeleton, sk.gray())
 	}
-	raw := detectMinutiae(sk, ori, sc)
+	raw := detectMinutiae(sk, ori)
 	if tr != nil {
 		tr.Take(StageRawMinutiae, rawToMinutiae(raw))
 	}
@@ -267,7 +267,6 @@ type exPlane struct {
 type exScratch struct {
 	f32 [exBufCount][]float32
 	u8  []uint8
-	i32 []int32
 }
 
 // The float buffers of an extraction.
@@ -319,20 +318,6 @@ func (sc *exScratch) bytes(n int) []uint8 {
 		return b
 	}
 	b := sc.u8[:n]
-	clear(b)
-	return b
-}
-
-// int32s returns the int32 buffer with n elements, zeroed.
-func (sc *exScratch) int32s(n int) []int32 {
-	if sc == nil || cap(sc.i32) < n {
-		b := make([]int32, n)
-		if sc != nil {
-			sc.i32 = b
-		}
-		return b
-	}
-	b := sc.i32[:n]
 	clear(b)
 	return b
 }

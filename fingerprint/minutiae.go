@@ -1,6 +1,9 @@
 package fingerprint
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // exMinutia is a minutia candidate with what ridge tracing found around it.
 type exMinutia struct {
@@ -39,10 +42,9 @@ const (
 // traced branches and then refined with the orientation field, whose
 // ridge direction is more precise than a few skeleton pixels but has no
 // sense.
-func detectMinutiae(s *exSkeleton, o *exOrientation, sc *exScratch) []exMinutia {
+func detectMinutiae(s *exSkeleton, o *exOrientation) []exMinutia {
 	var ms []exMinutia
-	// at[i] is 1 + the index in ms of the minutia at pixel i, 0 for none.
-	at := sc.int32s(len(s.b))
+	at := &minIndex{bits: make([]uint64, (len(s.b)+63)/64)}
 	for y := 0; y < s.h; y++ {
 		for x := 0; x < s.w; x++ {
 			i := s.idx(x, y)
@@ -58,7 +60,8 @@ func detectMinutiae(s *exSkeleton, o *exOrientation, sc *exScratch) []exMinutia 
 			default:
 				continue
 			}
-			at[i] = int32(len(ms)) + 1
+			at.bits[i/64] |= 1 << (i % 64)
+			at.pix = append(at.pix, i)
 			ms = append(ms, exMinutia{x: x, y: y, kind: kind})
 		}
 	}
@@ -73,6 +76,24 @@ func detectMinutiae(s *exSkeleton, o *exOrientation, sc *exScratch) []exMinutia 
 		m.angle = minDirection(m, o)
 	}
 	return ms
+}
+
+// minIndex says which minutia, if any, is at a pixel of the skeleton: a
+// bit per pixel says whether one is, and the pixels of the minutiae in
+// their order (raster order, so ascending) give its index. (A slice of an
+// index per pixel did the same, but is 4 bytes a pixel to clear.)
+type minIndex struct {
+	bits []uint64
+	pix  []int
+}
+
+// at returns the index of the minutia at pixel index i, or -1.
+func (x *minIndex) at(i int) int32 {
+	if x.bits[i/64]>>(i%64)&1 == 0 {
+		return -1
+	}
+	k, _ := slices.BinarySearch(x.pix, i)
+	return int32(k)
 }
 
 // minBranchStarts returns the first pixel of each branch leaving index i:
@@ -99,7 +120,7 @@ func minBranchStarts(s *exSkeleton, i int) []int {
 // minTrace follows the skeleton from start through first for up to
 // minTraceLen pixels, stopping at another minutia or a dead end. The other
 // branch starts of the same minutia are never entered.
-func minTrace(s *exSkeleton, at []int32, start, first int, self int32, firsts []int) exBranch {
+func minTrace(s *exSkeleton, at *minIndex, start, first int, self int32, firsts []int) exBranch {
 	var path [minTraceLen + 1]int
 	n := 0
 	br := exBranch{hit: -1}
@@ -113,7 +134,7 @@ func minTrace(s *exSkeleton, at []int32, start, first int, self int32, firsts []
 			dirAt = cur
 		}
 		br.length = steps
-		if m := at[cur] - 1; m >= 0 && m != self {
+		if m := at.at(cur); m >= 0 && m != self {
 			br.hit = m
 			break
 		}

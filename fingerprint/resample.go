@@ -74,10 +74,11 @@ func resampleTo500(img *image.Gray, dpi int, sc *exScratch) exPlane {
 		}
 	}
 	// Vertical pass.
-	out := sc.plane(exBufResampled, ow, oh, true) // summed into
+	out := sc.plane(exBufResampled, ow, oh, false)
 	for y := 0; y < oh; y++ {
 		t := &ys[y]
 		drow := out.pix[y*ow : (y+1)*ow]
+		clear(drow) // summed into; cleared a row at a time, while it is in the cache
 		for k, wt := range t.w {
 			srow := tmp.pix[(t.first+k)*ow : (t.first+k+1)*ow]
 			exAddScaled(drow, srow, wt)
