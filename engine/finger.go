@@ -227,6 +227,17 @@ func (Finger) UnmarshalPrepared(data []byte) (any, error) {
 	return p, nil
 }
 
+// UnmarshalCompact implements search.CompactDecoder: a compact gallery
+// restarts from its snapshot without computing the pair tables it would
+// then drop.
+func (Finger) UnmarshalCompact(data []byte) (any, error) {
+	p := new(fingerprint.Prepared)
+	if err := p.UnmarshalCompact(data); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // Compact implements search.Compacter: the prepared form without its pair
 // geometry table (fingerprint.Prepared.Compact).
 func (Finger) Compact(prepared any) any { return prepared.(*fingerprint.Prepared).Compact() }

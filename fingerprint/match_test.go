@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/ebsp/ebsp/eval"
@@ -151,6 +152,17 @@ func TestPreparedBinary(t *testing.T) {
 		again, _ := q.MarshalBinary()
 		if !bytes.Equal(again, data) {
 			t.Errorf("second MarshalBinary differs")
+		}
+		// Decoded straight into the compact form: what Compact gives.
+		var c fingerprint.Prepared
+		if err := c.UnmarshalCompact(data); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(&c, q.Compact()) || m.Compare(&c) != m.Compare(p) {
+			t.Errorf("UnmarshalCompact differs from UnmarshalBinary and Compact")
+		}
+		if err := c.UnmarshalCompact(data[:len(data)-1]); err == nil {
+			t.Errorf("truncated form accepted compact")
 		}
 		if err := q.UnmarshalBinary(data[:len(data)-1]); err == nil {
 			t.Errorf("truncated form accepted")

@@ -319,6 +319,13 @@ func (p *Prepared) build() {
 // buildGeometry quantises the directions and tabulates the pairwise
 // geometry.
 func (p *Prepared) buildGeometry() {
+	p.buildDirections()
+	p.pair = nil
+	*p = *p.Full()
+}
+
+// buildDirections quantises the directions (dir8, dirStart).
+func (p *Prepared) buildDirections() {
 	n := p.n
 	p.dir8 = make([]uint8, n)
 	for i := range p.dir8 {
@@ -331,8 +338,6 @@ func (p *Prepared) buildGeometry() {
 		}
 		p.dirStart[d] = uint8(k)
 	}
-	p.pair = nil
-	*p = *p.Full()
 }
 
 // pairAt computes the packed geometry of the ordered pair (i, j), as

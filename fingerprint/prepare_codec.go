@@ -70,7 +70,15 @@ func (p *Prepared) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary decodes what MarshalBinary wrote
 // (encoding.BinaryUnmarshaler). It checks every length against the input
 // before allocating, so memory stays proportional to the input.
-func (p *Prepared) UnmarshalBinary(data []byte) error {
+func (p *Prepared) UnmarshalBinary(data []byte) error { return p.unmarshal(data, true) }
+
+// UnmarshalCompact is UnmarshalBinary followed by Compact, without
+// computing the pair table that Compact drops (most of UnmarshalBinary's
+// CPU).
+func (p *Prepared) UnmarshalCompact(data []byte) error { return p.unmarshal(data, false) }
+
+// unmarshal is UnmarshalBinary, with the pair table when pairs is set.
+func (p *Prepared) unmarshal(data []byte, pairs bool) error {
 	g := mccGeo
 	const head = 4 + 1 + 2 + 2 + 2 + 1
 	if len(data) < head || string(data[:4]) != mccCodecMagic {
@@ -147,9 +155,12 @@ func (p *Prepared) UnmarshalBinary(data []byte) error {
 		}
 		off += 4
 	}
-	// Recompute the geometry (and cylinders, which are then replaced by the
-	// stored ones, so that a form made by this build reads back exactly).
-	q.buildGeometry()
+	// Recompute the directions and the pair table, which are functions of
+	// the minutiae.
+	q.buildDirections()
+	if pairs {
+		q.pair = q.Full().pair
+	}
 	q.valid, q.cellCount, q.bits = valid, cellCount, bits
 	q.ones = make([]uint16, n)
 	for i := range q.ones {

@@ -22,7 +22,17 @@ type PreparedCodec interface {
 	// that a snapshot of another version is rebuilt, never loaded.
 	PreparedVersion() string
 	MarshalPrepared(prepared any) ([]byte, error)
+	// UnmarshalPrepared decodes what MarshalPrepared wrote; it keeps no
+	// reference to data, which the snapshot reader reuses.
 	UnmarshalPrepared(data []byte) (any, error)
+}
+
+// CompactDecoder is a PreparedCodec and Compacter that decodes a stored
+// prepared form straight into its compact form: what
+// Compact(UnmarshalPrepared(data)) gives, without computing what Compact
+// drops (a fingerprint's pair table, most of a load's CPU).
+type CompactDecoder interface {
+	UnmarshalCompact(data []byte) (any, error)
 }
 
 // A snapshot is
@@ -194,6 +204,11 @@ func (g *Gallery) AddSnapshotTemplate(templateID string, t SnapshotTemplate) {
 // readSnapshot checks a snapshot's header, reads its entries in batches,
 // decodes their prepared forms and hands each batch to add; it returns
 // the meta bytes once the checksum is good.
+//
+// Decoding (a fingerprint's pair table is rebuilt) is most of a load's
+// CPU; it runs on every worker, a batch at a time, while this goroutine
+// reads the next batch and adds the previous one, so that the disk, the
+// parsing and the adding overlap the decoding.
 func (g *Gallery) readSnapshot(r io.Reader, add func([]snapEntry)) ([]byte, error) {
 	ver, err := g.snapshotVersion()
 	if err != nil {
@@ -217,29 +232,70 @@ func (g *Gallery) readSnapshot(r io.Reader, add func([]snapEntry)) ([]byte, erro
 	if sr.err != nil {
 		return nil, fmt.Errorf("search: snapshot header: %w", sr.err)
 	}
-	// Entries are read in batches and their prepared forms decoded on
-	// every worker: decoding (a fingerprint's pair table is rebuilt) is
-	// most of a load's CPU.
-	var batch []snapEntry
+	// Two batches take turns: one read while the other decodes. Their
+	// prepared forms' bytes are read into an arena that the batch after
+	// next reuses (UnmarshalPrepared keeps none of them); vectors, which
+	// ReadSnapshotTemplates keeps, get a block of their own per batch.
+	var (
+		bufs    [2]snapBatchBuf
+		cur     = &bufs[0]
+		pending *snapBatchBuf
+		done    = make(chan error, 1)
+	)
+	// finish waits for the pending batch's decoding and adds it.
+	finish := func() error {
+		if pending == nil {
+			return nil
+		}
+		err := <-done
+		if err == nil {
+			add(pending.entries)
+		}
+		pending = nil
+		return err
+	}
 	for i := uint64(0); i < n; i++ {
-		e := snapEntry{i: i, id: sr.str16(), tid: sr.str16(), pos: biometric.FingerPosition(sr.byte()), vec: make([]int8, dim)}
-		for j, x := range sr.bytes(dim) {
+		if len(cur.entries) == 0 {
+			cur.vecs = make([]int8, 0, snapBatch*dim)
+		}
+		e := snapEntry{i: i, id: sr.str16(), tid: sr.str16(), pos: biometric.FingerPosition(sr.byte())}
+		e.vec = cur.vec(dim)
+		for j, x := range sr.fixed(dim) {
 			e.vec[j] = int8(x)
 		}
-		e.raw = sr.bytes(int(sr.u32()))
+		e.raw = cur.raw(sr, int(sr.u32()))
 		if sr.err != nil {
+			if err := finish(); err != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("search: snapshot entry %d: %w", i, sr.err)
 		}
 		if e.id == "" {
-			return nil, fmt.Errorf("search: snapshot entry %d: empty identity", i)
-		}
-		if batch = append(batch, e); len(batch) == snapBatch || i == n-1 {
-			if err := g.decodeSnapBatch(batch); err != nil {
+			if err := finish(); err != nil {
 				return nil, err
 			}
-			add(batch)
-			batch = batch[:0]
+			return nil, fmt.Errorf("search: snapshot entry %d: empty identity", i)
 		}
+		if cur.entries = append(cur.entries, e); len(cur.entries) == snapBatch || i == n-1 {
+			prev := pending
+			if prev != nil {
+				if err := <-done; err != nil {
+					return nil, err
+				}
+			}
+			pending = cur
+			go func(b []snapEntry) { done <- g.decodeSnapBatch(b) }(cur.entries)
+			if prev != nil {
+				add(prev.entries)
+				prev.reset()
+				cur = prev
+			} else {
+				cur = &bufs[1]
+			}
+		}
+	}
+	if err := finish(); err != nil {
+		return nil, err
 	}
 	sum := crc.Sum32()
 	var tail [4]byte
@@ -251,6 +307,58 @@ func (g *Gallery) readSnapshot(r io.Reader, add func([]snapEntry)) ([]byte, erro
 
 // snapBatch is how many snapshot entries are decoded together.
 const snapBatch = 4096
+
+// snapBatchBuf is a batch of snapshot entries as read, with the arena
+// their prepared forms' bytes are read into and the block of their
+// vectors.
+type snapBatchBuf struct {
+	entries []snapEntry
+	arena   []byte
+	vecs    []int8
+}
+
+// reset empties the batch for reuse, keeping its arena (the vectors'
+// block is handed on with the entries, never reused).
+func (b *snapBatchBuf) reset() {
+	clear(b.entries)
+	b.entries, b.arena = b.entries[:0], b.arena[:0]
+}
+
+// vec returns room for one vector in the batch's block.
+func (b *snapBatchBuf) vec(dim int) []int8 {
+	if len(b.vecs)+dim > cap(b.vecs) {
+		b.vecs = make([]int8, 0, max(snapBatch*dim, dim))
+	}
+	b.vecs = b.vecs[:len(b.vecs)+dim]
+	return b.vecs[len(b.vecs)-dim : len(b.vecs) : len(b.vecs)]
+}
+
+// raw reads a field of n bytes into the batch's arena, as sr.bytes does
+// (the same bound), growing the arena by a new block when it is full: the
+// entries already read keep the old block.
+func (b *snapBatchBuf) raw(sr *snapReader, n int) []byte {
+	if sr.err != nil {
+		return nil
+	}
+	if n < 0 || n > maxSnapshotField {
+		sr.err = fmt.Errorf("field of %d bytes (at most %d)", n, maxSnapshotField)
+		return nil
+	}
+	if len(b.arena)+n > cap(b.arena) {
+		b.arena = make([]byte, 0, max(snapArena, n))
+	}
+	f := b.arena[len(b.arena) : len(b.arena)+n : len(b.arena)+n]
+	if _, err := io.ReadFull(sr.r, f); err != nil {
+		sr.err = fmt.Errorf("ends early: %w", err)
+		return nil
+	}
+	b.arena = b.arena[:len(b.arena)+n]
+	return f
+}
+
+// snapArena is the size of an arena block: a batch of fingerprints'
+// prepared forms (about 3.7 KB each) fills four.
+const snapArena = 4 << 20
 
 // snapEntry is one snapshot entry as read, its prepared form still
 // encoded.
@@ -265,19 +373,28 @@ type snapEntry struct {
 }
 
 // decodeSnapBatch decodes a batch's prepared forms on the gallery's
-// workers (compacted when the gallery keeps compact forms).
+// workers (compacted when the gallery keeps compact forms; an engine that
+// can decode straight into the compact form, CompactDecoder, skips what
+// Compact would drop).
 func (g *Gallery) decodeSnapBatch(batch []snapEntry) error {
 	if !g.vecOnly {
 		codec := g.engine.(PreparedCodec)
 		c, compact := g.engine.(Compacter)
 		compact = compact && g.compacted
+		cd, direct := g.engine.(CompactDecoder)
+		direct = direct && compact
 		var wg sync.WaitGroup
 		for w := range min(g.workers, len(batch)) {
 			wg.Go(func() {
 				for k := w; k < len(batch); k += g.workers {
 					e := &batch[k]
-					if e.prepared, e.err = codec.UnmarshalPrepared(e.raw); e.err == nil && compact {
-						e.prepared = c.Compact(e.prepared)
+					switch {
+					case direct:
+						e.prepared, e.err = cd.UnmarshalCompact(e.raw)
+					default:
+						if e.prepared, e.err = codec.UnmarshalPrepared(e.raw); e.err == nil && compact {
+							e.prepared = c.Compact(e.prepared)
+						}
 					}
 					e.raw = nil
 				}
@@ -304,7 +421,7 @@ func appendStr16(b []byte, s string) []byte {
 type snapReader struct {
 	r   io.Reader
 	err error
-	buf [8]byte
+	buf []byte // fixed's, grown to the longest field it has read
 }
 
 func (s *snapReader) bytes(n int) []byte {
@@ -323,7 +440,12 @@ func (s *snapReader) bytes(n int) []byte {
 	return b
 }
 
+// fixed reads n bytes into a buffer that the next call reuses; n is the
+// caller's (a vector's length, a number's), not the input's.
 func (s *snapReader) fixed(n int) []byte {
+	if len(s.buf) < n {
+		s.buf = make([]byte, max(n, 8))
+	}
 	if s.err != nil {
 		return s.buf[:n]
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ebsp/ebsp/biometric"
@@ -104,4 +106,123 @@ func FuzzReadSnapshot(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = NewGallery(codecEngine{version: "v1"}, 1).ReadSnapshot(bytes.NewReader(b))
 	})
+}
+
+// refusingEngine is codecEngine whose decoder refuses a stored form
+// starting with 127 (which PrepareGallery takes), to damage one entry
+// of a snapshot in a way its checksum does not see.
+type refusingEngine struct{ codecEngine }
+
+func (e refusingEngine) UnmarshalPrepared(b []byte) (any, error) {
+	if len(b) > 0 && b[0] == 127 {
+		return nil, errors.New("refused")
+	}
+	return e.codecEngine.UnmarshalPrepared(b)
+}
+
+// compactCodecEngine is codecEngine with a compact form (the first half of
+// the template) and a decoder straight into it, counting its uses.
+type compactCodecEngine struct {
+	codecEngine
+	direct *atomic.Int64
+}
+
+func (compactCodecEngine) Compact(p any) any { return compactForm(p.([]int8)[:int8Dim/2]) }
+
+type compactForm []int8
+
+func (e compactCodecEngine) UnmarshalCompact(b []byte) (any, error) {
+	e.direct.Add(1)
+	p, err := e.UnmarshalPrepared(b)
+	if err != nil {
+		return nil, err
+	}
+	return e.Compact(p), nil
+}
+
+// TestSnapshotBatches checks a snapshot of several reading batches (the
+// reader decodes one batch while it reads the next): the gallery read
+// back holds every template, in order, with its vector, as
+// ReadSnapshotTemplates does; an entry refused in a late batch fails the
+// whole read and leaves the gallery as it was; and a compact gallery
+// decodes straight into the compact form.
+func TestSnapshotBatches(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const n = 2*snapBatch + 1234
+	eng := refusingEngine{codecEngine{version: "v1"}}
+	g := NewGallery(eng, 2)
+	for i := range n {
+		b := int8Sample(r, nil, 0)
+		if b[0] == 127 {
+			b[0] = 0
+		}
+		if i == n-7 {
+			b[0] = 127 // refused when read back
+		}
+		if err := g.Add(fmt.Sprint("id", i/3), fmt.Sprint("t", i), biometric.RightIndex, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := g.WriteSnapshot(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	h := NewGallery(eng, 2)
+	h.AddPrepared("kept", "k", biometric.RightIndex, make([]int8, int8Dim))
+	if _, err := h.ReadSnapshot(bytes.NewReader(buf.Bytes())); err == nil || !strings.Contains(err.Error(), fmt.Sprint("entry ", n-7)) {
+		t.Fatalf("snapshot with entry %d refused: %v", n-7, err)
+	}
+	if a, b := h.Len(); a != 1 || b != 1 {
+		t.Fatalf("a refused snapshot changed the gallery: %d templates, %d identities", a, b)
+	}
+	g.RemoveTemplates(map[string]bool{fmt.Sprint("t", n-7): true})
+	buf.Reset()
+	if err := g.WriteSnapshot(&buf, []byte("m")); err != nil {
+		t.Fatal(err)
+	}
+	snap := buf.Bytes()
+	if _, err := h.ReadSnapshot(bytes.NewReader(snap)); err != nil {
+		t.Fatal(err)
+	}
+	dump := func(g *Gallery) string {
+		var b strings.Builder
+		for i := 0; ; i++ {
+			id, tmpl, ok := g.Entry(i)
+			if !ok {
+				break
+			}
+			fmt.Fprintln(&b, id, tmpl, g.vecs[i*g.dim:(i+1)*g.dim])
+		}
+		return b.String()
+	}
+	if a, b := dump(g), dump(h); a != b {
+		t.Fatal("gallery read back from a snapshot of several batches differs")
+	}
+	_, tmpls, err := NewGallery(eng, 2).ReadSnapshotTemplates(bytes.NewReader(snap))
+	if err != nil || len(tmpls) != n-1 {
+		t.Fatalf("ReadSnapshotTemplates: %d templates, %v", len(tmpls), err)
+	}
+	k := NewGallery(eng, 2)
+	g.EachTemplate(func(_, tid string) { k.AddSnapshotTemplate(tid, tmpls[tid]) })
+	if a, b := dump(g), dump(k); a != b {
+		t.Fatal("templates of ReadSnapshotTemplates differ")
+	}
+	// A compact gallery decodes straight into the compact form.
+	var direct atomic.Int64
+	ce := compactCodecEngine{codecEngine{version: "v1"}, &direct}
+	c := NewGallery(ce, 2)
+	c.SetCompact(true)
+	if _, err := c.ReadSnapshot(bytes.NewReader(snap)); err != nil {
+		t.Fatal(err)
+	}
+	if direct.Load() != n-1 {
+		t.Fatalf("%d of %d templates decoded straight into the compact form", direct.Load(), n-1)
+	}
+	for i := range n - 1 {
+		_, a, _ := g.Entry(i)
+		_, b, _ := c.Entry(i)
+		if fmt.Sprint(a.([]int8)[:int8Dim/2]) != fmt.Sprint([]int8(b.(compactForm))) {
+			t.Fatalf("entry %d: compact %v of %v", i, b, a)
+		}
+	}
 }
