@@ -78,6 +78,9 @@ func (p Params) galoisKeys() (els []uint64, full []bool) {
 		full = append(full, top)
 	}
 	add(1, true)
+	for r := 2; r <= hoist && r < p.Dim; r++ {
+		add(r, true)
+	}
 	for _, b := range babySteps {
 		if p.Dim > b {
 			add(b, true)
@@ -91,6 +94,42 @@ func (p Params) galoisKeys() (els []uint64, full []bool) {
 
 // babySteps are the baby-step sizes the search may use (see baby).
 var babySteps = []int{16, 64}
+
+// hoist is the number of baby steps computed from one key-switch
+// decomposition (hoisted rotations by 1..hoist, one key each): a rotation
+// at the top level decomposes its input before the key's product, and
+// rotations of the same ciphertext share that decomposition. With 4, 16
+// of the 63 rotations of a 64-d probe decompose instead of all 63 (plus
+// the 3 to the chains' starts), which made a hoisted rotation about a third
+// cheaper (docs/privacy.md, "Measured"); each extra top-level key costs
+// some 12 MiB of key setup each way at 2^15.
+const hoist = 3
+
+// optionalKey says whether rotation key el may be missing from stored keys:
+// parties stored before the hoisted baby steps lack the keys by 2..hoist
+// that are not also slot-sum keys (those they hold at level 0 only), and
+// their searches rotate by 1 instead (hoisted).
+func (p Params) optionalKey(el uint64) bool {
+	for r := 2; r <= hoist; r++ {
+		if r&(r-1) != 0 && el == p.CKKS.GaloisElementForRotation(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// hoisting returns how many baby steps babySteps takes from one
+// decomposition: hoist if the keys by 2..hoist reach level, else 1 (a
+// party stored before the hoisted baby steps).
+func (pa *Party) hoisting(level int) int {
+	for r := 2; r <= hoist; r++ {
+		k, err := pa.evk.GetGaloisKey(pa.params.CKKS.GaloisElementForRotation(r))
+		if err != nil || k.LevelQ() < level {
+			return 1
+		}
+	}
+	return hoist
+}
 
 // baby is the baby-step size of the similarity products for a gallery of
 // blocks ciphertexts: rotations 1..baby-1 of the probe are computed once per

@@ -10,12 +10,10 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/multiparty"
 	"github.com/tuneinsight/lattigo/v6/ring"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
-	"github.com/tuneinsight/lattigo/v6/utils/bignum"
 )
 
 // galleryQuant is the fixed-point scale of stored gallery values: int8/128
@@ -246,9 +244,10 @@ func parallel(n int, newTask func() func(int) error) error {
 }
 
 // babySteps returns rot_0..rot_{baby-1} of the probe, with their residues
-// in Montgomery form for worker.mulAdd. The rotations by 1 form chains of
+// in Montgomery form for worker.mulAdd. The rotations form chains of
 // babySteps[0] that start at multiples of it (reached with that rotation's
-// key), so the chains run on both cores.
+// key), so the chains run on both cores; within a chain every hoist-th
+// step is rotated by 1..hoist at once (hoisted: one decomposition).
 func (pa *Party) babySteps(ct *rlwe.Ciphertext, baby int) ([]*rlwe.Ciphertext, error) {
 	p := pa.params
 	chain := baby
@@ -264,12 +263,25 @@ func (pa *Party) babySteps(ct *rlwe.Ciphertext, baby int) ([]*rlwe.Ciphertext, e
 			return nil, fmt.Errorf("privacy: baby-step rotation: %w", err)
 		}
 	}
+	// Within a chain, hoisted rotations by 1..hoist of every hoist-th step
+	// (one decomposition each), if the keys are there (parties stored
+	// before them rotate by 1).
+	h := pa.hoisting(ct.Level())
 	err := parallel(baby/chain, func() func(int) error {
 		eval := ckks.NewEvaluator(p.CKKS, pa.evk)
+		out := map[int]*rlwe.Ciphertext{}
+		rots := make([]int, 0, h)
 		return func(c int) error {
-			for j := c*chain + 1; j < (c+1)*chain; j++ {
-				babies[j] = ckks.NewCiphertext(p.CKKS, 1, ct.Level())
-				if err := eval.Rotate(babies[j-1], 1, babies[j]); err != nil {
+			end := (c + 1) * chain
+			for head := c * chain; head < end-1; head += h {
+				clear(out)
+				rots = rots[:0]
+				for r := 1; r <= h && head+r < end; r++ {
+					babies[head+r] = ckks.NewCiphertext(p.CKKS, 1, ct.Level())
+					out[r] = babies[head+r]
+					rots = append(rots, r)
+				}
+				if err := eval.RotateHoisted(babies[head], rots, out); err != nil {
 					return fmt.Errorf("privacy: baby-step rotation: %w", err)
 				}
 			}
@@ -293,14 +305,13 @@ type worker struct {
 	p     Params
 	eval  *ckks.Evaluator
 	ecd   *ckks.Encoder
-	poly  *polynomial.Evaluator
 	vals  []float64
 	cmpl  []complex128
-	pt    *rlwe.Plaintext     // metadata of the gallery plaintexts; encode fills it (tests)
-	coeff []int64             // the plaintext's integer coefficients
-	res   []uint64            // one residue of the plaintext, NTT buffer
-	steps []bignum.Polynomial // the step composite (stepPolynomials)
-	sum   [4][]uint64         // 128-bit sums of productsPacked: low and high words of both polynomials
+	pt    *rlwe.Plaintext // metadata of the gallery plaintexts; encode fills it (tests)
+	coeff []int64         // the plaintext's integer coefficients
+	res   []uint64        // one residue of the plaintext, NTT buffer
+	steps [][]float64     // the step composite (stepCoeffs)
+	sum   [4][]uint64     // 128-bit sums of productsPacked: low and high words of both polynomials
 }
 
 func (pa *Party) newWorker() *worker { return newWorker(pa.params, pa.evk) }
@@ -314,9 +325,9 @@ func newWorker(p Params, evk rlwe.EvaluationKeySet) *worker {
 	// Gallery plaintexts are scaled by the prime the product is rescaled by,
 	// so the similarities come out at the default scale.
 	pt.Scale = rlwe.NewScale(p.CKKS.Q()[level])
-	w := &worker{p: p, eval: eval, ecd: ckks.NewEncoder(p.CKKS), poly: polynomial.NewEvaluator(p.CKKS, eval),
+	w := &worker{p: p, eval: eval, ecd: ckks.NewEncoder(p.CKKS),
 		vals: make([]float64, p.Slots()), cmpl: make([]complex128, p.Slots()), pt: pt,
-		coeff: make([]int64, p.CKKS.N()), res: make([]uint64, p.CKKS.N()), steps: stepPolynomials(p.Threshold, p.Dim)}
+		coeff: make([]int64, p.CKKS.N()), res: make([]uint64, p.CKKS.N()), steps: stepCoeffs(p.Threshold, p.Dim)}
 	for k := range w.sum {
 		w.sum[k] = make([]uint64, p.CKKS.N())
 	}
@@ -581,8 +592,8 @@ func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciph
 		}
 	}
 	var err error
-	for i, poly := range w.steps {
-		if acc, err = w.poly.Evaluate(acc, poly, p.CKKS.DefaultScale()); err != nil {
+	for i, c := range w.steps {
+		if acc, err = w.chebyshevEval(acc, c); err != nil {
 			return nil, fmt.Errorf("privacy: step polynomial %d, block %d: %w", i, b, err)
 		}
 	}

@@ -1,10 +1,6 @@
 package privacy
 
-import (
-	"math"
-
-	"github.com/tuneinsight/lattigo/v6/utils/bignum"
-)
+import "math"
 
 // signLogAlpha: the composite polynomial below separates inputs in
 // [-1, -2^-5] from [2^-5, 1].
@@ -79,25 +75,6 @@ func stepInput(t float64, dim int) (a, b float64) {
 		return 1 / simMax, 0
 	}
 	return 1 / (simMax + t), -t / (simMax + t)
-}
-
-// stepPolynomials returns the composite for threshold t and dimension dim as Lattigo
-// polynomials, with the last one turned from sign into step:
-// (1 + sign)/2, so the output is 1 above the threshold and 0 below.
-func stepPolynomials(t float64, dim int) []bignum.Polynomial {
-	comp := stepComposite(t, dim)
-	out := make([]bignum.Polynomial, len(comp))
-	for i, c := range comp {
-		c = append([]float64(nil), c...)
-		if i == len(comp)-1 {
-			for j := range c {
-				c[j] /= 2
-			}
-			c[0] += 0.5
-		}
-		out[i] = bignum.NewPolynomial(bignum.Chebyshev, c, [2]float64{-1, 1})
-	}
-	return out
 }
 
 // signDepth is the multiplicative depth of the composite polynomial for

@@ -26,7 +26,7 @@ import (
 // first and every residue against its modulus, so a peer's message cannot
 // make it allocate more than the parameters say.
 const (
-	round1Magic = "EBSPHK11"
+	round1Magic = "EBSPHK12"
 	round2Magic = "EBSPHK21"
 	partyMagic  = "EBSPHKP1"
 )
@@ -279,7 +279,7 @@ func UnmarshalParty(p Params, b []byte) (*Party, error) {
 	}
 	els, _ := p.galoisKeys()
 	for _, el := range els {
-		if _, err := pa.evk.GetGaloisKey(el); err != nil {
+		if _, err := pa.evk.GetGaloisKey(el); err != nil && !p.optionalKey(el) {
 			return nil, fmt.Errorf("privacy: stored evaluation keys lack rotation key %d", el)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 )
 
 // TestSetupOverWire runs the key setup through the wire formats, as two
@@ -173,4 +175,81 @@ func FuzzUnmarshalKeyMaterial(f *testing.F) {
 		}
 		UnmarshalParty(p, b)
 	})
+}
+
+// TestStoredPartyWithoutHoistKeys: a party stored before the hoisted
+// baby steps lacks the rotation keys by 3..hoist and holds the one by 2 at
+// level 0 only (a slot-sum key); it still loads, and its searches (rotating
+// by 1) give the same decisions as with the keys.
+func TestStoredPartyWithoutHoistKeys(t *testing.T) {
+	p := testParams(t, 64)
+	req, resp := testParties(t, p)
+	joint := rlwe.NewSecretKey(p.CKKS)
+	p.CKKS.RingQP().Add(req.sk.Value, resp.sk.Value, joint.Value)
+	two := p.CKKS.GaloisElementForRotation(2)
+	var keep []*rlwe.GaloisKey
+	for el, k := range resp.evk.GaloisKeys {
+		switch {
+		case el == two:
+			keep = append(keep, rlwe.NewKeyGenerator(p.CKKS).GenGaloisKeyNew(el, joint, p.evkParams(false)))
+		case !p.optionalKey(el):
+			keep = append(keep, k)
+		}
+	}
+	if len(keep) != len(resp.evk.GaloisKeys)-(hoist-2) {
+		t.Fatalf("%d of %d rotation keys kept, want %d fewer", len(keep), len(resp.evk.GaloisKeys), hoist-2)
+	}
+	old := *resp
+	old.evk = rlwe.NewMemEvaluationKeySet(resp.evk.RelinearizationKey, keep...)
+	raw, err := old.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalParty(p, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := back.hoisting(p.probeLevel()); h != 1 {
+		t.Fatalf("stored party without the keys hoists %d rotations", h)
+	}
+	if h := resp.hoisting(p.probeLevel()); h != hoist {
+		t.Fatalf("party hoists %d rotations, want %d", h, hoist)
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	vecs := make([][]float32, 17*p.Slots()) // 17 blocks: 64 baby steps in four chains
+	if p.baby(17) != 64 {
+		t.Fatalf("17 blocks take %d baby steps", p.baby(17))
+	}
+	for i := range vecs {
+		vecs[i] = randomUnit(r, p.Dim)
+	}
+	g, err := NewGallery(p.Dim, vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := req.EncryptProbe(randomUnit(r, p.Dim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, withKeys, err := resp.SearchTrace(g, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, without, err := back.SearchTrace(g, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := withKeys.Decisions(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := without.Decisions(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-4 {
+			t.Fatalf("entry %d: step %.6f with the hoisting keys, %.6f without", i, a[i], b[i])
+		}
+	}
 }

@@ -1,0 +1,227 @@
+package privacy
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+)
+
+// The step composite's polynomials are evaluated here rather than with
+// Lattigo's generic Paterson-Stockmeyer evaluator, which for a degree-7
+// polynomial in the Chebyshev basis spends 5 key switches (T2, T3, T4 and
+// two giant-step products) and 6 rescales, odd polynomials included. For
+// p = Σ_{k≤7} c_k·T_k this evaluator writes
+//
+//	p = A + T4·B,  B = c4 + 2c5·T1 + 2c6·T2 + 2c7·T3,
+//	               A = c0 + (c1 − c7)·T1 + (c2 − c6)·T2 + (c3 − c5)·T3
+//
+// (T4·T_j = (T_{4+j} + T_{4−j})/2), and never computes T3 itself: the T3
+// terms are products β·T3 = (β·x)⊗U with U = 2·T2 − 1 = 4x² − 3, each left
+// as a degree-2 ciphertext and summed into B and A before their one
+// relinearisation. Key switches: T2, T4, B and the final sum, 4; depth 3,
+// the same as Lattigo's; degree ≤ 3: T2 and the final sum, depth 2.
+// Constants multiply ciphertexts as integers at a scale ratio of about one
+// prime (Lattigo's MulThenAdd), so they keep the scheme's precision;
+// (β·x) is one such product, rescaled.
+
+// stepCoeffs returns the composite for threshold t and dimension dim as
+// Chebyshev coefficients, the last polynomial turned from sign into step,
+// (1 + sign)/2, so that the output is 1 above the threshold and 0 below.
+func stepCoeffs(t float64, dim int) [][]float64 {
+	comp := stepComposite(t, dim)
+	out := make([][]float64, len(comp))
+	for i, c := range comp {
+		c = append([]float64(nil), c...)
+		if i == len(comp)-1 {
+			for j := range c {
+				c[j] /= 2
+			}
+			c[0] += 0.5
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// chebyshevEval evaluates Σ c_k·T_k(x) for a degree up to 7 (see above);
+// the result is three levels below x (two for degree ≤ 3), at a scale near
+// x's.
+func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertext, error) {
+	if len(c) > 8 || len(c) < 2 {
+		return nil, fmt.Errorf("privacy: step polynomial of degree %d", len(c)-1)
+	}
+	coef := func(k int) float64 {
+		if k < len(c) {
+			return c[k]
+		}
+		return 0
+	}
+	ev := w.eval
+	// T2 = 2x² − 1 and U = 2·T2 − 1, one level below x.
+	t2, err := ev.MulRelinNew(x, x)
+	if err != nil {
+		return nil, err
+	}
+	if err := ev.Add(t2, t2, t2); err != nil {
+		return nil, err
+	}
+	if err := ev.Add(t2, -1, t2); err != nil {
+		return nil, err
+	}
+	if err := ev.Rescale(t2, t2); err != nil {
+		return nil, err
+	}
+	u := t2.CopyNew()
+	if err := ev.Add(u, u, u); err != nil {
+		return nil, err
+	}
+	if err := ev.Add(u, -1, u); err != nil {
+		return nil, err
+	}
+	// times returns (β·x)⊗U scaled to decode as β·T3 at scale target, at
+	// U's level; nil for β = 0.
+	times := func(beta float64, target rlwe.Scale) (*rlwe.Ciphertext, error) {
+		if beta == 0 {
+			return nil, nil
+		}
+		// (β·x) is rescaled to x's scale S, and (β·x)⊗U has scale S·s_U; to
+		// decode at target instead, β is multiplied by target/(S·s_U).
+		r := target.Div(x.Scale.Mul(u.Scale)).Float64()
+		bx := ckks.NewCiphertext(w.p.CKKS, 1, x.Level())
+		bx.Scale = x.Scale.Mul(rlwe.NewScale(w.p.CKKS.Q()[x.Level()]))
+		if err := ev.MulThenAdd(x, beta*r, bx); err != nil {
+			return nil, err
+		}
+		if err := ev.Rescale(bx, bx); err != nil {
+			return nil, err
+		}
+		out, err := ev.MulNew(bx, u)
+		if err != nil {
+			return nil, err
+		}
+		out.Scale = target
+		return out, nil
+	}
+	// linear returns c0 + c1·x + c2·T2 at level and scale, degree 1.
+	linear := func(c0, c1, c2 float64, level int, scale rlwe.Scale) (*rlwe.Ciphertext, error) {
+		out := ckks.NewCiphertext(w.p.CKKS, 1, level)
+		out.Scale = scale
+		if c1 != 0 {
+			if err := ev.MulThenAdd(x, c1, out); err != nil {
+				return nil, err
+			}
+		}
+		if c2 != 0 {
+			if err := ev.MulThenAdd(t2, c2, out); err != nil {
+				return nil, err
+			}
+		}
+		if c0 != 0 {
+			if err := ev.Add(out, c0, out); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	// sum adds a degree-2 ciphertext (may be nil) into a degree-1 or -2 one
+	// at the same scale, dropping it to acc's level first.
+	sum := func(acc, t *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+		if t == nil {
+			return acc, nil
+		}
+		if d := t.Level() - acc.Level(); d > 0 {
+			ev.DropLevel(t, d)
+		}
+		if acc.Degree() < t.Degree() {
+			acc, t = t, acc
+		}
+		if err := ev.Add(acc, t, acc); err != nil {
+			return nil, err
+		}
+		return acc, nil
+	}
+	finish := func(ct *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+		if ct.Degree() == 2 {
+			if err := ev.Relinearize(ct, ct); err != nil {
+				return nil, err
+			}
+		}
+		if err := ev.Rescale(ct, ct); err != nil {
+			return nil, err
+		}
+		return ct, nil
+	}
+	if len(c) <= 4 {
+		// p = c0 + c1·x + c2·T2 + c3·T3, at U's level before the rescale.
+		target := x.Scale.Mul(u.Scale)
+		a, err := linear(coef(0), coef(1), coef(2), u.Level(), target)
+		if err != nil {
+			return nil, err
+		}
+		t3, err := times(coef(3), target)
+		if err != nil {
+			return nil, err
+		}
+		if a, err = sum(a, t3); err != nil {
+			return nil, err
+		}
+		return finish(a)
+	}
+	// T4 = 2·T2² − 1, two levels below x.
+	t4, err := ev.MulRelinNew(t2, t2)
+	if err != nil {
+		return nil, err
+	}
+	if err := ev.Add(t4, t4, t4); err != nil {
+		return nil, err
+	}
+	if err := ev.Add(t4, -1, t4); err != nil {
+		return nil, err
+	}
+	if err := ev.Rescale(t4, t4); err != nil {
+		return nil, err
+	}
+	// B at U's level and scale about x's times one prime, relinearised and
+	// rescaled to T4's level.
+	bScale := x.Scale.Mul(u.Scale)
+	b, err := linear(coef(4), 2*coef(5), 2*coef(6), u.Level(), bScale)
+	if err != nil {
+		return nil, err
+	}
+	t3, err := times(2*coef(7), bScale)
+	if err != nil {
+		return nil, err
+	}
+	if b, err = sum(b, t3); err != nil {
+		return nil, err
+	}
+	if b, err = finish(b); err != nil {
+		return nil, err
+	}
+	if b.Level() != t4.Level() {
+		return nil, errors.New("privacy: step polynomial: levels of T4 and B differ")
+	}
+	// p = A + T4⊗B, summed at T4's level and T4⊗B's scale, then one
+	// relinearisation and rescale.
+	p, err := ev.MulNew(t4, b)
+	if err != nil {
+		return nil, err
+	}
+	a, err := linear(coef(0), coef(1)-coef(7), coef(2)-coef(6), t4.Level(), p.Scale)
+	if err != nil {
+		return nil, err
+	}
+	if p, err = sum(p, a); err != nil {
+		return nil, err
+	}
+	t3, err = times(coef(3)-coef(5), p.Scale)
+	if err != nil {
+		return nil, err
+	}
+	if p, err = sum(p, t3); err != nil {
+		return nil, err
+	}
+	return finish(p)
+}
