@@ -3,6 +3,7 @@ package privacy
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/multiparty"
@@ -32,6 +33,10 @@ type Party struct {
 	finished bool
 
 	evk *rlwe.MemEvaluationKeySet
+
+	// workers are the search's per-goroutine evaluators and buffers, kept
+	// between searches (evaluate).
+	workers sync.Pool
 }
 
 // Round1 is a party's first setup message: its round-one share of the
@@ -250,6 +255,12 @@ func (pa *Party) Finish(peer *Round2) error {
 	rlk := rlwe.NewRelinearizationKey(pa.params.CKKS)
 	rkg.GenRelinearizationKey(pa.relin1, agg, rlk)
 	pa.evk = rlwe.NewMemEvaluationKeySet(rlk, pa.galois...)
+	// The search's fused relinearisation needs rings built once per
+	// parameter set (a fraction of a second at 2^15); build them now
+	// rather than in the first search.
+	if _, err := newFusedRings(pa.params); err != nil {
+		return err
+	}
 	pa.eph, pa.own1, pa.galois = nil, nil, nil
 	pa.finished = true
 	return nil

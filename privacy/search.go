@@ -13,6 +13,7 @@ import (
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/multiparty"
 	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/ring/ringqp"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
 )
 
@@ -205,13 +206,28 @@ func (pa *Party) evaluate(g *Gallery, ct *rlwe.Ciphertext) ([]*rlwe.Ciphertext, 
 		return nil, err
 	}
 	out := make([]*rlwe.Ciphertext, nb)
+	var (
+		mu   sync.Mutex
+		used []*worker
+	)
 	err = parallel(nb, func() func(int) error {
-		w := pa.newWorker()
+		w, _ := pa.workers.Get().(*worker)
+		if w == nil {
+			w = pa.newWorker()
+		}
+		mu.Lock()
+		used = append(used, w)
+		mu.Unlock()
 		return func(b int) (err error) {
 			out[b], err = w.block(g, b, babies)
 			return err
 		}
 	})
+	// Workers are kept for the next search: their buffers and basis
+	// extensions (relinRescale) are some tens of MB, made on first use.
+	for _, w := range used {
+		pa.workers.Put(w)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +327,12 @@ type worker struct {
 	coeff []int64         // the plaintext's integer coefficients
 	res   []uint64        // one residue of the plaintext, NTT buffer
 	steps [][]float64     // the step composite (stepCoeffs)
-	sum   [4][]uint64     // 128-bit sums of productsPacked: low and high words of both polynomials
+	rlk   *rlwe.RelinearizationKey
+	// relinRescale's basis extensions, per level, made when first used
+	fusedRings *fusedRings
+	fused      []*fusedLevel
+	fusedQP    [2]ringqp.Poly
+	sum        [4][]uint64 // 128-bit sums of productsPacked: low and high words of both polynomials
 }
 
 func (pa *Party) newWorker() *worker { return newWorker(pa.params, pa.evk) }
@@ -328,6 +349,9 @@ func newWorker(p Params, evk rlwe.EvaluationKeySet) *worker {
 	w := &worker{p: p, eval: eval, ecd: ckks.NewEncoder(p.CKKS),
 		vals: make([]float64, p.Slots()), cmpl: make([]complex128, p.Slots()), pt: pt,
 		coeff: make([]int64, p.CKKS.N()), res: make([]uint64, p.CKKS.N()), steps: stepCoeffs(p.Threshold, p.Dim)}
+	if evk != nil {
+		w.rlk, _ = evk.GetRelinearizationKey()
+	}
 	for k := range w.sum {
 		w.sum[k] = make([]uint64, p.CKKS.N())
 	}

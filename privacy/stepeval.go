@@ -3,8 +3,11 @@ package privacy
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/ring/ringqp"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
 )
 
@@ -60,17 +63,17 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 	}
 	ev := w.eval
 	// T2 = 2x² − 1 and U = 2·T2 − 1, one level below x.
-	t2, err := ev.MulRelinNew(x, x)
+	t2, err := ev.MulNew(x, x)
 	if err != nil {
+		return nil, err
+	}
+	if err := w.relinRescale(t2); err != nil {
 		return nil, err
 	}
 	if err := ev.Add(t2, t2, t2); err != nil {
 		return nil, err
 	}
 	if err := ev.Add(t2, -1, t2); err != nil {
-		return nil, err
-	}
-	if err := ev.Rescale(t2, t2); err != nil {
 		return nil, err
 	}
 	u := t2.CopyNew()
@@ -144,9 +147,7 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 	}
 	finish := func(ct *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
 		if ct.Degree() == 2 {
-			if err := ev.Relinearize(ct, ct); err != nil {
-				return nil, err
-			}
+			return ct, w.relinRescale(ct)
 		}
 		if err := ev.Rescale(ct, ct); err != nil {
 			return nil, err
@@ -170,17 +171,17 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 		return finish(a)
 	}
 	// T4 = 2·T2² − 1, two levels below x.
-	t4, err := ev.MulRelinNew(t2, t2)
+	t4, err := ev.MulNew(t2, t2)
 	if err != nil {
+		return nil, err
+	}
+	if err := w.relinRescale(t4); err != nil {
 		return nil, err
 	}
 	if err := ev.Add(t4, t4, t4); err != nil {
 		return nil, err
 	}
 	if err := ev.Add(t4, -1, t4); err != nil {
-		return nil, err
-	}
-	if err := ev.Rescale(t4, t4); err != nil {
 		return nil, err
 	}
 	// B at U's level and scale about x's times one prime, relinearised and
@@ -224,4 +225,95 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 		return nil, err
 	}
 	return finish(p)
+}
+
+// Relinearisation and rescale in one step. Relinearising c = (c0, c1, c2)
+// at level l computes, with the key's special primes P, d = (d0, d1) with
+// d ≈ P·c2·s² modulo QP and returns (c_i·P + d_i)/P; the rescale then
+// divides by q_l, which takes an inverse NTT of the q_l residue and an NTT
+// into every other prime. Dividing (c_i·P + d_i) by P·q_l at once, a
+// basis extension from P ∪ {q_l} to q_0..q_{l−1}, gives the same result up
+// to one unit of rounding and saves the rescale's transforms.
+
+// fusedLevel holds the basis extension of relinRescale at one level.
+type fusedLevel struct {
+	ext *ring.BasisExtender
+	p   [2]ring.Poly // views of worker.fusedQP: its P residues and residue q_l
+}
+
+// fusedRings are, per level l ≥ 1, the rings of q_0..q_{l−1} and of
+// P ∪ {q_l}; they depend only on the parameters, and workers share them.
+type fusedRings struct {
+	q, p []*ring.Ring
+	ext  []*ring.BasisExtender
+}
+
+var fusedCache sync.Map // the parameters' ring degree, type and moduli → *fusedRings
+
+func newFusedRings(p Params) (*fusedRings, error) {
+	key := fmt.Sprint(p.CKKS.N(), p.CKKS.RingType(), p.CKKS.Q(), p.CKKS.P())
+	if f, ok := fusedCache.Load(key); ok {
+		return f.(*fusedRings), nil
+	}
+	q, pp := p.CKKS.Q(), p.CKKS.P()
+	f := &fusedRings{q: make([]*ring.Ring, len(q)), p: make([]*ring.Ring, len(q)), ext: make([]*ring.BasisExtender, len(q))}
+	for l := 1; l < len(q); l++ {
+		var err error
+		if f.q[l], err = ring.NewRingFromType(p.CKKS.N(), q[:l], p.CKKS.RingType()); err != nil {
+			return nil, err
+		}
+		if f.p[l], err = ring.NewRingFromType(p.CKKS.N(), append(append([]uint64(nil), pp...), q[l]), p.CKKS.RingType()); err != nil {
+			return nil, err
+		}
+		f.ext[l] = ring.NewBasisExtender(f.q[l], f.p[l])
+	}
+	fusedCache.Store(key, f)
+	return f, nil
+}
+
+// relinRescale relinearises the degree-2 ciphertext ct and rescales it by
+// its last prime, in place.
+func (w *worker) relinRescale(ct *rlwe.Ciphertext) error {
+	l := ct.Level()
+	if ct.Degree() != 2 || l < 1 || w.rlk == nil {
+		return errors.New("privacy: relinRescale needs a degree-2 ciphertext above level 0 and the relinearisation key")
+	}
+	rlk := w.rlk
+	if w.fused == nil {
+		f, err := newFusedRings(w.p)
+		if err != nil {
+			return err
+		}
+		w.fusedRings = f
+		w.fused = make([]*fusedLevel, len(w.p.CKKS.Q()))
+		w.fusedQP = [2]ringqp.Poly{w.p.CKKS.RingQP().NewPoly(), w.p.CKKS.RingQP().NewPoly()}
+	}
+	qp := w.fusedQP
+	fl := w.fused[l]
+	if fl == nil {
+		fl = &fusedLevel{ext: w.fusedRings.ext[l].ShallowCopy()}
+		for i := range fl.p {
+			fl.p[i] = ring.Poly{Coeffs: make([][]uint64, len(w.p.CKKS.P())+1)}
+			copy(fl.p[i].Coeffs, qp[i].P.Coeffs)
+			fl.p[i].Coeffs[len(w.p.CKKS.P())] = qp[i].Q.Coeffs[l]
+		}
+		w.fused[l] = fl
+	}
+	tmp := &rlwe.Element[ringqp.Poly]{Value: []ringqp.Poly{qp[0], qp[1]}, MetaData: ct.MetaData}
+	if err := w.eval.GadgetProductLazy(l, ct.Value[2], &rlk.GadgetCiphertext, tmp); err != nil {
+		return err
+	}
+	rq := w.p.CKKS.RingQ().AtLevel(l)
+	levelP := len(w.p.CKKS.P())
+	pBig := w.p.CKKS.RingP().ModulusAtLevel[levelP-1]
+	for i := range 2 {
+		rq.Reduce(qp[i].Q, qp[i].Q)
+		rq.MulScalarBigintThenAdd(ct.Value[i], pBig, qp[i].Q)
+		qv := ring.Poly{Coeffs: qp[i].Q.Coeffs[:l]}
+		out := ring.Poly{Coeffs: ct.Value[i].Coeffs[:l]}
+		fl.ext.ModDownQPtoQNTT(l-1, levelP, qv, fl.p[i], out)
+	}
+	ct.Resize(1, l-1)
+	ct.Scale = ct.Scale.Div(rlwe.NewScale(w.p.CKKS.Q()[l]))
+	return nil
 }

@@ -283,6 +283,9 @@ func UnmarshalParty(p Params, b []byte) (*Party, error) {
 			return nil, fmt.Errorf("privacy: stored evaluation keys lack rotation key %d", el)
 		}
 	}
+	if _, err := newFusedRings(p); err != nil {
+		return nil, err
+	}
 	return pa, nil
 }
 

@@ -199,8 +199,7 @@ func TestStoredPartyWithoutHoistKeys(t *testing.T) {
 	if len(keep) != len(resp.evk.GaloisKeys)-(hoist-2) {
 		t.Fatalf("%d of %d rotation keys kept, want %d fewer", len(keep), len(resp.evk.GaloisKeys), hoist-2)
 	}
-	old := *resp
-	old.evk = rlwe.NewMemEvaluationKeySet(resp.evk.RelinearizationKey, keep...)
+	old := &Party{params: p, sk: resp.sk, finished: true, evk: rlwe.NewMemEvaluationKeySet(resp.evk.RelinearizationKey, keep...)}
 	raw, err := old.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
