@@ -667,16 +667,19 @@ func mccRelaxRoundsGo(half []uint64, n int, cur, next *[mccNRSpace]float32, inv 
 				continue
 			}
 			acc, ct := next[t%mccNRSpace], cur[t%mccNRSpace]
+			// The conversions round each product, so that no build fuses
+			// a multiply-add (GOAMD64=v3 would): the same values on every
+			// target, and as mccRelaxAVX512 computes them.
 			for _, h := range half[start:end] {
 				k, r := uint8(h>>8), math.Float32frombits(uint32(h>>32))
-				acc += r * cur[k%mccNRSpace]
-				next[k%mccNRSpace] += r * ct
+				acc += float32(r * cur[k%mccNRSpace])
+				next[k%mccNRSpace] += float32(r * ct)
 			}
 			next[t%mccNRSpace] = acc
 			start = end
 		}
 		for t := range n {
-			next[t%mccNRSpace] = mccWR*cur[t%mccNRSpace] + inv*next[t%mccNRSpace]
+			next[t%mccNRSpace] = float32(mccWR*cur[t%mccNRSpace]) + float32(inv*next[t%mccNRSpace])
 		}
 		cur, next = next, cur
 	}
