@@ -128,6 +128,23 @@ func segBox3(v []float64, cols, rows int) []float64 {
 	out := make([]float64, len(v))
 	for r := 0; r < rows; r++ {
 		for c := 0; c < cols; c++ {
+			if r > 0 && r < rows-1 && c > 0 && c < cols-1 {
+				// Inside the grid: the nine cells written out, added in
+				// the loop's order below (the same sums to the bit).
+				up, mid, dn := v[(r-1)*cols+c-1:][:3], v[r*cols+c-1:][:3], v[(r+1)*cols+c-1:][:3]
+				var s float64
+				s += up[0]
+				s += up[1]
+				s += up[2]
+				s += mid[0]
+				s += mid[1]
+				s += mid[2]
+				s += dn[0]
+				s += dn[1]
+				s += dn[2]
+				out[r*cols+c] = s
+				continue
+			}
 			var s float64
 			for dr := -1; dr <= 1; dr++ {
 				rr := r + dr
