@@ -59,18 +59,21 @@ func estimateFrequency(p exPlane, o *exOrientation, seg *exSegmentation) *exFreq
 		rx := float32(float32(freqLen/2)*abs32(nx)) + float32(6*abs32(tx)) + 2 // rounded: no multiply-add (enhConv1)
 		ry := float32(float32(freqLen/2)*abs32(ny)) + float32(6*abs32(ty)) + 2
 		clear := cx-rx >= 0 && cx+rx <= float32(p.w-1) && cy-ry >= 0 && cy+ry <= float32(p.h-1)
+		pix, pw := p.pix, p.w
 		for u := 0; u < freqLen; u++ {
 			fu := float32(u - freqLen/2)
 			ax, ay := cx+float32(fu*nx), cy+float32(fu*ny) // rounded: no multiply-add
 			var s float32
-			for k := range vtx {
-				x := int(ax + vtx[k] + 0.5)
-				y := int(ay + vty[k] + 0.5)
-				if !clear {
-					x = min(max(x, 0), p.w-1)
-					y = min(max(y, 0), p.h-1)
+			if clear {
+				for k := range vtx {
+					s += pix[int(ay+vty[k]+0.5)*pw+int(ax+vtx[k]+0.5)]
 				}
-				s += p.pix[y*p.w+x]
+			} else {
+				for k := range vtx {
+					x := min(max(int(ax+vtx[k]+0.5), 0), pw-1)
+					y := min(max(int(ay+vty[k]+0.5), 0), p.h-1)
+					s += pix[y*pw+x]
+				}
 			}
 			sig[u] = s / float32(len(freqRows))
 		}
@@ -97,9 +100,13 @@ func freqPeriod(sig []float32) (float32, bool) {
 	// Light smoothing: [1 2 1] / 4.
 	var sm [freqLen]float32
 	n := len(sig)
-	for i := range sig {
-		a, c := sig[max(i-1, 0)], sig[min(i+1, n-1)]
-		sm[i] = (a + 2*sig[i] + c) / 4
+	// The ends repeat their sample; the inside needs no clamping.
+	sm[0] = (sig[0] + 2*sig[0] + sig[min(1, n-1)]) / 4
+	for i := 1; i < n-1; i++ {
+		sm[i] = (sig[i-1] + 2*sig[i] + sig[i+1]) / 4
+	}
+	if n > 1 {
+		sm[n-1] = (sig[n-2] + 2*sig[n-1] + sig[n-1]) / 4
 	}
 	var mean float32
 	for _, v := range sm[:n] {
