@@ -332,7 +332,10 @@ type worker struct {
 	fusedRings *fusedRings
 	fused      []*fusedLevel
 	fusedQP    [2]ringqp.Poly
-	sum        [4][]uint64 // 128-bit sums of productsPacked: low and high words of both polynomials
+	scratchBuf []*rlwe.Ciphertext // chebyshevEval's buffers (scratch)
+	slot       int
+	stepOut    [2]*rlwe.Ciphertext // the composite's intermediate results
+	sum        [4][]uint64         // 128-bit sums of productsPacked: low and high words of both polynomials
 }
 
 func (pa *Party) newWorker() *worker { return newWorker(pa.params, pa.evk) }
@@ -615,11 +618,26 @@ func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciph
 			return nil, fmt.Errorf("privacy: shift block %d: %w", b, err)
 		}
 	}
-	var err error
+	// Each polynomial's result is in the worker's scratch buffers, which
+	// the next one reuses: it is copied to one of two buffers of the
+	// worker's first (the last one to a new ciphertext: the block's
+	// result, at level 0).
 	for i, c := range w.steps {
-		if acc, err = w.chebyshevEval(acc, c); err != nil {
+		res, err := w.chebyshevEval(acc, c)
+		if err != nil {
 			return nil, fmt.Errorf("privacy: step polynomial %d, block %d: %w", i, b, err)
 		}
+		if i == len(w.steps)-1 {
+			return res.CopyNew(), nil
+		}
+		if w.stepOut[i%2] == nil {
+			w.stepOut[i%2] = ckks.NewCiphertext(p.CKKS, 1, p.probeLevel())
+		}
+		buf := w.stepOut[i%2]
+		md := *res.MetaData
+		acc = &rlwe.Ciphertext{Element: rlwe.Element[ring.Poly]{Value: []ring.Poly{
+			{Coeffs: buf.Value[0].Coeffs[:res.Level()+1]}, {Coeffs: buf.Value[1].Coeffs[:res.Level()+1]}}, MetaData: &md}}
+		acc.Copy(res)
 	}
 	return acc, nil
 }

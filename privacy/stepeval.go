@@ -63,8 +63,9 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 	}
 	ev := w.eval
 	// T2 = 2x² − 1 and U = 2·T2 − 1, one level below x.
-	t2, err := ev.MulNew(x, x)
-	if err != nil {
+	w.slot = 0
+	t2 := w.scratch(2, x.Level(), x)
+	if err := ev.Mul(x, x, t2); err != nil {
 		return nil, err
 	}
 	if err := w.relinRescale(t2); err != nil {
@@ -76,7 +77,8 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 	if err := ev.Add(t2, -1, t2); err != nil {
 		return nil, err
 	}
-	u := t2.CopyNew()
+	u := w.scratch(1, t2.Level(), t2)
+	u.Copy(t2)
 	if err := ev.Add(u, u, u); err != nil {
 		return nil, err
 	}
@@ -92,7 +94,7 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 		// (β·x) is rescaled to x's scale S, and (β·x)⊗U has scale S·s_U; to
 		// decode at target instead, β is multiplied by target/(S·s_U).
 		r := target.Div(x.Scale.Mul(u.Scale)).Float64()
-		bx := ckks.NewCiphertext(w.p.CKKS, 1, x.Level())
+		bx := w.zeroed(1, x.Level(), x)
 		bx.Scale = x.Scale.Mul(rlwe.NewScale(w.p.CKKS.Q()[x.Level()]))
 		if err := ev.MulThenAdd(x, beta*r, bx); err != nil {
 			return nil, err
@@ -100,8 +102,8 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 		if err := ev.Rescale(bx, bx); err != nil {
 			return nil, err
 		}
-		out, err := ev.MulNew(bx, u)
-		if err != nil {
+		out := w.scratch(2, u.Level(), u)
+		if err := ev.Mul(bx, u, out); err != nil {
 			return nil, err
 		}
 		out.Scale = target
@@ -109,7 +111,7 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 	}
 	// linear returns c0 + c1·x + c2·T2 at level and scale, degree 1.
 	linear := func(c0, c1, c2 float64, level int, scale rlwe.Scale) (*rlwe.Ciphertext, error) {
-		out := ckks.NewCiphertext(w.p.CKKS, 1, level)
+		out := w.zeroed(1, level, x)
 		out.Scale = scale
 		if c1 != 0 {
 			if err := ev.MulThenAdd(x, c1, out); err != nil {
@@ -171,8 +173,8 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 		return finish(a)
 	}
 	// T4 = 2·T2² − 1, two levels below x.
-	t4, err := ev.MulNew(t2, t2)
-	if err != nil {
+	t4 := w.scratch(2, t2.Level(), t2)
+	if err := ev.Mul(t2, t2, t4); err != nil {
 		return nil, err
 	}
 	if err := w.relinRescale(t4); err != nil {
@@ -206,8 +208,8 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 	}
 	// p = A + T4⊗B, summed at T4's level and T4⊗B's scale, then one
 	// relinearisation and rescale.
-	p, err := ev.MulNew(t4, b)
-	if err != nil {
+	p := w.scratch(2, t4.Level(), t4)
+	if err := ev.Mul(t4, b, p); err != nil {
 		return nil, err
 	}
 	a, err := linear(coef(0), coef(1)-coef(7), coef(2)-coef(6), t4.Level(), p.Scale)
@@ -307,7 +309,7 @@ func (w *worker) relinRescale(ct *rlwe.Ciphertext) error {
 	levelP := len(w.p.CKKS.P())
 	pBig := w.p.CKKS.RingP().ModulusAtLevel[levelP-1]
 	for i := range 2 {
-		rq.Reduce(qp[i].Q, qp[i].Q)
+		// GadgetProductLazy leaves its result reduced (below q).
 		rq.MulScalarBigintThenAdd(ct.Value[i], pBig, qp[i].Q)
 		qv := ring.Poly{Coeffs: qp[i].Q.Coeffs[:l]}
 		out := ring.Poly{Coeffs: ct.Value[i].Coeffs[:l]}
@@ -316,4 +318,38 @@ func (w *worker) relinRescale(ct *rlwe.Ciphertext) error {
 	ct.Resize(1, l-1)
 	ct.Scale = ct.Scale.Div(rlwe.NewScale(w.p.CKKS.Q()[l]))
 	return nil
+}
+
+// Scratch ciphertexts. A polynomial's evaluation makes nine intermediate
+// ciphertexts of up to 8 MB each at 2^15; allocated afresh, each is zeroed
+// by the runtime (some 0.1 s of CPU a block, profiled), though most are
+// outputs of products that overwrite them. chebyshevEval takes them from
+// the worker's buffers instead, in order (w.slot); its result is one of
+// them, and block copies the composite's result out.
+
+// scratch returns the next scratch buffer as a ciphertext of degree deg
+// at level, with like's metadata; its contents are arbitrary.
+func (w *worker) scratch(deg, level int, like *rlwe.Ciphertext) *rlwe.Ciphertext {
+	if w.slot == len(w.scratchBuf) {
+		w.scratchBuf = append(w.scratchBuf, ckks.NewCiphertext(w.p.CKKS, 2, w.p.probeLevel()))
+	}
+	buf := w.scratchBuf[w.slot]
+	w.slot++
+	vals := make([]ring.Poly, deg+1)
+	for i := range vals {
+		vals[i] = ring.Poly{Coeffs: buf.Value[i].Coeffs[:level+1]}
+	}
+	md := *like.MetaData
+	return &rlwe.Ciphertext{Element: rlwe.Element[ring.Poly]{Value: vals, MetaData: &md}}
+}
+
+// zeroed is scratch with the contents zero.
+func (w *worker) zeroed(deg, level int, like *rlwe.Ciphertext) *rlwe.Ciphertext {
+	ct := w.scratch(deg, level, like)
+	for _, v := range ct.Value {
+		for _, row := range v.Coeffs {
+			clear(row)
+		}
+	}
+	return ct
 }
