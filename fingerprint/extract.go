@@ -161,7 +161,9 @@ func Extract(img *image.Gray, dpi int, opts *Options) (Template, error) {
 	}
 
 	sc := exScratchPool.Get().(*exScratch)
-	defer exScratchPool.Put(sc)
+	if ow*max(oh, h) <= exPoolMaxPixels {
+		defer exScratchPool.Put(sc)
+	} // else its grown buffers are left to the collector
 	p := resampleTo500(img, dpi, sc)
 	if tr != nil {
 		tr.Take(StageResampled, p.gray())
@@ -282,6 +284,13 @@ const (
 )
 
 var exScratchPool = sync.Pool{New: func() any { return new(exScratch) }}
+
+// exPoolMaxPixels bounds the planes whose buffers go back to the pool: an
+// extraction of a larger image (a slap, a 1000 ppi scan) allocates its own,
+// so that one such image does not leave every pooled set of buffers at its
+// size (up to MaxPixels, about 30 bytes a pixel). 1024 x 1024 holds a
+// single finger at 500 ppi with room to spare (FVC images are 0.1-0.15 M).
+const exPoolMaxPixels = 1 << 20
 
 // floats returns float buffer k with n elements, zeroed when zero is set;
 // otherwise the elements hold whatever the last extraction left, and the
