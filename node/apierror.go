@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -63,6 +64,10 @@ var codeStatus = map[string]int{
 type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Sample is the index in the request's samples of the one refused,
+	// where the refusal is about one sample an officer can capture again
+	// (low_quality, too_few_minutiae).
+	Sample *int `json:"sample,omitempty"`
 	// RetryAfter, when set, is sent as the Retry-After header.
 	RetryAfter time.Duration `json:"-"`
 	status     int           // when set, instead of the code's status
@@ -74,6 +79,12 @@ func (e *apiError) Unwrap() error { return e.cause }
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 func errf(code, msg string) *apiError { return &apiError{Code: code, Message: msg} }
+
+// sampleErr is errf about samples[i], naming it in the message and in
+// the error's sample field.
+func sampleErr(i int, code, msg string) *apiError {
+	return &apiError{Code: code, Message: fmt.Sprintf("samples[%d]: %s", i, msg), Sample: &i}
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

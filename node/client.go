@@ -38,6 +38,9 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// Sample is the index of the refused sample when the node names one
+	// (low_quality, too_few_minutiae): the finger to capture again.
+	Sample *int
 }
 
 func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
@@ -77,7 +80,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		if json.Unmarshal(data, &e) != nil || e.Error.Code == "" {
 			return &APIError{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(data))}
 		}
-		return &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		return &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, Sample: e.Error.Sample}
 	}
 	if out != nil {
 		return json.Unmarshal(data, out)

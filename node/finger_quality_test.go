@@ -103,6 +103,11 @@ func TestFingerMinutiaeGate(t *testing.T) {
 	if ids, _, err := def.store.Counts(t.Context()); err != nil || ids != 0 {
 		t.Errorf("refused enrolment left %d identities (%v)", ids, err)
 	}
+	// The refusal names the sample to capture again.
+	st, b = def.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("M1", []SampleInput{enough, small}))
+	if e := b["error"].(map[string]any); st != 422 || e["sample"] != float64(1) || !strings.HasPrefix(e["message"].(string), "samples[1]: ") {
+		t.Errorf("the second of two samples below the gate: %d %v; want 422 naming sample 1", st, b)
+	}
 	if st, b := def.call(t, RoleEnroller, "POST", "/v1/enrolments", enrolBody("M2", []SampleInput{enough})); st != 201 {
 		t.Errorf("%d minutiae: %d %v; want 201", DefaultMinMinutiae, st, b)
 	}

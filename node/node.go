@@ -344,7 +344,7 @@ func (n *Node) prepareSample(i int, s *SampleInput, encounterID string, prov sto
 	}
 	p.sample.Quality = q
 	if s.Modality == biometric.Finger && q < n.cfg.MinQuality {
-		return p, errf(CodeLowQuality, fmt.Sprintf("samples[%d]: quality %d below the gate %d", i, q, n.cfg.MinQuality))
+		return p, sampleErr(i, CodeLowQuality, fmt.Sprintf("quality %d below the gate %d", q, n.cfg.MinQuality))
 	}
 	if s.Modality == biometric.Finger && n.cfg.MinMinutiae > 0 {
 		t, err := engine.DecodeFinger(tmpl)
@@ -352,7 +352,7 @@ func (n *Node) prepareSample(i int, s *SampleInput, encounterID string, prov sto
 			return p, errf(CodeBadSample, fmt.Sprintf("samples[%d]: %v", i, err))
 		}
 		if len(t.Minutiae) < n.cfg.MinMinutiae {
-			return p, errf(CodeTooFewMinutiae, fmt.Sprintf("samples[%d]: %d minutiae, below the gate %d", i, len(t.Minutiae), n.cfg.MinMinutiae))
+			return p, sampleErr(i, CodeTooFewMinutiae, fmt.Sprintf("%d minutiae, below the gate %d", len(t.Minutiae), n.cfg.MinMinutiae))
 		}
 	}
 	g, err := eng.PrepareGallery(tmpl)

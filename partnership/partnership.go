@@ -20,6 +20,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/ebsp/ebsp/audit"
@@ -306,25 +307,59 @@ func RetakeImpression(k uint64, r int) uint64 { return k + uint64(r)<<20 }
 
 // EnrolRetaking enrols req and, while the node refuses a sample because
 // its template has too few minutiae (422 too_few_minutiae, the minutiae
-// gate of node.Config.MinMinutiae), retakes the capture as an enrolment
-// officer would: req.Samples becomes retake(r) for r = 1, 2, ... up to
-// MaxRetakes. When the last retake is refused too, a finger that never
-// yields enough minutiae (a few synthetic fingers in ten thousand) is
-// left out, as the officer would leave it: the last capture is enrolled
-// without one of its samples, the first the node accepts. It returns the
-// node's answer and the number of retakes.
+// gate of node.Config.MinMinutiae), retakes that finger as an enrolment
+// officer would: the refused sample (the error's sample index) is replaced
+// by the same finger of retake(r), r = 1, 2, ... counted per finger, up to
+// MaxRetakes a finger. A finger still refused after its last retake (a few
+// synthetic fingers in ten thousand never yield enough minutiae) is left
+// out, as the officer would leave it, unless it is the capture's last
+// sample. An answer that names no sample retakes the whole capture. It
+// returns the node's answer and the number of retakes.
 func EnrolRetaking(ctx context.Context, cl *node.Client, req *node.EnrolRequest, retake func(r int) ([]node.SampleInput, error)) (*node.EnrolResponse, int, error) {
-	for r := 0; ; r++ {
+	retakes, whole := 0, 0
+	perFinger := map[biometric.FingerPosition]int{}
+	for {
 		resp, err := cl.Enroll(ctx, req)
 		if err == nil || !tooFewMinutiae(err) {
-			return resp, r, err
+			return resp, retakes, err
 		}
-		if r == MaxRetakes {
-			return enrolLeavingOneOut(ctx, cl, req, r, err)
+		var ae *node.APIError
+		errors.As(err, &ae)
+		i := -1
+		if ae.Sample != nil && *ae.Sample >= 0 && *ae.Sample < len(req.Samples) {
+			i = *ae.Sample
 		}
-		if req.Samples, err = retake(r + 1); err != nil {
-			return nil, r, err
+		if i < 0 {
+			if whole == MaxRetakes {
+				return nil, retakes, err
+			}
+			whole++
+			retakes++
+			if req.Samples, err = retake(whole); err != nil {
+				return nil, retakes, err
+			}
+			continue
 		}
+		pos := req.Samples[i].Position
+		if perFinger[pos] == MaxRetakes {
+			if len(req.Samples) == 1 {
+				return nil, retakes, err
+			}
+			req.Samples = slices.Delete(slices.Clone(req.Samples), i, i+1)
+			continue
+		}
+		perFinger[pos]++
+		retakes++
+		fresh, rerr := retake(perFinger[pos])
+		if rerr != nil {
+			return nil, retakes, rerr
+		}
+		j := slices.IndexFunc(fresh, func(x node.SampleInput) bool { return x.Position == pos && x.Modality == req.Samples[i].Modality })
+		if j < 0 {
+			return nil, retakes, fmt.Errorf("partnership: retake %d holds no sample of finger position %d", perFinger[pos], pos)
+		}
+		req.Samples = slices.Clone(req.Samples)
+		req.Samples[i] = fresh[j]
 	}
 }
 
@@ -332,23 +367,4 @@ func EnrolRetaking(ctx context.Context, cl *node.Client, req *node.EnrolRequest,
 func tooFewMinutiae(err error) bool {
 	var ae *node.APIError
 	return errors.As(err, &ae) && ae.Code == node.CodeTooFewMinutiae
-}
-
-// enrolLeavingOneOut enrols req without one of its samples, trying each in
-// turn while the gate refuses, and returns refused (the refusal of the
-// whole capture) if none is accepted. req.Samples is left as enrolled.
-func enrolLeavingOneOut(ctx context.Context, cl *node.Client, req *node.EnrolRequest, r int, refused error) (*node.EnrolResponse, int, error) {
-	all := req.Samples
-	for i := range all {
-		if len(all) < 2 {
-			break
-		}
-		req.Samples = append(append([]node.SampleInput(nil), all[:i]...), all[i+1:]...)
-		resp, err := cl.Enroll(ctx, req)
-		if err == nil || !tooFewMinutiae(err) {
-			return resp, r, err
-		}
-	}
-	req.Samples = all
-	return nil, r, refused
 }

@@ -227,9 +227,11 @@ func smallSamples(t *testing.T, p, n int) []node.SampleInput {
 	return out
 }
 
-// TestEnrolRetaking: a capture the node's minutiae gate refuses is taken
-// again until the node accepts one, at most MaxRetakes times; any other
-// refusal is returned at once.
+// TestEnrolRetaking: a finger the node's minutiae gate refuses (the
+// refusal names the sample) is captured again, that finger only, until
+// the node accepts it, at most MaxRetakes times a finger; a finger never
+// accepted is left out unless it is the last; any other refusal is
+// returned at once.
 func TestEnrolRetaking(t *testing.T) {
 	ctx := t.Context()
 	m, err := StartNational(ctx, Options{Dir: t.TempDir()}, "US")
@@ -240,25 +242,30 @@ func TestEnrolRetaking(t *testing.T) {
 	req := func(id string, s []node.SampleInput) *node.EnrolRequest {
 		return &node.EnrolRequest{Identity: node.IdentityInput{ID: id}, Provenance: store.Provenance{LegalBasis: "test"}, Samples: s}
 	}
+	// The right index is refused twice, then taken well; the left index
+	// was good from the start and is never taken again.
 	var asked []int
-	resp, r, err := EnrolRetaking(ctx, m.Operator, req("R1", smallSamples(t, 1, 5)), func(r int) ([]node.SampleInput, error) {
+	first := append(smallSamples(t, 1, 5)[:1], personSamples(t, 1, 1)[1])
+	resp, r, err := EnrolRetaking(ctx, m.Operator, req("R1", first), func(r int) ([]node.SampleInput, error) {
 		asked = append(asked, r)
 		if r < 2 {
-			return smallSamples(t, 1, 6), nil
+			return append(smallSamples(t, 1, 6)[:1], smallSamples(t, 1, 6)[1]), nil
 		}
-		return personSamples(t, 1, RetakeImpression(1, r)), nil
+		return append(personSamples(t, 1, RetakeImpression(1, r))[:1], smallSamples(t, 1, 6)[1]), nil
 	})
-	if err != nil || resp == nil || resp.IdentityID != "R1" || r != 2 || len(asked) != 2 || asked[0] != 1 || asked[1] != 2 {
-		t.Fatalf("refused twice, then a good capture: %v %v, %d retakes (asked %v); want R1 enrolled after 2", resp, err, r, asked)
+	if err != nil || resp == nil || resp.IdentityID != "R1" || r != 2 || len(asked) != 2 || asked[0] != 1 || asked[1] != 2 || len(resp.Samples) != 2 {
+		t.Fatalf("one finger refused twice, then good: %+v %v, %d retakes (asked %v); want R1 enrolled with both fingers after 2", resp, err, r, asked)
 	}
+	// Neither finger ever good: each is retaken MaxRetakes times, the
+	// first then left out, and the last one's refusal is the answer.
 	_, r, err = EnrolRetaking(ctx, m.Operator, req("R2", smallSamples(t, 2, 5)), func(int) ([]node.SampleInput, error) {
 		return smallSamples(t, 2, 5), nil
 	})
 	var ae *node.APIError
-	if !errors.As(err, &ae) || ae.Code != node.CodeTooFewMinutiae || r != MaxRetakes {
-		t.Errorf("never a good capture: %v after %d retakes; want %s after %d", err, r, node.CodeTooFewMinutiae, MaxRetakes)
+	if !errors.As(err, &ae) || ae.Code != node.CodeTooFewMinutiae || ae.Sample == nil || *ae.Sample != 0 || r != 2*MaxRetakes {
+		t.Errorf("never a good capture: %v after %d retakes; want %s of sample 0 after %d", err, r, node.CodeTooFewMinutiae, 2*MaxRetakes)
 	}
-	// One finger never yields enough minutiae: after the last retake the
+	// One finger never yields enough minutiae: after its last retake the
 	// person is enrolled with the other.
 	s := append(smallSamples(t, 5, 5)[:1], personSamples(t, 5, 1)[1])
 	resp, r, err = EnrolRetaking(ctx, m.Operator, req("R5", s), func(r int) ([]node.SampleInput, error) {
@@ -266,6 +273,18 @@ func TestEnrolRetaking(t *testing.T) {
 	})
 	if err != nil || resp == nil || resp.IdentityID != "R5" || r != MaxRetakes || len(resp.Samples) != 1 {
 		t.Fatalf("one finger never good: %+v %v after %d retakes; want R5 enrolled with the other finger after %d", resp, err, r, MaxRetakes)
+	}
+	// Both fingers bad in the first capture, each good at its second
+	// retake: four retakes, both fingers enrolled (the capture that failed
+	// the 1M-finger PoC: two refusals in one capture).
+	resp, r, err = EnrolRetaking(ctx, m.Operator, req("R6", smallSamples(t, 6, 5)), func(r int) ([]node.SampleInput, error) {
+		if r < 2 {
+			return smallSamples(t, 6, 5), nil
+		}
+		return personSamples(t, 6, RetakeImpression(1, r)), nil
+	})
+	if err != nil || resp == nil || r != 4 || len(resp.Samples) != 2 {
+		t.Fatalf("both fingers bad at first: %+v %v after %d retakes; want both enrolled after 4", resp, err, r)
 	}
 	bad := []node.SampleInput{{Modality: biometric.Finger, Position: biometric.RightIndex, Format: "iso19794-2", Data: []byte("not a minutiae record")}}
 	_, r, err = EnrolRetaking(ctx, m.Operator, req("R3", bad), func(int) ([]node.SampleInput, error) {
