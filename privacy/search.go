@@ -463,26 +463,16 @@ func (w *worker) productsPacked(babies []*rlwe.Ciphertext, inner *rlwe.Ciphertex
 			m := 0
 			for ; m*width+8 <= len(src); m++ {
 				x := binary.LittleEndian.Uint64(src[m*width:]) & mask
-				h, l := bits.Mul64(x, c0[m])
-				var c uint64
-				lo0[m], c = bits.Add64(lo0[m], l, 0)
-				hi0[m] += h + c
-				h, l = bits.Mul64(x, c1[m])
-				lo1[m], c = bits.Add64(lo1[m], l, 0)
-				hi1[m] += h + c
+				mulAdd128(&hi0[m], &lo0[m], x, c0[m])
+				mulAdd128(&hi1[m], &lo1[m], x, c1[m])
 			}
 			for ; m < n; m++ {
 				var x uint64
 				for k := range width {
 					x |= uint64(src[m*width+k]) << (8 * k)
 				}
-				h, l := bits.Mul64(x, c0[m])
-				var c uint64
-				lo0[m], c = bits.Add64(lo0[m], l, 0)
-				hi0[m] += h + c
-				h, l = bits.Mul64(x, c1[m])
-				lo1[m], c = bits.Add64(lo1[m], l, 0)
-				hi1[m] += h + c
+				mulAdd128(&hi0[m], &lo0[m], x, c0[m])
+				mulAdd128(&hi1[m], &lo1[m], x, c1[m])
 			}
 		}
 		a0, a1 := inner.Value[0].Coeffs[i][:n], inner.Value[1].Coeffs[i][:n]
@@ -640,4 +630,13 @@ func (w *worker) block(g *Gallery, b int, babies []*rlwe.Ciphertext) (*rlwe.Ciph
 		acc.Copy(res)
 	}
 	return acc, nil
+}
+
+// mulAdd128 adds the 128-bit product x·c to the accumulator (hi, lo); the
+// products of a giant step are summed this way and reduced once.
+func mulAdd128(hi, lo *uint64, x, c uint64) {
+	h, l := bits.Mul64(x, c)
+	var carry uint64
+	*lo, carry = bits.Add64(*lo, l, 0)
+	*hi += h + carry
 }
