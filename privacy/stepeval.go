@@ -65,16 +65,7 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 	// T2 = 2x² − 1 and U = 2·T2 − 1, one level below x.
 	w.slot = 0
 	t2 := w.scratch(2, x.Level(), x)
-	if err := ev.Mul(x, x, t2); err != nil {
-		return nil, err
-	}
-	if err := w.relinRescale(t2); err != nil {
-		return nil, err
-	}
-	if err := ev.Add(t2, t2, t2); err != nil {
-		return nil, err
-	}
-	if err := ev.Add(t2, -1, t2); err != nil {
+	if err := w.chebDouble(x, t2); err != nil {
 		return nil, err
 	}
 	u := w.scratch(1, t2.Level(), t2)
@@ -174,16 +165,7 @@ func (w *worker) chebyshevEval(x *rlwe.Ciphertext, c []float64) (*rlwe.Ciphertex
 	}
 	// T4 = 2·T2² − 1, two levels below x.
 	t4 := w.scratch(2, t2.Level(), t2)
-	if err := ev.Mul(t2, t2, t4); err != nil {
-		return nil, err
-	}
-	if err := w.relinRescale(t4); err != nil {
-		return nil, err
-	}
-	if err := ev.Add(t4, t4, t4); err != nil {
-		return nil, err
-	}
-	if err := ev.Add(t4, -1, t4); err != nil {
+	if err := w.chebDouble(t2, t4); err != nil {
 		return nil, err
 	}
 	// B at U's level and scale about x's times one prime, relinearised and
@@ -271,6 +253,21 @@ func newFusedRings(p Params) (*fusedRings, error) {
 	}
 	fusedCache.Store(key, f)
 	return f, nil
+}
+
+// chebDouble sets dst to T_2k = 2·T_k² − 1 from src = T_k, relinearised
+// and rescaled one level below src.
+func (w *worker) chebDouble(src, dst *rlwe.Ciphertext) error {
+	if err := w.eval.Mul(src, src, dst); err != nil {
+		return err
+	}
+	if err := w.relinRescale(dst); err != nil {
+		return err
+	}
+	if err := w.eval.Add(dst, dst, dst); err != nil {
+		return err
+	}
+	return w.eval.Add(dst, -1, dst)
 }
 
 // relinRescale relinearises the degree-2 ciphertext ct and rescales it by
