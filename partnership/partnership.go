@@ -313,10 +313,9 @@ func RetakeImpression(k uint64, r int) uint64 { return k + uint64(r)<<20 }
 // MaxRetakes a finger. A finger still refused after its last retake (a few
 // synthetic fingers in ten thousand never yield enough minutiae) is left
 // out, as the officer would leave it, unless it is the capture's last
-// sample. An answer that names no sample retakes the whole capture. It
-// returns the node's answer and the number of retakes.
+// sample. It returns the node's answer and the number of retakes.
 func EnrolRetaking(ctx context.Context, cl *node.Client, req *node.EnrolRequest, retake func(r int) ([]node.SampleInput, error)) (*node.EnrolResponse, int, error) {
-	retakes, whole := 0, 0
+	retakes := 0
 	perFinger := map[biometric.FingerPosition]int{}
 	for {
 		resp, err := cl.Enroll(ctx, req)
@@ -325,21 +324,10 @@ func EnrolRetaking(ctx context.Context, cl *node.Client, req *node.EnrolRequest,
 		}
 		var ae *node.APIError
 		errors.As(err, &ae)
-		i := -1
-		if ae.Sample != nil && *ae.Sample >= 0 && *ae.Sample < len(req.Samples) {
-			i = *ae.Sample
+		if ae.Sample == nil || *ae.Sample < 0 || *ae.Sample >= len(req.Samples) {
+			return nil, retakes, err // the node's gate names the sample it refuses
 		}
-		if i < 0 {
-			if whole == MaxRetakes {
-				return nil, retakes, err
-			}
-			whole++
-			retakes++
-			if req.Samples, err = retake(whole); err != nil {
-				return nil, retakes, err
-			}
-			continue
-		}
+		i := *ae.Sample
 		pos := req.Samples[i].Position
 		if perFinger[pos] == MaxRetakes {
 			if len(req.Samples) == 1 {
