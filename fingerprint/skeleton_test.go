@@ -159,22 +159,12 @@ func (s *exSkeleton) removeSmallByPixel(seg *exSegmentation) {
 				if len(comp) < skMinBlob {
 					comp = append(comp, i)
 				}
-				// In the order of nb; holes are 4-connected.
-				visit(i + nb[0])
-				if want != 0 {
-					visit(i + nb[1])
-				}
-				visit(i + nb[2])
-				if want != 0 {
-					visit(i + nb[3])
-				}
-				visit(i + nb[4])
-				if want != 0 {
-					visit(i + nb[5])
-				}
-				visit(i + nb[6])
-				if want != 0 {
-					visit(i + nb[7])
+				// In the order of nb; holes are 4-connected (the
+				// even neighbours only).
+				for k, d := range nb {
+					if k%2 == 0 || want != 0 {
+						visit(i + d)
+					}
 				}
 			}
 			// comp holds the first skMinBlob pixels reached: all of a

@@ -297,7 +297,7 @@ func SyntheticSamples(seed uint64, person int, impression uint64) ([]node.Sample
 	return out, nil
 }
 
-// MaxRetakes bounds how often EnrolRetaking retakes a capture.
+// MaxRetakes bounds how often EnrolRetaking retakes one finger.
 const MaxRetakes = 5
 
 // RetakeImpression is the synthetic impression number of retake r (1, 2,
