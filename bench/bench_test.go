@@ -204,9 +204,11 @@ func TestSynthDigest(t *testing.T) {
 		return func(p int) []byte {
 			tp := fingerTemplate(seed, p, 0, 1)
 			if p == moved {
-				tp.Minutiae[0].X++
+				for i := range tp.Minutiae {
+					tp.Minutiae[i].X++
+				}
 			}
-			return appendFingerTemplate(nil, tp)
+			return preparedBytes(tp)
 		}
 	}
 	base := synthDigest(people, tmpl(1, -1))

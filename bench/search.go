@@ -347,7 +347,7 @@ func snapshotMeta(o SearchOptions) []byte {
 		digest = synthDigest(people, func(p int) []byte {
 			var b []byte
 			for f := range indexFingers {
-				b = appendFingerTemplate(b, fingerTemplate(o.Seed, p, f, 1))
+				b = append(b, preparedBytes(fingerTemplate(o.Seed, p, f, 1))...)
 			}
 			return b
 		})
@@ -379,16 +379,14 @@ func synthDigest(people int, template func(p int) []byte) []byte {
 	return h.Sum(nil)
 }
 
-// appendFingerTemplate appends every field of t to b.
-func appendFingerTemplate(b []byte, t fingerprint.Template) []byte {
-	for _, v := range []int{t.Width, t.Height, t.DPI, t.Quality, len(t.Minutiae)} {
-		b = binary.BigEndian.AppendUint64(b, uint64(v))
-	}
-	for _, m := range t.Minutiae {
-		b = binary.BigEndian.AppendUint64(b, uint64(m.X))
-		b = binary.BigEndian.AppendUint64(b, uint64(m.Y))
-		b = binary.BigEndian.AppendUint64(b, math.Float64bits(m.Angle))
-		b = append(b, byte(m.Type), m.Quality)
+// preparedBytes is t's prepared form as the snapshot stores it
+// (fingerprint.Prepared.MarshalBinary): what the gallery would hold.
+func preparedBytes(t fingerprint.Template) []byte {
+	b, err := fingerprint.Prepare(t).MarshalBinary()
+	if err != nil {
+		// A synthetic template always encodes; an error still must
+		// change the digest rather than pass for an empty template.
+		return []byte(err.Error())
 	}
 	return b
 }
