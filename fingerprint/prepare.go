@@ -186,6 +186,13 @@ type Prepared struct {
 	// second is the second-look form (MatchOptions.SecondLook) of a
 	// template with more than mccMaxMinutiae minutiae, else nil.
 	second *mccSecond
+	// outline is the minutiae's outline, for the global verification's
+	// overlap (verify), derived by finish; grid sorts the minutiae by
+	// position for its pairing, made by PrepareWith with
+	// MatchOptions.Verify (about 400 bytes for 40-48 minutiae), else nil and
+	// made for each comparison that needs it.
+	outline mccOutline
+	grid    *mccGrid
 }
 
 // Len is the number of minutiae the prepared form holds.
@@ -204,6 +211,10 @@ func PrepareWith(t Template, o MatchOptions) *Prepared {
 	p := prepareAtMost(t, mccMaxMinutiae)
 	if o.SecondLook && len(t.Minutiae) > mccMaxMinutiae {
 		p.second = &mccSecond{t: Template{DPI: t.DPI, Minutiae: slices.Clone(t.Minutiae)}}
+	}
+	if o.Verify {
+		p.grid = new(mccGrid)
+		p.grid.build(p.x, p.y)
 	}
 	return p
 }
@@ -542,8 +553,10 @@ func (p *Prepared) buildCylinders() {
 	p.finish()
 }
 
-// finish derives norm and usable from the cylinders.
+// finish derives norm and usable from the cylinders, and the outline
+// from the minutiae.
 func (p *Prepared) finish() {
+	p.outline = mccMakeOutline(p.x, p.y)
 	minME := int(math.Ceil(mccMinME * float64(mccGeo.cells)))
 	p.norm = make([]mccNorm, p.n)
 	p.usable = make([]uint8, p.n)

@@ -19,7 +19,7 @@ func init() {
 }
 
 func runEval(args []string) int {
-	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--second-look] [--json] [--scores FILE]
+	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--second-look] [--verify] [--json] [--scores FILE]
        ebsp eval face --dataset DIR [--models DIR] [--json] [--scores FILE]
        ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--json] [--out FILE]
        ebsp eval identification --dataset DIR [--dataset DIR ...] [--dpi N ...] [--json]
@@ -38,7 +38,7 @@ Kolmogorov-Smirnov distances between two groups of score files.
 }
 
 func evalFingerprint(args []string) int {
-	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dataset DIR ...] [--dpi N ...] [--any-rotation] [--second-look] [--leave-one-out] [--json] [--scores FILE]
+	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dataset DIR ...] [--dpi N ...] [--any-rotation] [--second-look] [--verify] [--leave-one-out] [--json] [--scores FILE]
 
 Runs the FVC protocol on DIR: genuine = every pair of impressions of one finger;
 impostor "std" = first impression of each finger against the first of every
@@ -64,6 +64,7 @@ per fold.`)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file` (one --dataset only)")
 	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions (fingerprint.MatchOptions.AnyRotation): finds any rotation between impressions, costs about three times as much")
+	verify := fs.Bool("verify", false, "add the global verification stage (fingerprint.MatchOptions.Verify): lower EER, about a quarter fewer comparisons a CPU-second 1:N, thresholds of its own")
 	secondLook := fs.Bool("second-look", false, "compare again with all minutiae when a comparison scores in the upper range (fingerprint.MatchOptions.SecondLook): better on dry prints, 20-41% fewer comparisons a CPU-second 1:N, thresholds of its own")
 	loo := fs.Bool("leave-one-out", false, "with two or more --dataset folders: each set's figures at the thresholds chosen on the others")
 	if ok, code := parseFlags(fs, args); !ok {
@@ -91,7 +92,7 @@ per fold.`)
 			dpiOf[i] = d
 		}
 	}
-	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation, SecondLook: *secondLook}}
+	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation, SecondLook: *secondLook, Verify: *verify}}
 	// Progress on stderr: a bar on a terminal, a line every 5 s otherwise
 	// (internal/progress).
 	pb := progress.NewPhases(os.Stderr, "eval")
@@ -174,6 +175,7 @@ type fingerprintEval struct {
 	Dataset           string          `json:"dataset"`
 	AnyRotation       bool            `json:"any_rotation,omitempty"`
 	SecondLook        bool            `json:"second_look,omitempty"`
+	Verify            bool            `json:"verify,omitempty"`
 	Samples           int             `json:"samples"`
 	Fingers           int             `json:"fingers"`
 	Genuine           int             `json:"genuine_comparisons"`
@@ -200,7 +202,7 @@ type detPoint struct {
 
 func newFingerprintEval(rep *fvc.Report, mo fingerprint.MatchOptions, erc []eval.ERCPoint) fingerprintEval {
 	out := fingerprintEval{
-		Dataset: rep.Dataset, AnyRotation: mo.AnyRotation, SecondLook: mo.SecondLook, Samples: rep.Samples, Fingers: rep.Fingers,
+		Dataset: rep.Dataset, AnyRotation: mo.AnyRotation, SecondLook: mo.SecondLook, Verify: mo.Verify, Samples: rep.Samples, Fingers: rep.Fingers,
 		EERStd: rep.EERStd, EERExt: rep.EERExt, FNMR1e2: rep.FNMRAtFMR1e2, FNMR1e3: rep.FNMRAtFMR1e3,
 		FailuresToExtract: rep.FailuresToExtract, Failures: rep.Failures,
 		ExtractMs: round3(rep.ExtractMsMedian), CPS: math.Round(rep.ComparisonsPerSecond),
