@@ -172,8 +172,10 @@ type MatchOptions struct {
 	// are mostly false, which is why the first look stays. On the five
 	// shared FVC sets it lowered the mean EER (ext) from 2.63% to 2.10%
 	// (2.17% with its settings chosen on the other four sets for each set
-	// held out; FVC2004 DB2 8.20% to 6.06%; docs/fingerprint-matching.md)
-	// and the 1:N comparisons per CPU-second by 20-41%. Thresholds
+	// held out among gates 0.04-0.06, 2.53% among gates up to 0.10;
+	// FVC2004 DB2 8.20% to 6.06%; docs/fingerprint-matching.md) and the
+	// 1:N comparisons per CPU-second by 20-48% (FVC2004 DB3 from about
+	// 150,000 to 78,000, session 8's measurements). Thresholds
 	// calibrated without it do not carry over, and transfer worse between
 	// sensors: impostor scores rise most where templates are large.
 	// Gallery templates need PrepareWith with this option to be looked at
