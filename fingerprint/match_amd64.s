@@ -180,6 +180,38 @@ done:
 	MOVQ R13, ret+80(FP)
 	RET
 
+// BUCKETCOUNT and BUCKETPLACE are the counting and the placing loops of
+// mccBucketOrder and mccBucketOrderAVX512, which differ only in how they
+// clear the counts and sum them into starts; the loop's label is the
+// argument. SI holds the candidates, CX their number, R8 the 257 counts,
+// DI the order.
+//
+// BUCKETCOUNT: buck[q+1]++ for each candidate's bucket q.
+#define BUCKETCOUNT(loop) \
+	XORQ    DX, DX; \
+loop: \
+	MOVBLZX 2(SI)(DX*8), AX; \
+	INCL    4(R8)(AX*4); \
+	INCQ    DX; \
+	CMPQ    DX, CX; \
+	JLT     loop
+
+// BUCKETPLACE: order[buck[q]++] = k | (key & 0xffff) << 16, then return.
+#define BUCKETPLACE(loop) \
+	XORQ    DX, DX; \
+loop: \
+	MOVL    (SI)(DX*8), AX; \
+	MOVBLZX 2(SI)(DX*8), BX; \
+	MOVL    (R8)(BX*4), R9; \
+	INCL    (R8)(BX*4); \
+	SHLL    $16, AX; \
+	ORL     DX, AX; \
+	MOVL    AX, (DI)(R9*4); \
+	INCQ    DX; \
+	CMPQ    DX, CX; \
+	JLT     loop; \
+	RET
+
 // func mccBucketOrder(cand []mccCand, buck *[257]int32, order []int32)
 //
 // mccBucketOrderGo's three loops: count each bucket at buck[q+1], sum the
@@ -201,15 +233,7 @@ clear:
 	DECQ DX
 	JNZ  clear
 
-	// count: buck[q+1]++
-	XORQ DX, DX
-
-count:
-	MOVBLZX 2(SI)(DX*8), AX
-	INCL    4(R8)(AX*4)
-	INCQ    DX
-	CMPQ    DX, CX
-	JLT     count
+	BUCKETCOUNT(count)
 
 	// starts: buck[i] += buck[i-1]
 	MOVL 0(R8), AX
@@ -222,21 +246,7 @@ prefix:
 	CMPQ DX, $257
 	JLT  prefix
 
-	// place: order[buck[q]++] = k | (key & 0xffff) << 16
-	XORQ DX, DX
-
-place:
-	MOVL    (SI)(DX*8), AX
-	MOVBLZX 2(SI)(DX*8), BX
-	MOVL    (R8)(BX*4), R9
-	INCL    (R8)(BX*4)
-	SHLL    $16, AX
-	ORL     DX, AX
-	MOVL    AX, (DI)(R9*4)
-	INCQ    DX
-	CMPQ    DX, CX
-	JLT     place
-	RET
+	BUCKETPLACE(place)
 
 // TAILLOAD loads cylinder c (at offset off) of a last window of R13
 // cylinders into dst, masked with K1 when c < R13 and with 0 otherwise.
@@ -793,15 +803,7 @@ bclear:
 	JNZ       bclear
 	MOVL      $0, 1024(R8)
 
-	// count: buck[q+1]++
-	XORQ DX, DX
-
-bcount:
-	MOVBLZX 2(SI)(DX*8), AX
-	INCL    4(R8)(AX*4)
-	INCQ    DX
-	CMPQ    DX, CX
-	JLT     bcount
+	BUCKETCOUNT(bcount)
 
 	// starts: buck[i] += buck[i-1], block by block; Z1 the sum so far
 	// (broadcast), Z2 the lane numbers' last (15), Z0 zero.
@@ -831,21 +833,7 @@ bprefix:
 	ADDL      AX, 1024(R8)
 	VZEROUPPER
 
-	// place: order[buck[q]++] = k | (key & 0xffff) << 16
-	XORQ DX, DX
-
-bplace:
-	MOVL    (SI)(DX*8), AX
-	MOVBLZX 2(SI)(DX*8), BX
-	MOVL    (R8)(BX*4), R9
-	INCL    (R8)(BX*4)
-	SHLL    $16, AX
-	ORL     DX, AX
-	MOVL    AX, (DI)(R9*4)
-	INCQ    DX
-	CMPQ    DX, CX
-	JLT     bplace
-	RET
+	BUCKETPLACE(bplace)
 
 // func mccRelaxAVX512(half *uint64, nh int, n int, lam *[32]float32, inv, wR float32, dense *[32][32]float32, iters int)
 //
