@@ -248,6 +248,20 @@ prefix:
 
 	BUCKETPLACE(place)
 
+// XORCYL8 loads the eight gallery cylinders at DI, each XORed with the
+// probe's cylinder (Z8) in the lanes of K1 and zero elsewhere, into Z0-Z7:
+// a full block of mccEmitJobsAVX512's window, or the block moved back to
+// end with a short window.
+#define XORCYL8 \
+	VPXORQ.Z 0(DI), Z8, K1, Z0; \
+	VPXORQ.Z 64(DI), Z8, K1, Z1; \
+	VPXORQ.Z 128(DI), Z8, K1, Z2; \
+	VPXORQ.Z 192(DI), Z8, K1, Z3; \
+	VPXORQ.Z 256(DI), Z8, K1, Z4; \
+	VPXORQ.Z 320(DI), Z8, K1, Z5; \
+	VPXORQ.Z 384(DI), Z8, K1, Z6; \
+	VPXORQ.Z 448(DI), Z8, K1, Z7
+
 // TAILLOAD loads cylinder c (at offset off) of a last window of R13
 // cylinders into dst, masked with K1 when c < R13 and with 0 otherwise.
 #define TAILLOAD(c, off, dst) \
@@ -330,14 +344,7 @@ job:
 block:
 	CMPQ        R13, $8
 	JLT         tail
-	VPXORQ.Z    0(DI), Z8, K1, Z0
-	VPXORQ.Z    64(DI), Z8, K1, Z1
-	VPXORQ.Z    128(DI), Z8, K1, Z2
-	VPXORQ.Z    192(DI), Z8, K1, Z3
-	VPXORQ.Z    256(DI), Z8, K1, Z4
-	VPXORQ.Z    320(DI), Z8, K1, Z5
-	VPXORQ.Z    384(DI), Z8, K1, Z6
-	VPXORQ.Z    448(DI), Z8, K1, Z7
+	XORCYL8
 	KXNORW      K3, K3, K3
 	VMOVDQU64   (R8), Z16
 	JMP         count
@@ -360,14 +367,7 @@ tail:
 	SHLQ         $8, CX
 	VPBROADCASTD CX, Y0
 	VPSUBD       Y0, Y9, Y9
-	VPXORQ.Z     0(DI), Z8, K1, Z0
-	VPXORQ.Z     64(DI), Z8, K1, Z1
-	VPXORQ.Z     128(DI), Z8, K1, Z2
-	VPXORQ.Z     192(DI), Z8, K1, Z3
-	VPXORQ.Z     256(DI), Z8, K1, Z4
-	VPXORQ.Z     320(DI), Z8, K1, Z5
-	VPXORQ.Z     384(DI), Z8, K1, Z6
-	VPXORQ.Z     448(DI), Z8, K1, Z7
+	XORCYL8
 	MOVQ         AX, CX
 	MOVL         $0xff, AX
 	SHLL         CX, AX
