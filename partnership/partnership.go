@@ -319,11 +319,10 @@ func EnrolRetaking(ctx context.Context, cl *node.Client, req *node.EnrolRequest,
 	perFinger := map[biometric.FingerPosition]int{}
 	for {
 		resp, err := cl.Enroll(ctx, req)
-		if err == nil || !tooFewMinutiae(err) {
+		var ae *node.APIError
+		if err == nil || !errors.As(err, &ae) || ae.Code != node.CodeTooFewMinutiae {
 			return resp, retakes, err
 		}
-		var ae *node.APIError
-		errors.As(err, &ae)
 		if ae.Sample == nil || *ae.Sample < 0 || *ae.Sample >= len(req.Samples) {
 			return nil, retakes, err // the node's gate names the sample it refuses
 		}
@@ -349,10 +348,4 @@ func EnrolRetaking(ctx context.Context, cl *node.Client, req *node.EnrolRequest,
 		req.Samples = slices.Clone(req.Samples)
 		req.Samples[i] = fresh[j]
 	}
-}
-
-// tooFewMinutiae says err is the node's minutiae gate refusing a sample.
-func tooFewMinutiae(err error) bool {
-	var ae *node.APIError
-	return errors.As(err, &ae) && ae.Code == node.CodeTooFewMinutiae
 }
