@@ -333,23 +333,18 @@ func (b *snapBatchBuf) vec(dim int) []int8 {
 	return b.vecs[len(b.vecs)-dim : len(b.vecs) : len(b.vecs)]
 }
 
-// raw reads a field of n bytes into the batch's arena, as sr.bytes does
-// (the same bound), growing the arena by a new block when it is full: the
-// entries already read keep the old block.
+// raw reads a variable-length field of n bytes into the batch's arena, as
+// snapReader.bytes reads one into a new slice, growing the arena by a new
+// block when it is full: the entries already read keep the old block.
 func (b *snapBatchBuf) raw(sr *snapReader, n int) []byte {
-	if sr.err != nil {
-		return nil
-	}
-	if n < 0 || n > maxSnapshotField {
-		sr.err = fmt.Errorf("field of %d bytes (at most %d)", n, maxSnapshotField)
+	if !sr.field(n) {
 		return nil
 	}
 	if len(b.arena)+n > cap(b.arena) {
 		b.arena = make([]byte, 0, max(snapArena, n))
 	}
 	f := b.arena[len(b.arena) : len(b.arena)+n : len(b.arena)+n]
-	if _, err := io.ReadFull(sr.r, f); err != nil {
-		sr.err = fmt.Errorf("ends early: %w", err)
+	if !sr.fill(f) {
 		return nil
 	}
 	b.arena = b.arena[:len(b.arena)+n]
@@ -424,17 +419,39 @@ type snapReader struct {
 	buf []byte // fixed's, grown to the longest field it has read
 }
 
-func (s *snapReader) bytes(n int) []byte {
+// field reports whether a variable-length field of n bytes may be read:
+// no error so far and n within maxSnapshotField (else the error is kept).
+func (s *snapReader) field(n int) bool {
 	if s.err != nil {
-		return nil
+		return false
 	}
 	if n < 0 || n > maxSnapshotField {
 		s.err = fmt.Errorf("field of %d bytes (at most %d)", n, maxSnapshotField)
+		return false
+	}
+	return true
+}
+
+// fill reads len(b) bytes into b and reports whether it could (else the
+// error is kept).
+func (s *snapReader) fill(b []byte) bool {
+	if s.err != nil {
+		return false
+	}
+	if _, err := io.ReadFull(s.r, b); err != nil {
+		s.err = fmt.Errorf("ends early: %w", err)
+		return false
+	}
+	return true
+}
+
+// bytes reads a variable-length field of n bytes into a new slice.
+func (s *snapReader) bytes(n int) []byte {
+	if !s.field(n) {
 		return nil
 	}
 	b := make([]byte, n)
-	if _, err := io.ReadFull(s.r, b); err != nil {
-		s.err = fmt.Errorf("ends early: %w", err)
+	if !s.fill(b) {
 		return nil
 	}
 	return b
@@ -446,12 +463,7 @@ func (s *snapReader) fixed(n int) []byte {
 	if len(s.buf) < n {
 		s.buf = make([]byte, max(n, 8))
 	}
-	if s.err != nil {
-		return s.buf[:n]
-	}
-	if _, err := io.ReadFull(s.r, s.buf[:n]); err != nil {
-		s.err = fmt.Errorf("ends early: %w", err)
-	}
+	s.fill(s.buf[:n])
 	return s.buf[:n]
 }
 
