@@ -186,13 +186,12 @@ type Prepared struct {
 	// second is the second-look form (MatchOptions.SecondLook) of a
 	// template with more than mccMaxMinutiae minutiae, else nil.
 	second *mccSecond
-	// outline is the minutiae's outline, for the global verification's
-	// overlap (verify), derived by finish; grid sorts the minutiae by
-	// position for its pairing, made by PrepareWith with
-	// MatchOptions.Verify (about 400 bytes for 40-48 minutiae), else nil and
-	// made for each comparison that needs it.
-	outline mccOutline
-	grid    *mccGrid
+	// grid sorts the minutiae by position and holds their outline, for
+	// the global verification (verify): made by PrepareWith with
+	// MatchOptions.Verify (about 430 bytes for 40-48 minutiae), else nil
+	// and made for each comparison that needs it, so that the default
+	// path neither computes nor keeps it.
+	grid *mccGrid
 }
 
 // Len is the number of minutiae the prepared form holds.
@@ -332,7 +331,9 @@ func (p *Prepared) build() {
 func (p *Prepared) buildGeometry() {
 	p.buildDirections()
 	p.pair = nil
-	*p = *p.Full()
+	if p.n > 0 {
+		p.pair = p.pairTable()
+	}
 }
 
 // buildDirections quantises the directions (dir8, dirStart).
@@ -553,10 +554,8 @@ func (p *Prepared) buildCylinders() {
 	p.finish()
 }
 
-// finish derives norm and usable from the cylinders, and the outline
-// from the minutiae.
+// finish derives norm and usable from the cylinders.
 func (p *Prepared) finish() {
-	p.outline = mccMakeOutline(p.x, p.y)
 	minME := int(math.Ceil(mccMinME * float64(mccGeo.cells)))
 	p.norm = make([]mccNorm, p.n)
 	p.usable = make([]uint8, p.n)

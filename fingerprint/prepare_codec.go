@@ -157,9 +157,10 @@ func (p *Prepared) unmarshal(data []byte, pairs bool) error {
 	}
 	// Recompute the directions and the pair table, which are functions of
 	// the minutiae.
-	q.buildDirections()
-	if pairs && n > 0 {
-		q.pair = q.pairTable() // what Full computes, without its copy of q
+	if pairs {
+		q.buildGeometry()
+	} else {
+		q.buildDirections()
 	}
 	q.valid, q.cellCount, q.bits = valid, cellCount, bits
 	q.ones = make([]uint16, n)

@@ -188,10 +188,25 @@ func (m *Matcher) verify(g *Prepared, nr []mccPair, lam []float32, set uint32) f
 func (m *Matcher) verifyAt(g *Prepared, c, s, tx, ty float32, rot uint8) float64 {
 	a := m.probe
 	px, py := &m.ver.x, &m.ver.y
+	gr := g.grid
+	if gr == nil {
+		// A template prepared without MatchOptions.Verify.
+		m.ver.grid.build(g.x[:g.n], g.y[:g.n])
+		gr = &m.ver.grid
+	}
+	if !m.ver.probeDone {
+		// The probe's outline, once per Matcher.
+		if a.grid != nil {
+			m.ver.probeOutline = a.grid.outline
+		} else {
+			m.ver.probeOutline = mccMakeOutline(a.x[:a.n], a.y[:a.n])
+		}
+		m.ver.probeDone = true
+	}
 	// Probe minutiae in the overlap: mapped inside the gallery's outline.
 	// Only they are paired below: the others lie where the gallery
 	// impression did not see the finger.
-	og, oa := g.outline.enlarged(mccVerMargin), a.outline.enlarged(mccVerMargin)
+	og, oa := gr.outline.enlarged(mccVerMargin), m.ver.probeOutline.enlarged(mccVerMargin)
 	in := &m.ver.in
 	na := 0
 	for i := 0; i < a.n; i++ {
@@ -223,12 +238,6 @@ func (m *Matcher) verifyAt(g *Prepared, c, s, tx, ty float32, rot uint8) float64
 	}
 	keys := m.ver.keys
 	nk := 0
-	gr := g.grid
-	if gr == nil {
-		// A template prepared without MatchOptions.Verify.
-		m.ver.grid.build(g.x[:g.n], g.y[:g.n])
-		gr = &m.ver.grid
-	}
 	gx, gy, gd := g.x[:g.n], g.y[:g.n], g.dir8[:g.n]
 	for k := 0; k < na; k++ {
 		i := uint32(in[k%mccCap])
@@ -305,17 +314,20 @@ const mccVerCell = 2*mccVerDist + 2
 // three gallery minutiae on average on FVC2004 DB3, rather than every
 // gallery minutia of similar direction (ten on average within 30°), or up
 // to four cells' lists, whose varying lengths the processor mispredicts.
+// It also holds the minutiae's outline, for the overlap.
 type mccGrid struct {
 	x0, y0     float32
 	cols, rows int
 	start      []uint16
 	idx        []uint8
+	outline    mccOutline
 }
 
-// build sorts the minutiae (xs, ys) into gr, reusing its lists' space.
+// build sorts the minutiae (xs, ys) into gr, reusing its lists' space,
+// and computes their outline.
 func (gr *mccGrid) build(xs, ys []float32) {
 	if len(xs) == 0 {
-		*gr = mccGrid{start: append(gr.start[:0], 0, 0), idx: gr.idx[:0]}
+		*gr = mccGrid{start: append(gr.start[:0], 0, 0), idx: gr.idx[:0], outline: mccMakeOutline(nil, nil)}
 		return
 	}
 	gr.x0, gr.y0 = slices.Min(xs), slices.Min(ys)
@@ -350,6 +362,7 @@ func (gr *mccGrid) build(xs, ys []float32) {
 	// Each entry now holds where the next block's list begins.
 	copy(gr.start[1:], gr.start[:nb])
 	gr.start[0] = 0
+	gr.outline = mccMakeOutline(xs, ys)
 }
 
 // block returns the minutiae of the block of cells that holds every
@@ -365,12 +378,14 @@ func (gr *mccGrid) block(x, y float32) []uint8 {
 // mccVerScratch is verify's scratch space in a Matcher: the probe
 // minutiae mapped into the gallery's frame (those in the overlap, x, y,
 // and their indices, in), the gallery minutiae mapped into the probe's
-// (qx, qy), the candidate pairs' keys and the grid of a gallery template
-// prepared without one.
+// (qx, qy), the candidate pairs' keys, the grid of a gallery template
+// prepared without one, and the probe's outline (probeDone once made).
 type mccVerScratch struct {
-	x, y   [mccCap]float32
-	in     [mccCap]uint8
-	qx, qy [mccCap]float32
-	keys   *[mccCap * mccCap]uint32
-	grid   mccGrid
+	x, y         [mccCap]float32
+	in           [mccCap]uint8
+	qx, qy       [mccCap]float32
+	keys         *[mccCap * mccCap]uint32
+	grid         mccGrid
+	probeOutline mccOutline
+	probeDone    bool
 }
