@@ -76,14 +76,7 @@ func TestSetupOverWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	restore := func(pa *Party) *Party {
-		raw, err := pa.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		back, err := UnmarshalParty(p, raw)
-		if err != nil {
-			t.Fatal(err)
-		}
+		back, raw := storedParty(t, p, pa)
 		other, _ := NewParams(12, 64, 0.4)
 		if _, err := UnmarshalParty(other, raw); err == nil {
 			t.Error("party restored under another threshold")
@@ -200,14 +193,7 @@ func TestStoredPartyWithoutHoistKeys(t *testing.T) {
 		t.Fatalf("%d of %d rotation keys kept, want %d fewer", len(keep), len(resp.evk.GaloisKeys), hoist-2)
 	}
 	old := &Party{params: p, sk: resp.sk, finished: true, evk: rlwe.NewMemEvaluationKeySet(resp.evk.RelinearizationKey, keep...)}
-	raw, err := old.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := UnmarshalParty(p, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, _ := storedParty(t, p, old)
 	if h := back.hoisting(p.probeLevel()); h != 1 {
 		t.Fatalf("stored party without the keys hoists %d rotations", h)
 	}
@@ -230,25 +216,37 @@ func TestStoredPartyWithoutHoistKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, withKeys, err := resp.SearchTrace(g, pr)
-	if err != nil {
-		t.Fatal(err)
+	decisions := func(pa *Party) []float64 {
+		_, tr, err := pa.SearchTrace(g, pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := tr.Decisions(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
 	}
-	_, without, err := back.SearchTrace(g, pr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := withKeys.Decisions(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := without.Decisions(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := decisions(resp), decisions(back)
 	for i := range a {
 		if math.Abs(a[i]-b[i]) > 1e-4 {
 			t.Fatalf("entry %d: step %.6f with the hoisting keys, %.6f without", i, a[i], b[i])
 		}
 	}
+}
+
+// storedParty stores pa (MarshalBinary) and reads it back under p
+// (UnmarshalParty), as a node restarting does; it returns the party read
+// back and the stored bytes.
+func storedParty(t *testing.T, p Params, pa *Party) (*Party, []byte) {
+	t.Helper()
+	raw, err := pa.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalParty(p, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back, raw
 }
