@@ -459,7 +459,12 @@ func (w *worker) productsPacked(babies []*rlwe.Ciphertext, inner *rlwe.Ciphertex
 		for j := range baby {
 			src := pre.diagonal(b, gs*baby+j)[off : off+n*width]
 			c0, c1 := babies[j].Value[0].Coeffs[i][:n], babies[j].Value[1].Coeffs[i][:n]
-			// Whole 8-byte loads while 8 bytes remain, then the tail.
+			// The residues are read as unpackResidue reads them (whole
+			// 8-byte loads while 8 bytes remain, then the tail), here in
+			// the same pass as the products: unpackResidue into w.res
+			// and a second loop took 7% more CPU a query (`ebsp bench
+			// privacy --gallery 100000 --queries 2`, four alternating
+			// runs each: 5.08-5.63 against 4.87-5.20 CPU-s).
 			m := 0
 			for ; m*width+8 <= len(src); m++ {
 				x := binary.LittleEndian.Uint64(src[m*width:]) & mask
