@@ -84,16 +84,7 @@ func (s *exSkeleton) removeSmall(seg *exSegmentation) {
 	inside := make([]uint64, nw*h)
 	seen := make([]uint64, nw*h)
 	for y := 0; y < h; y++ {
-		row := s.b[s.idx(0, y) : s.idx(0, y)+w]
-		rw := ridge[y*nw : (y+1)*nw]
-		x := 0
-		for ; x+8 <= w; x += 8 {
-			v := binary.LittleEndian.Uint64(row[x:]) & 0x0101010101010101
-			rw[x/64] |= (v * 0x0102040810204080 >> 56) << (x % 64)
-		}
-		for ; x < w; x++ {
-			rw[x/64] |= uint64(row[x]&1) << (x % 64)
-		}
+		skPackRow(ridge[y*nw:(y+1)*nw], s.b[s.idx(0, y):s.idx(0, y)+w])
 		iw := inside[y*nw : (y+1)*nw]
 		seg.forRuns(y, func(x0, x1 int) {
 			for x := x0; x < x1; {
@@ -356,20 +347,24 @@ func newSkBits(s *exSkeleton) *skBits {
 	rows := s.h + 2
 	bm := &skBits{stride: stride, rows: rows, w: make([]uint64, stride*rows), del: make([]uint64, stride*rows)}
 	for y := 0; y < rows; y++ {
-		row := s.b[y*s.pw : (y+1)*s.pw]
-		words := bm.w[y*stride : (y+1)*stride]
-		x := 0
-		// Eight pixels (bytes of 0 or 1) at a time: the multiplication
-		// gathers each byte's low bit into the top byte of the product.
-		for ; x+8 <= len(row); x += 8 {
-			v := binary.LittleEndian.Uint64(row[x:]) & 0x0101010101010101
-			words[x/64] |= (v * 0x0102040810204080 >> 56) << (x % 64)
-		}
-		for ; x < len(row); x++ {
-			words[x/64] |= uint64(row[x]&1) << (x % 64)
-		}
+		skPackRow(bm.w[y*stride:(y+1)*stride], s.b[y*s.pw:(y+1)*s.pw])
 	}
 	return bm
+}
+
+// skPackRow ORs the low bits of row's bytes (pixels of 0 or 1) into words,
+// pixel x at bit x%64 of word x/64.
+func skPackRow(words []uint64, row []uint8) {
+	x := 0
+	// Eight pixels at a time: the multiplication gathers each byte's low
+	// bit into the top byte of the product.
+	for ; x+8 <= len(row); x += 8 {
+		v := binary.LittleEndian.Uint64(row[x:]) & 0x0101010101010101
+		words[x/64] |= (v * 0x0102040810204080 >> 56) << (x % 64)
+	}
+	for ; x < len(row); x++ {
+		words[x/64] |= uint64(row[x]&1) << (x % 64)
+	}
 }
 
 // skSpread[v] is the eight bits of v as eight bytes of 0 or 1, bit 0 in
