@@ -35,7 +35,7 @@ func secugenTemplates(tb testing.TB, set string) ([]string, []fingerprint.Templa
 // op is one comparison; comparisons per second per core = 1e9 / (ns/op).
 func BenchmarkMatcher1N(b *testing.B) {
 	_, ts := secugenTemplates(b, "fvc2002/DB1_B")
-	bench1N(b, ts)
+	bench1N(b, ts, fingerprint.MatchOptions{})
 }
 
 // BenchmarkMatcher1NExtracted is the 1:N mode on our own extractor's
@@ -49,8 +49,30 @@ func BenchmarkMatcher1NExtracted(b *testing.B) {
 	}{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}} {
 		b.Run(set.name, func(b *testing.B) {
 			ts := extractedTemplates(b, set.name, set.dpi)
-			bench1N(b, ts)
+			bench1N(b, ts, fingerprint.MatchOptions{})
 		})
+	}
+}
+
+// BenchmarkMatcher1NOptions is BenchmarkMatcher1NExtracted with the
+// matcher's options of issue 15: the global verification alone, and with
+// the second look as well, on each shared FVC set (gallery templates
+// prepared with the same options, as `ebsp eval fingerprint --verify
+// --second-look` prepares them).
+func BenchmarkMatcher1NOptions(b *testing.B) {
+	for _, set := range []struct {
+		name string
+		dpi  int
+	}{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}} {
+		for _, o := range []struct {
+			name string
+			opt  fingerprint.MatchOptions
+		}{{"verify", fingerprint.MatchOptions{Verify: true}}, {"verify+second", fingerprint.MatchOptions{Verify: true, SecondLook: true}}} {
+			b.Run(set.name+"/"+o.name, func(b *testing.B) {
+				ts := extractedTemplates(b, set.name, set.dpi)
+				bench1N(b, ts, o.opt)
+			})
+		}
 	}
 }
 
@@ -124,15 +146,25 @@ func isoTemplate(tb testing.TB, path string) fingerprint.Template {
 }
 
 // bench1N compares every template, prepared as a probe, with every
-// template prepared for the gallery, round robin, on one locked thread.
-func bench1N(b *testing.B, ts []fingerprint.Template) {
+// template prepared for the gallery, round robin, on one locked thread,
+// with the matcher's options o (the zero value: NewMatcher and Prepare).
+func bench1N(b *testing.B, ts []fingerprint.Template, o fingerprint.MatchOptions) {
 	gallery := make([]*fingerprint.Prepared, len(ts))
 	for i, t := range ts {
-		gallery[i] = fingerprint.Prepare(t)
+		gallery[i] = fingerprint.PrepareWith(t, o)
 	}
 	matchers := make([]*fingerprint.Matcher, len(ts))
 	for i, t := range ts {
-		matchers[i] = fingerprint.NewMatcher(t)
+		matchers[i] = fingerprint.NewMatcherWith(t, o)
+	}
+	// One round before the timed loop makes the second-look forms that
+	// the comparisons use (made on first use, once).
+	if o.SecondLook {
+		for _, m := range matchers {
+			for _, g := range gallery {
+				m.Compare(g)
+			}
+		}
 	}
 	// Collect the setup's garbage now, so that the collector does not run
 	// beside the timed loop (on a 2-CPU machine it would take the other
