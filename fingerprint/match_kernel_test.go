@@ -263,7 +263,7 @@ func TestCompatPairs(t *testing.T) {
 		for range n {
 			tpl.Minutiae = append(tpl.Minutiae, Minutia{X: rng.IntN(300), Y: rng.IntN(400), Angle: rng.Float64() * 2 * math.Pi, Type: Ending, Quality: 50})
 		}
-		// Up to mccCap minutiae, as a second-look form holds.
+		// Up to mccCap minutiae, the bound of any prepared form.
 		return prepareAtMost(tpl, mccCap)
 	}
 	kept := 0

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"sync"
 )
 
 // The comparison method is Minutia Cylinder-Code (MCC; R. Cappelli, M.
@@ -59,11 +58,14 @@ const (
 	// mccMaxMinutiae bounds the minutiae of a prepared template (the best by
 	// quality are kept), which bounds memory and comparison time.
 	mccMaxMinutiae = 48
-	// mccCap bounds the minutiae of a second-look form
-	// (MatchOptions.SecondLook): all of an extracted template's
-	// (MaxMinutiae). The matcher's scratch space is sized for it, and a
-	// minutia index must fit a byte.
+	// mccCap bounds the minutiae of any prepared form: all of an
+	// extracted template's (MaxMinutiae). The matcher's scratch space is
+	// sized for it, and a minutia index must fit a byte.
 	mccCap = 128
+	// mccSecondCap bounds the minutiae of a second-look form
+	// (MatchOptions.SecondLook), the best by quality: chosen with each
+	// FVC set held out in turn among 64, 72 and 80 (mccSecondGate).
+	mccSecondCap = 72
 )
 
 // mccGeometry is the layout of a cylinder, the same for every minutia: the
@@ -183,9 +185,10 @@ type Prepared struct {
 	// orig maps a prepared minutia to its index in the template; nil when
 	// all minutiae were kept in order.
 	orig []int32
-	// second is the second-look form (MatchOptions.SecondLook) of a
-	// template with more than mccMaxMinutiae minutiae, else nil.
-	second *mccSecond
+	// second is the second-look form (MatchOptions.SecondLook, made by
+	// PrepareWith) of a template with more than mccMaxMinutiae minutiae,
+	// else nil.
+	second *Prepared
 	// grid sorts the minutiae by position and holds their outline, for
 	// the global verification (verify): made by PrepareWith with
 	// MatchOptions.Verify (about 430 bytes for 40-48 minutiae), else nil
@@ -202,14 +205,20 @@ func (p *Prepared) Len() int { return p.n }
 func Prepare(t Template) *Prepared { return prepareAtMost(t, mccMaxMinutiae) }
 
 // PrepareWith is Prepare for a Matcher with options o. With o.SecondLook,
-// a template of more than 48 minutiae also keeps its minutiae, from which
-// the second-look form is made on first use (about 5 KB kept, about 72 KB
-// once made); Prepare keeps none, and a Matcher with SecondLook then looks
-// again only with the probe's minutiae.
+// a template of more than 48 minutiae also holds its second-look form,
+// its best mccSecondCap minutiae prepared with their pair geometry (and
+// with o.Verify their grid): about 28 KB. Prepare holds none, and a
+// Matcher with SecondLook then looks again only with the probe's
+// minutiae. The form is made here rather than on first use so that a
+// comparison's cost does not depend on which came first.
 func PrepareWith(t Template, o MatchOptions) *Prepared {
 	p := prepareAtMost(t, mccMaxMinutiae)
 	if o.SecondLook && len(t.Minutiae) > mccMaxMinutiae {
-		p.second = &mccSecond{t: Template{DPI: t.DPI, Minutiae: slices.Clone(t.Minutiae)}}
+		p.second = prepareAtMost(t, mccSecondCap)
+		if o.Verify {
+			p.second.grid = new(mccGrid)
+			p.second.grid.build(p.second.x, p.second.y)
+		}
 	}
 	if o.Verify {
 		p.grid = new(mccGrid)
@@ -218,27 +227,8 @@ func PrepareWith(t Template, o MatchOptions) *Prepared {
 	return p
 }
 
-// mccSecond is the second-look form of a template with more minutiae
-// than mccMaxMinutiae (MatchOptions.SecondLook): made from the template on
-// first use, at most once, by whichever goroutine needs it first, and
-// shared by the copies Compact and Full make.
-type mccSecond struct {
-	once sync.Once
-	t    Template
-	p    *Prepared
-}
-
-// secondForm returns p's second-look form, all of its minutiae up to
-// mccCap prepared without the pair geometry (Compact), or nil when p has
-// none.
-func (p *Prepared) secondForm() *Prepared {
-	s := p.second
-	if s == nil {
-		return nil
-	}
-	s.once.Do(func() { s.p = prepareAtMost(s.t, mccCap) })
-	return s.p
-}
+// secondForm returns p's second-look form, or nil when p has none.
+func (p *Prepared) secondForm() *Prepared { return p.second }
 
 // prepareAtMost prepares the best limit minutiae of t by quality.
 func prepareAtMost(t Template, limit int) *Prepared {
