@@ -42,10 +42,11 @@ const (
 	// with all minutiae (up to mccCap) and the first look's ±60°: with
 	// Verify, 86% of FVC2004 DB3's impostor comparisons were compared
 	// again, each costing about twice the first, and the 1:N rate fell to
-	// 41,000 comparisons per CPU-second. With these settings 11% are (5%
-	// on the other sets), the mean EER (ext) with Verify on the five
+	// 41,000 comparisons per CPU-second. With these settings 11% are
+	// (3-6% on the other sets), the mean EER (ext) with Verify on the five
 	// shared FVC sets is 1.84% (1.82% before; 2.17% with Verify alone),
-	// and FVC2004 DB3 does about 100,000 comparisons per CPU-second.
+	// and FVC2004 DB3 does 97,000-105,000 comparisons per CPU-second
+	// (Verify alone 114,000-125,000; load average 1.7-2.6).
 	// Chosen with each set held out in turn among budgets 64, 72 and 80,
 	// windows 14, 21, 32 and 42, gates 0.06-0.07 and terms 0.25-0.35
 	// (docs/fingerprint-matching.md, "Second look"); the ceiling changed
@@ -195,9 +196,10 @@ type MatchOptions struct {
 	// the first look stays. With Verify, on the five shared FVC sets, it
 	// lowers the mean EER (ext) from 2.17% to 1.84% (1.89% with its
 	// settings chosen on the other four sets for each set held out;
-	// FVC2004 DB2 6.93% to 6.21%; docs/fingerprint-matching.md) for about
-	// 14% of the 1:N comparisons per CPU-second on FVC2004 DB3 (about
-	// 100,000) and 1-7% on the others; alone, from 2.63% to 2.14%.
+	// FVC2004 DB2 6.93% to 6.21%; docs/fingerprint-matching.md) for
+	// 14-18% of the 1:N comparisons per CPU-second on FVC2004 DB3
+	// (97,000-105,000 measured) and less on the others; alone, from 2.63%
+	// to 2.14%.
 	// Thresholds calibrated without it do not carry over.
 	// Gallery templates need PrepareWith with this option, which prepares
 	// the second-look form as well (about 28 KB for 72 minutiae); one made

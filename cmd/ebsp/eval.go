@@ -65,7 +65,7 @@ per fold.`)
 	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file` (one --dataset only)")
 	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions (fingerprint.MatchOptions.AnyRotation): finds any rotation between impressions, costs about three times as much")
 	verify := fs.Bool("verify", false, "add the global verification stage (fingerprint.MatchOptions.Verify): lower EER, about a quarter fewer comparisons a CPU-second 1:N, thresholds of its own")
-	secondLook := fs.Bool("second-look", false, "compare again with up to 72 minutiae when a comparison scores where dry prints are missed (fingerprint.MatchOptions.SecondLook): better on dry prints, up to about 14% fewer comparisons a CPU-second 1:N with --verify, thresholds of its own")
+	secondLook := fs.Bool("second-look", false, "compare again with up to 72 minutiae when a comparison scores where dry prints are missed (fingerprint.MatchOptions.SecondLook): better on dry prints, up to about 18% fewer comparisons a CPU-second 1:N with --verify, thresholds of its own")
 	loo := fs.Bool("leave-one-out", false, "with two or more --dataset folders: each set's figures at the thresholds chosen on the others")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
