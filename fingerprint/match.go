@@ -355,12 +355,9 @@ func Compare(probe, gallery Template) float64 {
 }
 
 func (m *Matcher) compare(g *Prepared, explain bool) (float64, []MinutiaPair) {
-	a := m.probe
-	m.verified = 0
-	if a.n == 0 || g.n == 0 {
-		return 0, nil
+	if m.probe.n > 0 && g.n > 0 {
+		m.touch(g)
 	}
-	m.touch(g)
 	return m.compareLocal(g, explain)
 }
 
@@ -368,7 +365,10 @@ func (m *Matcher) compare(g *Prepared, explain bool) (float64, []MinutiaPair) {
 // forms were just read by the first.
 func (m *Matcher) compareLocal(g *Prepared, explain bool) (float64, []MinutiaPair) {
 	a := m.probe
-	m.verified = 0
+	// A comparison that ends early leaves no verification term and no
+	// score before it, so that the second look's gate (secondGated)
+	// never reads the previous comparison's.
+	m.verified, m.unverified = 0, 0
 	if a.n == 0 || g.n == 0 {
 		return 0, nil
 	}

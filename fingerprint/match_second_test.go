@@ -139,3 +139,27 @@ func TestSecondGate(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondGateNotCarried: a comparison that ends early (an empty
+// gallery template) leaves no score for the second look's gate to read,
+// so whether a comparison is looked at again never depends on the one
+// before it.
+func TestSecondGateNotCarried(t *testing.T) {
+	var ts []Template
+	for _, name := range []string{"107_1", "107_6"} {
+		tpl, err := Extract(extractLoad(t, "fvc2004_DB2_B", name+".tif"), 500, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, tpl)
+	}
+	opt := MatchOptions{SecondLook: true}
+	m := NewMatcherWith(ts[0], opt)
+	m.Compare(PrepareWith(ts[1], opt))
+	if m.unverified <= mccSecondGate {
+		t.Fatalf("107_1 against 107_6 scores %.3f: want a comparison above the gate %v first", m.unverified, mccSecondGate)
+	}
+	if s := m.Compare(Prepare(Template{DPI: 500})); s != 0 || m.unverified != 0 || m.secondGated(s) {
+		t.Errorf("against an empty template: score %v, score before verification %v, gated %v; want 0, 0, false", s, m.unverified, m.secondGated(s))
+	}
+}
