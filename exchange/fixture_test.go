@@ -94,10 +94,15 @@ type galleryPerson struct {
 // candidate. The tests probe with the enrolled impression itself (see
 // probeOf), which the MCC matcher scores far above any impostor pair, so
 // the tests do not depend on the matcher's accuracy on synthetic genuine
-// pairs (which synth deliberately makes as hard as real ones); 0.1 lies
-// well above the impostor scores of synthetic fingers (at most 0.026 over
-// 3,540 pairs when measured).
-const matchThreshold = 0.1
+// pairs (which synth deliberately makes as hard as real ones). 0.45 lies
+// far above the impostor scores of synthetic fingers (engine.
+// SyntheticFingerTail: 0.108 at FMR 1e-3, 0.228 at 1e-6), so that a
+// fresh probe (freshProbe) against a test gallery of hundreds makes no
+// false candidate whatever the matcher's constants; it was 0.1, set
+// when synthetic impostors scored at most 0.026, and became a 1e-3-FMR
+// threshold when the synthetic prints were fitted to real impostor
+// scores (issue 14).
+const matchThreshold = 0.45
 
 // memGallery is the tests' gallery. By default its searches go through
 // the node's own 1:N gallery (search.Gallery with the fingerprint engine of
