@@ -38,15 +38,18 @@ func BenchmarkMatcher1N(b *testing.B) {
 	bench1N(b, ts, fingerprint.MatchOptions{})
 }
 
+// fvcSets are the shared FVC sets with their resolutions (PROVENANCE.md).
+var fvcSets = []struct {
+	name string
+	dpi  int
+}{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}}
+
 // BenchmarkMatcher1NExtracted is the 1:N mode on our own extractor's
 // templates of each shared FVC set (80 images each, the resolution of
 // PROVENANCE.md), which is what `ebsp eval fingerprint` measures: they
 // hold more minutiae than the SecuGen records, and comparisons cost more.
 func BenchmarkMatcher1NExtracted(b *testing.B) {
-	for _, set := range []struct {
-		name string
-		dpi  int
-	}{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}} {
+	for _, set := range fvcSets {
 		b.Run(set.name, func(b *testing.B) {
 			ts := extractedTemplates(b, set.name, set.dpi)
 			bench1N(b, ts, fingerprint.MatchOptions{})
@@ -60,10 +63,7 @@ func BenchmarkMatcher1NExtracted(b *testing.B) {
 // prepared with the same options, as `ebsp eval fingerprint --verify
 // --second-look` prepares them).
 func BenchmarkMatcher1NOptions(b *testing.B) {
-	for _, set := range []struct {
-		name string
-		dpi  int
-	}{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}} {
+	for _, set := range fvcSets {
 		for _, o := range []struct {
 			name string
 			opt  fingerprint.MatchOptions

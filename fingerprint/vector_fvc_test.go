@@ -28,14 +28,10 @@ func TestVectorIndexFVC(t *testing.T) {
 	if *indexFVC <= 0 {
 		t.Skip("a measurement: run with -index-fvc N")
 	}
-	type set struct {
-		name string
-		dpi  int
-	}
 	var gallery []*fingerprint.Prepared
 	var probes []*fingerprint.Prepared
 	var mate []int
-	for _, s := range []set{{"fvc2002_DB1_B", 500}, {"fvc2002_DB2_B", 569}, {"fvc2002_DB3_B", 500}, {"fvc2004_DB2_B", 500}, {"fvc2004_DB3_B", 512}} {
+	for _, s := range fvcSets {
 		dir := shareddata.Dir(t, filepath.Join("fingerprints", s.name))
 		files, _ := filepath.Glob(filepath.Join(dir, "*.tif"))
 		sort.Strings(files)
