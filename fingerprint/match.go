@@ -230,9 +230,10 @@ type MatchOptions struct {
 	// Gallery templates prepared by PrepareWith with this option hold a
 	// grid of their minutiae and their outline (about 430 bytes: 365-407
 	// on average on three FVC sets, templates of 39-47 minutiae, for the
-	// grid, 32 for the outline) that the stage reads; for others, such as those read back by UnmarshalBinary, it is
-	// made at each comparison that needs it (on FVC2004 DB3, 105,000
-	// comparisons per CPU-second instead of 120,000).
+	// grid, 32 for the outline) that the stage reads; for others, such as
+	// those read back by UnmarshalBinary, it is made at each comparison
+	// that needs it (on FVC2004 DB3, 105,000 comparisons per CPU-second
+	// instead of 120,000).
 	Verify bool
 }
 

@@ -216,15 +216,19 @@ func PrepareWith(t Template, o MatchOptions) *Prepared {
 	if o.SecondLook && len(t.Minutiae) > mccMaxMinutiae {
 		p.second = prepareAtMost(t, mccSecondCap)
 		if o.Verify {
-			p.second.grid = new(mccGrid)
-			p.second.grid.build(p.second.x, p.second.y)
+			p.second.buildGrid()
 		}
 	}
 	if o.Verify {
-		p.grid = new(mccGrid)
-		p.grid.build(p.x, p.y)
+		p.buildGrid()
 	}
 	return p
+}
+
+// buildGrid makes the grid the global verification reads (verify).
+func (p *Prepared) buildGrid() {
+	p.grid = new(mccGrid)
+	p.grid.build(p.x[:p.n], p.y[:p.n])
 }
 
 // secondForm returns p's second-look form, or nil when p has none.
