@@ -117,21 +117,25 @@ func (o *mccOutline) enlarged(r float32) mccOutline {
 }
 
 // inside returns how many of the points (xs[k], ys[k]) lie inside the
-// outline. It has no branch: whether a minutia lies in the overlap does
-// not predict.
+// outline.
 func (o *mccOutline) inside(xs, ys []float32) int {
 	n := 0
 	ys = ys[:len(xs)]
 	for k, x := range xs {
-		y := ys[k]
-		u, v := (x+y)*mccSqrtHalf, (y-x)*mccSqrtHalf
-		// A side's margin is negative, its sign bit set, when the point
-		// lies beyond it.
-		b := math.Float32bits(o[0]-x) | math.Float32bits(o[1]-u) | math.Float32bits(o[2]-y) | math.Float32bits(o[3]-v) |
-			math.Float32bits(o[4]+x) | math.Float32bits(o[5]+u) | math.Float32bits(o[6]+y) | math.Float32bits(o[7]+v)
-		n += int(^b >> 31)
+		n += o.holds(x, ys[k])
 	}
 	return n
+}
+
+// holds is 1 when (x, y) lies inside the outline, else 0. It has no
+// branch: whether a minutia lies in the overlap does not predict.
+func (o *mccOutline) holds(x, y float32) int {
+	u, v := (x+y)*mccSqrtHalf, (y-x)*mccSqrtHalf
+	// A side's margin is negative, its sign bit set, when the point lies
+	// beyond it.
+	b := math.Float32bits(o[0]-x) | math.Float32bits(o[1]-u) | math.Float32bits(o[2]-y) | math.Float32bits(o[3]-v) |
+		math.Float32bits(o[4]+x) | math.Float32bits(o[5]+u) | math.Float32bits(o[6]+y) | math.Float32bits(o[7]+v)
+	return int(^b >> 31)
 }
 
 // verify returns the global verification term in [0, 1]: k/√(na·nb),
@@ -214,11 +218,7 @@ func (m *Matcher) verifyAt(g *Prepared, c, s, tx, ty float32, rot uint8) float64
 		mx, my := c*x-s*y+tx, s*x+c*y+ty
 		// Written at na, which advances only for a point inside.
 		px[na%mccCap], py[na%mccCap], in[na%mccCap] = mx, my, uint8(i)
-		// As mccOutline.inside, written out: the call costs as much.
-		u, v := (mx+my)*mccSqrtHalf, (my-mx)*mccSqrtHalf
-		b := math.Float32bits(og[0]-mx) | math.Float32bits(og[1]-u) | math.Float32bits(og[2]-my) | math.Float32bits(og[3]-v) |
-			math.Float32bits(og[4]+mx) | math.Float32bits(og[5]+u) | math.Float32bits(og[6]+my) | math.Float32bits(og[7]+v)
-		na += int(^b >> 31)
+		na += og.holds(mx, my)
 	}
 	// Gallery minutiae in the overlap: mapped back into the probe's frame,
 	// inside its outline.
