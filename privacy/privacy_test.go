@@ -35,6 +35,21 @@ func testParties(t testing.TB, p Params) (req, resp *Party) {
 	return req, resp
 }
 
+// traceDecisions searches g for pr as responder resp, keeping the trace,
+// and returns what the requester req decrypts of it (Trace.Decisions).
+func traceDecisions(t *testing.T, resp, req *Party, g *Gallery, pr *Probe) []float64 {
+	t.Helper()
+	_, tr, err := resp.SearchTrace(g, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := tr.Decisions(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // randomUnit draws a random direction in dim dimensions.
 func randomUnit(r *rand.Rand, dim int) []float32 {
 	v := make([]float32, dim)
@@ -197,14 +212,7 @@ func testDecisions(t *testing.T, p Params, blocks int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tr, err := resp.SearchTrace(g, pr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec, err := tr.Decisions(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dec := traceDecisions(t, resp, req, g, pr)
 	var agree, outside int
 	var maxErr float64
 	for i, s := range sims {

@@ -216,18 +216,7 @@ func TestStoredPartyWithoutHoistKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	decisions := func(pa *Party) []float64 {
-		_, tr, err := pa.SearchTrace(g, pr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := tr.Decisions(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	a, b := decisions(resp), decisions(back)
+	a, b := traceDecisions(t, resp, req, g, pr), traceDecisions(t, back, req, g, pr)
 	for i := range a {
 		if math.Abs(a[i]-b[i]) > 1e-4 {
 			t.Fatalf("entry %d: step %.6f with the hoisting keys, %.6f without", i, a[i], b[i])
