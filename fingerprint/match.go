@@ -204,8 +204,8 @@ type MatchOptions struct {
 	// to 2.14%.
 	// Thresholds calibrated without it do not carry over.
 	// Gallery templates need PrepareWith with this option, which prepares
-	// the second-look form as well (about 28 KB for 72 minutiae); one made
-	// by Prepare, or read back by UnmarshalBinary, holds only its best 48
+	// the second-look form as well (about 28 KB for 72 minutiae), and
+	// MarshalBinary stores it; one made by Prepare holds only its best 48
 	// minutiae, and then only the probe's side has a second look.
 	SecondLook bool
 	// Verify adds the global verification stage (issue 15): the pairs of

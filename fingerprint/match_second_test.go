@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 )
@@ -66,9 +67,11 @@ func TestSecondLook(t *testing.T) {
 	if a, b := NewMatcher(ts[0]).Compare(PrepareWith(ts[0], opt)), m.Compare(PrepareWith(ts[0], opt)); b != a || a <= mccSecondCeil {
 		t.Errorf("107_1 against itself: %v with one look, %v with the option; want the same, above %v", a, b, mccSecondCeil)
 	}
-	// A form read back from its binary form keeps the first look's
-	// minutiae only.
-	data, err := PrepareWith(ts[1], opt).MarshalBinary()
+	// A form read back from its binary form keeps its second-look form,
+	// which scores as the one made (TestPreparedBinarySecondLook); with
+	// Verify, neither form's grid is stored.
+	made := PrepareWith(ts[1], both)
+	data, err := made.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +79,12 @@ func TestSecondLook(t *testing.T) {
 	if err := q.UnmarshalBinary(data); err != nil {
 		t.Fatal(err)
 	}
-	if q.secondForm() != nil {
-		t.Error("a form read back from binary has a second-look form")
+	if q.secondForm() == nil || q.grid != nil || q.second.grid != nil {
+		t.Fatal("a form read back from binary has no second-look form, or has a grid")
+	}
+	made.grid, made.second.grid = nil, nil
+	if !reflect.DeepEqual(&q, made) {
+		t.Error("a form read back from binary differs from the one made, grids aside")
 	}
 	// Prepare keeps nothing for a second look (a gallery's memory).
 	if Prepare(ts[1]).second != nil {

@@ -170,6 +170,10 @@ func TestPreparedBinary(t *testing.T) {
 	}
 }
 
+// FuzzPreparedUnmarshal feeds UnmarshalBinary damaged forms, with and
+// without a second-look form: what it accepts must score in [0, 1] against
+// Matchers with and without SecondLook and Verify, encode back to the same
+// bytes, and read the same through UnmarshalCompact.
 func FuzzPreparedUnmarshal(f *testing.F) {
 	tpl := fingerprint.Template{Width: 300, Height: 300, DPI: 500}
 	for i := 0; i < 12; i++ {
@@ -178,15 +182,41 @@ func FuzzPreparedUnmarshal(f *testing.F) {
 	data, _ := fingerprint.Prepare(tpl).MarshalBinary()
 	f.Add(data)
 	f.Add([]byte("MCCP"))
-	m := fingerprint.NewMatcher(tpl)
+	// A template of 64 minutiae, whose form holds a second-look form.
+	big := fingerprint.Template{Width: 300, Height: 300, DPI: 500}
+	for i := 0; i < 64; i++ {
+		big.Minutiae = append(big.Minutiae, fingerprint.Minutia{X: 30 + (i*37)%240, Y: 30 + (i*53)%240, Angle: float64(i) * 0.7, Type: 1, Quality: uint8(i * 3)})
+	}
+	opt := fingerprint.MatchOptions{SecondLook: true, Verify: true}
+	data, _ = fingerprint.PrepareWith(big, opt).MarshalBinary()
+	if data[11] != 1 {
+		f.Fatal("no second-look form in the seed")
+	}
+	f.Add(data)
+	ms := []*fingerprint.Matcher{fingerprint.NewMatcher(tpl), fingerprint.NewMatcherWith(big, opt), fingerprint.NewMatcherWith(big, fingerprint.MatchOptions{SecondLook: true})}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var p fingerprint.Prepared
-		if err := p.UnmarshalBinary(data); err != nil {
+		var p, c fingerprint.Prepared
+		err := p.UnmarshalBinary(data)
+		if errc := c.UnmarshalCompact(data); (err == nil) != (errc == nil) {
+			t.Fatalf("UnmarshalBinary: %v; UnmarshalCompact: %v", err, errc)
+		}
+		if err != nil {
 			return
 		}
-		s := m.Compare(&p)
-		if math.IsNaN(s) || s < 0 || s > 1.0001 {
-			t.Fatalf("score %v", s)
+		if !reflect.DeepEqual(&c, p.Compact()) {
+			t.Fatal("UnmarshalCompact differs from UnmarshalBinary and Compact")
+		}
+		if again, _ := p.MarshalBinary(); !bytes.Equal(again, data) {
+			t.Fatal("encodes back to other bytes")
+		}
+		for _, m := range ms {
+			s := m.Compare(&p)
+			if math.IsNaN(s) || s < 0 || s > 1.0001 {
+				t.Fatalf("score %v", s)
+			}
+			if sc := m.Compare(&c); sc != s {
+				t.Fatalf("score %v, compact %v", s, sc)
+			}
 		}
 	})
 }

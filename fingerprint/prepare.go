@@ -186,8 +186,8 @@ type Prepared struct {
 	// all minutiae were kept in order.
 	orig []int32
 	// second is the second-look form (MatchOptions.SecondLook, made by
-	// PrepareWith) of a template with more than mccMaxMinutiae minutiae,
-	// else nil.
+	// PrepareWith or read by UnmarshalBinary) of a template with more than
+	// mccMaxMinutiae minutiae, else nil.
 	second *Prepared
 	// grid sorts the minutiae by position and holds their outline, for
 	// the global verification (verify): made by PrepareWith with
@@ -207,10 +207,11 @@ func Prepare(t Template) *Prepared { return prepareAtMost(t, mccMaxMinutiae) }
 // PrepareWith is Prepare for a Matcher with options o. With o.SecondLook,
 // a template of more than 48 minutiae also holds its second-look form,
 // its best mccSecondCap minutiae prepared with their pair geometry (and
-// with o.Verify their grid): about 28 KB. Prepare holds none, and a
-// Matcher with SecondLook then looks again only with the probe's
-// minutiae. The form is made here rather than on first use so that a
-// comparison's cost does not depend on which came first.
+// with o.Verify their grid): about 28 KB. MarshalBinary stores it (not
+// the grid). Prepare holds none, and a Matcher with SecondLook then looks
+// again only with the probe's minutiae. The form is made here rather
+// than on first use so that a comparison's cost does not depend on which
+// came first.
 func PrepareWith(t Template, o MatchOptions) *Prepared {
 	p := prepareAtMost(t, mccMaxMinutiae)
 	if o.SecondLook && len(t.Minutiae) > mccMaxMinutiae {
