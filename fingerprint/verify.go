@@ -304,8 +304,20 @@ func (m *Matcher) verifyAt(g *Prepared, c, s, tx, ty float32, rot uint8) float64
 // most two columns and two rows of cells.
 const mccVerCell = 2*mccVerDist + 2
 
+// mccGridMaxCells bounds the cells along a side of mccGrid: 256 cells of
+// mccVerCell pixels span 8,192 pixels at 500 ppi, far more than any
+// finger, and minutiae spread wider (a damaged or hostile template: a form
+// UnmarshalBinary accepts may span 2^21 pixels, which made a grid of
+// 65,537² blocks, 8.6 GB) get larger cells instead. Larger cells keep the
+// property the verification relies on (a cell wider than twice
+// mccVerDist) and list minutiae in the same order, so the verification's
+// term is the same; below the bound the cells are mccVerCell pixels, bit
+// for bit as before.
+const mccGridMaxCells = 256
+
 // mccGrid sorts a template's minutiae into square cells of mccVerCell
-// pixels over their bounding box (cols × rows cells from (x0, y0)), and
+// pixels (larger for minutiae spread over more than mccGridMaxCells
+// cells) over their bounding box (cols × rows cells from (x0, y0)), and
 // lists for each block of 2×2 cells the minutiae in it: block (r, c)
 // covers rows r−1 and r and columns c−1 and c, r in [0, rows], c in
 // [0, cols], and its minutiae are idx[start[b]:start[b+1]], b =
@@ -317,6 +329,7 @@ const mccVerCell = 2*mccVerDist + 2
 // It also holds the minutiae's outline, for the overlap.
 type mccGrid struct {
 	x0, y0     float32
+	inv        float32 // 1 / the cells' side
 	cols, rows int
 	start      []uint16
 	idx        []uint8
@@ -327,11 +340,15 @@ type mccGrid struct {
 // and computes their outline.
 func (gr *mccGrid) build(xs, ys []float32) {
 	if len(xs) == 0 {
-		*gr = mccGrid{start: append(gr.start[:0], 0, 0), idx: gr.idx[:0], outline: mccMakeOutline(nil, nil)}
+		*gr = mccGrid{inv: 1 / mccVerCell, start: append(gr.start[:0], 0, 0), idx: gr.idx[:0], outline: mccMakeOutline(nil, nil)}
 		return
 	}
 	gr.x0, gr.y0 = slices.Min(xs), slices.Min(ys)
-	cell := func(v, v0 float32) int { return int((v - v0) * (1 / mccVerCell)) }
+	gr.inv = 1 / mccVerCell
+	if span := max(slices.Max(xs)-gr.x0, slices.Max(ys)-gr.y0); span*gr.inv >= mccGridMaxCells-1 {
+		gr.inv = (mccGridMaxCells - 2) / span
+	}
+	cell := func(v, v0 float32) int { return int((v - v0) * gr.inv) }
 	gr.cols = cell(slices.Max(xs), gr.x0) + 1
 	gr.rows = cell(slices.Max(ys), gr.y0) + 1
 	w := gr.cols + 1
@@ -369,8 +386,8 @@ func (gr *mccGrid) build(xs, ys []float32) {
 // minutia within mccVerDist of (x, y), or, for a point further than that
 // outside the grid, of the nearest block.
 func (gr *mccGrid) block(x, y float32) []uint8 {
-	c := min(max(int((x-gr.x0-mccVerDist)*(1/mccVerCell)+1), 0), gr.cols)
-	r := min(max(int((y-gr.y0-mccVerDist)*(1/mccVerCell)+1), 0), gr.rows)
+	c := min(max(int((x-gr.x0-mccVerDist)*gr.inv+1), 0), gr.cols)
+	r := min(max(int((y-gr.y0-mccVerDist)*gr.inv+1), 0), gr.rows)
 	b := r*(gr.cols+1) + c
 	return gr.idx[gr.start[b]:gr.start[b+1]]
 }

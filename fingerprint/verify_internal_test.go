@@ -8,18 +8,30 @@ import (
 
 // TestVerifyGrid checks mccGrid's one property the verification relies on:
 // every minutia within mccVerDist of a point is in the point's block,
-// for points inside, at the edge of and far outside the minutiae.
+// for points inside, at the edge of and far outside the minutiae, and
+// that minutiae spread far wider than a finger (every fourth trial, up to
+// the 2^21 pixels UnmarshalBinary accepts) make no more than
+// mccGridMaxCells cells a side.
 func TestVerifyGrid(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for trial := 0; trial < 200; trial++ {
 		n := 1 + rng.IntN(mccCap)
 		xs, ys := make([]float32, n), make([]float32, n)
 		w, h := 20+rng.Float32()*400, 20+rng.Float32()*500
+		if trial%4 == 3 {
+			w, h = 20+rng.Float32()*(1<<21), 20+rng.Float32()*(1<<18)
+			if trial%8 == 7 {
+				w, h = h, w
+			}
+		}
 		for i := range xs {
 			xs[i], ys[i] = rng.Float32()*w-100, rng.Float32()*h-300
 		}
 		var gr mccGrid
 		gr.build(xs, ys)
+		if gr.cols > mccGridMaxCells || gr.rows > mccGridMaxCells || len(gr.start) > (mccGridMaxCells+1)*(mccGridMaxCells+1)+1 {
+			t.Fatalf("trial %d: minutiae over %.0f × %.0f make %d × %d cells", trial, w, h, gr.cols, gr.rows)
+		}
 		for q := 0; q < 200; q++ {
 			px, py := rng.Float32()*(w+200)-200, rng.Float32()*(h+200)-400
 			if q%4 == 0 { // near a minutia
