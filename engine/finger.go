@@ -38,20 +38,30 @@ func (Finger) Tail() Tail { return FVCFingerTail }
 //
 //	for each set: ebsp eval fingerprint --dataset DIR --dpi N --scores SET.csv
 //	ebsp eval tail --scores SET1.csv ... --scores SET5.csv --fit --source fvc-real --out tail.json
-var FVCFingerTail = Tail{Mean: 0.05871, Source: "fvc-real", Comparisons: 14400, MeasuredFMR: 1e-3, Method: FitMethod,
+//
+// Re-measured in issue 15 when a comparison with a template of fewer than
+// 12 minutiae was capped at 0.02 a minutia (fingerprint's mccSmallN): the
+// sample's top impostor score, 0.217, was FVC2004 DB2's 106_2 (8
+// minutiae) against 108_3, now 0.16, and without it the fit of the top 1%
+// is no longer heavy-tailed: 0.26802 at 1e-6 and 0.35151 at 1e-8, where
+// they were 0.31399 and 0.56608 (the measured points to 1e-3 are the same).
+// Of the 1,400 genuine pairs, 10.4 / 13.8 / 16.6 / 20.2 / 23.9% score
+// below the thresholds at 1e-4 / 1e-5 / 1e-6 / 1e-7 / 1e-8, against 10.1 /
+// 14.6 / 20.2 / 30.8 / 41.9% before.
+var FVCFingerTail = Tail{Mean: 0.05870, Source: "fvc-real", Comparisons: 14400, MeasuredFMR: 1e-3, Method: FitMethod,
 	Points: []TailPoint{
 		{Score: 0.07574, FMR: 1e-1},
 		{Score: 0.10666, FMR: 1e-2},
 		{Score: 0.14404, FMR: 1e-3},
-		{Score: 0.18662, FMR: 1e-4},
-		{Score: 0.24117, FMR: 1e-5},
-		{Score: 0.31399, FMR: 1e-6},
-		{Score: 0.42254, FMR: 1e-7},
-		{Score: 0.56608, FMR: 1e-8},
-		{Score: 0.75992, FMR: 1e-9},
-		{Score: 1.02167, FMR: 1e-10},
-		{Score: 1.37514, FMR: 1e-11},
-		{Score: 1.85569, FMR: 1e-12},
+		{Score: 0.18558, FMR: 1e-4},
+		{Score: 0.22702, FMR: 1e-5},
+		{Score: 0.26802, FMR: 1e-6},
+		{Score: 0.30900, FMR: 1e-7},
+		{Score: 0.35151, FMR: 1e-8},
+		{Score: 0.39274, FMR: 1e-9},
+		{Score: 0.43601, FMR: 1e-10},
+		{Score: 0.47750, FMR: 1e-11},
+		{Score: 0.52602, FMR: 1e-12},
 	}}
 
 // SyntheticFingerTail is the matcher's impostor tail on synthetic
@@ -59,7 +69,12 @@ var FVCFingerTail = Tail{Mean: 0.05871, Source: "fvc-real", Comparisons: 14400, 
 // (go test ./engine -run 'TestFingerTail$' -v -args -tail-fingers 4000,
 // re-measured in issue 14 when the template level's noise was fitted to
 // real genuine scores, and again when its minutiae layout was fitted to
-// real impostor scores: 0.148 at 1e-6 before, 0.228 now). It is
+// real impostor scores: 0.148 at 1e-6 before, 0.228 after), and in issue
+// 15 when a comparison with a template of fewer than 12 minutiae was
+// capped at 0.02 a minutia (0.211 at 1e-6; of the 4,000 genuine pairs of
+// the same fingers, 1.40 / 2.10 / 2.90 / 4.15% score below the thresholds
+// at FMR 1e-3 / 1e-4 / 1e-5 / 1e-6, where 1.40 / 2.10 / 2.95 / 4.42% did
+// before). It is
 // lighter than real images' (docs/node.md) and is no node's default; it is
 // the truth the tail fit is tested against, and what a gallery of synthetic
 // templates (benchmarks, the PoC's checks) may be configured with. A
@@ -71,9 +86,9 @@ var SyntheticFingerTail = Tail{Mean: 0.05733, Source: "synthetic-templates", Com
 		{Score: 0.06831, FMR: 1e-1},
 		{Score: 0.08728, FMR: 1e-2},
 		{Score: 0.10784, FMR: 1e-3},
-		{Score: 0.13425, FMR: 1e-4},
-		{Score: 0.17124, FMR: 1e-5},
-		{Score: 0.22791, FMR: 1e-6},
+		{Score: 0.13422, FMR: 1e-4},
+		{Score: 0.16890, FMR: 1e-5},
+		{Score: 0.21141, FMR: 1e-6},
 	}}
 
 // Formats implements Engine.

@@ -285,3 +285,32 @@ func TestAccuracyImages(t *testing.T) {
 		t.Errorf("EER ext %.2f%%, want ≤ 5%%", 100*e)
 	}
 }
+
+// TestSmallTemplateCapped: a comparison with a template of n < 12
+// minutiae (the node's enrolment gate) scores at most 0.02·n, however well
+// its minutiae pair. Without the cap, the first 6 minutiae of a SecuGen
+// template score 0.85 against themselves, like a good match of two large
+// templates: LSS-R averages its 4 best pairs, which a handful of minutiae
+// fill by chance against a large template as easily as by identity
+// (docs/fingerprint-matching.md, "Small templates").
+func TestSmallTemplateCapped(t *testing.T) {
+	_, ts := secugenTemplates(t, "fvc2002/DB1_B")
+	whole := ts[0]
+	for _, n := range []int{6, 11} {
+		small := whole
+		small.Minutiae = whole.Minutiae[:n]
+		most := 0.02 * float64(n)
+		if s := fingerprint.Compare(small, small); math.Abs(s-most) > 1e-12 {
+			t.Errorf("%d minutiae against themselves: %.4f, want the cap %.4f", n, s, most)
+		}
+		if s := fingerprint.Compare(small, whole); s > most+1e-12 {
+			t.Errorf("%d minutiae against their whole template: %.4f, above the cap %.4f", n, s, most)
+		}
+	}
+	// 12 minutiae are not capped.
+	twelve := whole
+	twelve.Minutiae = whole.Minutiae[:12]
+	if s := fingerprint.Compare(twelve, twelve); s <= 0.02*12 {
+		t.Errorf("12 minutiae against themselves: %.4f, capped", s)
+	}
+}
