@@ -86,6 +86,15 @@ func TestSecondLook(t *testing.T) {
 	if !reflect.DeepEqual(&q, made) {
 		t.Error("a form read back from binary differs from the one made, grids aside")
 	}
+	// Compact drops the second-look form's pair table too, and a compact
+	// read gives the same form.
+	var qc Prepared
+	if err := qc.UnmarshalCompact(data); err != nil {
+		t.Fatal(err)
+	}
+	if c := made.Compact(); c.second == nil || c.second.pair != nil || made.second.pair == nil || !reflect.DeepEqual(&qc, c) {
+		t.Error("Compact keeps the second-look form's pair table, or a compact read differs from Compact")
+	}
 	// Prepare keeps nothing for a second look (a gallery's memory).
 	if Prepare(ts[1]).second != nil {
 		t.Error("Prepare kept the minutiae for a second look")

@@ -122,8 +122,7 @@ func (p *Prepared) UnmarshalBinary(data []byte) error { return p.unmarshal(data,
 
 // UnmarshalCompact is UnmarshalBinary followed by Compact, without
 // computing the pair table that Compact drops (most of UnmarshalBinary's
-// CPU). The second-look form, which Compact keeps whole, is read with its
-// pair table.
+// CPU); a second-look form is read compact too.
 func (p *Prepared) UnmarshalCompact(data []byte) error { return p.unmarshal(data, false) }
 
 // unmarshal is UnmarshalBinary, with the pair table when pairs is set.
@@ -174,8 +173,8 @@ func (p *Prepared) unmarshal(data []byte, pairs bool) error {
 	if err != nil {
 		return err
 	}
-	// Compact keeps the second-look form whole, pair table included.
-	if q.second, err = mccDecodeForm(data, want+2, m, true, "second-look form: "); err != nil {
+	// A compact read makes the second-look form compact too, as Compact.
+	if q.second, err = mccDecodeForm(data, want+2, m, pairs, "second-look form: "); err != nil {
 		return err
 	}
 	*p = *q
