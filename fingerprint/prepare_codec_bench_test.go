@@ -31,14 +31,23 @@ func synthPrepared(tb testing.TB, n int) [][]byte {
 // reports the CPU of one locked thread per decoding (cpu-ns/op), which a
 // shared machine's load does not inflate.
 func BenchmarkUnmarshalPrepared(b *testing.B) {
-	forms := synthPrepared(b, 64)
+	benchDecode(b, synthPrepared(b, 64), false)
+}
+
+// benchDecode decodes forms in turn, in full or compact, and reports one
+// locked thread's CPU per decoding (cpu-ns/op).
+func benchDecode(b *testing.B, forms [][]byte, compact bool) {
 	runtime.GC()
 	b.ResetTimer()
 	var err error
 	cpu, ok := fvc.ThreadCPU(func() {
 		for i := 0; i < b.N && err == nil; i++ {
 			var p fingerprint.Prepared
-			err = p.UnmarshalBinary(forms[i%len(forms)])
+			if compact {
+				err = p.UnmarshalCompact(forms[i%len(forms)])
+			} else {
+				err = p.UnmarshalBinary(forms[i%len(forms)])
+			}
 		}
 	})
 	if err != nil {
@@ -85,25 +94,7 @@ func BenchmarkUnmarshalPreparedSecondLook(b *testing.B) {
 				name = c.name + "/compact"
 			}
 			b.Run(name, func(b *testing.B) {
-				runtime.GC()
-				b.ResetTimer()
-				var err error
-				cpu, ok := fvc.ThreadCPU(func() {
-					for i := 0; i < b.N && err == nil; i++ {
-						var p fingerprint.Prepared
-						if compact {
-							err = p.UnmarshalCompact(forms[i%len(forms)])
-						} else {
-							err = p.UnmarshalBinary(forms[i%len(forms)])
-						}
-					}
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if ok {
-					b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-				}
+				benchDecode(b, forms, compact)
 				b.ReportMetric(float64(size)/float64(len(forms)), "bytes/form")
 			})
 		}
