@@ -27,13 +27,15 @@ import (
 // searches give the FNIR that threshold costs. On 2026-12-07, with small
 // templates' scores capped (fingerprint's mccSmallN): hit threshold
 // 0.2599, 1 false hit in 1,000 (FPIR 0.001 [0.0000, 0.0056]), 13 at the
-// threshold for 10%, FNIR 0.20 [0.15, 0.26]; before the cap 0.3101, 9
-// (FPIR 0.009 [0.0041, 0.0170]), 12, FNIR 0.18 [0.13, 0.24]. Most of
-// those misses are not the threshold's: in a throw-away run of the same
-// 200 searches, 28 of the 40 missed mates scored 0.29-0.72 against their
-// template (Gallery.Verify) but were not on stage 1's shortlist
-// (docs/search.md). About 10 CPU-minutes (process CPU time, load 26-29),
-// so not under -race.
+// threshold for 10%, FNIR 0.20 [0.15, 0.26]; before the cap (fe40d9d,
+// run again on 2026-12-07: 318 CPU-s, load 2.1) 0.3101, 14 (FPIR 0.014
+// [0.0077, 0.0234]), 17, FNIR 0.215 [0.160, 0.278] (this comment had 9,
+// 12 and 0.18 from the test's first version, e257fc3, whose own tree
+// misses 59 of these mates at 0.3101 by TestStage1RecallFingers).
+// The FNIR is mostly stage 1's: of the 40 mates missed at 0.2599, 34 are
+// not on the 5% shortlist, and the exhaustive search misses 12
+// (TestStage1RecallFingers, docs/search.md). 5-10 CPU-minutes (process
+// CPU time; 10 at load 26-29), so not under -race.
 func TestSelfCalibratedFPIRFingers(t *testing.T) {
 	if raceEnabled {
 		t.Skip("about 10^7 comparisons and 100,000 fingers: test.sh runs package engine again without -race")
