@@ -39,7 +39,7 @@ const (
 	// impostor score of the five FVC sets, 0.217, was FVC2004 DB2's 106_2
 	// (8 minutiae) against 108_3. Such scores made the far tail heavier
 	// than the fits of its bulk foresee: a node's self-calibrated
-	// threshold for FPIR 1% on that synthetic gallery let 9 false hits
+	// threshold for FPIR 1% on that synthetic gallery let 14 false hits
 	// through in 1,000 searches, 1 with the cap (engine
 	// TestSelfCalibratedFPIRFingers), and the real-image tail's fit put
 	// FMR 1e-8 at 0.566, 0.353 with it (engine.FVCFingerTail). A cap
