@@ -47,22 +47,8 @@ func TestStage1RecallFingers(t *testing.T) {
 	// The full prepared forms are kept beside the compact gallery, to score
 	// every template exactly at the full form's speed (the scores are the
 	// same: fingerprint's TestCompact).
-	prepared := make([]*fingerprint.Prepared, n)
+	g, prepared := syntheticFingerGallery(n, seed)
 	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < n; i += workers {
-				prepared[i] = fingerprint.Prepare(synth.NewTemplateFinger(synth.NewFingerMaster(seed, uint64(i))).Impression(1))
-			}
-		})
-	}
-	wg.Wait()
-	g := search.NewGallery(Finger{}, workers)
-	g.SetCompact(true)
-	g.Reserve(n, n)
-	for i, p := range prepared {
-		g.AddPrepared(fmt.Sprintf("F%06d", i), "", biometric.UnknownFinger, p)
-	}
 	t.Logf("gallery of %d built: %.0f s", n, time.Since(start).Seconds())
 	name := func(i int) string { return fmt.Sprintf("F%06d", i) }
 	type result struct {

@@ -44,26 +44,7 @@ func TestSelfCalibratedFPIRFingers(t *testing.T) {
 		t.Skip("-short: 100,000 fingers")
 	}
 	const n, target, searches, mated, seed = 100_000, 1e-2, 1000, 200, 2027
-	workers := runtime.GOMAXPROCS(0)
-	prepared := make([]*fingerprint.Prepared, n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				prepared[i] = fingerprint.Prepare(synth.NewTemplateFinger(synth.NewFingerMaster(seed, uint64(i))).Impression(1))
-			}
-		}()
-	}
-	wg.Wait()
-	g := search.NewGallery(Finger{}, workers)
-	g.SetCompact(true)
-	g.Reserve(n, n)
-	for i, p := range prepared {
-		g.AddPrepared(fmt.Sprintf("F%06d", i), "", biometric.UnknownFinger, p)
-		prepared[i] = nil
-	}
+	g, _ := syntheticFingerGallery(n, seed)
 	tail := sampledTail(t, g, Finger{}, 0.5)
 	hit := Identification(tail, target, 0.1, 1, n).Hit
 	loose := Identification(tail, 10*target, 0.1, 1, n).Hit
@@ -105,4 +86,30 @@ func TestSelfCalibratedFPIRFingers(t *testing.T) {
 	if missed > mated/2 {
 		t.Errorf("%d of %d mated searches missed: the threshold is useless", missed, mated)
 	}
+}
+
+// syntheticFingerGallery is the compact gallery of n synthetic
+// template-level fingers (impression 1 of seed's fingers 0 to n-1, one
+// identity "F%06d" each) that TestSelfCalibratedFPIRFingers and
+// TestStage1RecallFingers search, with the full prepared forms it was made
+// of (the gallery keeps them compact).
+func syntheticFingerGallery(n int, seed uint64) (*search.Gallery, []*fingerprint.Prepared) {
+	workers := runtime.GOMAXPROCS(0)
+	prepared := make([]*fingerprint.Prepared, n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				prepared[i] = fingerprint.Prepare(synth.NewTemplateFinger(synth.NewFingerMaster(seed, uint64(i))).Impression(1))
+			}
+		})
+	}
+	wg.Wait()
+	g := search.NewGallery(Finger{}, workers)
+	g.SetCompact(true)
+	g.Reserve(n, n)
+	for i, p := range prepared {
+		g.AddPrepared(fmt.Sprintf("F%06d", i), "", biometric.UnknownFinger, p)
+	}
+	return g, prepared
 }
