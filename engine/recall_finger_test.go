@@ -3,7 +3,6 @@ package engine
 import (
 	"flag"
 	"fmt"
-	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -61,8 +60,7 @@ func TestStage1RecallFingers(t *testing.T) {
 		search, again               []biometric.Candidate
 	}
 	res := make([]result, mated)
-	def := search.DefaultShortlist
-	k5 := min(n, max(def.Min, int(math.Ceil(float64(n)*def.Fraction)))) // as search.Shortlist sizes it
+	k5 := search.DefaultShortlist.Size(n)
 	for k := range mated {
 		finger := k * (n / mated)
 		tpl := synth.NewTemplateFinger(synth.NewFingerMaster(seed, uint64(finger))).Impression(2)
@@ -102,18 +100,20 @@ func TestStage1RecallFingers(t *testing.T) {
 		res[k] = r
 	}
 	t.Logf("%d probes searched and scored exactly against every template: %.0f s", mated, time.Since(start).Seconds())
-	// top1 reports whether the mate is first by exact score among the
+	// first returns the gallery index first by exact score among the
 	// first k of the stage-1 order (k = n: exhaustive); ties go to the
-	// lower identity, as Search orders them.
-	top1 := func(r *result, k int) bool {
+	// lower identity, as Search orders them. top1 reports whether that is
+	// the mate.
+	first := func(r *result, k int) int {
 		best := -1
 		for _, i := range r.order[:k] {
 			if best < 0 || r.exact[i] > r.exact[best] || r.exact[i] == r.exact[best] && i < best {
 				best = i
 			}
 		}
-		return best == r.finger
+		return best
 	}
+	top1 := func(r *result, k int) bool { return first(r, k) == r.finger }
 	missAll := 0
 	for k := range res {
 		if !top1(&res[k], n) {
@@ -141,12 +141,7 @@ func TestStage1RecallFingers(t *testing.T) {
 	differ, nondet := 0, 0
 	for i := range res {
 		r := &res[i]
-		want := -1
-		for _, j := range r.order[:k5] {
-			if want < 0 || r.exact[j] > r.exact[want] || r.exact[j] == r.exact[want] && j < want {
-				want = j
-			}
-		}
+		want := first(r, k5)
 		if len(r.search) != 1 || r.search[0].IdentityID != name(want) || r.search[0].Score != r.exact[want] {
 			differ++
 			t.Logf("finger %d: Search gave %v, the shortlist rescored here %s %.4f", r.finger, r.search, name(want), r.exact[want])

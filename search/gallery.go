@@ -227,7 +227,7 @@ func (g *Gallery) Search(probes []ProbeSample, limit int, floor float64) []biome
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if pv := g.probeVectors(probes); pv != nil {
-		if k := g.shortlist.size(len(g.ids.names)); k < len(g.ids.names) {
+		if k := g.shortlist.Size(len(g.ids.names)); k < len(g.ids.names) {
 			return g.rescore(probes, g.stage1(probes, pv, k), limit, floor)
 		}
 	}

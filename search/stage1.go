@@ -101,7 +101,9 @@ func DefaultShortlistOf(e Engine) Shortlist {
 // Exhaustive is the shortlist of a gallery searched without stage 1.
 var Exhaustive = Shortlist{Fraction: 1}
 
-func (s Shortlist) size(identities int) int {
+// Size is how many of a gallery's identities the shortlist passes to
+// stage 2: Fraction of them rounded up, at least Min, at most all.
+func (s Shortlist) Size(identities int) int {
 	k := int(math.Ceil(s.Fraction * float64(identities)))
 	return min(identities, max(k, s.Min))
 }

@@ -127,11 +127,11 @@ func TestTwoStageMatchesExhaustive(t *testing.T) {
 func TestShortlistSize(t *testing.T) {
 	s := Shortlist{Min: 100, Fraction: 0.01}
 	for _, c := range []struct{ ids, want int }{{50, 50}, {1000, 100}, {100000, 1000}, {100001, 1001}} {
-		if got := s.size(c.ids); got != c.want {
+		if got := s.Size(c.ids); got != c.want {
 			t.Errorf("size(%d) = %d, want %d", c.ids, got, c.want)
 		}
 	}
-	if Exhaustive.size(12345) != 12345 {
+	if Exhaustive.Size(12345) != 12345 {
 		t.Error("Exhaustive is not the whole gallery")
 	}
 }
