@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/ebsp/ebsp/eval"
 	"github.com/ebsp/ebsp/fingerprint"
@@ -38,7 +39,7 @@ Kolmogorov-Smirnov distances between two groups of score files.
 }
 
 func evalFingerprint(args []string) int {
-	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dataset DIR ...] [--dpi N ...] [--any-rotation] [--second-look] [--verify] [--leave-one-out] [--json] [--scores FILE]
+	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dataset DIR ...] [--dpi N ...] [--any-rotation] [--second-look] [--verify] [--leave-one-out] [--json] [--scores FILE [--same-finger SET/F,SET/F,...]]
 
 Runs the FVC protocol on DIR: genuine = every pair of impressions of one finger;
 impostor "std" = first impression of each finger against the first of every
@@ -57,12 +58,22 @@ With several --dataset folders each set is reported, then the error-versus-
 reject curve of the sets pooled; --leave-one-out adds, for each set held out,
 its FNMR and FMR at the threshold that gives FMR 1% and 0.1% on the other
 sets pooled. The engine has one global parameter set: nothing else is chosen
-per fold.`)
+per fold.
+
+--scores writes every comparison to a CSV file that 'ebsp eval tail' reads.
+With several --dataset folders it holds each set's comparisons and, as
+impostors, every pair of impressions of two different sets (names are
+SET/FILE, SET the folder's base name): a larger impostor sample for the
+score tail. A finger that is in two sets under different names (one
+volunteer in two collections) is declared with --same-finger, its names
+joined by commas, so that its pairs are left out.`)
 	var dirs, dpis stringList
 	fs.Var(&dirs, "dataset", "`folder` of <finger>_<impression>.<ext> samples: images (tif, png, bmp, jpg) or ISO/ANSI minutiae records (iso, fmr); repeat for several sets")
 	fs.Var(&dpis, "dpi", "resolution of the images in pixels per inch, in the order of --dataset (one value: all sets; default 500; FVC2002 DB2 is 569, FVC2004 DB3 512); minutiae records carry their own")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file` (one --dataset only)")
+	scores := fs.String("scores", "", "write every comparison (probe, gallery, genuine or impostor, score) to this CSV `file`; with several --dataset folders, also every pair across sets, as impostors")
+	var same fingerGroups
+	fs.Var(&same, "same-finger", "with --scores and several --dataset folders: `SET/FINGER,SET/FINGER,...` are one finger in several sets; their pairs are left out (repeat for several fingers)")
 	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions (fingerprint.MatchOptions.AnyRotation): finds any rotation between impressions, costs about three times as much")
 	verify := fs.Bool("verify", false, "add the global verification stage (fingerprint.MatchOptions.Verify): lower EER, about a quarter fewer comparisons a CPU-second 1:N, thresholds of its own")
 	secondLook := fs.Bool("second-look", false, "compare again with up to 72 minutiae when a comparison scores where dry prints are missed (fingerprint.MatchOptions.SecondLook): better on dry prints, up to about 18% fewer comparisons a CPU-second 1:N with --verify, thresholds of its own")
@@ -74,8 +85,8 @@ per fold.`)
 		fs.Usage()
 		return 2
 	}
-	if *scores != "" && len(dirs) > 1 {
-		return fail("eval", fmt.Errorf("--scores takes one --dataset, have %d", len(dirs)))
+	if len(same) > 0 && (*scores == "" || len(dirs) < 2) {
+		return fail("eval", fmt.Errorf("--same-finger needs --scores and two or more --dataset folders"))
 	}
 	if *loo && len(dirs) < 2 {
 		return fail("eval", fmt.Errorf("--leave-one-out needs two or more --dataset folders, have %d", len(dirs)))
@@ -92,7 +103,8 @@ per fold.`)
 			dpiOf[i] = d
 		}
 	}
-	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation, SecondLook: *secondLook, Verify: *verify}}
+	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation, SecondLook: *secondLook, Verify: *verify},
+		Keep: *scores != "" && len(dirs) > 1}
 	// Progress on stderr: a bar on a terminal, a line every 5 s otherwise
 	// (internal/progress).
 	pb := progress.NewPhases(os.Stderr, "eval")
@@ -115,7 +127,14 @@ per fold.`)
 		reps = append(reps, rep)
 	}
 	if *scores != "" {
-		if err := writeScores(*scores, reps[0].Comparisons); err != nil {
+		cs := reps[0].Comparisons
+		if len(reps) > 1 {
+			var err error
+			if cs, err = pooledComparisons(reps, same); err != nil {
+				return fail("eval", err)
+			}
+		}
+		if err := writeScores(*scores, cs); err != nil {
 			return fail("eval", err)
 		}
 	}
@@ -272,6 +291,44 @@ func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 // scoresHeader is the header row of a score file (--scores), which `eval
 // tail` reads back.
 var scoresHeader = []string{"probe", "gallery", "kind", "std", "score"}
+
+// fingerGroups is a repeated flag whose every value is one group of
+// comma-separated names.
+type fingerGroups [][]string
+
+func (g *fingerGroups) String() string {
+	var s []string
+	for _, names := range *g {
+		s = append(s, strings.Join(names, ","))
+	}
+	return strings.Join(s, " ")
+}
+
+func (g *fingerGroups) Set(s string) error {
+	names := strings.Split(s, ",")
+	if len(names) < 2 {
+		return fmt.Errorf("want two or more SET/FINGER names joined by commas, have %q", s)
+	}
+	*g = append(*g, names)
+	return nil
+}
+
+// pooledComparisons is every comparison of reps, each named SET/FILE,
+// then the pairs across sets (fvc.Across).
+func pooledComparisons(reps []*fvc.Report, same [][]string) ([]fvc.Comparison, error) {
+	across, err := fvc.Across(reps, same)
+	if err != nil {
+		return nil, err
+	}
+	var cs []fvc.Comparison
+	for _, r := range reps {
+		for _, c := range r.Comparisons {
+			c.Probe, c.Gallery = r.SetName()+"/"+c.Probe, r.SetName()+"/"+c.Gallery
+			cs = append(cs, c)
+		}
+	}
+	return append(cs, across...), nil
+}
 
 // writeScores writes every comparison as CSV so that the figures can be
 // recomputed elsewhere.

@@ -123,6 +123,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Match is how each probe is compared (fingerprint.NewMatcherWith).
 	Match fingerprint.MatchOptions
+	// Keep keeps every sample's prepared template and matcher in the
+	// report, for Across (about 20 KB a sample).
+	Keep bool
 }
 
 // Report holds the figures of a run and every comparison behind them.
@@ -151,6 +154,12 @@ type Report struct {
 	// probe (Matcher) against every prepared gallery template, repeated,
 	// per second of CPU time of the thread doing it (see Speed).
 	ComparisonsPerSecond float64
+
+	// With Options.Keep: the samples, and each one's prepared template
+	// and matcher (nil for a failure to extract), in Scan's order.
+	samples  []Sample
+	prepared []*fingerprint.Prepared
+	matchers []*fingerprint.Matcher
 }
 
 // Run evaluates the data set in dir: it makes every template with load,
@@ -249,6 +258,9 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 	var cpu bool
 	rep.ComparisonsPerSecond, cpu = Speed(matchers, prepared, 500*time.Millisecond)
 	rep.CPUTime = rep.CPUTime && cpu
+	if opt.Keep {
+		rep.samples, rep.prepared, rep.matchers = samples, prepared, matchers
+	}
 	return rep, nil
 }
 

@@ -1,0 +1,88 @@
+package fvc
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// SetName is the name Across gives a report's data set: the base name of
+// its folder.
+func (r *Report) SetName() string { return filepath.Base(r.Dataset) }
+
+// Across compares every sample of each report with every sample of each
+// later report (the first as probe): impostor comparisons between data
+// sets, which the FVC protocol does not make. Five sets of 80 impressions
+// give 14,400 impostor pairs within the sets and 64,000 across them, so a
+// score tail measured on both reaches five times deeper
+// (engine.FVCFingerTail).
+//
+// Two data sets may hold the same finger under different names (one
+// volunteer, two collections or sensors): such pairs are mates, not
+// impostors, and would make the tail look heavier than it is. Each group
+// of same lists the fingers, as "SET/FINGER" (SET as SetName gives it),
+// that are one finger; pairs of two of them are left out. Across fails
+// when a name is not a finger of one of the reports, when two reports have
+// the same SetName, or when a report was not made with Options.Keep.
+//
+// Probe and Gallery are "SET/FILE"; ProbeIndex and GalleryIndex are the
+// samples' places in their own report. Ghost templates (failures to
+// extract) score 0, as in Run.
+func Across(reps []*Report, same [][]string) ([]Comparison, error) {
+	sets := map[string]*Report{}
+	for _, r := range reps {
+		if r.prepared == nil && r.Samples > 0 {
+			return nil, fmt.Errorf("fvc: %s was run without Options.Keep", r.Dataset)
+		}
+		if _, dup := sets[r.SetName()]; dup {
+			return nil, fmt.Errorf("fvc: two data sets are named %q", r.SetName())
+		}
+		sets[r.SetName()] = r
+	}
+	// group["SET/FINGER"] is the index of the finger's group, plus one.
+	group := map[string]int{}
+	for g, names := range same {
+		for _, n := range names {
+			set, finger, ok := strings.Cut(n, "/")
+			r := sets[set]
+			if !ok || r == nil || !r.hasFinger(finger) {
+				return nil, fmt.Errorf("fvc: same finger %q: want SET/FINGER naming a finger of one of the data sets", n)
+			}
+			if _, twice := group[n]; twice {
+				return nil, fmt.Errorf("fvc: same finger %q is named twice", n)
+			}
+			group[n] = g + 1
+		}
+	}
+	var out []Comparison
+	for a, ra := range reps {
+		for _, rb := range reps[a+1:] {
+			for i, sa := range ra.samples {
+				ga := group[ra.SetName()+"/"+sa.Finger]
+				for j, sb := range rb.samples {
+					if ga != 0 && ga == group[rb.SetName()+"/"+sb.Finger] {
+						continue
+					}
+					score := 0.0
+					if ra.matchers[i] != nil && rb.prepared[j] != nil {
+						score = ra.matchers[i].Compare(rb.prepared[j])
+					}
+					out = append(out, Comparison{
+						Probe: ra.SetName() + "/" + filepath.Base(sa.Path), Gallery: rb.SetName() + "/" + filepath.Base(sb.Path),
+						ProbeIndex: i, GalleryIndex: j, Score: score,
+					})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func (r *Report) hasFinger(f string) bool {
+	for _, s := range r.samples {
+		if s.Finger == f {
+			return true
+		}
+	}
+	return false
+}
