@@ -138,8 +138,8 @@ func TestCalibrationReport(t *testing.T) {
 		t.Fatalf("metrics lack %s", name)
 		return 0
 	}
-	if v := metric(`ebsp_calibration_tail_comparisons{modality="finger",tail="fvc-real"}`); v != 14400 {
-		t.Errorf("tail comparisons metric %v, want 14400", v)
+	if v := metric(`ebsp_calibration_tail_comparisons{modality="finger",tail="fvc-real"}`); v != float64(engine.FVCFingerTail.Comparisons) {
+		t.Errorf("tail comparisons metric %v, want engine.FVCFingerTail's %d", v, engine.FVCFingerTail.Comparisons)
 	}
 	if v := metric(`ebsp_calibration_fpir_implied{modality="finger",tail="fvc-real"}`); math.Abs(v-tn.cfg.FPIRHit) > 1e-9 {
 		t.Errorf("implied FPIR metric %v, want %v", v, tn.cfg.FPIRHit)

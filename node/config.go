@@ -63,7 +63,8 @@ type Config struct {
 	// gallery's size: a tail measured on the agency's own data (`ebsp eval
 	// tail --fit`). A configured tail counts as calibrated: the operator
 	// vouches for it. The built-in fingerprint tail is a conservative one
-	// measured on 14,400 comparisons of real images (docs/node.md).
+	// measured on 78,016 comparisons of real images (engine.FVCFingerTail,
+	// docs/node.md).
 	ImpostorTails map[biometric.Modality]engine.Tail `json:"impostor_tails,omitempty"`
 	// FaceModels is the directory of the face models (ebsp models fetch).
 	// When set, the node searches face photos with ebsp's recogniser

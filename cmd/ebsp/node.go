@@ -14,6 +14,7 @@ import (
 
 	"github.com/ebsp/ebsp/biometric"
 	"github.com/ebsp/ebsp/console"
+	"github.com/ebsp/ebsp/engine"
 	"github.com/ebsp/ebsp/node"
 	"github.com/ebsp/ebsp/partnership"
 )
@@ -144,9 +145,12 @@ func serveNode(ctx context.Context, cfg *node.Config, log *slog.Logger, readyFil
 	}
 	if _, ok := cfg.ImpostorTails[biometric.Finger]; !ok {
 		// docs/node.md, "Calibrating the thresholds": the built-in tail
-		// is measured on 14,400 real comparisons only, so the thresholds
-		// of any gallery beyond a few identities rest on its extrapolation.
-		log.Warn("fingerprint thresholds follow the built-in conservative impostor tail (14,400 comparisons of real images, extrapolated beyond FMR 1e-3); measure yours with 'ebsp eval tail --fit' and set impostor_tails.finger")
+		// is measured on tens of thousands of real comparisons only, so
+		// the thresholds of any gallery beyond a few hundred identities
+		// rest on its extrapolation.
+		t := engine.FVCFingerTail
+		log.Warn("fingerprint thresholds follow the built-in conservative impostor tail of real images, extrapolated beyond what it measured; measure yours with 'ebsp eval tail --fit' and set impostor_tails.finger",
+			"comparisons", t.Comparisons, "measured_to_fmr", t.MeasuredFMR)
 	}
 	log.Info("node listening", "state", cfg.State, "addr", ln.Addr().String(), "scheme", scheme, "store", storeKind(cfg.Store))
 	start := time.Now()
