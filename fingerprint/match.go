@@ -41,8 +41,9 @@ const (
 	// than the fits of its bulk foresee: a node's self-calibrated
 	// threshold for FPIR 1% on that synthetic gallery let 14 false hits
 	// through in 1,000 searches, 1 with the cap (engine
-	// TestSelfCalibratedFPIRFingers), and the real-image tail's fit put
-	// FMR 1e-8 at 0.566, 0.352 with it (engine.FVCFingerTail). A cap
+	// TestSelfCalibratedFPIRFingers), and the fit of the FVC sets' 14,400
+	// impostor pairs put FMR 1e-8 at 0.566, 0.352 with it (the node's
+	// default tail then; engine.FVCFingerTail now pools 78,016). A cap
 	// rather than a scaling: multiplying such scores by n/12 did as much
 	// for the tails (5 false hits) but also lowered the small templates'
 	// genuine scores where EERs are decided (the SecuGen templates of
