@@ -76,6 +76,22 @@ func BenchmarkMatcher1NOptions(b *testing.B) {
 	}
 }
 
+// BenchmarkMatcher1NWithoutAVX512 is BenchmarkMatcher1NExtracted with the
+// AVX-512 loops off, as a processor without AVX-512 VPOPCNTDQ runs it (the
+// POPCNT loops), which is below issue 15's 1:N bar on three of the five
+// sets (docs/fingerprint-matching.md, "Speed"). The scores are the same
+// (TestPortableComparison).
+func BenchmarkMatcher1NWithoutAVX512(b *testing.B) {
+	for _, set := range fvcSets {
+		b.Run(set.name, func(b *testing.B) {
+			ts := extractedTemplates(b, set.name, set.dpi)
+			if !fingerprint.WithoutAVX512(func() { bench1N(b, ts, fingerprint.MatchOptions{}) }) {
+				b.Log("this processor has no AVX-512 loops: BenchmarkMatcher1NExtracted measures the same")
+			}
+		})
+	}
+}
+
 // extracted caches the templates of extractedTemplates, so that -count
 // and the benchmark's own rounds extract each set once.
 var extracted sync.Map // set name → []fingerprint.Template
