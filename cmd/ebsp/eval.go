@@ -88,6 +88,11 @@ joined by commas, so that its pairs are left out.`)
 	if len(same) > 0 && (*scores == "" || len(dirs) < 2) {
 		return fail("eval", fmt.Errorf("--same-finger needs --scores and two or more --dataset folders"))
 	}
+	if len(same) > 0 {
+		if err := fvc.CheckSame(dirs, same); err != nil {
+			return fail("eval", err)
+		}
+	}
 	if *loo && len(dirs) < 2 {
 		return fail("eval", fmt.Errorf("--leave-one-out needs two or more --dataset folders, have %d", len(dirs)))
 	}

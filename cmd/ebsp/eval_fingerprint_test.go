@@ -84,3 +84,31 @@ func TestEvalFingerprintSets(t *testing.T) {
 		t.Errorf("text output (exit %d):\n%s", rc, out)
 	}
 }
+
+// TestEvalFingerprintSameFingerRefused checks --same-finger's errors: it
+// needs --scores and two or more sets, a group names two or more fingers,
+// and a name that is no finger of the sets is refused by name before the
+// sets are run.
+func TestEvalFingerprintSameFingerRefused(t *testing.T) {
+	d1 := shareddata.Dir(t, "fingerprints/fvc2002_DB1_B")
+	d3 := shareddata.Dir(t, "fingerprints/fvc2002_DB3_B")
+	scores := filepath.Join(t.TempDir(), "s.csv")
+	for _, c := range []struct {
+		args []string
+		rc   int
+		want string
+	}{
+		{[]string{"--dataset", d1, "--dataset", d3, "--same-finger", "fvc2002_DB1_B/101,fvc2002_DB3_B/101"}, 1, "needs --scores"},
+		{[]string{"--dataset", d1, "--scores", scores, "--same-finger", "fvc2002_DB1_B/101,fvc2002_DB3_B/101"}, 1, "two or more --dataset"},
+		{[]string{"--dataset", d1, "--dataset", d3, "--scores", scores, "--same-finger", "fvc2002_DB1_B/101"}, 2, "two or more SET/FINGER"},
+		{[]string{"--dataset", d1, "--dataset", d3, "--scores", scores, "--same-finger", "fvc2002_DB1_B/101,fvc2002_DB3_B/999"}, 1, `"fvc2002_DB3_B/999"`},
+	} {
+		out, rc := captureStderr(t, func() int { return runEval(append([]string{"fingerprint"}, c.args...)) })
+		if rc != c.rc || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, want %d and %q: %s", c.args, rc, c.rc, c.want, out)
+		}
+		if strings.Contains(out, "eval: set 1 of 2") {
+			t.Errorf("%v: the sets were run before the error: %s", c.args, out)
+		}
+	}
+}

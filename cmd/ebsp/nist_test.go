@@ -15,17 +15,31 @@ import (
 // captureStdout runs f and returns what it printed.
 func captureStdout(t *testing.T, f func() int) (string, int) {
 	t.Helper()
+	return captureFile(t, &os.Stdout, f)
+}
+
+// captureStderr is captureStdout for standard error, where commands write
+// their errors.
+func captureStderr(t *testing.T, f func() int) (string, int) {
+	t.Helper()
+	return captureFile(t, &os.Stderr, f)
+}
+
+// captureFile runs f with *file replaced by a pipe and returns what f
+// wrote there and f's exit code.
+func captureFile(t *testing.T, file **os.File, f func() int) (string, int) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := os.Stdout
-	os.Stdout = w
+	old := *file
+	*file = w
 	done := make(chan []byte)
 	go func() { b, _ := io.ReadAll(r); done <- b }()
 	rc := f()
 	w.Close()
-	os.Stdout = old
+	*file = old
 	return string(<-done), rc
 }
 

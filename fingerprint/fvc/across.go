@@ -3,6 +3,7 @@ package fvc
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -39,20 +40,13 @@ func Across(reps []*Report, same [][]string) ([]Comparison, error) {
 		}
 		sets[r.SetName()] = r
 	}
-	// group["SET/FINGER"] is the index of the finger's group, plus one.
-	group := map[string]int{}
-	for g, names := range same {
-		for _, n := range names {
-			set, finger, ok := strings.Cut(n, "/")
-			r := sets[set]
-			if !ok || r == nil || !r.hasFinger(finger) {
-				return nil, fmt.Errorf("fvc: same finger %q: want SET/FINGER naming a finger of one of the data sets", n)
-			}
-			if _, twice := group[n]; twice {
-				return nil, fmt.Errorf("fvc: same finger %q is named twice", n)
-			}
-			group[n] = g + 1
-		}
+	samples := map[string][]Sample{}
+	for name, r := range sets {
+		samples[name] = r.samples
+	}
+	group, err := sameGroups(samples, same)
+	if err != nil {
+		return nil, err
 	}
 	var out []Comparison
 	for a, ra := range reps {
@@ -78,11 +72,41 @@ func Across(reps []*Report, same [][]string) ([]Comparison, error) {
 	return out, nil
 }
 
-func (r *Report) hasFinger(f string) bool {
-	for _, s := range r.samples {
-		if s.Finger == f {
-			return true
+// CheckSame checks the groups of same fingers that Across would be given
+// for the data sets in dirs, before they are run: each name must be
+// "SET/FINGER" with SET the base name of one of dirs and FINGER one of its
+// fingers, and no name may be given twice.
+func CheckSame(dirs []string, same [][]string) error {
+	samples := map[string][]Sample{}
+	for _, d := range dirs {
+		s, err := Scan(d)
+		if err != nil {
+			return err
+		}
+		if _, dup := samples[filepath.Base(d)]; dup {
+			return fmt.Errorf("fvc: two data sets are named %q", filepath.Base(d))
+		}
+		samples[filepath.Base(d)] = s
+	}
+	_, err := sameGroups(samples, same)
+	return err
+}
+
+// sameGroups maps each "SET/FINGER" of same to the index of its group,
+// plus one, checking the names against the sets' samples.
+func sameGroups(samples map[string][]Sample, same [][]string) (map[string]int, error) {
+	group := map[string]int{}
+	for g, names := range same {
+		for _, n := range names {
+			set, finger, ok := strings.Cut(n, "/")
+			if !ok || !slices.ContainsFunc(samples[set], func(s Sample) bool { return s.Finger == finger }) {
+				return nil, fmt.Errorf("fvc: same finger %q: want SET/FINGER naming a finger of one of the data sets", n)
+			}
+			if _, twice := group[n]; twice {
+				return nil, fmt.Errorf("fvc: same finger %q is named twice", n)
+			}
+			group[n] = g + 1
 		}
 	}
-	return false
+	return group, nil
 }
