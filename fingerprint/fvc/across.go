@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/ebsp/ebsp/fingerprint"
 )
 
 // SetName is the name Across gives a report's data set: the base name of
@@ -50,16 +52,23 @@ func Across(reps []*Report, same [][]string) ([]Comparison, error) {
 	}
 	var out []Comparison
 	for a, ra := range reps {
-		for _, rb := range reps[a+1:] {
-			for i, sa := range ra.samples {
-				ga := group[ra.SetName()+"/"+sa.Finger]
+		for i, sa := range ra.samples {
+			// One matcher a probe, made here: a matcher keeps scratch
+			// space of a few hundred KB, too much to keep for every
+			// sample of every set.
+			var m *fingerprint.Matcher
+			if ra.prepared[i] != nil {
+				m = fingerprint.NewMatcherWith(ra.templates[i], ra.match)
+			}
+			ga := group[ra.SetName()+"/"+sa.Finger]
+			for _, rb := range reps[a+1:] {
 				for j, sb := range rb.samples {
 					if ga != 0 && ga == group[rb.SetName()+"/"+sb.Finger] {
 						continue
 					}
 					score := 0.0
-					if ra.matchers[i] != nil && rb.prepared[j] != nil {
-						score = ra.matchers[i].Compare(rb.prepared[j])
+					if m != nil && rb.prepared[j] != nil {
+						score = m.Compare(rb.prepared[j])
 					}
 					out = append(out, Comparison{
 						Probe: ra.SetName() + "/" + filepath.Base(sa.Path), Gallery: rb.SetName() + "/" + filepath.Base(sb.Path),

@@ -123,8 +123,8 @@ type Options struct {
 	Progress func(done, total int)
 	// Match is how each probe is compared (fingerprint.NewMatcherWith).
 	Match fingerprint.MatchOptions
-	// Keep keeps every sample's prepared template and matcher in the
-	// report, for Across (about 20 KB a sample).
+	// Keep keeps every sample's template and prepared template in the
+	// report, for Across (about 15 KB a sample).
 	Keep bool
 }
 
@@ -155,11 +155,13 @@ type Report struct {
 	// per second of CPU time of the thread doing it (see Speed).
 	ComparisonsPerSecond float64
 
-	// With Options.Keep: the samples, and each one's prepared template
-	// and matcher (nil for a failure to extract), in Scan's order.
-	samples  []Sample
-	prepared []*fingerprint.Prepared
-	matchers []*fingerprint.Matcher
+	// With Options.Keep: the samples, each one's template and prepared
+	// template (nil for a failure to extract), in Scan's order, and the
+	// options they were compared with.
+	samples   []Sample
+	templates []fingerprint.Template
+	prepared  []*fingerprint.Prepared
+	match     fingerprint.MatchOptions
 }
 
 // Run evaluates the data set in dir: it makes every template with load,
@@ -188,6 +190,10 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 
 	prepared := make([]*fingerprint.Prepared, len(samples))
 	matchers := make([]*fingerprint.Matcher, len(samples))
+	var templates []fingerprint.Template
+	if opt.Keep {
+		templates = make([]fingerprint.Template, len(samples))
+	}
 	var times []float64
 	rep.CPUTime = true
 	rep.Quality = make([]int, len(samples))
@@ -206,6 +212,9 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 		rep.Quality[i] = t.Quality
 		prepared[i] = fingerprint.PrepareWith(t, opt.Match)
 		matchers[i] = fingerprint.NewMatcherWith(t, opt.Match)
+		if opt.Keep {
+			templates[i] = t
+		}
 	}
 	if len(times) > 0 {
 		slices.Sort(times)
@@ -259,7 +268,7 @@ func Run(dir string, load Loader, opt Options) (*Report, error) {
 	rep.ComparisonsPerSecond, cpu = Speed(matchers, prepared, 500*time.Millisecond)
 	rep.CPUTime = rep.CPUTime && cpu
 	if opt.Keep {
-		rep.samples, rep.prepared, rep.matchers = samples, prepared, matchers
+		rep.samples, rep.templates, rep.prepared, rep.match = samples, templates, prepared, opt.Match
 	}
 	return rep, nil
 }
