@@ -17,7 +17,7 @@ func (r *Report) SetName() string { return filepath.Base(r.Dataset) }
 // later report (the first as probe): impostor comparisons between data
 // sets, which the FVC protocol does not make. Five sets of 80 impressions
 // give 14,400 impostor pairs within the sets and 64,000 across them, so a
-// score tail measured on both reaches five times deeper
+// score tail measured on both rests on five times as many pairs
 // (engine.FVCFingerTail).
 //
 // Two data sets may hold the same finger under different names (one
