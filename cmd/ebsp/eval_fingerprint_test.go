@@ -11,6 +11,16 @@ import (
 	"github.com/ebsp/ebsp/internal/shareddata"
 )
 
+// fvcSetArgs are the flags of `ebsp eval fingerprint` for the five shared
+// FVC sets at their resolutions (PROVENANCE.md).
+func fvcSetArgs(t *testing.T) []string {
+	args := []string{"--dpi", "500,569,500,500,512"}
+	for _, s := range []string{"fvc2002_DB1_B", "fvc2002_DB2_B", "fvc2002_DB3_B", "fvc2004_DB2_B", "fvc2004_DB3_B"} {
+		args = append(args, "--dataset", shareddata.Dir(t, filepath.Join("fingerprints", s)))
+	}
+	return args
+}
+
 // TestEvalFingerprintSets runs `ebsp eval fingerprint` on the five shared
 // FVC sets with --leave-one-out: the pooled error-versus-reject curve must
 // fall when the lowest-quality 5% of the images are rejected (issue 15: the
@@ -20,10 +30,7 @@ func TestEvalFingerprintSets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("extracts 400 images")
 	}
-	args := []string{"fingerprint", "--leave-one-out", "--json", "--dpi", "500,569,500,500,512"}
-	for _, s := range []string{"fvc2002_DB1_B", "fvc2002_DB2_B", "fvc2002_DB3_B", "fvc2004_DB2_B", "fvc2004_DB3_B"} {
-		args = append(args, "--dataset", shareddata.Dir(t, filepath.Join("fingerprints", s)))
-	}
+	args := append([]string{"fingerprint", "--leave-one-out", "--json"}, fvcSetArgs(t)...)
 	out, rc := captureStdout(t, func() int { return runEval(args) })
 	if rc != 0 {
 		t.Fatalf("exit %d: %s", rc, out)

@@ -130,7 +130,7 @@ its configuration.`)
 // scoresHeader).
 func readScores(path, kind string) ([]float64, error) {
 	var out []float64
-	err := readScoreRows(path, func(probe, k string, score float64) {
+	err := readScoreRows(path, func(_, _, k string, score float64) {
 		if k == kind {
 			out = append(out, score)
 		}
@@ -146,7 +146,7 @@ func readGenuineByFinger(paths []string) ([][]float64, error) {
 	var groups [][]float64
 	for _, path := range paths {
 		index := map[string]int{}
-		err := readScoreRows(path, func(probe, kind string, score float64) {
+		err := readScoreRows(path, func(probe, _, kind string, score float64) {
 			if kind != "genuine" {
 				return
 			}
@@ -171,7 +171,7 @@ func readGenuineByFinger(paths []string) ([][]float64, error) {
 
 // readScoreRows calls row for every comparison of a score file written by
 // `ebsp eval fingerprint --scores` (header scoresHeader).
-func readScoreRows(path string, row func(probe, kind string, score float64)) error {
+func readScoreRows(path string, row func(probe, gallery, kind string, score float64)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -198,6 +198,6 @@ func readScoreRows(path string, row func(probe, kind string, score float64)) err
 		if err != nil || math.IsNaN(s) || math.IsInf(s, 0) {
 			return fmt.Errorf("%s line %d: score %q is not a number", path, line, rec[4])
 		}
-		row(rec[0], rec[2], s)
+		row(rec[0], rec[1], rec[2], s)
 	}
 }

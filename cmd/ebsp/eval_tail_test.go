@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,12 +9,10 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ebsp/ebsp/engine"
-	"github.com/ebsp/ebsp/internal/shareddata"
 )
 
 // TestEvalTail pools two score files with known impostor scores and checks
@@ -90,10 +87,7 @@ func TestFVCFingerTailReproduced(t *testing.T) {
 	}
 	dir := t.TempDir()
 	pooled := filepath.Join(dir, "pooled.csv")
-	run := []string{"fingerprint", "--json", "--scores", pooled, "--dpi", "500,569,500,500,512", "--same-finger", fvcSameFinger}
-	for _, s := range []string{"fvc2002_DB1_B", "fvc2002_DB2_B", "fvc2002_DB3_B", "fvc2004_DB2_B", "fvc2004_DB3_B"} {
-		run = append(run, "--dataset", shareddata.Dir(t, "fingerprints/"+s))
-	}
+	run := append([]string{"fingerprint", "--json", "--scores", pooled, "--same-finger", fvcSameFinger}, fvcSetArgs(t)...)
 	if text, rc := captureStdout(t, func() int { return runEval(run) }); rc != 0 {
 		t.Fatalf("eval fingerprint: exit %d: %s", rc, text)
 	}
@@ -141,35 +135,21 @@ func TestFVCSameFinger(t *testing.T) {
 		t.Skip("extracting 400 images under -race takes minutes: test.sh runs cmd/ebsp again without it")
 	}
 	csvPath := filepath.Join(t.TempDir(), "all.csv")
-	run := []string{"fingerprint", "--json", "--scores", csvPath, "--dpi", "500,569,500,500,512"}
-	for _, s := range []string{"fvc2002_DB1_B", "fvc2002_DB2_B", "fvc2002_DB3_B", "fvc2004_DB2_B", "fvc2004_DB3_B"} {
-		run = append(run, "--dataset", shareddata.Dir(t, "fingerprints/"+s))
-	}
+	run := append([]string{"fingerprint", "--json", "--scores", csvPath}, fvcSetArgs(t)...)
 	if text, rc := captureStdout(t, func() int { return runEval(run) }); rc != 0 {
 		t.Fatalf("eval fingerprint: exit %d: %s", rc, text)
-	}
-	f, err := os.Open(csvPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
 	}
 	// The finger of "SET/FINGER_IMPRESSION.tif" is "SET/FINGER".
 	finger := func(name string) string { return name[:strings.LastIndex(name, "_")] }
 	scores := map[[2]string][]float64{}
-	for _, r := range rows[1:] {
-		if r[2] != "impostor" {
-			continue
+	err := readScoreRows(csvPath, func(probe, gallery, kind string, score float64) {
+		if kind == "impostor" {
+			k := [2]string{finger(probe), finger(gallery)}
+			scores[k] = append(scores[k], score)
 		}
-		s, err := strconv.ParseFloat(r[4], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k := [2]string{finger(r[0]), finger(r[1])}
-		scores[k] = append(scores[k], s)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	type pair struct {
 		fingers [2]string
