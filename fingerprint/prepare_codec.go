@@ -142,40 +142,38 @@ func (p *Prepared) unmarshal(data []byte, pairs bool) error {
 		return fmt.Errorf("%w: %d minutiae (at most %d), flags %#x (defined %#x)", ErrPreparedFormat, n, mccMaxMinutiae, flags, mccCodecSecond)
 	}
 	want := head + mccFormBytes(n)
+	m := 0 // minutiae of the second-look form, if one follows
 	if flags&mccCodecSecond == 0 {
 		if len(data) != want {
 			return fmt.Errorf("%w: %d bytes, %d minutiae need %d", ErrPreparedFormat, len(data), n, want)
 		}
-		q, err := mccDecodeForm(data, head, n, pairs, "")
-		if err != nil {
-			return err
+	} else {
+		// A second-look form follows the first, which then holds the
+		// first look's whole budget (PrepareWith makes one only for a
+		// template of more minutiae).
+		if n != mccMaxMinutiae {
+			return fmt.Errorf("%w: flags %#x state a second-look form after %d minutiae; it follows only %d", ErrPreparedFormat, flags, n, mccMaxMinutiae)
 		}
-		*p = *q
-		return nil
-	}
-	// A second-look form follows the first, which then holds the first
-	// look's whole budget (PrepareWith makes one only for a template of
-	// more minutiae).
-	if n != mccMaxMinutiae {
-		return fmt.Errorf("%w: flags %#x state a second-look form after %d minutiae; it follows only %d", ErrPreparedFormat, flags, n, mccMaxMinutiae)
-	}
-	if len(data) < want+2 {
-		return fmt.Errorf("%w: %d bytes, %d minutiae and a second-look form need at least %d", ErrPreparedFormat, len(data), n, want+2)
-	}
-	m := int(binary.BigEndian.Uint16(data[want:]))
-	if m <= mccMaxMinutiae || m > mccSecondCap {
-		return fmt.Errorf("%w: second-look form of %d minutiae at offset %d; it holds %d-%d", ErrPreparedFormat, m, want, mccMaxMinutiae+1, mccSecondCap)
-	}
-	if total := want + 2 + mccFormBytes(m); len(data) != total {
-		return fmt.Errorf("%w: %d bytes, %d minutiae and a second-look form of %d need %d", ErrPreparedFormat, len(data), n, m, total)
+		if len(data) < want+2 {
+			return fmt.Errorf("%w: %d bytes, %d minutiae and a second-look form need at least %d", ErrPreparedFormat, len(data), n, want+2)
+		}
+		m = int(binary.BigEndian.Uint16(data[want:]))
+		if m <= mccMaxMinutiae || m > mccSecondCap {
+			return fmt.Errorf("%w: second-look form of %d minutiae at offset %d; it holds %d-%d", ErrPreparedFormat, m, want, mccMaxMinutiae+1, mccSecondCap)
+		}
+		if total := want + 2 + mccFormBytes(m); len(data) != total {
+			return fmt.Errorf("%w: %d bytes, %d minutiae and a second-look form of %d need %d", ErrPreparedFormat, len(data), n, m, total)
+		}
 	}
 	q, err := mccDecodeForm(data, head, n, pairs, "")
 	if err != nil {
 		return err
 	}
-	// A compact read makes the second-look form compact too, as Compact.
-	if q.second, err = mccDecodeForm(data, want+2, m, pairs, "second-look form: "); err != nil {
-		return err
+	if m > 0 {
+		// A compact read makes the second-look form compact too, as Compact.
+		if q.second, err = mccDecodeForm(data, want+2, m, pairs, "second-look form: "); err != nil {
+			return err
+		}
 	}
 	*p = *q
 	return nil
