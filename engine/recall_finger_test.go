@@ -63,12 +63,12 @@ func TestStage1RecallFingers(t *testing.T) {
 	k5 := search.DefaultShortlist.Size(n)
 	for k := range mated {
 		finger := k * (n / mated)
-		tpl := synth.NewTemplateFinger(synth.NewFingerMaster(seed, uint64(finger))).Impression(2)
+		tf := synth.NewTemplateFinger(synth.NewFingerMaster(seed, uint64(finger)))
+		tpl := tf.Impression(2)
 		probe := []search.ProbeSample{{Probe: FingerProbe(tpl), Position: biometric.UnknownFinger}}
 		pp := fingerprint.Prepare(tpl)
 		r := result{finger: finger, probeMinutiae: [2]int{len(tpl.Minutiae), pp.Len()}}
-		gt := synth.NewTemplateFinger(synth.NewFingerMaster(seed, uint64(finger))).Impression(1)
-		r.mateMinutiae = [2]int{len(gt.Minutiae), prepared[finger].Len()}
+		r.mateMinutiae = [2]int{len(tf.Impression(1).Minutiae), prepared[finger].Len()}
 		s1 := g.Stage1(probe, n)
 		r.order = make([]int, len(s1))
 		var err error

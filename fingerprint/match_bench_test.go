@@ -78,8 +78,8 @@ func BenchmarkMatcher1NOptions(b *testing.B) {
 
 // BenchmarkMatcher1NWithoutAVX512 is BenchmarkMatcher1NExtracted with the
 // AVX-512 loops off, as a processor without AVX-512 VPOPCNTDQ runs it (the
-// POPCNT loops), which is below issue 15's 1:N bar on three of the five
-// sets (docs/fingerprint-matching.md, "Speed"). The scores are the same
+// POPCNT loops), which was below issue 15's 1:N bar on two of the five
+// sets (FVC2002 DB2 and FVC2004 DB3, session 11) (docs/fingerprint-matching.md, "Speed"). The scores are the same
 // (TestPortableComparison).
 func BenchmarkMatcher1NWithoutAVX512(b *testing.B) {
 	for _, set := range fvcSets {

@@ -32,19 +32,15 @@ func (r *Report) SetName() string { return filepath.Base(r.Dataset) }
 // samples' places in their own report. Ghost templates (failures to
 // extract) score 0, as in Run.
 func Across(reps []*Report, same [][]string) ([]Comparison, error) {
-	sets := map[string]*Report{}
+	samples := map[string][]Sample{}
 	for _, r := range reps {
 		if r.prepared == nil && r.Samples > 0 {
 			return nil, fmt.Errorf("fvc: %s was run without Options.Keep", r.Dataset)
 		}
-		if _, dup := sets[r.SetName()]; dup {
+		if _, dup := samples[r.SetName()]; dup {
 			return nil, fmt.Errorf("fvc: two data sets are named %q", r.SetName())
 		}
-		sets[r.SetName()] = r
-	}
-	samples := map[string][]Sample{}
-	for name, r := range sets {
-		samples[name] = r.samples
+		samples[r.SetName()] = r.samples
 	}
 	group, err := sameGroups(samples, same)
 	if err != nil {
