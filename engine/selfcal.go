@@ -40,6 +40,14 @@ type Prober interface {
 	GalleryProbe(tmpl any) (search.Probe, error)
 }
 
+// ScoreScaled is an Engine whose scores have changed meaning between
+// versions (a matcher stage made the default, say): ScoreScale names the
+// current one, so that impostor scores sampled on an earlier scale, which
+// a node keeps across restarts, are not fitted together with today's.
+type ScoreScaled interface {
+	ScoreScale() string
+}
+
 // Mate is a pair of identities whose templates score like one person's.
 type Mate struct {
 	A     string  `json:"a"`

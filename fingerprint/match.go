@@ -58,7 +58,7 @@ const (
 	// The second look (MatchOptions.SecondLook) compares again, with up to
 	// mccSecondCap minutiae of each template, a comparison whose score
 	// before the verification term is above mccSecondGate, whose
-	// verification term (with MatchOptions.Verify) is at least
+	// verification term (unless MatchOptions.NoVerify) is at least
 	// mccSecondVerMin and whose score is at most mccSecondCeil; it pairs
 	// minutiae whose directions differ by at most mccSecondMaxD (1/256
 	// turns: 21 is 29.5°). Genuine pairs of dry prints that the first look
@@ -68,13 +68,13 @@ const (
 	// options (0.19-0.24).
 	// Until issue 15's session 9 the gate was 0.06 on the verified score,
 	// with all minutiae (up to mccCap) and the first look's ±60°: with
-	// Verify, 86% of FVC2004 DB3's impostor comparisons were compared
+	// the verification, 86% of FVC2004 DB3's impostor comparisons were compared
 	// again, each costing about twice the first, and the 1:N rate fell to
 	// 41,000 comparisons per CPU-second. With these settings 11% are
-	// (3-6% on the other sets), the mean EER (ext) with Verify on the five
-	// shared FVC sets is 1.84% (1.82% before; 2.17% with Verify alone),
+	// (3-6% on the other sets), the mean EER (ext) with the verification on the five
+	// shared FVC sets is 1.84% (1.82% before; 2.17% with the verification alone),
 	// and FVC2004 DB3 does 97,000-105,000 comparisons per CPU-second
-	// (Verify alone 114,000-125,000; load average 1.7-2.6).
+	// (the verification alone 114,000-125,000; load average 1.7-2.6).
 	// Chosen with each set held out in turn among budgets 64 and 80 with
 	// windows 14, 21, 32 and 42 and 72 with 21, gates 0.06-0.07 and terms
 	// 0.25-0.35
@@ -170,7 +170,7 @@ type Matcher struct {
 	// second-look form, made on first use.
 	secondLook bool
 	second     *Matcher
-	// verifyOn is MatchOptions.Verify; ver is the global verification's
+	// verifyOn is !MatchOptions.NoVerify; ver is the global verification's
 	// scratch space (verify) and verified the last comparison's term (0
 	// when it was not verified), for tests.
 	verifyOn bool
@@ -201,7 +201,8 @@ type mccPair struct {
 func NewMatcher(probe Template) *Matcher { return newMatcher(Prepare(probe)) }
 
 // MatchOptions change how a Matcher compares; the zero value is what
-// NewMatcher does.
+// NewMatcher does (with the global verification, without the second
+// look).
 type MatchOptions struct {
 	// AnyRotation pairs minutiae whatever the difference of their
 	// directions, so that impressions rotated against each other by any
@@ -218,50 +219,50 @@ type MatchOptions struct {
 	// quality of each template rather than 48, when a template holds more
 	// than 48 and the comparison is in the range where genuine pairs of
 	// dry prints are missed (a score before the verification term above
-	// 0.065, and at most 0.3; with Verify, a verification term of at least
-	// 0.3), and takes the higher score. On dry prints the quality ranking
+	// 0.065, and at most 0.3; unless NoVerify, a verification term of at
+	// least 0.3), and takes the higher score. On dry prints the quality ranking
 	// is close to noise and two impressions keep different minutiae; on
 	// wet, blotched ones the extra minutiae are mostly false, which is why
-	// the first look stays. With Verify, on the five shared FVC sets, it
+	// the first look stays. With the verification, on the five shared FVC sets, it
 	// lowers the mean EER (ext) from 2.17% to 1.84% (1.89% with its
 	// settings chosen on the other four sets for each set held out;
 	// FVC2004 DB2 6.93% to 6.21%; docs/fingerprint-matching.md) for
 	// 14-18% of the 1:N comparisons per CPU-second on FVC2004 DB3
 	// (97,000-105,000 measured) and less on the others; alone, from 2.63%
-	// to 2.14%.
+	// to 2.14%. It is not the default because of its memory: a gallery
+	// template prepared for it holds twice the bytes (25.3 KB on average
+	// for the synthetic templates, 12.6 KB without; compact 9.2 KB for
+	// 4.8 KB), and a compact second-look form costs FVC2004 DB3 a fifth
+	// of its 1:N rate.
 	// Thresholds calibrated without it do not carry over.
 	// Gallery templates need PrepareWith with this option, which prepares
 	// the second-look form as well (about 28 KB for 72 minutiae), and
 	// MarshalBinary stores it; one made by Prepare holds only its best 48
 	// minutiae, and then only the probe's side has a second look.
 	SecondLook bool
-	// Verify adds the global verification stage (issue 15): the pairs of
-	// minutiae that agree with each other give an alignment of the probe
-	// onto the gallery template, under which every minutia is paired
-	// with one close in position and direction, and the fraction of the
-	// overlap's minutiae so paired is added to the score (times 0.2; only
-	// for comparisons scoring above 0.05). On the five shared FVC sets it
-	// lowered the mean EER (ext) from 2.63% to 2.17% (2.35% with its
-	// settings chosen on the other four sets for each set held out), the
-	// FNMR at FMR 1% from 4.00% to 2.93%; on the SecuGen templates of the
-	// same images and on synthetic prints, never tuned on, the mean EER
-	// from 3.75% to 3.25% and from 3.64% to 2.73%
-	// (docs/fingerprint-matching.md). It costs 2.2-2.4 µs a comparison,
-	// 24-30% of the 1:N rate. Impostor scores rise (the mean on the FVC
-	// sets from 0.059 to 0.098) and their tail thickens where small
-	// overlaps find a few minutiae by chance: thresholds calibrated
-	// without it do not carry over, and the tail fit of `ebsp eval tail
-	// --fit` on the FVC impostors puts the threshold at FMR 1e-6 at 0.69
-	// (0.31 without), so a node's deep thresholds would need tails
-	// measured with the option.
-	// Gallery templates prepared by PrepareWith with this option hold a
-	// grid of their minutiae and their outline (about 430 bytes: 365-407
-	// on average on three FVC sets, templates of 39-47 minutiae, for the
-	// grid, 32 for the outline) that the stage reads; for others, such as
-	// those read back by UnmarshalBinary, it is made at each comparison
-	// that needs it (on FVC2004 DB3, 105,000 comparisons per CPU-second
-	// instead of 120,000).
-	Verify bool
+	// NoVerify leaves out the global verification stage (issue 15), which
+	// every comparison has by default since issue 15's session 12: the
+	// pairs of minutiae that agree with each other give an alignment of
+	// the probe onto the gallery template, under which every minutia is
+	// paired with one close in position and direction, and the fraction
+	// of the overlap's minutiae so paired is added to the score (times
+	// 0.2; only for comparisons scoring above 0.05). On the five shared
+	// FVC sets it lowers the mean EER (ext) from 2.63% to 2.17% (2.35%
+	// with its settings chosen on the other four sets for each set held
+	// out), the FNMR at FMR 1% from 4.00% to 2.93%; on the SecuGen
+	// templates of the same images and on synthetic prints, never tuned
+	// on, the mean EER from 3.75% to 3.25% and from 3.64% to 2.73%; and at
+	// the deep thresholds a node sets, fitted to the 78,016 pooled FVC
+	// impostor pairs, it leaves fewer genuine pairs below every one from
+	// FMR 1e-3 to 1e-12 (at 1e-6 15.9% instead of 16.5%, at 1e-10 40.5%
+	// instead of 49.3%; docs/fingerprint-matching.md). It costs 2.2-2.4 µs
+	// a comparison, 15-30% of the 1:N rate, and about 500 bytes a gallery
+	// template (a grid of its minutiae and their outline, made by Prepare
+	// and UnmarshalBinary). Impostor scores rise (the mean on the FVC sets
+	// from 0.058 to 0.096): thresholds and tails measured with it do not
+	// carry over to comparisons without it (`ebsp eval fingerprint
+	// --verify=false` measures those).
+	NoVerify bool
 }
 
 // NewMatcherWith is NewMatcher with options.
@@ -271,7 +272,7 @@ func NewMatcherWith(probe Template, o MatchOptions) *Matcher {
 		m.maxD = 128
 	}
 	m.secondLook = o.SecondLook
-	m.verifyOn = o.Verify
+	m.verifyOn = !o.NoVerify
 	return m
 }
 
@@ -283,7 +284,7 @@ func NewMatcherPrepared(p *Prepared) *Matcher { return newMatcher(p) }
 func newMatcher(p *Prepared) *Matcher {
 	// Through a variable: the constant expression is not an integer.
 	th := float64(mccMaxDTheta)
-	return &Matcher{probe: p, maxD: int(th * 256 / (2 * math.Pi))}
+	return &Matcher{probe: p, maxD: int(th * 256 / (2 * math.Pi)), verifyOn: true}
 }
 
 // Clone returns a Matcher for the same probe and options with its own
@@ -438,20 +439,26 @@ func (m *Matcher) compareLocal(g *Prepared, explain bool) (float64, []MinutiaPai
 	// fingerprint-matching.md): LSS-R, scaled so that mccLSSFull counts as
 	// certain, and the squared fraction of minutiae in the largest set of
 	// mutually compatible pairs, m²/(nA·nB), which rewards many consistent
-	// pairs where LSS-R looks at only np of them. With MatchOptions.Verify,
+	// pairs where LSS-R looks at only np of them. Unless MatchOptions.NoVerify,
 	// the fraction of the overlap's minutiae that the consistent set's
 	// alignment pairs (verify), weighted by mccVerWeight, is added.
 	lss := min(1, sum/float64(np)/mccLSSFull)
 	size, set := m.consistent(nr, lam)
 	c := float64(size)
 	score := (lss + c*c/float64(a.n*g.n)) / 2
-	if least := min(a.n, g.n); least < mccSmallN {
+	least := min(a.n, g.n)
+	if least < mccSmallN {
 		score = min(score, float64(least)*mccSmallPer)
 	}
 	m.unverified = score
 	if m.verifyOn && score > mccVerGate {
 		m.verified = m.verify(g, nr, lam, set)
 		score = min(1, score+mccVerWeight*m.verified)
+		if least < mccSmallN {
+			// The cap holds for the verified score too: a handful of
+			// minutiae verify as easily by chance.
+			score = min(score, float64(least)*mccSmallPer)
+		}
 	}
 	if !explain {
 		return score, nil

@@ -190,10 +190,10 @@ type Prepared struct {
 	// mccMaxMinutiae minutiae, else nil.
 	second *Prepared
 	// grid sorts the minutiae by position and holds their outline, for
-	// the global verification (verify): made by PrepareWith with
-	// MatchOptions.Verify (about 430 bytes for 40-48 minutiae), else nil
-	// and made for each comparison that needs it, so that the default
-	// path neither computes nor keeps it.
+	// the global verification (verify): made by PrepareWith unless
+	// MatchOptions.NoVerify (about 430 bytes for 40-48 minutiae) and by
+	// UnmarshalBinary, else nil and made for each comparison that needs
+	// it.
 	grid *mccGrid
 }
 
@@ -202,12 +202,12 @@ func (p *Prepared) Len() int { return p.n }
 
 // Prepare computes the prepared form of t. It never fails: a template with
 // no minutiae prepares to an empty form that scores 0 against everything.
-func Prepare(t Template) *Prepared { return prepareAtMost(t, mccMaxMinutiae) }
+func Prepare(t Template) *Prepared { return PrepareWith(t, MatchOptions{}) }
 
 // PrepareWith is Prepare for a Matcher with options o. With o.SecondLook,
 // a template of more than 48 minutiae also holds its second-look form,
 // its best mccSecondCap minutiae prepared with their pair geometry (and
-// with o.Verify their grid): about 28 KB. MarshalBinary stores it (not
+// unless o.NoVerify their grid): about 28 KB. MarshalBinary stores it (not
 // the grid). Prepare holds none, and a Matcher with SecondLook then looks
 // again only with the probe's minutiae. The form is made here rather
 // than on first use so that a comparison's cost does not depend on which
@@ -216,11 +216,11 @@ func PrepareWith(t Template, o MatchOptions) *Prepared {
 	p := prepareAtMost(t, mccMaxMinutiae)
 	if o.SecondLook && len(t.Minutiae) > mccMaxMinutiae {
 		p.second = prepareAtMost(t, mccSecondCap)
-		if o.Verify {
+		if !o.NoVerify {
 			p.second.buildGrid()
 		}
 	}
-	if o.Verify {
+	if !o.NoVerify {
 		p.buildGrid()
 	}
 	return p

@@ -40,12 +40,13 @@ import (
 // they were, which keeps stores named by PreparedFormatVersion (a node's
 // gallery snapshot) valid.
 //
-// The verification's grid (MatchOptions.Verify) of either form is not
-// stored: a form read back has none, and a Matcher with Verify makes it at
+// The verification's grid (MatchOptions.NoVerify) of either form is not
+// stored but made again on reading, as Prepare makes it; a form without one
+// (made by PrepareWith with NoVerify) has a Matcher that verifies make it at
 // each comparison that needs it (verifyAt), with the same scores as a form
-// made by PrepareWith with Verify (TestPreparedBinarySecondLook) and a
+// that has one (TestPreparedBinarySecondLook) and a
 // lower 1:N rate (on FVC2004 DB3, 105,000 comparisons per CPU-second
-// instead of 120,000; MatchOptions.Verify).
+// instead of 120,000).
 const (
 	mccCodecMagic   = "MCCP"
 	mccCodecVersion = 1
@@ -174,7 +175,11 @@ func (p *Prepared) unmarshal(data []byte, pairs bool) error {
 		if q.second, err = mccDecodeForm(data, want+2, m, pairs, "second-look form: "); err != nil {
 			return err
 		}
+		q.second.buildGrid()
 	}
+	// The verification's grid, as Prepare makes it (a function of the
+	// minutiae, so not stored).
+	q.buildGrid()
 	*p = *q
 	return nil
 }

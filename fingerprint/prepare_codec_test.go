@@ -31,13 +31,13 @@ func TestPreparedBinarySecondLook(t *testing.T) {
 		t.Fatalf("%d images in %s, want 80: %v", len(files), dir, err)
 	}
 	ts := extractFiles(t, files, 500)
-	for _, opt := range []fingerprint.MatchOptions{{SecondLook: true}, {SecondLook: true, Verify: true}} {
+	for _, opt := range []fingerprint.MatchOptions{{SecondLook: true, NoVerify: true}, {SecondLook: true}} {
 		n := len(ts)
 		fresh, back, compact, first := make([]*fingerprint.Prepared, n), make([]*fingerprint.Prepared, n), make([]*fingerprint.Prepared, n), make([]*fingerprint.Prepared, n)
 		seconds := 0
 		for i, tpl := range ts {
 			fresh[i] = fingerprint.PrepareWith(tpl, opt)
-			first[i] = fingerprint.PrepareWith(tpl, fingerprint.MatchOptions{Verify: opt.Verify})
+			first[i] = fingerprint.PrepareWith(tpl, fingerprint.MatchOptions{NoVerify: opt.NoVerify})
 			data, err := fresh[i].MarshalBinary()
 			if err != nil {
 				t.Fatal(err)

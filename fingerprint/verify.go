@@ -194,7 +194,7 @@ func (m *Matcher) verifyAt(g *Prepared, c, s, tx, ty float32, rot uint8) float64
 	px, py := &m.ver.x, &m.ver.y
 	gr := g.grid
 	if gr == nil {
-		// A template prepared without MatchOptions.Verify.
+		// A template prepared with MatchOptions.NoVerify.
 		m.ver.grid.build(g.x[:g.n], g.y[:g.n])
 		gr = &m.ver.grid
 	}

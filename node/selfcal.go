@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,7 +70,13 @@ func (sc *selfCal) addShard(m biometric.Modality, g *search.Gallery) {
 const selfCalMinComparisons = 100_000
 
 func (n *Node) selfCalPath(m biometric.Modality) string {
-	return filepath.Join(n.cfg.DataDir, "selfcal-"+string(m)+".gob")
+	name := "selfcal-" + string(m)
+	if s, ok := n.engines[m].(engine.ScoreScaled); ok {
+		// A new scale starts a new sample; the old file stays for the
+		// operator to remove.
+		name += "-" + strings.ReplaceAll(s.ScoreScale(), "/", "-")
+	}
+	return filepath.Join(n.cfg.DataDir, name+".gob")
 }
 
 // loadSelfCal reads the saved samplers of the modalities whose engine can

@@ -20,7 +20,7 @@ func init() {
 }
 
 func runEval(args []string) int {
-	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--second-look] [--verify] [--json] [--scores FILE]
+	return dispatch("eval", `usage: ebsp eval fingerprint --dataset DIR [--dpi N] [--any-rotation] [--second-look] [--verify=false] [--json] [--scores FILE]
        ebsp eval face --dataset DIR [--models DIR] [--json] [--scores FILE]
        ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--json] [--out FILE]
        ebsp eval identification --dataset DIR [--dataset DIR ...] [--dpi N ...] [--json]
@@ -39,7 +39,7 @@ Kolmogorov-Smirnov distances between two groups of score files.
 }
 
 func evalFingerprint(args []string) int {
-	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dataset DIR ...] [--dpi N ...] [--any-rotation] [--second-look] [--verify] [--leave-one-out] [--json] [--scores FILE [--same-finger SET/F,SET/F,...]]
+	fs := newFlagSet("eval fingerprint", `usage: ebsp eval fingerprint --dataset DIR [--dataset DIR ...] [--dpi N ...] [--any-rotation] [--second-look] [--verify=false] [--leave-one-out] [--json] [--scores FILE [--same-finger SET/F,SET/F,...]]
 
 Runs the FVC protocol on DIR: genuine = every pair of impressions of one finger;
 impostor "std" = first impression of each finger against the first of every
@@ -75,8 +75,8 @@ joined by commas, so that its pairs are left out.`)
 	var same fingerGroups
 	fs.Var(&same, "same-finger", "with --scores and several --dataset folders: `SET/FINGER,SET/FINGER,...` are one finger in several sets; their pairs are left out (repeat for several fingers)")
 	anyRotation := fs.Bool("any-rotation", false, "pair minutiae whatever their directions (fingerprint.MatchOptions.AnyRotation): finds any rotation between impressions, costs about three times as much")
-	verify := fs.Bool("verify", false, "add the global verification stage (fingerprint.MatchOptions.Verify): lower EER, about a quarter fewer comparisons a CPU-second 1:N, thresholds of its own")
-	secondLook := fs.Bool("second-look", false, "compare again with up to 72 minutiae when a comparison scores where dry prints are missed (fingerprint.MatchOptions.SecondLook): better on dry prints, up to about 18% fewer comparisons a CPU-second 1:N with --verify, thresholds of its own")
+	verify := fs.Bool("verify", true, "the global verification stage, on by default as in the node; --verify=false measures the matcher without it (fingerprint.MatchOptions.NoVerify), with thresholds of its own")
+	secondLook := fs.Bool("second-look", false, "compare again with up to 72 minutiae when a comparison scores where dry prints are missed (fingerprint.MatchOptions.SecondLook): better on dry prints, up to about 18% fewer comparisons a CPU-second 1:N and twice the gallery memory, thresholds of its own")
 	loo := fs.Bool("leave-one-out", false, "with two or more --dataset folders: each set's figures at the thresholds chosen on the others")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
@@ -108,7 +108,7 @@ joined by commas, so that its pairs are left out.`)
 			dpiOf[i] = d
 		}
 	}
-	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation, SecondLook: *secondLook, Verify: *verify},
+	opt := fvc.Options{Match: fingerprint.MatchOptions{AnyRotation: *anyRotation, SecondLook: *secondLook, NoVerify: !*verify},
 		Keep: *scores != "" && len(dirs) > 1}
 	// Progress on stderr: a bar on a terminal, a line every 5 s otherwise
 	// (internal/progress).
@@ -199,7 +199,7 @@ type fingerprintEval struct {
 	Dataset           string          `json:"dataset"`
 	AnyRotation       bool            `json:"any_rotation,omitempty"`
 	SecondLook        bool            `json:"second_look,omitempty"`
-	Verify            bool            `json:"verify,omitempty"`
+	Verify            bool            `json:"verify"`
 	Samples           int             `json:"samples"`
 	Fingers           int             `json:"fingers"`
 	Genuine           int             `json:"genuine_comparisons"`
@@ -226,7 +226,7 @@ type detPoint struct {
 
 func newFingerprintEval(rep *fvc.Report, mo fingerprint.MatchOptions, erc []eval.ERCPoint) fingerprintEval {
 	out := fingerprintEval{
-		Dataset: rep.Dataset, AnyRotation: mo.AnyRotation, SecondLook: mo.SecondLook, Verify: mo.Verify, Samples: rep.Samples, Fingers: rep.Fingers,
+		Dataset: rep.Dataset, AnyRotation: mo.AnyRotation, SecondLook: mo.SecondLook, Verify: !mo.NoVerify, Samples: rep.Samples, Fingers: rep.Fingers,
 		EERStd: rep.EERStd, EERExt: rep.EERExt, FNMR1e2: rep.FNMRAtFMR1e2, FNMR1e3: rep.FNMRAtFMR1e3,
 		FailuresToExtract: rep.FailuresToExtract, Failures: rep.Failures,
 		ExtractMs: round3(rep.ExtractMsMedian), CPS: math.Round(rep.ComparisonsPerSecond),
