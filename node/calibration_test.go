@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -220,6 +222,20 @@ func TestSelfCalibration(t *testing.T) {
 	// still follow the engine's tail.
 	if _, src := again.tail(biometric.Finger); src != "engine" {
 		t.Errorf("thresholds follow the %s tail", src)
+	}
+	// The saved sample is named for the engine's score scale
+	// (engine.ScoreScaled): one saved on another scale, as the name
+	// without it was before the verification became the matcher's
+	// default, is not resumed.
+	saved := filepath.Join(dir, "selfcal-finger-mcc-2.gob")
+	if _, err := os.Stat(saved); err != nil {
+		t.Fatalf("the sample's file: %v", err)
+	}
+	if err := os.Rename(saved, filepath.Join(dir, "selfcal-finger.gob")); err != nil {
+		t.Fatal(err)
+	}
+	if c := newTestNode(t, mod).selfCalProgress(biometric.Finger); c != 0 {
+		t.Errorf("a node over a sample of the old scale resumed it: %d comparisons", c)
 	}
 }
 
