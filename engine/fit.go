@@ -52,8 +52,10 @@ const (
 	// beyond climbs 0.02; a fit to the top 1% (20,000) carried that slope
 	// on and put the threshold at FMR 1e-7 at 0.579, one to the top 2,000
 	// at 0.395, with 2 false hits in 1,000 searches of the gallery at the
-	// FPIR 1% it is for and 11 at 10% (TestSelfCalibratedFPIRFingers).
-	// Without the verification the two fits gave 0.260 and 0.277 there.
+	// FPIR 1% it is for and 11 at 10% (a dump of TestSelfCalibratedFPIRFingers'
+	// sample before small templates' verified scores were capped; the test
+	// on the matcher as it is: 0.3664, 5 and 12). Without the verification
+	// the two fits gave 0.260 and 0.277 there.
 	// 2,000 exceedances hold the PWM shape's standard error to about 0.03.
 	// Samples of up to 200,000 scores are fitted as before.
 	fitMaxExceed = 2000
@@ -138,7 +140,8 @@ func fitSample(imp []float64, source string, seed uint64, bounded bool) (Tail, e
 // decades whose count fits in top, and the GPD is fitted to the highest
 // exceed scores (at least 100, fewer than len(top)). A tail measured this
 // way has no points shallower than its first measured decade; ScoreAt
-// answers those with that point's score, which is on the safe side.
+// answers those with that point's score, which is on the safe side. The
+// caller chooses exceed: fitMaxExceed, which Fit applies, is not.
 func FitTop(top []float64, n int64, mean float64, exceed int, source string, seed uint64, bounded bool) (Tail, error) {
 	if exceed < 100 || exceed >= len(top) || int64(len(top)) > n {
 		return Tail{}, fmt.Errorf("engine: %d exceedances of %d top scores of %d: want 100 ≤ exceedances < top ≤ n", exceed, len(top), n)

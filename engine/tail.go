@@ -27,6 +27,10 @@ type Tail struct {
 	// it are extrapolated, by Method ("" for the exponential of ScoreAt).
 	MeasuredFMR float64 `json:"measured_fmr,omitempty"`
 	Method      string  `json:"method,omitempty"`
+	// ScoreScale is the score scale of the engine whose scores were
+	// measured (ScoreScaled), when known: a tail measured on another scale
+	// does not describe the engine's scores (a node refuses it).
+	ScoreScale string `json:"score_scale,omitempty"`
 }
 
 // Calibrated reports whether the tail rests on measured impostor

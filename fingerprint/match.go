@@ -49,8 +49,9 @@ const (
 	// genuine scores where EERs are decided (the SecuGen templates of
 	// FVC2004 DB2, with two of 6 and 9 minutiae, 8.20% → 9.63%); the cap
 	// leaves every EER on the FVC sets, the SecuGen templates and the
-	// synthetic sets as it was. 0.025 kept the FVC fit heavy (0.471 at
-	// 1e-8). mccSmallN is the node's enrolment gate
+	// synthetic sets as it was. 0.025 there (before the verification's
+	// term, the matcher without it) kept the FVC fit heavy (0.471 at
+	// 1e-8); after the term, mccSmallPerVerified. mccSmallN is the node's enrolment gate
 	// (node.DefaultMinMinutiae): a gallery holds no such template, but a
 	// probe is not gated.
 	mccSmallN   = 12
@@ -243,7 +244,8 @@ type MatchOptions struct {
 	// FVC2004 DB2 6.93% to 6.21%; docs/fingerprint-matching.md) for
 	// 14-18% of the 1:N comparisons per CPU-second on FVC2004 DB3
 	// (97,000-105,000 measured) and less on the others; alone, from 2.63%
-	// to 2.14%. It is not the default because of its memory: a gallery
+	// to 2.14% without the verification. It is not the default because
+	// of its memory: a gallery
 	// template prepared for it holds twice the bytes (25.3 KB on average
 	// for the synthetic templates, 12.6 KB without; compact 9.2 KB for
 	// 4.8 KB), and a compact second-look form costs FVC2004 DB3 a fifth
@@ -314,9 +316,12 @@ func (m *Matcher) Clone() *Matcher {
 
 // Compare returns the similarity of the probe and a gallery template, a
 // number in [0, 1]: the mean of the LSS-R score (scaled, clipped at 1) and
-// the squared fraction of minutiae in mutually consistent pairs. Impostor
-// comparisons on the FVC sets score below about 0.1, genuine ones from
-// about 0.05 up to 1 for a template against itself; the threshold for a
+// the squared fraction of minutiae in mutually consistent pairs, plus the
+// global verification's term unless MatchOptions.NoVerify. Impostor
+// comparisons on the FVC sets score 0.096 on average (FMR 1% at about
+// 0.19), genuine ones from about 0.1 up to 1 for a template against
+// itself (without the verification: about 0.06, 0.10 and from 0.05); the
+// threshold for a
 // target false match rate is calibrated with `ebsp eval`
 // (docs/fingerprint-matching.md gives the values measured).
 func (m *Matcher) Compare(g *Prepared) float64 {

@@ -99,19 +99,20 @@ func TestSecondLook(t *testing.T) {
 		t.Error("Prepare kept the minutiae for a second look")
 	}
 	// Gallery forms are shared by goroutines, each with its own Matcher;
-	// the second-look form is made once (run with -race).
+	// the second-look form is made once (run with -race). With the
+	// verification (the default), whose grid the forms share too.
 	gallery := make([]*Prepared, len(ts))
 	for i, tpl := range ts {
-		gallery[i] = PrepareWith(tpl, opt)
+		gallery[i] = PrepareWith(tpl, both)
 	}
 	want := make([]float64, len(ts))
 	for i, tpl := range ts {
-		want[i] = NewMatcherWith(ts[0], opt).Compare(PrepareWith(tpl, opt))
+		want[i] = NewMatcherWith(ts[0], both).Compare(PrepareWith(tpl, both))
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 4*len(ts))
 	for w := 0; w < 4; w++ {
-		c := NewMatcherWith(ts[0], opt).Clone()
+		c := NewMatcherWith(ts[0], both).Clone()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

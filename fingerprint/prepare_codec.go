@@ -41,10 +41,10 @@ import (
 // gallery snapshot) valid.
 //
 // The verification's grid (MatchOptions.NoVerify) of either form is not
-// stored but made again on reading, as Prepare makes it; a form without one
-// (made by PrepareWith with NoVerify) has a Matcher that verifies make it at
-// each comparison that needs it (verifyAt), with the same scores as a form
-// that has one (TestPreparedBinarySecondLook) and a
+// stored but made again on reading, as Prepare makes it. A verifying
+// Matcher makes the grid of a form that has none (one made by PrepareWith
+// with NoVerify) at each comparison that needs it (verifyAt), with the same
+// scores as a form that has one (TestPreparedBinarySecondLook) and a
 // lower 1:N rate (on FVC2004 DB3, 105,000 comparisons per CPU-second
 // instead of 120,000).
 const (

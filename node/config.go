@@ -84,8 +84,9 @@ type Config struct {
 	MinMinutiae int `json:"min_minutiae"`
 	// CompactFingerprints keeps the fingerprint gallery's templates in
 	// their compact form (search.Gallery.SetCompact; in the node's memory
-	// and in its own matchers' shards): about 5.1 KB a finger instead of
-	// 12.9 KB, the pair table recomputed by each comparison, which makes
+	// and in its own matchers' shards): about 5.6 KB a finger instead of
+	// 13.5 KB (5.1 and 12.9 before the verification's grid), the pair
+	// table recomputed by each comparison, which makes
 	// stage 2 of a search about 2.5 times dearer and scores exactly the
 	// same (docs/search.md, "Memory"). For galleries larger than the
 	// machine's memory holds in full.

@@ -73,6 +73,17 @@ func New(cfg *Config, st store.Store, engines map[biometric.Modality]engine.Engi
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	for m, t := range cfg.ImpostorTails {
+		s, ok := engines[m].(engine.ScoreScaled)
+		switch {
+		case !ok:
+		case t.ScoreScale == "":
+			log.Warn("the configured impostor tail does not say on which score scale it was measured: if it predates the engine's current scale its thresholds are wrong; measure it again with 'ebsp eval tail --fit'",
+				"modality", m, "engine_scale", s.ScoreScale())
+		case t.ScoreScale != s.ScoreScale():
+			return nil, fmt.Errorf("config: impostor_tails.%s was measured on score scale %q; the engine scores on %q: measure it again with 'ebsp eval tail --fit'", m, t.ScoreScale, s.ScoreScale())
+		}
+	}
 	n := &Node{
 		cfg: cfg, store: st, engines: engines, log: log, auth: auth,
 		galleries: map[biometric.Modality]*search.Gallery{},

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -26,7 +27,7 @@ var tailGallerySizes = []int{1_000, 100_000, 10_000_000, 270_000_000}
 // impostor_tails setting, and shows what the built-in tail's thresholds
 // would do on that data.
 func runEvalTail(args []string) int {
-	fs := newFlagSet("eval tail", `usage: ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--source NAME] [--json] [--out FILE]
+	fs := newFlagSet("eval tail", `usage: ebsp eval tail --scores FILE [--scores FILE ...] [--fit] [--source NAME] [--score-scale S] [--json] [--out FILE]
 
 Pools the impostor comparisons of the score files (every row of kind
 "impostor": the ext protocol), measures their upper tail (the score at FMR
@@ -45,8 +46,16 @@ its configuration.`)
 	fit := fs.Bool("fit", false, "measure on the safe side and extend the tail to FMR 1e-12 by a generalised Pareto fit bounded by its 95% confidence interval (engine.Fit) instead of the plain measured points")
 	bounded := fs.Bool("bounded", false, "with --fit: the scores are bounded and their tail ends short of the bound (face scores, 1 − a distance): fit the Pareto shape freely (engine.FitBounded) instead of holding it at 0 or above")
 	source := fs.String("source", "measured", "what the scores were measured on, recorded in the tail (e.g. fvc-real)")
+	scale := fs.String("score-scale", engine.FingerScoreScale, "the score scale the files were measured on, recorded in the tail so that a node refuses it on another scale: this build's fingerprint matcher's by default (score files of an earlier build may be on another: 'ebsp eval fingerprint --scores' them again); none with --bounded unless given")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *bounded {
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "score-scale" })
+		if !given {
+			*scale = ""
+		}
 	}
 	if len(files) == 0 || fs.NArg() != 0 {
 		fs.Usage()
@@ -74,6 +83,7 @@ its configuration.`)
 		}
 		measured = t
 	}
+	measured.ScoreScale = *scale
 	if err := measured.Validate(); err != nil {
 		return fail("eval tail", fmt.Errorf("%d impostor comparisons do not resolve a tail (want at least 100): %w", n, err))
 	}

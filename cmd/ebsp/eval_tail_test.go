@@ -104,10 +104,10 @@ func TestFVCFingerTailReproduced(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := engine.FVCFingerTail
-	if got.Comparisons != want.Comparisons || got.MeasuredFMR != want.MeasuredFMR || got.Source != want.Source ||
+	if got.Comparisons != want.Comparisons || got.MeasuredFMR != want.MeasuredFMR || got.Source != want.Source || got.ScoreScale != want.ScoreScale ||
 		len(got.Points) != len(want.Points) || math.Abs(got.Mean-want.Mean) > 1e-5 {
-		t.Fatalf("measured %d comparisons to FMR %g (%s), %d points, mean %.5f; engine.FVCFingerTail says %d, %g (%s), %d, %.5f",
-			got.Comparisons, got.MeasuredFMR, got.Source, len(got.Points), got.Mean, want.Comparisons, want.MeasuredFMR, want.Source, len(want.Points), want.Mean)
+		t.Fatalf("measured %d comparisons to FMR %g (%s, scale %q), %d points, mean %.5f; engine.FVCFingerTail says %d, %g (%s, %q), %d, %.5f",
+			got.Comparisons, got.MeasuredFMR, got.Source, got.ScoreScale, len(got.Points), got.Mean, want.Comparisons, want.MeasuredFMR, want.Source, want.ScoreScale, len(want.Points), want.Mean)
 	}
 	for i, p := range got.Points {
 		// The constants are the measured scores rounded up to 5 decimals.
