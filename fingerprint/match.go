@@ -383,18 +383,26 @@ type MinutiaPair struct {
 type Pairing struct {
 	Score float64
 	Pairs []MinutiaPair
+	// Verified is the global verification's term: the fraction of the
+	// overlap's minutiae that the alignment of Pairs paired, of which
+	// Score holds mccVerWeight (0.2) times, up to the small templates'
+	// cap; 0 when the comparison was not verified (MatchOptions.NoVerify,
+	// or a score below the stage's gate). Pairs are the relaxed pairs
+	// only, not those the verification added.
+	Verified float64
 }
 
 // Pairing compares like Compare and also returns which minutiae were
 // paired, for inspection.
 func (m *Matcher) Pairing(g *Prepared) Pairing {
 	s, pairs := m.compare(g, true)
+	v := m.verified
 	if m.secondLook && m.secondGated(s) {
 		if s2, pairs2, ok := m.look2(g, true); ok && s2 > s {
-			s, pairs = s2, pairs2
+			s, pairs, v = s2, pairs2, m.second.verified
 		}
 	}
-	return Pairing{Score: s, Pairs: pairs}
+	return Pairing{Score: s, Pairs: pairs, Verified: v}
 }
 
 // Compare is a one-off comparison of two templates (1:1). For 1:N, prepare

@@ -96,5 +96,13 @@ func TestVerificationSelf(t *testing.T) {
 		if term, _ := m.Verified(); term != 1 {
 			t.Errorf("template %d against itself moved: verification %.3f (score %.3f)", k, term, s)
 		}
+		// Pairing reports the term with the score; without the stage, none.
+		if p := m.Pairing(fingerprint.Prepare(ts[k])); p.Verified != 1 || p.Score != s {
+			t.Errorf("template %d: Pairing's verification %.3f, score %.3f; Compare's 1, %.3f", k, p.Verified, p.Score, s)
+		}
+		noVerify := fingerprint.MatchOptions{NoVerify: true}
+		if p := fingerprint.NewMatcherWith(moved, noVerify).Pairing(fingerprint.Prepare(ts[k])); p.Verified != 0 {
+			t.Errorf("template %d without the verification: Pairing's verification %.3f", k, p.Verified)
+		}
 	}
 }

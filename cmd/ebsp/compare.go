@@ -36,6 +36,9 @@ func runCompare(args []string) int {
 		Score float64                   `json:"score"`
 		Error string                    `json:"error,omitempty"`
 		Pairs []fingerprint.MinutiaPair `json:"pairs,omitempty"`
+		// Verification is the global verification's term (with --pairs):
+		// 0.2 times it is part of the score (fingerprint.Pairing.Verified).
+		Verification float64 `json:"verification,omitempty"`
 	}
 	var results []result
 	code := 0
@@ -49,7 +52,7 @@ func runCompare(args []string) int {
 		p := m.Pairing(fingerprint.Prepare(t))
 		r := result{File: path, Score: p.Score}
 		if *explain {
-			r.Pairs = p.Pairs
+			r.Pairs, r.Verification = p.Pairs, p.Verified
 		}
 		results = append(results, r)
 	}
@@ -69,6 +72,9 @@ func runCompare(args []string) int {
 			continue
 		}
 		fmt.Printf("%.4f\t%s\n", r.Score, r.File)
+		if *explain {
+			fmt.Printf("\tglobal verification: %.3f of the overlap's minutiae paired (0.2 of it in the score)\n", r.Verification)
+		}
 		for _, p := range r.Pairs {
 			fmt.Printf("\tprobe %3d  gallery %3d  local %.3f  relaxed %.3f\n", p.Probe, p.Gallery, p.Local, p.Relaxed)
 		}
