@@ -263,8 +263,12 @@ func TestSelfCalibration(t *testing.T) {
 	if err := os.Rename(saved, filepath.Join(dir, "selfcal-finger.gob")); err != nil {
 		t.Fatal(err)
 	}
-	if c := newTestNode(t, mod).selfCalProgress(biometric.Finger); c != 0 {
+	fresh := newTestNode(t, mod)
+	if c := fresh.selfCalProgress(biometric.Finger); c != 0 {
 		t.Errorf("a node over a sample of the old scale resumed it: %d comparisons", c)
+	}
+	if !strings.Contains(fresh.log.String(), "selfcal-finger.gob") {
+		t.Errorf("no word of the old scale's sample in the log: %s", fresh.log.String())
 	}
 }
 

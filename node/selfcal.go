@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -91,13 +90,17 @@ func (n *Node) loadSelfCal() error {
 		if _, ok := e.(engine.Prober); !ok {
 			continue
 		}
-		if old := filepath.Join(n.cfg.DataDir, "selfcal-"+string(m)+".gob"); old != n.selfCalPath(m) {
-			if _, err := os.Stat(old); err == nil {
+		path := n.selfCalPath(m)
+		// Samples of other score scales (the name without one, or with
+		// another) are not resumed; say so, once.
+		others, _ := filepath.Glob(filepath.Join(n.cfg.DataDir, "selfcal-"+string(m)+"*.gob"))
+		for _, old := range others {
+			if old != path {
 				n.log.Warn("a self-calibration sample of an earlier score scale is not resumed: sampling starts again; the old file may be deleted",
 					"modality", m, "file", old)
 			}
 		}
-		s, err := engine.LoadSampler(n.selfCalPath(m), uint64(time.Now().UnixNano()))
+		s, err := engine.LoadSampler(path, uint64(time.Now().UnixNano()))
 		if err != nil {
 			return fmt.Errorf("node: %w", err)
 		}
